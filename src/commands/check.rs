@@ -1,0 +1,72 @@
+//! `dsr check`: validates the data map against the live store.
+
+use super::{clock, status};
+use crate::config::Globals;
+use crate::error::{ExitCode, Result};
+use crate::map::{self, Severity};
+use crate::store::Store;
+use serde_json::json;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(g: &Globals, _args: &Args) -> Result<ExitCode> {
+    let (_, today) = clock()?;
+    let tenant = g.tenant(true)?;
+    let map_path = tenant.map.clone().unwrap_or_default();
+    let map = map::load(&map_path)?;
+    let store = Store::open(&tenant.store, true, today)?;
+    let schema = store.schema()?;
+    let findings = map::fit::check(&map, &schema, Some(&store))?;
+    let errors = findings.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = findings.len() - errors;
+
+    if g.json {
+        let list: Vec<_> = findings
+            .iter()
+            .map(|d| {
+                json!({
+                    "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                    "file": map_path,
+                    "line": d.loc.map(|l| l.line),
+                    "column": d.loc.map(|l| l.col),
+                    "place": d.place,
+                    "message": d.message,
+                    "hint": d.hint,
+                })
+            })
+            .collect();
+        super::extract::print_json(&json!({
+            "schema": "dsr.check/1",
+            "map": map_path,
+            "map_sha256": map.sha256,
+            "store": store.path(),
+            "tables": map.tables.len(),
+            "errors": errors,
+            "warnings": warnings,
+            "findings": list,
+        }))?;
+    } else {
+        for d in &findings {
+            if g.quiet {
+                if d.severity == Severity::Error {
+                    eprintln!("{}", d.render(&map_path));
+                }
+            } else {
+                println!("{}", d.render(&map_path));
+            }
+        }
+        status(
+            g,
+            format!(
+                "{}: {} tables, {errors} error{}, {warnings} warning{}{}",
+                map_path.display(),
+                map.tables.len(),
+                if errors == 1 { "" } else { "s" },
+                if warnings == 1 { "" } else { "s" },
+                if errors == 0 { ": the map fits the store" } else { ": the map does not fit the store" }
+            ),
+        );
+    }
+    Ok(if errors == 0 { ExitCode::Ok } else { ExitCode::MapMismatch })
+}

@@ -1,0 +1,171 @@
+//! The config file (`[tenants.NAME]`) and how the global options, their
+//! environment variables and the config combine into one tenant.
+
+use crate::audit::Actor;
+use crate::error::{io_reason, Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    tenants: BTreeMap<String, TenantEntry>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct TenantEntry {
+    store: String,
+    map: PathBuf,
+    audit_log: Option<PathBuf>,
+}
+
+/// The global options as given (flags or their environment variables).
+#[derive(Debug, Clone, Default)]
+pub struct Globals {
+    pub store: Option<String>,
+    pub map: Option<PathBuf>,
+    pub tenant: Option<String>,
+    pub config: Option<PathBuf>,
+    pub operator: Option<String>,
+    pub request: Option<String>,
+    pub json: bool,
+    pub quiet: bool,
+}
+
+/// One tenant, resolved: where its store and map are, and who is acting.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub store: String,
+    pub map: Option<PathBuf>,
+    pub actor: Actor,
+}
+
+/// The config search order of DESIGN §1: --config, ./dsr.toml,
+/// $XDG_CONFIG_HOME/dsr/config.toml (default ~/.config), /etc/dsr/config.toml.
+fn find_config(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    let mut candidates = vec![PathBuf::from("dsr.toml")];
+    if let Some(x) = xdg {
+        candidates.push(x.join("dsr").join("config.toml"));
+    }
+    candidates.push(PathBuf::from("/etc/dsr/config.toml"));
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+fn read_config(path: &Path) -> Result<ConfigFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read the config file {}: {}; check --config / DSR_CONFIG",
+            path.display(),
+            io_reason(&e)
+        ))
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| {
+                let before = &text[..s.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+                format!(":{line}:{col}")
+            })
+            .unwrap_or_default();
+        Error::Usage(format!(
+            "{}{at}: {}; a config holds [tenants.NAME] tables with store, map and optionally audit_log",
+            path.display(),
+            e.message().trim()
+        ))
+    })
+}
+
+/// The OS user name, for the audit record when no --operator is given.
+fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+impl Globals {
+    pub fn actor(&self, mirror: Option<PathBuf>) -> Actor {
+        Actor {
+            operator: self
+                .operator
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(os_user),
+            request: self.request.clone().filter(|s| !s.trim().is_empty()),
+            mirror,
+        }
+    }
+
+    /// Resolves the tenant. Explicit --store/--map win over the tenant's
+    /// entry; `need_map` is false for commands that only read the audit trail.
+    pub fn tenant(&self, need_map: bool) -> Result<Tenant> {
+        let mut store = self.store.clone().filter(|s| !s.trim().is_empty());
+        let mut map = self.map.clone().filter(|p| !p.as_os_str().is_empty());
+        let mut mirror = None;
+        if let Some(name) = &self.tenant {
+            let Some(path) = find_config(self.config.as_deref()) else {
+                return Err(Error::Usage(format!(
+                    "--tenant {name} needs a config file, and none was found (looked for ./dsr.toml, $XDG_CONFIG_HOME/dsr/config.toml, /etc/dsr/config.toml); give --config PATH"
+                )));
+            };
+            let cfg = read_config(&path)?;
+            let Some(t) = cfg.tenants.get(name) else {
+                let known: Vec<&str> = cfg.tenants.keys().map(String::as_str).collect();
+                return Err(Error::Usage(format!(
+                    "tenant \"{name}\" is not in {} (it names: {}); add [tenants.{name}] or fix the name",
+                    path.display(),
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                )));
+            };
+            let base = path.parent().unwrap_or(Path::new("."));
+            store = store.or_else(|| Some(store_relative_to(base, &t.store)));
+            map = map.or_else(|| Some(relative_to(base, &t.map)));
+            mirror = t.audit_log.as_ref().map(|p| relative_to(base, p));
+        } else if let Some(cfg) = &self.config {
+            // A config given without a tenant is still read, so that a bad
+            // file is reported rather than ignored.
+            read_config(cfg)?;
+        }
+        let Some(store) = store else {
+            return Err(Error::Usage(
+                "no store given: pass --store PATH (or DSR_STORE), or --tenant NAME with a config file".into(),
+            ));
+        };
+        if need_map && map.is_none() {
+            return Err(Error::Usage(
+                "no data map given: pass --map PATH (or DSR_MAP), or --tenant NAME with a config file".into(),
+            ));
+        }
+        Ok(Tenant { store, map, actor: self.actor(mirror) })
+    }
+}
+
+/// Paths in a config file are relative to the file, so a config can travel
+/// with its maps.
+fn relative_to(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn store_relative_to(base: &Path, url: &str) -> String {
+    if url.contains("://") {
+        return url.to_string();
+    }
+    let path = url.strip_prefix("sqlite:").unwrap_or(url);
+    relative_to(base, Path::new(path)).display().to_string()
+}

@@ -1,0 +1,381 @@
+//! The subject graph: which rows belong to a data subject. A row belongs when
+//! one of its `identify` columns holds one of the subject's identifiers, or
+//! when a link leads to it from a row that belongs. Belonging flows only
+//! from a link's `to` table into the table that declares the link.
+
+use crate::error::{Error, Result};
+use crate::ident::{self, Kind};
+use crate::map::{DataMap, Table};
+use crate::store::schema::{Affinity, Schema, TableSchema};
+use crate::store::{Filter, Row, Store};
+use crate::value::Value;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+/// One identifier of the subject, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SubjectId {
+    /// The identifier's name as the map declares it (`email`, `customer_id`).
+    pub name: String,
+    pub kind: Kind,
+    pub key: String,
+}
+
+/// Parses `KIND:VALUE` arguments against the map's declared identifiers.
+/// Messages never repeat the value: it may be a personnummer.
+pub fn parse_subjects(map: &DataMap, args: &[String], today: jiff::civil::Date) -> Result<Vec<SubjectId>> {
+    let declared = || map.identifiers.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
+    let mut out: Vec<SubjectId> = Vec::new();
+    for (n, a) in args.iter().enumerate() {
+        let Some((name, value)) = a.split_once(':') else {
+            return Err(Error::Usage(format!(
+                "subject {} has no kind: write KIND:VALUE, e.g. email:anna@example.se; this map declares: {}",
+                n + 1,
+                declared()
+            )));
+        };
+        let name = name.trim();
+        let Some(decl) = map.identifier(name) else {
+            return Err(Error::Usage(format!(
+                "subject {}: \"{name}\" is not an identifier kind of this map; declared: {}",
+                n + 1,
+                declared()
+            )));
+        };
+        let key = ident::normalize(decl.kind, value, today)
+            .map_err(|e| Error::Usage(format!("subject {}: {e}", n + 1)))?;
+        let id = SubjectId { name: name.to_string(), kind: decl.kind, key };
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Usage("name at least one subject as KIND:VALUE".into()));
+    }
+    Ok(out)
+}
+
+/// How a row came to belong: directly through `identify`, through links
+/// (indices into its table's `links`), or both. The planner needs this to
+/// pick the strongest `on_erase`.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    pub direct: bool,
+    pub links: Vec<usize>,
+}
+
+/// The belonging rows of one mapped table.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub rows: Vec<Row>,
+    pub reach: Vec<Reach>,
+    index: HashMap<Vec<Value>, usize>,
+}
+
+impl Found {
+    /// Adds a row, or records the new way it was reached; true when new.
+    fn add(&mut self, row: Row, direct: bool, link: Option<usize>) -> bool {
+        if let Some(&i) = self.index.get(&row.key) {
+            let r = &mut self.reach[i];
+            r.direct |= direct;
+            if let Some(l) = link {
+                if !r.links.contains(&l) {
+                    r.links.push(l);
+                }
+            }
+            return false;
+        }
+        self.index.insert(row.key.clone(), self.rows.len());
+        self.rows.push(row);
+        self.reach.push(Reach { direct, links: link.into_iter().collect() });
+        true
+    }
+
+    pub fn contains(&self, key: &[Value]) -> bool {
+        self.index.contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// Rows of a `subjects = true` table that the identifiers matched directly,
+/// when there is more than one.
+#[derive(Debug, Clone)]
+pub struct Ambiguity {
+    pub table: String,
+    /// The matching keys, or None where the key itself is personal data.
+    pub keys: Option<Vec<String>>,
+    pub rows: usize,
+}
+
+/// Everything that belongs to one subject, per mapped table (map order).
+#[derive(Debug)]
+pub struct Belonging {
+    pub tables: Vec<Found>,
+    pub ambiguous: Vec<Ambiguity>,
+}
+
+impl Belonging {
+    pub fn total(&self) -> usize {
+        self.tables.iter().map(|f| f.len()).sum()
+    }
+}
+
+/// Binds an identifier key the way the column stores it, so that an integer
+/// key compares as an integer (and an index on it is used).
+fn bind(col: &crate::store::schema::ColumnSchema, v: &str) -> Value {
+    if col.affinity == Affinity::Integer {
+        if let Ok(i) = v.parse::<i64>() {
+            return Value::Integer(i);
+        }
+    }
+    Value::Text(v.to_string())
+}
+
+/// Reads the rows one identify column matches for the given identifiers.
+fn identify_rows(
+    store: &Store,
+    ts: &TableSchema,
+    column: &str,
+    kind: Kind,
+    keys: &[String],
+    mut f: impl FnMut(Row),
+) -> Result<()> {
+    let (Some(col), Some(ci)) = (ts.column(column), ts.column_index(column)) else {
+        return Ok(()); // the map was checked against the schema before
+    };
+    // The index finds candidates by written form; the normaliser decides
+    // (a ten-digit personnummer may name people born a century apart).
+    let today = store.today();
+    let mut f = |row: Row| {
+        let text = match &row.values[ci] {
+            Value::Text(s) => s.clone(),
+            Value::Integer(i) => i.to_string(),
+            _ => return,
+        };
+        if ident::normalize_stored(kind, &text, today).is_some_and(|k| keys.contains(&k)) {
+            f(row);
+        }
+    };
+    match kind {
+        Kind::Email if ts.is_indexed(column, true) => {
+            store.select(ts, &Filter::NoCase { column, values: keys }, &mut f)
+        }
+        Kind::Email | Kind::Phone => store.select(ts, &Filter::Normalized { column, kind, keys }, &mut f),
+        Kind::Personnummer | Kind::Text => {
+            let mut forms: Vec<Vec<Value>> = Vec::new();
+            for k in keys {
+                for form in ident::stored_forms(kind, k) {
+                    let v = vec![bind(col, &form)];
+                    if !forms.contains(&v) {
+                        forms.push(v);
+                    }
+                }
+            }
+            let columns = [column.to_string()];
+            store.select(ts, &Filter::In { columns: &columns, tuples: &forms }, &mut f)
+        }
+    }
+}
+
+/// Finds every row that belongs to the subject.
+pub fn resolve(store: &Store, schema: &Schema, map: &DataMap, ids: &[SubjectId]) -> Result<Belonging> {
+    let n = map.tables.len();
+    let schemas: Vec<&TableSchema> = map
+        .tables
+        .iter()
+        .map(|t| {
+            schema.table(&t.name).ok_or_else(|| {
+                Error::MapInvalid(format!("table {} is in the map but not in the store; run `dsr check`", t.name))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut found: Vec<Found> = (0..n).map(|_| Found::default()).collect();
+    let mut ambiguous = Vec::new();
+
+    // 1. Direct matches.
+    let mut frontier: Vec<(usize, Range<usize>)> = Vec::new();
+    for (ti, t) in map.tables.iter().enumerate() {
+        let start = found[ti].len();
+        for idf in &t.identify {
+            let keys: Vec<String> = ids.iter().filter(|i| i.name == idf.name).map(|i| i.key.clone()).collect();
+            if keys.is_empty() {
+                continue;
+            }
+            for column in &idf.columns {
+                identify_rows(store, schemas[ti], column, idf.kind, &keys, |row| {
+                    found[ti].add(row, true, None);
+                })?;
+            }
+        }
+        let end = found[ti].len();
+        if t.subjects && end - start > 1 {
+            ambiguous.push(ambiguity(t, schemas[ti], &found[ti].rows[start..end]));
+        }
+        if end > start {
+            frontier.push((ti, start..end));
+        }
+    }
+
+    // 2. Along links, from each newly found parent row into its children.
+    let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    for (ci, t) in map.tables.iter().enumerate() {
+        for (li, l) in t.links.iter().enumerate() {
+            if let Some(pi) = map.table_index(&l.to) {
+                children[pi].push((ci, li));
+            }
+        }
+    }
+    while let Some((pi, range)) = frontier.pop() {
+        for &(ci, li) in &children[pi] {
+            let link = &map.tables[ci].links[li];
+            let pcols: Vec<usize> = link
+                .on
+                .iter()
+                .filter_map(|(_, p)| schemas[pi].column_index(p))
+                .collect();
+            let mut seen: HashSet<Vec<Value>> = HashSet::new();
+            let mut tuples = Vec::new();
+            for row in &found[pi].rows[range.clone()] {
+                let t: Vec<Value> = pcols.iter().map(|&i| row.values[i].clone()).collect();
+                if t.iter().any(Value::is_null) || !seen.insert(t.clone()) {
+                    continue;
+                }
+                tuples.push(t);
+            }
+            if tuples.is_empty() {
+                continue;
+            }
+            let columns: Vec<String> = link.on.iter().map(|(c, _)| c.clone()).collect();
+            let start = found[ci].len();
+            let child = &mut found[ci];
+            store.select(schemas[ci], &Filter::In { columns: &columns, tuples: &tuples }, |row| {
+                child.add(row, false, Some(li));
+            })?;
+            let end = found[ci].len();
+            if end > start {
+                frontier.push((ci, start..end));
+            }
+        }
+    }
+    Ok(Belonging { tables: found, ambiguous })
+}
+
+fn ambiguity(t: &Table, ts: &TableSchema, rows: &[Row]) -> Ambiguity {
+    let personal_key = ts.pk.is_empty()
+        || ts.pk.iter().any(|k| {
+            t.identify.iter().any(|i| i.columns.contains(k)) || t.column(k).is_some_and(|c| c.category.is_some())
+        });
+    let keys = (!personal_key).then(|| {
+        rows.iter()
+            .map(|r| {
+                ts.pk
+                    .iter()
+                    .zip(&r.key)
+                    .map(|(c, v)| format!("{c}={}", display_value(v)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect()
+    });
+    Ambiguity { table: t.name.clone(), keys, rows: rows.len() }
+}
+
+pub fn display_value(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Text(s) => s.clone(),
+        Value::Blob(b) => format!("<{} bytes>", b.len()),
+    }
+}
+
+/// The identifiers to look for in free text: those given, and those held in
+/// the subject's own rows of `subjects = true` tables (a ticket that names
+/// the customer's email is a mention even when the request gave a customer
+/// number). Short text identifiers are left out: "17" would match anything.
+pub fn mention_ids(map: &DataMap, schema: &Schema, b: &Belonging, ids: &[SubjectId], today: jiff::civil::Date) -> Vec<(Kind, String)> {
+    let mut out: Vec<(Kind, String)> = Vec::new();
+    let mut push = |k: Kind, key: String| {
+        let usable = k != Kind::Text || key.chars().count() >= 6;
+        if usable && !out.contains(&(k, key.clone())) {
+            out.push((k, key));
+        }
+    };
+    for i in ids {
+        push(i.kind, i.key.clone());
+    }
+    for (ti, t) in map.tables.iter().enumerate() {
+        if !t.subjects {
+            continue;
+        }
+        let Some(ts) = schema.table(&t.name) else { continue };
+        for idf in &t.identify {
+            for c in &idf.columns {
+                let Some(ci) = ts.column_index(c) else { continue };
+                for row in &b.tables[ti].rows {
+                    let text = match &row.values[ci] {
+                        Value::Text(s) => s.clone(),
+                        Value::Integer(i) => i.to_string(),
+                        _ => continue,
+                    };
+                    if let Some(key) = ident::normalize_stored(idf.kind, &text, today) {
+                        push(idf.kind, key);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A row of someone else's (or nobody's) that mentions the subject in a
+/// `scan = true` column.
+#[derive(Debug, Clone)]
+pub struct Mention {
+    pub table: usize,
+    pub column: String,
+    pub key: Vec<Value>,
+    pub text: String,
+    pub ranges: Vec<Range<usize>>,
+}
+
+/// Searches every `scan = true` column of every mapped table for the
+/// identifiers, leaving out rows that already belong to the subject.
+pub fn mentions(store: &Store, schema: &Schema, map: &DataMap, b: &Belonging, ids: &[(Kind, String)]) -> Result<Vec<Mention>> {
+    let mut out = Vec::new();
+    for (ti, t) in map.tables.iter().enumerate() {
+        let Some(ts) = schema.table(&t.name) else { continue };
+        for c in t.columns.iter().filter(|c| c.scan) {
+            store.scan_text(ts, &c.name, |key, text| {
+                if b.tables[ti].contains(&key) {
+                    return;
+                }
+                let mut ranges: Vec<Range<usize>> = ids
+                    .iter()
+                    .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
+                    .collect();
+                if ranges.is_empty() {
+                    return;
+                }
+                ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+                let mut merged: Vec<Range<usize>> = Vec::new();
+                for r in ranges {
+                    match merged.last_mut() {
+                        Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                        _ => merged.push(r),
+                    }
+                }
+                out.push(Mention { table: ti, column: c.name.clone(), key, text: text.to_string(), ranges: merged });
+            })?;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,36 @@
+//! dsr: GDPR data-subject rights against one tenant's data store.
+//!
+//! The binary is a thin shell around [`run`]; everything else is here:
+//! the data map, the subject graph, the store (all SQL), the writers and
+//! the audit trail, with one module per command under [`commands`].
+
+pub mod assets;
+pub mod audit;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod graph;
+pub mod ident;
+pub mod map;
+pub mod report;
+pub mod store;
+pub mod time;
+pub mod value;
+pub mod writers;
+
+pub use error::{Error, ExitCode};
+
+use cli::{Cli, Command};
+
+/// Runs one parsed command line.
+pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
+    let g = cli.global.globals();
+    match &cli.command {
+        Command::Demo(a) => commands::demo::run(&g, a),
+        Command::Check(a) => commands::check::run(&g, a),
+        Command::Extract(a) => commands::extract::run(&g, a),
+        Command::Audit(a) => commands::audit::run(&g, a),
+    }
+}

@@ -1,0 +1,338 @@
+//! Does the map fit the live store? Errors stop every command (exit 3);
+//! warnings are shown by `dsr check`.
+
+use super::{DataMap, Diagnostic, Loc, OnErase, Severity, Strategy, Table};
+use crate::error::Result;
+use crate::ident::{self, Kind};
+use crate::store::schema::{Schema, TableSchema};
+use crate::store::Store;
+use crate::value::Value;
+
+struct Findings {
+    list: Vec<Diagnostic>,
+}
+
+impl Findings {
+    fn push(&mut self, sev: Severity, loc: Option<Loc>, place: String, message: String, hint: &str) {
+        self.list.push(Diagnostic {
+            severity: sev,
+            loc,
+            place,
+            message,
+            hint: (!hint.is_empty()).then(|| hint.to_string()),
+        });
+    }
+    fn error(&mut self, loc: Loc, place: String, message: String, hint: &str) {
+        self.push(Severity::Error, Some(loc), place, message, hint)
+    }
+    fn warn(&mut self, loc: Option<Loc>, place: String, message: String, hint: &str) {
+        self.push(Severity::Warning, loc, place, message, hint)
+    }
+}
+
+/// Checks the map against the schema. With `store`, also samples column
+/// contents for personal-looking data (what `dsr check` does); commands
+/// that only need to know the map is safe to run pass None.
+pub fn check(map: &DataMap, schema: &Schema, store: Option<&Store>) -> Result<Vec<Diagnostic>> {
+    let mut f = Findings { list: Vec::new() };
+    for t in &map.tables {
+        let Some(ts) = schema.table(&t.name) else {
+            f.error(
+                t.loc,
+                t.name.clone(),
+                format!("table \"{}\" does not exist in the store", t.name),
+                "fix the name, or remove the table from the map",
+            );
+            continue;
+        };
+        check_table(map, schema, t, ts, &mut f);
+        if let Some(store) = store {
+            look_for_unmapped(t, ts, store, &mut f)?;
+        }
+    }
+    if store.is_some() {
+        for ts in &schema.tables {
+            if !ts.name.starts_with("_dsr_") && map.table(&ts.name).is_none() {
+                f.warn(
+                    None,
+                    ts.name.clone(),
+                    format!("the store's table \"{}\" is not in the map; its rows are never extracted, erased or swept", ts.name),
+                    "map it, even as on_erase = \"keep\" with a purpose, so that the map is a complete record of processing",
+                );
+            }
+        }
+        if !schema.journal_mode.eq_ignore_ascii_case("wal") {
+            f.warn(
+                None,
+                "store".into(),
+                format!("the store's journal mode is {}; in WAL mode the application keeps reading while dsr writes", schema.journal_mode),
+                "the application's owner may run PRAGMA journal_mode=WAL once; dsr never changes it",
+            );
+        }
+    }
+    f.list.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    Ok(f.list)
+}
+
+fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &mut Findings) {
+    let tn = &t.name;
+    let missing = |f: &mut Findings, loc: Loc, col: &str, what: &str| {
+        f.error(
+            loc,
+            format!("{tn}.{col}"),
+            format!("{what} column \"{col}\" does not exist in table {tn} of the store"),
+            "fix the column name; `dsr check` lists what the map uses",
+        )
+    };
+    if ts.pk.is_empty() {
+        f.warn(
+            Some(t.loc),
+            tn.clone(),
+            "has no primary key: dsr tells its rows apart by the store's internal row id (SQLite's rowid) within each command".into(),
+            "give the table a primary key if the application can",
+        );
+    }
+    if t.subjects && t.identify.is_empty() {
+        f.warn(Some(t.loc), tn.clone(), "is marked subjects = true but has no identify columns".into(), "add identify = { KIND = \"column\" }");
+    }
+    for idf in &t.identify {
+        for c in &idf.columns {
+            if ts.column(c).is_none() {
+                missing(f, idf.loc, c, "identify");
+                continue;
+            }
+            match idf.kind {
+                Kind::Email if !ts.is_indexed(c, true) => f.warn(
+                    Some(idf.loc),
+                    format!("{tn}.{c}"),
+                    "email lookups ignore case, and no COLLATE NOCASE index covers this column, so every lookup reads the whole table".into(),
+                    &format!("ask the application's owner for: CREATE INDEX ON {tn}({c} COLLATE NOCASE)"),
+                ),
+                Kind::Personnummer | Kind::Text if !ts.is_indexed(c, false) => f.warn(
+                    Some(idf.loc),
+                    format!("{tn}.{c}"),
+                    "identify column has no index, so every lookup reads the whole table".into(),
+                    &format!("ask the application's owner for: CREATE INDEX ON {tn}({c})"),
+                ),
+                _ => {}
+            }
+            let strategy = t.column(c).map(|col| &col.erase);
+            let is_key = ts.column(c).is_some_and(|cs| cs.pk > 0);
+            let anonymized = t.on_erase == OnErase::Anonymize || t.links.iter().any(|l| l.on_erase == Some(OnErase::Anonymize));
+            if anonymized && !is_key && matches!(strategy, None | Some(Strategy::Keep)) {
+                f.warn(
+                    Some(idf.loc),
+                    format!("{tn}.{c}"),
+                    "is an identify column with no erase strategy: anonymized rows keep it, so they still identify the person".into(),
+                    &format!("add [tables.{tn}.columns] {c} = {{ category = \"…\", erase = \"hash\" }} (or null/redact)"),
+                );
+            }
+        }
+    }
+    for (i, l) in t.links.iter().enumerate() {
+        let place = format!("{tn}.link[{i}]");
+        let Some(parent) = schema.table(&l.to) else { continue };
+        for (c, p) in &l.on {
+            let cc = ts.column(c);
+            let pc = parent.column(p);
+            if cc.is_none() {
+                missing(f, l.loc, c, "link");
+            }
+            if pc.is_none() {
+                f.error(
+                    l.loc,
+                    format!("{}.{p}", l.to),
+                    format!("link target column \"{p}\" does not exist in table {} of the store", l.to),
+                    "fix the column name in `on`",
+                );
+            }
+            if let (Some(cc), Some(pc)) = (cc, pc) {
+                let mixed = (cc.affinity.is_numeric() && pc.affinity == crate::store::schema::Affinity::Text)
+                    || (pc.affinity.is_numeric() && cc.affinity == crate::store::schema::Affinity::Text);
+                if mixed {
+                    f.error(
+                        l.loc,
+                        place.clone(),
+                        format!("{tn}.{c} ({}) and {}.{p} ({}) are not comparable: one holds numbers, the other text", cc.decl_type, l.to, pc.decl_type),
+                        "link columns must hold the same kind of value; check that `on` names the right columns",
+                    );
+                }
+            }
+        }
+        if let Some((first, _)) = l.on.first() {
+            if ts.column(first).is_some() && !ts.is_indexed(first, false) {
+                f.warn(
+                    Some(l.loc),
+                    format!("{tn}.{first}"),
+                    format!("link column has no index, so following the link from {} reads the whole table", l.to),
+                    &format!("ask the application's owner for: CREATE INDEX ON {tn}({first})"),
+                );
+            }
+        }
+    }
+    for fk in &ts.foreign_keys {
+        if map.table(&fk.table).is_none() {
+            continue;
+        }
+        let as_link = t.links.iter().any(|l| {
+            l.to.eq_ignore_ascii_case(&fk.table) && l.on.iter().map(|(c, _)| c).eq(fk.from.iter())
+        });
+        if !as_link {
+            f.warn(
+                Some(t.loc),
+                tn.clone(),
+                format!(
+                    "the store's foreign key {tn}({}) → {}({}) is not a link in the map, so its rows do not belong to the parent's subject",
+                    fk.from.join(", "),
+                    fk.table,
+                    fk.to.join(", ")
+                ),
+                "add it as a link, or ignore this if the rows are not about that person",
+            );
+        }
+    }
+    for c in &t.columns {
+        let Some(cs) = ts.column(&c.name) else {
+            missing(f, c.loc, &c.name, "mapped");
+            continue;
+        };
+        let place = format!("{tn}.{}", c.name);
+        match &c.erase {
+            Strategy::Null if cs.not_null || cs.pk > 0 => f.error(
+                c.loc,
+                place.clone(),
+                format!("erase = \"null\" on a {} column", if cs.pk > 0 { "primary key" } else { "NOT NULL" }),
+                "use redact or hash instead, or delete the row",
+            ),
+            Strategy::Hash | Strategy::Redact(_) if !cs.affinity.holds_text() => f.error(
+                c.loc,
+                place.clone(),
+                format!("erase = \"{}\" writes text, but the column is {}", if c.erase == Strategy::Hash { "hash" } else { "redact" }, cs.decl_type),
+                "use null for a number or date column",
+            ),
+            _ => {}
+        }
+        if c.scan && !cs.affinity.holds_text() {
+            f.error(c.loc, place.clone(), format!("scan = true needs a text column, but it is {}", cs.decl_type), "remove scan");
+        }
+    }
+    for (rule, what) in [(&t.retention, "retention"), (&t.hold, "hold")] {
+        if let Some(r) = rule {
+            if ts.column(&r.after).is_none() {
+                missing(f, r.loc, &r.after, &format!("{what} `after`"));
+            }
+        }
+    }
+    let anonymizes = t.on_erase == OnErase::Anonymize
+        || t.retention.as_ref().is_some_and(|r| r.action == Some(OnErase::Anonymize));
+    let has_strategy = t.columns.iter().any(|c| c.erase != Strategy::Keep);
+    if anonymizes && !has_strategy {
+        f.warn(
+            Some(t.loc),
+            tn.clone(),
+            "anonymizes rows, but no column has an erase strategy, so anonymizing changes nothing".into(),
+            "give the personal columns erase = \"null\", \"redact\" or \"hash\"",
+        );
+    }
+    // A delete that a held row would block: dsr anonymizes instead, which
+    // only erases anything if the table has erase strategies.
+    if t.on_erase == OnErase::Delete && !has_strategy {
+        for other in &map.tables {
+            let references = other.links.iter().any(|l| l.to == t.name)
+                || schema.table(&other.name).is_some_and(|o| o.foreign_keys.iter().any(|fk| fk.table.eq_ignore_ascii_case(&t.name)));
+            if references && other.hold.is_some() {
+                f.error(
+                    t.loc,
+                    tn.clone(),
+                    format!(
+                        "on_erase = \"delete\", but held rows of {} refer to it: such rows cannot be deleted while the hold lasts, and with no erase strategies dsr could not anonymize them instead",
+                        other.name
+                    ),
+                    "give its personal columns erase strategies (null, redact, hash), or set on_erase = \"anonymize\"",
+                );
+            }
+        }
+    }
+}
+
+/// Words in column names that usually mean personal data.
+const PERSONAL_WORDS: &[&str] = &[
+    "email", "mail", "epost", "phone", "tel", "telefon", "mobile", "mobil", "name", "namn", "firstname", "lastname",
+    "surname", "fornamn", "efternamn", "address", "adress", "street", "gata", "gatuadress", "postcode", "postnr",
+    "zip", "city", "ort", "personnummer", "pnr", "ssn", "birth", "birthdate", "dob", "fodelsedatum", "ip",
+    "notes", "note", "comment", "comments", "kommentar", "message", "body", "meddelande",
+];
+
+fn looks_personal_name(col: &str) -> bool {
+    let lower = col.to_lowercase();
+    lower.contains("email")
+        || lower.contains("phone")
+        || lower.contains("personnummer")
+        || lower.split(|c: char| !c.is_alphanumeric()).any(|w| PERSONAL_WORDS.contains(&w))
+}
+
+fn looks_personal_value(v: &Value, today: jiff::civil::Date) -> Option<&'static str> {
+    let Value::Text(s) = v else { return None };
+    if ident::normalize_stored(Kind::Email, s, today).is_some() {
+        Some("email addresses")
+    } else if ident::normalize_stored(Kind::Personnummer, s, today).is_some() {
+        Some("personnummer")
+    } else if s.chars().filter(|c| c.is_ascii_digit()).count() >= 8
+        && ident::normalize_stored(Kind::Phone, s, today).is_some()
+    {
+        Some("phone numbers")
+    } else {
+        None
+    }
+}
+
+fn look_for_unmapped(t: &Table, ts: &TableSchema, store: &Store, f: &mut Findings) -> Result<()> {
+    let today = crate::time::today(jiff::Timestamp::now());
+    for cs in &ts.columns {
+        let c = &cs.name;
+        let used = t.column(c).is_some()
+            || t.identify.iter().any(|i| i.columns.contains(c))
+            || t.links.iter().any(|l| l.on.iter().any(|(x, _)| x == c));
+        if used {
+            continue;
+        }
+        let by_name = looks_personal_name(c);
+        let mut by_content = None;
+        if cs.affinity.holds_text() {
+            let sample = store.sample(&t.name, c, 50)?;
+            let mut hits: Vec<&'static str> = sample.iter().filter_map(|v| looks_personal_value(v, today)).collect();
+            if !sample.is_empty() && hits.len() * 10 >= sample.len() * 3 {
+                hits.sort();
+                by_content = hits.first().copied();
+            }
+        }
+        if by_name || by_content.is_some() {
+            let why = match by_content {
+                Some(what) => format!("its values look like {what}"),
+                None => "its name suggests personal data".into(),
+            };
+            f.warn(
+                Some(t.loc),
+                format!("{}.{c}", t.name),
+                format!("is not mapped, but {why}: it is extracted without a category and never erased"),
+                &format!("add it under [tables.{}.columns] with a category and an erase strategy", t.name),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_names_are_recognised() {
+        for yes in ["email", "alt_email", "phone_no", "first_name", "namn", "ip", "street", "notes"] {
+            assert!(looks_personal_name(yes), "{yes}");
+        }
+        for no in ["id", "customer_id", "amount_ore", "kwh", "month", "sort_order", "port", "description_id"] {
+            assert!(!looks_personal_name(no), "{no}");
+        }
+    }
+}

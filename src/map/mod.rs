@@ -1,0 +1,564 @@
+//! The data map: parsed from TOML (version 1), then validated into types the
+//! rest of the tool can trust. Validation against the live store is in
+//! [`fit`].
+
+pub mod fit;
+mod raw;
+
+use crate::error::{Error, Result};
+use crate::ident::Kind;
+use crate::time::Duration;
+use raw::{OneOrMany, RawMap};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A position in the map file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Loc {
+    pub line: usize,
+    pub col: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One finding about the map: what, where (file:line:column and/or
+/// table.column) and what to do.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub loc: Option<Loc>,
+    pub place: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn render(&self, file: &Path) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let at = match self.loc {
+            Some(l) => format!("{}:{}:{}", file.display(), l.line, l.col),
+            None => file.display().to_string(),
+        };
+        let mut s = format!("{at}: {sev}: {}: {}", self.place, self.message);
+        if let Some(h) = &self.hint {
+            s.push_str("\n  hint: ");
+            s.push_str(h);
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OnErase {
+    Keep,
+    Anonymize,
+    Delete,
+}
+
+impl OnErase {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "delete" => OnErase::Delete,
+            "anonymize" => OnErase::Anonymize,
+            "keep" => OnErase::Keep,
+            _ => return None,
+        })
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OnErase::Delete => "delete",
+            OnErase::Anonymize => "anonymize",
+            OnErase::Keep => "keep",
+        }
+    }
+}
+
+pub const LEGAL_BASES: [&str; 6] = [
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Strategy {
+    Keep,
+    Null,
+    Redact(String),
+    Hash,
+}
+
+#[derive(Debug, Clone)]
+pub struct Controller {
+    pub name: String,
+    pub contact: String,
+    pub authority: String,
+    pub automated_decisions: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdentifierKind {
+    pub name: String,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Identify {
+    /// The identifier kind's name as declared under `[identifiers]`.
+    pub name: String,
+    pub kind: Kind,
+    pub columns: Vec<String>,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub to: String,
+    /// (column of this table, column of the `to` table)
+    pub on: Vec<(String, String)>,
+    pub on_erase: Option<OnErase>,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub after: String,
+    pub keep: Duration,
+    pub year_end: bool,
+    /// Retention only: what an expired row gets (default: the table's on_erase).
+    pub action: Option<OnErase>,
+    /// Holds only: why the row is kept.
+    pub reason: Option<String>,
+    pub loc: Loc,
+}
+
+impl Rule {
+    /// "2 years after closed_at", "7 years, to the end of the year, after issued".
+    pub fn describe(&self, sv: bool) -> String {
+        let d = self.keep.describe(sv);
+        match (self.year_end, sv) {
+            (false, false) => format!("{d} after {}", self.after),
+            (true, false) => format!("{d}, to the end of the year, after {}", self.after),
+            (false, true) => format!("{d} efter {}", self.after),
+            (true, true) => format!("{d}, till årets slut, efter {}", self.after),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub category: Option<String>,
+    pub erase: Strategy,
+    pub extract: bool,
+    pub scan: bool,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    pub subjects: bool,
+    pub purpose: String,
+    pub legal_basis: String,
+    pub source: Option<String>,
+    pub recipients: Vec<String>,
+    pub transfers: Vec<String>,
+    pub identify: Vec<Identify>,
+    pub links: Vec<Link>,
+    pub on_erase: OnErase,
+    pub retention: Option<Rule>,
+    pub hold: Option<Rule>,
+    pub columns: Vec<Column>,
+    pub loc: Loc,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Distinct categories of the table's mapped columns, in map order.
+    pub fn categories(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.columns {
+            if let Some(cat) = c.category.as_deref() {
+                if !out.contains(&cat) {
+                    out.push(cat);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A data map that has passed its own validation (not yet against a store).
+#[derive(Debug, Clone)]
+pub struct DataMap {
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes, recorded in every audit record.
+    pub sha256: String,
+    pub controller: Controller,
+    pub identifiers: Vec<IdentifierKind>,
+    pub tables: Vec<Table>,
+}
+
+impl DataMap {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    pub fn table_index(&self, name: &str) -> Option<usize> {
+        self.tables.iter().position(|t| t.name == name)
+    }
+
+    pub fn identifier(&self, name: &str) -> Option<&IdentifierKind> {
+        self.identifiers.iter().find(|i| i.name == name)
+    }
+}
+
+/// Offsets to line:column, for the file being read.
+struct Locator<'a> {
+    src: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, offset: usize) -> Loc {
+        let offset = offset.min(self.src.len());
+        let before = &self.src[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let col = before[line_start..].chars().count() + 1;
+        Loc { line, col }
+    }
+    fn of<T>(&self, s: &Spanned<T>) -> Loc {
+        self.at(s.span().start)
+    }
+}
+
+/// Reads and validates a map file. An unreadable file or broken TOML is a
+/// configuration error (exit 2); a map that reads but says something invalid
+/// is exit 3, with every problem listed.
+pub fn load(path: &Path) -> Result<DataMap> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read the data map {}: {}; check --map / DSR_MAP or the tenant's `map` in the config",
+            path.display(),
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    let src = String::from_utf8(bytes.clone()).map_err(|_| {
+        Error::Usage(format!(
+            "the data map {} is not UTF-8 text; save it as UTF-8",
+            path.display()
+        ))
+    })?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    parse(path, &src, sha256).map_err(|diags| {
+        let body: Vec<String> = diags.iter().map(|d| d.render(path)).collect();
+        let syntax = diags.iter().any(|d| d.place == "syntax");
+        let msg = format!(
+            "{}\nthe data map {} is not valid ({} error{}); fix it and run `dsr check`",
+            body.join("\n"),
+            path.display(),
+            diags.len(),
+            if diags.len() == 1 { "" } else { "s" }
+        );
+        if syntax {
+            Error::Usage(msg)
+        } else {
+            Error::MapInvalid(msg)
+        }
+    })
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Parses map text. Errors are all the problems found, not just the first.
+pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<DataMap, Vec<Diagnostic>> {
+    let loc = Locator { src };
+    let err = |l: Option<Loc>, place: &str, message: String, hint: Option<&str>| Diagnostic {
+        severity: Severity::Error,
+        loc: l,
+        place: place.to_string(),
+        message,
+        hint: hint.map(str::to_string),
+    };
+    if let Err(e) = toml::from_str::<toml::Table>(src) {
+        return Err(vec![err(
+            e.span().map(|s| loc.at(s.start)),
+            "syntax",
+            e.message().trim().to_string(),
+            Some("the map must be TOML; see README \"The data map\""),
+        )]);
+    }
+    let raw: RawMap = toml::from_str(src).map_err(|e| {
+        vec![err(
+            e.span().map(|s| loc.at(s.start)),
+            "map",
+            e.message().trim().to_string(),
+            Some("see README \"The data map\" for the keys each table takes"),
+        )]
+    })?;
+    let mut errors = Vec::new();
+    let mut e = |l: Loc, place: String, message: String, hint: &str| {
+        errors.push(err(Some(l), &place, message, (!hint.is_empty()).then_some(hint)))
+    };
+
+    if *raw.version.get_ref() != 1 {
+        e(
+            loc.of(&raw.version),
+            "version".into(),
+            format!("version {} is not supported; this dsr reads version 1", raw.version.get_ref()),
+            "set version = 1",
+        );
+    }
+    let c = raw.controller.into_inner();
+    let controller = Controller {
+        name: c.name,
+        contact: c.contact,
+        authority: c.authority,
+        automated_decisions: c.automated_decisions,
+    };
+
+    let mut identifiers = Vec::new();
+    for (name, kind) in &raw.identifiers.0 {
+        match Kind::parse(kind.get_ref()) {
+            Some(k) => identifiers.push(IdentifierKind { name: name.get_ref().clone(), kind: k }),
+            None => e(
+                loc.of(kind),
+                format!("identifiers.{}", name.get_ref()),
+                raw::unknown("identifier kind", kind.get_ref(), &["email", "personnummer", "phone", "text"]),
+                "",
+            ),
+        }
+    }
+
+    let table_names: Vec<&str> = raw.tables.0.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+    let mut tables = Vec::new();
+    for (tname, t) in &raw.tables.0 {
+        let tn = tname.get_ref().clone();
+        let tloc = loc.of(tname);
+        let t = t.get_ref();
+        if tn.starts_with("_dsr_") {
+            e(tloc, format!("tables.{tn}"), "tables starting with _dsr_ belong to dsr itself and cannot be mapped".into(), "remove this table from the map");
+        }
+        if !LEGAL_BASES.contains(&t.legal_basis.get_ref().as_str()) {
+            e(
+                loc.of(&t.legal_basis),
+                format!("tables.{tn}.legal_basis"),
+                raw::unknown("legal basis", t.legal_basis.get_ref(), &LEGAL_BASES),
+                "",
+            );
+        }
+        let on_erase = parse_on_erase(&t.on_erase, &loc, &format!("tables.{tn}.on_erase"), &mut e);
+
+        let mut identify = Vec::new();
+        for (kname, cols) in &t.identify.0 {
+            let kn = kname.get_ref();
+            let columns = match cols.get_ref() {
+                OneOrMany::One(c) => vec![c.clone()],
+                OneOrMany::Many(v) => v.clone(),
+            };
+            if columns.is_empty() {
+                e(loc.of(cols), format!("tables.{tn}.identify.{kn}"), "names no column".into(), "give a column name or a list of them");
+            }
+            match identifiers.iter().find(|i| &i.name == kn) {
+                Some(ik) => identify.push(Identify { name: kn.clone(), kind: ik.kind, columns, loc: loc.of(kname) }),
+                None => e(
+                    loc.of(kname),
+                    format!("tables.{tn}.identify.{kn}"),
+                    format!("identifier kind \"{kn}\" is not declared under [identifiers]"),
+                    "declare it, e.g. email = \"email\", or use a declared kind",
+                ),
+            }
+        }
+
+        let mut links = Vec::new();
+        if let Some(lv) = &t.link {
+            let lloc = loc.of(lv);
+            let items: Vec<toml::Value> = match lv.get_ref() {
+                toml::Value::Array(a) => a.clone(),
+                other => vec![other.clone()],
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                let place = format!("tables.{tn}.link[{i}]");
+                let l: raw::RawLink = match item.try_into() {
+                    Ok(l) => l,
+                    Err(x) => {
+                        e(lloc, place, format!("{}", x.message().trim()), "a link is { to = \"TABLE\", on = { my_column = \"their_column\" } } with an optional on_erase");
+                        continue;
+                    }
+                };
+                if !table_names.contains(&l.to.as_str()) {
+                    e(lloc, place.clone(), format!("links to \"{}\", which is not a table in the map", l.to), "map that table too, or fix the name");
+                }
+                let mut on = Vec::new();
+                for (c, p) in &l.on {
+                    match p.as_str() {
+                        Some(p) => on.push((c.clone(), p.to_string())),
+                        None => e(lloc, place.clone(), format!("`on.{c}` must name a column of {} as a string", l.to), ""),
+                    }
+                }
+                if on.is_empty() {
+                    e(lloc, place.clone(), "`on` names no columns".into(), "e.g. on = { customer_id = \"id\" }");
+                }
+                let on_erase = l.on_erase.as_ref().map(|o| {
+                    OnErase::parse(o).unwrap_or_else(|| {
+                        e(lloc, format!("{place}.on_erase"), raw::unknown("on_erase", o, &["delete", "anonymize", "keep"]), "");
+                        OnErase::Keep
+                    })
+                });
+                links.push(Link { to: l.to, on, on_erase, loc: lloc });
+            }
+        }
+
+        let retention = t.retention.as_ref().map(|r| {
+            let place = format!("tables.{tn}.retention");
+            let rr = r.get_ref();
+            Rule {
+                after: rr.after.get_ref().clone(),
+                keep: parse_duration(&rr.keep, &loc, &place, &mut e),
+                year_end: parse_round(rr.round.as_ref(), &loc, &place, &mut e),
+                action: rr.action.as_ref().map(|a| parse_on_erase(a, &loc, &format!("{place}.action"), &mut e)),
+                reason: None,
+                loc: loc.of(&rr.after),
+            }
+        });
+        let hold = t.hold.as_ref().map(|h| {
+            let place = format!("tables.{tn}.hold");
+            let hr = h.get_ref();
+            Rule {
+                after: hr.after.get_ref().clone(),
+                keep: parse_duration(&hr.keep, &loc, &place, &mut e),
+                year_end: parse_round(hr.round.as_ref(), &loc, &place, &mut e),
+                action: None,
+                reason: Some(hr.reason.clone()),
+                loc: loc.of(&hr.after),
+            }
+        });
+
+        let mut columns = Vec::new();
+        for (cname, c) in &t.columns.0 {
+            let cn = cname.get_ref().clone();
+            let place = format!("tables.{tn}.columns.{cn}");
+            let c = c.get_ref();
+            let erase = match c.erase.as_ref().map(|s| s.get_ref().as_str()) {
+                None | Some("keep") => Strategy::Keep,
+                Some("null") => Strategy::Null,
+                Some("hash") => Strategy::Hash,
+                Some("redact") => Strategy::Redact(
+                    c.with.as_ref().map(|w| w.get_ref().clone()).unwrap_or_else(|| "[erased]".into()),
+                ),
+                Some(other) => {
+                    e(loc.of(c.erase.as_ref().expect("matched Some")), place.clone(), raw::unknown("erase strategy", other, &["null", "redact", "hash", "keep"]), "");
+                    Strategy::Keep
+                }
+            };
+            if let Some(w) = &c.with {
+                if !matches!(erase, Strategy::Redact(_)) {
+                    e(loc.of(w), place.clone(), "`with` only goes with erase = \"redact\"".into(), "remove `with` or set erase = \"redact\"");
+                }
+            }
+            if columns.iter().any(|x: &Column| x.name == cn) {
+                e(loc.of(cname), place.clone(), "column listed twice".into(), "");
+            }
+            columns.push(Column {
+                name: cn,
+                category: c.category.clone(),
+                erase,
+                extract: c.extract,
+                scan: c.scan,
+                loc: loc.of(cname),
+            });
+        }
+
+        tables.push(Table {
+            name: tn,
+            subjects: t.subjects,
+            purpose: t.purpose.clone(),
+            legal_basis: t.legal_basis.get_ref().clone(),
+            source: t.source.clone(),
+            recipients: t.recipients.clone(),
+            transfers: t.transfers.clone(),
+            identify,
+            links,
+            on_erase,
+            retention,
+            hold,
+            columns,
+            loc: tloc,
+        });
+    }
+    if tables.is_empty() {
+        e(Loc { line: 1, col: 1 }, "tables".into(), "the map names no tables".into(), "add [tables.NAME] sections");
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(DataMap { path: path.to_path_buf(), sha256, controller, identifiers, tables })
+}
+
+fn parse_on_erase(
+    s: &Spanned<String>,
+    loc: &Locator,
+    place: &str,
+    e: &mut impl FnMut(Loc, String, String, &str),
+) -> OnErase {
+    OnErase::parse(s.get_ref()).unwrap_or_else(|| {
+        e(loc.of(s), place.into(), raw::unknown("on_erase", s.get_ref(), &["delete", "anonymize", "keep"]), "");
+        OnErase::Keep
+    })
+}
+
+fn parse_duration(
+    s: &Spanned<String>,
+    loc: &Locator,
+    place: &str,
+    e: &mut impl FnMut(Loc, String, String, &str),
+) -> Duration {
+    Duration::parse(s.get_ref()).unwrap_or_else(|m| {
+        e(loc.of(s), format!("{place}.keep"), m, "");
+        Duration { amount: 1, unit: crate::time::Unit::Years }
+    })
+}
+
+fn parse_round(
+    s: Option<&Spanned<String>>,
+    loc: &Locator,
+    place: &str,
+    e: &mut impl FnMut(Loc, String, String, &str),
+) -> bool {
+    match s {
+        None => false,
+        Some(r) if r.get_ref() == "year_end" => true,
+        Some(r) => {
+            e(loc.of(r), format!("{place}.round"), raw::unknown("round", r.get_ref(), &["year_end"]), "");
+            false
+        }
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}

@@ -1,0 +1,138 @@
+//! The data map as written: serde shapes that keep every value's position, so
+//! that validation can point at file:line:column.
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use std::marker::PhantomData;
+use toml::Spanned;
+
+/// A TOML table read in file order (the order tables and columns appear in
+/// reports and exports).
+#[derive(Debug)]
+pub struct Ordered<V>(pub Vec<(Spanned<String>, V)>);
+
+impl<V> Default for Ordered<V> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V2<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for V2<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<Spanned<String>, V>()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(V2(PhantomData))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMap {
+    pub version: Spanned<i64>,
+    pub controller: Spanned<RawController>,
+    #[serde(default)]
+    pub identifiers: Ordered<Spanned<String>>,
+    #[serde(default)]
+    pub tables: Ordered<Spanned<RawTable>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawController {
+    pub name: String,
+    pub contact: String,
+    pub authority: String,
+    /// Art. 15(1)(h): replaces the fixed "no automated decisions" text.
+    pub automated_decisions: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTable {
+    #[serde(default)]
+    pub subjects: bool,
+    pub purpose: String,
+    pub legal_basis: Spanned<String>,
+    pub source: Option<String>,
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    #[serde(default)]
+    pub transfers: Vec<String>,
+    #[serde(default)]
+    pub identify: Ordered<Spanned<OneOrMany>>,
+    /// One link table or a list of them; read as a value first because
+    /// serde's untagged enums lose positions.
+    pub link: Option<Spanned<toml::Value>>,
+    pub on_erase: Spanned<String>,
+    pub retention: Option<Spanned<RawRetention>>,
+    pub hold: Option<Spanned<RawHold>>,
+    #[serde(default)]
+    pub columns: Ordered<Spanned<RawColumn>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub to: String,
+    pub on: toml::Table,
+    pub on_erase: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetention {
+    pub after: Spanned<String>,
+    pub keep: Spanned<String>,
+    pub action: Option<Spanned<String>>,
+    pub round: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHold {
+    pub after: Spanned<String>,
+    pub keep: Spanned<String>,
+    pub reason: String,
+    pub round: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColumn {
+    pub category: Option<String>,
+    pub erase: Option<Spanned<String>>,
+    pub with: Option<Spanned<String>>,
+    #[serde(default = "yes")]
+    pub extract: bool,
+    #[serde(default)]
+    pub scan: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Makes serde's "unknown variant" style messages usable without a custom type.
+pub fn unknown(what: &str, got: &str, choices: &[&str]) -> String {
+    format!("unknown {what} \"{got}\"; expected one of: {}", choices.join(", "))
+}

@@ -1,0 +1,615 @@
+//! The tenant's store. All SQL lives here (and in `demo`, which builds a
+//! store): commands ask for rows by filters, never write SQL themselves, so
+//! that a PostgreSQL backend can sit behind the same interface.
+
+pub mod schema;
+
+use crate::error::{Error, Result};
+use crate::ident::{self, Kind};
+use crate::value::Value;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
+use schema::{quote, Affinity, ColumnSchema, ForeignKey, Index, Schema, TableSchema};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long dsr waits for the application's write lock before giving up.
+const DEFAULT_BUSY_MS: u64 = 5_000;
+/// Values bound per statement; well under SQLite's limit of 32,766.
+const CHUNK: usize = 500;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    busy: Duration,
+    today: jiff::civil::Date,
+}
+
+/// A row as read: its key (primary key values, or the backend's row id for
+/// a table without one) and every column's value in schema order.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub key: Vec<Value>,
+    pub values: Vec<Value>,
+}
+
+/// Which rows to read.
+pub enum Filter<'a> {
+    /// (c1, …, cn) equals one of the tuples.
+    In {
+        columns: &'a [String],
+        tuples: &'a [Vec<Value>],
+    },
+    /// The column equals one of the values, ignoring ASCII case (uses a
+    /// `COLLATE NOCASE` index).
+    NoCase { column: &'a str, values: &'a [String] },
+    /// The column, normalised as an identifier of `kind`, is one of `keys`:
+    /// the fallback when no index can answer (a scan).
+    Normalized {
+        column: &'a str,
+        kind: Kind,
+        keys: &'a [String],
+    },
+}
+
+/// One audit record as stored in `_dsr_audit`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub operator: String,
+    pub command: String,
+    pub request: Option<String>,
+    pub subject: Option<String>,
+    pub outcome: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+fn from_ref(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+impl Store {
+    /// Opens an existing store. `sqlite:PATH` or a plain path; never creates
+    /// a database where none was.
+    pub fn open(url: &str, read_only: bool, today: jiff::civil::Date) -> Result<Store> {
+        let path = parse_url(url)?;
+        if !path.exists() {
+            return Err(Error::Runtime(format!(
+                "the store {} does not exist; check --store / DSR_STORE or the tenant's `store` in the config",
+                path.display()
+            )));
+        }
+        let flags = if read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_error(&path, "opening", e))?;
+        let busy = std::env::var("DSR_BUSY_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(Duration::from_millis(DEFAULT_BUSY_MS));
+        conn.busy_timeout(busy).map_err(|e| db_error(&path, "opening", e))?;
+        // Touch the schema now, so that a file that is not a database fails
+        // here with a clear message rather than in the middle of a command.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| db_error(&path, "reading the schema of", e))?;
+        conn.create_scalar_function(
+            "dsr_norm",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            move |ctx| {
+                let kind: String = ctx.get(0)?;
+                let v = ctx.get_raw(1);
+                let text = match v {
+                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    ValueRef::Integer(i) => i.to_string(),
+                    _ => return Ok(None),
+                };
+                Ok(Kind::parse(&kind).and_then(|k| ident::normalize_stored(k, &text, today)))
+            },
+        )
+        .map_err(|e| db_error(&path, "preparing", e))?;
+        Ok(Store { conn, path, busy, today })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The date identifiers are normalised against (personnummer centuries).
+    pub fn today(&self) -> jiff::civil::Date {
+        self.today
+    }
+
+    fn err(&self, doing: &str, e: rusqlite::Error) -> Error {
+        locked_detail(db_error(&self.path, doing, e), self.busy)
+    }
+
+    /// Reads the live schema: every table but SQLite's own.
+    pub fn schema(&self) -> Result<Schema> {
+        let e = |x| self.err("reading the schema of", x);
+        let mut names: Vec<(String, String)> = Vec::new();
+        {
+            let mut st = self
+                .conn
+                .prepare("SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+                .map_err(e)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(e)?;
+            for r in rows {
+                names.push(r.map_err(e)?);
+            }
+        }
+        let mut tables = Vec::with_capacity(names.len());
+        for (name, sql) in names {
+            let mut columns = Vec::new();
+            {
+                let mut st = self
+                    .conn
+                    .prepare("SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid")
+                    .map_err(e)?;
+                let mut rows = st.query([&name]).map_err(e)?;
+                while let Some(r) = rows.next().map_err(e)? {
+                    let hidden: i64 = r.get(4).map_err(e)?;
+                    if hidden == 1 {
+                        continue; // virtual-table hidden columns are not data
+                    }
+                    let decl: String = r.get::<_, Option<String>>(1).map_err(e)?.unwrap_or_default();
+                    columns.push(ColumnSchema {
+                        name: r.get(0).map_err(e)?,
+                        affinity: Affinity::of(&decl),
+                        decl_type: decl,
+                        not_null: r.get::<_, i64>(2).map_err(e)? != 0,
+                        pk: r.get::<_, i64>(3).map_err(e)?.max(0) as usize,
+                    });
+                }
+            }
+            let mut pk: Vec<&ColumnSchema> = columns.iter().filter(|c| c.pk > 0).collect();
+            pk.sort_by_key(|c| c.pk);
+            let pk: Vec<String> = pk.into_iter().map(|c| c.name.clone()).collect();
+
+            let mut foreign_keys: Vec<ForeignKey> = Vec::new();
+            {
+                let mut st = self
+                    .conn
+                    .prepare("SELECT id, seq, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")
+                    .map_err(e)?;
+                let mut rows = st.query([&name]).map_err(e)?;
+                let mut last_id = -1i64;
+                while let Some(r) = rows.next().map_err(e)? {
+                    let id: i64 = r.get(0).map_err(e)?;
+                    let from: String = r.get(3).map_err(e)?;
+                    let to: Option<String> = r.get(4).map_err(e)?;
+                    if id != last_id {
+                        foreign_keys.push(ForeignKey {
+                            from: vec![],
+                            table: r.get(2).map_err(e)?,
+                            to: vec![],
+                            on_delete: r.get(5).map_err(e)?,
+                        });
+                        last_id = id;
+                    }
+                    if let Some(fk) = foreign_keys.last_mut() {
+                        fk.from.push(from);
+                        if let Some(t) = to {
+                            fk.to.push(t);
+                        }
+                    }
+                }
+            }
+
+            let mut indexes = Vec::new();
+            {
+                let mut st = self
+                    .conn
+                    .prepare("SELECT name, partial FROM pragma_index_list(?1)")
+                    .map_err(e)?;
+                let list: Vec<(String, bool)> = st
+                    .query_map([&name], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? != 0)))
+                    .map_err(e)?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(e)?;
+                let mut parts_st = self
+                    .conn
+                    .prepare("SELECT name, coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
+                    .map_err(e)?;
+                for (iname, partial) in list {
+                    let parts = parts_st
+                        .query_map([&iname], |r| {
+                            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_else(|| "BINARY".into())))
+                        })
+                        .map_err(e)?
+                        .collect::<rusqlite::Result<_>>()
+                        .map_err(e)?;
+                    indexes.push(Index { name: iname, parts, partial });
+                }
+            }
+            let without_rowid = sql.to_ascii_uppercase().contains("WITHOUT ROWID");
+            tables.push(TableSchema { name, columns, pk, without_rowid, foreign_keys, indexes });
+        }
+        // A foreign key that names no parent columns references the parent's key.
+        let pks: Vec<(String, Vec<String>)> = tables.iter().map(|t| (t.name.clone(), t.pk.clone())).collect();
+        for t in &mut tables {
+            for fk in &mut t.foreign_keys {
+                if fk.to.is_empty() {
+                    if let Some((_, pk)) = pks.iter().find(|(n, _)| n.eq_ignore_ascii_case(&fk.table)) {
+                        fk.to = pk.clone();
+                    }
+                }
+            }
+        }
+        let journal_mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(e)?;
+        Ok(Schema { tables, journal_mode })
+    }
+
+    /// Up to `limit` non-null values of a column, for guessing what it holds.
+    pub fn sample(&self, table: &str, column: &str, limit: usize) -> Result<Vec<Value>> {
+        let sql = format!(
+            "SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {limit}",
+            c = quote(column),
+            t = quote(table)
+        );
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err("sampling", e))?;
+        let rows = st
+            .query_map([], |r| Ok(from_ref(r.get_ref(0)?)))
+            .map_err(|e| self.err("sampling", e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err("sampling", e))
+    }
+
+    /// The SELECT list that reads a row: key first, then every column.
+    fn select_list(t: &TableSchema) -> (String, usize) {
+        let cols: Vec<String> = t.columns.iter().map(|c| quote(&c.name)).collect();
+        if t.pk.is_empty() {
+            (format!("_rowid_, {}", cols.join(", ")), 1)
+        } else {
+            (cols.join(", "), 0)
+        }
+    }
+
+    fn read_row(t: &TableSchema, r: &rusqlite::Row<'_>, skip: usize) -> rusqlite::Result<Row> {
+        let mut values = Vec::with_capacity(t.columns.len());
+        for i in 0..t.columns.len() {
+            values.push(from_ref(r.get_ref(i + skip)?));
+        }
+        let key = if skip == 1 {
+            vec![from_ref(r.get_ref(0)?)]
+        } else {
+            t.pk.iter()
+                .filter_map(|p| t.column_index(p))
+                .map(|i| values[i].clone())
+                .collect()
+        };
+        Ok(Row { key, values })
+    }
+
+    /// Reads the rows of `t` that match `filter`, calling `f` for each. Work
+    /// is chunked so that each statement binds a bounded number of values.
+    pub fn select(&self, t: &TableSchema, filter: &Filter<'_>, mut f: impl FnMut(Row)) -> Result<()> {
+        let (list, skip) = Self::select_list(t);
+        let from = quote(&t.name);
+        let doing = format!("reading {}", t.name);
+        let mut run = |sql: &str, params: Vec<&dyn ToSql>| -> Result<()> {
+            let mut st = self.conn.prepare_cached(sql).map_err(|e| self.err(&doing, e))?;
+            let mut rows = st.query(params.as_slice()).map_err(|e| self.err(&doing, e))?;
+            while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+                f(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
+            }
+            Ok(())
+        };
+        match filter {
+            Filter::In { columns, tuples } => {
+                let n = columns.len().max(1);
+                let per = (CHUNK / n).max(1);
+                for chunk in tuples.chunks(per) {
+                    let sql = if n == 1 {
+                        format!(
+                            "SELECT {list} FROM {from} WHERE {} IN ({})",
+                            quote(&columns[0]),
+                            vec!["?"; chunk.len()].join(", ")
+                        )
+                    } else {
+                        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+                        let tuple = format!("({})", vec!["?"; n].join(", "));
+                        format!(
+                            "SELECT {list} FROM {from} WHERE ({}) IN (VALUES {})",
+                            cols.join(", "),
+                            vec![tuple.as_str(); chunk.len()].join(", ")
+                        )
+                    };
+                    let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+                    run(&sql, params)?;
+                }
+            }
+            Filter::NoCase { column, values } => {
+                for chunk in values.chunks(CHUNK) {
+                    let sql = format!(
+                        "SELECT {list} FROM {from} WHERE {} COLLATE NOCASE IN ({})",
+                        quote(column),
+                        vec!["?"; chunk.len()].join(", ")
+                    );
+                    run(&sql, chunk.iter().map(|v| v as &dyn ToSql).collect())?;
+                }
+            }
+            Filter::Normalized { column, kind, keys } => {
+                for chunk in keys.chunks(CHUNK) {
+                    let sql = format!(
+                        "SELECT {list} FROM {from} WHERE dsr_norm('{}', {}) IN ({})",
+                        kind.as_str(),
+                        quote(column),
+                        vec!["?"; chunk.len()].join(", ")
+                    );
+                    run(&sql, chunk.iter().map(|v| v as &dyn ToSql).collect())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams (key, text) for every non-null value of a text column: the
+    /// whole-table search behind free-text mentions.
+    pub fn scan_text(&self, t: &TableSchema, column: &str, mut f: impl FnMut(Vec<Value>, &str)) -> Result<()> {
+        let key = if t.pk.is_empty() {
+            "_rowid_".to_string()
+        } else {
+            t.pk.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+        };
+        let nkey = t.pk.len().max(1);
+        let sql = format!(
+            "SELECT {key}, {c} FROM {t} WHERE {c} IS NOT NULL",
+            c = quote(column),
+            t = quote(&t.name)
+        );
+        let doing = format!("searching {}.{}", t.name, column);
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(&doing, e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+            if let ValueRef::Text(text) = r.get_ref(nkey).map_err(|e| self.err(&doing, e))? {
+                let text = String::from_utf8_lossy(text);
+                let mut key = Vec::with_capacity(nkey);
+                for i in 0..nkey {
+                    key.push(from_ref(r.get_ref(i).map_err(|e| self.err(&doing, e))?));
+                }
+                f(key, &text);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in one write transaction, taken at once (BEGIN IMMEDIATE) so
+    /// that the wait for the application's lock happens before any work.
+    /// Nothing of `f`'s is kept unless it returns Ok and the commit succeeds.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let busy = self.busy;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| locked_detail(db_error(&path, "starting a write on", e), busy))?;
+        let out = f(&Tx { tx: &tx, path: &path })?;
+        tx.commit().map_err(|e| locked_detail(db_error(&path, "committing to", e), busy))?;
+        Ok(out)
+    }
+
+    /// The tenant's secret, if it has been created.
+    pub fn secret(&self) -> Result<Option<String>> {
+        if !self.has_table("_dsr_meta")? {
+            return Ok(None);
+        }
+        self.conn
+            .query_row("SELECT value FROM _dsr_meta WHERE key = 'secret'", [], |r| r.get(0))
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(self.err("reading the tenant secret from", e)),
+            })
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        if !self.has_table("_dsr_meta")? {
+            return Ok(None);
+        }
+        self.conn
+            .query_row("SELECT value FROM _dsr_meta WHERE key = ?1", [key], |r| r.get(0))
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(self.err("reading _dsr_meta in", e)),
+            })
+    }
+
+    fn has_table(&self, name: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err("reading the schema of", e))
+    }
+
+    /// Every audit record in `seq` order (as stored, so that verification
+    /// sees removals and reorders).
+    pub fn audit_records(&self, mut f: impl FnMut(AuditRow) -> Result<()>) -> Result<()> {
+        if !self.has_table("_dsr_audit")? {
+            return Ok(());
+        }
+        let mut st = self
+            .conn
+            .prepare("SELECT seq, at, operator, command, request, subject, outcome, details, prev_hash, hash FROM _dsr_audit ORDER BY seq")
+            .map_err(|e| self.err("reading the audit trail in", e))?;
+        let mut rows = st.query([]).map_err(|e| self.err("reading the audit trail in", e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err("reading the audit trail in", e))? {
+            f(audit_row(r).map_err(|e| self.err("reading the audit trail in", e))?)?;
+        }
+        Ok(())
+    }
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        operator: r.get(2)?,
+        command: r.get(3)?,
+        request: r.get(4)?,
+        subject: r.get(5)?,
+        outcome: r.get(6)?,
+        details: r.get(7)?,
+        prev_hash: r.get(8)?,
+        hash: r.get(9)?,
+    })
+}
+
+/// A write transaction in progress.
+pub struct Tx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    path: &'a Path,
+}
+
+const TOOL_TABLES: &str = "
+CREATE TABLE IF NOT EXISTS _dsr_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _dsr_audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    command TEXT NOT NULL,
+    request TEXT,
+    subject TEXT,
+    outcome TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+";
+
+impl Tx<'_> {
+    fn err(&self, doing: &str, e: rusqlite::Error) -> Error {
+        db_error(self.path, doing, e)
+    }
+
+    /// Creates dsr's own tables and the tenant secret on first use.
+    pub fn ensure_tool_tables(&self) -> Result<String> {
+        self.tx
+            .execute_batch(TOOL_TABLES)
+            .map_err(|e| self.err("creating dsr's tables in", e))?;
+        self.tx
+            .execute(
+                "INSERT OR IGNORE INTO _dsr_meta (key, value) VALUES ('secret', lower(hex(randomblob(32))))",
+                [],
+            )
+            .map_err(|e| self.err("creating the tenant secret in", e))?;
+        self.tx
+            .query_row("SELECT value FROM _dsr_meta WHERE key = 'secret'", [], |r| r.get(0))
+            .map_err(|e| self.err("reading the tenant secret from", e))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO _dsr_meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err("writing _dsr_meta in", e))
+    }
+
+    /// The last audit record's seq and hash.
+    pub fn audit_tail(&self) -> Result<Option<(i64, String)>> {
+        self.tx
+            .query_row("SELECT seq, hash FROM _dsr_audit ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(self.err("reading the audit trail in", e)),
+            })
+    }
+
+    pub fn audit_insert(&self, r: &AuditRow) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO _dsr_audit (seq, at, operator, command, request, subject, outcome, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                rusqlite::params![r.seq, r.at, r.operator, r.command, r.request, r.subject, r.outcome, r.details, r.prev_hash, r.hash],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err("writing the audit record to", e))
+    }
+}
+
+fn parse_url(url: &str) -> Result<PathBuf> {
+    let u = url.trim();
+    if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+        return Err(Error::Usage(
+            "PostgreSQL stores are not supported yet; give a SQLite file (--store PATH or sqlite:PATH)".into(),
+        ));
+    }
+    let p = u.strip_prefix("sqlite://").or_else(|| u.strip_prefix("sqlite:")).unwrap_or(u);
+    if p.is_empty() {
+        return Err(Error::Usage("--store is empty; give the tenant's SQLite file".into()));
+    }
+    Ok(PathBuf::from(p))
+}
+
+fn locked_detail(e: Error, busy: Duration) -> Error {
+    match e {
+        Error::Runtime(m) if m.contains("is locked") => {
+            Error::Runtime(format!("{m} (waited {} ms)", busy.as_millis()))
+        }
+        e => e,
+    }
+}
+
+/// Turns a SQLite failure into what the user needs: what, where, what to do.
+pub fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
+    use rusqlite::ffi::ErrorCode as C;
+    let p = path.display();
+    let msg = match e.sqlite_error_code() {
+        Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => format!(
+            "the store {p} is locked by another process while {doing} it; nothing was changed; try again when the application's write finishes, or set DSR_BUSY_TIMEOUT (ms) higher"
+        ),
+        Some(C::NotADatabase) | Some(C::DatabaseCorrupt) => format!(
+            "the store {p} is not a SQLite database or is damaged ({doing} it failed); nothing was changed; check the path, or restore the store from a backup"
+        ),
+        Some(C::DiskFull) => format!(
+            "the disk holding the store {p} is full ({doing} it); nothing was changed; free space and run again"
+        ),
+        Some(C::ReadOnly) => format!(
+            "the store {p} is read-only ({doing} it); nothing was changed; dsr must be able to write its audit record: run as a user who may write the store and its directory"
+        ),
+        Some(C::CannotOpen) | Some(C::PermissionDenied) => format!(
+            "cannot open the store {p} ({doing} it): check that the file and its directory are readable and writable by this user"
+        ),
+        _ => format!("SQLite failed while {doing} the store {p}: {e}; nothing was changed"),
+    };
+    Error::Runtime(msg)
+}
