@@ -273,7 +273,9 @@ fn ambiguity(t: &Table, ts: &TableSchema, rows: &[Row]) -> Ambiguity {
             t.identify.iter().any(|i| i.columns.contains(k)) || t.column(k).is_some_and(|c| c.category.is_some())
         });
     let keys = (!personal_key).then(|| {
-        rows.iter()
+        let mut rows: Vec<&Row> = rows.iter().collect();
+        rows.sort_by(|a, b| crate::value::key_cmp(&a.key, &b.key));
+        rows.into_iter()
             .map(|r| {
                 ts.pk
                     .iter()

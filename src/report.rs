@@ -78,9 +78,10 @@ pub fn extract_doc(
         }
         let Some(ts) = schema.table(&t.name) else { continue };
         let withheld: Vec<&str> = t.columns.iter().filter(|c| !c.extract).map(|c| c.name.as_str()).collect();
-        let rows: Vec<Json> = found
-            .rows
-            .iter()
+        let mut ordered: Vec<&crate::store::Row> = found.rows.iter().collect();
+        ordered.sort_by(|a, b| crate::value::key_cmp(&a.key, &b.key));
+        let rows: Vec<Json> = ordered
+            .into_iter()
             .map(|r| {
                 let mut o = Map::new();
                 for (cs, v) in ts.columns.iter().zip(&r.values) {
@@ -109,6 +110,8 @@ pub fn extract_doc(
         );
     }
     let mut ment = Map::new();
+    let mut mentions: Vec<&Mention> = mentions.iter().collect();
+    mentions.sort_by(|a, b| (a.table, &a.column).cmp(&(b.table, &b.column)).then_with(|| crate::value::key_cmp(&a.key, &b.key)));
     for m in mentions {
         let t = &map.tables[m.table];
         let Some(ts) = schema.table(&t.name) else { continue };

@@ -116,7 +116,7 @@ impl Store {
         // Touch the schema now, so that a file that is not a database fails
         // here with a clear message rather than in the middle of a command.
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| db_error(&path, "reading the schema of", e))?;
+            .map_err(|e| locked_detail(db_error(&path, "reading the schema of", e), busy))?;
         conn.create_scalar_function(
             "dsr_norm",
             2,

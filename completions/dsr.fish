@@ -1,0 +1,128 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_dsr_global_optspecs
+    string join \n store= map= tenant= config= operator= request= json q/quiet h/help V/version
+end
+
+function __fish_dsr_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_dsr_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_dsr_using_subcommand
+    set -l cmd (__fish_dsr_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c dsr -n "__fish_dsr_needs_command" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_needs_command" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_needs_command" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_needs_command" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_needs_command" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_needs_command" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_needs_command" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_needs_command" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_needs_command" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_needs_command" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l subjects -d 'Number of data subjects (customers)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l seed -d 'Seed: the same seed and day give the same tenant' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l force -d 'Replace an existing demo tenant in DIR'
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand check" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand check" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand check" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l format -d 'Output format (xlsx, csv and html need -o)' -r -f -a "json\t''
+xlsx\t''
+csv\t''
+html\t''"
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -s o -l output -d 'Write to this file instead of stdout (created 0600)' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l lang -d 'Language of the Art. 15 information' -r -f -a "sv\t''
+en\t''"
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l force -d 'Replace an existing output file'
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -f -a "log" -d 'List audit records, oldest first'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l since -d 'Only records at or after this time (YYYY-MM-DD or an ISO date-time)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l command -d 'Only records of this command (extract, erase, export, sweep)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "log" -d 'List audit records, oldest first'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract audit help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract audit help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract audit help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract audit help" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "log" -d 'List audit records, oldest first'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'

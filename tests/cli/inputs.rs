@@ -1,0 +1,228 @@
+//! Bad input of every kind: a clear message, the documented exit code, and
+//! nothing changed.
+
+use crate::TestEnv;
+
+/// Replaces the map with `text` and runs `args`.
+fn with_map(text: &str, args: &[&str]) -> (TestEnv, crate::Outcome) {
+    let env = TestEnv::agency();
+    std::fs::write(&env.map, text).expect("write map");
+    let out = env.run(args);
+    (env, out)
+}
+
+fn agency_map() -> String {
+    std::fs::read_to_string(crate::fixture("agency/datamap.toml")).expect("map")
+}
+
+#[test]
+fn a_missing_map_is_a_usage_error() {
+    let env = TestEnv::agency();
+    std::fs::remove_file(&env.map).expect("rm");
+    let out = env.run(&["extract", "contact_id:c-1"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("cannot read the data map") && out.stderr.contains("no such file or directory"), "{}", out.stderr);
+}
+
+#[test]
+fn broken_toml_is_reported_at_its_line_and_column() {
+    let (env, out) = with_map("version = 1\n[controller\nname = 'x'\n", &["check"]);
+    insta::assert_snapshot!(out.snapshot(&env), @r#"
+    exit: 2
+    --- stdout
+    --- stderr
+    dsr: error: [TMP]/datamap.toml:2:12: error: syntax: unclosed table, expected `]`
+      hint: the map must be TOML; see README "The data map"
+    the data map [TMP]/datamap.toml is not valid (1 error); fix it and run `dsr check`
+    "#);
+}
+
+#[test]
+fn invalid_values_are_exit_3_with_positions() {
+    let map = agency_map()
+        .replace("on_erase = \"anonymize\"\n\n[tables.employees.columns]", "on_erase = \"shred\"\n\n[tables.employees.columns]")
+        .replace("keep = \"2y\"", "keep = \"2 years\"")
+        .replace("legal_basis = \"legitimate_interests\"\nidentify", "legal_basis = \"because\"\nidentify")
+        .replace("email = { category = \"contact.email\", erase = \"hash\" }\npersonnummer", "email = { category = \"contact.email\", erase = \"scramble\" }\npersonnummer");
+    let (env, out) = with_map(&map, &["extract", "contact_id:c-1"]);
+    insta::assert_snapshot!(out.snapshot(&env), @r#"
+    exit: 3
+    --- stdout
+    --- stderr
+    dsr: error: [TMP]/datamap.toml:19:12: error: tables.employees.on_erase: unknown on_erase "shred"; expected one of: delete, anonymize, keep
+    [TMP]/datamap.toml:23:47: error: tables.employees.columns.email: unknown erase strategy "scramble"; expected one of: null, redact, hash, keep
+    [TMP]/datamap.toml:31:37: error: tables.time_reports.retention.keep: duration "2 years" has no unit; expected a whole number and a unit: 30d, 12w, 6m or 7y
+    [TMP]/datamap.toml:72:15: error: tables.visits.legal_basis: unknown legal basis "because"; expected one of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests
+    the data map [TMP]/datamap.toml is not valid (4 errors); fix it and run `dsr check`
+    "#);
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let map = agency_map().replace("subjects = true\npurpose = \"Employment\"", "subjects = true\npurpos = \"Employment\"");
+    let (_env, out) = with_map(&map, &["check"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("datamap.toml:16:1") && out.stderr.contains("purpos"), "{}", out.stderr);
+}
+
+#[test]
+fn a_map_that_does_not_fit_the_store_stops_every_command() {
+    let map = agency_map()
+        .replace("[tables.visits]", "[tables.visitors]")
+        .replace("[tables.visits.columns]", "[tables.visitors.columns]")
+        .replace("full_name = { category", "fullname = { category")
+        .replace("on = { org = \"org\", emp_no = \"emp_no\" }", "on = { org = \"org\", emp_no = \"hired\" }")
+        .replace("phone = { category = \"contact.phone\", erase = \"null\" }", "phone = { category = \"contact.phone\", erase = \"null\" }\ncreated = { erase = \"hash\" }");
+    let (env, out) = with_map(&map, &["extract", "contact_id:c-1"]);
+    insta::assert_snapshot!(out.snapshot(&env), @r#"
+    exit: 3
+    --- stdout
+    --- stderr
+    dsr: error: [TMP]/datamap.toml:22:1: error: employees.fullname: mapped column "fullname" does not exist in table employees of the store
+      hint: fix the column name; `dsr check` lists what the map uses
+    [TMP]/datamap.toml:29:8: error: time_reports.link[0]: time_reports.emp_no (TEXT) and employees.hired (INTEGER) are not comparable: one holds numbers, the other text
+      hint: link columns must hold the same kind of value; check that `on` names the right columns
+    [TMP]/datamap.toml:50:1: error: contacts.created: erase = "hash" writes text, but the column is INTEGER
+      hint: use null for a number or date column
+    [TMP]/datamap.toml:71:9: error: visitors: table "visitors" does not exist in the store
+      hint: fix the name, or remove the table from the map
+    the data map [TMP]/datamap.toml does not fit the store [TMP]/tenant.db (4 errors); nothing was read or changed; run `dsr check` and fix the map
+    "#);
+    assert!(std::panic::catch_unwind(|| env.audit_rows()).is_err(), "no audit table: nothing was written");
+    let out = env.run(&["check"]);
+    assert_eq!(out.code, 3);
+}
+
+#[test]
+fn null_on_not_null_is_an_error() {
+    let map = agency_map().replace("full_name = { category = \"identity.name\", erase = \"redact\" }", "full_name = { category = \"identity.name\", erase = \"null\" }");
+    let (_env, out) = with_map(&map, &["check"]);
+    assert_eq!(out.code, 3);
+    assert!(out.stdout.contains("datamap.toml:22:1: error: employees.full_name: erase = \"null\" on a NOT NULL column"), "{}", out.stdout);
+}
+
+#[test]
+fn a_missing_store_is_a_runtime_error() {
+    let env = TestEnv::agency();
+    let out = env.run_plain(&["--store", "nowhere.db", "--map", env.map.to_str().expect("utf8"), "extract", "contact_id:c-1"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("the store nowhere.db does not exist"), "{}", out.stderr);
+    assert!(!env.path("nowhere.db").exists(), "dsr never creates a store");
+}
+
+#[test]
+fn a_corrupt_store_is_a_runtime_error() {
+    let env = TestEnv::agency();
+    std::fs::write(&env.store, vec![0x42u8; 8192]).expect("write");
+    let out = env.run(&["extract", "contact_id:c-1"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("is not a SQLite database or is damaged"), "{}", out.stderr);
+}
+
+#[test]
+fn a_locked_store_waits_then_fails_with_nothing_changed() {
+    let env = TestEnv::agency();
+    let before = env.dump_user_tables();
+    let holder = env.conn();
+    holder.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let mut c = env.cmd();
+    c.env("DSR_BUSY_TIMEOUT", "300")
+        .arg("--store").arg(&env.store).arg("--map").arg(&env.map)
+        .args(["extract", "contact_id:c-1"]);
+    let out = c.output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is locked by another process") && stderr.contains("waited 300 ms"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no data released without an audit record");
+    holder.execute_batch("ROLLBACK").expect("unlock");
+    assert_eq!(env.dump_user_tables(), before);
+}
+
+#[test]
+fn missing_store_or_map_options_are_usage_errors() {
+    let env = TestEnv::agency();
+    let out = env.run_plain(&["extract", "contact_id:c-1"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no store given: pass --store PATH (or DSR_STORE)"), "{}", out.stderr);
+    let out = env.run_plain(&["--store", "tenant.db", "extract", "contact_id:c-1"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no data map given"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_flags_are_exit_2() {
+    let env = TestEnv::agency();
+    for args in [vec!["extract"], vec!["extract", "--format", "pdf", "email:a@b.se"], vec!["frobnicate"], vec!["--bogus", "check"]] {
+        let out = env.run(&args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty());
+    }
+    let out = env.run_plain(&["--help"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("Usage: dsr [OPTIONS] <COMMAND>"));
+}
+
+#[test]
+fn environment_variables_stand_in_for_flags() {
+    let env = TestEnv::agency();
+    let mut c = env.cmd();
+    c.env("DSR_STORE", &env.store).env("DSR_MAP", &env.map).env("DSR_REQUEST", "ENV-1").env("DSR_OPERATOR", "cron")
+        .args(["-q", "extract", "contact_id:c-3"]);
+    let out = c.output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "--quiet: {}", String::from_utf8_lossy(&out.stderr));
+    let text = env.tool_tables_text();
+    assert!(text.contains("ENV-1") && text.contains("cron"));
+}
+
+#[test]
+fn tenants_come_from_the_config_file_with_an_audit_mirror() {
+    let env = TestEnv::agency();
+    std::fs::write(
+        env.path("dsr.toml"),
+        "[tenants.agency]\nstore = \"tenant.db\"\nmap = \"datamap.toml\"\naudit_log = \"audit.jsonl\"\n",
+    )
+    .expect("config");
+    let out = env.run_plain(&["--tenant", "agency", "extract", "contact_id:c-3"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mirror = std::fs::read_to_string(env.path("audit.jsonl")).expect("mirror");
+    let lines: Vec<serde_json::Value> = mirror.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["seq"], 1);
+    assert_eq!(lines[0]["command"], "extract");
+    assert!(!mirror.contains("c-3\"") && !mirror.contains("Gun"));
+
+    let out = env.run_plain(&["--tenant", "nope", "extract", "contact_id:c-3"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("tenant \"nope\" is not in dsr.toml (it names: agency)"), "{}", out.stderr);
+
+    std::fs::write(env.path("bad.toml"), "[tenants.x]\nstore = 5\n").expect("config");
+    let out = env.run_plain(&["--config", "bad.toml", "--tenant", "x", "check"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("bad.toml:2:9"), "{}", out.stderr);
+
+    // The XDG location is found when ./dsr.toml is absent.
+    std::fs::create_dir_all(env.path("xdg/dsr")).expect("mkdir");
+    std::fs::rename(env.path("dsr.toml"), env.path("xdg/dsr/config.toml")).expect("mv");
+    std::fs::copy(&env.store, env.path("xdg/dsr/tenant.db")).expect("cp");
+    std::fs::copy(&env.map, env.path("xdg/dsr/datamap.toml")).expect("cp");
+    let out = env.run_plain(&["--tenant", "agency", "extract", "contact_id:c-3"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn a_broken_pipe_is_a_clean_exit() {
+    let env = TestEnv::agency();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dsr"))
+        .current_dir(env.dir.path())
+        .env("DSR_NOW", crate::NOW)
+        .args(["--store", "tenant.db", "--map", "datamap.toml", "-q", "extract", "email:dan@example.se"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take()); // the reader goes away before dsr writes
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
