@@ -8,14 +8,18 @@ use clap_complete::Shell;
 
 /// (file name, contents) of every completion script.
 pub fn completions() -> Vec<(String, Vec<u8>)> {
-    [(Shell::Bash, "dsr.bash"), (Shell::Zsh, "_dsr"), (Shell::Fish, "dsr.fish")]
-        .into_iter()
-        .map(|(shell, name)| {
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "dsr", &mut buf);
-            (name.to_string(), buf)
-        })
-        .collect()
+    [
+        (Shell::Bash, "dsr.bash"),
+        (Shell::Zsh, "_dsr"),
+        (Shell::Fish, "dsr.fish"),
+    ]
+    .into_iter()
+    .map(|(shell, name)| {
+        let mut buf = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "dsr", &mut buf);
+        (name.to_string(), buf)
+    })
+    .collect()
 }
 
 /// (file name, contents) of every man page: dsr(1) and one per command.

@@ -36,8 +36,10 @@ pub struct Entry {
 }
 
 pub fn canonical(r: &AuditRow) -> String {
-    serde_json::json!([r.seq, r.at, r.operator, r.command, r.request, r.subject, r.outcome, r.details])
-        .to_string()
+    serde_json::json!([
+        r.seq, r.at, r.operator, r.command, r.request, r.subject, r.outcome, r.details
+    ])
+    .to_string()
 }
 
 pub fn record_hash(prev_hash: &str, r: &AuditRow) -> String {
@@ -51,7 +53,8 @@ pub fn record_hash(prev_hash: &str, r: &AuditRow) -> String {
 /// HMAC-SHA-256 under the tenant's secret, hex.
 pub fn hmac_hex(secret: &str, data: &[u8]) -> String {
     // HMAC takes a key of any length, so this cannot fail.
-    let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
+    let mut m =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
     m.update(data);
     hex(&m.finalize().into_bytes())
 }
@@ -63,7 +66,10 @@ pub fn subject_ref(secret: &str, ids: &[(String, String)]) -> String {
     let mut lines: Vec<String> = ids.iter().map(|(k, v)| format!("{k}:{v}")).collect();
     lines.sort();
     lines.dedup();
-    format!("hmac-sha256:{}", hmac_hex(secret, lines.join("\n").as_bytes()))
+    format!(
+        "hmac-sha256:{}",
+        hmac_hex(secret, lines.join("\n").as_bytes())
+    )
 }
 
 /// Appends a record inside the caller's transaction and returns its seq.
@@ -92,8 +98,8 @@ pub fn append(tx: &Tx<'_>, actor: &Actor, at: &str, entry: &Entry) -> Result<Aud
 }
 
 pub fn row_json(r: &AuditRow) -> serde_json::Value {
-    let details: serde_json::Value =
-        serde_json::from_str(&r.details).unwrap_or_else(|_| serde_json::Value::String(r.details.clone()));
+    let details: serde_json::Value = serde_json::from_str(&r.details)
+        .unwrap_or_else(|_| serde_json::Value::String(r.details.clone()));
     serde_json::json!({
         "seq": r.seq, "at": r.at, "operator": r.operator, "command": r.command,
         "request": r.request, "subject": r.subject, "outcome": r.outcome,
@@ -116,8 +122,14 @@ pub fn mirror(path: &Path, r: &AuditRow) -> std::result::Result<(), String> {
 /// What verification found.
 #[derive(Debug, PartialEq)]
 pub enum Verdict {
-    Holds { records: u64 },
-    Broken { records: u64, seq: i64, problem: String },
+    Holds {
+        records: u64,
+    },
+    Broken {
+        records: u64,
+        seq: i64,
+        problem: String,
+    },
 }
 
 /// The chain walk itself, record by record in stored order.
@@ -131,7 +143,11 @@ struct Walk {
 
 impl Walk {
     fn new() -> Walk {
-        Walk { expect_seq: 1, prev: GENESIS.to_string(), ..Default::default() }
+        Walk {
+            expect_seq: 1,
+            prev: GENESIS.to_string(),
+            ..Default::default()
+        }
     }
 
     fn step(&mut self, r: &AuditRow) {
@@ -141,13 +157,28 @@ impl Walk {
         }
         let e = self.expect_seq;
         self.broken = if r.seq > e {
-            Some((e, format!("record {e} is missing (the next stored record is {})", r.seq)))
+            Some((
+                e,
+                format!(
+                    "record {e} is missing (the next stored record is {})",
+                    r.seq
+                ),
+            ))
         } else if r.seq < e {
-            Some((r.seq, format!("record {} is out of order or repeated", r.seq)))
+            Some((
+                r.seq,
+                format!("record {} is out of order or repeated", r.seq),
+            ))
         } else if r.prev_hash != self.prev {
             Some((r.seq, format!("record {} does not follow record {}: its prev_hash differs (a record was removed, reordered or changed)", r.seq, r.seq - 1)))
         } else if record_hash(&r.prev_hash, r) != r.hash {
-            Some((r.seq, format!("record {} has been changed: its hash does not match its contents", r.seq)))
+            Some((
+                r.seq,
+                format!(
+                    "record {} has been changed: its hash does not match its contents",
+                    r.seq
+                ),
+            ))
         } else {
             None
         };
@@ -159,13 +190,21 @@ impl Walk {
     fn finish(self, head: Option<String>) -> Verdict {
         let records = self.count;
         if let Some((seq, problem)) = self.broken {
-            return Verdict::Broken { records, seq, problem };
+            return Verdict::Broken {
+                records,
+                seq,
+                problem,
+            };
         }
         let last = self.expect_seq - 1;
         let tail = format!("{last}:{}", self.prev);
         match head {
             Some(h) if h != tail => {
-                let seq = h.split(':').next().and_then(|s| s.parse().ok()).unwrap_or(last + 1);
+                let seq = h
+                    .split(':')
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(last + 1);
                 Verdict::Broken {
                     records,
                     seq,
@@ -266,7 +305,7 @@ mod tests {
     }
 
     fn head(rows: &[AuditRow]) -> Option<String> {
-        rows.iter().map(|r| format!("{}:{}", r.seq, r.hash)).last()
+        rows.last().map(|r| format!("{}:{}", r.seq, r.hash))
     }
 
     /// Runs the real walk; `head` is what _dsr_meta says of the untouched chain.
@@ -290,21 +329,26 @@ mod tests {
     fn every_single_field_edit_is_seen() {
         let base = chain(6);
         for i in 0..base.len() {
-            let edits: Vec<Box<dyn Fn(&mut AuditRow)>> = vec![
-                Box::new(|r| r.at.push('0')),
-                Box::new(|r| r.operator = "mallory".into()),
-                Box::new(|r| r.command = "erase".into()),
-                Box::new(|r| r.request = None),
-                Box::new(|r| r.subject = Some("hmac-sha256:cd".into())),
-                Box::new(|r| r.outcome = "error".into()),
-                Box::new(|r| r.details = "{\"n\":99}".into()),
-                Box::new(|r| r.prev_hash = GENESIS.replace('0', "1")),
-                Box::new(|r| r.hash = GENESIS.into()),
+            let edits: [fn(&mut AuditRow); 9] = [
+                |r| r.at.push('0'),
+                |r| r.operator = "mallory".into(),
+                |r| r.command = "erase".into(),
+                |r| r.request = None,
+                |r| r.subject = Some("hmac-sha256:cd".into()),
+                |r| r.outcome = "error".into(),
+                |r| r.details = "{\"n\":99}".into(),
+                |r| r.prev_hash = GENESIS.replace('0', "1"),
+                |r| r.hash = GENESIS.into(),
             ];
             for edit in edits {
                 let mut rows = base.clone();
                 edit(&mut rows[i]);
-                assert_eq!(first_bad(&rows, head(&base)), Some(i as i64 + 1), "edit of record {}", i + 1);
+                assert_eq!(
+                    first_bad(&rows, head(&base)),
+                    Some(i as i64 + 1),
+                    "edit of record {}",
+                    i + 1
+                );
             }
         }
     }
@@ -315,13 +359,24 @@ mod tests {
         for i in 0..base.len() {
             let mut rows = base.clone();
             rows.remove(i);
-            assert_eq!(first_bad(&rows, head(&base)), Some(i as i64 + 1), "removal of {}", i + 1);
+            assert_eq!(
+                first_bad(&rows, head(&base)),
+                Some(i as i64 + 1),
+                "removal of {}",
+                i + 1
+            );
             if i + 1 == base.len() {
                 continue;
             }
             let mut rows = base.clone();
             rows.swap(i, i + 1);
-            assert_eq!(first_bad(&rows, head(&base)), Some(i as i64 + 1), "swap of {} and {}", i + 1, i + 2);
+            assert_eq!(
+                first_bad(&rows, head(&base)),
+                Some(i as i64 + 1),
+                "swap of {} and {}",
+                i + 1,
+                i + 2
+            );
         }
     }
 

@@ -148,7 +148,11 @@ impl Globals {
                 "no data map given: pass --map PATH (or DSR_MAP), or --tenant NAME with a config file".into(),
             ));
         }
-        Ok(Tenant { store, map, actor: self.actor(mirror) })
+        Ok(Tenant {
+            store,
+            map,
+            actor: self.actor(mirror),
+        })
     }
 }
 

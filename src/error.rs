@@ -95,6 +95,9 @@ pub fn stdout_error(e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         Error::BrokenPipe
     } else {
-        Error::Runtime(format!("writing to standard output failed: {}", io_reason(&e)))
+        Error::Runtime(format!(
+            "writing to standard output failed: {}",
+            io_reason(&e)
+        ))
     }
 }

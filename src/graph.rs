@@ -23,8 +23,18 @@ pub struct SubjectId {
 
 /// Parses `KIND:VALUE` arguments against the map's declared identifiers.
 /// Messages never repeat the value: it may be a personnummer.
-pub fn parse_subjects(map: &DataMap, args: &[String], today: jiff::civil::Date) -> Result<Vec<SubjectId>> {
-    let declared = || map.identifiers.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
+pub fn parse_subjects(
+    map: &DataMap,
+    args: &[String],
+    today: jiff::civil::Date,
+) -> Result<Vec<SubjectId>> {
+    let declared = || {
+        map.identifiers
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut out: Vec<SubjectId> = Vec::new();
     for (n, a) in args.iter().enumerate() {
         let Some((name, value)) = a.split_once(':') else {
@@ -44,13 +54,19 @@ pub fn parse_subjects(map: &DataMap, args: &[String], today: jiff::civil::Date) 
         };
         let key = ident::normalize(decl.kind, value, today)
             .map_err(|e| Error::Usage(format!("subject {}: {e}", n + 1)))?;
-        let id = SubjectId { name: name.to_string(), kind: decl.kind, key };
+        let id = SubjectId {
+            name: name.to_string(),
+            kind: decl.kind,
+            key,
+        };
         if !out.contains(&id) {
             out.push(id);
         }
     }
     if out.is_empty() {
-        return Err(Error::Usage("name at least one subject as KIND:VALUE".into()));
+        return Err(Error::Usage(
+            "name at least one subject as KIND:VALUE".into(),
+        ));
     }
     Ok(out)
 }
@@ -87,7 +103,10 @@ impl Found {
         }
         self.index.insert(row.key.clone(), self.rows.len());
         self.rows.push(row);
-        self.reach.push(Reach { direct, links: link.into_iter().collect() });
+        self.reach.push(Reach {
+            direct,
+            links: link.into_iter().collect(),
+        });
         true
     }
 
@@ -164,10 +183,17 @@ fn identify_rows(
         }
     };
     match kind {
-        Kind::Email if ts.is_indexed(column, true) => {
-            store.select(ts, &Filter::NoCase { column, values: keys }, &mut f)
+        Kind::Email if ts.is_indexed(column, true) => store.select(
+            ts,
+            &Filter::NoCase {
+                column,
+                values: keys,
+            },
+            &mut f,
+        ),
+        Kind::Email | Kind::Phone => {
+            store.select(ts, &Filter::Normalized { column, kind, keys }, &mut f)
         }
-        Kind::Email | Kind::Phone => store.select(ts, &Filter::Normalized { column, kind, keys }, &mut f),
         Kind::Personnummer | Kind::Text => {
             let mut forms: Vec<Vec<Value>> = Vec::new();
             for k in keys {
@@ -179,20 +205,35 @@ fn identify_rows(
                 }
             }
             let columns = [column.to_string()];
-            store.select(ts, &Filter::In { columns: &columns, tuples: &forms }, &mut f)
+            store.select(
+                ts,
+                &Filter::In {
+                    columns: &columns,
+                    tuples: &forms,
+                },
+                &mut f,
+            )
         }
     }
 }
 
 /// Finds every row that belongs to the subject.
-pub fn resolve(store: &Store, schema: &Schema, map: &DataMap, ids: &[SubjectId]) -> Result<Belonging> {
+pub fn resolve(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    ids: &[SubjectId],
+) -> Result<Belonging> {
     let n = map.tables.len();
     let schemas: Vec<&TableSchema> = map
         .tables
         .iter()
         .map(|t| {
             schema.table(&t.name).ok_or_else(|| {
-                Error::MapInvalid(format!("table {} is in the map but not in the store; run `dsr check`", t.name))
+                Error::MapInvalid(format!(
+                    "table {} is in the map but not in the store; run `dsr check`",
+                    t.name
+                ))
             })
         })
         .collect::<Result<_>>()?;
@@ -204,7 +245,11 @@ pub fn resolve(store: &Store, schema: &Schema, map: &DataMap, ids: &[SubjectId])
     for (ti, t) in map.tables.iter().enumerate() {
         let start = found[ti].len();
         for idf in &t.identify {
-            let keys: Vec<String> = ids.iter().filter(|i| i.name == idf.name).map(|i| i.key.clone()).collect();
+            let keys: Vec<String> = ids
+                .iter()
+                .filter(|i| i.name == idf.name)
+                .map(|i| i.key.clone())
+                .collect();
             if keys.is_empty() {
                 continue;
             }
@@ -255,22 +300,33 @@ pub fn resolve(store: &Store, schema: &Schema, map: &DataMap, ids: &[SubjectId])
             let columns: Vec<String> = link.on.iter().map(|(c, _)| c.clone()).collect();
             let start = found[ci].len();
             let child = &mut found[ci];
-            store.select(schemas[ci], &Filter::In { columns: &columns, tuples: &tuples }, |row| {
-                child.add(row, false, Some(li));
-            })?;
+            store.select(
+                schemas[ci],
+                &Filter::In {
+                    columns: &columns,
+                    tuples: &tuples,
+                },
+                |row| {
+                    child.add(row, false, Some(li));
+                },
+            )?;
             let end = found[ci].len();
             if end > start {
                 frontier.push((ci, start..end));
             }
         }
     }
-    Ok(Belonging { tables: found, ambiguous })
+    Ok(Belonging {
+        tables: found,
+        ambiguous,
+    })
 }
 
 fn ambiguity(t: &Table, ts: &TableSchema, rows: &[Row]) -> Ambiguity {
     let personal_key = ts.pk.is_empty()
         || ts.pk.iter().any(|k| {
-            t.identify.iter().any(|i| i.columns.contains(k)) || t.column(k).is_some_and(|c| c.category.is_some())
+            t.identify.iter().any(|i| i.columns.contains(k))
+                || t.column(k).is_some_and(|c| c.category.is_some())
         });
     let keys = (!personal_key).then(|| {
         let mut rows: Vec<&Row> = rows.iter().collect();
@@ -286,7 +342,11 @@ fn ambiguity(t: &Table, ts: &TableSchema, rows: &[Row]) -> Ambiguity {
             })
             .collect()
     });
-    Ambiguity { table: t.name.clone(), keys, rows: rows.len() }
+    Ambiguity {
+        table: t.name.clone(),
+        keys,
+        rows: rows.len(),
+    }
 }
 
 pub fn display_value(v: &Value) -> String {
@@ -303,7 +363,13 @@ pub fn display_value(v: &Value) -> String {
 /// the subject's own rows of `subjects = true` tables (a ticket that names
 /// the customer's email is a mention even when the request gave a customer
 /// number). Short text identifiers are left out: "17" would match anything.
-pub fn mention_ids(map: &DataMap, schema: &Schema, b: &Belonging, ids: &[SubjectId], today: jiff::civil::Date) -> Vec<(Kind, String)> {
+pub fn mention_ids(
+    map: &DataMap,
+    schema: &Schema,
+    b: &Belonging,
+    ids: &[SubjectId],
+    today: jiff::civil::Date,
+) -> Vec<(Kind, String)> {
     let mut out: Vec<(Kind, String)> = Vec::new();
     let mut push = |k: Kind, key: String| {
         let usable = k != Kind::Text || key.chars().count() >= 6;
@@ -318,10 +384,14 @@ pub fn mention_ids(map: &DataMap, schema: &Schema, b: &Belonging, ids: &[Subject
         if !t.subjects {
             continue;
         }
-        let Some(ts) = schema.table(&t.name) else { continue };
+        let Some(ts) = schema.table(&t.name) else {
+            continue;
+        };
         for idf in &t.identify {
             for c in &idf.columns {
-                let Some(ci) = ts.column_index(c) else { continue };
+                let Some(ci) = ts.column_index(c) else {
+                    continue;
+                };
                 for row in &b.tables[ti].rows {
                     let text = match &row.values[ci] {
                         Value::Text(s) => s.clone(),
@@ -351,12 +421,23 @@ pub struct Mention {
 
 /// Searches every `scan = true` column of every mapped table for the
 /// identifiers, leaving out rows that already belong to the subject.
-pub fn mentions(store: &Store, schema: &Schema, map: &DataMap, b: &Belonging, ids: &[(Kind, String)]) -> Result<Vec<Mention>> {
+pub fn mentions(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    b: &Belonging,
+    ids: &[(Kind, String)],
+) -> Result<Vec<Mention>> {
     let mut out = Vec::new();
+    let mut needles: Vec<String> = ids.iter().map(|(k, v)| needle(*k, v)).collect();
+    needles.sort();
+    needles.dedup();
     for (ti, t) in map.tables.iter().enumerate() {
-        let Some(ts) = schema.table(&t.name) else { continue };
+        let Some(ts) = schema.table(&t.name) else {
+            continue;
+        };
         for c in t.columns.iter().filter(|c| c.scan) {
-            store.scan_text(ts, &c.name, |key, text| {
+            store.scan_text(ts, &c.name, &needles, |key, text| {
                 if b.tables[ti].contains(&key) {
                     return;
                 }
@@ -375,9 +456,33 @@ pub fn mentions(store: &Store, schema: &Schema, map: &DataMap, b: &Belonging, id
                         _ => merged.push(r),
                     }
                 }
-                out.push(Mention { table: ti, column: c.name.clone(), key, text: text.to_string(), ranges: merged });
+                out.push(Mention {
+                    table: ti,
+                    column: c.name.clone(),
+                    key,
+                    text: text.to_string(),
+                    ranges: merged,
+                });
             })?;
         }
     }
     Ok(out)
+}
+
+/// A lowercase substring that every written mention of the identifier
+/// contains, for narrowing the free-text scan in SQL (whose `lower()` folds
+/// ASCII only, hence the ASCII run for emails).
+fn needle(kind: Kind, key: &str) -> String {
+    match kind {
+        Kind::Email => key
+            .split(|c: char| !c.is_ascii())
+            .max_by_key(|s| s.len())
+            .unwrap_or("")
+            .to_string(),
+        // The last four digits stand together in every written form.
+        Kind::Personnummer => key[key.len().saturating_sub(4)..].to_string(),
+        // Separators may fall anywhere between a phone number's digits.
+        Kind::Phone => key[key.len().saturating_sub(1)..].to_string(),
+        Kind::Text => key.to_lowercase(),
+    }
 }

@@ -11,7 +11,11 @@ fn main() {
             // clap prints help and version to stdout (exit 0) and usage
             // errors to stderr (exit 2, as DESIGN's usage error).
             let _ = e.print();
-            std::process::exit(if e.use_stderr() { ExitCode::Usage as i32 } else { 0 });
+            std::process::exit(if e.use_stderr() {
+                ExitCode::Usage as i32
+            } else {
+                0
+            });
         }
     };
     let code = match dsr::run(&cli) {

@@ -76,8 +76,15 @@ pub fn extract_doc(
         if found.is_empty() {
             continue;
         }
-        let Some(ts) = schema.table(&t.name) else { continue };
-        let withheld: Vec<&str> = t.columns.iter().filter(|c| !c.extract).map(|c| c.name.as_str()).collect();
+        let Some(ts) = schema.table(&t.name) else {
+            continue;
+        };
+        let withheld: Vec<&str> = t
+            .columns
+            .iter()
+            .filter(|c| !c.extract)
+            .map(|c| c.name.as_str())
+            .collect();
         let mut ordered: Vec<&crate::store::Row> = found.rows.iter().collect();
         ordered.sort_by(|a, b| crate::value::key_cmp(&a.key, &b.key));
         let rows: Vec<Json> = ordered
@@ -111,10 +118,16 @@ pub fn extract_doc(
     }
     let mut ment = Map::new();
     let mut mentions: Vec<&Mention> = mentions.iter().collect();
-    mentions.sort_by(|a, b| (a.table, &a.column).cmp(&(b.table, &b.column)).then_with(|| crate::value::key_cmp(&a.key, &b.key)));
+    mentions.sort_by(|a, b| {
+        (a.table, &a.column)
+            .cmp(&(b.table, &b.column))
+            .then_with(|| crate::value::key_cmp(&a.key, &b.key))
+    });
     for m in mentions {
         let t = &map.tables[m.table];
-        let Some(ts) = schema.table(&t.name) else { continue };
+        let Some(ts) = schema.table(&t.name) else {
+            continue;
+        };
         let entry_key = if t.columns.iter().filter(|c| c.scan).count() > 1 {
             format!("{}.{}", t.name, m.column)
         } else {

@@ -67,13 +67,55 @@ impl Duration {
         let n = self.amount;
         let one = n == 1;
         let word = match (self.unit, sv) {
-            (Unit::Days, false) => if one { "day" } else { "days" },
-            (Unit::Weeks, false) => if one { "week" } else { "weeks" },
-            (Unit::Months, false) => if one { "month" } else { "months" },
-            (Unit::Years, false) => if one { "year" } else { "years" },
-            (Unit::Days, true) => if one { "dag" } else { "dagar" },
-            (Unit::Weeks, true) => if one { "vecka" } else { "veckor" },
-            (Unit::Months, true) => if one { "månad" } else { "månader" },
+            (Unit::Days, false) => {
+                if one {
+                    "day"
+                } else {
+                    "days"
+                }
+            }
+            (Unit::Weeks, false) => {
+                if one {
+                    "week"
+                } else {
+                    "weeks"
+                }
+            }
+            (Unit::Months, false) => {
+                if one {
+                    "month"
+                } else {
+                    "months"
+                }
+            }
+            (Unit::Years, false) => {
+                if one {
+                    "year"
+                } else {
+                    "years"
+                }
+            }
+            (Unit::Days, true) => {
+                if one {
+                    "dag"
+                } else {
+                    "dagar"
+                }
+            }
+            (Unit::Weeks, true) => {
+                if one {
+                    "vecka"
+                } else {
+                    "veckor"
+                }
+            }
+            (Unit::Months, true) => {
+                if one {
+                    "månad"
+                } else {
+                    "månader"
+                }
+            }
             (Unit::Years, true) => "år",
         };
         format!("{n} {word}")
@@ -97,7 +139,9 @@ impl fmt::Display for Duration {
 pub fn now() -> Result<Timestamp, String> {
     match std::env::var("DSR_NOW") {
         Ok(s) if !s.trim().is_empty() => parse_text(&s).ok_or_else(|| {
-            format!("DSR_NOW=\"{s}\" is not an ISO-8601 date or date-time (e.g. 2026-11-22T10:00:00Z)")
+            format!(
+                "DSR_NOW=\"{s}\" is not an ISO-8601 date or date-time (e.g. 2026-11-22T10:00:00Z)"
+            )
         }),
         _ => Ok(Timestamp::now()),
     }
@@ -125,7 +169,10 @@ pub fn parse_text(s: &str) -> Option<Timestamp> {
         return None;
     }
     if s.bytes().all(|b| b.is_ascii_digit()) && s.len() >= 9 {
-        return s.parse::<i64>().ok().and_then(|i| Timestamp::from_second(i).ok());
+        return s
+            .parse::<i64>()
+            .ok()
+            .and_then(|i| Timestamp::from_second(i).ok());
     }
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Some(ts);
@@ -173,11 +220,17 @@ mod tests {
     fn durations_parse_and_refuse() {
         assert_eq!(
             Duration::parse("7y"),
-            Ok(Duration { amount: 7, unit: Unit::Years })
+            Ok(Duration {
+                amount: 7,
+                unit: Unit::Years
+            })
         );
         assert_eq!(
             Duration::parse("30d"),
-            Ok(Duration { amount: 30, unit: Unit::Days })
+            Ok(Duration {
+                amount: 30,
+                unit: Unit::Days
+            })
         );
         for bad in ["", "y", "7", "7x", "-1d", "0d", "1.5y", "101y"] {
             assert!(Duration::parse(bad).is_err(), "{bad} should be refused");
@@ -187,10 +240,22 @@ mod tests {
     #[test]
     fn stored_forms_of_time_agree() {
         let a = ts("2024-03-15");
-        assert_eq!(parse_value(&Value::Text("2024-03-15T00:00:00".into())), Some(a));
-        assert_eq!(parse_value(&Value::Text("2024-03-15 00:00:00".into())), Some(a));
-        assert_eq!(parse_value(&Value::Text("2024-03-15T01:00:00+01:00".into())), Some(a));
-        assert_eq!(parse_value(&Value::Text("2024-03-15T00:00:00Z".into())), Some(a));
+        assert_eq!(
+            parse_value(&Value::Text("2024-03-15T00:00:00".into())),
+            Some(a)
+        );
+        assert_eq!(
+            parse_value(&Value::Text("2024-03-15 00:00:00".into())),
+            Some(a)
+        );
+        assert_eq!(
+            parse_value(&Value::Text("2024-03-15T01:00:00+01:00".into())),
+            Some(a)
+        );
+        assert_eq!(
+            parse_value(&Value::Text("2024-03-15T00:00:00Z".into())),
+            Some(a)
+        );
         assert_eq!(parse_value(&Value::Integer(a.as_second())), Some(a));
         assert_eq!(parse_value(&Value::Real(a.as_second() as f64)), Some(a));
         assert_eq!(parse_value(&Value::Null), None);
@@ -211,8 +276,14 @@ mod tests {
     #[test]
     fn calendar_months_clamp() {
         let m = Duration::parse("1m").expect("1m");
-        assert_eq!(period_end(ts("2025-01-31"), m, false), Some(ts("2025-02-28")));
+        assert_eq!(
+            period_end(ts("2025-01-31"), m, false),
+            Some(ts("2025-02-28"))
+        );
         let y = Duration::parse("1y").expect("1y");
-        assert_eq!(period_end(ts("2024-02-29"), y, false), Some(ts("2025-02-28")));
+        assert_eq!(
+            period_end(ts("2024-02-29"), y, false),
+            Some(ts("2025-02-28"))
+        );
     }
 }

@@ -74,7 +74,9 @@ fn summary(r: &AuditRow) -> String {
 fn log(g: &Globals, store: &Store, a: &LogArgs) -> Result<ExitCode> {
     let since = match &a.since {
         Some(s) => Some(time::parse_text(s).ok_or_else(|| {
-            Error::Usage(format!("--since \"{s}\" is not a date; use YYYY-MM-DD or an ISO date-time"))
+            Error::Usage(format!(
+                "--since \"{s}\" is not a date; use YYYY-MM-DD or an ISO date-time"
+            ))
         })?),
         None => None,
     };
@@ -95,12 +97,20 @@ fn log(g: &Globals, store: &Store, a: &LogArgs) -> Result<ExitCode> {
     let out = std::io::stdout();
     let mut w = std::io::BufWriter::new(out.lock());
     let mut write = || -> std::io::Result<()> {
-        writeln!(w, "{:>5}  {:<20}  {:<12}  {:<8}  {:<12}  {:<10}  {:<20}  DETAILS", "SEQ", "AT", "OPERATOR", "COMMAND", "REQUEST", "OUTCOME", "SUBJECT")?;
+        writeln!(
+            w,
+            "{:>5}  {:<20}  {:<12}  {:<8}  {:<12}  {:<10}  {:<20}  DETAILS",
+            "SEQ", "AT", "OPERATOR", "COMMAND", "REQUEST", "OUTCOME", "SUBJECT"
+        )?;
         for r in &rows {
             let subject = r
                 .subject
                 .as_deref()
-                .map(|s| s.strip_prefix("hmac-sha256:").map(|h| format!("{}…", &h[..h.len().min(12)])).unwrap_or_else(|| s.to_string()))
+                .map(|s| {
+                    s.strip_prefix("hmac-sha256:")
+                        .map(|h| format!("{}…", &h[..h.len().min(12)]))
+                        .unwrap_or_else(|| s.to_string())
+                })
                 .unwrap_or_else(|| "-".into());
             writeln!(
                 w,
@@ -118,7 +128,14 @@ fn log(g: &Globals, store: &Store, a: &LogArgs) -> Result<ExitCode> {
         w.flush()
     };
     write().map_err(stdout_error)?;
-    status(g, format!("{} record{}", rows.len(), if rows.len() == 1 { "" } else { "s" }));
+    status(
+        g,
+        format!(
+            "{} record{}",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" }
+        ),
+    );
     Ok(ExitCode::Ok)
 }
 
@@ -126,8 +143,14 @@ fn verify(g: &Globals, store: &Store) -> Result<ExitCode> {
     let verdict = audit::verify(store)?;
     if g.json {
         let doc = match &verdict {
-            Verdict::Holds { records } => json!({ "schema": "dsr.audit-verify/1", "ok": true, "records": records }),
-            Verdict::Broken { records, seq, problem } => json!({
+            Verdict::Holds { records } => {
+                json!({ "schema": "dsr.audit-verify/1", "ok": true, "records": records })
+            }
+            Verdict::Broken {
+                records,
+                seq,
+                problem,
+            } => json!({
                 "schema": "dsr.audit-verify/1", "ok": false, "records": records, "first_bad": seq, "problem": problem,
             }),
         };
@@ -135,7 +158,13 @@ fn verify(g: &Globals, store: &Store) -> Result<ExitCode> {
     }
     match verdict {
         Verdict::Holds { records } => {
-            status(g, format!("the audit chain holds: {records} record{}", if records == 1 { "" } else { "s" }));
+            status(
+                g,
+                format!(
+                    "the audit chain holds: {records} record{}",
+                    if records == 1 { "" } else { "s" }
+                ),
+            );
             Ok(ExitCode::Ok)
         }
         Verdict::Broken { seq, problem, .. } => Err(audit::broken_error(seq, &problem)),

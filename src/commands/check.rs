@@ -18,7 +18,10 @@ pub fn run(g: &Globals, _args: &Args) -> Result<ExitCode> {
     let store = Store::open(&tenant.store, true, today)?;
     let schema = store.schema()?;
     let findings = map::fit::check(&map, &schema, Some(&store))?;
-    let errors = findings.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = findings
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = findings.len() - errors;
 
     if g.json {
@@ -64,9 +67,17 @@ pub fn run(g: &Globals, _args: &Args) -> Result<ExitCode> {
                 map.tables.len(),
                 if errors == 1 { "" } else { "s" },
                 if warnings == 1 { "" } else { "s" },
-                if errors == 0 { ": the map fits the store" } else { ": the map does not fit the store" }
+                if errors == 0 {
+                    ": the map fits the store"
+                } else {
+                    ": the map does not fit the store"
+                }
             ),
         );
     }
-    Ok(if errors == 0 { ExitCode::Ok } else { ExitCode::MapMismatch })
+    Ok(if errors == 0 {
+        ExitCode::Ok
+    } else {
+        ExitCode::MapMismatch
+    })
 }

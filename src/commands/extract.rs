@@ -50,7 +50,10 @@ pub fn ambiguity_message(b: &Belonging) -> String {
         .iter()
         .map(|a| match &a.keys {
             Some(keys) => format!("{}: {} rows ({})", a.table, a.rows, keys.join("; ")),
-            None => format!("{}: {} rows (their keys are personal data and are not shown)", a.table, a.rows),
+            None => format!(
+                "{}: {} rows (their keys are personal data and are not shown)",
+                a.table, a.rows
+            ),
         })
         .collect();
     format!(
@@ -84,7 +87,10 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let ids = graph::parse_subjects(&cx.map, &args.subjects, cx.today)?;
     let b = graph::resolve(&cx.store, &cx.schema, &cx.map, &ids)?;
     let at = time::format_ts(cx.now);
-    let secret_ids: Vec<(String, String)> = ids.iter().map(|i| (i.name.clone(), i.key.clone())).collect();
+    let secret_ids: Vec<(String, String)> = ids
+        .iter()
+        .map(|i| (i.name.clone(), i.key.clone()))
+        .collect();
     let actor = cx.tenant.actor.clone();
 
     // Refusals are recorded too.
@@ -102,7 +108,15 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     };
     if let Some((outcome, err)) = refusal {
         let details = cx.details(json!({ "format": "json", "tables": {} }));
-        audit::record(&mut cx.store, &actor, &at, "extract", &secret_ids, outcome, details)?;
+        audit::record(
+            &mut cx.store,
+            &actor,
+            &at,
+            "extract",
+            &secret_ids,
+            outcome,
+            details,
+        )?;
         return Err(err);
     }
 
@@ -131,7 +145,15 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         "mentions": mentions.len(),
         "output": if args.output.is_some() { "file" } else { "stdout" },
     }));
-    let row = audit::record(&mut cx.store, &actor, &at, "extract", &secret_ids, "ok", details)?;
+    let row = audit::record(
+        &mut cx.store,
+        &actor,
+        &at,
+        "extract",
+        &secret_ids,
+        "ok",
+        details,
+    )?;
 
     // Report.
     match pending.take() {
@@ -141,11 +163,26 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
                 let out = json!({ "schema": "dsr.extract-result/1", "path": path, "rows": rows, "mentions": mentions.len(), "audit_seq": row.seq });
                 print_json(&out)?;
             }
-            status(g, format!("wrote the extract ({rows} rows, {} mentions) to {} (audit record {})", mentions.len(), path.display(), row.seq));
+            status(
+                g,
+                format!(
+                    "wrote the extract ({rows} rows, {} mentions) to {} (audit record {})",
+                    mentions.len(),
+                    path.display(),
+                    row.seq
+                ),
+            );
         }
         None => {
             print_json(&doc)?;
-            status(g, format!("extract: {rows} rows, {} mentions (audit record {})", mentions.len(), row.seq));
+            status(
+                g,
+                format!(
+                    "extract: {rows} rows, {} mentions (audit record {})",
+                    mentions.len(),
+                    row.seq
+                ),
+            );
         }
     }
     Ok(ExitCode::Ok)

@@ -35,7 +35,10 @@ impl Context {
     pub fn open(g: &Globals, read_only: bool) -> Result<Context> {
         let (now, today) = clock()?;
         let tenant = g.tenant(true)?;
-        let map_path = tenant.map.clone().ok_or_else(|| Error::Usage("no data map given".into()))?;
+        let map_path = tenant
+            .map
+            .clone()
+            .ok_or_else(|| Error::Usage("no data map given".into()))?;
         let map = map::load(&map_path)?;
         let store = Store::open(&tenant.store, read_only, today)?;
         let schema = store.schema()?;
@@ -55,7 +58,14 @@ impl Context {
                 if errors.len() == 1 { "" } else { "s" }
             )));
         }
-        Ok(Context { tenant, now, today, map, store, schema })
+        Ok(Context {
+            tenant,
+            now,
+            today,
+            map,
+            store,
+            schema,
+        })
     }
 
     /// What every audit record's details carry besides the command's own.

@@ -13,7 +13,14 @@ struct Findings {
 }
 
 impl Findings {
-    fn push(&mut self, sev: Severity, loc: Option<Loc>, place: String, message: String, hint: &str) {
+    fn push(
+        &mut self,
+        sev: Severity,
+        loc: Option<Loc>,
+        place: String,
+        message: String,
+        hint: &str,
+    ) {
         self.list.push(Diagnostic {
             severity: sev,
             loc,
@@ -93,7 +100,12 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
         );
     }
     if t.subjects && t.identify.is_empty() {
-        f.warn(Some(t.loc), tn.clone(), "is marked subjects = true but has no identify columns".into(), "add identify = { KIND = \"column\" }");
+        f.warn(
+            Some(t.loc),
+            tn.clone(),
+            "is marked subjects = true but has no identify columns".into(),
+            "add identify = { KIND = \"column\" }",
+        );
     }
     for idf in &t.identify {
         for c in &idf.columns {
@@ -118,7 +130,10 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
             }
             let strategy = t.column(c).map(|col| &col.erase);
             let is_key = ts.column(c).is_some_and(|cs| cs.pk > 0);
-            let anonymized = t.on_erase == OnErase::Anonymize || t.links.iter().any(|l| l.on_erase == Some(OnErase::Anonymize));
+            let anonymized = t.on_erase == OnErase::Anonymize
+                || t.links
+                    .iter()
+                    .any(|l| l.on_erase == Some(OnErase::Anonymize));
             if anonymized && !is_key && matches!(strategy, None | Some(Strategy::Keep)) {
                 f.warn(
                     Some(idf.loc),
@@ -131,7 +146,9 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
     }
     for (i, l) in t.links.iter().enumerate() {
         let place = format!("{tn}.link[{i}]");
-        let Some(parent) = schema.table(&l.to) else { continue };
+        let Some(parent) = schema.table(&l.to) else {
+            continue;
+        };
         for (c, p) in &l.on {
             let cc = ts.column(c);
             let pc = parent.column(p);
@@ -142,13 +159,18 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                 f.error(
                     l.loc,
                     format!("{}.{p}", l.to),
-                    format!("link target column \"{p}\" does not exist in table {} of the store", l.to),
+                    format!(
+                        "link target column \"{p}\" does not exist in table {} of the store",
+                        l.to
+                    ),
                     "fix the column name in `on`",
                 );
             }
             if let (Some(cc), Some(pc)) = (cc, pc) {
-                let mixed = (cc.affinity.is_numeric() && pc.affinity == crate::store::schema::Affinity::Text)
-                    || (pc.affinity.is_numeric() && cc.affinity == crate::store::schema::Affinity::Text);
+                let mixed = (cc.affinity.is_numeric()
+                    && pc.affinity == crate::store::schema::Affinity::Text)
+                    || (pc.affinity.is_numeric()
+                        && cc.affinity == crate::store::schema::Affinity::Text);
                 if mixed {
                     f.error(
                         l.loc,
@@ -201,19 +223,38 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
             Strategy::Null if cs.not_null || cs.pk > 0 => f.error(
                 c.loc,
                 place.clone(),
-                format!("erase = \"null\" on a {} column", if cs.pk > 0 { "primary key" } else { "NOT NULL" }),
+                format!(
+                    "erase = \"null\" on a {} column",
+                    if cs.pk > 0 { "primary key" } else { "NOT NULL" }
+                ),
                 "use redact or hash instead, or delete the row",
             ),
             Strategy::Hash | Strategy::Redact(_) if !cs.affinity.holds_text() => f.error(
                 c.loc,
                 place.clone(),
-                format!("erase = \"{}\" writes text, but the column is {}", if c.erase == Strategy::Hash { "hash" } else { "redact" }, cs.decl_type),
+                format!(
+                    "erase = \"{}\" writes text, but the column is {}",
+                    if c.erase == Strategy::Hash {
+                        "hash"
+                    } else {
+                        "redact"
+                    },
+                    cs.decl_type
+                ),
                 "use null for a number or date column",
             ),
             _ => {}
         }
         if c.scan && !cs.affinity.holds_text() {
-            f.error(c.loc, place.clone(), format!("scan = true needs a text column, but it is {}", cs.decl_type), "remove scan");
+            f.error(
+                c.loc,
+                place.clone(),
+                format!(
+                    "scan = true needs a text column, but it is {}",
+                    cs.decl_type
+                ),
+                "remove scan",
+            );
         }
     }
     for (rule, what) in [(&t.retention, "retention"), (&t.hold, "hold")] {
@@ -224,13 +265,16 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
         }
     }
     let anonymizes = t.on_erase == OnErase::Anonymize
-        || t.retention.as_ref().is_some_and(|r| r.action == Some(OnErase::Anonymize));
+        || t.retention
+            .as_ref()
+            .is_some_and(|r| r.action == Some(OnErase::Anonymize));
     let has_strategy = t.columns.iter().any(|c| c.erase != Strategy::Keep);
     if anonymizes && !has_strategy {
         f.warn(
             Some(t.loc),
             tn.clone(),
-            "anonymizes rows, but no column has an erase strategy, so anonymizing changes nothing".into(),
+            "anonymizes rows, but no column has an erase strategy, so anonymizing changes nothing"
+                .into(),
             "give the personal columns erase = \"null\", \"redact\" or \"hash\"",
         );
     }
@@ -239,7 +283,11 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
     if t.on_erase == OnErase::Delete && !has_strategy {
         for other in &map.tables {
             let references = other.links.iter().any(|l| l.to == t.name)
-                || schema.table(&other.name).is_some_and(|o| o.foreign_keys.iter().any(|fk| fk.table.eq_ignore_ascii_case(&t.name)));
+                || schema.table(&other.name).is_some_and(|o| {
+                    o.foreign_keys
+                        .iter()
+                        .any(|fk| fk.table.eq_ignore_ascii_case(&t.name))
+                });
             if references && other.hold.is_some() {
                 f.error(
                     t.loc,
@@ -257,10 +305,47 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
 
 /// Words in column names that usually mean personal data.
 const PERSONAL_WORDS: &[&str] = &[
-    "email", "mail", "epost", "phone", "tel", "telefon", "mobile", "mobil", "name", "namn", "firstname", "lastname",
-    "surname", "fornamn", "efternamn", "address", "adress", "street", "gata", "gatuadress", "postcode", "postnr",
-    "zip", "city", "ort", "personnummer", "pnr", "ssn", "birth", "birthdate", "dob", "fodelsedatum", "ip",
-    "notes", "note", "comment", "comments", "kommentar", "message", "body", "meddelande",
+    "email",
+    "mail",
+    "epost",
+    "phone",
+    "tel",
+    "telefon",
+    "mobile",
+    "mobil",
+    "name",
+    "namn",
+    "firstname",
+    "lastname",
+    "surname",
+    "fornamn",
+    "efternamn",
+    "address",
+    "adress",
+    "street",
+    "gata",
+    "gatuadress",
+    "postcode",
+    "postnr",
+    "zip",
+    "city",
+    "ort",
+    "personnummer",
+    "pnr",
+    "ssn",
+    "birth",
+    "birthdate",
+    "dob",
+    "fodelsedatum",
+    "ip",
+    "notes",
+    "note",
+    "comment",
+    "comments",
+    "kommentar",
+    "message",
+    "body",
+    "meddelande",
 ];
 
 fn looks_personal_name(col: &str) -> bool {
@@ -268,7 +353,9 @@ fn looks_personal_name(col: &str) -> bool {
     lower.contains("email")
         || lower.contains("phone")
         || lower.contains("personnummer")
-        || lower.split(|c: char| !c.is_alphanumeric()).any(|w| PERSONAL_WORDS.contains(&w))
+        || lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| PERSONAL_WORDS.contains(&w))
 }
 
 fn looks_personal_value(v: &Value, today: jiff::civil::Date) -> Option<&'static str> {
@@ -300,7 +387,10 @@ fn look_for_unmapped(t: &Table, ts: &TableSchema, store: &Store, f: &mut Finding
         let mut by_content = None;
         if cs.affinity.holds_text() {
             let sample = store.sample(&t.name, c, 50)?;
-            let mut hits: Vec<&'static str> = sample.iter().filter_map(|v| looks_personal_value(v, today)).collect();
+            let mut hits: Vec<&'static str> = sample
+                .iter()
+                .filter_map(|v| looks_personal_value(v, today))
+                .collect();
             if !sample.is_empty() && hits.len() * 10 >= sample.len() * 3 {
                 hits.sort();
                 by_content = hits.first().copied();
@@ -314,8 +404,13 @@ fn look_for_unmapped(t: &Table, ts: &TableSchema, store: &Store, f: &mut Finding
             f.warn(
                 Some(t.loc),
                 format!("{}.{c}", t.name),
-                format!("is not mapped, but {why}: it is extracted without a category and never erased"),
-                &format!("add it under [tables.{}.columns] with a category and an erase strategy", t.name),
+                format!(
+                    "is not mapped, but {why}: it is extracted without a category and never erased"
+                ),
+                &format!(
+                    "add it under [tables.{}.columns] with a category and an erase strategy",
+                    t.name
+                ),
             );
         }
     }
@@ -328,10 +423,28 @@ mod tests {
 
     #[test]
     fn personal_names_are_recognised() {
-        for yes in ["email", "alt_email", "phone_no", "first_name", "namn", "ip", "street", "notes"] {
+        for yes in [
+            "email",
+            "alt_email",
+            "phone_no",
+            "first_name",
+            "namn",
+            "ip",
+            "street",
+            "notes",
+        ] {
             assert!(looks_personal_name(yes), "{yes}");
         }
-        for no in ["id", "customer_id", "amount_ore", "kwh", "month", "sort_order", "port", "description_id"] {
+        for no in [
+            "id",
+            "customer_id",
+            "amount_ore",
+            "kwh",
+            "month",
+            "sort_order",
+            "port",
+            "description_id",
+        ] {
             assert!(!looks_personal_name(no), "{no}");
         }
     }

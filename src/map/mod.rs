@@ -293,7 +293,11 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Parses map text. Errors are all the problems found, not just the first.
-pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<DataMap, Vec<Diagnostic>> {
+pub fn parse(
+    path: &Path,
+    src: &str,
+    sha256: String,
+) -> std::result::Result<DataMap, Vec<Diagnostic>> {
     let loc = Locator { src };
     let err = |l: Option<Loc>, place: &str, message: String, hint: Option<&str>| Diagnostic {
         severity: Severity::Error,
@@ -320,14 +324,22 @@ pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<Data
     })?;
     let mut errors = Vec::new();
     let mut e = |l: Loc, place: String, message: String, hint: &str| {
-        errors.push(err(Some(l), &place, message, (!hint.is_empty()).then_some(hint)))
+        errors.push(err(
+            Some(l),
+            &place,
+            message,
+            (!hint.is_empty()).then_some(hint),
+        ))
     };
 
     if *raw.version.get_ref() != 1 {
         e(
             loc.of(&raw.version),
             "version".into(),
-            format!("version {} is not supported; this dsr reads version 1", raw.version.get_ref()),
+            format!(
+                "version {} is not supported; this dsr reads version 1",
+                raw.version.get_ref()
+            ),
             "set version = 1",
         );
     }
@@ -342,24 +354,41 @@ pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<Data
     let mut identifiers = Vec::new();
     for (name, kind) in &raw.identifiers.0 {
         match Kind::parse(kind.get_ref()) {
-            Some(k) => identifiers.push(IdentifierKind { name: name.get_ref().clone(), kind: k }),
+            Some(k) => identifiers.push(IdentifierKind {
+                name: name.get_ref().clone(),
+                kind: k,
+            }),
             None => e(
                 loc.of(kind),
                 format!("identifiers.{}", name.get_ref()),
-                raw::unknown("identifier kind", kind.get_ref(), &["email", "personnummer", "phone", "text"]),
+                raw::unknown(
+                    "identifier kind",
+                    kind.get_ref(),
+                    &["email", "personnummer", "phone", "text"],
+                ),
                 "",
             ),
         }
     }
 
-    let table_names: Vec<&str> = raw.tables.0.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+    let table_names: Vec<&str> = raw
+        .tables
+        .0
+        .iter()
+        .map(|(n, _)| n.get_ref().as_str())
+        .collect();
     let mut tables = Vec::new();
     for (tname, t) in &raw.tables.0 {
         let tn = tname.get_ref().clone();
         let tloc = loc.of(tname);
         let t = t.get_ref();
         if tn.starts_with("_dsr_") {
-            e(tloc, format!("tables.{tn}"), "tables starting with _dsr_ belong to dsr itself and cannot be mapped".into(), "remove this table from the map");
+            e(
+                tloc,
+                format!("tables.{tn}"),
+                "tables starting with _dsr_ belong to dsr itself and cannot be mapped".into(),
+                "remove this table from the map",
+            );
         }
         if !LEGAL_BASES.contains(&t.legal_basis.get_ref().as_str()) {
             e(
@@ -379,10 +408,20 @@ pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<Data
                 OneOrMany::Many(v) => v.clone(),
             };
             if columns.is_empty() {
-                e(loc.of(cols), format!("tables.{tn}.identify.{kn}"), "names no column".into(), "give a column name or a list of them");
+                e(
+                    loc.of(cols),
+                    format!("tables.{tn}.identify.{kn}"),
+                    "names no column".into(),
+                    "give a column name or a list of them",
+                );
             }
             match identifiers.iter().find(|i| &i.name == kn) {
-                Some(ik) => identify.push(Identify { name: kn.clone(), kind: ik.kind, columns, loc: loc.of(kname) }),
+                Some(ik) => identify.push(Identify {
+                    name: kn.clone(),
+                    kind: ik.kind,
+                    columns,
+                    loc: loc.of(kname),
+                }),
                 None => e(
                     loc.of(kname),
                     format!("tables.{tn}.identify.{kn}"),
@@ -404,30 +443,55 @@ pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<Data
                 let l: raw::RawLink = match item.try_into() {
                     Ok(l) => l,
                     Err(x) => {
-                        e(lloc, place, format!("{}", x.message().trim()), "a link is { to = \"TABLE\", on = { my_column = \"their_column\" } } with an optional on_erase");
+                        e(lloc, place, x.message().trim().to_string(), "a link is { to = \"TABLE\", on = { my_column = \"their_column\" } } with an optional on_erase");
                         continue;
                     }
                 };
                 if !table_names.contains(&l.to.as_str()) {
-                    e(lloc, place.clone(), format!("links to \"{}\", which is not a table in the map", l.to), "map that table too, or fix the name");
+                    e(
+                        lloc,
+                        place.clone(),
+                        format!("links to \"{}\", which is not a table in the map", l.to),
+                        "map that table too, or fix the name",
+                    );
                 }
                 let mut on = Vec::new();
                 for (c, p) in &l.on {
                     match p.as_str() {
                         Some(p) => on.push((c.clone(), p.to_string())),
-                        None => e(lloc, place.clone(), format!("`on.{c}` must name a column of {} as a string", l.to), ""),
+                        None => e(
+                            lloc,
+                            place.clone(),
+                            format!("`on.{c}` must name a column of {} as a string", l.to),
+                            "",
+                        ),
                     }
                 }
                 if on.is_empty() {
-                    e(lloc, place.clone(), "`on` names no columns".into(), "e.g. on = { customer_id = \"id\" }");
+                    e(
+                        lloc,
+                        place.clone(),
+                        "`on` names no columns".into(),
+                        "e.g. on = { customer_id = \"id\" }",
+                    );
                 }
                 let on_erase = l.on_erase.as_ref().map(|o| {
                     OnErase::parse(o).unwrap_or_else(|| {
-                        e(lloc, format!("{place}.on_erase"), raw::unknown("on_erase", o, &["delete", "anonymize", "keep"]), "");
+                        e(
+                            lloc,
+                            format!("{place}.on_erase"),
+                            raw::unknown("on_erase", o, &["delete", "anonymize", "keep"]),
+                            "",
+                        );
                         OnErase::Keep
                     })
                 });
-                links.push(Link { to: l.to, on, on_erase, loc: lloc });
+                links.push(Link {
+                    to: l.to,
+                    on,
+                    on_erase,
+                    loc: lloc,
+                });
             }
         }
 
@@ -438,7 +502,10 @@ pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<Data
                 after: rr.after.get_ref().clone(),
                 keep: parse_duration(&rr.keep, &loc, &place, &mut e),
                 year_end: parse_round(rr.round.as_ref(), &loc, &place, &mut e),
-                action: rr.action.as_ref().map(|a| parse_on_erase(a, &loc, &format!("{place}.action"), &mut e)),
+                action: rr
+                    .action
+                    .as_ref()
+                    .map(|a| parse_on_erase(a, &loc, &format!("{place}.action"), &mut e)),
                 reason: None,
                 loc: loc.of(&rr.after),
             }
@@ -466,20 +533,38 @@ pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<Data
                 Some("null") => Strategy::Null,
                 Some("hash") => Strategy::Hash,
                 Some("redact") => Strategy::Redact(
-                    c.with.as_ref().map(|w| w.get_ref().clone()).unwrap_or_else(|| "[erased]".into()),
+                    c.with
+                        .as_ref()
+                        .map(|w| w.get_ref().clone())
+                        .unwrap_or_else(|| "[erased]".into()),
                 ),
                 Some(other) => {
-                    e(loc.of(c.erase.as_ref().expect("matched Some")), place.clone(), raw::unknown("erase strategy", other, &["null", "redact", "hash", "keep"]), "");
+                    e(
+                        loc.of(c.erase.as_ref().expect("matched Some")),
+                        place.clone(),
+                        raw::unknown("erase strategy", other, &["null", "redact", "hash", "keep"]),
+                        "",
+                    );
                     Strategy::Keep
                 }
             };
             if let Some(w) = &c.with {
                 if !matches!(erase, Strategy::Redact(_)) {
-                    e(loc.of(w), place.clone(), "`with` only goes with erase = \"redact\"".into(), "remove `with` or set erase = \"redact\"");
+                    e(
+                        loc.of(w),
+                        place.clone(),
+                        "`with` only goes with erase = \"redact\"".into(),
+                        "remove `with` or set erase = \"redact\"",
+                    );
                 }
             }
             if columns.iter().any(|x: &Column| x.name == cn) {
-                e(loc.of(cname), place.clone(), "column listed twice".into(), "");
+                e(
+                    loc.of(cname),
+                    place.clone(),
+                    "column listed twice".into(),
+                    "",
+                );
             }
             columns.push(Column {
                 name: cn,
@@ -509,12 +594,23 @@ pub fn parse(path: &Path, src: &str, sha256: String) -> std::result::Result<Data
         });
     }
     if tables.is_empty() {
-        e(Loc { line: 1, col: 1 }, "tables".into(), "the map names no tables".into(), "add [tables.NAME] sections");
+        e(
+            Loc { line: 1, col: 1 },
+            "tables".into(),
+            "the map names no tables".into(),
+            "add [tables.NAME] sections",
+        );
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(DataMap { path: path.to_path_buf(), sha256, controller, identifiers, tables })
+    Ok(DataMap {
+        path: path.to_path_buf(),
+        sha256,
+        controller,
+        identifiers,
+        tables,
+    })
 }
 
 fn parse_on_erase(
@@ -524,7 +620,12 @@ fn parse_on_erase(
     e: &mut impl FnMut(Loc, String, String, &str),
 ) -> OnErase {
     OnErase::parse(s.get_ref()).unwrap_or_else(|| {
-        e(loc.of(s), place.into(), raw::unknown("on_erase", s.get_ref(), &["delete", "anonymize", "keep"]), "");
+        e(
+            loc.of(s),
+            place.into(),
+            raw::unknown("on_erase", s.get_ref(), &["delete", "anonymize", "keep"]),
+            "",
+        );
         OnErase::Keep
     })
 }
@@ -537,7 +638,10 @@ fn parse_duration(
 ) -> Duration {
     Duration::parse(s.get_ref()).unwrap_or_else(|m| {
         e(loc.of(s), format!("{place}.keep"), m, "");
-        Duration { amount: 1, unit: crate::time::Unit::Years }
+        Duration {
+            amount: 1,
+            unit: crate::time::Unit::Years,
+        }
     })
 }
 
@@ -551,7 +655,12 @@ fn parse_round(
         None => false,
         Some(r) if r.get_ref() == "year_end" => true,
         Some(r) => {
-            e(loc.of(r), format!("{place}.round"), raw::unknown("round", r.get_ref(), &["year_end"]), "");
+            e(
+                loc.of(r),
+                format!("{place}.round"),
+                raw::unknown("round", r.get_ref(), &["year_end"]),
+                "",
+            );
             false
         }
     }

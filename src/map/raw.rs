@@ -134,5 +134,8 @@ fn yes() -> bool {
 
 /// Makes serde's "unknown variant" style messages usable without a custom type.
 pub fn unknown(what: &str, got: &str, choices: &[&str]) -> String {
-    format!("unknown {what} \"{got}\"; expected one of: {}", choices.join(", "))
+    format!(
+        "unknown {what} \"{got}\"; expected one of: {}",
+        choices.join(", ")
+    )
 }

@@ -43,7 +43,10 @@ pub enum Filter<'a> {
     },
     /// The column equals one of the values, ignoring ASCII case (uses a
     /// `COLLATE NOCASE` index).
-    NoCase { column: &'a str, values: &'a [String] },
+    NoCase {
+        column: &'a str,
+        values: &'a [String],
+    },
     /// The column, normalised as an identifier of `kind`, is one of `keys`:
     /// the fallback when no index can answer (a scan).
     Normalized {
@@ -106,17 +109,21 @@ impl Store {
         } else {
             OpenFlags::SQLITE_OPEN_READ_WRITE
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(|e| db_error(&path, "opening", e))?;
+        let conn =
+            Connection::open_with_flags(&path, flags).map_err(|e| db_error(&path, "opening", e))?;
         let busy = std::env::var("DSR_BUSY_TIMEOUT")
             .ok()
             .and_then(|s| s.parse::<u64>().ok())
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_millis(DEFAULT_BUSY_MS));
-        conn.busy_timeout(busy).map_err(|e| db_error(&path, "opening", e))?;
+        conn.busy_timeout(busy)
+            .map_err(|e| db_error(&path, "opening", e))?;
         // Touch the schema now, so that a file that is not a database fails
         // here with a clear message rather than in the middle of a command.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| locked_detail(db_error(&path, "reading the schema of", e), busy))?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|e| locked_detail(db_error(&path, "reading the schema of", e), busy))?;
         conn.create_scalar_function(
             "dsr_norm",
             2,
@@ -133,7 +140,12 @@ impl Store {
             },
         )
         .map_err(|e| db_error(&path, "preparing", e))?;
-        Ok(Store { conn, path, busy, today })
+        Ok(Store {
+            conn,
+            path,
+            busy,
+            today,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -179,7 +191,10 @@ impl Store {
                     if hidden == 1 {
                         continue; // virtual-table hidden columns are not data
                     }
-                    let decl: String = r.get::<_, Option<String>>(1).map_err(e)?.unwrap_or_default();
+                    let decl: String = r
+                        .get::<_, Option<String>>(1)
+                        .map_err(e)?
+                        .unwrap_or_default();
                     columns.push(ColumnSchema {
                         name: r.get(0).map_err(e)?,
                         affinity: Affinity::of(&decl),
@@ -230,7 +245,9 @@ impl Store {
                     .prepare("SELECT name, partial FROM pragma_index_list(?1)")
                     .map_err(e)?;
                 let list: Vec<(String, bool)> = st
-                    .query_map([&name], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? != 0)))
+                    .query_map([&name], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? != 0))
+                    })
                     .map_err(e)?
                     .collect::<rusqlite::Result<_>>()
                     .map_err(e)?;
@@ -241,23 +258,43 @@ impl Store {
                 for (iname, partial) in list {
                     let parts = parts_st
                         .query_map([&iname], |r| {
-                            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_else(|| "BINARY".into())))
+                            Ok((
+                                r.get::<_, Option<String>>(0)?,
+                                r.get::<_, Option<String>>(1)?
+                                    .unwrap_or_else(|| "BINARY".into()),
+                            ))
                         })
                         .map_err(e)?
                         .collect::<rusqlite::Result<_>>()
                         .map_err(e)?;
-                    indexes.push(Index { name: iname, parts, partial });
+                    indexes.push(Index {
+                        name: iname,
+                        parts,
+                        partial,
+                    });
                 }
             }
             let without_rowid = sql.to_ascii_uppercase().contains("WITHOUT ROWID");
-            tables.push(TableSchema { name, columns, pk, without_rowid, foreign_keys, indexes });
+            tables.push(TableSchema {
+                name,
+                columns,
+                pk,
+                without_rowid,
+                foreign_keys,
+                indexes,
+            });
         }
         // A foreign key that names no parent columns references the parent's key.
-        let pks: Vec<(String, Vec<String>)> = tables.iter().map(|t| (t.name.clone(), t.pk.clone())).collect();
+        let pks: Vec<(String, Vec<String>)> = tables
+            .iter()
+            .map(|t| (t.name.clone(), t.pk.clone()))
+            .collect();
         for t in &mut tables {
             for fk in &mut t.foreign_keys {
                 if fk.to.is_empty() {
-                    if let Some((_, pk)) = pks.iter().find(|(n, _)| n.eq_ignore_ascii_case(&fk.table)) {
+                    if let Some((_, pk)) =
+                        pks.iter().find(|(n, _)| n.eq_ignore_ascii_case(&fk.table))
+                    {
                         fk.to = pk.clone();
                     }
                 }
@@ -267,7 +304,10 @@ impl Store {
             .conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .map_err(e)?;
-        Ok(Schema { tables, journal_mode })
+        Ok(Schema {
+            tables,
+            journal_mode,
+        })
     }
 
     /// Up to `limit` non-null values of a column, for guessing what it holds.
@@ -277,11 +317,15 @@ impl Store {
             c = quote(column),
             t = quote(table)
         );
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err("sampling", e))?;
+        let mut st = self
+            .conn
+            .prepare(&sql)
+            .map_err(|e| self.err("sampling", e))?;
         let rows = st
             .query_map([], |r| Ok(from_ref(r.get_ref(0)?)))
             .map_err(|e| self.err("sampling", e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.err("sampling", e))
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err("sampling", e))
     }
 
     /// The SELECT list that reads a row: key first, then every column.
@@ -312,13 +356,23 @@ impl Store {
 
     /// Reads the rows of `t` that match `filter`, calling `f` for each. Work
     /// is chunked so that each statement binds a bounded number of values.
-    pub fn select(&self, t: &TableSchema, filter: &Filter<'_>, mut f: impl FnMut(Row)) -> Result<()> {
+    pub fn select(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        mut f: impl FnMut(Row),
+    ) -> Result<()> {
         let (list, skip) = Self::select_list(t);
         let from = quote(&t.name);
         let doing = format!("reading {}", t.name);
         let mut run = |sql: &str, params: Vec<&dyn ToSql>| -> Result<()> {
-            let mut st = self.conn.prepare_cached(sql).map_err(|e| self.err(&doing, e))?;
-            let mut rows = st.query(params.as_slice()).map_err(|e| self.err(&doing, e))?;
+            let mut st = self
+                .conn
+                .prepare_cached(sql)
+                .map_err(|e| self.err(&doing, e))?;
+            let mut rows = st
+                .query(params.as_slice())
+                .map_err(|e| self.err(&doing, e))?;
             while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
                 f(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
             }
@@ -344,7 +398,8 @@ impl Store {
                             vec![tuple.as_str(); chunk.len()].join(", ")
                         )
                     };
-                    let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+                    let params: Vec<&dyn ToSql> =
+                        chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
                     run(&sql, params)?;
                 }
             }
@@ -373,23 +428,42 @@ impl Store {
         Ok(())
     }
 
-    /// Streams (key, text) for every non-null value of a text column: the
-    /// whole-table search behind free-text mentions.
-    pub fn scan_text(&self, t: &TableSchema, column: &str, mut f: impl FnMut(Vec<Value>, &str)) -> Result<()> {
+    /// Streams (key, text) for the values of a text column that contain one
+    /// of `needles` (lowercase, compared against `lower(column)`): the
+    /// whole-table search behind free-text mentions, narrowed in SQL so that
+    /// only candidate rows reach the caller's exact matcher.
+    pub fn scan_text(
+        &self,
+        t: &TableSchema,
+        column: &str,
+        needles: &[String],
+        mut f: impl FnMut(Vec<Value>, &str),
+    ) -> Result<()> {
+        if needles.is_empty() {
+            return Ok(());
+        }
         let key = if t.pk.is_empty() {
             "_rowid_".to_string()
         } else {
             t.pk.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
         };
         let nkey = t.pk.len().max(1);
+        let c = quote(column);
+        let any: Vec<String> = needles
+            .iter()
+            .map(|_| format!("instr(lower({c}), ?) > 0"))
+            .collect();
         let sql = format!(
-            "SELECT {key}, {c} FROM {t} WHERE {c} IS NOT NULL",
-            c = quote(column),
+            "SELECT {key}, {c} FROM {t} WHERE {c} IS NOT NULL AND ({})",
+            any.join(" OR "),
             t = quote(&t.name)
         );
         let doing = format!("searching {}.{}", t.name, column);
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(&doing, e))?;
+        let params: Vec<&dyn ToSql> = needles.iter().map(|n| n as &dyn ToSql).collect();
+        let mut rows = st
+            .query(params.as_slice())
+            .map_err(|e| self.err(&doing, e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
             if let ValueRef::Text(text) = r.get_ref(nkey).map_err(|e| self.err(&doing, e))? {
                 let text = String::from_utf8_lossy(text);
@@ -413,8 +487,12 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| locked_detail(db_error(&path, "starting a write on", e), busy))?;
-        let out = f(&Tx { tx: &tx, path: &path })?;
-        tx.commit().map_err(|e| locked_detail(db_error(&path, "committing to", e), busy))?;
+        let out = f(&Tx {
+            tx: &tx,
+            path: &path,
+        })?;
+        tx.commit()
+            .map_err(|e| locked_detail(db_error(&path, "committing to", e), busy))?;
         Ok(out)
     }
 
@@ -424,7 +502,11 @@ impl Store {
             return Ok(None);
         }
         self.conn
-            .query_row("SELECT value FROM _dsr_meta WHERE key = 'secret'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM _dsr_meta WHERE key = 'secret'",
+                [],
+                |r| r.get(0),
+            )
             .map(Some)
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
@@ -437,7 +519,9 @@ impl Store {
             return Ok(None);
         }
         self.conn
-            .query_row("SELECT value FROM _dsr_meta WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM _dsr_meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .map(Some)
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
@@ -466,8 +550,13 @@ impl Store {
             .conn
             .prepare("SELECT seq, at, operator, command, request, subject, outcome, details, prev_hash, hash FROM _dsr_audit ORDER BY seq")
             .map_err(|e| self.err("reading the audit trail in", e))?;
-        let mut rows = st.query([]).map_err(|e| self.err("reading the audit trail in", e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err("reading the audit trail in", e))? {
+        let mut rows = st
+            .query([])
+            .map_err(|e| self.err("reading the audit trail in", e))?;
+        while let Some(r) = rows
+            .next()
+            .map_err(|e| self.err("reading the audit trail in", e))?
+        {
             f(audit_row(r).map_err(|e| self.err("reading the audit trail in", e))?)?;
         }
         Ok(())
@@ -528,7 +617,11 @@ impl Tx<'_> {
             )
             .map_err(|e| self.err("creating the tenant secret in", e))?;
         self.tx
-            .query_row("SELECT value FROM _dsr_meta WHERE key = 'secret'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM _dsr_meta WHERE key = 'secret'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| self.err("reading the tenant secret from", e))
     }
 
@@ -545,9 +638,11 @@ impl Tx<'_> {
     /// The last audit record's seq and hash.
     pub fn audit_tail(&self) -> Result<Option<(i64, String)>> {
         self.tx
-            .query_row("SELECT seq, hash FROM _dsr_audit ORDER BY seq DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT seq, hash FROM _dsr_audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map(Some)
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
@@ -573,9 +668,14 @@ fn parse_url(url: &str) -> Result<PathBuf> {
             "PostgreSQL stores are not supported yet; give a SQLite file (--store PATH or sqlite:PATH)".into(),
         ));
     }
-    let p = u.strip_prefix("sqlite://").or_else(|| u.strip_prefix("sqlite:")).unwrap_or(u);
+    let p = u
+        .strip_prefix("sqlite://")
+        .or_else(|| u.strip_prefix("sqlite:"))
+        .unwrap_or(u);
     if p.is_empty() {
-        return Err(Error::Usage("--store is empty; give the tenant's SQLite file".into()));
+        return Err(Error::Usage(
+            "--store is empty; give the tenant's SQLite file".into(),
+        ));
     }
     Ok(PathBuf::from(p))
 }

@@ -32,7 +32,10 @@ impl Pending {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.dsr-{}.tmp", std::process::id()));
         let mut o = OpenOptions::new();
         o.write(true).create_new(true);
@@ -49,7 +52,12 @@ impl Pending {
                 io_reason(&e)
             ))
         })?;
-        Ok(Pending { tmp, path: path.to_path_buf(), force, out: Some(BufWriter::new(f)) })
+        Ok(Pending {
+            tmp,
+            path: path.to_path_buf(),
+            force,
+            out: Some(BufWriter::new(f)),
+        })
     }
 
     pub fn writer(&mut self) -> &mut BufWriter<File> {
@@ -67,7 +75,9 @@ impl Pending {
     /// Flushes, syncs and renames into place.
     pub fn commit(mut self) -> Result<PathBuf> {
         let out = self.out.take().expect("commit once");
-        let f = out.into_inner().map_err(|e| self.write_error(e.into_error()))?;
+        let f = out
+            .into_inner()
+            .map_err(|e| self.write_error(e.into_error()))?;
         f.sync_all().map_err(|e| self.write_error(e))?;
         if !self.force && self.path.exists() {
             return Err(refuse_existing(&self.path));

@@ -18,7 +18,11 @@ fn compare(dir: &str, files: Vec<(String, Vec<u8>)>) {
     }
     let expected: Vec<&String> = files.iter().map(|(n, _)| n).collect();
     let extra: Vec<String> = std::fs::read_dir(&root)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     for e in extra {
         if !expected.contains(&&e) {
@@ -29,7 +33,10 @@ fn compare(dir: &str, files: Vec<(String, Vec<u8>)>) {
             }
         }
     }
-    assert!(stale.is_empty(), "{dir}/ is out of date: {stale:?}; run DSR_BLESS=1 cargo test --test cli assets");
+    assert!(
+        stale.is_empty(),
+        "{dir}/ is out of date: {stale:?}; run DSR_BLESS=1 cargo test --test cli assets"
+    );
 }
 
 #[test]

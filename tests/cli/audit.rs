@@ -5,7 +5,15 @@ use crate::TestEnv;
 /// A tenant with four audit records.
 fn with_records() -> TestEnv {
     let env = TestEnv::agency();
-    for (i, s) in ["contact_id:c-1", "contact_id:c-3", "email:nobody@example.se", "email:anna@example.se"].iter().enumerate() {
+    for (i, s) in [
+        "contact_id:c-1",
+        "contact_id:c-3",
+        "email:nobody@example.se",
+        "email:anna@example.se",
+    ]
+    .iter()
+    .enumerate()
+    {
         let req = format!("REQ-{}", i + 1);
         let out = env.run(&["--request", &req, "extract", s]);
         assert!(out.code == 0 || out.code == 4, "{}", out.stderr);
@@ -24,7 +32,10 @@ fn verify_holds_on_an_untouched_trail() {
     the audit chain holds: 4 records
     ");
     let out = env.run_plain(&["--store", "tenant.db", "--json", "audit", "verify"]);
-    assert_eq!(out.json(), serde_json::json!({ "schema": "dsr.audit-verify/1", "ok": true, "records": 4 }));
+    assert_eq!(
+        out.json(),
+        serde_json::json!({ "schema": "dsr.audit-verify/1", "ok": true, "records": 4 })
+    );
 }
 
 #[test]
@@ -54,7 +65,9 @@ fn an_edited_record_is_named() {
 
 #[test]
 fn edited_details_are_seen() {
-    let (_env, out) = tampered("UPDATE _dsr_audit SET details = replace(details, '\"ok\"', '\"ok\"') || ' ' WHERE seq = 3");
+    let (_env, out) = tampered(
+        "UPDATE _dsr_audit SET details = replace(details, '\"ok\"', '\"ok\"') || ' ' WHERE seq = 3",
+    );
     assert_eq!(out.code, 7);
     assert!(out.stderr.contains("broken at record 3"), "{}", out.stderr);
 }
@@ -63,7 +76,12 @@ fn edited_details_are_seen() {
 fn a_removed_record_is_named() {
     let (_env, out) = tampered("DELETE FROM _dsr_audit WHERE seq = 2");
     assert_eq!(out.code, 7);
-    assert!(out.stderr.contains("broken at record 2: record 2 is missing"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("broken at record 2: record 2 is missing"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -92,9 +110,27 @@ fn log_lists_and_filters() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 5);
     assert!(lines[0].starts_with("  SEQ  AT"));
-    assert!(lines[3].contains("REQ-3") && lines[3].contains("not_found"), "{}", lines[3]);
-    assert!(lines[1].contains("contacts 2; households 1; messages 2"), "{}", lines[1]);
-    let out = env.run_plain(&["--store", "tenant.db", "--json", "audit", "log", "--command", "extract", "--since", "2026-11-22"]);
+    assert!(
+        lines[3].contains("REQ-3") && lines[3].contains("not_found"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[1].contains("contacts 2; households 1; messages 2"),
+        "{}",
+        lines[1]
+    );
+    let out = env.run_plain(&[
+        "--store",
+        "tenant.db",
+        "--json",
+        "audit",
+        "log",
+        "--command",
+        "extract",
+        "--since",
+        "2026-11-22",
+    ]);
     let doc = out.json();
     assert_eq!(doc["schema"], "dsr.audit-log/1");
     let recs = doc["records"].as_array().expect("records");
@@ -104,8 +140,23 @@ fn log_lists_and_filters() {
     assert_eq!(recs[0]["details"]["tables"]["contacts"], 2);
     assert_eq!(recs[0]["prev_hash"], "0".repeat(64));
     assert_eq!(recs[1]["prev_hash"], recs[0]["hash"]);
-    let out = env.run_plain(&["--store", "tenant.db", "--json", "audit", "log", "--since", "2026-11-23"]);
+    let out = env.run_plain(&[
+        "--store",
+        "tenant.db",
+        "--json",
+        "audit",
+        "log",
+        "--since",
+        "2026-11-23",
+    ]);
     assert_eq!(out.json()["records"].as_array().map(Vec::len), Some(0));
-    let out = env.run_plain(&["--store", "tenant.db", "audit", "log", "--since", "yesterday"]);
+    let out = env.run_plain(&[
+        "--store",
+        "tenant.db",
+        "audit",
+        "log",
+        "--since",
+        "yesterday",
+    ]);
     assert_eq!(out.code, 2);
 }

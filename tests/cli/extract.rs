@@ -12,7 +12,10 @@ fn extract_by_email_ignores_case_and_follows_the_link_cycle() {
     let doc = out.json();
     assert_eq!(doc["schema"], "dsr.extract/1");
     assert_eq!(doc["generated_at"], NOW);
-    assert_eq!(doc["subject"], json!({ "identifiers": [ { "kind": "email", "value": "dan@example.se" } ] }));
+    assert_eq!(
+        doc["subject"],
+        json!({ "identifiers": [ { "kind": "email", "value": "dan@example.se" } ] })
+    );
     // Dan directly; his household through households.primary_contact; Eva
     // through the household (the cycle ends there).
     assert_eq!(
@@ -42,17 +45,38 @@ fn extract_by_email_ignores_case_and_follows_the_link_cycle() {
         ])
     );
     let names: Vec<&String> = doc["tables"].as_object().expect("tables").keys().collect();
-    assert_eq!(names, ["contacts", "households", "messages", "visits"], "tables without rows are left out");
+    assert_eq!(
+        names,
+        ["contacts", "households", "messages", "visits"],
+        "tables without rows are left out"
+    );
     let contacts = &doc["tables"]["contacts"];
-    assert_eq!(contacts["withheld_columns"], json!([ { "column": "photo", "category": "identity.photo" } ]));
-    assert_eq!(contacts["categories"], json!(["identity.name", "contact.email", "contact.phone", "identity.photo"]));
+    assert_eq!(
+        contacts["withheld_columns"],
+        json!([ { "column": "photo", "category": "identity.photo" } ])
+    );
+    assert_eq!(
+        contacts["categories"],
+        json!([
+            "identity.name",
+            "contact.email",
+            "contact.phone",
+            "identity.photo"
+        ])
+    );
     assert_eq!(contacts["source"], "The data subject");
     assert_eq!(contacts["recipients"], json!(["Plumbing partner AB"]));
     assert_eq!(contacts["legal_basis"], "contract");
     assert_eq!(doc["tables"]["visits"]["retention"], "90 days after at");
     let rights = doc["rights"].as_str().expect("rights");
-    assert!(rights.contains("Integritetsskyddsmyndigheten (IMY), www.imy.se"), "{rights}");
-    assert!(rights.contains("Art. 17") && rights.contains("Art. 22"), "{rights}");
+    assert!(
+        rights.contains("Integritetsskyddsmyndigheten (IMY), www.imy.se"),
+        "{rights}"
+    );
+    assert!(
+        rights.contains("Art. 17") && rights.contains("Art. 22"),
+        "{rights}"
+    );
     assert_eq!(doc["controller"]["contact"], "dpo@agency.example");
 }
 
@@ -60,11 +84,20 @@ fn extract_by_email_ignores_case_and_follows_the_link_cycle() {
 fn every_phone_form_finds_the_same_rows() {
     let env = TestEnv::agency();
     let mut seen = Vec::new();
-    for form in ["070-111 22 33", "0701112233", "+46701112233", "+46 70 111 22 33", "0046701112233"] {
+    for form in [
+        "070-111 22 33",
+        "0701112233",
+        "+46701112233",
+        "+46 70 111 22 33",
+        "0046701112233",
+    ] {
         let out = env.run(&["extract", &format!("phone:{form}")]);
         assert_eq!(out.code, 0, "{form}: {}", out.stderr);
         let doc = out.json();
-        assert_eq!(doc["subject"]["identifiers"][0]["value"], "+46701112233", "{form}");
+        assert_eq!(
+            doc["subject"]["identifiers"][0]["value"], "+46701112233",
+            "{form}"
+        );
         seen.push(doc["tables"].clone());
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]));
@@ -107,11 +140,21 @@ fn every_personnummer_form_finds_anna_through_the_composite_link() {
 #[test]
 fn several_identifiers_name_one_person() {
     let env = TestEnv::agency();
-    let out = env.run(&["extract", "email:anna@example.se", "personnummer:811218-9876"]);
+    let out = env.run(&[
+        "extract",
+        "email:anna@example.se",
+        "personnummer:811218-9876",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
-    assert_eq!(doc["tables"]["employees"]["rows"].as_array().map(Vec::len), Some(1));
-    assert_eq!(doc["subject"]["identifiers"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        doc["tables"]["employees"]["rows"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        doc["subject"]["identifiers"].as_array().map(Vec::len),
+        Some(2)
+    );
 }
 
 #[test]
@@ -128,13 +171,24 @@ fn identifiers_matching_two_people_are_refused_with_their_keys() {
     assert_eq!(env.dump_user_tables(), before);
     let audit = env.audit_rows();
     assert_eq!(audit.len(), 1);
-    assert_eq!((audit[0].1.as_str(), audit[0].2.as_str()), ("extract", "ambiguous"));
+    assert_eq!(
+        (audit[0].1.as_str(), audit[0].2.as_str()),
+        ("extract", "ambiguous")
+    );
 
     let out = env.run(&["extract", "--all-matches", "personnummer:198507099805"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
-    assert_eq!(doc["tables"]["employees"]["rows"].as_array().map(Vec::len), Some(2));
-    assert_eq!(doc["tables"]["time_reports"]["rows"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        doc["tables"]["employees"]["rows"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        doc["tables"]["time_reports"]["rows"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
 }
 
 #[test]
@@ -163,7 +217,10 @@ fn bad_identifiers_are_usage_errors_that_never_echo_the_value() {
         ("email:not-an-address", ""),
         ("phone:55555", ""),
         ("phone:07011122AB", ""),
-        ("shoe_size:42", "not an identifier kind of this map; declared: email, personnummer, phone, contact_id"),
+        (
+            "shoe_size:42",
+            "not an identifier kind of this map; declared: email, personnummer, phone, contact_id",
+        ),
         ("dan@example.se", "write KIND:VALUE"),
         ("contact_id:   ", ""),
     ];
@@ -186,7 +243,8 @@ fn extract_to_a_file_is_private_and_never_overwrites() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.is_empty());
     let path = env.path("gun.json");
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("file")).expect("json");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("file")).expect("json");
     assert_eq!(doc["tables"]["contacts"]["rows"][0]["name"], "Gun Holm");
     #[cfg(unix)]
     {
@@ -197,9 +255,20 @@ fn extract_to_a_file_is_private_and_never_overwrites() {
     std::fs::write(&path, "keep me").expect("write");
     let out = env.run(&["extract", "contact_id:c-3", "-o", "gun.json"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("gun.json already exists"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("gun.json already exists"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(std::fs::read_to_string(&path).expect("read"), "keep me");
-    let out = env.run(&["--json", "extract", "contact_id:c-3", "-o", "gun.json", "--force"]);
+    let out = env.run(&[
+        "--json",
+        "extract",
+        "contact_id:c-3",
+        "-o",
+        "gun.json",
+        "--force",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["schema"], "dsr.extract-result/1");
     assert_eq!(out.json()["rows"], 4);
@@ -215,7 +284,15 @@ fn extract_to_a_file_is_private_and_never_overwrites() {
 fn extract_changes_no_user_data_and_records_counts_without_identifiers() {
     let env = TestEnv::agency();
     let before = env.dump_user_tables();
-    let out = env.run(&["--request", "CASE-7", "--operator", "support-1", "extract", "email:dan@example.se", "phone:070-111 22 33"]);
+    let out = env.run(&[
+        "--request",
+        "CASE-7",
+        "--operator",
+        "support-1",
+        "extract",
+        "email:dan@example.se",
+        "phone:070-111 22 33",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(env.dump_user_tables(), before);
     let audit = env.audit_rows();
@@ -223,14 +300,26 @@ fn extract_changes_no_user_data_and_records_counts_without_identifiers() {
     let (seq, cmd, outcome, subject, details) = &audit[0];
     assert_eq!((*seq, cmd.as_str(), outcome.as_str()), (1, "extract", "ok"));
     let subject = subject.as_deref().expect("subject");
-    assert!(subject.starts_with("hmac-sha256:") && subject.len() == 12 + 64, "{subject}");
+    assert!(
+        subject.starts_with("hmac-sha256:") && subject.len() == 12 + 64,
+        "{subject}"
+    );
     let d: serde_json::Value = serde_json::from_str(details).expect("details");
-    assert_eq!(d["tables"], json!({ "contacts": 2, "households": 1, "messages": 2, "visits": 2 }));
+    assert_eq!(
+        d["tables"],
+        json!({ "contacts": 2, "households": 1, "messages": 2, "visits": 2 })
+    );
     assert_eq!(d["format"], "json");
     assert_eq!(d["tool_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(d["map_sha256"].as_str().map(str::len), Some(64));
     let all = env.tool_tables_text();
-    for secret in ["dan@example.se", "0701112233", "111 22 33", "+46701112233", "Dan Fors"] {
+    for secret in [
+        "dan@example.se",
+        "0701112233",
+        "111 22 33",
+        "+46701112233",
+        "Dan Fors",
+    ] {
         assert!(!all.contains(secret), "audit trail holds {secret}");
     }
     assert!(all.contains("CASE-7") && all.contains("support-1"));
@@ -248,14 +337,31 @@ fn swedish_report_text() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
     let rights = doc["rights"].as_str().expect("rights");
-    assert!(rights.starts_with("Du har rätt att få felaktiga uppgifter rättade"), "{rights}");
-    assert_eq!(doc["tables"]["contacts"]["retention"], "Sparas så länge ändamålet kräver det och raderas på begäran");
+    assert!(
+        rights.starts_with("Du har rätt att få felaktiga uppgifter rättade"),
+        "{rights}"
+    );
+    assert_eq!(
+        doc["tables"]["contacts"]["retention"],
+        "Sparas så länge ändamålet kräver det och raderas på begäran"
+    );
 }
 
 #[test]
 fn unavailable_formats_say_so() {
     let env = TestEnv::agency();
-    let out = env.run(&["extract", "--format", "xlsx", "-o", "x.xlsx", "contact_id:c-3"]);
+    let out = env.run(&[
+        "extract",
+        "--format",
+        "xlsx",
+        "-o",
+        "x.xlsx",
+        "contact_id:c-3",
+    ]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("--format xlsx is not available"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--format xlsx is not available"),
+        "{}",
+        out.stderr
+    );
 }

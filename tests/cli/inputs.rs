@@ -21,7 +21,12 @@ fn a_missing_map_is_a_usage_error() {
     std::fs::remove_file(&env.map).expect("rm");
     let out = env.run(&["extract", "contact_id:c-1"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("cannot read the data map") && out.stderr.contains("no such file or directory"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot read the data map")
+            && out.stderr.contains("no such file or directory"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -40,10 +45,19 @@ fn broken_toml_is_reported_at_its_line_and_column() {
 #[test]
 fn invalid_values_are_exit_3_with_positions() {
     let map = agency_map()
-        .replace("on_erase = \"anonymize\"\n\n[tables.employees.columns]", "on_erase = \"shred\"\n\n[tables.employees.columns]")
+        .replace(
+            "on_erase = \"anonymize\"\n\n[tables.employees.columns]",
+            "on_erase = \"shred\"\n\n[tables.employees.columns]",
+        )
         .replace("keep = \"2y\"", "keep = \"2 years\"")
-        .replace("legal_basis = \"legitimate_interests\"\nidentify", "legal_basis = \"because\"\nidentify")
-        .replace("email = { category = \"contact.email\", erase = \"hash\" }\npersonnummer", "email = { category = \"contact.email\", erase = \"scramble\" }\npersonnummer");
+        .replace(
+            "legal_basis = \"legitimate_interests\"\nidentify",
+            "legal_basis = \"because\"\nidentify",
+        )
+        .replace(
+            "email = { category = \"contact.email\", erase = \"hash\" }\npersonnummer",
+            "email = { category = \"contact.email\", erase = \"scramble\" }\npersonnummer",
+        );
     let (env, out) = with_map(&map, &["extract", "contact_id:c-1"]);
     insta::assert_snapshot!(out.snapshot(&env), @r#"
     exit: 3
@@ -59,10 +73,17 @@ fn invalid_values_are_exit_3_with_positions() {
 
 #[test]
 fn unknown_keys_are_refused() {
-    let map = agency_map().replace("subjects = true\npurpose = \"Employment\"", "subjects = true\npurpos = \"Employment\"");
+    let map = agency_map().replace(
+        "subjects = true\npurpose = \"Employment\"",
+        "subjects = true\npurpos = \"Employment\"",
+    );
     let (_env, out) = with_map(&map, &["check"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(out.stderr.contains("datamap.toml:16:1") && out.stderr.contains("purpos"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("datamap.toml:16:1") && out.stderr.contains("purpos"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -88,26 +109,52 @@ fn a_map_that_does_not_fit_the_store_stops_every_command() {
       hint: fix the name, or remove the table from the map
     the data map [TMP]/datamap.toml does not fit the store [TMP]/tenant.db (4 errors); nothing was read or changed; run `dsr check` and fix the map
     "#);
-    assert!(std::panic::catch_unwind(|| env.audit_rows()).is_err(), "no audit table: nothing was written");
+    assert!(
+        std::panic::catch_unwind(|| env.audit_rows()).is_err(),
+        "no audit table: nothing was written"
+    );
     let out = env.run(&["check"]);
     assert_eq!(out.code, 3);
 }
 
 #[test]
 fn null_on_not_null_is_an_error() {
-    let map = agency_map().replace("full_name = { category = \"identity.name\", erase = \"redact\" }", "full_name = { category = \"identity.name\", erase = \"null\" }");
+    let map = agency_map().replace(
+        "full_name = { category = \"identity.name\", erase = \"redact\" }",
+        "full_name = { category = \"identity.name\", erase = \"null\" }",
+    );
     let (_env, out) = with_map(&map, &["check"]);
     assert_eq!(out.code, 3);
-    assert!(out.stdout.contains("datamap.toml:22:1: error: employees.full_name: erase = \"null\" on a NOT NULL column"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "datamap.toml:22:1: error: employees.full_name: erase = \"null\" on a NOT NULL column"
+        ),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn a_missing_store_is_a_runtime_error() {
     let env = TestEnv::agency();
-    let out = env.run_plain(&["--store", "nowhere.db", "--map", env.map.to_str().expect("utf8"), "extract", "contact_id:c-1"]);
+    let out = env.run_plain(&[
+        "--store",
+        "nowhere.db",
+        "--map",
+        env.map.to_str().expect("utf8"),
+        "extract",
+        "contact_id:c-1",
+    ]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("the store nowhere.db does not exist"), "{}", out.stderr);
-    assert!(!env.path("nowhere.db").exists(), "dsr never creates a store");
+    assert!(
+        out.stderr.contains("the store nowhere.db does not exist"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !env.path("nowhere.db").exists(),
+        "dsr never creates a store"
+    );
 }
 
 #[test]
@@ -116,7 +163,12 @@ fn a_corrupt_store_is_a_runtime_error() {
     std::fs::write(&env.store, vec![0x42u8; 8192]).expect("write");
     let out = env.run(&["extract", "contact_id:c-1"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("is not a SQLite database or is damaged"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("is not a SQLite database or is damaged"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -127,13 +179,22 @@ fn a_locked_store_waits_then_fails_with_nothing_changed() {
     holder.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     let mut c = env.cmd();
     c.env("DSR_BUSY_TIMEOUT", "300")
-        .arg("--store").arg(&env.store).arg("--map").arg(&env.map)
+        .arg("--store")
+        .arg(&env.store)
+        .arg("--map")
+        .arg(&env.map)
         .args(["extract", "contact_id:c-1"]);
     let out = c.output().expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("is locked by another process") && stderr.contains("waited 300 ms"), "{stderr}");
-    assert!(out.stdout.is_empty(), "no data released without an audit record");
+    assert!(
+        stderr.contains("is locked by another process") && stderr.contains("waited 300 ms"),
+        "{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no data released without an audit record"
+    );
     holder.execute_batch("ROLLBACK").expect("unlock");
     assert_eq!(env.dump_user_tables(), before);
 }
@@ -143,7 +204,12 @@ fn missing_store_or_map_options_are_usage_errors() {
     let env = TestEnv::agency();
     let out = env.run_plain(&["extract", "contact_id:c-1"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("no store given: pass --store PATH (or DSR_STORE)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no store given: pass --store PATH (or DSR_STORE)"),
+        "{}",
+        out.stderr
+    );
     let out = env.run_plain(&["--store", "tenant.db", "extract", "contact_id:c-1"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("no data map given"), "{}", out.stderr);
@@ -152,7 +218,12 @@ fn missing_store_or_map_options_are_usage_errors() {
 #[test]
 fn bad_flags_are_exit_2() {
     let env = TestEnv::agency();
-    for args in [vec!["extract"], vec!["extract", "--format", "pdf", "email:a@b.se"], vec!["frobnicate"], vec!["--bogus", "check"]] {
+    for args in [
+        vec!["extract"],
+        vec!["extract", "--format", "pdf", "email:a@b.se"],
+        vec!["frobnicate"],
+        vec!["--bogus", "check"],
+    ] {
         let out = env.run(&args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
         assert!(out.stdout.is_empty());
@@ -166,11 +237,23 @@ fn bad_flags_are_exit_2() {
 fn environment_variables_stand_in_for_flags() {
     let env = TestEnv::agency();
     let mut c = env.cmd();
-    c.env("DSR_STORE", &env.store).env("DSR_MAP", &env.map).env("DSR_REQUEST", "ENV-1").env("DSR_OPERATOR", "cron")
+    c.env("DSR_STORE", &env.store)
+        .env("DSR_MAP", &env.map)
+        .env("DSR_REQUEST", "ENV-1")
+        .env("DSR_OPERATOR", "cron")
         .args(["-q", "extract", "contact_id:c-3"]);
     let out = c.output().expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "--quiet: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "--quiet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = env.tool_tables_text();
     assert!(text.contains("ENV-1") && text.contains("cron"));
 }
@@ -186,7 +269,10 @@ fn tenants_come_from_the_config_file_with_an_audit_mirror() {
     let out = env.run_plain(&["--tenant", "agency", "extract", "contact_id:c-3"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let mirror = std::fs::read_to_string(env.path("audit.jsonl")).expect("mirror");
-    let lines: Vec<serde_json::Value> = mirror.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    let lines: Vec<serde_json::Value> = mirror
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["seq"], 1);
     assert_eq!(lines[0]["command"], "extract");
@@ -194,7 +280,12 @@ fn tenants_come_from_the_config_file_with_an_audit_mirror() {
 
     let out = env.run_plain(&["--tenant", "nope", "extract", "contact_id:c-3"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("tenant \"nope\" is not in dsr.toml (it names: agency)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("tenant \"nope\" is not in dsr.toml (it names: agency)"),
+        "{}",
+        out.stderr
+    );
 
     std::fs::write(env.path("bad.toml"), "[tenants.x]\nstore = 5\n").expect("config");
     let out = env.run_plain(&["--config", "bad.toml", "--tenant", "x", "check"]);
@@ -216,13 +307,30 @@ fn a_broken_pipe_is_a_clean_exit() {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dsr"))
         .current_dir(env.dir.path())
         .env("DSR_NOW", crate::NOW)
-        .args(["--store", "tenant.db", "--map", "datamap.toml", "-q", "extract", "email:dan@example.se"])
+        .args([
+            "--store",
+            "tenant.db",
+            "--map",
+            "datamap.toml",
+            "-q",
+            "extract",
+            "email:dan@example.se",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
     drop(child.stdout.take()); // the reader goes away before dsr writes
     let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

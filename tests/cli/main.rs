@@ -40,12 +40,19 @@ impl Outcome {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
 pub fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
 }
 
 impl TestEnv {
@@ -99,7 +106,11 @@ impl TestEnv {
     /// Runs dsr with --store and --map of this tenant.
     pub fn run(&self, args: &[&str]) -> Outcome {
         let mut c = self.cmd();
-        c.arg("--store").arg(&self.store).arg("--map").arg(&self.map).args(args);
+        c.arg("--store")
+            .arg(&self.store)
+            .arg("--map")
+            .arg(&self.map)
+            .args(args);
         outcome(c)
     }
 
@@ -128,7 +139,9 @@ impl TestEnv {
         let mut out = String::new();
         for n in names {
             out.push_str(&format!("## {n}\n"));
-            let mut st = conn.prepare(&format!("SELECT * FROM \"{n}\" ORDER BY 1, 2")).expect("select");
+            let mut st = conn
+                .prepare(&format!("SELECT * FROM \"{n}\" ORDER BY 1, 2"))
+                .expect("select");
             let cols = st.column_count();
             let mut rows = st.query([]).expect("rows");
             while let Some(r) = rows.next().expect("row") {
@@ -148,10 +161,12 @@ impl TestEnv {
         let mut st = conn
             .prepare("SELECT seq, command, outcome, subject, details FROM _dsr_audit ORDER BY seq")
             .expect("audit table");
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
+        st.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
     }
 
     /// Every byte of dsr's own tables as one text, to search for leaks.
