@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Benchmarks dsr against the sqlite3 CLI doing the same work, in one run.
+
+Builds demo tenants of the given sizes with `dsr demo`, then for several
+subjects times, as whole processes:
+
+  * `dsr extract KIND:VALUE` (lookups, the mention scan, and the audit record
+    committed with fsync), and
+  * `sqlite3` running the same lookups (the same indexed SELECTs over the same
+    links, the same free-text scan) and the same durable write (one INSERT in
+    an IMMEDIATE transaction).
+
+Each figure is the median of --runs runs. Results go to BENCHMARKS.md
+(section "extract"), with the command line that produced them.
+
+Needs the sqlite3 CLI (Debian: apt-get install sqlite3).
+Usage: scripts/bench.py [--sizes 10000,100000] [--runs 7] [--out BENCHMARKS.md]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DSR = os.path.join(ROOT, "target", "release", "dsr")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+
+
+def timed(cmd, runs, stdin=None):
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+
+
+def q(s):
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def sql_for(kind, value, cust):
+    """The statements dsr's extract runs on the demo map, with one subject."""
+    pnr_digits = re.sub(r"\D", "", cust["personnummer"])
+    if kind == "customer_id":
+        where = f"id IN ({value})"
+    elif kind == "email":
+        where = f"email COLLATE NOCASE IN ({q(value)})"
+    else:  # personnummer: every written form, as dsr's indexed IN lookup
+        d12 = pnr_digits if len(pnr_digits) == 12 else "19" + pnr_digits
+        d10 = d12[2:]
+        forms = [f"{d12[:8]}-{d12[8:]}", d12, f"{d10[:6]}-{d10[6:]}", f"{d10[:6]}+{d10[6:]}", d10]
+        where = "personnummer IN (" + ", ".join(q(f) for f in forms) + ")"
+    email = cust["email"].lower()
+    stmts = [
+        f"SELECT * FROM customers WHERE {where};",
+        f"CREATE TEMP TABLE c AS SELECT id FROM customers WHERE {where};",
+        "SELECT * FROM meters WHERE customer_id IN (SELECT id FROM c);",
+        "SELECT * FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id IN (SELECT id FROM c));",
+        "SELECT * FROM invoices WHERE customer_id IN (SELECT id FROM c);",
+        "SELECT * FROM tickets WHERE customer_id IN (SELECT id FROM c);",
+        f"SELECT * FROM newsletter WHERE email COLLATE NOCASE IN ({q(email)});",
+        # The mention scan: dsr narrows it with instr() on the identifiers it
+        # knows (the email, the personnummer's last four digits, the phone's
+        # last digit), then matches exactly.
+        f"SELECT id, body FROM tickets WHERE body IS NOT NULL AND (instr(lower(body), {q(email)}) > 0 "
+        f"OR instr(lower(body), {q(pnr_digits[-4:])}) > 0 OR instr(lower(body), {q(re.sub(chr(92)+'D', '', cust['phone'])[-1:])}) > 0);",
+        # The audit record: one durable write.
+        "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS bench_audit (seq INTEGER PRIMARY KEY, at TEXT, details TEXT);",
+        "INSERT INTO bench_audit (at, details) VALUES (datetime('now'), '{}'); COMMIT;",
+    ]
+    return "\n".join(stmts) + "\n"
+
+
+def bench_size(n, runs, workdir):
+    tenant = os.path.join(workdir, f"demo-{n}")
+    t = time.perf_counter()
+    run([DSR, "demo", tenant, "--subjects", str(n), "--seed", "1", "--force"])
+    gen_s = time.perf_counter() - t
+    store = os.path.join(tenant, "tenant.db")
+    dmap = os.path.join(tenant, "datamap.toml")
+    conn = sqlite3.connect(store)
+    conn.row_factory = sqlite3.Row
+    picks = [max(1, n * k // 6) for k in range(1, 6)]
+    rows = []
+    kinds = ["customer_id", "email", "personnummer"]
+    for i, cid in enumerate(picks):
+        cust = dict(conn.execute("SELECT * FROM customers WHERE id = ?", (cid,)).fetchone())
+        kind = kinds[i % 3]
+        value = {"customer_id": cid, "email": cust["email"], "personnummer": cust["personnummer"]}[kind]
+        dsr_cmd = [DSR, "-q", "--store", store, "--map", dmap, "extract", f"{kind}:{value}"]
+        sql = sql_for(kind, value, cust).encode()
+        total = conn.execute(
+            "SELECT (SELECT count(*) FROM meters WHERE customer_id = ?1)"
+            " + (SELECT count(*) FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id = ?1))"
+            " + (SELECT count(*) FROM invoices WHERE customer_id = ?1)"
+            " + (SELECT count(*) FROM tickets WHERE customer_id = ?1) + 1",
+            (cid,),
+        ).fetchone()[0]
+        # Warm the page cache for both.
+        timed(dsr_cmd, 1)
+        timed(["sqlite3", store], 1, stdin=sql)
+        d = timed(dsr_cmd, runs)
+        s = timed(["sqlite3", store], runs, stdin=sql)
+        rows.append((kind, total, d, s))
+    conn.close()
+    return gen_s, rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--keep", help="directory to build tenants in (kept)")
+    a = ap.parse_args()
+    if not shutil.which("sqlite3"):
+        sys.exit("bench: the sqlite3 CLI is needed: apt-get install sqlite3")
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+    workdir = a.keep or tempfile.mkdtemp(prefix="dsr-bench-")
+    sizes = [int(s) for s in a.sizes.split(",")]
+    sqlite_version = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
+    lines = [
+        "## extract (issue: core)",
+        "",
+        f"Command: `scripts/bench.py --sizes {a.sizes} --runs {a.runs}`  ",
+        f"Machine: {os.cpu_count()} cores; sqlite3 CLI {sqlite_version}; dsr release build; "
+        f"median of {a.runs} runs per figure, each a whole process (start-up, lookups, mention scan, one fsynced audit write).",
+        "",
+        "| subjects | demo build (s) | lookup | rows | dsr extract (ms) | sqlite3 same work (ms) | ratio |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    medians = {}
+    for n in sizes:
+        gen_s, rows = bench_size(n, a.runs, workdir)
+        for kind, total, d, s in rows:
+            lines.append(f"| {n:,} | {gen_s:.1f} | {kind} | {total} | {d:.1f} | {s:.1f} | {d / s:.2f}× |")
+            print(f"{n} {kind:12} rows={total:4} dsr={d:6.1f}ms sqlite3={s:6.1f}ms ratio={d / s:.2f}", file=sys.stderr)
+        medians[n] = (statistics.median(r[2] for r in rows), statistics.median(r[3] for r in rows))
+    lines.append("")
+    for n, (d, s) in medians.items():
+        lines.append(f"- {n:,} subjects: median dsr {d:.1f} ms, sqlite3 {s:.1f} ms, ratio {d / s:.2f}×")
+    if len(sizes) > 1:
+        first, last = medians[sizes[0]], medians[sizes[-1]]
+        lines.append(
+            f"- growth from {sizes[0]:,} to {sizes[-1]:,} subjects: dsr {last[0] / first[0]:.2f}×, sqlite3 {last[1] / first[1]:.2f}×"
+        )
+    section = "\n".join(lines) + "\n"
+    write_section(a.out, "extract", section)
+    print(section)
+    if not a.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def write_section(path, name, section):
+    """Replaces the `## name …` section of BENCHMARKS.md, keeping the others."""
+    head = "# Benchmarks\n\nFigures from the scripts under `scripts/`; each section names the command that produced it.\n\n"
+    text = open(path).read() if os.path.exists(path) else head
+    pattern = re.compile(rf"^## {re.escape(name)}\b.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    open(path, "w").write(text)
+
+
+if __name__ == "__main__":
+    main()
