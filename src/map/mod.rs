@@ -731,18 +731,38 @@ hold = { after = "issued", keep = "7y", round = "year_end", reason = "Bokföring
         assert_eq!(c.identify[0].columns, ["email", "alt_email"]);
         assert_eq!(c.identify[1].kind, Kind::Personnummer);
         assert_eq!(c.on_erase, OnErase::Anonymize);
-        assert_eq!(c.column("name").map(|c| c.erase.clone()), Some(Strategy::Redact("[borttaget]".into())));
-        assert_eq!(c.column("email").map(|c| c.erase.clone()), Some(Strategy::Hash));
+        assert_eq!(
+            c.column("name").map(|c| c.erase.clone()),
+            Some(Strategy::Redact("[borttaget]".into()))
+        );
+        assert_eq!(
+            c.column("email").map(|c| c.erase.clone()),
+            Some(Strategy::Hash)
+        );
         assert!(!c.column("secret").expect("secret").extract);
-        assert_eq!(c.categories(), ["identity.name", "contact.email", "identity.national_id", "auth.secret"]);
-        assert_eq!(c.retention.as_ref().map(|r| r.describe(false)), Some("2 years after closed_at".into()));
+        assert_eq!(
+            c.categories(),
+            [
+                "identity.name",
+                "contact.email",
+                "identity.national_id",
+                "auth.secret"
+            ]
+        );
+        assert_eq!(
+            c.retention.as_ref().map(|r| r.describe(false)),
+            Some("2 years after closed_at".into())
+        );
         let i = &m.tables[1];
         assert_eq!(i.links.len(), 2);
         assert_eq!(i.links[1].on, [("payer_id".to_string(), "id".to_string())]);
         assert_eq!(i.links[1].on_erase, Some(OnErase::Anonymize));
         let h = i.hold.as_ref().expect("hold");
         assert!(h.year_end);
-        assert_eq!(h.describe(false), "7 years, to the end of the year, after issued");
+        assert_eq!(
+            h.describe(false),
+            "7 years, to the end of the year, after issued"
+        );
         assert_eq!(h.describe(true), "7 år, till årets slut, efter issued");
     }
 
@@ -751,48 +771,103 @@ hold = { after = "issued", keep = "7y", round = "year_end", reason = "Bokföring
         let bad = GOOD
             .replace("version = 1", "version = 2")
             .replace("customer_id = \"text\"", "customer_id = \"number\"")
-            .replace("on_erase = \"anonymize\"\nretention", "on_erase = \"forget\"\nretention")
+            .replace(
+                "on_erase = \"anonymize\"\nretention",
+                "on_erase = \"forget\"\nretention",
+            )
             .replace("keep = \"2y\"", "keep = \"2x\"")
             .replace("round = \"year_end\"", "round = \"month_end\"")
             .replace("erase = \"hash\"", "erase = \"hash\", with = \"x\"");
         let e = errors(&bad);
         assert_eq!(e.len(), 7, "{e:#?}");
         assert_eq!(e[0], "m.toml:2:11: error: version: version 2 is not supported; this dsr reads version 1\n  hint: set version = 1");
-        assert!(e[1].starts_with("m.toml:11:15: error: identifiers.customer_id: unknown identifier kind \"number\""), "{}", e[1]);
-        assert!(e.iter().any(|x| x.starts_with("m.toml:18:12: error: tables.customers.on_erase: unknown on_erase \"forget\"")), "{e:#?}");
+        assert!(
+            e[1].starts_with(
+                "m.toml:11:15: error: identifiers.customer_id: unknown identifier kind \"number\""
+            ),
+            "{}",
+            e[1]
+        );
+        assert!(
+            e.iter().any(|x| x.starts_with(
+                "m.toml:18:12: error: tables.customers.on_erase: unknown on_erase \"forget\""
+            )),
+            "{e:#?}"
+        );
         assert!(e.iter().any(|x| x.contains("tables.customers.retention.keep: duration \"2x\" has no unit")), "{e:#?}");
-        assert!(e.iter().any(|x| x.contains("tables.invoices.hold.round: unknown round \"month_end\"")), "{e:#?}");
-        assert!(e.iter().any(|x| x.contains("`with` only goes with erase = \"redact\"")), "{e:#?}");
-        assert!(e.iter().any(|x| x.contains("identify.customer_id: identifier kind \"customer_id\" is not declared")), "{e:#?}");
+        assert!(
+            e.iter()
+                .any(|x| x.contains("tables.invoices.hold.round: unknown round \"month_end\"")),
+            "{e:#?}"
+        );
+        assert!(
+            e.iter()
+                .any(|x| x.contains("`with` only goes with erase = \"redact\"")),
+            "{e:#?}"
+        );
+        assert!(
+            e.iter().any(|x| x
+                .contains("identify.customer_id: identifier kind \"customer_id\" is not declared")),
+            "{e:#?}"
+        );
     }
 
     #[test]
     fn links_must_name_mapped_tables_and_columns() {
-        let e = errors(&GOOD.replace("{ to = \"customers\", on = { payer_id", "{ to = \"payers\", on = { payer_id"));
+        let e = errors(&GOOD.replace(
+            "{ to = \"customers\", on = { payer_id",
+            "{ to = \"payers\", on = { payer_id",
+        ));
         assert_eq!(e.len(), 1, "{e:#?}");
-        assert!(e[0].contains("tables.invoices.link[1]: links to \"payers\", which is not a table in the map"), "{}", e[0]);
+        assert!(
+            e[0].contains(
+                "tables.invoices.link[1]: links to \"payers\", which is not a table in the map"
+            ),
+            "{}",
+            e[0]
+        );
         let e = errors(&GOOD.replace("on = { customer_id = \"id\" } },", "on = { } },"));
         assert!(e[0].contains("`on` names no columns"), "{e:#?}");
-        let e = errors(&GOOD.replace("on = { customer_id = \"id\" } },", "on = { customer_id = 5 } },"));
-        assert!(e[0].contains("`on.customer_id` must name a column"), "{e:#?}");
-        let e = errors(&GOOD.replace("{ to = \"customers\", on = { customer_id = \"id\" } },", "{ to = \"customers\", of = 1 },"));
-        assert!(e[0].contains("tables.invoices.link[0]") && e[0].contains("of"), "{e:#?}");
+        let e = errors(&GOOD.replace(
+            "on = { customer_id = \"id\" } },",
+            "on = { customer_id = 5 } },",
+        ));
+        assert!(
+            e[0].contains("`on.customer_id` must name a column"),
+            "{e:#?}"
+        );
+        let e = errors(&GOOD.replace(
+            "{ to = \"customers\", on = { customer_id = \"id\" } },",
+            "{ to = \"customers\", of = 1 },",
+        ));
+        assert!(
+            e[0].contains("tables.invoices.link[0]") && e[0].contains("of"),
+            "{e:#?}"
+        );
     }
 
     #[test]
     fn shape_errors_and_syntax_errors_differ() {
         let e = parse_str("version = 1\n[controller\n").expect_err("syntax");
         assert_eq!(e[0].place, "syntax");
-        let e = parse_str(&GOOD.replace("purpose = \"Billing\"\n", "")).expect_err("missing purpose");
+        let e =
+            parse_str(&GOOD.replace("purpose = \"Billing\"\n", "")).expect_err("missing purpose");
         assert_eq!(e[0].place, "map");
         assert!(e[0].message.contains("purpose"), "{}", e[0].message);
-        let e = parse_str(&GOOD.replace("[tables.customers]", "[tables._dsr_audit]").replace("[tables.customers.columns]", "[tables._dsr_audit.columns]").replace("to = \"customers\"", "to = \"_dsr_audit\"")).expect_err("tool table");
+        let e = parse_str(
+            &GOOD
+                .replace("[tables.customers]", "[tables._dsr_audit]")
+                .replace("[tables.customers.columns]", "[tables._dsr_audit.columns]")
+                .replace("to = \"customers\"", "to = \"_dsr_audit\""),
+        )
+        .expect_err("tool table");
         assert!(e[0].message.contains("belong to dsr itself"));
     }
 
     #[test]
     fn a_map_with_no_tables_is_refused() {
-        let e = errors("version = 1\n[controller]\nname = \"a\"\ncontact = \"b\"\nauthority = \"c\"\n");
+        let e =
+            errors("version = 1\n[controller]\nname = \"a\"\ncontact = \"b\"\nauthority = \"c\"\n");
         assert_eq!(e.len(), 1);
         assert!(e[0].contains("the map names no tables"));
     }

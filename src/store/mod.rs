@@ -24,6 +24,9 @@ pub struct Store {
     path: PathBuf,
     busy: Duration,
     today: jiff::civil::Date,
+    /// Rows stepped through by full-table scans in `select` (not the
+    /// free-text scan): zero when every lookup was answered by an index.
+    scanned: std::cell::Cell<u64>,
 }
 
 /// A row as read: its key (primary key values, or the backend's row id for
@@ -145,11 +148,17 @@ impl Store {
             path,
             busy,
             today,
+            scanned: std::cell::Cell::new(0),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Rows read by full-table scans in lookups so far (see `scanned`).
+    pub fn scanned_rows(&self) -> u64 {
+        self.scanned.get()
     }
 
     /// The date identifiers are normalised against (personnummer centuries).
@@ -376,6 +385,9 @@ impl Store {
             while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
                 f(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
             }
+            drop(rows);
+            let steps = st.reset_status(rusqlite::StatementStatus::FullscanStep);
+            self.scanned.set(self.scanned.get() + steps.max(0) as u64);
             Ok(())
         };
         match filter {
@@ -383,21 +395,25 @@ impl Store {
                 let n = columns.len().max(1);
                 let per = (CHUNK / n).max(1);
                 for chunk in tuples.chunks(per) {
-                    let sql = if n == 1 {
-                        format!(
-                            "SELECT {list} FROM {from} WHERE {} IN ({})",
-                            quote(&columns[0]),
-                            vec!["?"; chunk.len()].join(", ")
-                        )
-                    } else {
-                        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-                        let tuple = format!("({})", vec!["?"; n].join(", "));
-                        format!(
-                            "SELECT {list} FROM {from} WHERE ({}) IN (VALUES {})",
+                    let sql =
+                        if n == 1 {
+                            format!(
+                                "SELECT {list} FROM {from} WHERE {} IN ({})",
+                                quote(&columns[0]),
+                                vec!["?"; chunk.len()].join(", ")
+                            )
+                        } else {
+                            let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+                            let tuple = format!("({})", vec!["?"; n].join(", "));
+                            format!(
+                            // A row-value IN over a plain VALUES list is not planned as an
+                        // index search; over a subquery it is.
+                        "SELECT {list} FROM {from} WHERE ({}) IN (SELECT {} FROM (VALUES {}))",
                             cols.join(", "),
+                            (1..=n).map(|i| format!("column{i}")).collect::<Vec<_>>().join(", "),
                             vec![tuple.as_str(); chunk.len()].join(", ")
                         )
-                    };
+                        };
                     let params: Vec<&dyn ToSql> =
                         chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
                     run(&sql, params)?;

@@ -365,3 +365,29 @@ fn unavailable_formats_say_so() {
         out.stderr
     );
 }
+
+/// With the identify and link columns indexed, an extract reads only the
+/// subject's rows: no lookup scans a table.
+#[test]
+fn indexed_lookups_scan_no_table() {
+    let env = TestEnv::agency();
+    let today = jiff::civil::date(2026, 11, 22);
+    let map = dsr::map::load(&env.map).expect("map");
+    let store =
+        dsr::store::Store::open(env.store.to_str().expect("utf8"), true, today).expect("store");
+    let schema = store.schema().expect("schema");
+    let ids = dsr::graph::parse_subjects(&map, &["personnummer:811218-9876".to_string()], today)
+        .expect("ids");
+    let b = dsr::graph::resolve(&store, &schema, &map, &ids).expect("resolve");
+    assert_eq!(b.total(), 3, "employee and two time reports");
+    assert_eq!(
+        store.scanned_rows(),
+        0,
+        "the employees and time_reports lookups used indexes"
+    );
+    // visits.email has no NOCASE index: that lookup reads the table.
+    let ids = dsr::graph::parse_subjects(&map, &["email:dan@example.se".to_string()], today)
+        .expect("ids");
+    dsr::graph::resolve(&store, &schema, &map, &ids).expect("resolve");
+    assert!(store.scanned_rows() >= 3, "{}", store.scanned_rows());
+}
