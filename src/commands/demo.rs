@@ -42,7 +42,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     status(
         g,
         format!(
-            "wrote a demo tenant with {} subjects ({total} rows in {} tables):\n  store {}\n  map   {}\ntry: dsr --store {} --map {} check",
+            "wrote a demo tenant with {} subjects ({total} rows in {} tables):\n  store {}\n  map   {}\ntry: dsr --store {} --map {} extract customer_id:1",
             s.subjects,
             s.rows.len(),
             s.store.display(),
