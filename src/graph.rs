@@ -429,7 +429,7 @@ pub fn mentions(
     ids: &[(Kind, String)],
 ) -> Result<Vec<Mention>> {
     let mut out = Vec::new();
-    let mut needles: Vec<String> = ids.iter().map(|(k, v)| needle(*k, v)).collect();
+    let mut needles: Vec<String> = ids.iter().map(|(k, v)| like_pattern(*k, v)).collect();
     needles.sort();
     needles.dedup();
     for (ti, t) in map.tables.iter().enumerate() {
@@ -469,20 +469,68 @@ pub fn mentions(
     Ok(out)
 }
 
-/// A lowercase substring that every written mention of the identifier
-/// contains, for narrowing the free-text scan in SQL (whose `lower()` folds
-/// ASCII only, hence the ASCII run for emails).
-fn needle(kind: Kind, key: &str) -> String {
+/// A LIKE pattern (escape `\\`) that every written mention of the
+/// identifier matches, for narrowing the free-text scan in SQL before the
+/// exact matcher runs. LIKE folds ASCII case only, hence the ASCII run for
+/// emails; digits are matched in order with anything between them, since
+/// separators may fall anywhere in a written number.
+fn like_pattern(kind: Kind, key: &str) -> String {
+    fn escape(s: &str) -> String {
+        s.chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect()
+    }
+    fn spread(digits: &str) -> String {
+        let mut p = String::from("%");
+        for d in digits.chars() {
+            p.push(d);
+            p.push('%');
+        }
+        p
+    }
     match kind {
-        Kind::Email => key
-            .split(|c: char| !c.is_ascii())
-            .max_by_key(|s| s.len())
-            .unwrap_or("")
-            .to_string(),
-        // The last four digits stand together in every written form.
-        Kind::Personnummer => key[key.len().saturating_sub(4)..].to_string(),
-        // Separators may fall anywhere between a phone number's digits.
-        Kind::Phone => key[key.len().saturating_sub(1)..].to_string(),
-        Kind::Text => key.to_lowercase(),
+        Kind::Email => {
+            let run = key.split(|c: char| !c.is_ascii()).max_by_key(|s| s.len()).unwrap_or("");
+            format!("%{}%", escape(run))
+        }
+        Kind::Personnummer => spread(&key[key.len().saturating_sub(10)..]),
+        Kind::Phone => {
+            let digits: String = key.chars().filter(char::is_ascii_digit).collect();
+            spread(digits.strip_prefix("46").unwrap_or(&digits))
+        }
+        Kind::Text => format!("%{}%", escape(key)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn like(text: &str, pattern: &str) -> bool {
+        let c = rusqlite::Connection::open_in_memory().expect("memory db");
+        c.query_row("SELECT ?1 LIKE ?2 ESCAPE '\\'", [text, pattern], |r| r.get::<_, bool>(0))
+            .expect("like")
+    }
+
+    #[test]
+    fn the_sql_prefilter_admits_every_written_form() {
+        let pnr = like_pattern(Kind::Personnummer, "198112189876");
+        for t in ["x 811218-9876 y", "19811218-9876", "8112189876.", "811218+9876", "19811218 9876"] {
+            assert!(like(t, &pnr), "{t}");
+        }
+        assert!(!like("811218-9875", &pnr));
+        let phone = like_pattern(Kind::Phone, "+46701234567");
+        for t in ["ring 070-123 45 67", "+46 70 123 45 67", "0046701234567", "(070) 123-4567"] {
+            assert!(like(t, &phone), "{t}");
+        }
+        let email = like_pattern(Kind::Email, "anna_b%@example.se");
+        assert_eq!(email, "%anna\\_b\\%@example.se%");
+        assert!(like("Mail ANNA_B%@Example.SE now", &email));
+        assert!(!like("annaxb%@example.se", &email), "_ is literal");
+        let text = like_pattern(Kind::Text, "K-000017");
+        assert!(like("kundnr k-000017", &text));
     }
 }

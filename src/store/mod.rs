@@ -444,10 +444,10 @@ impl Store {
         Ok(())
     }
 
-    /// Streams (key, text) for the values of a text column that contain one
-    /// of `needles` (lowercase, compared against `lower(column)`): the
-    /// whole-table search behind free-text mentions, narrowed in SQL so that
-    /// only candidate rows reach the caller's exact matcher.
+    /// Streams (key, text) for the values of a text column that match one of
+    /// the LIKE `patterns` (escape character `\`): the whole-table search
+    /// behind free-text mentions, narrowed in SQL so that only candidate rows
+    /// reach the caller's exact matcher.
     pub fn scan_text(
         &self,
         t: &TableSchema,
@@ -467,7 +467,7 @@ impl Store {
         let c = quote(column);
         let any: Vec<String> = needles
             .iter()
-            .map(|_| format!("instr(lower({c}), ?) > 0"))
+            .map(|_| format!("{c} LIKE ? ESCAPE '\\'"))
             .collect();
         let sql = format!(
             "SELECT {key}, {c} FROM {t} WHERE {c} IS NOT NULL AND ({})",
