@@ -235,7 +235,7 @@ pub fn verify(store: &Store) -> Result<Verdict> {
 /// that change nothing else), then mirrors it. `ids` are (identifier name,
 /// normalised key); only their keyed hash is stored.
 pub fn record(
-    store: &mut Store,
+    store: &Store,
     actor: &Actor,
     at: &str,
     command: &str,

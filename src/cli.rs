@@ -54,6 +54,8 @@ pub enum Command {
     Check(commands::check::Args),
     /// Art. 15 access: every row belonging to the subject, with the Art. 15(1) information
     Extract(commands::extract::Args),
+    /// Art. 17 erasure: apply the map's erase rules to every row of the subject, in one transaction
+    Erase(commands::erase::Args),
     /// The audit trail: list records, or verify the hash chain
     Audit(commands::audit::Args),
 }

@@ -114,6 +114,11 @@ impl Found {
         self.index.contains_key(key)
     }
 
+    /// The index of the row with this key, if it belongs.
+    pub fn position(&self, key: &[Value]) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
     pub fn len(&self) -> usize {
         self.rows.len()
     }

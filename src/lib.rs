@@ -14,6 +14,7 @@ pub mod error;
 pub mod graph;
 pub mod ident;
 pub mod map;
+pub mod planner;
 pub mod report;
 pub mod store;
 pub mod time;
@@ -31,6 +32,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Demo(a) => commands::demo::run(&g, a),
         Command::Check(a) => commands::check::run(&g, a),
         Command::Extract(a) => commands::extract::run(&g, a),
+        Command::Erase(a) => commands::erase::run(&g, a),
         Command::Audit(a) => commands::audit::run(&g, a),
     }
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod check;
 pub mod demo;
+pub mod erase;
 pub mod extract;
 
 use crate::config::{Globals, Tenant};

@@ -3,13 +3,14 @@
 //! that a PostgreSQL backend can sit behind the same interface.
 
 pub mod schema;
+pub mod write;
 
 use crate::error::{Error, Result};
 use crate::ident::{self, Kind};
 use crate::value::Value;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, ToSql};
 use schema::{quote, Affinity, ColumnSchema, ForeignKey, Index, Schema, TableSchema};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,6 +19,8 @@ use std::time::Duration;
 const DEFAULT_BUSY_MS: u64 = 5_000;
 /// Values bound per statement; well under SQLite's limit of 32,766.
 const CHUNK: usize = 500;
+
+pub use write::{Assign, Deferred};
 
 pub struct Store {
     conn: Connection,
@@ -119,6 +122,12 @@ impl Store {
             .and_then(|s| s.parse::<u64>().ok())
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_millis(DEFAULT_BUSY_MS));
+        if !read_only {
+            // Per connection, not a setting of the store: erasure runs with
+            // the store's foreign keys enforced.
+            conn.execute_batch("PRAGMA foreign_keys = ON")
+                .map_err(|e| db_error(&path, "opening", e))?;
+        }
         conn.busy_timeout(busy)
             .map_err(|e| db_error(&path, "opening", e))?;
         // Touch the schema now, so that a file that is not a database fails
@@ -166,7 +175,7 @@ impl Store {
         self.today
     }
 
-    fn err(&self, doing: &str, e: rusqlite::Error) -> Error {
+    pub(crate) fn err(&self, doing: &str, e: rusqlite::Error) -> Error {
         locked_detail(db_error(&self.path, doing, e), self.busy)
     }
 
@@ -496,20 +505,24 @@ impl Store {
     /// Runs `f` in one write transaction, taken at once (BEGIN IMMEDIATE) so
     /// that the wait for the application's lock happens before any work.
     /// Nothing of `f`'s is kept unless it returns Ok and the commit succeeds.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let path = self.path.clone();
-        let busy = self.busy;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| locked_detail(db_error(&path, "starting a write on", e), busy))?;
-        let out = f(&Tx {
-            tx: &tx,
-            path: &path,
-        })?;
-        tx.commit()
-            .map_err(|e| locked_detail(db_error(&path, "committing to", e), busy))?;
-        Ok(out)
+    pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err("starting a write on", e))?;
+        let out = f(&Tx { store: self });
+        let done = match out {
+            Ok(v) => self
+                .conn
+                .execute_batch("COMMIT")
+                .map(|_| v)
+                .map_err(|e| self.err("committing to", e)),
+            Err(e) => Err(e),
+        };
+        if done.is_err() && !self.conn.is_autocommit() {
+            // Nothing of the command's is kept.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        done
     }
 
     /// The tenant's secret, if it has been created.
@@ -545,7 +558,7 @@ impl Store {
             })
     }
 
-    fn has_table(&self, name: &str) -> Result<bool> {
+    pub(crate) fn has_table(&self, name: &str) -> Result<bool> {
         self.conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
@@ -595,9 +608,16 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
 }
 
 /// A write transaction in progress.
+/// A write transaction in progress; reads through it see its own writes.
 pub struct Tx<'a> {
-    tx: &'a rusqlite::Transaction<'a>,
-    path: &'a Path,
+    store: &'a Store,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store
+    }
 }
 
 const TOOL_TABLES: &str = "
@@ -617,22 +637,19 @@ CREATE TABLE IF NOT EXISTS _dsr_audit (
 ";
 
 impl Tx<'_> {
-    fn err(&self, doing: &str, e: rusqlite::Error) -> Error {
-        db_error(self.path, doing, e)
-    }
 
     /// Creates dsr's own tables and the tenant secret on first use.
     pub fn ensure_tool_tables(&self) -> Result<String> {
-        self.tx
+        self.store.conn
             .execute_batch(TOOL_TABLES)
             .map_err(|e| self.err("creating dsr's tables in", e))?;
-        self.tx
+        self.store.conn
             .execute(
                 "INSERT OR IGNORE INTO _dsr_meta (key, value) VALUES ('secret', lower(hex(randomblob(32))))",
                 [],
             )
             .map_err(|e| self.err("creating the tenant secret in", e))?;
-        self.tx
+        self.store.conn
             .query_row(
                 "SELECT value FROM _dsr_meta WHERE key = 'secret'",
                 [],
@@ -642,7 +659,7 @@ impl Tx<'_> {
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.tx
+        self.store.conn
             .execute(
                 "INSERT INTO _dsr_meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [key, value],
@@ -653,7 +670,7 @@ impl Tx<'_> {
 
     /// The last audit record's seq and hash.
     pub fn audit_tail(&self) -> Result<Option<(i64, String)>> {
-        self.tx
+        self.store.conn
             .query_row(
                 "SELECT seq, hash FROM _dsr_audit ORDER BY seq DESC LIMIT 1",
                 [],
@@ -667,7 +684,7 @@ impl Tx<'_> {
     }
 
     pub fn audit_insert(&self, r: &AuditRow) -> Result<()> {
-        self.tx
+        self.store.conn
             .execute(
                 "INSERT INTO _dsr_audit (seq, at, operator, command, request, subject, outcome, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 rusqlite::params![r.seq, r.at, r.operator, r.command, r.request, r.subject, r.outcome, r.details, r.prev_hash, r.hash],

@@ -1,0 +1,328 @@
+//! `dsr erase`: Art. 17. Resolve the subject, plan every row's fate, ask
+//! (on a terminal), then plan again and act inside one write transaction
+//! together with the audit record.
+
+use super::extract::{ambiguity_message, print_json};
+use super::{status, Context};
+use crate::audit::{self, Entry};
+use crate::config::Globals;
+use crate::error::{Error, ExitCode, Result};
+use crate::graph::{self, SubjectId};
+use crate::map::DataMap;
+use crate::planner::{self, Fate, Plan};
+use crate::store::write::key_text;
+use crate::store::{Deferred, Tx};
+use crate::time;
+use serde_json::{json, Map, Value as Json};
+use std::io::{BufRead, IsTerminal, Write};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The data subject as KIND:VALUE (e.g. email:anna@example.se); several may name one person
+    #[arg(value_name = "SUBJECT", required = true)]
+    pub subjects: Vec<String>,
+    /// Show and record the plan, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask before changing anything (required when there is no terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Go on when the identifiers match more than one row of a subjects table
+    #[arg(long)]
+    pub all_matches: bool,
+}
+
+/// The outcome of resolving and planning.
+enum Prepared {
+    Refused(&'static str, Error),
+    Planned(Box<Planned>),
+}
+
+struct Planned {
+    b: graph::Belonging,
+    plan: Plan,
+}
+
+fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepared> {
+    let b = graph::resolve(&cx.store, &cx.schema, &cx.map, ids)?;
+    if !b.ambiguous.is_empty() && !all_matches {
+        return Ok(Prepared::Refused("ambiguous", Error::Ambiguous(ambiguity_message(&b))));
+    }
+    let mention_ids = graph::mention_ids(&cx.map, &cx.schema, &b, ids, cx.today);
+    let mentions = graph::mentions(&cx.store, &cx.schema, &cx.map, &b, &mention_ids)?;
+    if b.total() == 0 && mentions.is_empty() {
+        return Ok(Prepared::Refused(
+            "not_found",
+            Error::NotFound(
+                "no data found for the subject: no mapped table holds a row with these identifiers, and no free text mentions them; nothing was changed".into(),
+            ),
+        ));
+    }
+    let plan = planner::plan(&cx.store, &cx.schema, &cx.map, &b, &mentions, &mention_ids, cx.now)?;
+    Ok(Prepared::Planned(Box::new(Planned { b, plan })))
+}
+
+/// Counts per table, the held groups and the mention edits, as JSON: the
+/// report, the audit details and the check that a confirmed plan still holds.
+fn summary(map: &DataMap, plan: &Plan) -> (Json, Vec<Json>, Json) {
+    let mut tables = Map::new();
+    let mut held: Vec<Json> = Vec::new();
+    for (ti, tp) in plan.tables.iter().enumerate() {
+        let t = &map.tables[ti];
+        let edits = plan.edits.iter().filter(|e| e.table == ti).count();
+        if tp.rows.is_empty() && edits == 0 {
+            continue;
+        }
+        let held_n = tp.count(|f| matches!(f, Fate::Held { .. }));
+        tables.insert(
+            t.name.clone(),
+            json!({
+                "deleted": tp.count(|f| *f == Fate::Delete),
+                "anonymized": tp.count(|f| *f == Fate::Anonymize),
+                "held": held_n,
+                "kept": tp.count(|f| *f == Fate::Keep),
+            }),
+        );
+        if held_n > 0 {
+            let mut by_until: Vec<(Option<String>, usize)> = Vec::new();
+            for (_, f) in &tp.rows {
+                if let Fate::Held { end, .. } = f {
+                    let until = end.map(|e| time::last_day(e).to_string());
+                    match by_until.iter_mut().find(|(u, _)| *u == until) {
+                        Some((_, n)) => *n += 1,
+                        None => by_until.push((until, 1)),
+                    }
+                }
+            }
+            by_until.sort();
+            let reason = t.hold.as_ref().and_then(|h| h.reason.clone()).unwrap_or_default();
+            for (until, rows) in by_until {
+                held.push(json!({ "table": t.name, "rows": rows, "until": until, "reason": reason }));
+            }
+        }
+    }
+    let mut mentions = Map::new();
+    for e in &plan.edits {
+        let k = format!("{}.{}", map.tables[e.table].name, e.column);
+        let n = mentions.get(&k).and_then(Json::as_u64).unwrap_or(0);
+        mentions.insert(k, json!(n + 1));
+    }
+    (Json::Object(tables), held, Json::Object(mentions))
+}
+
+/// The plan in words, for people (stderr).
+fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
+    let (tables, held, mentions) = summary(map, plan);
+    let mut out = String::from(if dry_run { "erasure plan (dry run, nothing changes):\n" } else { "erasure plan:\n" });
+    for (name, c) in tables.as_object().into_iter().flatten() {
+        let parts: Vec<String> = ["deleted", "anonymized", "held", "kept"]
+            .iter()
+            .filter_map(|k| {
+                let n = c[k].as_u64().unwrap_or(0);
+                let verb = match *k {
+                    "deleted" => "delete",
+                    "anonymized" => "anonymize",
+                    "held" => "hold",
+                    _ => "keep",
+                };
+                (n > 0).then(|| format!("{verb} {n}"))
+            })
+            .collect();
+        let parts = if parts.is_empty() { "nothing to change".to_string() } else { parts.join(", ") };
+        out.push_str(&format!("  {name:<20} {parts}\n"));
+    }
+    for h in &held {
+        out.push_str(&format!(
+            "  held: {} {} row{} until {} ({})\n",
+            h["table"].as_str().unwrap_or(""),
+            h["rows"],
+            if h["rows"] == 1 { "" } else { "s" },
+            h["until"].as_str().unwrap_or("an unreadable date"),
+            h["reason"].as_str().unwrap_or("")
+        ));
+    }
+    for (ti, tp) in plan.tables.iter().enumerate() {
+        if !tp.downgraded.is_empty() {
+            out.push_str(&format!(
+                "  {}: anonymized instead of deleted, because rows that stay still refer to them: {}\n",
+                map.tables[ti].name,
+                tp.downgraded.join(", ")
+            ));
+        }
+    }
+    for (col, n) in mentions.as_object().into_iter().flatten() {
+        out.push_str(&format!("  mentions erased in {col}: {n} row{}\n", if n == 1 { "" } else { "s" }));
+    }
+    out
+}
+
+/// Carries out the plan inside the caller's transaction; returns nothing
+/// but fails, undoing everything, if the store changed more rows than the
+/// plan named (a trigger, or an ON DELETE/ON UPDATE action).
+fn execute(tx: &Tx<'_>, cx: &Context, p: &Planned, secret: &str, at: &str) -> Result<()> {
+    tx.prepare_erasure(secret)?;
+    let before = tx.total_changes();
+    let mut named = 0u64;
+    let keys_of = |ti: usize, want: &dyn Fn(&Fate) -> bool| -> Vec<Vec<crate::value::Value>> {
+        p.plan.tables[ti]
+            .rows
+            .iter()
+            .filter(|(_, f)| want(f))
+            .map(|(i, _)| p.b.tables[ti].rows[*i].key.clone())
+            .collect()
+    };
+    for ti in planner::delete_order(&cx.map, &cx.schema) {
+        let keys = keys_of(ti, &|f| *f == Fate::Delete);
+        if let (false, Some(ts)) = (keys.is_empty(), cx.schema.table(&cx.map.tables[ti].name)) {
+            named += tx.delete_keys(ts, &keys)?;
+        }
+    }
+    let mut anonymized = Vec::new();
+    for (ti, t) in cx.map.tables.iter().enumerate() {
+        let keys = keys_of(ti, &|f| *f == Fate::Anonymize);
+        if let (false, Some(ts)) = (keys.is_empty(), cx.schema.table(&t.name)) {
+            named += tx.anonymize_keys(ts, &planner::assignments(t), &keys)?;
+            anonymized.push((t.name.clone(), keys));
+        }
+    }
+    for e in &p.plan.edits {
+        if let Some(ts) = cx.schema.table(&cx.map.tables[e.table].name) {
+            named += tx.replace_text(ts, &e.key, &e.column, &e.old, &e.new)?;
+        }
+    }
+    let changed = tx.total_changes() - before;
+    if changed != named {
+        return Err(Error::Runtime(format!(
+            "the store's own triggers or ON DELETE / ON UPDATE actions would change {} row{} that the erasure plan did not name; nothing was changed; map the tables those rules touch (or ask the application's owner about the triggers), then run `dsr erase --dry-run` again",
+            changed - named,
+            if changed - named == 1 { "" } else { "s" }
+        )));
+    }
+    for (table, keys) in &anonymized {
+        tx.remember_anonymized(table, keys, at)?;
+    }
+    Ok(())
+}
+
+fn deferred(cx: &Context, p: &Planned, subject: &str) -> Vec<Deferred> {
+    let mut out = Vec::new();
+    for (ti, tp) in p.plan.tables.iter().enumerate() {
+        let t = &cx.map.tables[ti];
+        for (i, f) in &tp.rows {
+            if let Fate::Held { end, then } = f {
+                out.push(Deferred {
+                    table: t.name.clone(),
+                    key: key_text(&p.b.tables[ti].rows[*i].key),
+                    action: then.as_str().to_string(),
+                    until: end.map(|e| time::last_day(e).to_string()),
+                    reason: t.hold.as_ref().and_then(|h| h.reason.clone()).unwrap_or_default(),
+                    subject: Some(subject.to_string()),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn confirm() -> Result<bool> {
+    eprint!("Erase? This cannot be undone. Type yes to go on: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::Runtime(format!("reading the answer failed: {}", crate::error::io_reason(&e))))?;
+    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !args.dry_run && !args.yes && !interactive {
+        return Err(Error::Usage(
+            "dsr erase changes data, and there is no terminal to confirm on: pass --yes to go ahead, or --dry-run to see the plan; nothing was read or changed".into(),
+        ));
+    }
+    let cx = Context::open(g, false)?;
+    let ids = graph::parse_subjects(&cx.map, &args.subjects, cx.today)?;
+    let id_pairs: Vec<(String, String)> = ids.iter().map(|i| (i.name.clone(), i.key.clone())).collect();
+    let at = time::format_ts(cx.now);
+    let actor = cx.tenant.actor.clone();
+
+    // On a terminal: show the plan and ask, holding no lock meanwhile.
+    let mut shown: Option<Json> = None;
+    if !args.dry_run && !args.yes {
+        if let Prepared::Planned(p) = prepare(&cx, &ids, args.all_matches)? {
+            eprint!("{}", describe(&cx.map, &p.plan, false));
+            if !confirm()? {
+                let details = cx.details(json!({ "dry_run": false, "declined": true }));
+                audit::record(&cx.store, &actor, &at, "erase", &id_pairs, "declined", details)?;
+                status(g, "nothing was changed");
+                return Ok(ExitCode::Ok);
+            }
+            shown = Some(summary(&cx.map, &p.plan).0);
+        }
+    }
+
+    // Plan again under the write lock, act, and record, in one transaction.
+    let (row, report, refusal, text) = cx.store.write(|tx| {
+        let secret = tx.ensure_tool_tables()?;
+        let subject = audit::subject_ref(&secret, &id_pairs);
+        let p = match prepare(&cx, &ids, args.all_matches)? {
+            Prepared::Refused(outcome, err) => {
+                let entry = Entry {
+                    command: "erase".into(),
+                    subject: Some(subject),
+                    outcome: outcome.into(),
+                    details: cx.details(json!({ "dry_run": args.dry_run, "tables": {} })),
+                };
+                let row = audit::append(tx, &actor, &at, &entry)?;
+                return Ok((row, Json::Null, Some(err), String::new()));
+            }
+            Prepared::Planned(p) => p,
+        };
+        let (tables, held, mentions) = summary(&cx.map, &p.plan);
+        if let Some(s) = &shown {
+            if *s != tables {
+                return Err(Error::Runtime(
+                    "the subject's data changed between the plan you confirmed and now; nothing was changed; run dsr erase again".into(),
+                ));
+            }
+        }
+        if !args.dry_run {
+            execute(tx, &cx, &p, &secret, &at)?;
+        }
+        let details = cx.details(json!({
+            "dry_run": args.dry_run, "all_matches": args.all_matches,
+            "tables": tables, "held": held, "mentions": mentions,
+        }));
+        let entry = Entry { command: "erase".into(), subject: Some(subject.clone()), outcome: "ok".into(), details };
+        let row = audit::append(tx, &actor, &at, &entry)?;
+        if !args.dry_run {
+            tx.defer(&deferred(&cx, &p, &subject), &at, row.seq)?;
+        }
+        let report = json!({
+            "schema": "dsr.erase/1", "dry_run": args.dry_run,
+            "tables": tables, "held": held, "mentions": mentions, "audit_seq": row.seq,
+        });
+        Ok((row, report, None, describe(&cx.map, &p.plan, args.dry_run)))
+    })?;
+    audit::after_commit(&actor, &row);
+    if let Some(err) = refusal {
+        return Err(err);
+    }
+    if g.json {
+        print_json(&report)?;
+    }
+    if shown.is_none() {
+        status(g, text.trim_end());
+    }
+    status(
+        g,
+        if args.dry_run {
+            format!("dry run: nothing was changed (audit record {})", row.seq)
+        } else {
+            format!("erased (audit record {})", row.seq)
+        },
+    );
+    Ok(ExitCode::Ok)
+}

@@ -1,0 +1,322 @@
+//! The planner: what an erasure will do to every row it reaches, decided
+//! before anything is changed. It applies, in order: the strongest
+//! `on_erase` of the ways a row was reached; holds; referential safety (a
+//! row that a remaining row still references is anonymized, not deleted);
+//! and the memory of rows anonymized before.
+
+use crate::error::Result;
+use crate::graph::{Belonging, Mention};
+use crate::ident::{self, Kind};
+use crate::map::{DataMap, OnErase, Strategy, Table};
+use crate::store::schema::{Schema, TableSchema};
+use crate::store::{Assign, Filter, Store};
+use crate::time;
+use crate::value::Value;
+use jiff::Timestamp;
+use std::collections::{HashMap, HashSet};
+
+/// What happens to one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    Delete,
+    Anonymize,
+    Keep,
+    /// Anonymized by an earlier run: left alone.
+    AlreadyAnonymized,
+    /// Under a hold until the end (None: the hold date is unreadable); the
+    /// action it gets when the hold ends.
+    Held { end: Option<Timestamp>, then: OnErase },
+}
+
+/// The plan for one mapped table.
+#[derive(Debug, Default)]
+pub struct TablePlan {
+    /// (row index in the table's `Found`, its fate)
+    pub rows: Vec<(usize, Fate)>,
+    /// Why rows were anonymized instead of deleted, for the report.
+    pub downgraded: Vec<String>,
+}
+
+impl TablePlan {
+    pub fn count(&self, f: impl Fn(&Fate) -> bool) -> usize {
+        self.rows.iter().filter(|(_, x)| f(x)).count()
+    }
+}
+
+/// A free-text value in which mentions of the subject are replaced.
+#[derive(Debug, Clone)]
+pub struct TextEdit {
+    pub table: usize,
+    pub column: String,
+    pub key: Vec<Value>,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub tables: Vec<TablePlan>,
+    pub edits: Vec<TextEdit>,
+}
+
+/// What erasing reaches: a deletion of a row referenced from a table.
+struct Reference {
+    child: String,
+    child_cols: Vec<String>,
+    parent_cols: Vec<String>,
+}
+
+/// Every way rows of `parent` are referenced: map links and the store's
+/// foreign keys, from mapped and unmapped tables alike.
+fn references(map: &DataMap, schema: &Schema, parent: &str) -> Vec<Reference> {
+    let mut out: Vec<Reference> = Vec::new();
+    let mut push = |r: Reference| {
+        if !out.iter().any(|o| o.child == r.child && o.child_cols == r.child_cols && o.parent_cols == r.parent_cols) {
+            out.push(r);
+        }
+    };
+    for t in &map.tables {
+        for l in t.links.iter().filter(|l| l.to == parent) {
+            push(Reference {
+                child: t.name.clone(),
+                child_cols: l.on.iter().map(|(c, _)| c.clone()).collect(),
+                parent_cols: l.on.iter().map(|(_, p)| p.clone()).collect(),
+            });
+        }
+    }
+    for (child, fk) in schema.references_to(parent) {
+        if !fk.to.is_empty() {
+            push(Reference { child: child.name.clone(), child_cols: fk.from.clone(), parent_cols: fk.to.clone() });
+        }
+    }
+    out
+}
+
+fn strongest(t: &Table, direct: bool, links: &[usize]) -> OnErase {
+    let mut best = if direct { Some(t.on_erase) } else { None };
+    for &l in links {
+        let a = t.links.get(l).and_then(|l| l.on_erase).unwrap_or(t.on_erase);
+        best = Some(best.map_or(a, |b| b.max(a)));
+    }
+    best.unwrap_or(t.on_erase)
+}
+
+/// The assignments that anonymize a table's rows.
+pub fn assignments(t: &Table) -> Vec<(String, Assign)> {
+    t.columns
+        .iter()
+        .filter_map(|c| {
+            let a = match &c.erase {
+                Strategy::Keep => return None,
+                Strategy::Null => Assign::Null,
+                Strategy::Hash => Assign::Hash,
+                Strategy::Redact(w) => Assign::Redact(w.clone()),
+            };
+            Some((c.name.clone(), a))
+        })
+        .collect()
+}
+
+/// Decides the fate of every belonging row, and the mention edits.
+pub fn plan(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    b: &Belonging,
+    mentions: &[Mention],
+    mention_ids: &[(Kind, String)],
+    now: Timestamp,
+) -> Result<Plan> {
+    let n = map.tables.len();
+    let schemas: Vec<Option<&TableSchema>> = map.tables.iter().map(|t| schema.table(&t.name)).collect();
+    let mut fates: Vec<Vec<Fate>> = Vec::with_capacity(n);
+
+    // 1. The strongest on_erase, and holds.
+    for (ti, t) in map.tables.iter().enumerate() {
+        let found = &b.tables[ti];
+        let hold_col = t.hold.as_ref().and_then(|h| schemas[ti].and_then(|s| s.column_index(&h.after)));
+        let mut v = Vec::with_capacity(found.len());
+        for (row, reach) in found.rows.iter().zip(&found.reach) {
+            let act = strongest(t, reach.direct, &reach.links);
+            let held = match (&t.hold, hold_col) {
+                (Some(h), Some(ci)) if act != OnErase::Keep => match &row.values[ci] {
+                    Value::Null => None,
+                    v => match time::parse_value(v) {
+                        None => Some(None),
+                        Some(after) => time::period_end(after, h.keep, h.year_end)
+                            .filter(|end| *end > now)
+                            .map(Some),
+                    },
+                },
+                _ => None,
+            };
+            v.push(match (held, act) {
+                (Some(end), then) => Fate::Held { end, then },
+                (None, OnErase::Delete) => Fate::Delete,
+                (None, OnErase::Anonymize) => Fate::Anonymize,
+                (None, OnErase::Keep) => Fate::Keep,
+            });
+        }
+        fates.push(v);
+    }
+
+    // 2. Referential safety. Who references each row planned for deletion
+    // is read once; the fixpoint then runs in memory.
+    let mut downgraded: Vec<Vec<String>> = vec![Vec::new(); n];
+    // (parent table, parent row) -> referencing (child schema name, child key)
+    let mut referrers: HashMap<(usize, usize), Vec<(String, Vec<Value>)>> = HashMap::new();
+    for (pi, t) in map.tables.iter().enumerate() {
+        let Some(ps) = schemas[pi] else { continue };
+        let deleting: Vec<usize> = (0..fates[pi].len()).filter(|&i| fates[pi][i] == Fate::Delete).collect();
+        if deleting.is_empty() {
+            continue;
+        }
+        for r in references(map, schema, &t.name) {
+            let Some(cs) = schema.table(&r.child) else { continue };
+            let pcols: Vec<usize> = r.parent_cols.iter().filter_map(|c| ps.column_index(c)).collect();
+            let ccols: Vec<usize> = r.child_cols.iter().filter_map(|c| cs.column_index(c)).collect();
+            if pcols.len() != r.parent_cols.len() || ccols.len() != r.child_cols.len() {
+                continue;
+            }
+            let mut by_tuple: HashMap<Vec<Value>, Vec<usize>> = HashMap::new();
+            for &i in &deleting {
+                let tup: Vec<Value> = pcols.iter().map(|&c| b.tables[pi].rows[i].values[c].clone()).collect();
+                if !tup.iter().any(Value::is_null) {
+                    by_tuple.entry(tup).or_default().push(i);
+                }
+            }
+            let tuples: Vec<Vec<Value>> = by_tuple.keys().cloned().collect();
+            if tuples.is_empty() {
+                continue;
+            }
+            store.select(cs, &Filter::In { columns: &r.child_cols, tuples: &tuples }, |row| {
+                let tup: Vec<Value> = ccols.iter().map(|&c| row.values[c].clone()).collect();
+                if let Some(parents) = by_tuple.get(&tup) {
+                    for &p in parents {
+                        referrers.entry((pi, p)).or_default().push((r.child.clone(), row.key.clone()));
+                    }
+                }
+            })?;
+        }
+    }
+    let index: HashMap<&str, usize> = map.tables.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
+    loop {
+        let mut changed = false;
+        for ((pi, p), refs) in &referrers {
+            if fates[*pi][*p] != Fate::Delete {
+                continue;
+            }
+            let blocker = refs.iter().find_map(|(child, key)| {
+                let Some(&ci) = index.get(child.as_str()) else {
+                    return Some(format!("{child} (not in the map)"));
+                };
+                let Some(row) = b.tables[ci].position(key) else {
+                    return Some(format!("{child} (rows outside this erasure)"));
+                };
+                match &fates[ci][row] {
+                    Fate::Delete => None,
+                    Fate::Held { .. } => Some(format!("{child} (held)")),
+                    Fate::Keep => Some(format!("{child} (kept)")),
+                    Fate::Anonymize | Fate::AlreadyAnonymized => Some(format!("{child} (anonymized)")),
+                }
+            });
+            if let Some(why) = blocker {
+                fates[*pi][*p] = Fate::Anonymize;
+                if !downgraded[*pi].contains(&why) {
+                    downgraded[*pi].push(why);
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    // 3. Rows anonymized before are left alone.
+    for (ti, t) in map.tables.iter().enumerate() {
+        let keys: Vec<Vec<Value>> = (0..fates[ti].len())
+            .filter(|&i| fates[ti][i] == Fate::Anonymize)
+            .map(|i| b.tables[ti].rows[i].key.clone())
+            .collect();
+        let before = store.anonymized(&t.name, &keys)?;
+        if before.is_empty() {
+            continue;
+        }
+        for (i, f) in fates[ti].iter_mut().enumerate() {
+            if *f == Fate::Anonymize && before.contains(&b.tables[ti].rows[i].key) {
+                *f = Fate::AlreadyAnonymized;
+            }
+        }
+    }
+
+    // 4. Mentions: in other rows found by the scan, and in the subject's
+    // own rows that stay with their free text as it is.
+    let mut edits = Vec::new();
+    for m in mentions {
+        let new = ident::replace_ranges(&m.text, &m.ranges, "[erased]");
+        edits.push(TextEdit { table: m.table, column: m.column.clone(), key: m.key.clone(), old: m.text.clone(), new });
+    }
+    for (ti, t) in map.tables.iter().enumerate() {
+        let Some(ts) = schemas[ti] else { continue };
+        for c in t.columns.iter().filter(|c| c.scan) {
+            let Some(ci) = ts.column_index(&c.name) else { continue };
+            for (i, f) in fates[ti].iter().enumerate() {
+                let stays_as_is = match f {
+                    Fate::Keep => true,
+                    Fate::Anonymize => c.erase == Strategy::Keep,
+                    _ => false,
+                };
+                let Value::Text(text) = &b.tables[ti].rows[i].values[ci] else { continue };
+                if !stays_as_is {
+                    continue;
+                }
+                let mut ranges: Vec<_> = mention_ids.iter().flat_map(|(k, v)| ident::find_mentions(*k, v, text)).collect();
+                if ranges.is_empty() {
+                    continue;
+                }
+                ranges.sort_by_key(|r| r.start);
+                let new = ident::replace_ranges(text, &ranges, "[erased]");
+                edits.push(TextEdit { table: ti, column: c.name.clone(), key: b.tables[ti].rows[i].key.clone(), old: text.clone(), new });
+            }
+        }
+    }
+
+    let tables = fates
+        .into_iter()
+        .zip(downgraded)
+        .map(|(f, d)| TablePlan { rows: f.into_iter().enumerate().collect(), downgraded: d })
+        .collect();
+    Ok(Plan { tables, edits })
+}
+
+/// Orders mapped tables so that every table comes before the tables it
+/// references (children before parents); cycles are broken arbitrarily,
+/// their constraints being checked at commit.
+pub fn delete_order(map: &DataMap, schema: &Schema) -> Vec<usize> {
+    let n = map.tables.len();
+    let index: HashMap<&str, usize> = map.tables.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
+    // parents[c] = tables that c references
+    let mut parents: Vec<HashSet<usize>> = vec![HashSet::new(); n];
+    for (pi, t) in map.tables.iter().enumerate() {
+        for r in references(map, schema, &t.name) {
+            if let Some(&ci) = index.get(r.child.as_str()) {
+                if ci != pi {
+                    parents[ci].insert(pi);
+                }
+            }
+        }
+    }
+    // A table may go once no remaining table references it.
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let next = (0..n)
+            .find(|&p| !done[p] && !(0..n).any(|c| !done[c] && c != p && parents[c].contains(&p)))
+            .or_else(|| (0..n).find(|&p| !done[p]));
+        let Some(p) = next else { break };
+        done[p] = true;
+        order.push(p);
+    }
+    order
+}

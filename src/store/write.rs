@@ -1,0 +1,249 @@
+//! The writes of an erasure, set-based: one statement per table and chunk
+//! of keys, never one per row (except free-text edits, whose new values
+//! differ row by row).
+
+use super::schema::{quote, TableSchema};
+use super::{Store, Tx, CHUNK};
+use crate::audit::hmac_hex;
+use crate::error::Result;
+use crate::value::Value;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
+use rusqlite::ToSql;
+use std::collections::HashSet;
+
+/// What anonymization writes into one column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assign {
+    Null,
+    /// The replacement text; a NULL stays NULL (nothing was there to erase).
+    Redact(String),
+    /// HMAC-SHA-256 of the stored value under the tenant's secret, hex.
+    Hash,
+}
+
+/// A row deferred by a hold, to be completed by `sweep` once it ends.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    pub table: String,
+    pub key: String,
+    pub action: String,
+    /// ISO date of the last held day, or None when the hold date is unreadable.
+    pub until: Option<String>,
+    pub reason: String,
+    pub subject: Option<String>,
+}
+
+/// The key columns of a table as SQL, and how many there are.
+fn key_sql(t: &TableSchema) -> (String, usize) {
+    if t.pk.is_empty() {
+        ("_rowid_".to_string(), 1)
+    } else if t.pk.len() == 1 {
+        (quote(&t.pk[0]), 1)
+    } else {
+        let cols: Vec<String> = t.pk.iter().map(|c| quote(c)).collect();
+        (format!("({})", cols.join(", ")), t.pk.len())
+    }
+}
+
+/// `KEY IN (…)` for a chunk of keys, with the values to bind.
+fn key_in<'k>(t: &TableSchema, keys: &'k [Vec<Value>]) -> (String, Vec<&'k dyn ToSql>) {
+    let (k, n) = key_sql(t);
+    let params: Vec<&dyn ToSql> = keys.iter().flatten().map(|v| v as &dyn ToSql).collect();
+    let sql = if n == 1 {
+        format!("{k} IN ({})", vec!["?"; keys.len()].join(", "))
+    } else {
+        let tuple = format!("({})", vec!["?"; n].join(", "));
+        let cols: Vec<String> = (1..=n).map(|i| format!("column{i}")).collect();
+        format!(
+            "{k} IN (SELECT {} FROM (VALUES {}))",
+            cols.join(", "),
+            vec![tuple.as_str(); keys.len()].join(", ")
+        )
+    };
+    (sql, params)
+}
+
+/// The key as stored in dsr's own tables: compact JSON of the key values.
+pub fn key_text(key: &[Value]) -> String {
+    serde_json::Value::Array(key.iter().map(Value::to_json).collect()).to_string()
+}
+
+const ERASE_TABLES: &str = "
+CREATE TABLE IF NOT EXISTS _dsr_anonymized (
+    tbl TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (tbl, key)
+);
+CREATE TABLE IF NOT EXISTS _dsr_deferred (
+    tbl TEXT NOT NULL,
+    key TEXT NOT NULL,
+    action TEXT NOT NULL,
+    until TEXT,
+    reason TEXT NOT NULL,
+    subject TEXT,
+    created_at TEXT NOT NULL,
+    audit_seq INTEGER,
+    PRIMARY KEY (tbl, key)
+);
+";
+
+impl Store {
+    /// Which of `keys` of `table` dsr has anonymized before.
+    pub fn anonymized(&self, table: &str, keys: &[Vec<Value>]) -> Result<HashSet<Vec<Value>>> {
+        let mut out = HashSet::new();
+        if keys.is_empty() || !self.has_table("_dsr_anonymized")? {
+            return Ok(out);
+        }
+        let doing = "reading _dsr_anonymized in";
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT 1 FROM _dsr_anonymized WHERE tbl = ?1 AND key = ?2")
+            .map_err(|e| self.err(doing, e))?;
+        for k in keys {
+            let hit = st.exists([table, &key_text(k)]).map_err(|e| self.err(doing, e))?;
+            if hit {
+                out.insert(k.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Tx<'_> {
+    /// Creates the erasure's own tables, and the `dsr_hash` SQL function
+    /// keyed with the tenant secret for this connection.
+    pub fn prepare_erasure(&self, secret: &str) -> Result<()> {
+        let conn = &self.store.conn;
+        conn.execute_batch(ERASE_TABLES)
+            .map_err(|e| self.err("creating dsr's tables in", e))?;
+        let key = secret.to_string();
+        conn.create_scalar_function(
+            "dsr_hash",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            move |ctx| {
+                Ok(match ctx.get_raw(0) {
+                    ValueRef::Null => None,
+                    ValueRef::Text(t) => Some(hmac_hex(&key, t)),
+                    ValueRef::Blob(b) => Some(hmac_hex(&key, b)),
+                    ValueRef::Integer(i) => Some(hmac_hex(&key, i.to_string().as_bytes())),
+                    ValueRef::Real(f) => Some(hmac_hex(&key, f.to_string().as_bytes())),
+                })
+            },
+        )
+        .map_err(|e| self.err("preparing", e))?;
+        // Cycles of links are deleted in one go; the store's constraints
+        // are checked at commit.
+        conn.execute_batch("PRAGMA defer_foreign_keys = ON")
+            .map_err(|e| self.err("preparing", e))
+    }
+
+    /// Rows changed on this connection so far, including those changed by
+    /// triggers and foreign-key actions: compared with what the plan named.
+    pub fn total_changes(&self) -> u64 {
+        self.store.conn.total_changes()
+    }
+
+    /// Deletes rows by key; returns how many the statements themselves
+    /// deleted (not counting cascades).
+    pub fn delete_keys(&self, t: &TableSchema, keys: &[Vec<Value>]) -> Result<u64> {
+        let mut n = 0;
+        let doing = format!("deleting from {} in", t.name);
+        for chunk in keys.chunks(CHUNK / t.pk.len().max(1)) {
+            let (cond, params) = key_in(t, chunk);
+            let sql = format!("DELETE FROM {} WHERE {cond}", quote(&t.name));
+            n += self
+                .store
+                .conn
+                .prepare_cached(&sql)
+                .and_then(|mut st| st.execute(params.as_slice()))
+                .map_err(|e| self.err(&doing, e))? as u64;
+        }
+        Ok(n)
+    }
+
+    /// Rewrites the given columns of rows by key.
+    pub fn anonymize_keys(&self, t: &TableSchema, sets: &[(String, Assign)], keys: &[Vec<Value>]) -> Result<u64> {
+        if sets.is_empty() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        let doing = format!("anonymizing {} in", t.name);
+        let mut texts: Vec<&String> = Vec::new();
+        let assigns: Vec<String> = sets
+            .iter()
+            .map(|(c, a)| {
+                let q = quote(c);
+                match a {
+                    Assign::Null => format!("{q} = NULL"),
+                    Assign::Hash => format!("{q} = dsr_hash({q})"),
+                    Assign::Redact(w) => {
+                        texts.push(w);
+                        format!("{q} = CASE WHEN {q} IS NULL THEN NULL ELSE ? END")
+                    }
+                }
+            })
+            .collect();
+        for chunk in keys.chunks(CHUNK / t.pk.len().max(1)) {
+            let (cond, key_params) = key_in(t, chunk);
+            let sql = format!("UPDATE {} SET {} WHERE {cond}", quote(&t.name), assigns.join(", "));
+            let mut params: Vec<&dyn ToSql> = texts.iter().map(|s| *s as &dyn ToSql).collect();
+            params.extend(key_params);
+            n += self
+                .store
+                .conn
+                .prepare_cached(&sql)
+                .and_then(|mut st| st.execute(params.as_slice()))
+                .map_err(|e| self.err(&doing, e))? as u64;
+        }
+        Ok(n)
+    }
+
+    /// Replaces one free-text value, only if it is still what was planned on.
+    pub fn replace_text(&self, t: &TableSchema, key: &[Value], column: &str, old: &str, new: &str) -> Result<u64> {
+        let keys = [key.to_vec()];
+        let (cond, key_params) = key_in(t, &keys);
+        let c = quote(column);
+        let sql = format!("UPDATE {} SET {c} = ? WHERE {cond} AND {c} = ?", quote(&t.name));
+        let mut all: Vec<&dyn ToSql> = vec![&new];
+        all.extend(key_params);
+        all.push(&old);
+        self.store
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.execute(all.as_slice()))
+            .map(|n| n as u64)
+            .map_err(|e| self.err(&format!("erasing mentions in {}.{column} in", t.name), e))
+    }
+
+    pub fn remember_anonymized(&self, table: &str, keys: &[Vec<Value>], at: &str) -> Result<()> {
+        let mut st = self
+            .store
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO _dsr_anonymized (tbl, key, at) VALUES (?1, ?2, ?3)")
+            .map_err(|e| self.err("writing _dsr_anonymized in", e))?;
+        for k in keys {
+            st.execute([table, &key_text(k), at])
+                .map_err(|e| self.err("writing _dsr_anonymized in", e))?;
+        }
+        Ok(())
+    }
+
+    /// Records deferred erasures; a row deferred before keeps its first record.
+    pub fn defer(&self, rows: &[Deferred], at: &str, audit_seq: i64) -> Result<()> {
+        let mut st = self
+            .store
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO _dsr_deferred (tbl, key, action, until, reason, subject, created_at, audit_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(|e| self.err("writing _dsr_deferred in", e))?;
+        for d in rows {
+            st.execute(rusqlite::params![d.table, d.key, d.action, d.until, d.reason, d.subject, at, audit_seq])
+                .map_err(|e| self.err("writing _dsr_deferred in", e))?;
+        }
+        Ok(())
+    }
+}
