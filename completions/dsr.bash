@@ -25,6 +25,9 @@ _dsr() {
             dsr,demo)
                 cmd="dsr__subcmd__demo"
                 ;;
+            dsr,erase)
+                cmd="dsr__subcmd__erase"
+                ;;
             dsr,extract)
                 cmd="dsr__subcmd__extract"
                 ;;
@@ -58,6 +61,9 @@ _dsr() {
             dsr__subcmd__help,demo)
                 cmd="dsr__subcmd__help__subcmd__demo"
                 ;;
+            dsr__subcmd__help,erase)
+                cmd="dsr__subcmd__help__subcmd__erase"
+                ;;
             dsr__subcmd__help,extract)
                 cmd="dsr__subcmd__help__subcmd__extract"
                 ;;
@@ -77,7 +83,7 @@ _dsr() {
 
     case "${cmd}" in
         dsr)
-            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version demo check extract audit help"
+            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version demo check extract erase audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,6 +382,44 @@ _dsr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dsr__subcmd__erase)
+            opts="-y -q -h -V --dry-run --yes --all-matches --store --map --tenant --config --operator --request --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dsr__subcmd__extract)
             opts="-o -q -h -V --format --output --lang --force --all-matches --store --map --tenant --config --operator --request --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -431,7 +475,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__help)
-            opts="demo check extract audit help"
+            opts="demo check extract erase audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,6 +545,20 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dsr__subcmd__help__subcmd__erase)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -498,7 +498,10 @@ fn like_pattern(kind: Kind, key: &str) -> String {
     }
     match kind {
         Kind::Email => {
-            let run = key.split(|c: char| !c.is_ascii()).max_by_key(|s| s.len()).unwrap_or("");
+            let run = key
+                .split(|c: char| !c.is_ascii())
+                .max_by_key(|s| s.len())
+                .unwrap_or("");
             format!("%{}%", escape(run))
         }
         Kind::Personnummer => spread(&key[key.len().saturating_sub(10)..]),
@@ -516,19 +519,32 @@ mod tests {
 
     fn like(text: &str, pattern: &str) -> bool {
         let c = rusqlite::Connection::open_in_memory().expect("memory db");
-        c.query_row("SELECT ?1 LIKE ?2 ESCAPE '\\'", [text, pattern], |r| r.get::<_, bool>(0))
-            .expect("like")
+        c.query_row("SELECT ?1 LIKE ?2 ESCAPE '\\'", [text, pattern], |r| {
+            r.get::<_, bool>(0)
+        })
+        .expect("like")
     }
 
     #[test]
     fn the_sql_prefilter_admits_every_written_form() {
         let pnr = like_pattern(Kind::Personnummer, "198112189876");
-        for t in ["x 811218-9876 y", "19811218-9876", "8112189876.", "811218+9876", "19811218 9876"] {
+        for t in [
+            "x 811218-9876 y",
+            "19811218-9876",
+            "8112189876.",
+            "811218+9876",
+            "19811218 9876",
+        ] {
             assert!(like(t, &pnr), "{t}");
         }
         assert!(!like("811218-9875", &pnr));
         let phone = like_pattern(Kind::Phone, "+46701234567");
-        for t in ["ring 070-123 45 67", "+46 70 123 45 67", "0046701234567", "(070) 123-4567"] {
+        for t in [
+            "ring 070-123 45 67",
+            "+46 70 123 45 67",
+            "0046701234567",
+            "(070) 123-4567",
+        ] {
             assert!(like(t, &phone), "{t}");
         }
         let email = like_pattern(Kind::Email, "anna_b%@example.se");

@@ -25,7 +25,10 @@ pub enum Fate {
     AlreadyAnonymized,
     /// Under a hold until the end (None: the hold date is unreadable); the
     /// action it gets when the hold ends.
-    Held { end: Option<Timestamp>, then: OnErase },
+    Held {
+        end: Option<Timestamp>,
+        then: OnErase,
+    },
 }
 
 /// The plan for one mapped table.
@@ -71,7 +74,9 @@ struct Reference {
 fn references(map: &DataMap, schema: &Schema, parent: &str) -> Vec<Reference> {
     let mut out: Vec<Reference> = Vec::new();
     let mut push = |r: Reference| {
-        if !out.iter().any(|o| o.child == r.child && o.child_cols == r.child_cols && o.parent_cols == r.parent_cols) {
+        if !out.iter().any(|o| {
+            o.child == r.child && o.child_cols == r.child_cols && o.parent_cols == r.parent_cols
+        }) {
             out.push(r);
         }
     };
@@ -86,7 +91,11 @@ fn references(map: &DataMap, schema: &Schema, parent: &str) -> Vec<Reference> {
     }
     for (child, fk) in schema.references_to(parent) {
         if !fk.to.is_empty() {
-            push(Reference { child: child.name.clone(), child_cols: fk.from.clone(), parent_cols: fk.to.clone() });
+            push(Reference {
+                child: child.name.clone(),
+                child_cols: fk.from.clone(),
+                parent_cols: fk.to.clone(),
+            });
         }
     }
     out
@@ -95,7 +104,11 @@ fn references(map: &DataMap, schema: &Schema, parent: &str) -> Vec<Reference> {
 fn strongest(t: &Table, direct: bool, links: &[usize]) -> OnErase {
     let mut best = if direct { Some(t.on_erase) } else { None };
     for &l in links {
-        let a = t.links.get(l).and_then(|l| l.on_erase).unwrap_or(t.on_erase);
+        let a = t
+            .links
+            .get(l)
+            .and_then(|l| l.on_erase)
+            .unwrap_or(t.on_erase);
         best = Some(best.map_or(a, |b| b.max(a)));
     }
     best.unwrap_or(t.on_erase)
@@ -128,13 +141,17 @@ pub fn plan(
     now: Timestamp,
 ) -> Result<Plan> {
     let n = map.tables.len();
-    let schemas: Vec<Option<&TableSchema>> = map.tables.iter().map(|t| schema.table(&t.name)).collect();
+    let schemas: Vec<Option<&TableSchema>> =
+        map.tables.iter().map(|t| schema.table(&t.name)).collect();
     let mut fates: Vec<Vec<Fate>> = Vec::with_capacity(n);
 
     // 1. The strongest on_erase, and holds.
     for (ti, t) in map.tables.iter().enumerate() {
         let found = &b.tables[ti];
-        let hold_col = t.hold.as_ref().and_then(|h| schemas[ti].and_then(|s| s.column_index(&h.after)));
+        let hold_col = t
+            .hold
+            .as_ref()
+            .and_then(|h| schemas[ti].and_then(|s| s.column_index(&h.after)));
         let mut v = Vec::with_capacity(found.len());
         for (row, reach) in found.rows.iter().zip(&found.reach) {
             let act = strongest(t, reach.direct, &reach.links);
@@ -167,20 +184,35 @@ pub fn plan(
     let mut referrers: HashMap<(usize, usize), Vec<(String, Vec<Value>)>> = HashMap::new();
     for (pi, t) in map.tables.iter().enumerate() {
         let Some(ps) = schemas[pi] else { continue };
-        let deleting: Vec<usize> = (0..fates[pi].len()).filter(|&i| fates[pi][i] == Fate::Delete).collect();
+        let deleting: Vec<usize> = (0..fates[pi].len())
+            .filter(|&i| fates[pi][i] == Fate::Delete)
+            .collect();
         if deleting.is_empty() {
             continue;
         }
         for r in references(map, schema, &t.name) {
-            let Some(cs) = schema.table(&r.child) else { continue };
-            let pcols: Vec<usize> = r.parent_cols.iter().filter_map(|c| ps.column_index(c)).collect();
-            let ccols: Vec<usize> = r.child_cols.iter().filter_map(|c| cs.column_index(c)).collect();
+            let Some(cs) = schema.table(&r.child) else {
+                continue;
+            };
+            let pcols: Vec<usize> = r
+                .parent_cols
+                .iter()
+                .filter_map(|c| ps.column_index(c))
+                .collect();
+            let ccols: Vec<usize> = r
+                .child_cols
+                .iter()
+                .filter_map(|c| cs.column_index(c))
+                .collect();
             if pcols.len() != r.parent_cols.len() || ccols.len() != r.child_cols.len() {
                 continue;
             }
             let mut by_tuple: HashMap<Vec<Value>, Vec<usize>> = HashMap::new();
             for &i in &deleting {
-                let tup: Vec<Value> = pcols.iter().map(|&c| b.tables[pi].rows[i].values[c].clone()).collect();
+                let tup: Vec<Value> = pcols
+                    .iter()
+                    .map(|&c| b.tables[pi].rows[i].values[c].clone())
+                    .collect();
                 if !tup.iter().any(Value::is_null) {
                     by_tuple.entry(tup).or_default().push(i);
                 }
@@ -189,17 +221,32 @@ pub fn plan(
             if tuples.is_empty() {
                 continue;
             }
-            store.select(cs, &Filter::In { columns: &r.child_cols, tuples: &tuples }, |row| {
-                let tup: Vec<Value> = ccols.iter().map(|&c| row.values[c].clone()).collect();
-                if let Some(parents) = by_tuple.get(&tup) {
-                    for &p in parents {
-                        referrers.entry((pi, p)).or_default().push((r.child.clone(), row.key.clone()));
+            store.select(
+                cs,
+                &Filter::In {
+                    columns: &r.child_cols,
+                    tuples: &tuples,
+                },
+                |row| {
+                    let tup: Vec<Value> = ccols.iter().map(|&c| row.values[c].clone()).collect();
+                    if let Some(parents) = by_tuple.get(&tup) {
+                        for &p in parents {
+                            referrers
+                                .entry((pi, p))
+                                .or_default()
+                                .push((r.child.clone(), row.key.clone()));
+                        }
                     }
-                }
-            })?;
+                },
+            )?;
         }
     }
-    let index: HashMap<&str, usize> = map.tables.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = map
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.as_str(), i))
+        .collect();
     loop {
         let mut changed = false;
         for ((pi, p), refs) in &referrers {
@@ -217,7 +264,9 @@ pub fn plan(
                     Fate::Delete => None,
                     Fate::Held { .. } => Some(format!("{child} (held)")),
                     Fate::Keep => Some(format!("{child} (kept)")),
-                    Fate::Anonymize | Fate::AlreadyAnonymized => Some(format!("{child} (anonymized)")),
+                    Fate::Anonymize | Fate::AlreadyAnonymized => {
+                        Some(format!("{child} (anonymized)"))
+                    }
                 }
             });
             if let Some(why) = blocker {
@@ -255,29 +304,48 @@ pub fn plan(
     let mut edits = Vec::new();
     for m in mentions {
         let new = ident::replace_ranges(&m.text, &m.ranges, "[erased]");
-        edits.push(TextEdit { table: m.table, column: m.column.clone(), key: m.key.clone(), old: m.text.clone(), new });
+        edits.push(TextEdit {
+            table: m.table,
+            column: m.column.clone(),
+            key: m.key.clone(),
+            old: m.text.clone(),
+            new,
+        });
     }
     for (ti, t) in map.tables.iter().enumerate() {
         let Some(ts) = schemas[ti] else { continue };
         for c in t.columns.iter().filter(|c| c.scan) {
-            let Some(ci) = ts.column_index(&c.name) else { continue };
+            let Some(ci) = ts.column_index(&c.name) else {
+                continue;
+            };
             for (i, f) in fates[ti].iter().enumerate() {
                 let stays_as_is = match f {
                     Fate::Keep => true,
                     Fate::Anonymize => c.erase == Strategy::Keep,
                     _ => false,
                 };
-                let Value::Text(text) = &b.tables[ti].rows[i].values[ci] else { continue };
+                let Value::Text(text) = &b.tables[ti].rows[i].values[ci] else {
+                    continue;
+                };
                 if !stays_as_is {
                     continue;
                 }
-                let mut ranges: Vec<_> = mention_ids.iter().flat_map(|(k, v)| ident::find_mentions(*k, v, text)).collect();
+                let mut ranges: Vec<_> = mention_ids
+                    .iter()
+                    .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
+                    .collect();
                 if ranges.is_empty() {
                     continue;
                 }
                 ranges.sort_by_key(|r| r.start);
                 let new = ident::replace_ranges(text, &ranges, "[erased]");
-                edits.push(TextEdit { table: ti, column: c.name.clone(), key: b.tables[ti].rows[i].key.clone(), old: text.clone(), new });
+                edits.push(TextEdit {
+                    table: ti,
+                    column: c.name.clone(),
+                    key: b.tables[ti].rows[i].key.clone(),
+                    old: text.clone(),
+                    new,
+                });
             }
         }
     }
@@ -285,7 +353,10 @@ pub fn plan(
     let tables = fates
         .into_iter()
         .zip(downgraded)
-        .map(|(f, d)| TablePlan { rows: f.into_iter().enumerate().collect(), downgraded: d })
+        .map(|(f, d)| TablePlan {
+            rows: f.into_iter().enumerate().collect(),
+            downgraded: d,
+        })
         .collect();
     Ok(Plan { tables, edits })
 }
@@ -295,7 +366,12 @@ pub fn plan(
 /// their constraints being checked at commit.
 pub fn delete_order(map: &DataMap, schema: &Schema) -> Vec<usize> {
     let n = map.tables.len();
-    let index: HashMap<&str, usize> = map.tables.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = map
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.as_str(), i))
+        .collect();
     // parents[c] = tables that c references
     let mut parents: Vec<HashSet<usize>> = vec![HashSet::new(); n];
     for (pi, t) in map.tables.iter().enumerate() {

@@ -46,7 +46,10 @@ struct Planned {
 fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepared> {
     let b = graph::resolve(&cx.store, &cx.schema, &cx.map, ids)?;
     if !b.ambiguous.is_empty() && !all_matches {
-        return Ok(Prepared::Refused("ambiguous", Error::Ambiguous(ambiguity_message(&b))));
+        return Ok(Prepared::Refused(
+            "ambiguous",
+            Error::Ambiguous(ambiguity_message(&b)),
+        ));
     }
     let mention_ids = graph::mention_ids(&cx.map, &cx.schema, &b, ids, cx.today);
     let mentions = graph::mentions(&cx.store, &cx.schema, &cx.map, &b, &mention_ids)?;
@@ -58,7 +61,15 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
             ),
         ));
     }
-    let plan = planner::plan(&cx.store, &cx.schema, &cx.map, &b, &mentions, &mention_ids, cx.now)?;
+    let plan = planner::plan(
+        &cx.store,
+        &cx.schema,
+        &cx.map,
+        &b,
+        &mentions,
+        &mention_ids,
+        cx.now,
+    )?;
     Ok(Prepared::Planned(Box::new(Planned { b, plan })))
 }
 
@@ -95,9 +106,15 @@ fn summary(map: &DataMap, plan: &Plan) -> (Json, Vec<Json>, Json) {
                 }
             }
             by_until.sort();
-            let reason = t.hold.as_ref().and_then(|h| h.reason.clone()).unwrap_or_default();
+            let reason = t
+                .hold
+                .as_ref()
+                .and_then(|h| h.reason.clone())
+                .unwrap_or_default();
             for (until, rows) in by_until {
-                held.push(json!({ "table": t.name, "rows": rows, "until": until, "reason": reason }));
+                held.push(
+                    json!({ "table": t.name, "rows": rows, "until": until, "reason": reason }),
+                );
             }
         }
     }
@@ -113,7 +130,11 @@ fn summary(map: &DataMap, plan: &Plan) -> (Json, Vec<Json>, Json) {
 /// The plan in words, for people (stderr).
 fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
     let (tables, held, mentions) = summary(map, plan);
-    let mut out = String::from(if dry_run { "erasure plan (dry run, nothing changes):\n" } else { "erasure plan:\n" });
+    let mut out = String::from(if dry_run {
+        "erasure plan (dry run, nothing changes):\n"
+    } else {
+        "erasure plan:\n"
+    });
     for (name, c) in tables.as_object().into_iter().flatten() {
         let parts: Vec<String> = ["deleted", "anonymized", "held", "kept"]
             .iter()
@@ -128,7 +149,11 @@ fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
                 (n > 0).then(|| format!("{verb} {n}"))
             })
             .collect();
-        let parts = if parts.is_empty() { "nothing to change".to_string() } else { parts.join(", ") };
+        let parts = if parts.is_empty() {
+            "nothing to change".to_string()
+        } else {
+            parts.join(", ")
+        };
         out.push_str(&format!("  {name:<20} {parts}\n"));
     }
     for h in &held {
@@ -151,7 +176,10 @@ fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
         }
     }
     for (col, n) in mentions.as_object().into_iter().flatten() {
-        out.push_str(&format!("  mentions erased in {col}: {n} row{}\n", if n == 1 { "" } else { "s" }));
+        out.push_str(&format!(
+            "  mentions erased in {col}: {n} row{}\n",
+            if n == 1 { "" } else { "s" }
+        ));
     }
     out
 }
@@ -215,7 +243,11 @@ fn deferred(cx: &Context, p: &Planned, subject: &str) -> Vec<Deferred> {
                     key: key_text(&p.b.tables[ti].rows[*i].key),
                     action: then.as_str().to_string(),
                     until: end.map(|e| time::last_day(e).to_string()),
-                    reason: t.hold.as_ref().and_then(|h| h.reason.clone()).unwrap_or_default(),
+                    reason: t
+                        .hold
+                        .as_ref()
+                        .and_then(|h| h.reason.clone())
+                        .unwrap_or_default(),
                     subject: Some(subject.to_string()),
                 });
             }
@@ -228,11 +260,16 @@ fn confirm() -> Result<bool> {
     eprint!("Erase? This cannot be undone. Type yes to go on: ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::Runtime(format!("reading the answer failed: {}", crate::error::io_reason(&e))))?;
-    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Error::Runtime(format!(
+            "reading the answer failed: {}",
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
@@ -244,7 +281,10 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     }
     let cx = Context::open(g, false)?;
     let ids = graph::parse_subjects(&cx.map, &args.subjects, cx.today)?;
-    let id_pairs: Vec<(String, String)> = ids.iter().map(|i| (i.name.clone(), i.key.clone())).collect();
+    let id_pairs: Vec<(String, String)> = ids
+        .iter()
+        .map(|i| (i.name.clone(), i.key.clone()))
+        .collect();
     let at = time::format_ts(cx.now);
     let actor = cx.tenant.actor.clone();
 
@@ -255,7 +295,9 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             eprint!("{}", describe(&cx.map, &p.plan, false));
             if !confirm()? {
                 let details = cx.details(json!({ "dry_run": false, "declined": true }));
-                audit::record(&cx.store, &actor, &at, "erase", &id_pairs, "declined", details)?;
+                audit::record(
+                    &cx.store, &actor, &at, "erase", &id_pairs, "declined", details,
+                )?;
                 status(g, "nothing was changed");
                 return Ok(ExitCode::Ok);
             }

@@ -637,10 +637,10 @@ CREATE TABLE IF NOT EXISTS _dsr_audit (
 ";
 
 impl Tx<'_> {
-
     /// Creates dsr's own tables and the tenant secret on first use.
     pub fn ensure_tool_tables(&self) -> Result<String> {
-        self.store.conn
+        self.store
+            .conn
             .execute_batch(TOOL_TABLES)
             .map_err(|e| self.err("creating dsr's tables in", e))?;
         self.store.conn
@@ -649,7 +649,8 @@ impl Tx<'_> {
                 [],
             )
             .map_err(|e| self.err("creating the tenant secret in", e))?;
-        self.store.conn
+        self.store
+            .conn
             .query_row(
                 "SELECT value FROM _dsr_meta WHERE key = 'secret'",
                 [],
@@ -670,7 +671,8 @@ impl Tx<'_> {
 
     /// The last audit record's seq and hash.
     pub fn audit_tail(&self) -> Result<Option<(i64, String)>> {
-        self.store.conn
+        self.store
+            .conn
             .query_row(
                 "SELECT seq, hash FROM _dsr_audit ORDER BY seq DESC LIMIT 1",
                 [],

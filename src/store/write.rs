@@ -102,7 +102,9 @@ impl Store {
             .prepare_cached("SELECT 1 FROM _dsr_anonymized WHERE tbl = ?1 AND key = ?2")
             .map_err(|e| self.err(doing, e))?;
         for k in keys {
-            let hit = st.exists([table, &key_text(k)]).map_err(|e| self.err(doing, e))?;
+            let hit = st
+                .exists([table, &key_text(k)])
+                .map_err(|e| self.err(doing, e))?;
             if hit {
                 out.insert(k.clone());
             }
@@ -165,7 +167,12 @@ impl Tx<'_> {
     }
 
     /// Rewrites the given columns of rows by key.
-    pub fn anonymize_keys(&self, t: &TableSchema, sets: &[(String, Assign)], keys: &[Vec<Value>]) -> Result<u64> {
+    pub fn anonymize_keys(
+        &self,
+        t: &TableSchema,
+        sets: &[(String, Assign)],
+        keys: &[Vec<Value>],
+    ) -> Result<u64> {
         if sets.is_empty() {
             return Ok(0);
         }
@@ -188,7 +195,11 @@ impl Tx<'_> {
             .collect();
         for chunk in keys.chunks(CHUNK / t.pk.len().max(1)) {
             let (cond, key_params) = key_in(t, chunk);
-            let sql = format!("UPDATE {} SET {} WHERE {cond}", quote(&t.name), assigns.join(", "));
+            let sql = format!(
+                "UPDATE {} SET {} WHERE {cond}",
+                quote(&t.name),
+                assigns.join(", ")
+            );
             let mut params: Vec<&dyn ToSql> = texts.iter().map(|s| *s as &dyn ToSql).collect();
             params.extend(key_params);
             n += self
@@ -202,11 +213,21 @@ impl Tx<'_> {
     }
 
     /// Replaces one free-text value, only if it is still what was planned on.
-    pub fn replace_text(&self, t: &TableSchema, key: &[Value], column: &str, old: &str, new: &str) -> Result<u64> {
+    pub fn replace_text(
+        &self,
+        t: &TableSchema,
+        key: &[Value],
+        column: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<u64> {
         let keys = [key.to_vec()];
         let (cond, key_params) = key_in(t, &keys);
         let c = quote(column);
-        let sql = format!("UPDATE {} SET {c} = ? WHERE {cond} AND {c} = ?", quote(&t.name));
+        let sql = format!(
+            "UPDATE {} SET {c} = ? WHERE {cond} AND {c} = ?",
+            quote(&t.name)
+        );
         let mut all: Vec<&dyn ToSql> = vec![&new];
         all.extend(key_params);
         all.push(&old);
@@ -222,7 +243,9 @@ impl Tx<'_> {
         let mut st = self
             .store
             .conn
-            .prepare_cached("INSERT OR IGNORE INTO _dsr_anonymized (tbl, key, at) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT OR IGNORE INTO _dsr_anonymized (tbl, key, at) VALUES (?1, ?2, ?3)",
+            )
             .map_err(|e| self.err("writing _dsr_anonymized in", e))?;
         for k in keys {
             st.execute([table, &key_text(k), at])
@@ -241,8 +264,10 @@ impl Tx<'_> {
             )
             .map_err(|e| self.err("writing _dsr_deferred in", e))?;
         for d in rows {
-            st.execute(rusqlite::params![d.table, d.key, d.action, d.until, d.reason, d.subject, at, audit_seq])
-                .map_err(|e| self.err("writing _dsr_deferred in", e))?;
+            st.execute(rusqlite::params![
+                d.table, d.key, d.action, d.until, d.reason, d.subject, at, audit_seq
+            ])
+            .map_err(|e| self.err("writing _dsr_deferred in", e))?;
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ fn check_json_lists_findings_with_positions() {
     let doc = out.json();
     assert_eq!(doc["schema"], "dsr.check/1");
     assert_eq!(doc["errors"], 0);
-    assert_eq!(doc["tables"], 6);
+    assert_eq!(doc["tables"], 8);
     let findings = doc["findings"].as_array().expect("findings");
     assert_eq!(doc["warnings"].as_u64(), Some(findings.len() as u64));
     let sender = findings
@@ -26,7 +26,7 @@ fn check_json_lists_findings_with_positions() {
         .expect("sender warning");
     assert_eq!(
         (sender["line"].as_u64(), sender["column"].as_u64()),
-        (Some(64), Some(8))
+        (Some(85), Some(8))
     );
     assert_eq!(sender["severity"], "warning");
 }

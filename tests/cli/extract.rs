@@ -44,11 +44,22 @@ fn extract_by_email_ignores_case_and_follows_the_link_cycle() {
             { "email": "Dan@Example.se", "at": "2024-05-01T10:00:00Z" }
         ])
     );
+    // Through the second of assignments' two links.
+    assert_eq!(
+        rows(&doc, "assignments"),
+        json!([ { "id": 2, "org": "acme", "emp_no": "E2", "contact_id": "c-1", "note": "Bo visited Dan at 070-111 22 33" } ])
+    );
     let names: Vec<&String> = doc["tables"].as_object().expect("tables").keys().collect();
     assert_eq!(
         names,
-        ["contacts", "households", "messages", "visits"],
-        "tables without rows are left out"
+        [
+            "assignments",
+            "contacts",
+            "households",
+            "messages",
+            "visits"
+        ],
+        "map order; tables without rows are left out"
     );
     let contacts = &doc["tables"]["contacts"];
     assert_eq!(
@@ -271,7 +282,7 @@ fn extract_to_a_file_is_private_and_never_overwrites() {
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["schema"], "dsr.extract-result/1");
-    assert_eq!(out.json()["rows"], 4);
+    assert_eq!(out.json()["rows"], 5);
     let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
         .expect("dir")
         .filter_map(|e| e.ok())
@@ -307,7 +318,7 @@ fn extract_changes_no_user_data_and_records_counts_without_identifiers() {
     let d: serde_json::Value = serde_json::from_str(details).expect("details");
     assert_eq!(
         d["tables"],
-        json!({ "contacts": 2, "households": 1, "messages": 2, "visits": 2 })
+        json!({ "assignments": 1, "contacts": 2, "households": 1, "messages": 2, "visits": 2 })
     );
     assert_eq!(d["format"], "json");
     assert_eq!(d["tool_version"], env!("CARGO_PKG_VERSION"));
@@ -379,7 +390,11 @@ fn indexed_lookups_scan_no_table() {
     let ids = dsr::graph::parse_subjects(&map, &["personnummer:811218-9876".to_string()], today)
         .expect("ids");
     let b = dsr::graph::resolve(&store, &schema, &map, &ids).expect("resolve");
-    assert_eq!(b.total(), 3, "employee and two time reports");
+    assert_eq!(
+        b.total(),
+        6,
+        "employee, two time reports, two payslips, one assignment"
+    );
     assert_eq!(
         store.scanned_rows(),
         0,

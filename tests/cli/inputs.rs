@@ -46,7 +46,7 @@ fn broken_toml_is_reported_at_its_line_and_column() {
 fn invalid_values_are_exit_3_with_positions() {
     let map = agency_map()
         .replace(
-            "on_erase = \"anonymize\"\n\n[tables.employees.columns]",
+            "on_erase = \"delete\"\n\n[tables.employees.columns]",
             "on_erase = \"shred\"\n\n[tables.employees.columns]",
         )
         .replace("keep = \"2y\"", "keep = \"2 years\"")
@@ -66,7 +66,7 @@ fn invalid_values_are_exit_3_with_positions() {
     dsr: error: [TMP]/datamap.toml:19:12: error: tables.employees.on_erase: unknown on_erase "shred"; expected one of: delete, anonymize, keep
     [TMP]/datamap.toml:23:47: error: tables.employees.columns.email: unknown erase strategy "scramble"; expected one of: null, redact, hash, keep
     [TMP]/datamap.toml:31:37: error: tables.time_reports.retention.keep: duration "2 years" has no unit; expected a whole number and a unit: 30d, 12w, 6m or 7y
-    [TMP]/datamap.toml:72:15: error: tables.visits.legal_basis: unknown legal basis "because"; expected one of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests
+    [TMP]/datamap.toml:93:15: error: tables.visits.legal_basis: unknown legal basis "because"; expected one of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests
     the data map [TMP]/datamap.toml is not valid (4 errors); fix it and run `dsr check`
     "#);
 }
@@ -92,7 +92,7 @@ fn a_map_that_does_not_fit_the_store_stops_every_command() {
         .replace("[tables.visits]", "[tables.visitors]")
         .replace("[tables.visits.columns]", "[tables.visitors.columns]")
         .replace("full_name = { category", "fullname = { category")
-        .replace("on = { org = \"org\", emp_no = \"emp_no\" }", "on = { org = \"org\", emp_no = \"hired\" }")
+        .replacen("on = { org = \"org\", emp_no = \"emp_no\" }", "on = { org = \"org\", emp_no = \"hired\" }", 1)
         .replace("phone = { category = \"contact.phone\", erase = \"null\" }", "phone = { category = \"contact.phone\", erase = \"null\" }\ncreated = { erase = \"hash\" }");
     let (env, out) = with_map(&map, &["extract", "contact_id:c-1"]);
     insta::assert_snapshot!(out.snapshot(&env), @r#"
@@ -103,9 +103,9 @@ fn a_map_that_does_not_fit_the_store_stops_every_command() {
       hint: fix the column name; `dsr check` lists what the map uses
     [TMP]/datamap.toml:29:8: error: time_reports.link[0]: time_reports.emp_no (TEXT) and employees.hired (INTEGER) are not comparable: one holds numbers, the other text
       hint: link columns must hold the same kind of value; check that `on` names the right columns
-    [TMP]/datamap.toml:50:1: error: contacts.created: erase = "hash" writes text, but the column is INTEGER
+    [TMP]/datamap.toml:71:1: error: contacts.created: erase = "hash" writes text, but the column is INTEGER
       hint: use null for a number or date column
-    [TMP]/datamap.toml:71:9: error: visitors: table "visitors" does not exist in the store
+    [TMP]/datamap.toml:92:9: error: visitors: table "visitors" does not exist in the store
       hint: fix the name, or remove the table from the map
     the data map [TMP]/datamap.toml does not fit the store [TMP]/tenant.db (4 errors); nothing was read or changed; run `dsr check` and fix the map
     "#);

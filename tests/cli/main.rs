@@ -5,6 +5,7 @@ mod assets;
 mod audit;
 mod check;
 mod demo;
+mod erase;
 mod extract;
 mod inputs;
 
@@ -139,8 +140,19 @@ impl TestEnv {
         let mut out = String::new();
         for n in names {
             out.push_str(&format!("## {n}\n"));
+            let ncols: i64 = conn
+                .query_row(
+                    &format!("SELECT count(*) FROM pragma_table_info('{n}')"),
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("columns");
+            let order: Vec<String> = (1..=ncols).map(|i| i.to_string()).collect();
             let mut st = conn
-                .prepare(&format!("SELECT * FROM \"{n}\" ORDER BY 1, 2"))
+                .prepare(&format!(
+                    "SELECT * FROM \"{n}\" ORDER BY {}",
+                    order.join(", ")
+                ))
                 .expect("select");
             let cols = st.column_count();
             let mut rows = st.query([]).expect("rows");

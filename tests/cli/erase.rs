@@ -1,0 +1,360 @@
+//! `dsr erase`: exact rows before and after, on the agency fixture and the
+//! demo; holds, referential safety, mentions, idempotence, refusals, faults.
+
+use crate::TestEnv;
+use serde_json::json;
+
+/// Rows of a query as text lines, for exact comparisons.
+fn rows(env: &TestEnv, sql: &str) -> Vec<String> {
+    let conn = env.conn();
+    let mut st = conn.prepare(sql).expect("prepare");
+    let n = st.column_count();
+    st.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| match r.get_ref(i).expect("value") {
+                rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                rusqlite::types::ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
+            })
+            .collect::<Vec<_>>()
+            .join("|"))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+fn secret(env: &TestEnv) -> String {
+    env.conn()
+        .query_row(
+            "SELECT value FROM _dsr_meta WHERE key = 'secret'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("secret")
+}
+
+#[test]
+fn anna_is_anonymized_not_deleted_while_her_payslip_is_held() {
+    let env = TestEnv::agency();
+    let out = env.run(&["--json", "erase", "--yes", "personnummer:811218-9876"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json(),
+        json!({
+            "schema": "dsr.erase/1",
+            "dry_run": false,
+            "tables": {
+                "employees": { "deleted": 0, "anonymized": 1, "held": 0, "kept": 0 },
+                "time_reports": { "deleted": 2, "anonymized": 0, "held": 0, "kept": 0 },
+                "payslips": { "deleted": 1, "anonymized": 0, "held": 1, "kept": 0 },
+                "assignments": { "deleted": 0, "anonymized": 1, "held": 0, "kept": 0 },
+                "messages": { "deleted": 0, "anonymized": 0, "held": 0, "kept": 0 }
+            },
+            "held": [ { "table": "payslips", "rows": 1, "until": "2031-12-31", "reason": "Bokföringslagen 7 kap. 2 §" } ],
+            "mentions": { "messages.body": 1 },
+            "audit_seq": 1
+        })
+    );
+    let email_hash = dsr::audit::hmac_hex(&secret(&env), b"anna@example.se");
+    // Deleting her would have broken the held payslip (and the store would
+    // have cascaded its deletion): she is anonymized instead.
+    assert_eq!(
+        rows(&env, "SELECT * FROM employees ORDER BY org, emp_no"),
+        [
+            format!("acme|E1|[erased]|{email_hash}|NULL|1500000000"),
+            "acme|E2|Bo Ek|bo@example.se|8507099805|1600000000".to_string(),
+            "beta|E1|Cia Dahl|cia@example.com|198507099805|1650000000".to_string(),
+        ]
+    );
+    assert_eq!(
+        rows(&env, "SELECT id, org, emp_no FROM time_reports ORDER BY id"),
+        ["2|acme|E2", "3|beta|E1"]
+    );
+    assert_eq!(
+        rows(&env, "SELECT * FROM payslips ORDER BY id"),
+        ["2|acme|E1|2024-06-25|34000", "3|acme|E2|2025-01-25|29000"]
+    );
+    // Reached through its employee link (on_erase = "anonymize"): loses the
+    // employee, keeps the job.
+    assert_eq!(
+        rows(&env, "SELECT * FROM assignments ORDER BY id"),
+        [
+            "1|acme|NULL|c-3|[erased]",
+            "2|acme|E2|c-1|Bo visited Dan at 070-111 22 33"
+        ]
+    );
+    assert_eq!(
+        rows(&env, "SELECT id, body FROM messages ORDER BY id"),
+        [
+            "1|Please call Dan at 0701112233 about the boiler",
+            "2|Anna Berg ([erased]) visited on Tuesday",
+            "3|Nothing personal here",
+            "4|Mail DAN@example.se. Thanks",
+        ]
+    );
+    assert_eq!(
+        rows(
+            &env,
+            "SELECT tbl, key, action, until, reason FROM _dsr_deferred"
+        ),
+        ["payslips|[2]|delete|2031-12-31|Bokföringslagen 7 kap. 2 §"]
+    );
+    assert_eq!(rows(&env, "PRAGMA foreign_key_check"), Vec::<String>::new());
+    let out = env.run_plain(&["--store", "tenant.db", "audit", "verify"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn dan_is_erased_through_both_links_and_the_cycle() {
+    let env = TestEnv::agency();
+    let out = env.run(&["erase", "--yes", "email:DAN@example.se"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = secret(&env);
+    let h = |v: &str| dsr::audit::hmac_hex(&s, v.as_bytes());
+    assert_eq!(
+        rows(
+            &env,
+            "SELECT id, household_id, name, email, phone, created FROM contacts ORDER BY id"
+        ),
+        [
+            format!("c-1|h-1|[erased]|{}|NULL|1600000000", h("dan@example.se")),
+            format!("c-2|h-1|[erased]|{}|NULL|1600003600", h("eva@example.se")),
+            "c-3|h-2|Gun Holm|GUN@Example.se|0702223344|1610000000".to_string(),
+        ]
+    );
+    assert_eq!(
+        rows(
+            &env,
+            "SELECT id, primary_contact, address FROM households ORDER BY id"
+        ),
+        ["h-1|c-1|[address removed]", "h-2|c-3|Lillgatan 2, Luleå"]
+    );
+    assert_eq!(
+        rows(&env, "SELECT id FROM messages ORDER BY id"),
+        ["2", "3"]
+    );
+    assert_eq!(rows(&env, "SELECT id FROM assignments ORDER BY id"), ["1"]);
+    assert_eq!(
+        rows(&env, "SELECT email, at FROM visits"),
+        ["other@example.se|1700000100"]
+    );
+    assert!(
+        out.stderr.contains("contacts             anonymize 2"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_dry_run_changes_no_user_byte_and_plans_what_a_real_run_does() {
+    let env = TestEnv::agency();
+    let before = env.dump_user_tables();
+    let dry = env.run(&["--json", "erase", "--dry-run", "personnummer:811218-9876"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(env.dump_user_tables(), before);
+    assert!(dry.stderr.contains("dry run"), "{}", dry.stderr);
+    let real = env.run(&["--json", "erase", "--yes", "personnummer:811218-9876"]);
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    let (mut d, mut r) = (dry.json(), real.json());
+    assert_eq!(
+        (d["dry_run"].take(), r["dry_run"].take()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(
+        (d["audit_seq"].take(), r["audit_seq"].take()),
+        (json!(1), json!(2))
+    );
+    assert_eq!(d, r);
+    let audit = env.audit_rows();
+    let details: serde_json::Value = serde_json::from_str(&audit[0].4).expect("details");
+    assert_eq!(details["dry_run"], true);
+}
+
+#[test]
+fn a_repeated_erasure_changes_nothing_and_reports_zeros() {
+    let env = TestEnv::agency();
+    let out = env.run(&["erase", "--yes", "contact_id:c-3"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let after_first = env.dump_user_tables();
+    let out = env.run(&["--json", "erase", "--yes", "contact_id:c-3"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        env.dump_user_tables(),
+        after_first,
+        "the hash is not applied twice"
+    );
+    let doc = out.json();
+    for (table, c) in doc["tables"].as_object().expect("tables") {
+        assert_eq!(
+            c,
+            &json!({ "deleted": 0, "anonymized": 0, "held": 0, "kept": 0 }),
+            "{table}"
+        );
+    }
+    assert_eq!(doc["mentions"], json!({}));
+}
+
+#[test]
+fn refusals_change_nothing() {
+    let env = TestEnv::agency();
+    let before = env.dump_user_tables();
+    // No terminal, no --yes: refused before anything is read.
+    let out = env.run(&["erase", "email:dan@example.se"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("pass --yes"), "{}", out.stderr);
+    assert!(
+        std::panic::catch_unwind(|| env.audit_rows()).is_err(),
+        "no audit table yet"
+    );
+    let out = env.run(&["erase", "--yes", "personnummer:198507099805"]);
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("employees: 2 rows (org=acme,emp_no=E2; org=beta,emp_no=E1)"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["erase", "--yes", "email:nobody@example.se"]);
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert_eq!(env.dump_user_tables(), before);
+    let outcomes: Vec<String> = env.audit_rows().into_iter().map(|r| r.2).collect();
+    assert_eq!(outcomes, ["ambiguous", "not_found"]);
+}
+
+#[test]
+fn a_row_referenced_from_an_unmapped_table_is_not_deleted() {
+    let env = TestEnv::agency();
+    env.conn()
+        .execute_batch(
+            "CREATE TABLE badges (id INTEGER PRIMARY KEY, org TEXT, emp_no TEXT,
+                FOREIGN KEY (org, emp_no) REFERENCES employees(org, emp_no) ON DELETE CASCADE);
+             INSERT INTO badges VALUES (7, 'acme', 'E2');",
+        )
+        .expect("badges");
+    let out = env.run(&["--json", "erase", "--yes", "email:bo@example.se"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["tables"]["employees"],
+        json!({ "deleted": 0, "anonymized": 1, "held": 0, "kept": 0 })
+    );
+    assert!(
+        out.stderr
+            .contains("employees: anonymized instead of deleted"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(rows(&env, "SELECT * FROM badges"), ["7|acme|E2"]);
+    assert_eq!(
+        rows(&env, "SELECT count(*) FROM employees WHERE emp_no = 'E2'"),
+        ["1"]
+    );
+}
+
+#[test]
+fn a_trigger_that_would_change_unnamed_rows_stops_the_erasure() {
+    let env = TestEnv::agency();
+    env.conn()
+        .execute_batch(
+            "CREATE TABLE report_log (what TEXT);
+             CREATE TRIGGER log_delete AFTER DELETE ON time_reports BEGIN INSERT INTO report_log VALUES ('deleted'); END;",
+        )
+        .expect("trigger");
+    let before = env.dump_user_tables();
+    let out = env.run(&["erase", "--yes", "personnummer:811218-9876"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "would change 2 rows that the erasure plan did not name; nothing was changed"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.dump_user_tables(), before);
+    // No erasure record either: the record and the work are one transaction.
+    let n: i64 = env
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = '_dsr_audit'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    if n > 0 {
+        assert!(env.audit_rows().is_empty());
+    }
+}
+
+#[test]
+fn a_locked_store_is_exit_1_with_nothing_changed() {
+    let env = TestEnv::agency();
+    let before = env.dump_user_tables();
+    let holder = env.conn();
+    holder
+        .execute_batch("BEGIN IMMEDIATE; UPDATE visits SET at = at;")
+        .expect("lock");
+    let mut c = env.cmd();
+    c.env("DSR_BUSY_TIMEOUT", "250")
+        .arg("--store")
+        .arg(&env.store)
+        .arg("--map")
+        .arg(&env.map)
+        .args(["erase", "--yes", "email:dan@example.se"]);
+    let out = c.output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is locked by another process"), "{stderr}");
+    holder.execute_batch("ROLLBACK").expect("unlock");
+    assert_eq!(env.dump_user_tables(), before);
+}
+
+#[test]
+fn erasing_a_demo_customer_removes_exactly_their_rows() {
+    let env = TestEnv::demo(300);
+    let conn = env.conn();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let id: i64 = 42;
+    let readings = count("SELECT count(*) FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id = 42)");
+    let meters = count("SELECT count(*) FROM meters WHERE customer_id = 42");
+    let all_readings = count("SELECT count(*) FROM meter_readings");
+    let invoices = count("SELECT count(*) FROM invoices WHERE customer_id = 42");
+    let held = count(
+        "SELECT count(*) FROM invoices WHERE customer_id = 42 AND date(issued, '+7 years', 'start of year', '+1 year') > date('2026-11-22T10:00:00')",
+    );
+    let out = env.run_plain(&[
+        "--store",
+        "tenant.db",
+        "--map",
+        "datamap.toml",
+        "--json",
+        "erase",
+        "--yes",
+        &format!("customer_id:{id}"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    assert_eq!(doc["tables"]["meters"]["deleted"], meters);
+    assert_eq!(doc["tables"]["meter_readings"]["deleted"], readings);
+    assert_eq!(doc["tables"]["invoices"]["held"], held);
+    assert_eq!(doc["tables"]["invoices"]["deleted"], invoices - held);
+    assert_eq!(doc["tables"]["customers"]["anonymized"], 1);
+    assert_eq!(
+        count("SELECT count(*) FROM meters WHERE customer_id = 42"),
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM meter_readings"),
+        all_readings - readings
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM invoices WHERE customer_id = 42"),
+        held
+    );
+    assert_eq!(count("SELECT count(*) FROM customers WHERE id = 42 AND personnummer IS NULL AND name = '[erased]'"), 1);
+    assert_eq!(count("SELECT count(*) FROM _dsr_deferred"), held);
+    let fk: Vec<String> = rows(&env, "PRAGMA foreign_key_check");
+    assert!(fk.is_empty(), "{fk:?}");
+    assert_eq!(rows(&env, "PRAGMA integrity_check"), ["ok"]);
+}
