@@ -245,6 +245,27 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
             ),
             _ => {}
         }
+        if c.erase != Strategy::Keep {
+            let by_link = map.tables.iter().find(|o| {
+                o.links
+                    .iter()
+                    .any(|l| l.to == *tn && l.on.iter().any(|(_, p)| *p == c.name))
+            });
+            let by_fk = schema
+                .references_to(tn)
+                .find(|(_, fk)| fk.to.contains(&c.name));
+            let referrer = by_link
+                .map(|o| o.name.clone())
+                .or_else(|| by_fk.map(|(o, _)| o.name.clone()));
+            if let Some(o) = referrer {
+                f.error(
+                    c.loc,
+                    place.clone(),
+                    format!("has an erase strategy, but {o} refers to this column: anonymizing would break that reference"),
+                    "keep this column (erase the referring column in the other table instead)",
+                );
+            }
+        }
         if c.scan && !cs.affinity.holds_text() {
             f.error(
                 c.loc,

@@ -358,3 +358,51 @@ fn erasing_a_demo_customer_removes_exactly_their_rows() {
     assert!(fk.is_empty(), "{fk:?}");
     assert_eq!(rows(&env, "PRAGMA integrity_check"), ["ok"]);
 }
+
+/// On a terminal, erase shows the plan and asks; only "yes" goes on.
+#[test]
+fn on_a_terminal_erase_asks_first() {
+    let env = TestEnv::agency();
+    let before = env.dump_user_tables();
+    let on_tty = |answer: &str| {
+        let cmd = format!(
+            "{} --store tenant.db --map datamap.toml erase contact_id:c-3",
+            assert_cmd::cargo::cargo_bin("dsr").display()
+        );
+        // util-linux script(1) runs the command on a pseudo-terminal.
+        let mut c = std::process::Command::new("script");
+        c.current_dir(env.dir.path())
+            .env("DSR_NOW", crate::NOW)
+            .args(["-qec", &cmd, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().expect("script(1)");
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(answer.as_bytes())
+            .expect("answer");
+        let out = child.wait_with_output().expect("wait");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let screen = on_tty("no\n");
+    assert!(
+        screen.contains("erasure plan:") && screen.contains("contacts             anonymize 1"),
+        "{screen}"
+    );
+    assert!(screen.contains("Type yes to go on"), "{screen}");
+    assert!(screen.contains("nothing was changed"), "{screen}");
+    assert_eq!(env.dump_user_tables(), before);
+    let screen = on_tty("yes\n");
+    assert!(screen.contains("erased (audit record 2)"), "{screen}");
+    let outcomes: Vec<String> = env.audit_rows().into_iter().map(|r| r.2).collect();
+    assert_eq!(outcomes, ["declined", "ok"]);
+    assert_eq!(
+        rows(&env, "SELECT name FROM contacts WHERE id = 'c-3'"),
+        ["[erased]"]
+    );
+}

@@ -334,3 +334,20 @@ fn a_broken_pipe_is_a_clean_exit() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn erasing_a_referenced_column_is_an_error() {
+    let map = agency_map().replace(
+        "[tables.contacts.columns]\n",
+        "[tables.contacts.columns]\nid = { erase = \"hash\" }\n",
+    );
+    let (_env, out) = with_map(&map, &["check"]);
+    assert_eq!(out.code, 3, "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "error: contacts.id: has an erase strategy, but assignments refers to this column"
+        ),
+        "{}",
+        out.stdout
+    );
+}

@@ -4,6 +4,7 @@
 mod assets;
 mod audit;
 mod check;
+mod crash;
 mod demo;
 mod erase;
 mod extract;
