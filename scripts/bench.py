@@ -10,11 +10,20 @@ subjects times, as whole processes:
     links, the same free-text scan) and the same durable write (one INSERT in
     an IMMEDIATE transaction).
 
+and for erasure (`--only erase`), on the largest size:
+
+  * `dsr erase --yes` of typical customers (each run a different customer,
+    since an erasure cannot be repeated), and of customers grown to 10,000
+    rows, against
+  * `sqlite3` running the same reads (lookups, mention scan) and the same
+    writes (the deletes and the anonymizing update, in one IMMEDIATE
+    transaction with one audit insert).
+
 Each figure is the median of --runs runs. Results go to BENCHMARKS.md
-(section "extract"), with the command line that produced them.
+(sections "extract" and "erase"), with the command line that produced them.
 
 Needs the sqlite3 CLI (Debian: apt-get install sqlite3).
-Usage: scripts/bench.py [--sizes 10000,100000] [--runs 7] [--out BENCHMARKS.md]
+Usage: scripts/bench.py [--sizes 10000,100000] [--runs 7] [--only extract,erase]
 """
 
 import argparse
@@ -68,6 +77,15 @@ def like_patterns(cust):
     return sorted(out)
 
 
+def scan_sql(cust):
+    """The free-text search of both scan = true columns of the demo map."""
+    out = []
+    for table, col in (("customers", "notes"), ("tickets", "body")):
+        likes = " OR ".join(f"{col} LIKE {q(p)} ESCAPE '\\'" for p in like_patterns(cust))
+        out.append(f"SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL AND ({likes});")
+    return "\n".join(out)
+
+
 def sql_for(kind, value, cust):
     """The statements dsr's extract runs on the demo map, with one subject."""
     pnr_digits = re.sub(r"\D", "", cust["personnummer"])
@@ -91,9 +109,7 @@ def sql_for(kind, value, cust):
         f"SELECT * FROM newsletter WHERE email COLLATE NOCASE IN ({q(email)});",
         # The mention scan: dsr narrows it with a LIKE pattern per identifier
         # held in the customer's row, then matches candidates exactly.
-        "SELECT id, body FROM tickets WHERE body IS NOT NULL AND ("
-        + " OR ".join(f"body LIKE {q(p)} ESCAPE '\\'" for p in like_patterns(cust))
-        + ");",
+        scan_sql(cust),
         # The audit record: one durable write.
         "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS bench_audit (seq INTEGER PRIMARY KEY, at TEXT, details TEXT);",
         "INSERT INTO bench_audit (at, details) VALUES (datetime('now'), '{}'); COMMIT;",
@@ -136,12 +152,89 @@ def bench_size(n, runs, workdir):
     return gen_s, rows
 
 
+ERASE_SQL = """BEGIN IMMEDIATE;
+CREATE TEMP TABLE c AS SELECT id FROM customers WHERE id IN ({cid});
+SELECT * FROM customers WHERE id IN ({cid});
+SELECT * FROM meters WHERE customer_id IN (SELECT id FROM c);
+SELECT * FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id IN (SELECT id FROM c));
+SELECT * FROM invoices WHERE customer_id IN (SELECT id FROM c);
+SELECT * FROM tickets WHERE customer_id IN (SELECT id FROM c);
+{scan}
+DELETE FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id IN (SELECT id FROM c));
+DELETE FROM meters WHERE customer_id IN (SELECT id FROM c);
+DELETE FROM tickets WHERE customer_id IN (SELECT id FROM c);
+DELETE FROM invoices WHERE customer_id IN (SELECT id FROM c) AND date(issued, '+7 years', 'start of year', '+1 year') <= date('now');
+UPDATE customers SET customer_no = hex(randomblob(32)), name = '[erased]', email = hex(randomblob(32)), personnummer = NULL, phone = NULL,
+  street = '[erased]', postcode = NULL, city = NULL, notes = CASE WHEN notes IS NULL THEN NULL ELSE '[erased]' END, password_hash = NULL
+  WHERE id IN (SELECT id FROM c);
+CREATE TABLE IF NOT EXISTS bench_audit (seq INTEGER PRIMARY KEY, at TEXT, details TEXT);
+INSERT INTO bench_audit (at, details) VALUES (datetime('now'), '{{}}');
+COMMIT;
+"""
+
+
+def erase_sql(cust):
+    return ERASE_SQL.format(cid=cust["id"], scan=scan_sql(cust))
+
+
+def subject_rows(conn, cid):
+    return conn.execute(
+        "SELECT (SELECT count(*) FROM meters WHERE customer_id = ?1)"
+        " + (SELECT count(*) FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id = ?1))"
+        " + (SELECT count(*) FROM invoices WHERE customer_id = ?1)"
+        " + (SELECT count(*) FROM tickets WHERE customer_id = ?1) + 1",
+        (cid,),
+    ).fetchone()[0]
+
+
+def once(cmd, stdin=None):
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return (time.perf_counter() - t) * 1000
+
+
+def bench_erase(n, runs, workdir):
+    """Erasure in a demo tenant of n subjects: typical customers, and
+    customers grown to 10,000 rows. dsr and sqlite3 take turns on
+    neighbouring customers of the same kind."""
+    tenant = os.path.join(workdir, f"demo-{n}")
+    if not os.path.exists(os.path.join(tenant, "tenant.db")):
+        run([DSR, "demo", tenant, "--subjects", str(n), "--seed", "1", "--force"])
+    store = os.path.join(tenant, "tenant.db")
+    dmap = os.path.join(tenant, "datamap.toml")
+    conn = sqlite3.connect(store)
+    conn.row_factory = sqlite3.Row
+    results = {}
+    for label, grow in (("typical customer", 0), ("customer with 10,000 rows", 10000)):
+        dsr_ms, sql_ms, sizes = [], [], []
+        for r in range(runs):
+            pair = []
+            for k in range(2):
+                cid = 1 + (n // 3) + (label != "typical customer") * (n // 3) + 2 * r + k
+                if grow:
+                    m = conn.execute("SELECT min(id) FROM meters WHERE customer_id = ?", (cid,)).fetchone()[0]
+                    have = subject_rows(conn, cid)
+                    conn.executemany(
+                        "INSERT INTO meter_readings (meter_id, month, kwh, read_at) VALUES (?, ?, 1.0, 1700000000)",
+                        [(m, f"g{i:05d}") for i in range(max(0, grow - have))],
+                    )
+                    conn.commit()
+                pair.append(dict(conn.execute("SELECT * FROM customers WHERE id = ?", (cid,)).fetchone()))
+            sizes.append(subject_rows(conn, pair[0]["id"]))
+            dsr_ms.append(once([DSR, "-q", "--store", store, "--map", dmap, "erase", "--yes", f"customer_id:{pair[0]['id']}"]))
+            sql_ms.append(once(["sqlite3", store], stdin=erase_sql(pair[1]).encode()))
+        results[label] = (statistics.median(sizes), statistics.median(dsr_ms), statistics.median(sql_ms))
+    conn.close()
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--keep", help="directory to build tenants in (kept)")
+    ap.add_argument("--only", default="extract,erase", help="which sections: extract, erase")
     a = ap.parse_args()
     if not shutil.which("sqlite3"):
         sys.exit("bench: the sqlite3 CLI is needed: apt-get install sqlite3")
@@ -149,6 +242,33 @@ def main():
     workdir = a.keep or tempfile.mkdtemp(prefix="dsr-bench-")
     sizes = [int(s) for s in a.sizes.split(",")]
     sqlite_version = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
+    only = a.only.split(",")
+    if "extract" in only:
+        bench_extract(a, sizes, workdir, sqlite_version)
+    if "erase" in only:
+        n = sizes[-1]
+        res = bench_erase(n, a.runs, workdir)
+        lines = [
+            "## erase",
+            "",
+            f"Command: `scripts/bench.py --sizes {a.sizes} --runs {a.runs} --only erase` (tenant of {n:,} subjects)  ",
+            f"Machine: {os.cpu_count()} cores; sqlite3 CLI {sqlite_version}; each figure the median of {a.runs} erasures, "
+            "each a whole process on a different customer, committing with fsync (SQLite's default synchronous=FULL, both sides).",
+            "",
+            "| subject | rows | dsr erase --yes (ms) | sqlite3 same reads and writes (ms) | ratio |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for label, (rows_, d, s_) in res.items():
+            lines.append(f"| {label} | {rows_:.0f} | {d:.1f} | {s_:.1f} | {d / s_:.2f}× |")
+            print(f"erase {label}: rows={rows_} dsr={d:.1f}ms sqlite3={s_:.1f}ms", file=sys.stderr)
+        section = "\n".join(lines) + "\n"
+        write_section(a.out, "erase", section)
+        print(section)
+    if not a.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def bench_extract(a, sizes, workdir, sqlite_version):
     lines = [
         "## extract (issue: core)",
         "",
@@ -177,8 +297,6 @@ def main():
     section = "\n".join(lines) + "\n"
     write_section(a.out, "extract", section)
     print(section)
-    if not a.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def write_section(path, name, section):
