@@ -62,6 +62,11 @@ pub struct Plan {
     pub edits: Vec<TextEdit>,
 }
 
+/// A belonging row: (mapped table index, row index in its `Found`).
+type RowRef = (usize, usize);
+/// A row that references another: (its table's name in the store, its key).
+type Referrer = (String, Vec<Value>);
+
 /// What erasing reaches: a deletion of a row referenced from a table.
 struct Reference {
     child: String,
@@ -180,8 +185,7 @@ pub fn plan(
     // 2. Referential safety. Who references each row planned for deletion
     // is read once; the fixpoint then runs in memory.
     let mut downgraded: Vec<Vec<String>> = vec![Vec::new(); n];
-    // (parent table, parent row) -> referencing (child schema name, child key)
-    let mut referrers: HashMap<(usize, usize), Vec<(String, Vec<Value>)>> = HashMap::new();
+    let mut referrers: HashMap<RowRef, Vec<Referrer>> = HashMap::new();
     for (pi, t) in map.tables.iter().enumerate() {
         let Some(ps) = schemas[pi] else { continue };
         let deleting: Vec<usize> = (0..fates[pi].len())

@@ -83,7 +83,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         }
     }
     // Resolve.
-    let mut cx = Context::open(g, false)?;
+    let cx = Context::open(g, false)?;
     let ids = graph::parse_subjects(&cx.map, &args.subjects, cx.today)?;
     let b = graph::resolve(&cx.store, &cx.schema, &cx.map, &ids)?;
     let at = time::format_ts(cx.now);
@@ -109,7 +109,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     if let Some((outcome, err)) = refusal {
         let details = cx.details(json!({ "format": "json", "tables": {} }));
         audit::record(
-            &mut cx.store,
+            &cx.store,
             &actor,
             &at,
             "extract",
@@ -146,7 +146,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         "output": if args.output.is_some() { "file" } else { "stdout" },
     }));
     let row = audit::record(
-        &mut cx.store,
+        &cx.store,
         &actor,
         &at,
         "extract",
