@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::ident::{self, Kind};
-use crate::map::{DataMap, Table};
+use crate::map::{DataMap, OnErase, Table};
 use crate::store::schema::{Affinity, Schema, TableSchema};
 use crate::store::{Filter, Row, Store};
 use crate::value::Value;
@@ -78,6 +78,9 @@ pub fn parse_subjects(
 pub struct Reach {
     pub direct: bool,
     pub links: Vec<usize>,
+    /// For a root of a sweep: the action it gets (its rule's), instead of
+    /// the table's on_erase.
+    pub action: Option<OnErase>,
 }
 
 /// The belonging rows of one mapped table.
@@ -106,6 +109,7 @@ impl Found {
         self.reach.push(Reach {
             direct,
             links: link.into_iter().collect(),
+            action: None,
         });
         true
     }
@@ -230,18 +234,7 @@ pub fn resolve(
     ids: &[SubjectId],
 ) -> Result<Belonging> {
     let n = map.tables.len();
-    let schemas: Vec<&TableSchema> = map
-        .tables
-        .iter()
-        .map(|t| {
-            schema.table(&t.name).ok_or_else(|| {
-                Error::MapInvalid(format!(
-                    "table {} is in the map but not in the store; run `dsr check`",
-                    t.name
-                ))
-            })
-        })
-        .collect::<Result<_>>()?;
+    let schemas = table_schemas(schema, map)?;
     let mut found: Vec<Found> = (0..n).map(|_| Found::default()).collect();
     let mut ambiguous = Vec::new();
 
@@ -273,7 +266,43 @@ pub fn resolve(
         }
     }
 
-    // 2. Along links, from each newly found parent row into its children.
+    follow_links(store, map, &schemas, &mut found, frontier, &Skip::default())?;
+    Ok(Belonging {
+        tables: found,
+        ambiguous,
+    })
+}
+
+/// Rows to treat as no longer there: those an earlier batch of a dry-run
+/// sweep would already have deleted (table index -> keys).
+#[derive(Debug, Default)]
+pub struct Skip {
+    pub deleted: HashMap<usize, HashSet<Vec<Value>>>,
+    /// Rows an earlier batch would have anonymized.
+    pub anonymized: HashMap<usize, HashSet<Vec<Value>>>,
+}
+
+impl Skip {
+    pub fn has(&self, table: usize, key: &[Value]) -> bool {
+        self.deleted.get(&table).is_some_and(|s| s.contains(key))
+    }
+
+    pub fn was_anonymized(&self, table: usize, key: &[Value]) -> bool {
+        self.anonymized.get(&table).is_some_and(|s| s.contains(key))
+    }
+}
+
+/// Follows links from the rows in `frontier` into the tables that declare
+/// them, over any number of hops, adding what is found.
+fn follow_links(
+    store: &Store,
+    map: &DataMap,
+    schemas: &[&TableSchema],
+    found: &mut [Found],
+    mut frontier: Vec<(usize, Range<usize>)>,
+    skip: &Skip,
+) -> Result<()> {
+    let n = map.tables.len();
     let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
     for (ci, t) in map.tables.iter().enumerate() {
         for (li, l) in t.links.iter().enumerate() {
@@ -312,7 +341,9 @@ pub fn resolve(
                     tuples: &tuples,
                 },
                 |row| {
-                    child.add(row, false, Some(li));
+                    if !skip.has(ci, &row.key) {
+                        child.add(row, false, Some(li));
+                    }
                 },
             )?;
             let end = found[ci].len();
@@ -321,10 +352,50 @@ pub fn resolve(
             }
         }
     }
+    Ok(())
+}
+
+/// What belongs beneath given root rows (expired rows, deferred erasures):
+/// the roots themselves, each with the action it gets, and every row linked
+/// beneath them.
+pub fn resolve_from(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    roots: Vec<(usize, Row, OnErase)>,
+    skip: &Skip,
+) -> Result<Belonging> {
+    let schemas = table_schemas(schema, map)?;
+    let mut found: Vec<Found> = (0..map.tables.len()).map(|_| Found::default()).collect();
+    let mut frontier: Vec<(usize, Range<usize>)> = Vec::new();
+    for (ti, row, action) in roots {
+        let start = found[ti].len();
+        if found[ti].add(row, true, None) {
+            if let Some(r) = found[ti].reach.last_mut() {
+                r.action = Some(action);
+            }
+            frontier.push((ti, start..start + 1));
+        }
+    }
+    follow_links(store, map, &schemas, &mut found, frontier, skip)?;
     Ok(Belonging {
         tables: found,
-        ambiguous,
+        ambiguous: Vec::new(),
     })
+}
+
+fn table_schemas<'a>(schema: &'a Schema, map: &DataMap) -> Result<Vec<&'a TableSchema>> {
+    map.tables
+        .iter()
+        .map(|t| {
+            schema.table(&t.name).ok_or_else(|| {
+                Error::MapInvalid(format!(
+                    "table {} is in the map but not in the store; run `dsr check`",
+                    t.name
+                ))
+            })
+        })
+        .collect()
 }
 
 fn ambiguity(t: &Table, ts: &TableSchema, rows: &[Row]) -> Ambiguity {

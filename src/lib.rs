@@ -4,6 +4,7 @@
 //! the data map, the subject graph, the store (all SQL), the writers and
 //! the audit trail, with one module per command under [`commands`].
 
+pub mod apply;
 pub mod assets;
 pub mod audit;
 pub mod cli;

@@ -5,7 +5,7 @@
 //! and the memory of rows anonymized before.
 
 use crate::error::Result;
-use crate::graph::{Belonging, Mention};
+use crate::graph::{Belonging, Mention, Reach, Skip};
 use crate::ident::{self, Kind};
 use crate::map::{DataMap, OnErase, Strategy, Table};
 use crate::store::schema::{Schema, TableSchema};
@@ -106,9 +106,13 @@ fn references(map: &DataMap, schema: &Schema, parent: &str) -> Vec<Reference> {
     out
 }
 
-fn strongest(t: &Table, direct: bool, links: &[usize]) -> OnErase {
-    let mut best = if direct { Some(t.on_erase) } else { None };
-    for &l in links {
+fn strongest(t: &Table, reach: &Reach) -> OnErase {
+    let mut best = if reach.direct {
+        Some(reach.action.unwrap_or(t.on_erase))
+    } else {
+        None
+    };
+    for &l in &reach.links {
         let a = t
             .links
             .get(l)
@@ -144,6 +148,7 @@ pub fn plan(
     mentions: &[Mention],
     mention_ids: &[(Kind, String)],
     now: Timestamp,
+    skip: &Skip,
 ) -> Result<Plan> {
     let n = map.tables.len();
     let schemas: Vec<Option<&TableSchema>> =
@@ -159,7 +164,7 @@ pub fn plan(
             .and_then(|h| schemas[ti].and_then(|s| s.column_index(&h.after)));
         let mut v = Vec::with_capacity(found.len());
         for (row, reach) in found.rows.iter().zip(&found.reach) {
-            let act = strongest(t, reach.direct, &reach.links);
+            let act = strongest(t, reach);
             let held = match (&t.hold, hold_col) {
                 (Some(h), Some(ci)) if act != OnErase::Keep => match &row.values[ci] {
                     Value::Null => None,
@@ -261,6 +266,9 @@ pub fn plan(
                 let Some(&ci) = index.get(child.as_str()) else {
                     return Some(format!("{child} (not in the map)"));
                 };
+                if skip.has(ci, key) {
+                    return None; // deleted by an earlier batch of this sweep
+                }
                 let Some(row) = b.tables[ci].position(key) else {
                     return Some(format!("{child} (rows outside this erasure)"));
                 };
@@ -293,11 +301,9 @@ pub fn plan(
             .map(|i| b.tables[ti].rows[i].key.clone())
             .collect();
         let before = store.anonymized(&t.name, &keys)?;
-        if before.is_empty() {
-            continue;
-        }
         for (i, f) in fates[ti].iter_mut().enumerate() {
-            if *f == Fate::Anonymize && before.contains(&b.tables[ti].rows[i].key) {
+            let key = &b.tables[ti].rows[i].key;
+            if *f == Fate::Anonymize && (before.contains(key) || skip.was_anonymized(ti, key)) {
                 *f = Fate::AlreadyAnonymized;
             }
         }

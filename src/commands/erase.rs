@@ -4,16 +4,15 @@
 
 use super::extract::{ambiguity_message, print_json};
 use super::{status, Context};
+use crate::apply;
 use crate::audit::{self, Entry};
 use crate::config::Globals;
 use crate::error::{Error, ExitCode, Result};
 use crate::graph::{self, SubjectId};
 use crate::map::DataMap;
-use crate::planner::{self, Fate, Plan};
-use crate::store::write::key_text;
-use crate::store::{Deferred, Tx};
+use crate::planner::{self, Plan};
 use crate::time;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 use std::io::{BufRead, IsTerminal, Write};
 
 #[derive(Debug, clap::Args)]
@@ -69,67 +68,14 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
         &mentions,
         &mention_ids,
         cx.now,
+        &graph::Skip::default(),
     )?;
     Ok(Prepared::Planned(Box::new(Planned { b, plan })))
 }
 
-/// Counts per table, the held groups and the mention edits, as JSON: the
-/// report, the audit details and the check that a confirmed plan still holds.
-fn summary(map: &DataMap, plan: &Plan) -> (Json, Vec<Json>, Json) {
-    let mut tables = Map::new();
-    let mut held: Vec<Json> = Vec::new();
-    for (ti, tp) in plan.tables.iter().enumerate() {
-        let t = &map.tables[ti];
-        let edits = plan.edits.iter().filter(|e| e.table == ti).count();
-        if tp.rows.is_empty() && edits == 0 {
-            continue;
-        }
-        let held_n = tp.count(|f| matches!(f, Fate::Held { .. }));
-        tables.insert(
-            t.name.clone(),
-            json!({
-                "deleted": tp.count(|f| *f == Fate::Delete),
-                "anonymized": tp.count(|f| *f == Fate::Anonymize),
-                "held": held_n,
-                "kept": tp.count(|f| *f == Fate::Keep),
-            }),
-        );
-        if held_n > 0 {
-            let mut by_until: Vec<(Option<String>, usize)> = Vec::new();
-            for (_, f) in &tp.rows {
-                if let Fate::Held { end, .. } = f {
-                    let until = end.map(|e| time::last_day(e).to_string());
-                    match by_until.iter_mut().find(|(u, _)| *u == until) {
-                        Some((_, n)) => *n += 1,
-                        None => by_until.push((until, 1)),
-                    }
-                }
-            }
-            by_until.sort();
-            let reason = t
-                .hold
-                .as_ref()
-                .and_then(|h| h.reason.clone())
-                .unwrap_or_default();
-            for (until, rows) in by_until {
-                held.push(
-                    json!({ "table": t.name, "rows": rows, "until": until, "reason": reason }),
-                );
-            }
-        }
-    }
-    let mut mentions = Map::new();
-    for e in &plan.edits {
-        let k = format!("{}.{}", map.tables[e.table].name, e.column);
-        let n = mentions.get(&k).and_then(Json::as_u64).unwrap_or(0);
-        mentions.insert(k, json!(n + 1));
-    }
-    (Json::Object(tables), held, Json::Object(mentions))
-}
-
 /// The plan in words, for people (stderr).
 fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
-    let (tables, held, mentions) = summary(map, plan);
+    let (tables, held, mentions) = apply::summary(map, plan);
     let mut out = String::from(if dry_run {
         "erasure plan (dry run, nothing changes):\n"
     } else {
@@ -184,78 +130,6 @@ fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
     out
 }
 
-/// Carries out the plan inside the caller's transaction; returns nothing
-/// but fails, undoing everything, if the store changed more rows than the
-/// plan named (a trigger, or an ON DELETE/ON UPDATE action).
-fn execute(tx: &Tx<'_>, cx: &Context, p: &Planned, secret: &str, at: &str) -> Result<()> {
-    tx.prepare_erasure(secret)?;
-    let before = tx.total_changes();
-    let mut named = 0u64;
-    let keys_of = |ti: usize, want: &dyn Fn(&Fate) -> bool| -> Vec<Vec<crate::value::Value>> {
-        p.plan.tables[ti]
-            .rows
-            .iter()
-            .filter(|(_, f)| want(f))
-            .map(|(i, _)| p.b.tables[ti].rows[*i].key.clone())
-            .collect()
-    };
-    for ti in planner::delete_order(&cx.map, &cx.schema) {
-        let keys = keys_of(ti, &|f| *f == Fate::Delete);
-        if let (false, Some(ts)) = (keys.is_empty(), cx.schema.table(&cx.map.tables[ti].name)) {
-            named += tx.delete_keys(ts, &keys)?;
-        }
-    }
-    let mut anonymized = Vec::new();
-    for (ti, t) in cx.map.tables.iter().enumerate() {
-        let keys = keys_of(ti, &|f| *f == Fate::Anonymize);
-        if let (false, Some(ts)) = (keys.is_empty(), cx.schema.table(&t.name)) {
-            named += tx.anonymize_keys(ts, &planner::assignments(t), &keys)?;
-            anonymized.push((t.name.clone(), keys));
-        }
-    }
-    for e in &p.plan.edits {
-        if let Some(ts) = cx.schema.table(&cx.map.tables[e.table].name) {
-            named += tx.replace_text(ts, &e.key, &e.column, &e.old, &e.new)?;
-        }
-    }
-    let changed = tx.total_changes() - before;
-    if changed != named {
-        return Err(Error::Runtime(format!(
-            "the store's own triggers or ON DELETE / ON UPDATE actions would change {} row{} that the erasure plan did not name; nothing was changed; map the tables those rules touch (or ask the application's owner about the triggers), then run `dsr erase --dry-run` again",
-            changed - named,
-            if changed - named == 1 { "" } else { "s" }
-        )));
-    }
-    for (table, keys) in &anonymized {
-        tx.remember_anonymized(table, keys, at)?;
-    }
-    Ok(())
-}
-
-fn deferred(cx: &Context, p: &Planned, subject: &str) -> Vec<Deferred> {
-    let mut out = Vec::new();
-    for (ti, tp) in p.plan.tables.iter().enumerate() {
-        let t = &cx.map.tables[ti];
-        for (i, f) in &tp.rows {
-            if let Fate::Held { end, then } = f {
-                out.push(Deferred {
-                    table: t.name.clone(),
-                    key: key_text(&p.b.tables[ti].rows[*i].key),
-                    action: then.as_str().to_string(),
-                    until: end.map(|e| time::last_day(e).to_string()),
-                    reason: t
-                        .hold
-                        .as_ref()
-                        .and_then(|h| h.reason.clone())
-                        .unwrap_or_default(),
-                    subject: Some(subject.to_string()),
-                });
-            }
-        }
-    }
-    out
-}
-
 fn confirm() -> Result<bool> {
     eprint!("Erase? This cannot be undone. Type yes to go on: ");
     let _ = std::io::stderr().flush();
@@ -301,7 +175,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
                 status(g, "nothing was changed");
                 return Ok(ExitCode::Ok);
             }
-            shown = Some(summary(&cx.map, &p.plan).0);
+            shown = Some(apply::summary(&cx.map, &p.plan).0);
         }
     }
 
@@ -322,7 +196,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             }
             Prepared::Planned(p) => p,
         };
-        let (tables, held, mentions) = summary(&cx.map, &p.plan);
+        let (tables, held, mentions) = apply::summary(&cx.map, &p.plan);
         if let Some(s) = &shown {
             if *s != tables {
                 return Err(Error::Runtime(
@@ -331,7 +205,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             }
         }
         if !args.dry_run {
-            execute(tx, &cx, &p, &secret, &at)?;
+            apply::apply(tx, &cx.map, &cx.schema, &p.b, &p.plan, &secret, &at)?;
         }
         let details = cx.details(json!({
             "dry_run": args.dry_run, "all_matches": args.all_matches,
@@ -340,7 +214,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         let entry = Entry { command: "erase".into(), subject: Some(subject.clone()), outcome: "ok".into(), details };
         let row = audit::append(tx, &actor, &at, &entry)?;
         if !args.dry_run {
-            tx.defer(&deferred(&cx, &p, &subject), &at, row.seq)?;
+            tx.defer(&apply::deferred(&cx.map, &p.b, &p.plan, Some(&subject)), &at, row.seq)?;
         }
         let report = json!({
             "schema": "dsr.erase/1", "dry_run": args.dry_run,
