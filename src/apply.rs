@@ -36,7 +36,7 @@ pub fn apply(
             .map(|(i, _)| b.tables[ti].rows[*i].key.clone())
             .collect()
     };
-    for ti in planner::delete_order(&map, &schema) {
+    for ti in planner::delete_order(map, schema) {
         let keys = keys_of(ti, &|f| *f == Fate::Delete);
         if let (false, Some(ts)) = (keys.is_empty(), schema.table(&map.tables[ti].name)) {
             named += tx.delete_keys(ts, &keys)?;

@@ -1592,7 +1592,7 @@ mod tests {
                 p / 10 + p % 10
             })
             .sum();
-        sum % 10 == 0
+        sum.is_multiple_of(10)
     }
 
     fn phone_digits(s: &str) -> String {

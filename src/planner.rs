@@ -139,17 +139,24 @@ pub fn assignments(t: &Table) -> Vec<(String, Assign)> {
         .collect()
 }
 
+/// The tenant a plan is made for.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub store: &'a Store,
+    pub schema: &'a Schema,
+    pub map: &'a DataMap,
+}
+
 /// Decides the fate of every belonging row, and the mention edits.
 pub fn plan(
-    store: &Store,
-    schema: &Schema,
-    map: &DataMap,
+    scope: Scope<'_>,
     b: &Belonging,
     mentions: &[Mention],
     mention_ids: &[(Kind, String)],
     now: Timestamp,
     skip: &Skip,
 ) -> Result<Plan> {
+    let Scope { store, schema, map } = scope;
     let n = map.tables.len();
     let schemas: Vec<Option<&TableSchema>> =
         map.tables.iter().map(|t| schema.table(&t.name)).collect();

@@ -60,10 +60,13 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
             ),
         ));
     }
+    let scope = planner::Scope {
+        store: &cx.store,
+        schema: &cx.schema,
+        map: &cx.map,
+    };
     let plan = planner::plan(
-        &cx.store,
-        &cx.schema,
-        &cx.map,
+        scope,
         &b,
         &mentions,
         &mention_ids,

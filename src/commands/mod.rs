@@ -5,6 +5,7 @@ pub mod check;
 pub mod demo;
 pub mod erase;
 pub mod extract;
+pub mod sweep;
 
 use crate::config::{Globals, Tenant};
 use crate::error::{Error, Result};

@@ -60,6 +60,8 @@ pub enum Filter<'a> {
         kind: Kind,
         keys: &'a [String],
     },
+    /// Rows by their keys (as `Row::key` gives them).
+    Keys(&'a [Vec<Value>]),
 }
 
 /// One audit record as stored in `_dsr_audit`.
@@ -449,8 +451,71 @@ impl Store {
                     run(&sql, chunk.iter().map(|v| v as &dyn ToSql).collect())?;
                 }
             }
+            Filter::Keys(keys) => {
+                for chunk in keys.chunks(CHUNK / t.pk.len().max(1)) {
+                    let (cond, params) = write::key_in(t, chunk);
+                    run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// A page of the rows of `t` whose `after` column holds a time before
+    /// `before` (Unix seconds), in key order after `cursor`. Integers and
+    /// reals are Unix seconds, text is ISO-8601 (or a long run of digits,
+    /// Unix seconds); NULL and unreadable values are never returned. The
+    /// caller checks each row exactly: this is the indexed-or-scanning
+    /// narrowing in SQL.
+    pub fn expired_page(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        before: i64,
+        cursor: Option<&[Value]>,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let (list, skip) = Self::select_list(t);
+        let (key, n) = write::key_sql(t);
+        let c = quote(after);
+        let when = format!(
+            "CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} \
+             WHEN {c} GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND {c} NOT GLOB '*[^0-9]*' THEN CAST({c} AS INTEGER) \
+             ELSE unixepoch({c}) END"
+        );
+        let mut params: Vec<&dyn ToSql> = vec![&before];
+        let after_cursor = match cursor {
+            Some(k) => {
+                params.extend(k.iter().map(|v| v as &dyn ToSql));
+                let marks = vec!["?"; n].join(", ");
+                if n == 1 {
+                    format!(" AND {key} > ?")
+                } else {
+                    format!(" AND {key} > ({marks})")
+                }
+            }
+            None => String::new(),
+        };
+        let limit = limit as i64;
+        params.push(&limit);
+        let sql = format!(
+            "SELECT {list} FROM {} WHERE ({when}) < ?{after_cursor} ORDER BY {} LIMIT ?",
+            quote(&t.name),
+            key.trim_start_matches('(').trim_end_matches(')')
+        );
+        let doing = format!("looking for expired rows in {}", t.name);
+        let mut st = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| self.err(&doing, e))?;
+        let mut rows = st
+            .query(params.as_slice())
+            .map_err(|e| self.err(&doing, e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+            out.push(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
+        }
+        Ok(out)
     }
 
     /// Streams (key, text) for the values of a text column that match one of

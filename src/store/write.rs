@@ -35,7 +35,7 @@ pub struct Deferred {
 }
 
 /// The key columns of a table as SQL, and how many there are.
-fn key_sql(t: &TableSchema) -> (String, usize) {
+pub(super) fn key_sql(t: &TableSchema) -> (String, usize) {
     if t.pk.is_empty() {
         ("_rowid_".to_string(), 1)
     } else if t.pk.len() == 1 {
@@ -47,7 +47,7 @@ fn key_sql(t: &TableSchema) -> (String, usize) {
 }
 
 /// `KEY IN (…)` for a chunk of keys, with the values to bind.
-fn key_in<'k>(t: &TableSchema, keys: &'k [Vec<Value>]) -> (String, Vec<&'k dyn ToSql>) {
+pub(super) fn key_in<'k>(t: &TableSchema, keys: &'k [Vec<Value>]) -> (String, Vec<&'k dyn ToSql>) {
     let (k, n) = key_sql(t);
     let params: Vec<&dyn ToSql> = keys.iter().flatten().map(|v| v as &dyn ToSql).collect();
     let sql = if n == 1 {
@@ -270,5 +270,85 @@ impl Tx<'_> {
             .map_err(|e| self.err("writing _dsr_deferred in", e))?;
         }
         Ok(())
+    }
+}
+
+/// The key from its stored text (the inverse of [`key_text`] for the types
+/// keys have: integers, reals, text).
+pub fn key_from_text(s: &str) -> Option<Vec<Value>> {
+    let v: serde_json::Value = serde_json::from_str(s).ok()?;
+    v.as_array()?
+        .iter()
+        .map(|x| match x {
+            serde_json::Value::Null => Some(Value::Null),
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .map(Value::Integer)
+                .or_else(|| n.as_f64().map(Value::Real)),
+            serde_json::Value::String(t) => Some(Value::Text(t.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A deferred erasure whose hold has ended.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub table: String,
+    pub key: String,
+    pub action: String,
+}
+
+impl Store {
+    /// Deferred erasures whose last held day is before `today`, in (table,
+    /// key) order after `cursor`.
+    pub fn deferred_due(
+        &self,
+        table: Option<&str>,
+        today: &str,
+        cursor: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<Due>> {
+        if !self.has_table("_dsr_deferred")? {
+            return Ok(Vec::new());
+        }
+        let (ct, ck) = cursor.unwrap_or(("", ""));
+        let doing = "reading _dsr_deferred in";
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT tbl, key, action FROM _dsr_deferred WHERE until IS NOT NULL AND until < ?1 \
+                 AND (?2 IS NULL OR tbl = ?2) AND (tbl, key) > (?3, ?4) ORDER BY tbl, key LIMIT ?5",
+            )
+            .map_err(|e| self.err(doing, e))?;
+        let rows = st
+            .query_map(rusqlite::params![today, table, ct, ck, limit as i64], |r| {
+                Ok(Due {
+                    table: r.get(0)?,
+                    key: r.get(1)?,
+                    action: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(doing, e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(doing, e))
+    }
+}
+
+impl Tx<'_> {
+    /// Drops deferred erasures that are done (or whose row is gone).
+    pub fn forget_deferred(&self, done: &[(String, String)]) -> Result<u64> {
+        let mut st = self
+            .store
+            .conn
+            .prepare_cached("DELETE FROM _dsr_deferred WHERE tbl = ?1 AND key = ?2")
+            .map_err(|e| self.err("writing _dsr_deferred in", e))?;
+        let mut n = 0;
+        for (t, k) in done {
+            n += st
+                .execute([t, k])
+                .map_err(|e| self.err("writing _dsr_deferred in", e))? as u64;
+        }
+        Ok(n)
     }
 }

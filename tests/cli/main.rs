@@ -9,6 +9,7 @@ mod demo;
 mod erase;
 mod extract;
 mod inputs;
+mod sweep;
 
 use assert_cmd::Command;
 use rusqlite::Connection;
@@ -90,8 +91,8 @@ impl TestEnv {
     }
 
     /// A command with a clean, fixed environment, run in the temp dir.
-    pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("dsr").expect("dsr binary");
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("dsr"));
         c.current_dir(self.dir.path());
         for (k, _) in std::env::vars() {
             if k.starts_with("DSR_") || k == "NO_COLOR" {
@@ -103,6 +104,10 @@ impl TestEnv {
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"));
         c
+    }
+
+    pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
     }
 
     /// Runs dsr with --store and --map of this tenant.

@@ -1,0 +1,473 @@
+//! `dsr sweep`: storage limitation. Completes deferred erasures whose hold
+//! has ended, then applies every retention rule, in short batches: each
+//! batch plans and acts in its own write transaction with its own audit
+//! record, so the application keeps writing meanwhile, and a killed sweep
+//! leaves a consistent store that the next run carries on from.
+
+use super::extract::print_json;
+use super::{status, Context};
+use crate::apply;
+use crate::audit::{self, Entry};
+use crate::config::Globals;
+use crate::error::{Error, ExitCode, Result};
+use crate::graph::{self, Skip};
+use crate::lock;
+use crate::map::OnErase;
+use crate::planner::{self, Fate, Plan};
+use crate::store::write::key_from_text;
+use crate::store::{Filter, Row};
+use crate::time;
+use crate::value::Value;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
+use serde_json::{json, Map, Value as Json};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Report what a real run would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only this table's retention rule and deferred erasures
+    #[arg(long, value_name = "T")]
+    pub table: Option<String>,
+    /// Rows per batch (one write transaction each); default: adapts to keep each under ~100 ms
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub batch_size: Option<u64>,
+    /// Wait for another sweep of this tenant to finish instead of exiting 6
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// What the whole sweep did, summed over its batches.
+#[derive(Default)]
+struct Totals {
+    tables: Map<String, Json>,
+    held: Vec<Json>,
+    deferred_completed: u64,
+    batches: u64,
+    longest: Duration,
+    last_seq: Option<i64>,
+}
+
+impl Totals {
+    fn add(&mut self, tables: &Json, held: &[Json]) {
+        for (name, counts) in tables.as_object().into_iter().flatten() {
+            let e = self
+                .tables
+                .entry(name.clone())
+                .or_insert_with(|| json!({ "deleted": 0, "anonymized": 0, "held": 0, "kept": 0 }));
+            for k in ["deleted", "anonymized", "held", "kept"] {
+                let sum = e[k].as_u64().unwrap_or(0) + counts[k].as_u64().unwrap_or(0);
+                e[k] = json!(sum);
+            }
+        }
+        for h in held {
+            match self
+                .held
+                .iter_mut()
+                .find(|x| x["table"] == h["table"] && x["until"] == h["until"])
+            {
+                Some(x) => {
+                    x["rows"] =
+                        json!(x["rows"].as_u64().unwrap_or(0) + h["rows"].as_u64().unwrap_or(0))
+                }
+                None => self.held.push(h.clone()),
+            }
+        }
+    }
+}
+
+/// Batch size: fixed by the user, or adapted so that each write
+/// transaction takes about 100 ms.
+struct Batcher {
+    size: usize,
+    fixed: bool,
+}
+
+impl Batcher {
+    fn adapt(&mut self, took: Duration) {
+        if self.fixed {
+            return;
+        }
+        if took < Duration::from_millis(40) && self.size < 20_000 {
+            self.size *= 2;
+        } else if took > Duration::from_millis(150) && self.size > 10 {
+            self.size /= 2;
+        }
+    }
+}
+
+/// The earliest `after` value (Unix seconds) that has not expired yet, with
+/// two days of slack: rows before it are candidates, checked exactly.
+fn cutoff(now: Timestamp, rule: &crate::map::Rule) -> i64 {
+    let z = now.to_zoned(TimeZone::UTC);
+    let base = if rule.year_end {
+        Date::new(z.year(), 1, 1)
+            .ok()
+            .and_then(|d| d.to_zoned(TimeZone::UTC).ok())
+            .unwrap_or(z)
+    } else {
+        z
+    };
+    base.checked_sub(rule.keep.span())
+        .and_then(|b| b.checked_add(Span::new().days(2)))
+        .map(|b| b.timestamp().as_second())
+        .unwrap_or(i64::MIN)
+}
+
+fn expired(now: Timestamp, rule: &crate::map::Rule, v: &Value) -> bool {
+    time::parse_value(v)
+        .and_then(|after| time::period_end(after, rule.keep, rule.year_end))
+        .is_some_and(|end| end < now)
+}
+
+struct Sweep<'a> {
+    cx: &'a Context,
+    args: &'a Args,
+    at: String,
+    actor: audit::Actor,
+    skip: Skip,
+    totals: Totals,
+    batcher: Batcher,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl Sweep<'_> {
+    /// Plans and (unless a dry run) carries out one batch of roots in one
+    /// write transaction with its audit record. `done` are the deferred
+    /// erasures the batch completes if its root is no longer held.
+    fn batch(
+        &mut self,
+        source: &str,
+        roots: Vec<(usize, Row, OnErase)>,
+        gone: Vec<(String, String)>,
+    ) -> Result<()> {
+        let cx = self.cx;
+        let started = Instant::now();
+        let root_keys: Vec<(usize, Vec<Value>, String)> = roots
+            .iter()
+            .map(|(ti, r, _)| (*ti, r.key.clone(), crate::store::write::key_text(&r.key)))
+            .collect();
+        let dry = self.args.dry_run;
+        let work = |tx: Option<&crate::store::Tx<'_>>| -> Result<(Plan, graph::Belonging)> {
+            let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
+            let scope = planner::Scope {
+                store: &cx.store,
+                schema: &cx.schema,
+                map: &cx.map,
+            };
+            let plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
+            if let Some(tx) = tx {
+                let secret = tx.ensure_tool_tables()?;
+                apply::apply(tx, &cx.map, &cx.schema, &b, &plan, &secret, &self.at)?;
+            }
+            Ok((plan, b))
+        };
+        // Which deferred erasures this batch completes: roots no longer held.
+        let completed = |plan: &Plan, b: &graph::Belonging| -> Vec<(String, String)> {
+            let mut out = gone.clone();
+            if source == "deferred" {
+                for (ti, key, text) in &root_keys {
+                    let still_held = b.tables[*ti]
+                        .position(key)
+                        .and_then(|i| plan.tables[*ti].rows.iter().find(|(r, _)| *r == i))
+                        .is_some_and(|(_, f)| matches!(f, Fate::Held { .. }));
+                    if !still_held {
+                        out.push((cx.map.tables[*ti].name.clone(), text.clone()));
+                    }
+                }
+            }
+            out
+        };
+        let (tables, held, n_done) = if dry {
+            let (plan, b) = work(None)?;
+            let (tables, held, _) = apply::summary(&cx.map, &plan);
+            // Later batches see this one's effects, as they would for real.
+            for (ti, tp) in plan.tables.iter().enumerate() {
+                for (i, f) in &tp.rows {
+                    let key = b.tables[ti].rows[*i].key.clone();
+                    match f {
+                        Fate::Delete => {
+                            self.skip.deleted.entry(ti).or_default().insert(key);
+                        }
+                        Fate::Anonymize => {
+                            self.skip.anonymized.entry(ti).or_default().insert(key);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let n = completed(&plan, &b).len() as u64;
+            (tables, held, n)
+        } else {
+            let actor = self.actor.clone();
+            let at = self.at.clone();
+            let batches = self.totals.batches;
+            let (tables, held, n, row) = cx.store.write(|tx| {
+                let (plan, b) = work(Some(tx))?;
+                let (tables, held, _) = apply::summary(&cx.map, &plan);
+                let done = completed(&plan, &b);
+                let n = tx.forget_deferred(&done)?;
+                let changed = changed(&tables) || n > 0;
+                let row = if changed {
+                    let details = cx.details(json!({
+                        "dry_run": false, "batch": batches + 1, "source": source,
+                        "tables": tables, "held": held, "deferred_completed": n,
+                    }));
+                    let entry = Entry {
+                        command: "sweep".into(),
+                        subject: None,
+                        outcome: "ok".into(),
+                        details,
+                    };
+                    let row = audit::append(tx, &actor, &at, &entry)?;
+                    tx.defer(&apply::deferred(&cx.map, &b, &plan, None), &at, row.seq)?;
+                    Some(row)
+                } else {
+                    None
+                };
+                Ok((tables, held, n, row))
+            })?;
+            if let Some(row) = row {
+                audit::after_commit(&self.actor, &row);
+                self.totals.last_seq = Some(row.seq);
+            }
+            (tables, held, n)
+        };
+        let took = started.elapsed();
+        self.totals.longest = self.totals.longest.max(took);
+        self.totals.batches += 1;
+        self.totals.deferred_completed += n_done;
+        self.totals.add(&tables, &held);
+        self.batcher.adapt(took);
+        if let Some(p) = &self.progress {
+            let done: u64 = self
+                .totals
+                .tables
+                .values()
+                .map(|c| c["deleted"].as_u64().unwrap_or(0) + c["anonymized"].as_u64().unwrap_or(0))
+                .sum();
+            p.set_message(format!(
+                "{source}: {done} rows changed in {} batches",
+                self.totals.batches
+            ));
+            p.tick();
+        }
+        Ok(())
+    }
+
+    /// Deferred erasures whose hold has ended.
+    fn deferred(&mut self) -> Result<()> {
+        let cx = self.cx;
+        let today = cx.today.to_string();
+        let mut cursor: Option<(String, String)> = None;
+        loop {
+            let due = cx.store.deferred_due(
+                self.args.table.as_deref(),
+                &today,
+                cursor.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                self.batcher.size,
+            )?;
+            let Some(last) = due.last() else { break };
+            cursor = Some((last.table.clone(), last.key.clone()));
+            let mut roots = Vec::new();
+            let mut gone = Vec::new();
+            for d in due {
+                let (Some(ti), Some(key)) = (cx.map.table_index(&d.table), key_from_text(&d.key))
+                else {
+                    gone.push((d.table, d.key)); // no longer mapped: nothing to complete
+                    continue;
+                };
+                let Some(ts) = cx.schema.table(&d.table) else {
+                    continue;
+                };
+                let action = match d.action.as_str() {
+                    "delete" => OnErase::Delete,
+                    "anonymize" => OnErase::Anonymize,
+                    _ => OnErase::Keep,
+                };
+                let mut found = None;
+                cx.store
+                    .select(ts, &Filter::Keys(std::slice::from_ref(&key)), |r| {
+                        found = Some(r)
+                    })?;
+                match found {
+                    Some(r) if !self.skip.has(ti, &r.key) => roots.push((ti, r, action)),
+                    _ => gone.push((d.table, d.key)), // the row is gone already
+                }
+            }
+            self.batch("deferred", roots, gone)?;
+        }
+        Ok(())
+    }
+
+    /// One table's retention rule, page by page in key order.
+    fn retention(&mut self, ti: usize) -> Result<()> {
+        let cx = self.cx;
+        let t = &cx.map.tables[ti];
+        let (Some(rule), Some(ts)) = (&t.retention, cx.schema.table(&t.name)) else {
+            return Ok(());
+        };
+        let Some(ci) = ts.column_index(&rule.after) else {
+            return Ok(());
+        };
+        let action = rule.action.unwrap_or(t.on_erase);
+        let before = cutoff(cx.now, rule);
+        let mut cursor: Option<Vec<Value>> = None;
+        loop {
+            let page = cx.store.expired_page(
+                ts,
+                &rule.after,
+                before,
+                cursor.as_deref(),
+                self.batcher.size,
+            )?;
+            let Some(last) = page.last() else { break };
+            cursor = Some(last.key.clone());
+            let mut rows: Vec<Row> = page
+                .into_iter()
+                .filter(|r| expired(cx.now, rule, &r.values[ci]) && !self.skip.has(ti, &r.key))
+                .collect();
+            if action == OnErase::Anonymize {
+                // Expired rows anonymized by an earlier sweep were handled
+                // then, with everything beneath them: not again every night.
+                let keys: Vec<Vec<Value>> = rows.iter().map(|r| r.key.clone()).collect();
+                let before = cx.store.anonymized(&t.name, &keys)?;
+                rows.retain(|r| !before.contains(&r.key) && !self.skip.was_anonymized(ti, &r.key));
+            }
+            let roots: Vec<(usize, Row, OnErase)> =
+                rows.into_iter().map(|r| (ti, r, action)).collect();
+            if !roots.is_empty() {
+                self.batch(&format!("retention:{}", t.name), roots, Vec::new())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn changed(tables: &Json) -> bool {
+    tables.as_object().into_iter().flatten().any(|(_, c)| {
+        ["deleted", "anonymized", "held"]
+            .iter()
+            .any(|k| c[k].as_u64().unwrap_or(0) > 0)
+    })
+}
+
+pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
+    let cx = Context::open(g, false)?;
+    if let Some(t) = &args.table {
+        let Some(mt) = cx.map.table(t) else {
+            let names: Vec<&str> = cx.map.tables.iter().map(|t| t.name.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "--table {t}: no such table in the map (it has: {})",
+                names.join(", ")
+            )));
+        };
+        if mt.retention.is_none() && mt.hold.is_none() {
+            status(
+                g,
+                format!("{t} has no retention rule; only its deferred erasures are swept"),
+            );
+        }
+    }
+    let at = time::format_ts(cx.now);
+    let _lock = lock::acquire(cx.store.path(), args.wait, &at)?;
+    let progress = (!g.quiet && std::io::stderr().is_terminal()).then(|| {
+        let p = indicatif::ProgressBar::new_spinner();
+        p.enable_steady_tick(Duration::from_millis(120));
+        p
+    });
+    let mut sw = Sweep {
+        cx: &cx,
+        args,
+        at: at.clone(),
+        actor: cx.tenant.actor.clone(),
+        skip: Skip::default(),
+        totals: Totals::default(),
+        batcher: Batcher {
+            size: args.batch_size.map(|n| n as usize).unwrap_or(500),
+            fixed: args.batch_size.is_some(),
+        },
+        progress,
+    };
+    sw.deferred()?;
+    // Children before parents, so that a parent's expiry finds its expired
+    // children already gone rather than holding it back.
+    for ti in planner::delete_order(&cx.map, &cx.schema) {
+        if args
+            .table
+            .as_deref()
+            .is_none_or(|t| t == cx.map.tables[ti].name)
+        {
+            sw.retention(ti)?;
+        }
+    }
+    if let Some(p) = &sw.progress {
+        p.finish_and_clear();
+    }
+    let totals = sw.totals;
+    let tables = Json::Object(totals.tables.clone());
+    let details = cx.details(json!({
+        "summary": true, "dry_run": args.dry_run, "table": args.table, "batches": totals.batches,
+        "tables": tables, "held": totals.held, "deferred_completed": totals.deferred_completed,
+        "longest_transaction_ms": totals.longest.as_millis() as u64,
+    }));
+    let row = audit::record(
+        &cx.store,
+        &cx.tenant.actor,
+        &at,
+        "sweep",
+        &[],
+        "ok",
+        details,
+    )?;
+    if g.json {
+        print_json(&json!({
+            "schema": "dsr.sweep/1", "dry_run": args.dry_run,
+            "tables": tables, "held": totals.held, "deferred_completed": totals.deferred_completed,
+            "batches": totals.batches, "longest_transaction_ms": totals.longest.as_millis() as u64,
+            "audit_seq": row.seq,
+        }))?;
+    }
+    let mut lines = Vec::new();
+    for (name, c) in &totals.tables {
+        let parts: Vec<String> = ["deleted", "anonymized", "held", "kept"]
+            .iter()
+            .filter(|k| c[**k].as_u64().unwrap_or(0) > 0)
+            .map(|k| format!("{k} {}", c[*k]))
+            .collect();
+        if !parts.is_empty() {
+            lines.push(format!("  {name:<20} {}", parts.join(", ")));
+        }
+    }
+    let head = if args.dry_run {
+        "sweep (dry run, nothing changed)"
+    } else {
+        "sweep"
+    };
+    status(
+        g,
+        format!(
+            "{head}: {} batch{}, {} deferred erasure{} completed{}{} (audit record {})",
+            totals.batches,
+            if totals.batches == 1 { "" } else { "es" },
+            totals.deferred_completed,
+            if totals.deferred_completed == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if lines.is_empty() {
+                ", nothing to do"
+            } else {
+                ":\n"
+            },
+            lines.join("\n"),
+            row.seq
+        ),
+    );
+    Ok(ExitCode::Ok)
+}

@@ -1,0 +1,467 @@
+//! `dsr sweep`: retention with mixed dates, limits and NULLs; parents that
+//! expire over held children; deferred erasures completed once holds end;
+//! idempotence; the lock; quiet runs; faults under load and kill -9.
+
+use crate::TestEnv;
+use serde_json::json;
+use std::process::{Command, Stdio};
+
+fn rows(env: &TestEnv, sql: &str) -> Vec<String> {
+    let conn = env.conn();
+    let mut st = conn.prepare(sql).expect("prepare");
+    let n = st.column_count();
+    st.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| match r.get_ref(i).expect("value") {
+                rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                rusqlite::types::ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
+            })
+            .collect::<Vec<_>>()
+            .join("|"))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+/// The agency fixture with visits on both sides of the 90-day limit.
+fn agency_with_visits() -> TestEnv {
+    let env = TestEnv::agency();
+    env.conn()
+        .execute_batch(
+            "INSERT INTO visits VALUES
+                ('fresh@example.se', '2026-11-01'),
+                ('null@example.se', NULL),
+                ('limit@example.se', '2026-08-24T10:00:00Z'),
+                ('before-limit@example.se', 1787565599),
+                ('offset@example.se', '2026-08-24T11:00:00+01:00'),
+                ('soon@example.se', 'soon');",
+        )
+        .expect("visits");
+    env
+}
+
+#[test]
+fn retention_reads_iso_and_unix_dates_and_keeps_the_row_at_the_limit() {
+    let env = agency_with_visits();
+    let out = env.run(&["--json", "sweep", "--table", "visits"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    assert_eq!(doc["schema"], "dsr.sweep/1");
+    assert_eq!(
+        doc["tables"],
+        json!({ "visits": { "deleted": 4, "anonymized": 0, "held": 0, "kept": 0 } })
+    );
+    // 2026-08-24T10:00:00Z is exactly 90 days before now: not older, kept.
+    // 1787565599 is one second earlier: expired. The +01:00 value is the
+    // same instant as the limit. NULL and unreadable dates never expire.
+    assert_eq!(
+        rows(&env, "SELECT email, at FROM visits ORDER BY email"),
+        [
+            "fresh@example.se|2026-11-01",
+            "limit@example.se|2026-08-24T10:00:00Z",
+            "null@example.se|NULL",
+            "offset@example.se|2026-08-24T11:00:00+01:00",
+            "soon@example.se|soon",
+        ]
+    );
+    // --table: nothing else was swept.
+    assert_eq!(rows(&env, "SELECT count(*) FROM time_reports"), ["4"]);
+}
+
+#[test]
+fn time_reports_expire_by_unix_seconds() {
+    let env = TestEnv::agency();
+    env.conn()
+        .execute(
+            "INSERT INTO time_reports VALUES (5, 'acme', 'E2', 1790000000, 1.0, 'recent')",
+            [],
+        )
+        .expect("insert");
+    let out = env.run(&["--json", "sweep", "--table", "time_reports"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["tables"]["time_reports"]["deleted"], 4);
+    assert_eq!(rows(&env, "SELECT id FROM time_reports"), ["5"]);
+}
+
+fn with_employee_retention(env: &TestEnv) {
+    let map = std::fs::read_to_string(&env.map).expect("map").replace(
+        "identify = { email = \"email\", personnummer = \"personnummer\" }\non_erase = \"delete\"",
+        "identify = { email = \"email\", personnummer = \"personnummer\" }\non_erase = \"delete\"\nretention = { after = \"hired\", keep = \"1y\" }",
+    );
+    std::fs::write(&env.map, map).expect("write map");
+}
+
+#[test]
+fn a_parent_expires_over_held_children_and_the_sweep_finishes_them_later() {
+    let env = TestEnv::agency();
+    with_employee_retention(&env);
+    let out = env.run(&["--json", "sweep"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    assert_eq!(
+        doc["tables"]["employees"],
+        json!({ "deleted": 1, "anonymized": 2, "held": 0, "kept": 0 })
+    );
+    assert_eq!(
+        doc["tables"]["payslips"],
+        json!({ "deleted": 1, "anonymized": 0, "held": 2, "kept": 0 })
+    );
+    assert_eq!(
+        doc["held"],
+        json!([
+            { "table": "payslips", "rows": 1, "until": "2031-12-31", "reason": "Bokföringslagen 7 kap. 2 §" },
+            { "table": "payslips", "rows": 1, "until": "2032-12-31", "reason": "Bokföringslagen 7 kap. 2 §" }
+        ])
+    );
+    // Held payslips keep their employees (anonymized); beta/E1 had none.
+    assert_eq!(
+        rows(
+            &env,
+            "SELECT org, emp_no, full_name, personnummer FROM employees ORDER BY org, emp_no"
+        ),
+        ["acme|E1|[erased]|NULL", "acme|E2|[erased]|NULL"]
+    );
+    assert_eq!(
+        rows(&env, "SELECT id FROM payslips ORDER BY id"),
+        ["2", "3"]
+    );
+    assert_eq!(
+        rows(&env, "SELECT id FROM time_reports ORDER BY id"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rows(
+            &env,
+            "SELECT tbl, key, action, until FROM _dsr_deferred ORDER BY key"
+        ),
+        [
+            "payslips|[2]|delete|2031-12-31",
+            "payslips|[3]|delete|2032-12-31"
+        ]
+    );
+
+    // Years later (DSR_NOW ages the store): payslip 2's hold has ended.
+    let mut c = env.cmd();
+    c.env("DSR_NOW", "2032-06-01T00:00:00Z")
+        .arg("--store")
+        .arg(&env.store)
+        .arg("--map")
+        .arg(&env.map)
+        .args(["--json", "sweep"]);
+    let out = c.output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["deferred_completed"], 1);
+    assert_eq!(doc["tables"]["payslips"]["deleted"], 1);
+    assert_eq!(rows(&env, "SELECT id FROM payslips"), ["3"]);
+    assert_eq!(rows(&env, "SELECT key FROM _dsr_deferred"), ["[3]"]);
+    assert_eq!(rows(&env, "PRAGMA foreign_key_check"), Vec::<String>::new());
+}
+
+#[test]
+fn an_erasure_deferred_by_a_hold_is_completed_when_it_ends() {
+    let env = TestEnv::agency();
+    let out = env.run(&["erase", "--yes", "personnummer:811218-9876"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        rows(&env, "SELECT id FROM payslips WHERE emp_no = 'E1'"),
+        ["2"]
+    );
+    // Still held on 2031-12-31; gone on 2032-01-01.
+    for (now, left) in [
+        ("2031-12-31T23:00:00Z", vec!["2"]),
+        ("2032-01-01T00:00:01Z", vec![]),
+    ] {
+        let mut c = env.std_cmd();
+        c.env("DSR_NOW", now)
+            .arg("--store")
+            .arg(&env.store)
+            .arg("--map")
+            .arg(&env.map)
+            .args(["-q", "sweep", "--table", "payslips"]);
+        assert!(c.status().expect("run").success());
+        assert_eq!(
+            rows(&env, "SELECT id FROM payslips WHERE emp_no = 'E1'"),
+            left,
+            "{now}"
+        );
+    }
+    assert_eq!(rows(&env, "SELECT count(*) FROM _dsr_deferred"), ["0"]);
+}
+
+#[test]
+fn a_second_sweep_changes_nothing() {
+    let env = TestEnv::demo(300);
+    let run = |args: &[&str]| {
+        env.run_plain(&[&["--store", "tenant.db", "--map", "datamap.toml"], args].concat())
+    };
+    let first = run(&["--json", "sweep"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.json()["tables"]["customers"]["anonymized"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+    let after = env.dump_user_tables();
+    let second = run(&["--json", "sweep"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(second.json()["tables"], json!({}));
+    assert_eq!(second.json()["batches"], 0);
+    assert_eq!(env.dump_user_tables(), after);
+    // What the demo's rules promise holds afterwards.
+    assert_eq!(
+        rows(&env, "SELECT count(*) FROM customers WHERE personnummer IS NOT NULL AND closed_at IS NOT NULL AND (CASE WHEN typeof(closed_at) = 'integer' THEN closed_at ELSE unixepoch(closed_at) END) < unixepoch('2024-11-21')"),
+        ["0"]
+    );
+    assert_eq!(
+        rows(&env, "SELECT count(*) FROM tickets WHERE closed_at IS NOT NULL AND (CASE WHEN typeof(closed_at) = 'integer' THEN closed_at ELSE unixepoch(closed_at) END) < unixepoch('2025-11-21')"),
+        ["0"]
+    );
+    assert_eq!(rows(&env, "PRAGMA foreign_key_check"), Vec::<String>::new());
+    let out = env.run_plain(&["--store", "tenant.db", "audit", "verify"]);
+    assert_eq!(out.code, 0);
+    let out = env.run_plain(&[
+        "--store",
+        "tenant.db",
+        "--json",
+        "audit",
+        "log",
+        "--command",
+        "sweep",
+    ]);
+    let recs = out.json()["records"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let summaries = recs
+        .iter()
+        .filter(|r| r["details"]["summary"] == true)
+        .count();
+    assert_eq!(
+        summaries, 2,
+        "one summary per sweep, after its batch records"
+    );
+}
+
+#[test]
+fn a_dry_run_reports_what_the_real_run_does_and_changes_nothing() {
+    let env = TestEnv::demo(300);
+    let run = |args: &[&str]| {
+        env.run_plain(&[&["--store", "tenant.db", "--map", "datamap.toml"], args].concat())
+    };
+    let before = env.dump_user_tables();
+    let dry = run(&["--json", "sweep", "--dry-run", "--batch-size", "7"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(env.dump_user_tables(), before);
+    let real = run(&["--json", "sweep", "--batch-size", "7"]);
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    let (d, r) = (dry.json(), real.json());
+    assert_eq!(d["tables"], r["tables"]);
+    assert_eq!(d["held"], r["held"]);
+    assert_eq!(d["batches"], r["batches"]);
+    assert!(
+        r["batches"].as_u64().unwrap_or(0) > 10,
+        "small batches: {}",
+        r["batches"]
+    );
+}
+
+#[test]
+fn a_second_sweep_on_the_same_tenant_exits_6_and_a_dead_holder_is_no_obstacle() {
+    let env = TestEnv::agency();
+    let lock_path = env.path("tenant.db.dsr-sweep.lock");
+    std::fs::write(&lock_path, "pid 1 since yesterday\n").expect("stale lock file");
+    // A lock file left by a killed sweep holds no lock.
+    let out = env.run(&["-q", "sweep"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let holder = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .expect("open");
+    holder.lock().expect("lock");
+    let out = env.run(&["sweep"]);
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("another dsr sweep holds this tenant's lock"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("pass --wait"), "{}", out.stderr);
+    // --wait waits for the holder.
+    let mut c = env.std_cmd();
+    c.arg("--store")
+        .arg(&env.store)
+        .arg("--map")
+        .arg(&env.map)
+        .args(["-q", "sweep", "--wait"]);
+    let mut child = c.spawn().expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert!(
+        child.try_wait().expect("poll").is_none(),
+        "--wait returned while the lock was held"
+    );
+    holder.unlock().expect("unlock");
+    let status = child.wait().expect("wait");
+    assert!(status.success());
+}
+
+#[test]
+fn a_quiet_sweep_prints_nothing() {
+    let env = TestEnv::agency();
+    let out = env.run(&["-q", "sweep"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "", "")
+    );
+    let out = env.run(&["sweep", "--table", "nope"]);
+    assert_eq!(out.code, 2);
+}
+
+/// An application writes all the time during a sweep: no write fails.
+#[test]
+fn the_application_keeps_writing_during_a_sweep() {
+    let env = TestEnv::demo(1500);
+    let store = env.store.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let writer = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&store).expect("open");
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .expect("timeout");
+        let (mut ok, mut failed) = (0u32, 0u32);
+        let mut i = 0;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            i += 1;
+            let r = conn.execute(
+                "INSERT INTO newsletter (email, subscribed_at, source) VALUES (?1, 1790000000, 'web')",
+                [format!("app-{i}@example.se")],
+            );
+            match r {
+                Ok(_) => ok += 1,
+                Err(_) => failed += 1,
+            }
+            let r = conn.execute(
+                "UPDATE staff SET employed_to = employed_to WHERE id = 1",
+                [],
+            );
+            if r.is_err() {
+                failed += 1;
+            }
+        }
+        (ok, failed)
+    });
+    let out = env.run_plain(&[
+        "--store",
+        "tenant.db",
+        "--map",
+        "datamap.toml",
+        "--json",
+        "sweep",
+        "--batch-size",
+        "50",
+    ]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, failed) = writer.join().expect("writer");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(failed, 0, "{ok} writes went through, {failed} failed");
+    assert!(ok > 0);
+    assert!(out.json()["batches"].as_u64().unwrap_or(0) > 5);
+}
+
+#[test]
+fn kill_9_during_sweeps_leaves_no_partial_row() {
+    let env = TestEnv::demo(800);
+    let pristine = env.path("pristine.db");
+    std::fs::copy(&env.store, &pristine).expect("copy");
+    let sweep = || {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("dsr"));
+        c.current_dir(env.dir.path())
+            .env("DSR_NOW", crate::NOW)
+            .args([
+                "-q",
+                "--store",
+                "tenant.db",
+                "--map",
+                "datamap.toml",
+                "sweep",
+                "--batch-size",
+                "40",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    };
+    let t = std::time::Instant::now();
+    assert!(sweep().status().expect("run").success());
+    let full = t.elapsed();
+    let count = |sql: &str| -> i64 { env.conn().query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in 0..50 {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", env.store.display()));
+        }
+        std::fs::copy(&pristine, &env.store).expect("restore");
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = full.mul_f64(((seed >> 33) % 1000) as f64 / 1000.0);
+        let mut child = sweep().spawn().expect("spawn");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+        let integrity: String = env
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity");
+        assert_eq!(integrity, "ok", "kill {i}");
+        assert_eq!(
+            count("SELECT count(*) FROM pragma_foreign_key_check"),
+            0,
+            "kill {i}"
+        );
+        // A customer is anonymized entirely or not at all.
+        assert_eq!(
+            count("SELECT count(*) FROM customers WHERE (name = '[erased]') <> (personnummer IS NULL AND phone IS NULL AND password_hash IS NULL)"),
+            0,
+            "kill {i}: a partly anonymized customer"
+        );
+        // Whatever a batch changed, its audit record is there.
+        let has_audit =
+            count("SELECT count(*) FROM sqlite_master WHERE name = '_dsr_anonymized'") > 0;
+        if has_audit {
+            assert_eq!(
+                count("SELECT count(*) FROM _dsr_anonymized a WHERE NOT EXISTS (SELECT 1 FROM _dsr_audit r WHERE r.at = a.at)"),
+                0,
+                "kill {i}"
+            );
+        }
+        let verify = Command::new(assert_cmd::cargo::cargo_bin("dsr"))
+            .current_dir(env.dir.path())
+            .args(["--store", "tenant.db", "audit", "verify"])
+            .output()
+            .expect("verify");
+        assert!(
+            verify.status.success(),
+            "kill {i}: {}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
+    }
+    // The next run carries on from where a killed one stopped.
+    assert!(sweep().status().expect("run").success());
+    assert_eq!(
+        count("SELECT count(*) FROM customers WHERE (name = '[erased]') <> (personnummer IS NULL)"),
+        0
+    );
+}
