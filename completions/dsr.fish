@@ -38,6 +38,7 @@ complete -c dsr -n "__fish_dsr_needs_command" -f -a "demo" -d 'Write a synthetic
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l subjects -d 'Number of data subjects (customers)' -r
@@ -95,6 +96,20 @@ complete -c dsr -n "__fish_dsr_using_subcommand erase" -l json -d 'Machine-reada
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s h -l help -d 'Print help'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l table -d 'Only this table\'s retention rule and deferred erasures' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l batch-size -d 'Rows per batch (one write transaction each); default: adapts to keep each under ~100 ms' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l dry-run -d 'Report what a real run would change, and change nothing'
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l wait -d 'Wait for another sweep of this tenant to finish instead of exiting 6'
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
@@ -133,11 +148,12 @@ complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcomman
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "log" -d 'List audit records, oldest first'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase audit help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase audit help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase audit help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase audit help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase audit help" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "log" -d 'List audit records, oldest first'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
