@@ -118,10 +118,30 @@ fn cutoff(now: Timestamp, rule: &crate::map::Rule) -> i64 {
         .unwrap_or(i64::MIN)
 }
 
-fn expired(now: Timestamp, rule: &crate::map::Rule, v: &Value) -> bool {
-    time::parse_value(v)
-        .and_then(|after| time::period_end(after, rule.keep, rule.year_end))
-        .is_some_and(|end| end < now)
+/// The exact test: the period that starts at the row's `after` value has
+/// ended. `sure` is a time before which every row has expired whatever the
+/// calendar does (the longest the period can be), which spares the calendar
+/// arithmetic for most rows.
+fn expired(now: Timestamp, sure: i64, rule: &crate::map::Rule, v: &Value) -> bool {
+    let Some(after) = time::parse_value(v) else { return false };
+    if after.as_second() < sure {
+        return true;
+    }
+    time::period_end(after, rule.keep, rule.year_end).is_some_and(|end| end < now)
+}
+
+/// `now` less the longest the rule's period can last, in Unix seconds.
+fn surely_expired_before(now: Timestamp, rule: &crate::map::Rule) -> i64 {
+    use crate::time::Unit;
+    let n = i64::from(rule.keep.amount);
+    let days = match rule.keep.unit {
+        Unit::Days => n,
+        Unit::Weeks => 7 * n,
+        Unit::Months => 31 * n,
+        Unit::Years => 366 * n,
+    } + if rule.year_end { 366 } else { 0 }
+        + 1;
+    now.as_second() - days * 86_400
 }
 
 struct Sweep<'a> {
@@ -316,6 +336,7 @@ impl Sweep<'_> {
         };
         let action = rule.action.unwrap_or(t.on_erase);
         let before = cutoff(cx.now, rule);
+        let sure = surely_expired_before(cx.now, rule);
         let mut cursor: Option<Vec<Value>> = None;
         loop {
             let page = cx.store.expired_page(
@@ -329,7 +350,7 @@ impl Sweep<'_> {
             cursor = Some(last.key.clone());
             let mut rows: Vec<Row> = page
                 .into_iter()
-                .filter(|r| expired(cx.now, rule, &r.values[ci]) && !self.skip.has(ti, &r.key))
+                .filter(|r| expired(cx.now, sure, rule, &r.values[ci]) && !self.skip.has(ti, &r.key))
                 .collect();
             if action == OnErase::Anonymize {
                 // Expired rows anonymized by an earlier sweep were handled

@@ -478,10 +478,12 @@ impl Store {
         let (list, skip) = Self::select_list(t);
         let (key, n) = write::key_sql(t);
         let c = quote(after);
+        // Numbers compare directly (and text never compares below a number);
+        // only text values pay for parsing.
         let when = format!(
-            "CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} \
-             WHEN {c} GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND {c} NOT GLOB '*[^0-9]*' THEN CAST({c} AS INTEGER) \
-             ELSE unixepoch({c}) END"
+            "({c} < ?1 OR ({c} >= '' AND {c} < x'' AND \
+             (CASE WHEN {c} GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND {c} NOT GLOB '*[^0-9]*' \
+             THEN CAST({c} AS INTEGER) ELSE unixepoch({c}) END) < ?1))"
         );
         let mut params: Vec<&dyn ToSql> = vec![&before];
         let after_cursor = match cursor {
@@ -499,7 +501,7 @@ impl Store {
         let limit = limit as i64;
         params.push(&limit);
         let sql = format!(
-            "SELECT {list} FROM {} WHERE ({when}) < ?{after_cursor} ORDER BY {} LIMIT ?",
+            "SELECT {list} FROM {} WHERE {when}{after_cursor} ORDER BY {} LIMIT ?",
             quote(&t.name),
             key.trim_start_matches('(').trim_end_matches(')')
         );
