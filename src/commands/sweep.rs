@@ -123,7 +123,9 @@ fn cutoff(now: Timestamp, rule: &crate::map::Rule) -> i64 {
 /// calendar does (the longest the period can be), which spares the calendar
 /// arithmetic for most rows.
 fn expired(now: Timestamp, sure: i64, rule: &crate::map::Rule, v: &Value) -> bool {
-    let Some(after) = time::parse_value(v) else { return false };
+    let Some(after) = time::parse_value(v) else {
+        return false;
+    };
     if after.as_second() < sure {
         return true;
     }
@@ -350,7 +352,9 @@ impl Sweep<'_> {
             cursor = Some(last.key.clone());
             let mut rows: Vec<Row> = page
                 .into_iter()
-                .filter(|r| expired(cx.now, sure, rule, &r.values[ci]) && !self.skip.has(ti, &r.key))
+                .filter(|r| {
+                    expired(cx.now, sure, rule, &r.values[ci]) && !self.skip.has(ti, &r.key)
+                })
                 .collect();
             if action == OnErase::Anonymize {
                 // Expired rows anonymized by an earlier sweep were handled
