@@ -257,12 +257,6 @@ pub fn plan(
             )?;
         }
     }
-    let index: HashMap<&str, usize> = map
-        .tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.as_str(), i))
-        .collect();
     loop {
         let mut changed = false;
         for ((pi, p), refs) in &referrers {
@@ -270,7 +264,7 @@ pub fn plan(
                 continue;
             }
             let blocker = refs.iter().find_map(|(child, key)| {
-                let Some(&ci) = index.get(child.as_str()) else {
+                let Some(ci) = map.table_index(child) else {
                     return Some(format!("{child} (not in the map)"));
                 };
                 if skip.has(ci, key) {
@@ -383,17 +377,11 @@ pub fn plan(
 /// their constraints being checked at commit.
 pub fn delete_order(map: &DataMap, schema: &Schema) -> Vec<usize> {
     let n = map.tables.len();
-    let index: HashMap<&str, usize> = map
-        .tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.as_str(), i))
-        .collect();
     // parents[c] = tables that c references
     let mut parents: Vec<HashSet<usize>> = vec![HashSet::new(); n];
     for (pi, t) in map.tables.iter().enumerate() {
         for r in references(map, schema, &t.name) {
-            if let Some(&ci) = index.get(r.child.as_str()) {
+            if let Some(ci) = map.table_index(&r.child) {
                 if ci != pi {
                     parents[ci].insert(pi);
                 }

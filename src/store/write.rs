@@ -114,6 +114,16 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// Runs one cached statement; returns the rows it changed itself.
+    fn exec(&self, sql: &str, params: &[&dyn ToSql], doing: &str) -> Result<u64> {
+        self.store
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute(params))
+            .map(|n| n as u64)
+            .map_err(|e| self.err(doing, e))
+    }
+
     /// Creates the erasure's own tables, and the `dsr_hash` SQL function
     /// keyed with the tenant secret for this connection.
     pub fn prepare_erasure(&self, secret: &str) -> Result<()> {
@@ -156,12 +166,7 @@ impl Tx<'_> {
         for chunk in keys.chunks(CHUNK / t.pk.len().max(1)) {
             let (cond, params) = key_in(t, chunk);
             let sql = format!("DELETE FROM {} WHERE {cond}", quote(&t.name));
-            n += self
-                .store
-                .conn
-                .prepare_cached(&sql)
-                .and_then(|mut st| st.execute(params.as_slice()))
-                .map_err(|e| self.err(&doing, e))? as u64;
+            n += self.exec(&sql, &params, &doing)?;
         }
         Ok(n)
     }
@@ -202,12 +207,7 @@ impl Tx<'_> {
             );
             let mut params: Vec<&dyn ToSql> = texts.iter().map(|s| *s as &dyn ToSql).collect();
             params.extend(key_params);
-            n += self
-                .store
-                .conn
-                .prepare_cached(&sql)
-                .and_then(|mut st| st.execute(params.as_slice()))
-                .map_err(|e| self.err(&doing, e))? as u64;
+            n += self.exec(&sql, &params, &doing)?;
         }
         Ok(n)
     }
@@ -231,12 +231,11 @@ impl Tx<'_> {
         let mut all: Vec<&dyn ToSql> = vec![&new];
         all.extend(key_params);
         all.push(&old);
-        self.store
-            .conn
-            .prepare_cached(&sql)
-            .and_then(|mut st| st.execute(all.as_slice()))
-            .map(|n| n as u64)
-            .map_err(|e| self.err(&format!("erasing mentions in {}.{column} in", t.name), e))
+        self.exec(
+            &sql,
+            &all,
+            &format!("erasing mentions in {}.{column} in", t.name),
+        )
     }
 
     pub fn remember_anonymized(&self, table: &str, keys: &[Vec<Value>], at: &str) -> Result<()> {

@@ -54,10 +54,7 @@ fn kill_9_during_erasure_leaves_all_or_nothing() {
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let (mut done, mut untouched) = (0, 0);
     for i in 0..KILLS {
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", env.store.display()));
-        }
-        std::fs::copy(&pristine, &env.store).expect("restore");
+        env.restore(&pristine);
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);

@@ -6,24 +6,7 @@ use serde_json::json;
 
 /// Rows of a query as text lines, for exact comparisons.
 fn rows(env: &TestEnv, sql: &str) -> Vec<String> {
-    let conn = env.conn();
-    let mut st = conn.prepare(sql).expect("prepare");
-    let n = st.column_count();
-    st.query_map([], |r| {
-        Ok((0..n)
-            .map(|i| match r.get_ref(i).expect("value") {
-                rusqlite::types::ValueRef::Null => "NULL".to_string(),
-                rusqlite::types::ValueRef::Integer(i) => i.to_string(),
-                rusqlite::types::ValueRef::Real(f) => f.to_string(),
-                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                rusqlite::types::ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
-            })
-            .collect::<Vec<_>>()
-            .join("|"))
-    })
-    .expect("query")
-    .collect::<Result<_, _>>()
-    .expect("rows")
+    crate::query(env, sql)
 }
 
 fn secret(env: &TestEnv) -> String {

@@ -128,6 +128,14 @@ impl TestEnv {
         outcome(c)
     }
 
+    /// Puts a saved copy of the store back, with no WAL left over.
+    pub fn restore(&self, saved: &Path) {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", self.store.display()));
+        }
+        std::fs::copy(saved, &self.store).expect("restore the store");
+    }
+
     pub fn conn(&self) -> Connection {
         Connection::open(&self.store).expect("open store")
     }
@@ -209,6 +217,28 @@ fn outcome(mut c: Command) -> Outcome {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Rows of a query as text lines (`a|b|NULL`), for exact comparisons.
+pub fn query(env: &TestEnv, sql: &str) -> Vec<String> {
+    let conn = env.conn();
+    let mut st = conn.prepare(sql).expect("prepare");
+    let n = st.column_count();
+    st.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| match r.get_ref(i).expect("value") {
+                rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                rusqlite::types::ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
+            })
+            .collect::<Vec<_>>()
+            .join("|"))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
 }
 
 /// The rows of one table in an extract document.

@@ -7,24 +7,7 @@ use serde_json::json;
 use std::process::{Command, Stdio};
 
 fn rows(env: &TestEnv, sql: &str) -> Vec<String> {
-    let conn = env.conn();
-    let mut st = conn.prepare(sql).expect("prepare");
-    let n = st.column_count();
-    st.query_map([], |r| {
-        Ok((0..n)
-            .map(|i| match r.get_ref(i).expect("value") {
-                rusqlite::types::ValueRef::Null => "NULL".to_string(),
-                rusqlite::types::ValueRef::Integer(i) => i.to_string(),
-                rusqlite::types::ValueRef::Real(f) => f.to_string(),
-                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                rusqlite::types::ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
-            })
-            .collect::<Vec<_>>()
-            .join("|"))
-    })
-    .expect("query")
-    .collect::<Result<_, _>>()
-    .expect("rows")
+    crate::query(env, sql)
 }
 
 /// The agency fixture with visits on both sides of the 90-day limit.
@@ -409,10 +392,7 @@ fn kill_9_during_sweeps_leaves_no_partial_row() {
     let count = |sql: &str| -> i64 { env.conn().query_row(sql, [], |r| r.get(0)).expect(sql) };
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     for i in 0..50 {
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", env.store.display()));
-        }
-        std::fs::copy(&pristine, &env.store).expect("restore");
+        env.restore(&pristine);
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
