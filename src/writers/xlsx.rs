@@ -515,4 +515,83 @@ mod tests {
         assert_eq!(col_letters(701), "ZZ");
         assert_eq!(col_letters(702), "AAA");
     }
+
+    /// Writes a workbook with `max_rows` data rows per sheet and reads it
+    /// back: (sheet name, cells as text).
+    fn round_trip(max_rows: u32, rows: &[Vec<Value>]) -> Vec<(String, Vec<Vec<calamine::Data>>)> {
+        use calamine::Reader;
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("t.xlsx");
+        let mut x = Xlsx::with_max_rows(Lang::En, dir.path(), max_rows).expect("new");
+        let cols = [ColumnHead {
+            name: "v".into(),
+            category: None,
+        }];
+        x.begin_table("t", &cols).expect("begin");
+        for r in rows {
+            x.row(r).expect("row");
+        }
+        x.end_table().expect("end");
+        let f = std::fs::File::create(&path).expect("create");
+        x.finish(std::io::BufWriter::new(f)).expect("finish");
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&path).expect("open");
+        wb.sheet_names()
+            .into_iter()
+            .map(|n| {
+                let r = wb.worksheet_range(&n).expect("range");
+                (n, r.rows().map(|r| r.to_vec()).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_long_table_continues_on_further_sheets() {
+        use calamine::Data;
+        let rows: Vec<Vec<Value>> = (1..=5).map(|i| vec![Value::Integer(i)]).collect();
+        let got = round_trip(2, &rows);
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["t", "t (2)", "t (3)"]);
+        let h = Data::String("v".into());
+        assert_eq!(
+            got[0].1,
+            vec![
+                vec![h.clone()],
+                vec![Data::Float(1.0)],
+                vec![Data::Float(2.0)]
+            ]
+        );
+        assert_eq!(got[2].1, vec![vec![h], vec![Data::Float(5.0)]]);
+    }
+
+    #[test]
+    fn over_long_text_is_cut_visibly_and_noted() {
+        use calamine::Data;
+        let long = "ä".repeat(MAX_CELL_CHARS + 10);
+        let got = round_trip(
+            MAX_DATA_ROWS,
+            &[vec![Value::Text(long)], vec![Value::Text("short".into())]],
+        );
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["t", "Notes"]);
+        let Data::String(cell) = &got[0].1[1][0] else {
+            panic!("{:?}", got[0].1[1][0]);
+        };
+        assert_eq!(cell.encode_utf16().count(), MAX_CELL_CHARS);
+        assert!(cell.ends_with(&format!(
+            "[…] (cut at Excel's limit of 32,767 characters; {})",
+            MAX_CELL_CHARS + 10
+        )));
+        assert_eq!(got[0].1[2][0], Data::String("short".into()));
+        assert_eq!(
+            got[1].1[1],
+            vec![
+                Data::String("t".into()),
+                Data::String("A2".into()),
+                Data::String(format!(
+                    "cut at Excel's limit of 32,767 characters ({})",
+                    MAX_CELL_CHARS + 10
+                )),
+            ]
+        );
+    }
 }
