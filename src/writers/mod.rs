@@ -21,6 +21,8 @@ pub struct Pending {
     path: PathBuf,
     force: bool,
     out: Option<BufWriter<File>>,
+    /// Renamed into place: the temporary name is gone.
+    done: bool,
 }
 
 fn refuse_existing(path: &Path) -> Error {
@@ -50,6 +52,7 @@ impl Pending {
             path: path.to_path_buf(),
             force,
             out: Some(BufWriter::new(f)),
+            done: false,
         })
     }
 
@@ -77,13 +80,16 @@ impl Pending {
             return Err(refuse_existing(&self.path));
         }
         std::fs::rename(&self.tmp, &self.path).map_err(|e| self.write_error(e))?;
+        self.done = true;
         Ok(self.path.clone())
     }
 }
 
 impl Drop for Pending {
+    /// A file never renamed into place (a failure anywhere, also in
+    /// `commit`) is removed.
     fn drop(&mut self) {
-        if self.out.is_some() {
+        if !self.done {
             self.out = None;
             let _ = std::fs::remove_file(&self.tmp);
         }
