@@ -28,6 +28,9 @@ _dsr() {
             dsr,erase)
                 cmd="dsr__subcmd__erase"
                 ;;
+            dsr,export)
+                cmd="dsr__subcmd__export"
+                ;;
             dsr,extract)
                 cmd="dsr__subcmd__extract"
                 ;;
@@ -67,6 +70,9 @@ _dsr() {
             dsr__subcmd__help,erase)
                 cmd="dsr__subcmd__help__subcmd__erase"
                 ;;
+            dsr__subcmd__help,export)
+                cmd="dsr__subcmd__help__subcmd__export"
+                ;;
             dsr__subcmd__help,extract)
                 cmd="dsr__subcmd__help__subcmd__extract"
                 ;;
@@ -89,7 +95,7 @@ _dsr() {
 
     case "${cmd}" in
         dsr)
-            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version demo check extract erase sweep audit help"
+            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version demo check extract erase export sweep audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -426,6 +432,56 @@ _dsr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dsr__subcmd__export)
+            opts="-o -q -h -V --all --format --output --force --all-matches --store --map --tenant --config --operator --request --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "json xlsx csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dsr__subcmd__extract)
             opts="-o -q -h -V --format --output --lang --force --all-matches --store --map --tenant --config --operator --request --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -481,7 +537,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__help)
-            opts="demo check extract erase sweep audit help"
+            opts="demo check extract erase export sweep audit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -565,6 +621,20 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__help__subcmd__erase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dsr__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

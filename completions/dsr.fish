@@ -38,6 +38,7 @@ complete -c dsr -n "__fish_dsr_needs_command" -f -a "demo" -d 'Write a synthetic
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -64,11 +65,11 @@ complete -c dsr -n "__fish_dsr_using_subcommand check" -l json -d 'Machine-reada
 complete -c dsr -n "__fish_dsr_using_subcommand check" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand check" -s h -l help -d 'Print help'
 complete -c dsr -n "__fish_dsr_using_subcommand check" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand extract" -l format -d 'Output format (xlsx, csv and html need -o)' -r -f -a "json\t''
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l format -d 'Output format (xlsx, csv and html need -o; for csv it names a directory)' -r -f -a "json\t''
 xlsx\t''
 csv\t''
 html\t''"
-complete -c dsr -n "__fish_dsr_using_subcommand extract" -s o -l output -d 'Write to this file instead of stdout (created 0600)' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -s o -l output -d 'Write to this file (csv: this new directory) instead of stdout, created 0600 (0700)' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l lang -d 'Language of the Art. 15 information' -r -f -a "sv\t''
 en\t''"
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
@@ -77,7 +78,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand extract" -l tenant -d 'Take stor
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l request -d 'The ticket or case number this command serves, for the audit record' -r
-complete -c dsr -n "__fish_dsr_using_subcommand extract" -l force -d 'Replace an existing output file'
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l force -d 'Replace an existing output file (csv: an earlier CSV export)'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -s q -l quiet -d 'No human summary; errors still go to stderr'
@@ -96,6 +97,23 @@ complete -c dsr -n "__fish_dsr_using_subcommand erase" -l json -d 'Machine-reada
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s h -l help -d 'Print help'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l format -d 'Output format (xlsx and csv need -o; for csv it names a directory)' -r -f -a "json\t''
+xlsx\t''
+csv\t''"
+complete -c dsr -n "__fish_dsr_using_subcommand export" -s o -l output -d 'Write to this file (csv: this new directory) instead of stdout, created 0600 (0700)' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l all -d 'Every mapped table with all its rows (a customer who leaves), instead of one subject'
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l force -d 'Replace an existing output file (csv: an earlier CSV export)'
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand export" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand export" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand export" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l table -d 'Only this table\'s retention rule and deferred erasures' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l batch-size -d 'Rows per batch (one write transaction each); default: adapts to keep each under ~100 ms' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
@@ -148,12 +166,13 @@ complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcomman
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "log" -d 'List audit records, oldest first'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase sweep audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "log" -d 'List audit records, oldest first'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'

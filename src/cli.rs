@@ -56,6 +56,8 @@ pub enum Command {
     Extract(commands::extract::Args),
     /// Art. 17 erasure: apply the map's erase rules to every row of the subject, in one transaction
     Erase(commands::erase::Args),
+    /// Art. 20 portability export of a subject, or with --all every mapped table of the tenant
+    Export(commands::export::Args),
     /// Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended
     Sweep(commands::sweep::Args),
     /// The audit trail: list records, or verify the hash chain

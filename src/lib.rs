@@ -35,6 +35,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Check(a) => commands::check::run(&g, a),
         Command::Extract(a) => commands::extract::run(&g, a),
         Command::Erase(a) => commands::erase::run(&g, a),
+        Command::Export(a) => commands::export::run(&g, a),
         Command::Sweep(a) => commands::sweep::run(&g, a),
         Command::Audit(a) => commands::audit::run(&g, a),
     }

@@ -4,17 +4,24 @@ pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod erase;
+pub mod export;
 pub mod extract;
 pub mod sweep;
 
 use crate::config::{Globals, Tenant};
 use crate::error::{Error, Result};
+use crate::graph::{self, Belonging, SubjectId};
 use crate::map::{self, DataMap, Severity};
+use crate::report::Lang;
 use crate::store::schema::Schema;
 use crate::store::Store;
 use crate::time;
+use crate::writers::{self, Output, Pending, PendingDir};
 use jiff::civil::Date;
 use jiff::Timestamp;
+use serde_json::json;
+use std::io::Write;
+use std::path::Path;
 
 /// A tenant opened for a command: the map validated against the live store.
 pub struct Context {
@@ -88,4 +95,232 @@ pub fn status(g: &Globals, msg: impl std::fmt::Display) {
     if !g.quiet {
         eprintln!("{msg}");
     }
+}
+
+/// The message for exit 5: which tables matched several rows, by key where
+/// the key is not itself personal data.
+pub fn ambiguity_message(b: &Belonging) -> String {
+    let parts: Vec<String> = b
+        .ambiguous
+        .iter()
+        .map(|a| match &a.keys {
+            Some(keys) => format!("{}: {} rows ({})", a.table, a.rows, keys.join("; ")),
+            None => format!(
+                "{}: {} rows (their keys are personal data and are not shown)",
+                a.table, a.rows
+            ),
+        })
+        .collect();
+    format!(
+        "the identifiers match more than one person: {}; nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person",
+        parts.join("; ")
+    )
+}
+
+/// Prints one JSON document on stdout.
+pub fn print_json(doc: &serde_json::Value) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    writers::write_json(&mut w, doc)
+        .and_then(|_| w.flush())
+        .map_err(crate::error::stdout_error)
+}
+
+/// A data subject resolved for `extract` or `export`, past the refusals.
+pub struct SubjectRun {
+    pub cx: Context,
+    pub ids: Vec<SubjectId>,
+    pub b: Belonging,
+    /// The time of the command, for the document and the audit record.
+    pub at: String,
+    /// (identifier name, normalised key): what the audit subject is made of.
+    pub secret_ids: Vec<(String, String)>,
+}
+
+/// Opens the tenant and resolves the subject; an ambiguous subject (exit 5
+/// unless `all_matches`) or one with no rows (exit 4) is refused, and the
+/// refusal recorded in the audit trail before it is reported.
+pub fn resolve_subject(
+    g: &Globals,
+    subjects: &[String],
+    all_matches: bool,
+    command: &str,
+    format: &str,
+) -> Result<SubjectRun> {
+    let cx = Context::open(g, false)?;
+    let ids = graph::parse_subjects(&cx.map, subjects, cx.today)?;
+    let b = graph::resolve(&cx.store, &cx.schema, &cx.map, &ids)?;
+    let at = time::format_ts(cx.now);
+    let secret_ids: Vec<(String, String)> = ids
+        .iter()
+        .map(|i| (i.name.clone(), i.key.clone()))
+        .collect();
+    let refusal = if !b.ambiguous.is_empty() && !all_matches {
+        Some(("ambiguous", Error::Ambiguous(ambiguity_message(&b))))
+    } else if b.total() == 0 {
+        Some((
+            "not_found",
+            Error::NotFound(
+                "no data found for the subject: no mapped table holds a row with these identifiers; check the kind and value, or try another identifier".into(),
+            ),
+        ))
+    } else {
+        None
+    };
+    if let Some((outcome, err)) = refusal {
+        let details = cx.details(json!({ "format": format, "tables": {} }));
+        crate::audit::record(
+            &cx.store,
+            &cx.tenant.actor,
+            &at,
+            command,
+            &secret_ids,
+            outcome,
+            details,
+        )?;
+        return Err(err);
+    }
+    Ok(SubjectRun {
+        cx,
+        ids,
+        b,
+        at,
+        secret_ids,
+    })
+}
+
+/// Rows per table of the belonging rows, for audit details.
+pub fn counts(map: &DataMap, b: &Belonging) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (t, f) in map.tables.iter().zip(&b.tables) {
+        if !f.is_empty() {
+            m.insert(t.name.clone(), json!(f.len()));
+        }
+    }
+    serde_json::Value::Object(m)
+}
+
+/// Refuses an existing output before anything is read: a file for json,
+/// xlsx and html; for csv a directory that exists and is not empty.
+pub fn check_output(path: &Path, force: bool, dir: bool) -> Result<()> {
+    let taken = if dir {
+        std::fs::read_dir(path).map_or(path.exists(), |mut d| d.next().is_some())
+    } else {
+        path.exists()
+    };
+    if taken && !force {
+        return Err(Error::Usage(format!(
+            "{} already exists; dsr never overwrites {} that may hold personal data: choose another path, or pass --force",
+            path.display(),
+            if dir { "files" } else { "a file" }
+        )));
+    }
+    Ok(())
+}
+
+/// The output formats of extract and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Xlsx,
+    Csv,
+    Html,
+}
+
+impl Format {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
+}
+
+/// A column's category in the map, if it has one.
+pub fn category_of(map: &DataMap, table: &str, column: &str) -> Option<String> {
+    map.table(table)
+        .and_then(|t| t.column(column))
+        .and_then(|c| c.category.clone())
+}
+
+/// Writes an extract-like document (`dsr.extract/1`, or a subject's
+/// `dsr.export/1`) to `path` in `format`, under a temporary name; with
+/// `info`, the Art. 15 information comes first (XLSX sheet, CSV file, HTML).
+pub fn write_doc(
+    format: Format,
+    doc: &serde_json::Value,
+    path: &Path,
+    force: bool,
+    lang: Lang,
+    map: &DataMap,
+    info: bool,
+) -> Result<Output> {
+    let l = writers::info::labels(lang);
+    let tables = writers::doc_tables(doc, l.mentions, |t, c| category_of(map, t, c));
+    match format {
+        Format::Json => {
+            let mut p = Pending::create(path, force)?;
+            writers::write_json(p.writer(), doc).map_err(|e| p.write_error(e))?;
+            Ok(Output::File(p))
+        }
+        Format::Html => {
+            let mut p = Pending::create(path, force)?;
+            let page = writers::html::page(&writers::info::from_doc(doc, lang), &tables, lang);
+            p.writer()
+                .write_all(page.as_bytes())
+                .map_err(|e| p.write_error(e))?;
+            Ok(Output::File(p))
+        }
+        Format::Xlsx => {
+            let mut p = Pending::create(path, force)?;
+            let mut x = writers::xlsx::Xlsx::new(lang, &p.dir()).map_err(|e| p.write_error(e))?;
+            let done = (|| {
+                if info {
+                    x.info_sheet(&writers::info::from_doc(doc, lang))?;
+                }
+                writers::feed(&tables, &mut x)?;
+                x.finish(p.writer())
+            })();
+            done.map_err(|e| p.write_error(e))?;
+            Ok(Output::File(p))
+        }
+        Format::Csv => {
+            let d = PendingDir::create(path, force)?;
+            let done = (|| {
+                let mut c = writers::csv::CsvDir::new(&d);
+                if info {
+                    c.text_file(
+                        l.about_file,
+                        &about_records(&writers::info::from_doc(doc, lang), l),
+                    )?;
+                }
+                writers::feed(&tables, &mut c)
+            })();
+            done.map_err(|e| d.write_error(e))?;
+            Ok(Output::Dir(d))
+        }
+    }
+}
+
+/// The Art. 15 information as CSV records: `table,item,text`, the general
+/// items with an empty table.
+fn about_records(info: &writers::info::Info, l: &writers::info::Labels) -> Vec<Vec<String>> {
+    let mut out = vec![vec![l.table.into(), l.item.into(), l.text.into()]];
+    for (k, v) in &info.general {
+        out.push(vec![String::new(), k.clone(), v.clone()]);
+    }
+    for row in &info.tables {
+        let table = row.first().cloned().unwrap_or_default();
+        for (k, v) in info.table_labels.iter().zip(row).skip(1) {
+            out.push(vec![table.clone(), k.clone(), v.clone()]);
+        }
+    }
+    out.push(vec![
+        String::new(),
+        info.rights.0.clone(),
+        info.rights.1.clone(),
+    ]);
+    out
 }

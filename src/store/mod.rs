@@ -2,6 +2,7 @@
 //! store): commands ask for rows by filters, never write SQL themselves, so
 //! that a PostgreSQL backend can sit behind the same interface.
 
+mod scan;
 pub mod schema;
 pub mod write;
 

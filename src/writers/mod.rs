@@ -3,7 +3,14 @@
 //! so that a failure leaves no partial file and nothing is overwritten
 //! without `--force`.
 
+pub mod csv;
+pub mod html;
+pub mod info;
+pub mod json;
+pub mod xlsx;
+
 use crate::error::{io_reason, Error, Result};
+use crate::value::Value;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -14,6 +21,8 @@ pub struct Pending {
     path: PathBuf,
     force: bool,
     out: Option<BufWriter<File>>,
+    /// Renamed into place: the temporary name is gone.
+    done: bool,
 }
 
 fn refuse_existing(path: &Path) -> Error {
@@ -28,23 +37,9 @@ impl Pending {
         if !force && path.exists() {
             return Err(refuse_existing(path));
         }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let (dir, name) = dir_and_name(path);
         let tmp = dir.join(format!(".{name}.dsr-{}.tmp", std::process::id()));
-        let mut o = OpenOptions::new();
-        o.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        let f = o.open(&tmp).map_err(|e| {
+        let f = create_private(&tmp).map_err(|e| {
             Error::Runtime(format!(
                 "cannot create {} in {}: {}; check that the directory exists and is writable",
                 name,
@@ -57,7 +52,13 @@ impl Pending {
             path: path.to_path_buf(),
             force,
             out: Some(BufWriter::new(f)),
+            done: false,
         })
+    }
+
+    /// The directory the file is written in (for a writer's own scratch files).
+    pub fn dir(&self) -> PathBuf {
+        dir_and_name(&self.path).0
     }
 
     pub fn writer(&mut self) -> &mut BufWriter<File> {
@@ -65,11 +66,7 @@ impl Pending {
     }
 
     pub fn write_error(&self, e: std::io::Error) -> Error {
-        Error::Runtime(format!(
-            "writing {} failed: {}; nothing was left behind",
-            self.path.display(),
-            io_reason(&e)
-        ))
+        write_failed(&self.path, e)
     }
 
     /// Flushes, syncs and renames into place.
@@ -83,13 +80,16 @@ impl Pending {
             return Err(refuse_existing(&self.path));
         }
         std::fs::rename(&self.tmp, &self.path).map_err(|e| self.write_error(e))?;
+        self.done = true;
         Ok(self.path.clone())
     }
 }
 
 impl Drop for Pending {
+    /// A file never renamed into place (a failure anywhere, also in
+    /// `commit`) is removed.
     fn drop(&mut self) {
-        if self.out.is_some() {
+        if !self.done {
             self.out = None;
             let _ = std::fs::remove_file(&self.tmp);
         }
@@ -100,4 +100,281 @@ impl Drop for Pending {
 pub fn write_json(w: &mut impl Write, doc: &serde_json::Value) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, doc)?;
     w.write_all(b"\n")
+}
+
+/// Writing an output failed; the temporary file or directory goes with it.
+pub fn write_failed(path: &Path, e: std::io::Error) -> Error {
+    Error::Runtime(format!(
+        "writing {} failed: {}; nothing was left behind",
+        path.display(),
+        io_reason(&e)
+    ))
+}
+
+/// The directory and bare file name of an output path.
+fn dir_and_name(path: &Path) -> (PathBuf, String) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (dir, name)
+}
+
+/// Creates a new file holding personal data: mode 0600, never over an
+/// existing one.
+pub fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+/// A directory of files being written (CSV): built under a temporary name
+/// beside `path`, mode 0700, and renamed into place only on
+/// [`PendingDir::commit`]; dropped uncommitted, it is removed.
+pub struct PendingDir {
+    tmp: PathBuf,
+    path: PathBuf,
+    force: bool,
+    committed: bool,
+}
+
+/// Whether `path` may receive a new output directory: absent, an empty
+/// directory, or (with --force) a directory holding only `.csv` files, as an
+/// earlier export left it. Anything else is refused, --force or not, so that
+/// a mistyped `-o` never removes someone's files.
+fn check_dir_target(path: &Path, force: bool) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(Error::Runtime(format!(
+                "cannot inspect {}: {}",
+                path.display(),
+                io_reason(&e)
+            )))
+        }
+    };
+    if !meta.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} already exists and is not a directory; with --format csv, -o names a directory to create: choose another path",
+            path.display()
+        )));
+    }
+    let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(path)
+        .and_then(|d| d.collect::<std::io::Result<_>>())
+        .map_err(|e| {
+            Error::Runtime(format!(
+                "cannot read the directory {}: {}",
+                path.display(),
+                io_reason(&e)
+            ))
+        })?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if !force {
+        return Err(Error::Usage(format!(
+            "{} already exists and is not empty; dsr never overwrites files that may hold personal data: choose another path, or pass --force to replace an earlier CSV export",
+            path.display()
+        )));
+    }
+    let only_csv = entries.iter().all(|e| {
+        e.file_type().is_ok_and(|t| t.is_file()) && e.path().extension().is_some_and(|x| x == "csv")
+    });
+    if !only_csv {
+        return Err(Error::Usage(format!(
+            "{} holds files other than .csv files; --force replaces only a directory of an earlier CSV export: choose another path",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+impl PendingDir {
+    pub fn create(path: &Path, force: bool) -> Result<PendingDir> {
+        check_dir_target(path, force)?;
+        let (dir, name) = dir_and_name(path);
+        let tmp = dir.join(format!(".{name}.dsr-{}.tmp", std::process::id()));
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        b.create(&tmp).map_err(|e| {
+            Error::Runtime(format!(
+                "cannot create the directory {name} in {}: {}; check that the directory exists and is writable",
+                dir.display(),
+                io_reason(&e)
+            ))
+        })?;
+        Ok(PendingDir {
+            tmp,
+            path: path.to_path_buf(),
+            force,
+            committed: false,
+        })
+    }
+
+    /// A new 0600 file in the directory being built.
+    pub fn file(&self, name: &str) -> std::io::Result<BufWriter<File>> {
+        create_private(&self.tmp.join(name)).map(|f| BufWriter::with_capacity(1 << 16, f))
+    }
+
+    pub fn write_error(&self, e: std::io::Error) -> Error {
+        write_failed(&self.path, e)
+    }
+
+    /// Renames the directory into place (replacing an empty directory, or
+    /// with --force an earlier CSV export).
+    pub fn commit(mut self) -> Result<PathBuf> {
+        check_dir_target(&self.path, self.force)?;
+        if self.path.exists() {
+            let (dir, name) = dir_and_name(&self.path);
+            let old = dir.join(format!(".{name}.dsr-{}.old", std::process::id()));
+            std::fs::rename(&self.path, &old).map_err(|e| self.write_error(e))?;
+            std::fs::rename(&self.tmp, &self.path).map_err(|e| self.write_error(e))?;
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(&self.tmp, &self.path).map_err(|e| self.write_error(e))?;
+        }
+        self.committed = true;
+        Ok(self.path.clone())
+    }
+}
+
+impl Drop for PendingDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// An output being written: a file, or a directory of files (CSV).
+pub enum Output {
+    File(Pending),
+    Dir(PendingDir),
+}
+
+impl Output {
+    pub fn commit(self) -> Result<PathBuf> {
+        match self {
+            Output::File(p) => p.commit(),
+            Output::Dir(d) => d.commit(),
+        }
+    }
+}
+
+/// A column as the table writers see it: its name, and its category from
+/// the map (the XLSX writer's date rule reads it).
+#[derive(Debug, Clone)]
+pub struct ColumnHead {
+    pub name: String,
+    pub category: Option<String>,
+}
+
+/// Writes tables row by row, in constant memory: XLSX, CSV and the
+/// streaming JSON of a whole-tenant export.
+pub trait TableSink {
+    fn begin_table(&mut self, name: &str, columns: &[ColumnHead]) -> std::io::Result<()>;
+    fn row(&mut self, values: &[Value]) -> std::io::Result<()>;
+    fn end_table(&mut self) -> std::io::Result<()>;
+}
+
+/// A JSON value of a `dsr.extract/1` row as a stored value (blobs are
+/// already base64 text there).
+pub fn json_to_value(j: &serde_json::Value) -> Value {
+    match j {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::Text(s.clone()),
+        serde_json::Value::Bool(b) => Value::Integer(i64::from(*b)),
+        other => Value::Text(other.to_string()),
+    }
+}
+
+/// One table of a `dsr.extract/1`-shaped document: its name, columns and
+/// rows as values. Mentions become tables named "TABLE (label)".
+pub struct DocTable {
+    pub name: String,
+    /// The mapped table this came from.
+    pub source: String,
+    pub columns: Vec<ColumnHead>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// The data tables of an extract-like document, then its mentions, in
+/// document order. `category` looks up a column's category in the map.
+pub fn doc_tables(
+    doc: &serde_json::Value,
+    mentions_label: &str,
+    category: impl Fn(&str, &str) -> Option<String>,
+) -> Vec<DocTable> {
+    let mut out = Vec::new();
+    let mut add = |name: String, source: &str, rows: &[serde_json::Value]| {
+        let columns: Vec<ColumnHead> = rows
+            .first()
+            .and_then(|r| r.as_object())
+            .map(|o| {
+                o.keys()
+                    .map(|k| ColumnHead {
+                        name: k.clone(),
+                        category: category(source, k),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rows = rows
+            .iter()
+            .map(|r| {
+                columns
+                    .iter()
+                    .map(|c| r.get(&c.name).map(json_to_value).unwrap_or(Value::Null))
+                    .collect()
+            })
+            .collect();
+        out.push(DocTable {
+            name,
+            source: source.to_string(),
+            columns,
+            rows,
+        });
+    };
+    for (name, t) in doc["tables"].as_object().into_iter().flatten() {
+        if let Some(rows) = t["rows"].as_array() {
+            add(name.clone(), name, rows);
+        }
+    }
+    for (name, m) in doc["mentions"].as_object().into_iter().flatten() {
+        let source = name.split('.').next().unwrap_or(name);
+        if let Some(rows) = m["rows"].as_array() {
+            add(format!("{name} ({mentions_label})"), source, rows);
+        }
+    }
+    out
+}
+
+/// Feeds document tables into a sink.
+pub fn feed(tables: &[DocTable], sink: &mut impl TableSink) -> std::io::Result<()> {
+    for t in tables {
+        sink.begin_table(&t.name, &t.columns)?;
+        for r in &t.rows {
+            sink.row(r)?;
+        }
+        sink.end_table()?;
+    }
+    Ok(())
 }

@@ -359,22 +359,22 @@ fn swedish_report_text() {
 }
 
 #[test]
-fn unavailable_formats_say_so() {
+fn file_formats_need_an_output_path() {
     let env = TestEnv::agency();
-    let out = env.run(&[
-        "extract",
-        "--format",
-        "xlsx",
-        "-o",
-        "x.xlsx",
-        "contact_id:c-3",
-    ]);
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("--format xlsx is not available"),
-        "{}",
-        out.stderr
-    );
+    for (format, what) in [
+        ("xlsx", "a file"),
+        ("html", "a file"),
+        ("csv", "a directory of files"),
+    ] {
+        let out = env.run(&["extract", "--format", format, "contact_id:c-3"]);
+        assert_eq!(out.code, 2, "{format}");
+        assert!(
+            out.stderr
+                .contains(&format!("--format {format} writes {what}: give -o PATH")),
+            "{}",
+            out.stderr
+        );
+    }
 }
 
 /// With the identify and link columns indexed, an extract reads only the

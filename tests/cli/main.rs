@@ -7,6 +7,7 @@ mod check;
 mod crash;
 mod demo;
 mod erase;
+mod export;
 mod extract;
 mod inputs;
 mod sweep;

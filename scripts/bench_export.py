@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Benchmarks the whole-tenant export, in one run.
+
+Builds demo tenants of the given sizes with `dsr demo`, then times, as whole
+processes (median of --runs each):
+
+  * `dsr export --all --format csv -o DIR` against the sqlite3 CLI dumping
+    the same tables with `.mode csv` and `.headers on`, one file per table,
+    in one process (target: dsr at most 1.0x);
+  * `dsr export --all --format xlsx` and `--format json`: throughput in rows
+    per second;
+
+and records every run's peak resident memory (`/usr/bin/time -f %M`; target
+for XLSX: at most 64 MB and flat from the smallest to the largest tenant).
+Results go to the "export" section of BENCHMARKS.md, with the command line
+that produced them.
+
+Needs the sqlite3 CLI and GNU time (/usr/bin/time).
+Usage: scripts/bench_export.py [--sizes 10000,100000] [--runs 3]
+"""
+
+import argparse
+import importlib.util
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("bench", os.path.join(HERE, "bench.py"))
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+TIME = "/usr/bin/time"
+
+
+def measured(cmd, stdin=None):
+    """Runs cmd once; returns (seconds, peak RSS in MB)."""
+    t = time.perf_counter()
+    p = subprocess.run([TIME, "-f", "%M", *cmd], input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+    secs = time.perf_counter() - t
+    kb = int(p.stderr.decode().strip().splitlines()[-1])
+    return secs, kb / 1024
+
+
+def tables_of(store):
+    conn = sqlite3.connect(store)
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_dsr\\_%' ESCAPE '\\' "
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")]
+    rows = sum(conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names)
+    conn.close()
+    return names, rows
+
+
+def bench_size(n, runs, workdir):
+    tenant = os.path.join(workdir, f"demo-{n}")
+    t = time.perf_counter()
+    bench.run([bench.DSR, "demo", tenant, "--subjects", str(n), "--seed", "1", "--force"])
+    gen_s = time.perf_counter() - t
+    store = os.path.join(tenant, "tenant.db")
+    dmap = os.path.join(tenant, "datamap.toml")
+    names, rows = tables_of(store)
+    size_mb = os.path.getsize(store) / 1e6
+    out = os.path.join(workdir, "out")
+
+    def clean():
+        if os.path.isdir(out):
+            shutil.rmtree(out)
+        elif os.path.exists(out):
+            os.remove(out)
+
+    def dsr(fmt):
+        clean()
+        return measured([bench.DSR, "-q", "--store", store, "--map", dmap, "export", "--all", "--format", fmt, "-o", out])
+
+    def sqlite_csv():
+        clean()
+        os.mkdir(out)
+        script = ".headers on\n.mode csv\n" + "".join(
+            f".output {os.path.join(out, t + '.csv')}\nSELECT * FROM \"{t}\";\n" for t in names)
+        return measured(["sqlite3", store], stdin=script.encode())
+
+    res = {}
+    for label, fn in (("csv", lambda: dsr("csv")), ("sqlite3", sqlite_csv),
+                      ("xlsx", lambda: dsr("xlsx")), ("json", lambda: dsr("json"))):
+        fn()  # warm the page cache
+        samples = [fn() for _ in range(runs)]
+        res[label] = (statistics.median(s for s, _ in samples), max(m for _, m in samples))
+        print(f"{n} {label:8} {res[label][0]:7.2f} s  {res[label][1]:6.1f} MB", file=sys.stderr)
+    clean()
+    return gen_s, rows, size_mb, res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", default=os.path.join(bench.ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--keep", help="directory to build tenants in (kept)")
+    a = ap.parse_args()
+    for tool in ("sqlite3", TIME):
+        if not shutil.which(tool):
+            sys.exit(f"bench_export: {tool} is needed (Debian: apt-get install sqlite3 time)")
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=bench.ROOT, check=True)
+    workdir = a.keep or tempfile.mkdtemp(prefix="dsr-bench-export-")
+    sizes = [int(s) for s in a.sizes.split(",")]
+    sqlite_version = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
+    lines = [
+        "## export",
+        "",
+        f"Command: `scripts/bench_export.py --sizes {a.sizes} --runs {a.runs}`  ",
+        f"Machine: {os.cpu_count()} cores; sqlite3 CLI {sqlite_version}; dsr release build; "
+        f"`dsr export --all` of a demo tenant, each figure the median of {a.runs} whole processes "
+        "(peak RSS: the largest of them, from `/usr/bin/time -f %M`). The sqlite3 CLI dumps the same tables "
+        "with `.mode csv` and `.headers on` into one file per table, in one process.",
+        "",
+        "| subjects | store (MB) | rows | format | dsr (s) | rows/s | peak RSS (MB) | sqlite3 -csv (s) | ratio |",
+        "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rss = {}
+    for n in sizes:
+        gen_s, rows, size_mb, res = bench_size(n, a.runs, workdir)
+        sq = res["sqlite3"][0]
+        for fmt in ("csv", "xlsx", "json"):
+            secs, mb = res[fmt]
+            cmp = f"{sq:.2f} | {secs / sq:.2f}×" if fmt == "csv" else "– | –"
+            lines.append(f"| {n:,} | {size_mb:.0f} | {rows:,} | {fmt} | {secs:.2f} | {rows / secs:,.0f} | {mb:.1f} | {cmp} |")
+            rss.setdefault(fmt, []).append(mb)
+        lines.append(f"| {n:,} | {size_mb:.0f} | {rows:,} | sqlite3 -csv | {sq:.2f} | {rows / sq:,.0f} | {res['sqlite3'][1]:.1f} | | |")
+    lines.append("")
+    if len(sizes) > 1:
+        for fmt, v in rss.items():
+            lines.append(f"- peak RSS of {fmt} from {sizes[0]:,} to {sizes[-1]:,} subjects: {v[0]:.1f} MB → {v[-1]:.1f} MB")
+    section = "\n".join(lines) + "\n"
+    bench.write_section(a.out, "export", section)
+    print(section)
+    if not a.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,398 @@
+//! `dsr export`: Art. 20 portability for one subject (the rows of tables
+//! whose legal basis is consent or contract), or with `--all` every mapped
+//! table of the tenant, streamed, for a customer who leaves.
+
+use super::{category_of, check_output, counts, print_json, resolve_subject, status, write_doc};
+use super::{Context, Format};
+use crate::audit;
+use crate::config::Globals;
+use crate::error::{Error, ExitCode, Result};
+use crate::report::{self, Lang};
+use crate::store::schema::TableSchema;
+use crate::writers::{self, ColumnHead, Output, Pending, PendingDir, TableSink};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Map, Value as Json};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// The legal bases under which Art. 20 applies.
+pub const PORTABLE: [&str; 2] = ["consent", "contract"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Xlsx,
+    Csv,
+}
+
+impl ExportFormat {
+    fn format(self) -> Format {
+        match self {
+            ExportFormat::Json => Format::Json,
+            ExportFormat::Xlsx => Format::Xlsx,
+            ExportFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The data subject as KIND:VALUE (e.g. email:anna@example.se); several may name one person
+    #[arg(
+        value_name = "SUBJECT",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub subjects: Vec<String>,
+    /// Every mapped table with all its rows (a customer who leaves), instead of one subject
+    #[arg(long)]
+    pub all: bool,
+    /// Output format (xlsx and csv need -o; for csv it names a directory)
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ExportFormat,
+    /// Write to this file (csv: this new directory) instead of stdout, created 0600 (0700)
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file (csv: an earlier CSV export)
+    #[arg(long)]
+    pub force: bool,
+    /// Go on when the identifiers match more than one row of a subjects table
+    #[arg(long)]
+    pub all_matches: bool,
+}
+
+pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
+    let format = args.format.format();
+    match &args.output {
+        Some(p) => check_output(p, args.force, format == Format::Csv)?,
+        None if format != Format::Json => {
+            return Err(Error::Usage(format!(
+                "--format {} writes {}: give -o PATH",
+                format.as_str(),
+                if format == Format::Csv {
+                    "a directory of files"
+                } else {
+                    "a file"
+                }
+            )))
+        }
+        None => {}
+    }
+    if args.all {
+        tenant(g, args, format)
+    } else {
+        subject(g, args, format)
+    }
+}
+
+/// Art. 20: the subject's rows in tables under consent or contract.
+fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
+    let fmt = format.as_str();
+    let run = resolve_subject(g, &args.subjects, args.all_matches, "export", fmt)?;
+    let cx = &run.cx;
+    let doc = report::extract_doc(
+        &cx.map,
+        &cx.schema,
+        &run.ids,
+        &run.b,
+        &[],
+        &run.at,
+        Lang::En,
+    );
+    let all_counts = counts(&cx.map, &run.b);
+    let mut tables = Map::new();
+    let mut kept = Map::new();
+    let mut left_out = Map::new();
+    for (name, t) in doc["tables"].as_object().into_iter().flatten() {
+        let n = all_counts.get(name).cloned().unwrap_or(json!(0));
+        if t["legal_basis"]
+            .as_str()
+            .is_some_and(|b| PORTABLE.contains(&b))
+        {
+            tables.insert(name.clone(), t.clone());
+            kept.insert(name.clone(), n);
+        } else {
+            left_out.insert(name.clone(), n);
+        }
+    }
+    let rows: u64 = kept.values().filter_map(Json::as_u64).sum();
+    let details = |outcome_tables: &Map<String, Json>| {
+        cx.details(json!({
+            "format": fmt,
+            "scope": "subject",
+            "all_matches": args.all_matches,
+            "tables": outcome_tables,
+            "left_out": left_out,
+            "output": if args.output.is_some() { "file" } else { "stdout" },
+        }))
+    };
+    if tables.is_empty() {
+        audit::record(
+            &cx.store,
+            &cx.tenant.actor,
+            &run.at,
+            "export",
+            &run.secret_ids,
+            "not_found",
+            details(&Map::new()),
+        )?;
+        return Err(Error::NotFound(format!(
+            "no portable data for the subject: their rows are all in tables whose legal basis is not consent or contract ({}), which Art. 20 does not cover; nothing was written; use `dsr extract` for the Art. 15 copy",
+            left_out.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let out_doc = json!({
+        "schema": "dsr.export/1",
+        "scope": "subject",
+        "generated_at": doc["generated_at"],
+        "controller": doc["controller"],
+        "subject": doc["subject"],
+        "tables": tables,
+    });
+    let pending = match &args.output {
+        Some(p) => Some(write_doc(
+            format,
+            &out_doc,
+            p,
+            args.force,
+            Lang::En,
+            &cx.map,
+            false,
+        )?),
+        None => None,
+    };
+    let row = audit::record(
+        &cx.store,
+        &cx.tenant.actor,
+        &run.at,
+        "export",
+        &run.secret_ids,
+        "ok",
+        details(&kept),
+    )?;
+    let left = if left_out.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; left out (legal basis not consent or contract): {}",
+            left_out.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    };
+    match pending {
+        Some(p) => {
+            let path = p.commit()?;
+            if g.json {
+                print_json(
+                    &json!({ "schema": "dsr.export-result/1", "scope": "subject", "path": path, "format": fmt, "tables": kept, "rows": rows, "audit_seq": row.seq }),
+                )?;
+            }
+            status(
+                g,
+                format!(
+                    "wrote the portability export ({rows} rows) to {} (audit record {}){left}",
+                    path.display(),
+                    row.seq
+                ),
+            );
+        }
+        None => {
+            print_json(&out_doc)?;
+            status(
+                g,
+                format!("export: {rows} rows (audit record {}){left}", row.seq),
+            );
+        }
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// The mapped tables that a whole-tenant export writes: all of them, but
+/// never dsr's own.
+fn export_tables(cx: &Context) -> Vec<(&TableSchema, Vec<ColumnHead>)> {
+    cx.map
+        .tables
+        .iter()
+        .filter(|t| !t.name.starts_with("_dsr_"))
+        .filter_map(|t| cx.schema.table(&t.name))
+        .map(|ts| {
+            let cols = ts
+                .columns
+                .iter()
+                .map(|c| ColumnHead {
+                    name: c.name.clone(),
+                    category: category_of(&cx.map, &ts.name, &c.name),
+                })
+                .collect();
+            (ts, cols)
+        })
+        .collect()
+}
+
+/// A progress bar on stderr for one table, when stderr is a terminal and
+/// not --quiet.
+fn bar(g: &Globals, cx: &Context, ts: &TableSchema) -> Result<Option<ProgressBar>> {
+    if g.quiet || !std::io::stderr().is_terminal() {
+        return Ok(None);
+    }
+    let pb = ProgressBar::new(cx.store.count(ts)?);
+    let style = ProgressStyle::with_template("{prefix:>20} {bar:40} {pos}/{len} rows {per_sec}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    pb.set_style(style);
+    pb.set_prefix(ts.name.clone());
+    Ok(Some(pb))
+}
+
+/// Streams every exported table into `sink`; returns rows per table.
+fn stream(
+    g: &Globals,
+    cx: &Context,
+    sink: &mut impl TableSink,
+    werr: &dyn Fn(std::io::Error) -> Error,
+) -> Result<Vec<(String, u64)>> {
+    let tables = export_tables(cx);
+    cx.store.snapshot(|| {
+        let mut out = Vec::new();
+        for (ts, cols) in &tables {
+            let pb = bar(g, cx, ts)?;
+            sink.begin_table(&ts.name, cols).map_err(werr)?;
+            let mut n = 0u64;
+            let total = cx.store.scan_all(ts, |vals| {
+                sink.row(vals).map_err(werr)?;
+                n += 1;
+                if n.is_multiple_of(4096) {
+                    if let Some(pb) = &pb {
+                        pb.set_position(n);
+                    }
+                }
+                Ok(())
+            })?;
+            sink.end_table().map_err(werr)?;
+            if let Some(pb) = pb {
+                pb.set_position(total);
+                pb.finish();
+            }
+            out.push((ts.name.clone(), total));
+        }
+        Ok(out)
+    })
+}
+
+/// The head of the whole-tenant JSON document, and each table's metadata.
+fn json_head(cx: &Context, at: &str) -> (Json, writers::json::TableMeta) {
+    let head = json!({
+        "schema": "dsr.export/1",
+        "scope": "tenant",
+        "generated_at": at,
+        "controller": {
+            "name": cx.map.controller.name,
+            "contact": cx.map.controller.contact,
+            "authority": cx.map.controller.authority,
+        },
+    });
+    let meta: Map<String, Json> = cx
+        .map
+        .tables
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                json!({ "purpose": t.purpose, "legal_basis": t.legal_basis }),
+            )
+        })
+        .collect();
+    (
+        head,
+        Box::new(move |name: &str| meta.get(name).cloned().unwrap_or(json!({}))),
+    )
+}
+
+/// `--all`: every mapped table, streamed.
+fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
+    let fmt = format.as_str();
+    let cx = Context::open(g, false)?;
+    let at = crate::time::format_ts(cx.now);
+    let details = |tables: &[(String, u64)], output: &str| {
+        let t: Map<String, Json> = tables.iter().map(|(k, n)| (k.clone(), json!(n))).collect();
+        cx.details(json!({
+            "format": fmt,
+            "scope": "tenant",
+            "tables": t,
+            "rows": tables.iter().map(|(_, n)| n).sum::<u64>(),
+            "output": output,
+        }))
+    };
+    let record = |d: Json| audit::record(&cx.store, &cx.tenant.actor, &at, "export", &[], "ok", d);
+
+    let Some(path) = &args.output else {
+        // JSON on stdout: nothing may be released before the audit record,
+        // so it is written first, with the rows counted beforehand.
+        let counted: Vec<(String, u64)> = export_tables(&cx)
+            .iter()
+            .map(|(ts, _)| Ok((ts.name.clone(), cx.store.count(ts)?)))
+            .collect::<Result<_>>()?;
+        let row = record(details(&counted, "stdout"))?;
+        let (head, meta) = json_head(&cx, &at);
+        let stdout = std::io::stdout();
+        let w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        let mut js =
+            writers::json::JsonStream::start(w, &head, meta).map_err(crate::error::stdout_error)?;
+        let written = stream(g, &cx, &mut js, &crate::error::stdout_error)?;
+        js.finish()
+            .and_then(|mut w| w.flush())
+            .map_err(crate::error::stdout_error)?;
+        let rows: u64 = written.iter().map(|(_, n)| n).sum();
+        status(
+            g,
+            format!(
+                "export: {rows} rows of {} tables (audit record {})",
+                written.len(),
+                row.seq
+            ),
+        );
+        return Ok(ExitCode::Ok);
+    };
+
+    let werr = |e: std::io::Error| writers::write_failed(path, e);
+    let (output, written) = match args.format {
+        ExportFormat::Csv => {
+            let d = PendingDir::create(path, args.force)?;
+            let mut c = writers::csv::CsvDir::new(&d);
+            let written = stream(g, &cx, &mut c, &werr)?;
+            (Output::Dir(d), written)
+        }
+        ExportFormat::Xlsx => {
+            let mut p = Pending::create(path, args.force)?;
+            let mut x = writers::xlsx::Xlsx::new(Lang::En, &p.dir()).map_err(werr)?;
+            let written = stream(g, &cx, &mut x, &werr)?;
+            x.finish(p.writer()).map_err(werr)?;
+            (Output::File(p), written)
+        }
+        ExportFormat::Json => {
+            let mut p = Pending::create(path, args.force)?;
+            let (head, meta) = json_head(&cx, &at);
+            let mut js = writers::json::JsonStream::start(p.writer(), &head, meta).map_err(werr)?;
+            let written = stream(g, &cx, &mut js, &werr)?;
+            js.finish().map_err(werr)?;
+            (Output::File(p), written)
+        }
+    };
+    let row = record(details(&written, "file"))?;
+    let path = output.commit()?;
+    let rows: u64 = written.iter().map(|(_, n)| n).sum();
+    if g.json {
+        let t: Map<String, Json> = written.iter().map(|(k, n)| (k.clone(), json!(n))).collect();
+        print_json(
+            &json!({ "schema": "dsr.export-result/1", "scope": "tenant", "path": path, "format": fmt, "tables": t, "rows": rows, "audit_seq": row.seq }),
+        )?;
+    }
+    status(
+        g,
+        format!(
+            "wrote the export of the whole tenant ({rows} rows of {} tables) to {} (audit record {})",
+            written.len(),
+            path.display(),
+            row.seq
+        ),
+    );
+    Ok(ExitCode::Ok)
+}
