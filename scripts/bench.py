@@ -251,7 +251,7 @@ def main():
         lines = [
             "## erase",
             "",
-            f"Command: `scripts/bench.py --sizes {a.sizes} --runs {a.runs} --only erase` (tenant of {n:,} subjects)  ",
+            f"Command: `scripts/bench.py --sizes {a.sizes} --runs {a.runs} --only {a.only}` (erasures in the tenant of {n:,} subjects)  ",
             f"Machine: {os.cpu_count()} cores; sqlite3 CLI {sqlite_version}; each figure the median of {a.runs} erasures, "
             "each a whole process on a different customer, committing with fsync (SQLite's default synchronous=FULL, both sides).",
             "",
@@ -272,7 +272,7 @@ def bench_extract(a, sizes, workdir, sqlite_version):
     lines = [
         "## extract (issue: core)",
         "",
-        f"Command: `scripts/bench.py --sizes {a.sizes} --runs {a.runs}`  ",
+        f"Command: `scripts/bench.py --sizes {a.sizes} --runs {a.runs} --only {a.only}`  ",
         f"Machine: {os.cpu_count()} cores; sqlite3 CLI {sqlite_version}; dsr release build; "
         f"median of {a.runs} runs per figure, each a whole process (start-up, lookups, mention scan, one fsynced audit write).",
         "",
