@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded demo tenant: build dsr, write a
 # demo tenant, check its map, answer an Art. 15 request, plan and carry out
-# an Art. 17 erasure, and show and verify the audit trail. Usage: scripts/tour.sh [DIR] (default: a new temp dir).
+# an Art. 17 erasure, rehearse and run a retention sweep, export the whole
+# tenant, and show and verify the audit trail. Usage: scripts/tour.sh [DIR] (default: a new temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --quiet
@@ -26,8 +27,13 @@ for name, m in doc["mentions"].items():
 PY
 step "Art. 17: what erasing customer 1 would do (nothing changes)" \
   "$dsr" erase --dry-run customer_id:1
-step "Art. 17: erase customer 1 (invoices stay under the bookkeeping hold)" \
+step "Art. 17: erase customer 1 (rows under the bookkeeping hold would stay, deferred)" \
   "$dsr" erase --yes customer_id:1
+step "Storage limitation: tonight's sweep, rehearsed (nothing changes)" \
+  "$dsr" sweep --dry-run
+step "Storage limitation: the sweep" "$dsr" sweep
+step "A customer who leaves: every mapped table to CSV" \
+  "$dsr" export --all --format csv -o "$dir/export" --force
 step "The audit trail" "$dsr" audit log
 step "Is the trail intact?" "$dsr" audit verify
 printf '\nThe tenant is in %s; try: DSR_STORE=%s DSR_MAP=%s %s extract --help\n' "$dir" "$DSR_STORE" "$DSR_MAP" "$dsr" >&2
