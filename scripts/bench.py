@@ -135,13 +135,7 @@ def bench_size(n, runs, workdir):
         value = {"customer_id": cid, "email": cust["email"], "personnummer": cust["personnummer"]}[kind]
         dsr_cmd = [DSR, "-q", "--store", store, "--map", dmap, "extract", f"{kind}:{value}"]
         sql = sql_for(kind, value, cust).encode()
-        total = conn.execute(
-            "SELECT (SELECT count(*) FROM meters WHERE customer_id = ?1)"
-            " + (SELECT count(*) FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id = ?1))"
-            " + (SELECT count(*) FROM invoices WHERE customer_id = ?1)"
-            " + (SELECT count(*) FROM tickets WHERE customer_id = ?1) + 1",
-            (cid,),
-        ).fetchone()[0]
+        total = subject_rows(conn, cid)
         # Warm the page cache for both.
         timed(dsr_cmd, 1)
         timed(["sqlite3", store], 1, stdin=sql)

@@ -2,13 +2,14 @@
 //! whose legal basis is consent or contract), or with `--all` every mapped
 //! table of the tenant, streamed, for a customer who leaves.
 
-use super::{category_of, check_output, counts, print_json, resolve_subject, status, write_doc};
+use super::{category_of, counts, print_json, resolve_subject, status, write_doc};
 use super::{Context, Format};
 use crate::audit;
 use crate::config::Globals;
 use crate::error::{Error, ExitCode, Result};
 use crate::report::{self, Lang};
 use crate::store::schema::TableSchema;
+use crate::writers::check_output;
 use crate::writers::{self, ColumnHead, Output, Pending, PendingDir, TableSink};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value as Json};

@@ -36,7 +36,7 @@ pub struct Args {
 pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let fmt = args.format.as_str();
     match &args.output {
-        Some(p) => super::check_output(p, args.force, args.format == Format::Csv)?,
+        Some(p) => crate::writers::check_output(p, args.force, args.format == Format::Csv)?,
         None if args.format != Format::Json => {
             return Err(Error::Usage(format!(
                 "--format {fmt} writes {}: give -o PATH",

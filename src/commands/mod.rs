@@ -200,24 +200,6 @@ pub fn counts(map: &DataMap, b: &Belonging) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-/// Refuses an existing output before anything is read: a file for json,
-/// xlsx and html; for csv a directory that exists and is not empty.
-pub fn check_output(path: &Path, force: bool, dir: bool) -> Result<()> {
-    let taken = if dir {
-        std::fs::read_dir(path).map_or(path.exists(), |mut d| d.next().is_some())
-    } else {
-        path.exists()
-    };
-    if taken && !force {
-        return Err(Error::Usage(format!(
-            "{} already exists; dsr never overwrites {} that may hold personal data: choose another path, or pass --force",
-            path.display(),
-            if dir { "files" } else { "a file" }
-        )));
-    }
-    Ok(())
-}
-
 /// The output formats of extract and export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

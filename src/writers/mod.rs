@@ -26,10 +26,28 @@ pub struct Pending {
 }
 
 fn refuse_existing(path: &Path) -> Error {
+    refuse(path, "a file")
+}
+
+fn refuse(path: &Path, what: &str) -> Error {
     Error::Usage(format!(
-        "{} already exists; dsr never overwrites a file that may hold personal data: choose another path, or pass --force",
+        "{} already exists; dsr never overwrites {what} that may hold personal data: choose another path, or pass --force",
         path.display()
     ))
+}
+
+/// Refuses an existing output before anything is read: a file for json,
+/// xlsx and html; for csv a directory that exists and is not empty.
+pub fn check_output(path: &Path, force: bool, dir: bool) -> Result<()> {
+    let taken = if dir {
+        std::fs::read_dir(path).map_or(path.exists(), |mut d| d.next().is_some())
+    } else {
+        path.exists()
+    };
+    if taken && !force {
+        return Err(refuse(path, if dir { "files" } else { "a file" }));
+    }
+    Ok(())
 }
 
 impl Pending {
