@@ -55,18 +55,26 @@ pub fn apply(
             named += tx.replace_text(ts, &e.key, &e.column, &e.old, &e.new)?;
         }
     }
-    let changed = tx.total_changes() - before;
-    if changed != named {
-        return Err(Error::Runtime(format!(
-            "the store's own triggers or ON DELETE / ON UPDATE actions would change {} row{} that the erasure plan did not name; nothing was changed; map the tables those rules touch (or ask the application's owner about the triggers), then run `dsr erase --dry-run` again",
-            changed - named,
-            if changed - named == 1 { "" } else { "s" }
-        )));
-    }
+    only_named(tx, before, named)?;
     for (table, keys) in &anonymized {
         tx.remember_anonymized(table, keys, at)?;
     }
     Ok(())
+}
+
+/// Fails, so that the transaction is undone, if the store changed more rows
+/// since `before` (its total changes then) than the `named` ones: a trigger,
+/// or an ON DELETE / ON UPDATE action.
+pub fn only_named(tx: &Tx<'_>, before: u64, named: u64) -> Result<()> {
+    let changed = tx.total_changes() - before;
+    if changed == named {
+        return Ok(());
+    }
+    let extra = changed.saturating_sub(named);
+    Err(Error::Runtime(format!(
+        "the store's own triggers or ON DELETE / ON UPDATE actions would change {extra} row{} that the erasure plan did not name; nothing was changed; map the tables those rules touch (or ask the application's owner about the triggers), then run `dsr erase --dry-run` again",
+        if extra == 1 { "" } else { "s" }
+    )))
 }
 
 /// The deferred erasures of the plan's held rows.

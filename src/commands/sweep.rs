@@ -12,10 +12,11 @@ use crate::config::Globals;
 use crate::error::{Error, ExitCode, Result};
 use crate::graph::{self, Skip};
 use crate::lock;
-use crate::map::OnErase;
+use crate::map::{OnErase, Rule};
 use crate::planner::{self, Fate, Plan};
+use crate::store::schema::TableSchema;
 use crate::store::write::key_from_text;
-use crate::store::{Filter, Row};
+use crate::store::{AuditRow, Filter, Row, Tx};
 use crate::time;
 use crate::value::Value;
 use jiff::civil::Date;
@@ -85,14 +86,24 @@ impl Totals {
 struct Batcher {
     size: usize,
     fixed: bool,
+    max: usize,
 }
 
 impl Batcher {
+    /// `--batch-size N`, or `start` adapting up to `max`.
+    fn new(fixed: Option<u64>, start: usize, max: usize) -> Batcher {
+        Batcher {
+            size: fixed.map_or(start, |n| n as usize),
+            fixed: fixed.is_some(),
+            max,
+        }
+    }
+
     fn adapt(&mut self, took: Duration) {
         if self.fixed {
             return;
         }
-        if took < Duration::from_millis(40) && self.size < 20_000 {
+        if took < Duration::from_millis(40) && self.size < self.max {
             self.size *= 2;
         } else if took > Duration::from_millis(150) && self.size > 10 {
             self.size /= 2;
@@ -153,7 +164,10 @@ struct Sweep<'a> {
     actor: audit::Actor,
     skip: Skip,
     totals: Totals,
+    /// Rows planned per batch.
     batcher: Batcher,
+    /// Rows examined per batch of a one-pass table.
+    span: Batcher,
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -225,46 +239,70 @@ impl Sweep<'_> {
             let n = completed(&plan, &b).len() as u64;
             (tables, held, n)
         } else {
-            let actor = self.actor.clone();
-            let at = self.at.clone();
-            let batches = self.totals.batches;
             let (tables, held, n, row) = cx.store.write(|tx| {
                 let (plan, b) = work(Some(tx))?;
                 let (tables, held, _) = apply::summary(&cx.map, &plan);
                 let done = completed(&plan, &b);
                 let n = tx.forget_deferred(&done)?;
-                let changed = changed(&tables) || n > 0;
-                let row = if changed {
-                    let details = cx.details(json!({
-                        "dry_run": false, "batch": batches + 1, "source": source,
-                        "tables": tables, "held": held, "deferred_completed": n,
-                    }));
-                    let entry = Entry {
-                        command: "sweep".into(),
-                        subject: None,
-                        outcome: "ok".into(),
-                        details,
-                    };
-                    let row = audit::append(tx, &actor, &at, &entry)?;
-                    tx.defer(&apply::deferred(&cx.map, &b, &plan, None), &at, row.seq)?;
+                let row = if changed(&tables) || n > 0 {
+                    let row = self.record(tx, source, &tables, &held, n)?;
+                    tx.defer(
+                        &apply::deferred(&cx.map, &b, &plan, None),
+                        &self.at,
+                        row.seq,
+                    )?;
                     Some(row)
                 } else {
                     None
                 };
                 Ok((tables, held, n, row))
             })?;
-            if let Some(row) = row {
-                audit::after_commit(&self.actor, &row);
-                self.totals.last_seq = Some(row.seq);
-            }
+            self.committed(row);
             (tables, held, n)
         };
         let took = started.elapsed();
+        self.batcher.adapt(took);
+        self.tally(source, took, &tables, &held, n_done);
+        Ok(())
+    }
+
+    /// The audit record of one batch that changed something, inside its
+    /// write transaction.
+    fn record(
+        &self,
+        tx: &Tx<'_>,
+        source: &str,
+        tables: &Json,
+        held: &[Json],
+        completed: u64,
+    ) -> Result<AuditRow> {
+        let details = self.cx.details(json!({
+            "dry_run": false, "batch": self.totals.batches + 1, "source": source,
+            "tables": tables, "held": held, "deferred_completed": completed,
+        }));
+        let entry = Entry {
+            command: "sweep".into(),
+            subject: None,
+            outcome: "ok".into(),
+            details,
+        };
+        audit::append(tx, &self.actor, &self.at, &entry)
+    }
+
+    /// After a batch's transaction committed with its audit record.
+    fn committed(&mut self, row: Option<AuditRow>) {
+        if let Some(row) = row {
+            audit::after_commit(&self.actor, &row);
+            self.totals.last_seq = Some(row.seq);
+        }
+    }
+
+    /// Adds a finished batch to the totals and the progress line.
+    fn tally(&mut self, source: &str, took: Duration, tables: &Json, held: &[Json], n_done: u64) {
         self.totals.longest = self.totals.longest.max(took);
         self.totals.batches += 1;
         self.totals.deferred_completed += n_done;
-        self.totals.add(&tables, &held);
-        self.batcher.adapt(took);
+        self.totals.add(tables, held);
         if let Some(p) = &self.progress {
             let done: u64 = self
                 .totals
@@ -278,7 +316,6 @@ impl Sweep<'_> {
             ));
             p.tick();
         }
-        Ok(())
     }
 
     /// Deferred erasures whose hold has ended.
@@ -337,6 +374,9 @@ impl Sweep<'_> {
             return Ok(());
         };
         let action = rule.action.unwrap_or(t.on_erase);
+        if one_pass(cx, ti, action) {
+            return self.retention_one_pass(ti, ts, rule);
+        }
         let before = cutoff(cx.now, rule);
         let sure = surely_expired_before(cx.now, rule);
         let mut cursor: Option<Vec<Value>> = None;
@@ -371,6 +411,81 @@ impl Sweep<'_> {
         }
         Ok(())
     }
+}
+
+impl Sweep<'_> {
+    /// The retention rule of a table for which [`one_pass`] holds: each
+    /// batch is one range of keys, whose expired rows one statement
+    /// deletes as it passes over them, without reading them into dsr.
+    fn retention_one_pass(&mut self, ti: usize, ts: &TableSchema, rule: &Rule) -> Result<()> {
+        let cx = self.cx;
+        let name = &cx.map.tables[ti].name;
+        let (now, sure, exact) = (cx.now, surely_expired_before(cx.now, rule), rule.clone());
+        cx.store
+            .set_expiry(move |v| expired(now, sure, &exact, v))?;
+        let before = cutoff(cx.now, rule);
+        let source = format!("retention:{name}");
+        let counts = |n: u64| json!({ name.as_str(): { "deleted": n, "anonymized": 0, "held": 0, "kept": 0 } });
+        let mut lo: Option<Vec<Value>> = None;
+        loop {
+            let hi = cx.store.range_end(ts, lo.as_deref(), self.span.size)?;
+            let (lo_k, hi_k) = (lo.as_deref(), hi.as_deref());
+            let started = Instant::now();
+            let n = if self.args.dry_run {
+                let mut keys = cx.store.expired_keys(ts, &rule.after, before, lo_k, hi_k)?;
+                keys.retain(|k| !self.skip.has(ti, k));
+                let n = keys.len() as u64;
+                self.skip.deleted.entry(ti).or_default().extend(keys);
+                n
+            } else {
+                let (n, row) = cx.store.write(|tx| {
+                    let was = tx.total_changes();
+                    let n = tx.delete_expired(ts, &rule.after, before, lo_k, hi_k)?;
+                    apply::only_named(tx, was, n)?;
+                    if n == 0 {
+                        return Ok((0, None));
+                    }
+                    Ok((n, Some(self.record(tx, &source, &counts(n), &[], 0)?)))
+                })?;
+                self.committed(row);
+                n
+            };
+            let took = started.elapsed();
+            self.span.adapt(took);
+            if n > 0 {
+                self.tally(&source, took, &counts(n), &[], 0);
+            }
+            match hi {
+                Some(h) => lo = Some(h),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Whether a table's expired rows can be swept in one pass: they are
+/// deleted, the table has no hold, and no map link or foreign key leads
+/// into it. The planner would then give every expired row the fate Delete
+/// and touch nothing else, so SQL can decide and delete in one statement.
+/// `DSR_SWEEP_PLANNED` turns this off (the tests compare both ways).
+fn one_pass(cx: &Context, ti: usize, action: OnErase) -> bool {
+    let name = &cx.map.tables[ti].name;
+    let into = |to: &str| to.eq_ignore_ascii_case(name);
+    action == OnErase::Delete
+        && cx.map.tables[ti].hold.is_none()
+        && !cx
+            .map
+            .tables
+            .iter()
+            .flat_map(|t| &t.links)
+            .any(|l| into(&l.to))
+        && !cx
+            .schema
+            .tables
+            .iter()
+            .flat_map(|t| &t.foreign_keys)
+            .any(|fk| into(&fk.table))
+        && std::env::var_os("DSR_SWEEP_PLANNED").is_none()
 }
 
 fn changed(tables: &Json) -> bool {
@@ -412,10 +527,8 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         actor: cx.tenant.actor.clone(),
         skip: Skip::default(),
         totals: Totals::default(),
-        batcher: Batcher {
-            size: args.batch_size.map(|n| n as usize).unwrap_or(500),
-            fixed: args.batch_size.is_some(),
-        },
+        batcher: Batcher::new(args.batch_size, 500, 20_000),
+        span: Batcher::new(args.batch_size, 10_000, 1_000_000),
         progress,
     };
     sw.deferred()?;

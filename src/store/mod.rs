@@ -2,6 +2,7 @@
 //! store): commands ask for rows by filters, never write SQL themselves, so
 //! that a PostgreSQL backend can sit behind the same interface.
 
+mod expire;
 mod scan;
 pub mod schema;
 pub mod write;
@@ -139,6 +140,11 @@ impl Store {
             r.get::<_, i64>(0)
         })
         .map_err(|e| locked_detail(db_error(&path, "reading the schema of", e), busy))?;
+        // A page cache big enough for one batch of a sweep (its reads and
+        // its writes) spares re-reading pages from the OS and spilling dirty
+        // pages mid-transaction; it is allocated only as pages are used.
+        conn.execute_batch("PRAGMA cache_size = -65536")
+            .map_err(|e| db_error(&path, "opening", e))?;
         conn.create_scalar_function(
             "dsr_norm",
             2,
@@ -462,65 +468,6 @@ impl Store {
         Ok(())
     }
 
-    /// A page of the rows of `t` whose `after` column holds a time before
-    /// `before` (Unix seconds), in key order after `cursor`. Integers and
-    /// reals are Unix seconds, text is ISO-8601 (or a long run of digits,
-    /// Unix seconds); NULL and unreadable values are never returned. The
-    /// caller checks each row exactly: this is the indexed-or-scanning
-    /// narrowing in SQL.
-    pub fn expired_page(
-        &self,
-        t: &TableSchema,
-        after: &str,
-        before: i64,
-        cursor: Option<&[Value]>,
-        limit: usize,
-    ) -> Result<Vec<Row>> {
-        let (list, skip) = Self::select_list(t);
-        let (key, n) = write::key_sql(t);
-        let c = quote(after);
-        // Numbers compare directly (and text never compares below a number);
-        // only text values pay for parsing.
-        let when = format!(
-            "({c} < ?1 OR ({c} >= '' AND {c} < x'' AND \
-             (CASE WHEN {c} GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND {c} NOT GLOB '*[^0-9]*' \
-             THEN CAST({c} AS INTEGER) ELSE unixepoch({c}) END) < ?1))"
-        );
-        let mut params: Vec<&dyn ToSql> = vec![&before];
-        let after_cursor = match cursor {
-            Some(k) => {
-                params.extend(k.iter().map(|v| v as &dyn ToSql));
-                let marks = vec!["?"; n].join(", ");
-                if n == 1 {
-                    format!(" AND {key} > ?")
-                } else {
-                    format!(" AND {key} > ({marks})")
-                }
-            }
-            None => String::new(),
-        };
-        let limit = limit as i64;
-        params.push(&limit);
-        let sql = format!(
-            "SELECT {list} FROM {} WHERE {when}{after_cursor} ORDER BY {} LIMIT ?",
-            quote(&t.name),
-            key.trim_start_matches('(').trim_end_matches(')')
-        );
-        let doing = format!("looking for expired rows in {}", t.name);
-        let mut st = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.err(&doing, e))?;
-        let mut rows = st
-            .query(params.as_slice())
-            .map_err(|e| self.err(&doing, e))?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
-            out.push(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
-        }
-        Ok(out)
-    }
-
     /// Streams (key, text) for the values of a text column that match one of
     /// the LIKE `patterns` (escape character `\`): the whole-table search
     /// behind free-text mentions, narrowed in SQL so that only candidate rows
@@ -675,7 +622,6 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
     })
 }
 
-/// A write transaction in progress.
 /// A write transaction in progress; reads through it see its own writes.
 pub struct Tx<'a> {
     store: &'a Store,

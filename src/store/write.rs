@@ -115,7 +115,7 @@ impl Store {
 
 impl Tx<'_> {
     /// Runs one cached statement; returns the rows it changed itself.
-    fn exec(&self, sql: &str, params: &[&dyn ToSql], doing: &str) -> Result<u64> {
+    pub(super) fn exec(&self, sql: &str, params: &[&dyn ToSql], doing: &str) -> Result<u64> {
         self.store
             .conn
             .prepare_cached(sql)
