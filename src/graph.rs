@@ -376,16 +376,21 @@ pub fn resolve_from(
 ) -> Result<Belonging> {
     let schemas = table_schemas(schema, map)?;
     let mut found: Vec<Found> = (0..map.tables.len()).map(|_| Found::default()).collect();
-    let mut frontier: Vec<(usize, Range<usize>)> = Vec::new();
     for (ti, row, action) in roots {
-        let start = found[ti].len();
         if found[ti].add(row, true, None) {
             if let Some(r) = found[ti].reach.last_mut() {
                 r.action = Some(action);
             }
-            frontier.push((ti, start..start + 1));
         }
     }
+    // One frontier entry per table, so that links are followed for all the
+    // roots of a table at once rather than one query per root.
+    let frontier: Vec<(usize, Range<usize>)> = found
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.is_empty())
+        .map(|(ti, f)| (ti, 0..f.len()))
+        .collect();
     follow_links(store, map, &schemas, &mut found, frontier, skip)?;
     Ok(Belonging {
         tables: found,

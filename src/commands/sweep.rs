@@ -245,7 +245,7 @@ impl Sweep<'_> {
                 let done = completed(&plan, &b);
                 let n = tx.forget_deferred(&done)?;
                 let row = if changed(&tables) || n > 0 {
-                    let row = self.record(tx, source, &tables, &held, n)?;
+                    let row = self.record(tx, source, false, (&tables, &held), n)?;
                     tx.defer(
                         &apply::deferred(&cx.map, &b, &plan, None),
                         &self.at,
@@ -267,18 +267,19 @@ impl Sweep<'_> {
     }
 
     /// The audit record of one batch that changed something, inside its
-    /// write transaction.
+    /// write transaction. `one_pass`: whether SQL decided row by row (see
+    /// [`one_pass`]) rather than the planner.
     fn record(
         &self,
         tx: &Tx<'_>,
         source: &str,
-        tables: &Json,
-        held: &[Json],
+        one_pass: bool,
+        (tables, held): (&Json, &[Json]),
         completed: u64,
     ) -> Result<AuditRow> {
         let details = self.cx.details(json!({
             "dry_run": false, "batch": self.totals.batches + 1, "source": source,
-            "tables": tables, "held": held, "deferred_completed": completed,
+            "one_pass": one_pass, "tables": tables, "held": held, "deferred_completed": completed,
         }));
         let entry = Entry {
             command: "sweep".into(),
@@ -445,7 +446,10 @@ impl Sweep<'_> {
                     if n == 0 {
                         return Ok((0, None));
                     }
-                    Ok((n, Some(self.record(tx, &source, &counts(n), &[], 0)?)))
+                    Ok((
+                        n,
+                        Some(self.record(tx, &source, true, (&counts(n), &[]), 0)?),
+                    ))
                 })?;
                 self.committed(row);
                 n

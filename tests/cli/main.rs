@@ -211,7 +211,7 @@ impl TestEnv {
     }
 }
 
-fn outcome(mut c: Command) -> Outcome {
+pub fn outcome(mut c: Command) -> Outcome {
     let out = c.output().expect("run dsr");
     Outcome {
         code: out.status.code().unwrap_or(-1),

@@ -445,3 +445,183 @@ fn kill_9_during_sweeps_leaves_no_partial_row() {
         0
     );
 }
+
+/// A third schema: carts under a composite text key (WITHOUT ROWID), last
+/// touched as ISO text, Unix seconds or NULL, swept after 90 days.
+fn shop() -> TestEnv {
+    let env = TestEnv::empty();
+    env.conn()
+        .execute_batch(
+            "CREATE TABLE carts (
+                region TEXT NOT NULL, cart TEXT NOT NULL, email TEXT, touched,
+                PRIMARY KEY (region, cart)
+             ) WITHOUT ROWID;
+             INSERT INTO carts VALUES
+                ('eu', 'a1', 'a1@example.se', '2026-01-01'),
+                ('eu', 'a2', 'a2@example.se', '2026-11-01'),
+                ('eu', 'a3', 'a3@example.se', NULL),
+                ('eu', 'b1', 'b1@example.se', 1700000000),
+                ('eu', 'b2', 'b2@example.se', '2026-08-24T10:00:00Z'),
+                ('eu', 'b3', 'b3@example.se', 1787565599),
+                ('se', 'a1', 'se-a1@example.se', '2025-12-31T23:59:59+01:00'),
+                ('se', 'a2', 'se-a2@example.se', 'next week'),
+                ('se', 'a3', 'se-a3@example.se', 1790000000),
+                ('se', 'b1', 'se-b1@example.se', '2026-08-24'),
+                ('us', 'a1', 'us-a1@example.se', 1500000000),
+                ('us', 'a2', 'us-a2@example.se', '2026-10-10 08:00:00');",
+        )
+        .expect("shop store");
+    std::fs::write(
+        &env.map,
+        r#"version = 1
+[controller]
+name = "Shop AB"
+contact = "dpo@shop.example"
+authority = "Integritetsskyddsmyndigheten (IMY), www.imy.se"
+[identifiers]
+email = "email"
+[tables.carts]
+purpose = "Shopping carts"
+legal_basis = "contract"
+identify = { email = "email" }
+on_erase = "delete"
+retention = { after = "touched", keep = "90d" }
+[tables.carts.columns]
+email = { category = "contact.email", erase = "hash" }
+"#,
+    )
+    .expect("shop map");
+    env
+}
+
+/// `dsr --json sweep ARGS` with `DSR_SWEEP_PLANNED` set or not.
+fn sweep_json(env: &TestEnv, planned: bool, args: &[&str]) -> serde_json::Value {
+    let mut c = env.cmd();
+    if planned {
+        c.env("DSR_SWEEP_PLANNED", "1");
+    }
+    c.arg("--store")
+        .arg(&env.store)
+        .arg("--map")
+        .arg(&env.map)
+        .args(["--json", "sweep"])
+        .args(args);
+    let out = crate::outcome(c);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.json()
+}
+
+/// The `source` and `one_pass` of each batch record.
+fn batch_routes(env: &TestEnv) -> Vec<(String, bool)> {
+    env.audit_rows()
+        .into_iter()
+        .filter_map(|(_, command, _, _, details)| {
+            let d: serde_json::Value = serde_json::from_str(&details).expect("details");
+            (command == "sweep" && d["summary"] != true).then(|| {
+                (
+                    d["source"].as_str().unwrap_or("").to_string(),
+                    d["one_pass"] == true,
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_one_pass_sweep_walks_composite_text_keys_range_by_range() {
+    let env = shop();
+    let doc = sweep_json(&env, false, &["--batch-size", "2"]);
+    assert_eq!(
+        doc["tables"],
+        json!({ "carts": { "deleted": 6, "anonymized": 0, "held": 0, "kept": 0 } })
+    );
+    // Ranges of 2 keys: (eu,a1)-(eu,a2), (eu,a3)-(eu,b1), (eu,b2)-(eu,b3),
+    // (se,a1)-(se,a2), (se,a3)-(se,b1), (us,a1)-(us,a2): one expired row in
+    // each. A date without a time is midnight UTC: se/b1 is before the limit.
+    assert_eq!(doc["batches"], 6);
+    assert_eq!(
+        rows(
+            &env,
+            "SELECT region, cart, touched FROM carts ORDER BY region, cart"
+        ),
+        [
+            "eu|a2|2026-11-01",
+            "eu|a3|NULL",
+            "eu|b2|2026-08-24T10:00:00Z",
+            "se|a2|next week",
+            "se|a3|1790000000",
+            "us|a2|2026-10-10 08:00:00",
+        ]
+    );
+    assert!(batch_routes(&env)
+        .iter()
+        .all(|(source, one_pass)| source == "retention:carts" && *one_pass));
+    let again = sweep_json(&env, false, &[]);
+    assert_eq!(again["batches"], 0);
+    assert_eq!(rows(&env, "SELECT count(*) FROM carts"), ["6"]);
+}
+
+#[test]
+fn one_pass_and_planned_sweeps_change_the_same_rows_on_three_schemas() {
+    for (name, env, one_pass_table) in [
+        ("demo", TestEnv::demo(300), "staff_logins"),
+        ("agency", agency_with_visits(), "visits"),
+        ("shop", shop(), "carts"),
+    ] {
+        // A dry run creates the tenant secret, so that both runs hash alike.
+        sweep_json(&env, false, &["--dry-run"]);
+        let pristine = env.path("pristine.db");
+        env.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
+        std::fs::copy(&env.store, &pristine).expect("copy");
+        for size in [&["--batch-size", "3"][..], &[]] {
+            env.restore(&pristine);
+            let fast = sweep_json(&env, false, size);
+            let fast_rows = env.dump_user_tables();
+            let routes = batch_routes(&env);
+            env.restore(&pristine);
+            let planned = sweep_json(&env, true, size);
+            assert_eq!(fast["tables"], planned["tables"], "{name} {size:?}");
+            assert_eq!(fast["held"], planned["held"], "{name} {size:?}");
+            assert_eq!(env.dump_user_tables(), fast_rows, "{name} {size:?}");
+            // The fast run did take the one-pass route, and deleted rows.
+            let source = format!("retention:{one_pass_table}");
+            assert!(
+                routes.contains(&(source.clone(), true)),
+                "{name}: {routes:?}"
+            );
+            assert!(
+                fast["tables"][one_pass_table]["deleted"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    > 0,
+                "{name}: {}",
+                fast["tables"]
+            );
+            assert!(batch_routes(&env).iter().all(|(_, one_pass)| !one_pass));
+        }
+    }
+}
+
+#[test]
+fn a_trigger_on_a_one_pass_table_stops_the_sweep_with_nothing_changed() {
+    let env = agency_with_visits();
+    env.conn()
+        .execute_batch(
+            "CREATE TABLE visit_log (what TEXT);
+             CREATE TRIGGER log_visit AFTER DELETE ON visits BEGIN INSERT INTO visit_log VALUES ('gone'); END;",
+        )
+        .expect("trigger");
+    let before = env.dump_user_tables();
+    let out = env.run(&["sweep", "--table", "visits"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "would change 4 rows that the erasure plan did not name; nothing was changed"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.dump_user_tables(), before);
+}
