@@ -16,7 +16,7 @@ use crate::map::{OnErase, Rule};
 use crate::planner::{self, Fate, Plan};
 use crate::store::schema::TableSchema;
 use crate::store::write::key_from_text;
-use crate::store::{AuditRow, Filter, Row, Tx};
+use crate::store::{AuditRow, Cutoffs, Filter, Row, Tx};
 use crate::time;
 use crate::value::Value;
 use jiff::civil::Date;
@@ -421,19 +421,34 @@ impl Sweep<'_> {
     fn retention_one_pass(&mut self, ti: usize, ts: &TableSchema, rule: &Rule) -> Result<()> {
         let cx = self.cx;
         let name = &cx.map.tables[ti].name;
-        let (now, sure, exact) = (cx.now, surely_expired_before(cx.now, rule), rule.clone());
-        cx.store
-            .set_expiry(move |v| expired(now, sure, &exact, v))?;
-        let before = cutoff(cx.now, rule);
+        let cut = Cutoffs {
+            before: cutoff(cx.now, rule),
+            sure: surely_expired_before(cx.now, rule),
+            min: Timestamp::MIN.as_second(),
+        };
         let source = format!("retention:{name}");
         let counts = |n: u64| json!({ name.as_str(): { "deleted": n, "anonymized": 0, "held": 0, "kept": 0 } });
+        // The candidates that have expired, tested exactly.
+        let exact = |found: Vec<(Vec<Value>, Value)>| -> Vec<Vec<Value>> {
+            found
+                .into_iter()
+                .filter(|(_, v)| expired(cx.now, cut.sure, rule, v))
+                .map(|(k, _)| k)
+                .collect()
+        };
         let mut lo: Option<Vec<Value>> = None;
         loop {
             let hi = cx.store.range_end(ts, lo.as_deref(), self.span.size)?;
-            let (lo_k, hi_k) = (lo.as_deref(), hi.as_deref());
+            let range = (lo.as_deref(), hi.as_deref());
             let started = Instant::now();
             let n = if self.args.dry_run {
-                let mut keys = cx.store.expired_keys(ts, &rule.after, before, lo_k, hi_k)?;
+                let mut keys = cx.store.surely_expired_keys(ts, &rule.after, &cut, range)?;
+                keys.extend(exact(cx.store.expiry_candidates(
+                    ts,
+                    &rule.after,
+                    &cut,
+                    range,
+                )?));
                 keys.retain(|k| !self.skip.has(ti, k));
                 let n = keys.len() as u64;
                 self.skip.deleted.entry(ti).or_default().extend(keys);
@@ -441,7 +456,11 @@ impl Sweep<'_> {
             } else {
                 let (n, row) = cx.store.write(|tx| {
                     let was = tx.total_changes();
-                    let n = tx.delete_expired(ts, &rule.after, before, lo_k, hi_k)?;
+                    let mut n = tx.delete_surely_expired(ts, &rule.after, &cut, range)?;
+                    let more = exact(tx.expiry_candidates(ts, &rule.after, &cut, range)?);
+                    if !more.is_empty() {
+                        n += tx.delete_keys(ts, &more)?;
+                    }
                     apply::only_named(tx, was, n)?;
                     if n == 0 {
                         return Ok((0, None));
@@ -470,7 +489,8 @@ impl Sweep<'_> {
 /// Whether a table's expired rows can be swept in one pass: they are
 /// deleted, the table has no hold, and no map link or foreign key leads
 /// into it. The planner would then give every expired row the fate Delete
-/// and touch nothing else, so SQL can decide and delete in one statement.
+/// and touch nothing else, so one statement deletes, in one pass, what has
+/// surely expired, and dsr deletes the few rows it must test itself.
 /// `DSR_SWEEP_PLANNED` turns this off (the tests compare both ways).
 fn one_pass(cx: &Context, ti: usize, action: OnErase) -> bool {
     let name = &cx.map.tables[ti].name;

@@ -1,12 +1,11 @@
 //! The SQL of retention sweeps: finding expired rows, and deleting them in
 //! one pass over a key range where nothing else can depend on them.
 
-use super::schema::{quote, TableSchema};
+use super::schema::{quote, Affinity, TableSchema};
 use super::write::key_sql;
 use super::{from_ref, Row, Store, Tx};
 use crate::error::Result;
 use crate::value::Value;
-use rusqlite::functions::FunctionFlags;
 use rusqlite::ToSql;
 
 /// `c` holds a time before `?1` (Unix seconds). Numbers compare directly
@@ -93,20 +92,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Installs `expired` as the SQL function `dsr_expired(value)`: the
-    /// exact test of one retention rule, used by the one-pass statements
-    /// below. Installing it again replaces it.
-    pub fn set_expiry(&self, expired: impl Fn(&Value) -> bool + Send + 'static) -> Result<()> {
-        self.conn
-            .create_scalar_function(
-                "dsr_expired",
-                1,
-                FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-                move |ctx| Ok(expired(&from_ref(ctx.get_raw(0)))),
-            )
-            .map_err(|e| self.err("preparing the sweep of", e))
-    }
-
     /// The key of the row `span` rows after `lo` in key order (after the
     /// first row when `lo` is None): the end of the next range of a
     /// one-pass sweep, or None when fewer rows remain.
@@ -145,67 +130,143 @@ impl Store {
         }
     }
 
-    /// The WHERE clause of the expired rows of a key range, by
-    /// `dsr_expired` (see [`Store::set_expiry`]).
-    fn expired_in<'p>(
-        t: &TableSchema,
-        after: &str,
-        lo: Option<&'p [Value]>,
-        hi: Option<&'p [Value]>,
-        params: &mut Vec<&'p dyn ToSql>,
-    ) -> String {
-        let c = quote(after);
-        let range = key_range(t, lo, hi, params);
-        format!("{} AND dsr_expired({c}){range}", before_cutoff(&c))
-    }
-
-    /// The keys of the expired rows in the key range (lo, hi]: what
-    /// [`Tx::delete_expired`] would delete (a dry run).
-    pub fn expired_keys(
+    /// Runs a query whose first columns are the key of `t`, calling `f`
+    /// with the key and the rest of the row.
+    fn keyed(
         &self,
         t: &TableSchema,
-        after: &str,
-        before: i64,
-        lo: Option<&[Value]>,
-        hi: Option<&[Value]>,
-    ) -> Result<Vec<Vec<Value>>> {
-        let mut params: Vec<&dyn ToSql> = vec![&before];
-        let cond = Self::expired_in(t, after, lo, hi, &mut params);
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {cond}",
-            key_list(t),
-            quote(&t.name)
-        );
+        sql: &str,
+        params: &[&dyn ToSql],
+        mut f: impl FnMut(Vec<Value>, Vec<Value>),
+    ) -> Result<()> {
         let doing = format!("looking for expired rows in {}", t.name);
         let n = key_sql(t).1;
         let mut st = self
             .conn
-            .prepare_cached(&sql)
+            .prepare_cached(sql)
             .map_err(|e| self.err(&doing, e))?;
-        let rows = st
-            .query_map(params.as_slice(), |r| {
-                (0..n).map(|i| r.get_ref(i).map(from_ref)).collect()
-            })
-            .map_err(|e| self.err(&doing, e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(&doing, e))
+        let width = st.column_count();
+        let mut rows = st.query(params).map_err(|e| self.err(&doing, e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+            let mut values = (0..width)
+                .map(|i| r.get_ref(i).map(from_ref))
+                .collect::<rusqlite::Result<Vec<Value>>>()
+                .map_err(|e| self.err(&doing, e))?;
+            let rest = values.split_off(n);
+            f(values, rest);
+        }
+        Ok(())
     }
-}
 
-impl Tx<'_> {
-    /// Deletes the expired rows in the key range (lo, hi] in one statement,
-    /// one pass over the range; returns how many it deleted itself.
-    pub fn delete_expired(
+    /// The keys of the rows in the key range (lo, hi] that have surely
+    /// expired (see [`Cutoffs`]): what [`Tx::delete_surely_expired`] would
+    /// delete (a dry run).
+    pub fn surely_expired_keys(
         &self,
         t: &TableSchema,
         after: &str,
-        before: i64,
-        lo: Option<&[Value]>,
-        hi: Option<&[Value]>,
+        cut: &Cutoffs,
+        (lo, hi): (Option<&[Value]>, Option<&[Value]>),
+    ) -> Result<Vec<Vec<Value>>> {
+        let Some(surely) = surely(t, after) else {
+            return Ok(Vec::new());
+        };
+        let mut params = cut.params();
+        let range = key_range(t, lo, hi, &mut params);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {surely}{range}",
+            key_list(t),
+            quote(&t.name),
+        );
+        let mut out = Vec::new();
+        self.keyed(t, &sql, &params, |key, _| out.push(key))?;
+        Ok(out)
+    }
+
+    /// The rows in the key range (lo, hi] that may have expired but not
+    /// surely (text values, and numbers near the cutoff), as (key, `after`
+    /// value), for the caller to test exactly.
+    pub fn expiry_candidates(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        (lo, hi): (Option<&[Value]>, Option<&[Value]>),
+    ) -> Result<Vec<(Vec<Value>, Value)>> {
+        let mut params = cut.params();
+        let range = key_range(t, lo, hi, &mut params);
+        let c = quote(after);
+        // ?2 and ?3 stay numbered (and bound) when unused.
+        let not_surely = surely(t, after).unwrap_or_else(|| "(?2 IS NULL AND ?3 IS NULL)".into());
+        let sql = format!(
+            "SELECT {}, {c} FROM {} WHERE {} AND NOT {not_surely}{range}",
+            key_list(t),
+            quote(&t.name),
+            before_cutoff(&c),
+        );
+        let mut out = Vec::new();
+        self.keyed(t, &sql, &params, |key, mut rest| {
+            out.push((key, rest.pop().unwrap_or(Value::Null)))
+        })?;
+        Ok(out)
+    }
+}
+
+/// The times that split a one-pass batch. A number (Unix seconds) in
+/// `[min, sure)` has surely expired whatever the calendar does, and SQL
+/// alone deletes it; text values and numbers in `[sure, before)` are
+/// candidates that dsr tests exactly. (Doing the exact test in the DELETE
+/// through a SQL function would make SQLite keep a statement journal,
+/// which doubles the cost of the statement.)
+pub struct Cutoffs {
+    /// Values before this may have expired.
+    pub before: i64,
+    /// Numbers before this have expired.
+    pub sure: i64,
+    /// The earliest Unix second dsr reads as a time; numbers below it are
+    /// unreadable and never expire.
+    pub min: i64,
+}
+
+impl Cutoffs {
+    /// ?1, ?2 and ?3 of the statements below (a statement may leave one
+    /// unused: SQLite numbers parameters by their largest index).
+    fn params(&self) -> Vec<&dyn ToSql> {
+        vec![&self.before, &self.sure, &self.min]
+    }
+}
+
+/// The column `after` holds a number in [?3, ?2): see [`Cutoffs`]. Text
+/// and blobs compare above every number, and NULL below nothing, so the
+/// comparison alone tells; no function is called, since a function in a
+/// DELETE makes SQLite keep a statement journal. In a column of TEXT
+/// affinity every value is text (and the bound numbers would be compared
+/// as text), so nothing there has surely expired: None.
+fn surely(t: &TableSchema, after: &str) -> Option<String> {
+    let text = t
+        .column_index(after)
+        .is_some_and(|i| t.columns[i].affinity == Affinity::Text);
+    let c = quote(after);
+    (!text).then(|| format!("({c} >= ?3 AND {c} < ?2)"))
+}
+
+impl Tx<'_> {
+    /// Deletes the rows in the key range (lo, hi] that have surely expired
+    /// (see [`Cutoffs`]) in one statement, one pass over the range; returns
+    /// how many it deleted itself.
+    pub fn delete_surely_expired(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        (lo, hi): (Option<&[Value]>, Option<&[Value]>),
     ) -> Result<u64> {
-        let mut params: Vec<&dyn ToSql> = vec![&before];
-        let cond = Store::expired_in(t, after, lo, hi, &mut params);
-        let sql = format!("DELETE FROM {} WHERE {cond}", quote(&t.name));
+        let Some(surely) = surely(t, after) else {
+            return Ok(0);
+        };
+        let mut params = cut.params();
+        let range = key_range(t, lo, hi, &mut params);
+        let sql = format!("DELETE FROM {} WHERE {surely}{range}", quote(&t.name));
         self.exec(&sql, &params, &format!("deleting from {} in", t.name))
     }
 }

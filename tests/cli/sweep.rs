@@ -447,7 +447,9 @@ fn kill_9_during_sweeps_leaves_no_partial_row() {
 }
 
 /// A third schema: carts under a composite text key (WITHOUT ROWID), last
-/// touched as ISO text, Unix seconds or NULL, swept after 90 days.
+/// touched as ISO text, Unix seconds (integer and real) or NULL, swept after
+/// 90 days; sessions under a text key, started as TEXT (numbers stored as
+/// text too), swept after 30 days.
 fn shop() -> TestEnv {
     let env = TestEnv::empty();
     env.conn()
@@ -463,12 +465,22 @@ fn shop() -> TestEnv {
                 ('eu', 'b1', 'b1@example.se', 1700000000),
                 ('eu', 'b2', 'b2@example.se', '2026-08-24T10:00:00Z'),
                 ('eu', 'b3', 'b3@example.se', 1787565599),
+                ('eu', 'c1', 'c1@example.se', 1700000000.5),
                 ('se', 'a1', 'se-a1@example.se', '2025-12-31T23:59:59+01:00'),
                 ('se', 'a2', 'se-a2@example.se', 'next week'),
                 ('se', 'a3', 'se-a3@example.se', 1790000000),
                 ('se', 'b1', 'se-b1@example.se', '2026-08-24'),
                 ('us', 'a1', 'us-a1@example.se', 1500000000),
-                ('us', 'a2', 'us-a2@example.se', '2026-10-10 08:00:00');",
+                ('us', 'a2', 'us-a2@example.se', '2026-10-10 08:00:00');
+             CREATE TABLE sessions (id TEXT PRIMARY KEY, email TEXT, started TEXT);
+             INSERT INTO sessions VALUES
+                ('s1', 's1@example.se', '2026-10-23T10:00:00Z'),
+                ('s2', 's2@example.se', '2026-10-23T09:59:59Z'),
+                ('s3', 's3@example.se', 1700000000),
+                ('s4', 's4@example.se', 'soon'),
+                ('s5', 's5@example.se', NULL),
+                ('s6', 's6@example.se', '2026-11-20'),
+                ('s7', 's7@example.se', '12:30');",
         )
         .expect("shop store");
     std::fs::write(
@@ -487,6 +499,14 @@ identify = { email = "email" }
 on_erase = "delete"
 retention = { after = "touched", keep = "90d" }
 [tables.carts.columns]
+email = { category = "contact.email", erase = "hash" }
+[tables.sessions]
+purpose = "Logins"
+legal_basis = "contract"
+identify = { email = "email" }
+on_erase = "delete"
+retention = { after = "started", keep = "30d" }
+[tables.sessions.columns]
 email = { category = "contact.email", erase = "hash" }
 "#,
     )
@@ -530,15 +550,16 @@ fn batch_routes(env: &TestEnv) -> Vec<(String, bool)> {
 #[test]
 fn a_one_pass_sweep_walks_composite_text_keys_range_by_range() {
     let env = shop();
-    let doc = sweep_json(&env, false, &["--batch-size", "2"]);
+    let doc = sweep_json(&env, false, &["--table", "carts", "--batch-size", "2"]);
     assert_eq!(
         doc["tables"],
-        json!({ "carts": { "deleted": 6, "anonymized": 0, "held": 0, "kept": 0 } })
+        json!({ "carts": { "deleted": 7, "anonymized": 0, "held": 0, "kept": 0 } })
     );
     // Ranges of 2 keys: (eu,a1)-(eu,a2), (eu,a3)-(eu,b1), (eu,b2)-(eu,b3),
-    // (se,a1)-(se,a2), (se,a3)-(se,b1), (us,a1)-(us,a2): one expired row in
-    // each. A date without a time is midnight UTC: se/b1 is before the limit.
-    assert_eq!(doc["batches"], 6);
+    // (eu,c1)-(se,a1), (se,a2)-(se,a3), (se,b1)-(us,a1), (us,a2); all but
+    // the fifth and the last hold expired rows. A date without a time is
+    // midnight UTC: se/b1 is before the limit.
+    assert_eq!(doc["batches"], 5);
     assert_eq!(
         rows(
             &env,
@@ -556,9 +577,32 @@ fn a_one_pass_sweep_walks_composite_text_keys_range_by_range() {
     assert!(batch_routes(&env)
         .iter()
         .all(|(source, one_pass)| source == "retention:carts" && *one_pass));
-    let again = sweep_json(&env, false, &[]);
+    let again = sweep_json(&env, false, &["--table", "carts"]);
     assert_eq!(again["batches"], 0);
     assert_eq!(rows(&env, "SELECT count(*) FROM carts"), ["6"]);
+}
+
+#[test]
+fn a_one_pass_sweep_tests_text_dates_exactly() {
+    let env = shop();
+    let doc = sweep_json(&env, false, &["--table", "sessions"]);
+    assert_eq!(
+        doc["tables"],
+        json!({ "sessions": { "deleted": 2, "anonymized": 0, "held": 0, "kept": 0 } })
+    );
+    // The limit itself stays; a number in a TEXT column is read as Unix
+    // seconds; a time of day alone ('12:30', which SQLite would read as a
+    // day in 2000) is no date, and never expires.
+    assert_eq!(
+        rows(&env, "SELECT id, started FROM sessions ORDER BY id"),
+        [
+            "s1|2026-10-23T10:00:00Z",
+            "s4|soon",
+            "s5|NULL",
+            "s6|2026-11-20",
+            "s7|12:30",
+        ]
+    );
 }
 
 #[test]
@@ -566,7 +610,7 @@ fn one_pass_and_planned_sweeps_change_the_same_rows_on_three_schemas() {
     for (name, env, one_pass_table) in [
         ("demo", TestEnv::demo(300), "staff_logins"),
         ("agency", agency_with_visits(), "visits"),
-        ("shop", shop(), "carts"),
+        ("shop", shop(), "sessions"),
     ] {
         // A dry run creates the tenant secret, so that both runs hash alike.
         sweep_json(&env, false, &["--dry-run"]);
