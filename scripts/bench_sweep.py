@@ -130,9 +130,10 @@ def main():
                     if os.path.exists(db + ext):
                         os.remove(db + ext)
                 shutil.copy(base, db)
+                os.sync()  # every side starts with no writeback of the copy pending
                 if side == "sqlite3":
                     r = timed_with_app(["sqlite3", db], db,
-                                       stdin=f".timeout 30000\nDELETE FROM events WHERE at < {cutoff};\n".encode())
+                                       stdin=f".timeout 30000\nDELETE FROM events WHERE at < {cutoff};\nPRAGMA wal_checkpoint;\n".encode())
                     r["deleted"], r["batches"], r["longest"] = expired, 1, None
                 else:
                     r = timed_with_app([DSR, "--store", db, "--map", dmap, "--json", "sweep"], db,

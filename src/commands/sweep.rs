@@ -99,15 +99,15 @@ impl Batcher {
         }
     }
 
+    /// Scales the size towards 100 ms per transaction, at most doubling
+    /// or halving it at a time.
     fn adapt(&mut self, took: Duration) {
         if self.fixed {
             return;
         }
-        if took < Duration::from_millis(40) && self.size < self.max {
-            self.size *= 2;
-        } else if took > Duration::from_millis(150) && self.size > 10 {
-            self.size /= 2;
-        }
+        let ms = took.as_secs_f64() * 1000.0;
+        let factor = (100.0 / ms.max(1.0)).clamp(0.5, 2.0);
+        self.size = ((self.size as f64 * factor) as usize).clamp(10.min(self.max), self.max);
     }
 }
 
@@ -420,6 +420,9 @@ impl Sweep<'_> {
     /// deletes as it passes over them, without reading them into dsr.
     fn retention_one_pass(&mut self, ti: usize, ts: &TableSchema, rule: &Rule) -> Result<()> {
         let cx = self.cx;
+        let Some(ci) = ts.column_index(&rule.after) else {
+            return Ok(());
+        };
         let name = &cx.map.tables[ti].name;
         let cut = Cutoffs {
             before: cutoff(cx.now, rule),
@@ -436,19 +439,35 @@ impl Sweep<'_> {
                 .map(|(k, _)| k)
                 .collect()
         };
+        // Rowid ranges are computed: (lo, lo + span]; other keys' ranges
+        // end where a read of `span` keys does.
+        let rowids = if ts.keyed_by_rowid() {
+            cx.store.rowid_bounds(ts)?
+        } else {
+            None
+        };
         let mut lo: Option<Vec<Value>> = None;
         loop {
-            let hi = cx.store.range_end(ts, lo.as_deref(), self.span.size)?;
+            let span = self.span.size;
+            let hi = match (rowids, lo.as_deref()) {
+                (Some((first, last)), lo) => {
+                    let start = match lo {
+                        Some([Value::Integer(i)]) => *i,
+                        _ => first.saturating_sub(1),
+                    };
+                    let end = start.saturating_add(span as i64);
+                    (end < last).then(|| vec![Value::Integer(end)])
+                }
+                (None, lo) => cx.store.range_end(ts, lo, span)?,
+            };
             let range = (lo.as_deref(), hi.as_deref());
+            // Text values and numbers near the cutoff are read and tested
+            // before the write transaction: the application writes meanwhile.
+            let mut candidates = exact(cx.store.expiry_candidates(ts, &rule.after, &cut, range)?);
             let started = Instant::now();
             let n = if self.args.dry_run {
                 let mut keys = cx.store.surely_expired_keys(ts, &rule.after, &cut, range)?;
-                keys.extend(exact(cx.store.expiry_candidates(
-                    ts,
-                    &rule.after,
-                    &cut,
-                    range,
-                )?));
+                keys.append(&mut candidates);
                 keys.retain(|k| !self.skip.has(ti, k));
                 let n = keys.len() as u64;
                 self.skip.deleted.entry(ti).or_default().extend(keys);
@@ -457,9 +476,16 @@ impl Sweep<'_> {
                 let (n, row) = cx.store.write(|tx| {
                     let was = tx.total_changes();
                     let mut n = tx.delete_surely_expired(ts, &rule.after, &cut, range)?;
-                    let more = exact(tx.expiry_candidates(ts, &rule.after, &cut, range)?);
-                    if !more.is_empty() {
-                        n += tx.delete_keys(ts, &more)?;
+                    if !candidates.is_empty() {
+                        // Still there and still expired, now that the store is ours.
+                        let mut now = Vec::new();
+                        tx.select(ts, &Filter::Keys(&candidates), |r| {
+                            now.push((r.key, r.values[ci].clone()))
+                        })?;
+                        let still = exact(now);
+                        if !still.is_empty() {
+                            n += tx.delete_keys(ts, &still)?;
+                        }
                     }
                     apply::only_named(tx, was, n)?;
                     if n == 0 {

@@ -130,6 +130,22 @@ impl Store {
         }
     }
 
+    /// The smallest and largest key of a table keyed by its rowid (see
+    /// [`TableSchema::keyed_by_rowid`]), or None when it is empty.
+    pub fn rowid_bounds(&self, t: &TableSchema) -> Result<Option<(i64, i64)>> {
+        let key = key_sql(t).0;
+        // Two subqueries: SQLite answers a lone min() or max() from the end
+        // of the b-tree, but min() and max() together with a full scan.
+        let from = quote(&t.name);
+        let sql =
+            format!("SELECT (SELECT min({key}) FROM {from}), (SELECT max({key}) FROM {from})");
+        self.conn
+            .query_row(&sql, [], |r| {
+                Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
+            })
+            .map_err(|e| self.err(&format!("reading the keys of {}", t.name), e))
+    }
+
     /// Runs a query whose first columns are the key of `t`, calling `f`
     /// with the key and the rest of the row.
     fn keyed(
@@ -247,7 +263,8 @@ fn surely(t: &TableSchema, after: &str) -> Option<String> {
         .column_index(after)
         .is_some_and(|i| t.columns[i].affinity == Affinity::Text);
     let c = quote(after);
-    (!text).then(|| format!("({c} >= ?3 AND {c} < ?2)"))
+    // Most rows have not expired: `< ?2` rejects them first.
+    (!text).then(|| format!("({c} < ?2 AND {c} >= ?3)"))
 }
 
 impl Tx<'_> {

@@ -96,6 +96,12 @@ impl TableSchema {
                 .is_some_and(|c| c.decl_type.eq_ignore_ascii_case("INTEGER"))
     }
 
+    /// Whether the table's key (as `Row::key` gives it) is its rowid: an
+    /// integer, whose ranges can be computed rather than read.
+    pub fn keyed_by_rowid(&self) -> bool {
+        !self.without_rowid && (self.pk.is_empty() || self.is_rowid_alias(&self.pk[0]))
+    }
+
     /// Whether a lookup on `col` (with this collation) can use an index:
     /// the column leads the primary key or a full, non-partial index.
     pub fn is_indexed(&self, col: &str, nocase: bool) -> bool {
