@@ -111,23 +111,9 @@ impl Store {
             "SELECT {keys} FROM {} WHERE 1 = 1{range} ORDER BY {keys} LIMIT 1 OFFSET ?",
             quote(&t.name)
         );
-        let doing = format!("reading the keys of {}", t.name);
-        let n = key_sql(t).1;
-        let mut st = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.err(&doing, e))?;
-        let mut rows = st
-            .query(params.as_slice())
-            .map_err(|e| self.err(&doing, e))?;
-        match rows.next().map_err(|e| self.err(&doing, e))? {
-            None => Ok(None),
-            Some(r) => (0..n)
-                .map(|i| r.get_ref(i).map(from_ref))
-                .collect::<rusqlite::Result<Vec<Value>>>()
-                .map(Some)
-                .map_err(|e| self.err(&doing, e)),
-        }
+        let mut end = None;
+        self.keyed(t, &sql, &params, |key, _| end = Some(key))?;
+        Ok(end)
     }
 
     /// The smallest and largest key of a table keyed by its rowid (see
