@@ -81,6 +81,9 @@ impl Totals {
     }
 }
 
+/// Rows one batch of a one-pass table examines at the most.
+const MAX_SPAN_ROWS: usize = 1_000_000;
+
 /// Batch size: fixed by the user, or adapted so that each write
 /// transaction takes about 100 ms.
 struct Batcher {
@@ -439,9 +442,9 @@ impl Sweep<'_> {
                 .map(|(k, _)| k)
                 .collect()
         };
-        // Rowid ranges are computed: (lo, lo + span]; other keys' ranges
-        // end where a read of `span` keys does.
-        let rowids = if ts.keyed_by_rowid() {
+        // Adapting rowid ranges are computed, (lo, lo + span], which spares
+        // a read; other ranges end where a read of `span` keys does.
+        let rowids = if ts.keyed_by_rowid() && !self.span.fixed {
             cx.store.rowid_bounds(ts)?
         } else {
             None
@@ -455,10 +458,19 @@ impl Sweep<'_> {
                         Some([Value::Integer(i)]) => *i,
                         _ => first.saturating_sub(1),
                     };
-                    let end = start.saturating_add(span as i64);
+                    let mut end = start.saturating_add(span as i64);
+                    if span > MAX_SPAN_ROWS {
+                        // Sparse rowids let the span grow past any row
+                        // count: no more than MAX_SPAN_ROWS rows all the same.
+                        if let Some([Value::Integer(k)]) =
+                            cx.store.range_end(ts, lo, MAX_SPAN_ROWS)?.as_deref()
+                        {
+                            end = end.min(*k);
+                        }
+                    }
                     (end < last).then(|| vec![Value::Integer(end)])
                 }
-                (None, lo) => cx.store.range_end(ts, lo, span)?,
+                (None, lo) => cx.store.range_end(ts, lo, span.min(MAX_SPAN_ROWS))?,
             };
             let range = (lo.as_deref(), hi.as_deref());
             // Text values and numbers near the cutoff are read and tested
@@ -578,7 +590,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         skip: Skip::default(),
         totals: Totals::default(),
         batcher: Batcher::new(args.batch_size, 500, 20_000),
-        span: Batcher::new(args.batch_size, 10_000, 1_000_000),
+        span: Batcher::new(args.batch_size, 10_000, usize::MAX >> 2),
         progress,
     };
     sw.deferred()?;

@@ -669,3 +669,51 @@ fn a_trigger_on_a_one_pass_table_stops_the_sweep_with_nothing_changed() {
     );
     assert_eq!(env.dump_user_tables(), before);
 }
+
+#[test]
+fn sparse_rowids_are_swept_in_ranges_of_rows_not_of_numbers() {
+    let env = TestEnv::empty();
+    env.conn()
+        .execute_batch(
+            "CREATE TABLE pings (id INTEGER PRIMARY KEY, email TEXT, at INTEGER);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+             INSERT INTO pings SELECT i * 1000000000000, 'p' || i || '@example.se',
+                 CASE WHEN i % 2 = 0 THEN 1500000000 ELSE 1790000000 END FROM n;",
+        )
+        .expect("pings");
+    std::fs::write(
+        &env.map,
+        r#"version = 1
+[controller]
+name = "Ping AB"
+contact = "dpo@ping.example"
+authority = "Integritetsskyddsmyndigheten (IMY), www.imy.se"
+[identifiers]
+email = "email"
+[tables.pings]
+purpose = "Uptime"
+legal_basis = "legitimate_interests"
+identify = { email = "email" }
+on_erase = "delete"
+retention = { after = "at", keep = "1y" }
+[tables.pings.columns]
+email = { category = "contact.email", erase = "hash" }
+"#,
+    )
+    .expect("map");
+    let pristine = env.path("pristine.db");
+    std::fs::copy(&env.store, &pristine).expect("copy");
+    let odd: Vec<String> = (0..20)
+        .map(|i| ((2 * i + 1) as i64 * 1_000_000_000_000).to_string())
+        .collect();
+    // Adapting: the span grows over the empty stretches of numbers.
+    let doc = sweep_json(&env, false, &[]);
+    assert_eq!(doc["tables"]["pings"]["deleted"], 20);
+    assert_eq!(rows(&env, "SELECT id FROM pings ORDER BY id"), odd);
+    // Fixed: three rows per range, each holding an expired row.
+    env.restore(&pristine);
+    let doc = sweep_json(&env, false, &["--batch-size", "3"]);
+    assert_eq!(doc["tables"]["pings"]["deleted"], 20);
+    assert_eq!(doc["batches"], 14);
+    assert_eq!(rows(&env, "SELECT id FROM pings ORDER BY id"), odd);
+}
