@@ -417,30 +417,45 @@ impl Sweep<'_> {
     }
 }
 
+/// A table swept in one pass (see [`one_pass`]): its rule, and where its
+/// expiry is decided.
+struct OnePass<'a> {
+    ti: usize,
+    ts: &'a TableSchema,
+    rule: &'a Rule,
+    /// The rule's `after` column in the table's schema.
+    ci: usize,
+    cut: Cutoffs,
+    source: String,
+}
+
+/// A key range (lo, hi]; None is open.
+type KeyRange<'k> = (Option<&'k [Value]>, Option<&'k [Value]>);
+
 impl Sweep<'_> {
-    /// The retention rule of a table for which [`one_pass`] holds: each
-    /// batch is one range of keys, whose expired rows one statement
-    /// deletes as it passes over them, without reading them into dsr.
+    /// The retention rule of a table for which [`one_pass`] holds. Each
+    /// batch is one range of keys: one statement deletes, as it passes over
+    /// the range, the rows that have surely expired (see [`Cutoffs`]).
+    /// After its commit, while the application has its turn to write, the
+    /// range's other candidates (text dates, numbers near the limit) are
+    /// read, from pages still in the cache, and tested exactly; the next
+    /// batch deletes those that are still there and still expired.
     fn retention_one_pass(&mut self, ti: usize, ts: &TableSchema, rule: &Rule) -> Result<()> {
         let cx = self.cx;
         let Some(ci) = ts.column_index(&rule.after) else {
             return Ok(());
         };
-        let name = &cx.map.tables[ti].name;
-        let cut = Cutoffs {
-            before: cutoff(cx.now, rule),
-            sure: surely_expired_before(cx.now, rule),
-            min: Timestamp::MIN.as_second(),
-        };
-        let source = format!("retention:{name}");
-        let counts = |n: u64| json!({ name.as_str(): { "deleted": n, "anonymized": 0, "held": 0, "kept": 0 } });
-        // The candidates that have expired, tested exactly.
-        let exact = |found: Vec<(Vec<Value>, Value)>| -> Vec<Vec<Value>> {
-            found
-                .into_iter()
-                .filter(|(_, v)| expired(cx.now, cut.sure, rule, v))
-                .map(|(k, _)| k)
-                .collect()
+        let op = OnePass {
+            ti,
+            ts,
+            rule,
+            ci,
+            cut: Cutoffs {
+                before: cutoff(cx.now, rule),
+                sure: surely_expired_before(cx.now, rule),
+                min: Timestamp::MIN.as_second(),
+            },
+            source: format!("retention:{}", cx.map.tables[ti].name),
         };
         // Adapting rowid ranges are computed, (lo, lo + span], which spares
         // a read; other ranges end where a read of `span` keys does.
@@ -450,77 +465,123 @@ impl Sweep<'_> {
             None
         };
         let mut lo: Option<Vec<Value>> = None;
+        let mut pending = Vec::new();
         loop {
-            let span = self.span.size;
-            let hi = match (rowids, lo.as_deref()) {
-                (Some((first, last)), lo) => {
-                    let start = match lo {
-                        Some([Value::Integer(i)]) => *i,
-                        _ => first.saturating_sub(1),
-                    };
-                    let mut end = start.saturating_add(span as i64);
-                    if span > MAX_SPAN_ROWS {
-                        // Sparse rowids let the span grow past any row
-                        // count: no more than MAX_SPAN_ROWS rows all the same.
-                        if let Some([Value::Integer(k)]) =
-                            cx.store.range_end(ts, lo, MAX_SPAN_ROWS)?.as_deref()
-                        {
-                            end = end.min(*k);
-                        }
-                    }
-                    (end < last).then(|| vec![Value::Integer(end)])
-                }
-                (None, lo) => cx.store.range_end(ts, lo, span.min(MAX_SPAN_ROWS))?,
-            };
+            let hi = self.range_end(&op, rowids, lo.as_deref())?;
             let range = (lo.as_deref(), hi.as_deref());
-            // Text values and numbers near the cutoff are read and tested
-            // before the write transaction: the application writes meanwhile.
-            let mut candidates = exact(cx.store.expiry_candidates(ts, &rule.after, &cut, range)?);
-            let started = Instant::now();
-            let n = if self.args.dry_run {
-                let mut keys = cx.store.surely_expired_keys(ts, &rule.after, &cut, range)?;
-                keys.append(&mut candidates);
-                keys.retain(|k| !self.skip.has(ti, k));
-                let n = keys.len() as u64;
-                self.skip.deleted.entry(ti).or_default().extend(keys);
-                n
-            } else {
-                let (n, row) = cx.store.write(|tx| {
-                    let was = tx.total_changes();
-                    let mut n = tx.delete_surely_expired(ts, &rule.after, &cut, range)?;
-                    if !candidates.is_empty() {
-                        // Still there and still expired, now that the store is ours.
-                        let mut now = Vec::new();
-                        tx.select(ts, &Filter::Keys(&candidates), |r| {
-                            now.push((r.key, r.values[ci].clone()))
-                        })?;
-                        let still = exact(now);
-                        if !still.is_empty() {
-                            n += tx.delete_keys(ts, &still)?;
-                        }
-                    }
-                    apply::only_named(tx, was, n)?;
-                    if n == 0 {
-                        return Ok((0, None));
-                    }
-                    Ok((
-                        n,
-                        Some(self.record(tx, &source, true, (&counts(n), &[]), 0)?),
-                    ))
-                })?;
-                self.committed(row);
-                n
-            };
-            let took = started.elapsed();
-            self.span.adapt(took);
-            if n > 0 {
-                self.tally(&source, took, &counts(n), &[], 0);
-            }
+            self.one_pass_batch(&op, Some(range), std::mem::take(&mut pending))?;
+            pending = self.exact(
+                &op,
+                cx.store
+                    .expiry_candidates(ts, &rule.after, &op.cut, range)?,
+            );
             match hi {
                 Some(h) => lo = Some(h),
-                None => return Ok(()),
+                None => break,
             }
         }
+        if !pending.is_empty() {
+            self.one_pass_batch(&op, None, pending)?;
+        }
+        Ok(())
+    }
+
+    /// The end of the next one-pass range after `lo`.
+    fn range_end(
+        &self,
+        op: &OnePass<'_>,
+        rowids: Option<(i64, i64)>,
+        lo: Option<&[Value]>,
+    ) -> Result<Option<Vec<Value>>> {
+        let (store, span) = (&self.cx.store, self.span.size);
+        let Some((first, last)) = rowids else {
+            return store.range_end(op.ts, lo, span.min(MAX_SPAN_ROWS));
+        };
+        let start = match lo {
+            Some([Value::Integer(i)]) => *i,
+            _ => first.saturating_sub(1),
+        };
+        let mut end = start.saturating_add(span as i64);
+        if span > MAX_SPAN_ROWS {
+            // Sparse rowids let the span grow past any row count: no more
+            // than MAX_SPAN_ROWS rows all the same.
+            if let Some([Value::Integer(k)]) = store.range_end(op.ts, lo, MAX_SPAN_ROWS)?.as_deref()
+            {
+                end = end.min(*k);
+            }
+        }
+        Ok((end < last).then(|| vec![Value::Integer(end)]))
+    }
+
+    /// The keys of the candidates that have expired, tested exactly.
+    fn exact(&self, op: &OnePass<'_>, found: Vec<(Vec<Value>, Value)>) -> Vec<Vec<Value>> {
+        found
+            .into_iter()
+            .filter(|(_, v)| expired(self.cx.now, op.cut.sure, op.rule, v))
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// One batch of a one-pass table, in one write transaction with its
+    /// audit record: the rows of `range` that have surely expired, and the
+    /// `pending` candidates found expired after the previous batch.
+    fn one_pass_batch(
+        &mut self,
+        op: &OnePass<'_>,
+        range: Option<KeyRange<'_>>,
+        pending: Vec<Vec<Value>>,
+    ) -> Result<()> {
+        let cx = self.cx;
+        let (ts, after) = (op.ts, op.rule.after.as_str());
+        let counts = |n: u64| {
+            let name = cx.map.tables[op.ti].name.as_str();
+            json!({ name: { "deleted": n, "anonymized": 0, "held": 0, "kept": 0 } })
+        };
+        let started = Instant::now();
+        let n = if self.args.dry_run {
+            let mut keys = match range {
+                Some(r) => cx.store.surely_expired_keys(ts, after, &op.cut, r)?,
+                None => Vec::new(),
+            };
+            keys.extend(pending);
+            keys.retain(|k| !self.skip.has(op.ti, k));
+            let n = keys.len() as u64;
+            self.skip.deleted.entry(op.ti).or_default().extend(keys);
+            n
+        } else {
+            let (n, row) = cx.store.write(|tx| {
+                let was = tx.total_changes();
+                let mut n = match range {
+                    Some(r) => tx.delete_surely_expired(ts, after, &op.cut, r)?,
+                    None => 0,
+                };
+                if !pending.is_empty() {
+                    // Still there and still expired, now that the store is ours.
+                    let mut now = Vec::new();
+                    tx.select(ts, &Filter::Keys(&pending), |r| {
+                        now.push((r.key, r.values[op.ci].clone()))
+                    })?;
+                    let still = self.exact(op, now);
+                    if !still.is_empty() {
+                        n += tx.delete_keys(ts, &still)?;
+                    }
+                }
+                apply::only_named(tx, was, n)?;
+                if n == 0 {
+                    return Ok((0, None));
+                }
+                let row = self.record(tx, &op.source, true, (&counts(n), &[]), 0)?;
+                Ok((n, Some(row)))
+            })?;
+            self.committed(row);
+            n
+        };
+        let took = started.elapsed();
+        self.span.adapt(took);
+        if n > 0 {
+            self.tally(&op.source, took, &counts(n), &[], 0);
+        }
+        Ok(())
     }
 }
 

@@ -53,12 +53,23 @@ fn kill_9_during_erasure_leaves_all_or_nothing() {
 
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let (mut done, mut untouched) = (0, 0);
-    for i in 0..KILLS {
+    // The kills spread over 1.1 times the measured erasure; should the
+    // machine's load change so that all of them land on one side, further
+    // kills (up to as many again) shift later or earlier until both occur.
+    let mut scale = 1.1;
+    for i in 0..2 * KILLS {
+        if i >= KILLS {
+            match (done, untouched) {
+                (0, _) => scale *= 1.3,
+                (_, 0) => scale *= 0.7,
+                _ => break,
+            }
+        }
         env.restore(&pristine);
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let delay = full.mul_f64(((seed >> 33) % 1000) as f64 / 1000.0 * 1.1);
+        let delay = full.mul_f64(((seed >> 33) % 1000) as f64 / 1000.0 * scale);
         let mut child = erase(&env).spawn().expect("spawn");
         std::thread::sleep(delay);
         let _ = child.kill();
@@ -105,7 +116,7 @@ fn kill_9_during_erasure_leaves_all_or_nothing() {
             String::from_utf8_lossy(&verify.stderr)
         );
     }
-    assert_eq!(done + untouched, KILLS);
+    assert!(done + untouched >= KILLS);
     // Both outcomes occur, or the kills did not land across the erasure.
     assert!(
         done > 0 && untouched > 0,
