@@ -115,7 +115,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand export" -s q -l quiet -d 'No hum
 complete -c dsr -n "__fish_dsr_using_subcommand export" -s h -l help -d 'Print help'
 complete -c dsr -n "__fish_dsr_using_subcommand export" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l table -d 'Only this table\'s retention rule and deferred erasures' -r
-complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l batch-size -d 'Rows per batch (one write transaction each); default: adapts to keep each under ~100 ms' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l batch-size -d 'Rows per batch, one write transaction each (default: adapts so that each takes about 50 ms)' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r

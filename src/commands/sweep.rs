@@ -34,7 +34,7 @@ pub struct Args {
     /// Only this table's retention rule and deferred erasures
     #[arg(long, value_name = "T")]
     pub table: Option<String>,
-    /// Rows per batch (one write transaction each); default: adapts to keep each under ~100 ms
+    /// Rows per batch, one write transaction each (default: adapts so that each takes about 50 ms)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub batch_size: Option<u64>,
     /// Wait for another sweep of this tenant to finish instead of exiting 6
@@ -84,8 +84,16 @@ impl Totals {
 /// Rows one batch of a one-pass table examines at the most.
 const MAX_SPAN_ROWS: usize = 1_000_000;
 
+/// How long one write transaction should take, in ms. The application's
+/// writes wait for it; SQLite's busy handler retries at growing intervals
+/// (25 ms apart by the 50th ms of waiting, 50 and then 100 ms apart later),
+/// so transactions of about 50 ms with a few ms between them let a waiting
+/// application in long before its wait reaches 250 ms; at 100 ms some
+/// waits grew past 600 ms (scripts/bench_sweep.py).
+const TARGET_MS: f64 = 50.0;
+
 /// Batch size: fixed by the user, or adapted so that each write
-/// transaction takes about 100 ms.
+/// transaction takes about [`TARGET_MS`].
 struct Batcher {
     size: usize,
     fixed: bool,
@@ -102,14 +110,14 @@ impl Batcher {
         }
     }
 
-    /// Scales the size towards 100 ms per transaction, at most doubling
+    /// Scales the size towards [`TARGET_MS`] per transaction, at most doubling
     /// or halving it at a time.
     fn adapt(&mut self, took: Duration) {
         if self.fixed {
             return;
         }
         let ms = took.as_secs_f64() * 1000.0;
-        let factor = (100.0 / ms.max(1.0)).clamp(0.5, 2.0);
+        let factor = (TARGET_MS / ms.max(1.0)).clamp(0.5, 2.0);
         self.size = ((self.size as f64 * factor) as usize).clamp(10.min(self.max), self.max);
     }
 }
