@@ -646,6 +646,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     }
     let at = time::format_ts(cx.now);
     let _lock = lock::acquire(cx.store.path(), args.wait, &at)?;
+    cx.store.cache_for_batches()?;
     let progress = (!g.quiet && std::io::stderr().is_terminal()).then(|| {
         let p = indicatif::ProgressBar::new_spinner();
         p.enable_steady_tick(Duration::from_millis(120));

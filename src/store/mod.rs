@@ -144,11 +144,6 @@ impl Store {
             r.get::<_, i64>(0)
         })
         .map_err(|e| locked_detail(db_error(&path, "reading the schema of", e), busy))?;
-        // A page cache big enough for one batch of a sweep (its reads and
-        // its writes) spares re-reading pages from the OS and spilling dirty
-        // pages mid-transaction; it is allocated only as pages are used.
-        conn.execute_batch("PRAGMA cache_size = -65536")
-            .map_err(|e| db_error(&path, "opening", e))?;
         conn.create_scalar_function(
             "dsr_norm",
             2,
