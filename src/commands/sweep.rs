@@ -446,8 +446,8 @@ impl Sweep<'_> {
     /// the range, the rows that have surely expired (see [`Cutoffs`]).
     /// After its commit, while the application has its turn to write, the
     /// range's other candidates (text dates, numbers near the limit) are
-    /// read, from pages still in the cache, and tested exactly; the next
-    /// batch deletes those that are still there and still expired.
+    /// read and tested exactly; the next batch deletes those that are still
+    /// there and still expired.
     fn retention_one_pass(&mut self, ti: usize, ts: &TableSchema, rule: &Rule) -> Result<()> {
         let cx = self.cx;
         let Some(ci) = ts.column_index(&rule.after) else {
@@ -646,7 +646,6 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     }
     let at = time::format_ts(cx.now);
     let _lock = lock::acquire(cx.store.path(), args.wait, &at)?;
-    cx.store.cache_for_batches()?;
     let progress = (!g.quiet && std::io::stderr().is_terminal()).then(|| {
         let p = indicatif::ProgressBar::new_spinner();
         p.enable_steady_tick(Duration::from_millis(120));

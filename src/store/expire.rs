@@ -116,17 +116,6 @@ impl Store {
         Ok(end)
     }
 
-    /// Gives this connection a page cache big enough for one sweep batch
-    /// (64 MiB, allocated only as pages are used), so that a batch's
-    /// candidates are read from the pages its DELETE just passed over, and
-    /// dirty pages are not spilled mid-transaction. Only sweeps ask for it:
-    /// an export streams each page once and stays small.
-    pub fn cache_for_batches(&self) -> Result<()> {
-        self.conn
-            .execute_batch("PRAGMA cache_size = -65536")
-            .map_err(|e| self.err("preparing the sweep of", e))
-    }
-
     /// The smallest and largest key of a table keyed by its rowid (see
     /// [`TableSchema::keyed_by_rowid`]), or None when it is empty.
     pub fn rowid_bounds(&self, t: &TableSchema) -> Result<Option<(i64, i64)>> {
