@@ -477,21 +477,22 @@ impl Sweep<'_> {
         loop {
             let hi = self.range_end(&op, rowids, lo.as_deref())?;
             let range = (lo.as_deref(), hi.as_deref());
-            self.one_pass_batch(&op, Some(range), std::mem::take(&mut pending))?;
-            pending = self.exact(
-                &op,
-                cx.store
-                    .expiry_candidates(ts, &rule.after, &op.cut, range)?,
-            );
-            match hi {
-                Some(h) => lo = Some(h),
-                None => break,
+            let candidates = |sw: &Self| -> Result<Vec<Vec<Value>>> {
+                let found = cx
+                    .store
+                    .expiry_candidates(ts, &rule.after, &op.cut, range)?;
+                Ok(sw.exact(&op, found))
+            };
+            if hi.is_none() {
+                // The last range takes its own candidates along rather than
+                // leaving them a batch of their own.
+                pending.extend(candidates(self)?);
+                return self.one_pass_batch(&op, range, pending);
             }
+            self.one_pass_batch(&op, range, std::mem::take(&mut pending))?;
+            pending = candidates(self)?;
+            lo = hi;
         }
-        if !pending.is_empty() {
-            self.one_pass_batch(&op, None, pending)?;
-        }
-        Ok(())
     }
 
     /// The end of the next one-pass range after `lo`.
@@ -536,7 +537,7 @@ impl Sweep<'_> {
     fn one_pass_batch(
         &mut self,
         op: &OnePass<'_>,
-        range: Option<KeyRange<'_>>,
+        range: KeyRange<'_>,
         pending: Vec<Vec<Value>>,
     ) -> Result<()> {
         let cx = self.cx;
@@ -547,10 +548,7 @@ impl Sweep<'_> {
         };
         let started = Instant::now();
         let n = if self.args.dry_run {
-            let mut keys = match range {
-                Some(r) => cx.store.surely_expired_keys(ts, after, &op.cut, r)?,
-                None => Vec::new(),
-            };
+            let mut keys = cx.store.surely_expired_keys(ts, after, &op.cut, range)?;
             keys.extend(pending);
             keys.retain(|k| !self.skip.has(op.ti, k));
             let n = keys.len() as u64;
@@ -559,10 +557,7 @@ impl Sweep<'_> {
         } else {
             let (n, row) = cx.store.write(|tx| {
                 let was = tx.total_changes();
-                let mut n = match range {
-                    Some(r) => tx.delete_surely_expired(ts, after, &op.cut, r)?,
-                    None => 0,
-                };
+                let mut n = tx.delete_surely_expired(ts, after, &op.cut, range)?;
                 if !pending.is_empty() {
                     // Still there and still expired, now that the store is ours.
                     let mut now = Vec::new();
