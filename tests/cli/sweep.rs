@@ -483,35 +483,32 @@ fn shop() -> TestEnv {
                 ('s7', 's7@example.se', '12:30');",
         )
         .expect("shop store");
-    std::fs::write(
-        &env.map,
-        r#"version = 1
-[controller]
-name = "Shop AB"
-contact = "dpo@shop.example"
-authority = "Integritetsskyddsmyndigheten (IMY), www.imy.se"
-[identifiers]
-email = "email"
-[tables.carts]
-purpose = "Shopping carts"
-legal_basis = "contract"
-identify = { email = "email" }
-on_erase = "delete"
-retention = { after = "touched", keep = "90d" }
-[tables.carts.columns]
-email = { category = "contact.email", erase = "hash" }
-[tables.sessions]
-purpose = "Logins"
-legal_basis = "contract"
-identify = { email = "email" }
-on_erase = "delete"
-retention = { after = "started", keep = "30d" }
-[tables.sessions.columns]
-email = { category = "contact.email", erase = "hash" }
-"#,
-    )
-    .expect("shop map");
+    write_map(
+        &env,
+        &[
+            ("carts", "contract", "touched", "90d"),
+            ("sessions", "contract", "started", "30d"),
+        ],
+    );
     env
+}
+
+/// A map of tables each with an `email` identifier and a retention rule
+/// that deletes: (table, legal basis, `after` column, `keep`).
+fn write_map(env: &TestEnv, tables: &[(&str, &str, &str, &str)]) {
+    let mut map = String::from(
+        "version = 1\n[controller]\nname = \"Test AB\"\ncontact = \"dpo@test.example\"\n\
+         authority = \"Integritetsskyddsmyndigheten (IMY), www.imy.se\"\n[identifiers]\nemail = \"email\"\n",
+    );
+    for (table, basis, after, keep) in tables {
+        map.push_str(&format!(
+            "[tables.{table}]\npurpose = \"Test\"\nlegal_basis = \"{basis}\"\n\
+             identify = {{ email = \"email\" }}\non_erase = \"delete\"\n\
+             retention = {{ after = \"{after}\", keep = \"{keep}\" }}\n\
+             [tables.{table}.columns]\nemail = {{ category = \"contact.email\", erase = \"hash\" }}\n"
+        ));
+    }
+    std::fs::write(&env.map, map).expect("write map");
 }
 
 /// `dsr --json sweep ARGS` with `DSR_SWEEP_PLANNED` set or not.
@@ -683,26 +680,7 @@ fn sparse_rowids_are_swept_in_ranges_of_rows_not_of_numbers() {
                  CASE WHEN i % 2 = 0 THEN 1500000000 ELSE 1790000000 END FROM n;",
         )
         .expect("pings");
-    std::fs::write(
-        &env.map,
-        r#"version = 1
-[controller]
-name = "Ping AB"
-contact = "dpo@ping.example"
-authority = "Integritetsskyddsmyndigheten (IMY), www.imy.se"
-[identifiers]
-email = "email"
-[tables.pings]
-purpose = "Uptime"
-legal_basis = "legitimate_interests"
-identify = { email = "email" }
-on_erase = "delete"
-retention = { after = "at", keep = "1y" }
-[tables.pings.columns]
-email = { category = "contact.email", erase = "hash" }
-"#,
-    )
-    .expect("map");
+    write_map(&env, &[("pings", "legitimate_interests", "at", "1y")]);
     let pristine = env.path("pristine.db");
     std::fs::copy(&env.store, &pristine).expect("copy");
     let odd: Vec<String> = (0..20)
