@@ -1,0 +1,217 @@
+//! Sweeping a table in one pass: where nothing depends on its expired rows,
+//! SQL deletes them range by range without dsr reading them (see
+//! [`one_pass`]).
+
+use super::{cutoff, expired, surely_expired_before, Sweep};
+use crate::apply;
+use crate::commands::Context;
+use crate::error::Result;
+use crate::map::{OnErase, Rule};
+use crate::store::schema::TableSchema;
+use crate::store::{Cutoffs, Filter};
+use crate::value::Value;
+use jiff::Timestamp;
+use serde_json::json;
+use std::time::Instant;
+
+/// Rows one batch of a one-pass table examines at the most.
+const MAX_SPAN_ROWS: usize = 1_000_000;
+
+/// A table swept in one pass (see [`one_pass`]): its rule, and where its
+/// expiry is decided.
+struct OnePass<'a> {
+    ti: usize,
+    ts: &'a TableSchema,
+    rule: &'a Rule,
+    /// The rule's `after` column in the table's schema.
+    ci: usize,
+    cut: Cutoffs,
+    source: String,
+}
+
+/// A key range (lo, hi]; None is open.
+type KeyRange<'k> = (Option<&'k [Value]>, Option<&'k [Value]>);
+
+impl Sweep<'_> {
+    /// The retention rule of a table for which [`one_pass`] holds. Each
+    /// batch is one range of keys: one statement deletes, as it passes over
+    /// the range, the rows that have surely expired (see [`Cutoffs`]).
+    /// After its commit, while the application has its turn to write, the
+    /// range's other candidates (text dates, numbers near the limit) are
+    /// read and tested exactly; the next batch deletes those that are still
+    /// there and still expired.
+    pub(super) fn retention_one_pass(
+        &mut self,
+        ti: usize,
+        ts: &TableSchema,
+        rule: &Rule,
+    ) -> Result<()> {
+        let cx = self.cx;
+        let Some(ci) = ts.column_index(&rule.after) else {
+            return Ok(());
+        };
+        let op = OnePass {
+            ti,
+            ts,
+            rule,
+            ci,
+            cut: Cutoffs {
+                before: cutoff(cx.now, rule),
+                sure: surely_expired_before(cx.now, rule),
+                min: Timestamp::MIN.as_second(),
+            },
+            source: format!("retention:{}", cx.map.tables[ti].name),
+        };
+        // Adapting rowid ranges are computed, (lo, lo + span], which spares
+        // a read; other ranges end where a read of `span` keys does.
+        let rowids = if ts.keyed_by_rowid() && !self.span.fixed {
+            cx.store.rowid_bounds(ts)?
+        } else {
+            None
+        };
+        let mut lo: Option<Vec<Value>> = None;
+        let mut pending = Vec::new();
+        loop {
+            let hi = self.range_end(&op, rowids, lo.as_deref())?;
+            let range = (lo.as_deref(), hi.as_deref());
+            let candidates = |sw: &Self| -> Result<Vec<Vec<Value>>> {
+                let found = cx
+                    .store
+                    .expiry_candidates(ts, &rule.after, &op.cut, range)?;
+                Ok(sw.exact(&op, found))
+            };
+            if hi.is_none() {
+                // The last range takes its own candidates along rather than
+                // leaving them a batch of their own.
+                pending.extend(candidates(self)?);
+                return self.one_pass_batch(&op, range, pending);
+            }
+            self.one_pass_batch(&op, range, std::mem::take(&mut pending))?;
+            pending = candidates(self)?;
+            lo = hi;
+        }
+    }
+
+    /// The end of the next one-pass range after `lo`.
+    fn range_end(
+        &self,
+        op: &OnePass<'_>,
+        rowids: Option<(i64, i64)>,
+        lo: Option<&[Value]>,
+    ) -> Result<Option<Vec<Value>>> {
+        let (store, span) = (&self.cx.store, self.span.size);
+        let Some((first, last)) = rowids else {
+            return store.range_end(op.ts, lo, span.min(MAX_SPAN_ROWS));
+        };
+        let start = match lo {
+            Some([Value::Integer(i)]) => *i,
+            _ => first.saturating_sub(1),
+        };
+        let mut end = start.saturating_add(span as i64);
+        if span > MAX_SPAN_ROWS {
+            // Sparse rowids let the span grow past any row count: no more
+            // than MAX_SPAN_ROWS rows all the same.
+            if let Some([Value::Integer(k)]) = store.range_end(op.ts, lo, MAX_SPAN_ROWS)?.as_deref()
+            {
+                end = end.min(*k);
+            }
+        }
+        Ok((end < last).then(|| vec![Value::Integer(end)]))
+    }
+
+    /// The keys of the candidates that have expired, tested exactly.
+    fn exact(&self, op: &OnePass<'_>, found: Vec<(Vec<Value>, Value)>) -> Vec<Vec<Value>> {
+        found
+            .into_iter()
+            .filter(|(_, v)| expired(self.cx.now, op.cut.sure, op.rule, v))
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// One batch of a one-pass table, in one write transaction with its
+    /// audit record: the rows of `range` that have surely expired, and the
+    /// `pending` candidates found expired after the previous batch.
+    fn one_pass_batch(
+        &mut self,
+        op: &OnePass<'_>,
+        range: KeyRange<'_>,
+        pending: Vec<Vec<Value>>,
+    ) -> Result<()> {
+        let cx = self.cx;
+        let (ts, after) = (op.ts, op.rule.after.as_str());
+        let counts = |n: u64| {
+            let name = cx.map.tables[op.ti].name.as_str();
+            json!({ name: { "deleted": n, "anonymized": 0, "held": 0, "kept": 0 } })
+        };
+        let started = Instant::now();
+        let n = if self.args.dry_run {
+            let mut keys = cx.store.surely_expired_keys(ts, after, &op.cut, range)?;
+            keys.extend(pending);
+            keys.retain(|k| !self.skip.has(op.ti, k));
+            let n = keys.len() as u64;
+            // Later batches can meet these rows only through the table's own
+            // links or foreign keys; without them, a dry run of millions of
+            // rows need not remember each.
+            if !cx.map.tables[op.ti].links.is_empty() || !ts.foreign_keys.is_empty() {
+                self.skip.deleted.entry(op.ti).or_default().extend(keys);
+            }
+            n
+        } else {
+            let (n, row) = cx.store.write(|tx| {
+                let was = tx.total_changes();
+                let mut n = tx.delete_surely_expired(ts, after, &op.cut, range)?;
+                if !pending.is_empty() {
+                    // Still there and still expired, now that the store is ours.
+                    let mut now = Vec::new();
+                    tx.select(ts, &Filter::Keys(&pending), |r| {
+                        now.push((r.key, r.values[op.ci].clone()))
+                    })?;
+                    let still = self.exact(op, now);
+                    if !still.is_empty() {
+                        n += tx.delete_keys(ts, &still)?;
+                    }
+                }
+                apply::only_named(tx, was, n)?;
+                if n == 0 {
+                    return Ok((0, None));
+                }
+                let row = self.record(tx, &op.source, true, (&counts(n), &[]), 0)?;
+                Ok((n, Some(row)))
+            })?;
+            self.committed(row);
+            n
+        };
+        let took = started.elapsed();
+        self.span.adapt(took);
+        if n > 0 {
+            self.tally(&op.source, took, &counts(n), &[], 0);
+        }
+        Ok(())
+    }
+}
+
+/// Whether a table's expired rows can be swept in one pass: they are
+/// deleted, the table has no hold, and no map link or foreign key leads
+/// into it. The planner would then give every expired row the fate Delete
+/// and touch nothing else, so one statement deletes, in one pass, what has
+/// surely expired, and dsr deletes the few rows it must test itself.
+/// `DSR_SWEEP_PLANNED` turns this off (the tests compare both ways).
+pub(super) fn one_pass(cx: &Context, ti: usize, action: OnErase) -> bool {
+    let name = &cx.map.tables[ti].name;
+    let into = |to: &str| to.eq_ignore_ascii_case(name);
+    action == OnErase::Delete
+        && cx.map.tables[ti].hold.is_none()
+        && !cx
+            .map
+            .tables
+            .iter()
+            .flat_map(|t| &t.links)
+            .any(|l| into(&l.to))
+        && !cx
+            .schema
+            .tables
+            .iter()
+            .flat_map(|t| &t.foreign_keys)
+            .any(|fk| into(&fk.table))
+        && std::env::var_os("DSR_SWEEP_PLANNED").is_none()
+}
