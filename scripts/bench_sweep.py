@@ -84,16 +84,19 @@ class App(threading.Thread):
         conn.close()
 
 
-def timed_with_app(cmd, store, stdin=None, env=None):
+def timed(cmd, store, stdin=None, env=None, with_app=True):
     app = App(store)
-    app.start()
-    time.sleep(0.2)
+    if with_app:
+        app.start()
+        time.sleep(0.2)
     t = time.perf_counter()
     out = subprocess.run(cmd, input=stdin, check=True, capture_output=True, env=env)
     took = time.perf_counter() - t
     app.stop.set()
-    app.join()
-    return {"s": took, "stall": max(app.latencies), "writes": len(app.latencies), "failed": app.failed, "out": out.stdout}
+    if with_app:
+        app.join()
+    return {"s": took, "stall": max(app.latencies, default=None), "writes": len(app.latencies),
+            "failed": app.failed, "out": out.stdout}
 
 
 def count_expired(path, cutoff):
@@ -114,7 +117,7 @@ def main():
         sys.exit("bench_sweep: the sqlite3 CLI is needed: apt-get install sqlite3")
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="dsr-bench-sweep-")
-    sides = {"dsr": [], "planned": [], "sqlite3": []}
+    sides = {"dsr": [], "planned": [], "sqlite3": [], "dsr alone": [], "sqlite3 alone": []}
     try:
         base, db, dmap = (os.path.join(work, n) for n in ("base.db", "run.db", "map.toml"))
         t = time.perf_counter()
@@ -132,15 +135,16 @@ def main():
                         os.remove(db + ext)
                 shutil.copy(base, db)
                 os.sync()  # every side starts with no writeback of the copy pending
-                if side == "sqlite3":
-                    r = timed_with_app(["sqlite3", db], db,
-                                       stdin=f".timeout 30000\n.timer on\nDELETE FROM events WHERE at < {cutoff};\nPRAGMA wal_checkpoint;\n".encode())
+                with_app = not side.endswith("alone")
+                if side.startswith("sqlite3"):
+                    r = timed(["sqlite3", db], db, with_app=with_app,
+                              stdin=f".timeout 30000\n.timer on\nDELETE FROM events WHERE at < {cutoff};\nPRAGMA wal_checkpoint;\n".encode())
                     r["deleted"], r["batches"], r["longest"] = expired, 1, None
                     timers = re.findall(r"Run Time: real ([0-9.]+)", r["out"].decode())
                     r["delete_s"], r["checkpoint_s"] = float(timers[0]), float(timers[1])
                 else:
-                    r = timed_with_app([DSR, "--store", db, "--map", dmap, "--json", "sweep"], db,
-                                       env=planned_env if side == "planned" else None)
+                    r = timed([DSR, "--store", db, "--map", dmap, "--json", "sweep"], db, with_app=with_app,
+                              env=planned_env if side == "planned" else None)
                     doc = json.loads(r["out"])
                     r["deleted"] = doc["tables"].get("events", {}).get("deleted", 0)
                     r["batches"], r["longest"] = doc["batches"], doc["longest_transaction_ms"]
@@ -151,7 +155,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    order = ("dsr", "planned", "sqlite3")
+    order = ("dsr", "planned", "sqlite3", "dsr alone", "sqlite3 alone")
     med = {k: statistics.median(r["s"] for r in sides[k]) for k in order}
 
     def row(label, f):
@@ -166,7 +170,8 @@ def main():
         f"Command: `scripts/bench_sweep.py --rows {a.rows} --runs {a.runs}`  ",
         f"A table of {a.rows:,} rows (built in {build_s:.0f} s), {expired:,} of them past a one-year retention rule. "
         f"{a.runs} runs; in each, every side sweeps a fresh copy of the same store while an application thread "
-        "inserts a row every 5 ms into it (busy timeout 30 s) and times each insert. "
+        "inserts a row every 5 ms into it (busy timeout 30 s) and times each insert, except the two sides "
+        "\"alone\", which run with no application. "
         "\"dsr sweep\" is what a user runs: the table has no hold and nothing links to it, so each batch deletes in "
         "one pass; \"planned\" is the same sweep with `DSR_SWEEP_PLANNED=1`, which reads every expired row and "
         "plans it, as for tables with holds or links beneath them. The sqlite3 side ends with "
@@ -175,14 +180,18 @@ def main():
         "(dsr's sweep does it after each batch, within its time). "
         f"{os.cpu_count()} cores.",
         "",
-        "| | dsr sweep | dsr sweep, planned | sqlite3 `DELETE … WHERE at < cutoff` |",
-        "| --- | ---: | ---: | ---: |",
-        f"| median wall time (s) | {med['dsr']:.2f} | {med['planned']:.2f} | {med['sqlite3']:.2f} |",
-        f"| ratio to the raw DELETE | {med['dsr'] / med['sqlite3']:.2f}× | {med['planned'] / med['sqlite3']:.2f}× | 1.00× |",
+        "| | dsr sweep | dsr sweep, planned | sqlite3 `DELETE … WHERE at < cutoff` | dsr sweep, alone | sqlite3, alone |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        row("median wall time (s)", lambda v: f"{statistics.median(r['s'] for r in v):.2f}"),
+        f"| ratio to the raw DELETE | {med['dsr'] / med['sqlite3']:.2f}× | {med['planned'] / med['sqlite3']:.2f}× | 1.00× "
+        f"| {med['dsr alone'] / med['sqlite3 alone']:.2f}× | 1.00× |",
         row("each run (s)", lambda v: ", ".join(f"{r['s']:.2f}" for r in v)),
         row("rows deleted per run", lambda v: f"{v[0]['deleted']:,}"),
-        row("longest application insert (ms)", lambda v: f"{max(r['stall'] for r in v):.0f}"),
-        row("application inserts done / failed", lambda v: f"{sum(r['writes'] for r in v):,} / {sum(r['failed'] for r in v)}"),
+        row("longest application insert (ms)",
+            lambda v: "–" if v[0]["stall"] is None else f"{max(r['stall'] for r in v):.0f}"),
+        row("application inserts done / failed",
+            lambda v: "–" if v[0]["stall"] is None else
+            f"{sum(r['writes'] for r in v):,} / {sum(r['failed'] for r in v)}"),
         row("batches (write transactions) per run", lambda v: str(v[0]["batches"])),
         row("longest dsr transaction (ms)", longest),
         row("sqlite3: the DELETE / the checkpoint (s)",
