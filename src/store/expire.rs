@@ -8,6 +8,9 @@ use crate::error::Result;
 use crate::value::Value;
 use rusqlite::ToSql;
 
+/// A key range (lo, hi] of a table, in key order; None leaves that end open.
+pub type KeyRange<'k> = (Option<&'k [Value]>, Option<&'k [Value]>);
+
 /// `c` holds a time before `?1` (Unix seconds). Numbers compare directly
 /// (and text never compares below a number); only text values pay for
 /// parsing. NULL never qualifies.
@@ -168,7 +171,7 @@ impl Store {
         t: &TableSchema,
         after: &str,
         cut: &Cutoffs,
-        (lo, hi): (Option<&[Value]>, Option<&[Value]>),
+        (lo, hi): KeyRange<'_>,
     ) -> Result<Vec<Vec<Value>>> {
         let Some(surely) = surely(t, after) else {
             return Ok(Vec::new());
@@ -193,7 +196,7 @@ impl Store {
         t: &TableSchema,
         after: &str,
         cut: &Cutoffs,
-        (lo, hi): (Option<&[Value]>, Option<&[Value]>),
+        (lo, hi): KeyRange<'_>,
     ) -> Result<Vec<(Vec<Value>, Value)>> {
         let mut params = cut.params();
         let range = key_range(t, lo, hi, &mut params);
@@ -262,7 +265,7 @@ impl Tx<'_> {
         t: &TableSchema,
         after: &str,
         cut: &Cutoffs,
-        (lo, hi): (Option<&[Value]>, Option<&[Value]>),
+        (lo, hi): KeyRange<'_>,
     ) -> Result<u64> {
         let Some(surely) = surely(t, after) else {
             return Ok(0);

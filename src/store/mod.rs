@@ -24,7 +24,7 @@ const DEFAULT_BUSY_MS: u64 = 5_000;
 /// Values bound per statement; well under SQLite's limit of 32,766.
 const CHUNK: usize = 500;
 
-pub use expire::Cutoffs;
+pub use expire::{Cutoffs, KeyRange};
 pub use write::{Assign, Deferred};
 
 pub struct Store {

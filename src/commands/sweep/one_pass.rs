@@ -8,7 +8,7 @@ use crate::commands::Context;
 use crate::error::Result;
 use crate::map::{OnErase, Rule};
 use crate::store::schema::TableSchema;
-use crate::store::{Cutoffs, Filter};
+use crate::store::{Cutoffs, Filter, KeyRange};
 use crate::value::Value;
 use jiff::Timestamp;
 use serde_json::json;
@@ -28,9 +28,6 @@ struct OnePass<'a> {
     cut: Cutoffs,
     source: String,
 }
-
-/// A key range (lo, hi]; None is open.
-type KeyRange<'k> = (Option<&'k [Value]>, Option<&'k [Value]>);
 
 impl Sweep<'_> {
     /// The retention rule of a table for which [`one_pass`] holds. Each
