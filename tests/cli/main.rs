@@ -70,12 +70,25 @@ impl TestEnv {
 
     /// The agency fixture: its schema and data built fresh, its map copied.
     pub fn agency() -> TestEnv {
+        TestEnv::from_fixture("agency")
+    }
+
+    /// The rental fixture (shaped like Sakila): same-row AFTER UPDATE
+    /// triggers, a table keyed by email, padded keys, international phones.
+    pub fn rental() -> TestEnv {
+        TestEnv::from_fixture("rental")
+    }
+
+    /// A fixture directory's `schema.sql` built fresh, its `datamap.toml` copied.
+    pub fn from_fixture(name: &str) -> TestEnv {
         let env = TestEnv::empty();
-        let sql = std::fs::read_to_string(fixture("agency/schema.sql")).expect("schema.sql");
+        let sql =
+            std::fs::read_to_string(fixture(&format!("{name}/schema.sql"))).expect("schema.sql");
         let conn = Connection::open(&env.store).expect("open store");
-        conn.execute_batch(&sql).expect("build agency store");
+        conn.execute_batch(&sql)
+            .unwrap_or_else(|e| panic!("build the {name} store: {e}"));
         drop(conn);
-        std::fs::copy(fixture("agency/datamap.toml"), &env.map).expect("copy map");
+        std::fs::copy(fixture(&format!("{name}/datamap.toml")), &env.map).expect("copy map");
         env
     }
 
