@@ -32,7 +32,7 @@ complete -c dsr -n "__fish_dsr_needs_command" -l operator -d 'Who is acting, for
 complete -c dsr -n "__fish_dsr_needs_command" -l request -d 'The ticket or case number this command serves, for the audit record' -r
 complete -c dsr -n "__fish_dsr_needs_command" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_needs_command" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_needs_command" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_needs_command" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
@@ -41,6 +41,7 @@ complete -c dsr -n "__fish_dsr_needs_command" -f -a "erase" -d 'Art. 17 erasure:
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l subjects -d 'Number of data subjects (customers)' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l seed -d 'Seed: the same seed and day give the same tenant' -r
@@ -53,17 +54,17 @@ complete -c dsr -n "__fish_dsr_using_subcommand demo" -l request -d 'The ticket 
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l force -d 'Replace an existing demo tenant in DIR'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l request -d 'The ticket or case number this command serves, for the audit record' -r
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand check" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand check" -l request -d 'The ticket or case number this command serves, for the audit record' -r
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand check" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand check" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand check" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l format -d 'Output format (xlsx, csv and html need -o; for csv it names a directory)' -r -f -a "json\t''
 xlsx\t''
@@ -82,7 +83,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand extract" -l force -d 'Replace an
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand extract" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
@@ -95,7 +96,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand erase" -s y -l yes -d 'Do not as
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand erase" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand erase" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l format -d 'Output format (xlsx and csv need -o; for csv it names a directory)' -r -f -a "json\t''
 xlsx\t''
@@ -112,7 +113,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand export" -l force -d 'Replace an 
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand export" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand export" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand export" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l table -d 'Only this table\'s retention rule and deferred erasures' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l batch-size -d 'Rows per batch, one write transaction each (default: adapts so that each takes about 50 ms)' -r
@@ -126,53 +127,60 @@ complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l dry-run -d 'Report wha
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l wait -d 'Wait for another sweep of this tenant to finish instead of exiting 6'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l request -d 'The ticket or case number this command serves, for the audit record' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -s h -l help -d 'Print help'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -f -a "log" -d 'List audit records, oldest first'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -f -a "log" -d 'List audit records, oldest first'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l since -d 'Only records at or after this time (YYYY-MM-DD or an ISO date-time)' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l command -d 'Only records of this command (extract, erase, export, sweep)' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "log" -d 'List audit records, oldest first'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand config" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand config" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "log" -d 'List audit records, oldest first'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'

@@ -3,8 +3,26 @@
 
 use crate::commands;
 use crate::config::Globals;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
+
+/// The heading under which every command's help lists the global options,
+/// after its own.
+const GLOBAL: &str = "Global options";
+
+/// Global options that a command does not use: hidden from its help and
+/// man page (still accepted, and ignored, so that a shared DSR_* environment
+/// or a habit of writing them first does no harm).
+const NOT_USED: &[(&str, &[&str])] = &[
+    (
+        "demo",
+        &["store", "map", "tenant", "config", "operator", "request"],
+    ),
+    ("check", &["operator", "request"]),
+    ("config", &["operator", "request"]),
+    ("audit log", &["map", "operator", "request"]),
+    ("audit verify", &["map", "operator", "request"]),
+];
 
 /// Carries out GDPR data-subject rights against one tenant's data store:
 /// Art. 15 access extracts, Art. 17 erasure, Art. 20 export, retention
@@ -21,47 +39,139 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {
     /// The tenant's store: a SQLite file path, or sqlite:PATH
-    #[arg(long, env = "DSR_STORE", global = true, value_name = "URL")]
+    #[arg(long, env = "DSR_STORE", global = true, help_heading = GLOBAL, value_name = "URL")]
     pub store: Option<String>,
     /// The data map (TOML) describing where personal data lives in the store
-    #[arg(long, env = "DSR_MAP", global = true, value_name = "PATH")]
+    #[arg(long, env = "DSR_MAP", global = true, help_heading = GLOBAL, value_name = "PATH")]
     pub map: Option<PathBuf>,
     /// Take store and map from the config file's [tenants.NAME]
-    #[arg(long, env = "DSR_TENANT", global = true, value_name = "NAME")]
+    #[arg(long, env = "DSR_TENANT", global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub tenant: Option<String>,
     /// Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]
-    #[arg(long, env = "DSR_CONFIG", global = true, value_name = "PATH")]
+    #[arg(long, env = "DSR_CONFIG", global = true, help_heading = GLOBAL, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Who is acting, for the audit record [default: the OS user name]
-    #[arg(long, env = "DSR_OPERATOR", global = true, value_name = "NAME")]
+    #[arg(long, env = "DSR_OPERATOR", global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub operator: Option<String>,
     /// The ticket or case number this command serves, for the audit record
-    #[arg(long, env = "DSR_REQUEST", global = true, value_name = "ID")]
+    #[arg(long, env = "DSR_REQUEST", global = true, help_heading = GLOBAL, value_name = "ID")]
     pub request: Option<String>,
     /// Machine-readable result on stdout (one JSON document), nothing else on stdout
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// No human summary; errors still go to stderr
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on
+    ///
+    /// The demo tenant is a district-heating provider: customers with personnummer written in
+    /// several forms, meters and hourly readings, invoices under the seven-year bookkeeping hold,
+    /// support tickets with free text that mentions other customers, and dates spread around
+    /// today so that every retention rule has work. The same seed and day give the same tenant.
     Demo(commands::demo::Args),
     /// Validate the data map against the live store (exit 0 only without errors)
+    ///
+    /// Checks that every mapped table and column exists, that links match the store's columns,
+    /// that erase strategies fit their columns (no null on NOT NULL), that no deletion would break
+    /// a held row, and warns about lookup columns without an index, columns that look personal but
+    /// are not mapped, and the store's settings. Errors are exit 3; warnings alone are exit 0.
     Check(commands::check::Args),
     /// Art. 15 access: every row belonging to the subject, with the Art. 15(1) information
+    ///
+    /// Finds every row that belongs to the data subject (by the identify columns and along the
+    /// map's links), the mentions of the subject in free-text columns, and the information the
+    /// subject is owed (purposes, categories, recipients, storage periods, source, rights). The
+    /// copy is written as JSON (stdout by default), XLSX, CSV or a self-contained HTML page, and the
+    /// command is recorded in the audit trail. Identifiers matching several people are refused
+    /// (exit 5).
     Extract(commands::extract::Args),
     /// Art. 17 erasure: apply the map's erase rules to every row of the subject, in one transaction
+    ///
+    /// Plans each belonging row's fate (deleted, anonymized, kept, or held under a hold such as the
+    /// bookkeeping law's, to be finished by a later sweep), shows the plan and, on a terminal, asks
+    /// before changing anything. The changes and their audit record are committed in one
+    /// transaction or not at all; rows that remaining rows still refer to are anonymized instead of
+    /// deleted, and a change by the store's own rules to a row the plan does not name undoes
+    /// everything.
     Erase(commands::erase::Args),
     /// Art. 20 portability export of a subject, or with --all every mapped table of the tenant
+    ///
+    /// For a subject: the rows of tables whose legal basis is consent or contract, in a
+    /// machine-readable format. With --all: every mapped table, for a customer who leaves, streamed
+    /// so that memory stays flat.
     Export(commands::export::Args),
     /// Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended
+    ///
+    /// Meant for cron or a systemd timer. Works in short batches, each its own transaction with its
+    /// own audit record, so the application keeps writing meanwhile; only one sweep runs per tenant
+    /// at a time (exit 6, or wait with --wait). A run that is killed keeps the batches it committed,
+    /// and the next run carries on.
     Sweep(commands::sweep::Args),
     /// The audit trail: list records, or verify the hash chain
+    ///
+    /// Every command that reads or changes personal data leaves a record in the tenant's own store,
+    /// chained by hashes so that a change, removal or reordering is found. The records name the
+    /// subject only by a keyed reference, never by an identifier.
     Audit(commands::audit::Args),
+    /// Show which config file, tenant, store and map a command would use
+    ///
+    /// Looks for the config file as every command does (--config, ./dsr.toml,
+    /// $XDG_CONFIG_HOME/dsr/config.toml, /etc/dsr/config.toml), lists its tenants, and says which
+    /// store and map the global options resolve to. Passwords in store URLs are shown as ***.
+    Config(commands::config::Args),
+}
+
+/// The whole command line as clap sees it: the derived definitions, built,
+/// with each command's unused globals hidden and its examples added. Parsing,
+/// completions and man pages all start from here.
+pub fn command() -> clap::Command {
+    let root = Cli::command();
+    let globals: Vec<clap::Arg> = root
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let mut cmd = decorate(root, "", &globals);
+    cmd.build();
+    cmd
+}
+
+/// Adds a command's examples, and hidden copies of the globals it does not
+/// use (clap then propagates the visible ones only where no copy exists).
+/// Done before `build()`: a built command's arguments cannot be changed.
+fn decorate(mut cmd: clap::Command, path: &str, globals: &[clap::Arg]) -> clap::Command {
+    if let Some(ex) = crate::help::examples_text(path) {
+        cmd = cmd.after_long_help(ex);
+    }
+    if !path.is_empty() {
+        // `dsr help audit log` serves; `dsr audit help log` only clutters.
+        cmd = cmd.disable_help_subcommand(true);
+    }
+    if let Some((_, hidden)) = NOT_USED.iter().find(|(p, _)| *p == path) {
+        for a in globals
+            .iter()
+            .filter(|a| hidden.contains(&a.get_id().as_str()))
+        {
+            cmd = cmd.arg(a.clone().hide(true));
+        }
+    }
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in subs {
+        let sub_path = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path} {name}")
+        };
+        cmd = cmd.mut_subcommand(&name, |s| decorate(s, &sub_path, globals));
+    }
+    cmd
 }
 
 impl GlobalArgs {

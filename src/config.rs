@@ -41,6 +41,18 @@ pub struct Tenant {
     pub store: String,
     pub map: Option<PathBuf>,
     pub actor: Actor,
+    /// The config tenant's name, when the store came from a config file.
+    pub name: Option<String>,
+    /// The config file that was read, if any.
+    pub config: Option<PathBuf>,
+}
+
+/// What `dsr config` shows: the config file found and the tenants it names.
+#[derive(Debug, Clone)]
+pub struct ConfigInfo {
+    pub path: Option<PathBuf>,
+    /// (name, store, map, audit_log), paths resolved against the file.
+    pub tenants: Vec<(String, String, PathBuf, Option<PathBuf>)>,
 }
 
 /// The config search order of DESIGN §1: --config, ./dsr.toml,
@@ -108,13 +120,61 @@ impl Globals {
         }
     }
 
+    /// The config file the search order finds, and its tenants.
+    pub fn config_info(&self) -> Result<ConfigInfo> {
+        let Some(path) = find_config(self.config.as_deref()) else {
+            return Ok(ConfigInfo {
+                path: None,
+                tenants: vec![],
+            });
+        };
+        let cfg = read_config(&path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let tenants = cfg
+            .tenants
+            .iter()
+            .map(|(n, t)| {
+                (
+                    n.clone(),
+                    store_relative_to(base, &t.store),
+                    relative_to(base, &t.map),
+                    t.audit_log.as_ref().map(|p| relative_to(base, p)),
+                )
+            })
+            .collect();
+        Ok(ConfigInfo {
+            path: Some(path),
+            tenants,
+        })
+    }
+
     /// Resolves the tenant. Explicit --store/--map win over the tenant's
     /// entry; `need_map` is false for commands that only read the audit trail.
+    /// Without --tenant, --store and --map, a config file that names exactly
+    /// one tenant supplies it.
     pub fn tenant(&self, need_map: bool) -> Result<Tenant> {
         let mut store = self.store.clone().filter(|s| !s.trim().is_empty());
         let mut map = self.map.clone().filter(|p| !p.as_os_str().is_empty());
         let mut mirror = None;
-        if let Some(name) = &self.tenant {
+        let mut name = self.tenant.clone().filter(|s| !s.trim().is_empty());
+        let mut config = None;
+        if name.is_none() && store.is_none() && map.is_none() {
+            if let Some(path) = find_config(self.config.as_deref()) {
+                let cfg = read_config(&path)?;
+                let known: Vec<&str> = cfg.tenants.keys().map(String::as_str).collect();
+                match known.as_slice() {
+                    [] => {}
+                    [one] => name = Some(one.to_string()),
+                    many => return Err(Error::Usage(format!(
+                        "no tenant given, and {} names {}: {}; pass --tenant NAME (or DSR_TENANT)",
+                        path.display(),
+                        many.len(),
+                        many.join(", ")
+                    ))),
+                }
+            }
+        }
+        if let Some(name) = &name {
             let Some(path) = find_config(self.config.as_deref()) else {
                 return Err(Error::Usage(format!(
                     "--tenant {name} needs a config file, and none was found (looked for ./dsr.toml, $XDG_CONFIG_HOME/dsr/config.toml, /etc/dsr/config.toml); give --config PATH"
@@ -133,6 +193,7 @@ impl Globals {
             store = store.or_else(|| Some(store_relative_to(base, &t.store)));
             map = map.or_else(|| Some(relative_to(base, &t.map)));
             mirror = t.audit_log.as_ref().map(|p| relative_to(base, p));
+            config = Some(path);
         } else if let Some(cfg) = &self.config {
             // A config given without a tenant is still read, so that a bad
             // file is reported rather than ignored.
@@ -152,7 +213,28 @@ impl Globals {
             store,
             map,
             actor: self.actor(mirror),
+            name,
+            config,
         })
+    }
+}
+
+/// A store URL as it may be shown: any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &authority[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_string(),
     }
 }
 

@@ -59,6 +59,22 @@ impl Error {
         }
     }
 
+    /// What to do next, in general terms for the kind of failure (the
+    /// message itself says what to do about this one): the `hint` of a
+    /// `dsr.error/1` document.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Error::Usage(_) => "see `dsr COMMAND --help` or the man page dsr-COMMAND(1)",
+            Error::MapInvalid(_) => "run `dsr check` and fix the data map",
+            Error::Runtime(_) => "nothing was changed; fix the cause named in the error and run the command again",
+            Error::NotFound(_) => "check the identifier's kind and value, or try another identifier of the person",
+            Error::Ambiguous(_) => "give an identifier that names one person, or pass --all-matches if the rows really are one person",
+            Error::Locked(_) => "another dsr is sweeping this tenant: try again later, or pass --wait",
+            Error::ChainBroken(_) => "investigate the break, then record it with `dsr audit repair --reason TEXT`",
+            Error::BrokenPipe => "",
+        }
+    }
+
     pub fn usage(msg: impl fmt::Display) -> Self {
         Error::Usage(msg.to_string())
     }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod graph;
+pub mod help;
 pub mod ident;
 pub mod lock;
 pub mod map;
@@ -38,5 +39,6 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Export(a) => commands::export::run(&g, a),
         Command::Sweep(a) => commands::sweep::run(&g, a),
         Command::Audit(a) => commands::audit::run(&g, a),
+        Command::Config(a) => commands::config::run(&g, a),
     }
 }

@@ -182,7 +182,7 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
     match pending {
         Some(p) => {
             let path = p.commit()?;
-            if g.json {
+            if g.json && !crate::writers::is_stdout(&path) {
                 print_json(
                     &json!({ "schema": "dsr.export-result/1", "scope": "subject", "path": path, "format": fmt, "tables": kept, "rows": rows, "audit_seq": row.seq }),
                 )?;
@@ -191,7 +191,7 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
                 g,
                 format!(
                     "wrote the portability export ({rows} rows) to {} (audit record {}){left}",
-                    path.display(),
+                    crate::writers::shown(&path),
                     row.seq
                 ),
             );
@@ -324,7 +324,12 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
     };
     let record = |d: Json| audit::record(&cx.store, &cx.tenant.actor, &at, "export", &[], "ok", d);
 
-    let Some(path) = &args.output else {
+    // `-o -` with JSON streams as without -o; other formats spool (Pending).
+    let to_file = args
+        .output
+        .as_ref()
+        .filter(|p| !(writers::is_stdout(p) && args.format == ExportFormat::Json));
+    let Some(path) = to_file else {
         // JSON on stdout: nothing may be released before the audit record,
         // so it is written first, with the rows counted beforehand.
         let counted: Vec<(String, u64)> = export_tables(&cx)
@@ -380,7 +385,7 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
     let row = record(details(&written, "file"))?;
     let path = output.commit()?;
     let rows: u64 = written.iter().map(|(_, n)| n).sum();
-    if g.json {
+    if g.json && !crate::writers::is_stdout(&path) {
         let t: Map<String, Json> = written.iter().map(|(k, n)| (k.clone(), json!(n))).collect();
         print_json(
             &json!({ "schema": "dsr.export-result/1", "scope": "tenant", "path": path, "format": fmt, "tables": t, "rows": rows, "audit_seq": row.seq }),
@@ -391,7 +396,7 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
         format!(
             "wrote the export of the whole tenant ({rows} rows of {} tables) to {} (audit record {})",
             written.len(),
-            path.display(),
+            crate::writers::shown(&path),
             row.seq
         ),
     );

@@ -98,7 +98,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     match pending {
         Some(p) => {
             let path = p.commit()?;
-            if g.json {
+            if g.json && !crate::writers::is_stdout(&path) {
                 let out = json!({ "schema": "dsr.extract-result/1", "path": path, "format": fmt, "rows": rows, "mentions": mentions.len(), "audit_seq": row.seq });
                 print_json(&out)?;
             }
@@ -107,7 +107,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
                 format!(
                     "wrote the extract ({rows} rows, {} mentions) to {} (audit record {})",
                     mentions.len(),
-                    path.display(),
+                    crate::writers::shown(&path),
                     row.seq
                 ),
             );

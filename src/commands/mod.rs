@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod config;
 pub mod demo;
 pub mod erase;
 pub mod export;
@@ -55,16 +56,16 @@ impl Context {
         let errors: Vec<String> = diags
             .iter()
             .filter(|d| d.severity == Severity::Error)
-            .map(|d| d.render(&map_path))
+            .map(|d| d.render_item(&map_path))
             .collect();
         if !errors.is_empty() {
             return Err(Error::MapInvalid(format!(
-                "{}\nthe data map {} does not fit the store {} ({} error{}); nothing was read or changed; run `dsr check` and fix the map",
-                errors.join("\n"),
+                "the data map {} does not fit the store {} ({} error{}); nothing was read or changed; run `dsr check` and fix the map:\n{}",
                 map_path.display(),
                 store.path().display(),
                 errors.len(),
-                if errors.len() == 1 { "" } else { "s" }
+                if errors.len() == 1 { "" } else { "s" },
+                errors.join("\n"),
             )));
         }
         Ok(Context {

@@ -55,6 +55,21 @@ impl Diagnostic {
         }
         s
     }
+
+    /// The diagnostic as one item of an error message that has already said
+    /// "error" (no doubled severity), indented under it.
+    pub fn render_item(&self, file: &Path) -> String {
+        let at = match self.loc {
+            Some(l) => format!("{}:{}:{}", file.display(), l.line, l.col),
+            None => file.display().to_string(),
+        };
+        let mut s = format!("  {at}: {}: {}", self.place, self.message);
+        if let Some(h) = &self.hint {
+            s.push_str("\n    hint: ");
+            s.push_str(h);
+        }
+        s
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -266,14 +281,14 @@ pub fn load(path: &Path) -> Result<DataMap> {
     })?;
     let sha256 = hex(&Sha256::digest(&bytes));
     parse(path, &src, sha256).map_err(|diags| {
-        let body: Vec<String> = diags.iter().map(|d| d.render(path)).collect();
+        let body: Vec<String> = diags.iter().map(|d| d.render_item(path)).collect();
         let syntax = diags.iter().any(|d| d.place == "syntax");
         let msg = format!(
-            "{}\nthe data map {} is not valid ({} error{}); fix it and run `dsr check`",
-            body.join("\n"),
+            "the data map {} is not valid ({} error{}); fix it and run `dsr check`:\n{}",
             path.display(),
             diags.len(),
-            if diags.len() == 1 { "" } else { "s" }
+            if diags.len() == 1 { "" } else { "s" },
+            body.join("\n"),
         );
         if syntax {
             Error::Usage(msg)
@@ -311,7 +326,7 @@ pub fn parse(
             e.span().map(|s| loc.at(s.start)),
             "syntax",
             e.message().trim().to_string(),
-            Some("the map must be TOML; see README \"The data map\""),
+            Some("the map must be TOML; its keys are listed under THE DATA MAP in dsr-check(1) (man dsr-check)"),
         )]);
     }
     let raw: RawMap = toml::from_str(src).map_err(|e| {
@@ -319,7 +334,7 @@ pub fn parse(
             e.span().map(|s| loc.at(s.start)),
             "map",
             e.message().trim().to_string(),
-            Some("see README \"The data map\" for the keys each table takes"),
+            Some("the keys each table takes are listed under THE DATA MAP in dsr-check(1) (man dsr-check)"),
         )]
     })?;
     let mut errors = Vec::new();

@@ -39,6 +39,14 @@ fn refuse(path: &Path, what: &str) -> Error {
 /// Refuses an existing output before anything is read: a file for json,
 /// xlsx and html; for csv a directory that exists and is not empty.
 pub fn check_output(path: &Path, force: bool, dir: bool) -> Result<()> {
+    if is_stdout(path) {
+        if dir {
+            return Err(Error::Usage(
+                "--format csv writes a directory of files, so it cannot go to standard output (-o -); give -o DIR".into(),
+            ));
+        }
+        return Ok(());
+    }
     let taken = if dir {
         std::fs::read_dir(path).map_or(path.exists(), |mut d| d.next().is_some())
     } else {
@@ -50,12 +58,33 @@ pub fn check_output(path: &Path, force: bool, dir: bool) -> Result<()> {
     Ok(())
 }
 
+/// `-o -`: standard output (DESIGN §3), never a file named `-`.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// An output path as a status line names it.
+pub fn shown(path: &Path) -> String {
+    if is_stdout(path) {
+        "standard output".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
 impl Pending {
+    /// A file at `path`, or with `-o -` a private spool file whose contents
+    /// go to standard output on commit (so that, as for files, nothing is
+    /// released before the audit record commits).
     pub fn create(path: &Path, force: bool) -> Result<Pending> {
-        if !force && path.exists() {
+        if !force && !is_stdout(path) && path.exists() {
             return Err(refuse_existing(path));
         }
-        let (dir, name) = dir_and_name(path);
+        let (dir, name) = if is_stdout(path) {
+            (std::env::temp_dir(), "stdout".to_string())
+        } else {
+            dir_and_name(path)
+        };
         let tmp = dir.join(format!(".{name}.dsr-{}.tmp", std::process::id()));
         let f = create_private(&tmp).map_err(|e| {
             Error::Runtime(format!(
@@ -76,7 +105,7 @@ impl Pending {
 
     /// The directory the file is written in (for a writer's own scratch files).
     pub fn dir(&self) -> PathBuf {
-        dir_and_name(&self.path).0
+        dir_and_name(&self.tmp).0
     }
 
     pub fn writer(&mut self) -> &mut BufWriter<File> {
@@ -93,6 +122,18 @@ impl Pending {
         let f = out
             .into_inner()
             .map_err(|e| self.write_error(e.into_error()))?;
+        if is_stdout(&self.path) {
+            drop(f);
+            let copied = File::open(&self.tmp).and_then(|mut spool| {
+                let stdout = std::io::stdout();
+                let mut w = stdout.lock();
+                std::io::copy(&mut spool, &mut w)?;
+                w.flush()
+            });
+            // Drop removes the spool file.
+            copied.map_err(crate::error::stdout_error)?;
+            return Ok(self.path.clone());
+        }
         f.sync_all().map_err(|e| self.write_error(e))?;
         if !self.force && self.path.exists() {
             return Err(refuse_existing(&self.path));

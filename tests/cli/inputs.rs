@@ -32,14 +32,14 @@ fn a_missing_map_is_a_usage_error() {
 #[test]
 fn broken_toml_is_reported_at_its_line_and_column() {
     let (env, out) = with_map("version = 1\n[controller\nname = 'x'\n", &["check"]);
-    insta::assert_snapshot!(out.snapshot(&env), @r#"
+    insta::assert_snapshot!(out.snapshot(&env), @"
     exit: 2
     --- stdout
     --- stderr
-    dsr: error: [TMP]/datamap.toml:2:12: error: syntax: unclosed table, expected `]`
-      hint: the map must be TOML; see README "The data map"
-    the data map [TMP]/datamap.toml is not valid (1 error); fix it and run `dsr check`
-    "#);
+    dsr: error: the data map [TMP]/datamap.toml is not valid (1 error); fix it and run `dsr check`:
+      [TMP]/datamap.toml:2:12: syntax: unclosed table, expected `]`
+        hint: the map must be TOML; its keys are listed under THE DATA MAP in dsr-check(1) (man dsr-check)
+    ");
 }
 
 #[test]
@@ -63,11 +63,11 @@ fn invalid_values_are_exit_3_with_positions() {
     exit: 3
     --- stdout
     --- stderr
-    dsr: error: [TMP]/datamap.toml:19:12: error: tables.employees.on_erase: unknown on_erase "shred"; expected one of: delete, anonymize, keep
-    [TMP]/datamap.toml:23:47: error: tables.employees.columns.email: unknown erase strategy "scramble"; expected one of: null, redact, hash, keep
-    [TMP]/datamap.toml:31:37: error: tables.time_reports.retention.keep: duration "2 years" has no unit; expected a whole number and a unit: 30d, 12w, 6m or 7y
-    [TMP]/datamap.toml:93:15: error: tables.visits.legal_basis: unknown legal basis "because"; expected one of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests
-    the data map [TMP]/datamap.toml is not valid (4 errors); fix it and run `dsr check`
+    dsr: error: the data map [TMP]/datamap.toml is not valid (4 errors); fix it and run `dsr check`:
+      [TMP]/datamap.toml:19:12: tables.employees.on_erase: unknown on_erase "shred"; expected one of: delete, anonymize, keep
+      [TMP]/datamap.toml:23:47: tables.employees.columns.email: unknown erase strategy "scramble"; expected one of: null, redact, hash, keep
+      [TMP]/datamap.toml:31:37: tables.time_reports.retention.keep: duration "2 years" has no unit; expected a whole number and a unit: 30d, 12w, 6m or 7y
+      [TMP]/datamap.toml:93:15: tables.visits.legal_basis: unknown legal basis "because"; expected one of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests
     "#);
 }
 
@@ -99,15 +99,15 @@ fn a_map_that_does_not_fit_the_store_stops_every_command() {
     exit: 3
     --- stdout
     --- stderr
-    dsr: error: [TMP]/datamap.toml:22:1: error: employees.fullname: mapped column "fullname" does not exist in table employees of the store
-      hint: fix the column name; `dsr check` lists what the map uses
-    [TMP]/datamap.toml:29:8: error: time_reports.link[0]: time_reports.emp_no (TEXT) and employees.hired (INTEGER) are not comparable: one holds numbers, the other text
-      hint: link columns must hold the same kind of value; check that `on` names the right columns
-    [TMP]/datamap.toml:71:1: error: contacts.created: erase = "hash" writes text, but the column is INTEGER
-      hint: use null for a number or date column
-    [TMP]/datamap.toml:92:9: error: visitors: table "visitors" does not exist in the store
-      hint: fix the name, or remove the table from the map
-    the data map [TMP]/datamap.toml does not fit the store [TMP]/tenant.db (4 errors); nothing was read or changed; run `dsr check` and fix the map
+    dsr: error: the data map [TMP]/datamap.toml does not fit the store [TMP]/tenant.db (4 errors); nothing was read or changed; run `dsr check` and fix the map:
+      [TMP]/datamap.toml:22:1: employees.fullname: mapped column "fullname" does not exist in table employees of the store
+        hint: fix the column name; `dsr check` lists what the map uses
+      [TMP]/datamap.toml:29:8: time_reports.link[0]: time_reports.emp_no (TEXT) and employees.hired (INTEGER) are not comparable: one holds numbers, the other text
+        hint: link columns must hold the same kind of value; check that `on` names the right columns
+      [TMP]/datamap.toml:71:1: contacts.created: erase = "hash" writes text, but the column is INTEGER
+        hint: use null for a number or date column
+      [TMP]/datamap.toml:92:9: visitors: table "visitors" does not exist in the store
+        hint: fix the name, or remove the table from the map
     "#);
     assert!(
         std::panic::catch_unwind(|| env.audit_rows()).is_err(),

@@ -11,6 +11,7 @@ mod export;
 mod extract;
 mod inputs;
 mod sweep;
+mod ux;
 
 use assert_cmd::Command;
 use rusqlite::Connection;

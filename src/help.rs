@@ -1,0 +1,168 @@
+//! The words around the options: examples for each command's long help and
+//! man page, and the man pages' EXIT STATUS, ENVIRONMENT, FILES and SEE ALSO
+//! sections. Kept beside the clap definitions so that `--help`, the man
+//! pages and their drift test all come from one source.
+
+/// Examples per command path ("erase", "audit log"): (what it does, command line).
+pub fn examples(path: &str) -> &'static [(&'static str, &'static str)] {
+    match path {
+        "" => &[
+            ("Try every command on a synthetic tenant", "dsr demo /tmp/demo"),
+            (
+                "Answer an access request (Art. 15) for a tenant named in the config",
+                "dsr --tenant acme extract email:anna@example.se --format html -o anna.html",
+            ),
+            (
+                "See what erasing a person would do, changing nothing",
+                "dsr --tenant acme erase --dry-run personnummer:19811218-9876",
+            ),
+            ("Tonight's retention sweep, from cron", "dsr --tenant acme --quiet sweep"),
+        ],
+        "demo" => &[
+            ("A tenant of 1,000 customers in /tmp/demo", "dsr demo /tmp/demo"),
+            (
+                "A larger one for benchmarks, always the same for a seed",
+                "dsr demo /tmp/big --subjects 100000 --seed 7 --force",
+            ),
+        ],
+        "check" => &[
+            ("Does the map fit the store?", "dsr --store app.db --map datamap.toml check"),
+            ("The findings as JSON, for a CI job", "dsr --tenant acme --json check"),
+        ],
+        "extract" => &[
+            (
+                "The copy as one readable page, in Swedish",
+                "dsr --tenant acme extract personnummer:19811218-9876 --format html --lang sv -o copy.html",
+            ),
+            (
+                "Several identifiers of one person, as JSON on stdout",
+                "dsr --tenant acme extract email:anna@example.se customer_id:4711",
+            ),
+            (
+                "A spreadsheet, recorded against a support ticket",
+                "dsr --tenant acme --request CASE-1234 extract email:anna@example.se --format xlsx -o anna.xlsx",
+            ),
+        ],
+        "erase" => &[
+            (
+                "Show the plan and change nothing",
+                "dsr --tenant acme erase --dry-run email:anna@example.se",
+            ),
+            (
+                "Erase without a prompt (scripts; there is no terminal to ask on)",
+                "dsr --tenant acme --request CASE-1234 erase --yes email:anna@example.se",
+            ),
+            (
+                "The report as JSON",
+                "dsr --tenant acme --json erase --yes customer_id:4711",
+            ),
+        ],
+        "export" => &[
+            (
+                "Art. 20: the subject's own data as JSON",
+                "dsr --tenant acme export email:anna@example.se --format json -o anna.json",
+            ),
+            (
+                "Everything of a customer who leaves, one CSV file per table",
+                "dsr --tenant acme export --all --format csv -o acme-export",
+            ),
+        ],
+        "sweep" => &[
+            ("Rehearse tonight's sweep", "dsr --tenant acme sweep --dry-run"),
+            (
+                "From cron: quiet unless something fails, waiting for a running sweep",
+                "dsr --tenant acme --quiet sweep --wait",
+            ),
+            ("Only one table, in batches of 10,000 rows", "dsr --tenant acme sweep --table tickets --batch-size 10000"),
+        ],
+        "audit" => &[
+            ("What was done for one ticket", "dsr --tenant acme audit log --request CASE-1234"),
+            ("Is the trail intact?", "dsr --tenant acme audit verify"),
+        ],
+        "audit log" => &[
+            ("Everything since the first of the month", "dsr --tenant acme audit log --since 2026-11-01"),
+            ("Only erasures, as JSON", "dsr --tenant acme --json audit log --command erase"),
+        ],
+        "audit verify" => &[
+            ("Recompute the chain", "dsr --tenant acme audit verify"),
+        ],
+        "config" => &[
+            ("Which config file and tenant would be used", "dsr --tenant acme config"),
+            ("The tenants of a given config, as JSON", "dsr --config /etc/dsr/config.toml --json config"),
+        ],
+        _ => &[],
+    }
+}
+
+/// The examples as a long-help section.
+pub fn examples_text(path: &str) -> Option<String> {
+    let ex = examples(path);
+    if ex.is_empty() {
+        return None;
+    }
+    let mut s = String::from("Examples:\n");
+    for (what, line) in ex {
+        s.push_str(&format!("  {what}:\n    $ {line}\n"));
+    }
+    Some(s.trim_end().to_string())
+}
+
+/// The documented exit codes (DESIGN §1), for every man page.
+pub const EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "done (for check: the map is valid; for audit verify: the chain holds)"),
+    ("1", "failed at run time (store unreadable or unreachable, disk full, ...): nothing was changed; a sweep keeps the batches it committed before the failure and says how many"),
+    ("2", "usage or configuration error (bad flag, unreadable config or map, bad identifier)"),
+    ("3", "the data map does not fit the store"),
+    ("4", "no data found for the subject"),
+    ("5", "the identifiers match more than one person; nothing was changed (use --all-matches)"),
+    ("6", "another dsr holds the tenant's sweep lock"),
+    ("7", "the audit trail is broken"),
+];
+
+/// Environment variables dsr reads besides each option's own.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "DSR_STORE, DSR_MAP, DSR_TENANT, DSR_CONFIG, DSR_OPERATOR, DSR_REQUEST",
+        "the global options of the same names",
+    ),
+    (
+        "DSR_BUSY_TIMEOUT",
+        "how long, in milliseconds, dsr waits for the application's write lock (default 5000)",
+    ),
+    ("NO_COLOR", "when set, nothing dsr prints is coloured"),
+    (
+        "XDG_CONFIG_HOME",
+        "where the per-user config file is looked for (default ~/.config)",
+    ),
+];
+
+/// Where the config file is looked for (DESIGN §1).
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "./dsr.toml",
+        "the config file, when no --config is given: first this one",
+    ),
+    (
+        "$XDG_CONFIG_HOME/dsr/config.toml",
+        "then this one (default ~/.config/dsr/config.toml)",
+    ),
+    ("/etc/dsr/config.toml", "then this one"),
+];
+
+/// The data map's keys, for the THE DATA MAP section of dsr-check(1): the
+/// installed binary's own reference, which error hints point at.
+pub const MAP_KEYS: &[(&str, &str)] = &[
+    ("version = 1", "the format's version; required"),
+    ("region, language, timezone", "optional: default phone region (SE), default --lang of people's outputs (en), time zone of dates shown to people (Europe/Stockholm)"),
+    ("[controller] name, contact, authority", "who is responsible, how to reach them, and where to complain; shown in every Art. 15 copy; automated_decisions optionally replaces the fixed Art. 15(1)(h) text"),
+    ("[identifiers] KIND = \"email\"|\"personnummer\"|\"phone\"|\"text\"", "the kinds a SUBJECT (KIND:VALUE) may name, and how each is normalised"),
+    ("[tables.NAME] purpose, legal_basis", "why the table is processed, and on which Art. 6(1) basis: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests"),
+    ("subjects = true", "the table holds one row per data subject (identifiers matching several of its rows are ambiguous, exit 5)"),
+    ("identify = { KIND = \"column\" }", "columns holding the subject's identifiers (a list of columns also works)"),
+    ("link = { to = \"TABLE\", on = { my_column = \"their_column\" } }", "the table's rows belong to the subject of the linked row (several links as a list; a link may carry its own on_erase)"),
+    ("on_erase = \"delete\"|\"anonymize\"|\"keep\"", "what erasure does to the table's rows"),
+    ("retention = { after = COLUMN, keep = DURATION }", "rows older than keep (30d, 12w, 6m, 1y) after the column's date are swept; action and round = \"year_end\" optional"),
+    ("hold = { after = COLUMN, keep = DURATION, reason = TEXT }", "rows younger than keep are not erased until the hold ends (deferred); round = \"year_end\" optional"),
+    ("source, recipients, transfers", "optional Art. 15(1)(g), 15(1)(c) and 15(2) information"),
+    ("[tables.NAME.columns] COLUMN = { category, erase, with, extract, scan }", "a column's category; its erase strategy (null, redact, hash, keep; with = the redaction text); extract = false withholds it from copies; scan = true searches it as free text for mentions"),
+];

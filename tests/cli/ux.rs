@@ -1,0 +1,209 @@
+//! The conventions people expect of a CLI: help with the command's own
+//! options first, man pages with the usual sections, errors in one style,
+//! `--json` errors, `-o -`, and a config with one tenant.
+
+use crate::TestEnv;
+
+#[test]
+fn help_lists_the_commands_own_options_before_the_global_ones() {
+    let env = TestEnv::empty();
+    let out = env.run_plain(&["erase", "--help"]);
+    assert_eq!(out.code, 0);
+    let own = out.stdout.find("Options:").expect("own options");
+    let yes = out.stdout.find("--yes").expect("--yes");
+    let global = out.stdout.find("Global options:").expect("global heading");
+    let store = out.stdout.find("--store").expect("--store");
+    assert!(
+        own < yes && yes < global && global < store,
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Examples:\n  Show the plan and change nothing:\n    $ dsr --tenant acme erase --dry-run email:anna@example.se"));
+
+    // demo takes no store, map, tenant, operator or request.
+    let out = env.run_plain(&["demo", "--help"]);
+    assert_eq!(out.code, 0);
+    for gone in [
+        "--store",
+        "--map",
+        "--tenant",
+        "--config",
+        "--operator",
+        "--request",
+    ] {
+        assert!(!out.stdout.contains(gone), "demo --help shows {gone}");
+    }
+    assert!(out.stdout.contains("--quiet"));
+}
+
+#[test]
+fn man_pages_have_the_usual_sections_and_no_help_page() {
+    let pages = dsr::assets::man_pages().expect("render");
+    let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "dsr.1",
+            "dsr-demo.1",
+            "dsr-check.1",
+            "dsr-extract.1",
+            "dsr-erase.1",
+            "dsr-export.1",
+            "dsr-sweep.1",
+            "dsr-audit.1",
+            "dsr-audit-log.1",
+            "dsr-audit-verify.1",
+            "dsr-config.1"
+        ]
+    );
+    for (name, bytes) in &pages {
+        let text = String::from_utf8_lossy(bytes);
+        for section in [
+            ".SH SYNOPSIS",
+            ".SH DESCRIPTION",
+            ".SH EXAMPLES",
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH \"SEE ALSO\"",
+        ] {
+            assert!(text.contains(section), "{name} lacks {section}");
+        }
+        assert!(!text.contains("dsr\\-help"), "{name} names dsr-help");
+    }
+    let erase = String::from_utf8_lossy(&pages[4].1);
+    // The synopsis shows values, and the description says more than NAME.
+    let check = String::from_utf8_lossy(&pages[2].1);
+    assert!(check.contains(".SH \"THE DATA MAP\""));
+    assert!(erase.contains("held under a hold"), "{erase}");
+    let extract = String::from_utf8_lossy(&pages[3].1);
+    assert!(
+        extract.contains("[\\fB\\-\\-format\\fR \\fIFORMAT\\fR]"),
+        "{extract}"
+    );
+}
+
+#[test]
+fn clap_errors_are_in_dsrs_style_and_uncoloured() {
+    let env = TestEnv::empty();
+    let out = env.run_plain(&["erase", "--bogus"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .starts_with("dsr: error: unexpected argument '--bogus' found\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\u{1b}'), "coloured: {:?}", out.stderr);
+    assert!(!out.stderr.contains("error: error"));
+}
+
+#[test]
+fn json_failures_also_write_an_error_document() {
+    let env = TestEnv::empty();
+    let out = env.run_plain(&["--json", "extract", "email:a@example.se"]);
+    assert_eq!(out.code, 2);
+    let doc = out.json();
+    assert_eq!(doc["schema"], "dsr.error/1");
+    assert_eq!(doc["exit"], 2);
+    assert_eq!(
+        doc["error"],
+        "no store given: pass --store PATH (or DSR_STORE), or --tenant NAME with a config file"
+    );
+    assert_eq!(
+        doc["hint"],
+        "see `dsr COMMAND --help` or the man page dsr-COMMAND(1)"
+    );
+    assert!(out.stderr.starts_with("dsr: error: no store given"));
+
+    // A clap error too, and a refusal of the data (exit 4).
+    let out = env.run_plain(&["--json", "erase", "--bogus"]);
+    assert_eq!((out.code, out.json()["exit"].as_i64()), (2, Some(2)));
+    let env = TestEnv::agency();
+    let out = env.run(&["--json", "extract", "email:nobody@example.se"]);
+    assert_eq!(out.code, 4);
+    assert_eq!(out.json()["schema"], "dsr.error/1");
+    assert_eq!(out.json()["exit"], 4);
+}
+
+#[test]
+fn dash_as_output_means_standard_output() {
+    let env = TestEnv::agency();
+    let plain = env.run(&["extract", "contact_id:c-1"]);
+    let dash = env.run(&["extract", "contact_id:c-1", "-o", "-"]);
+    assert_eq!((plain.code, dash.code), (0, 0), "{}", dash.stderr);
+    assert_eq!(dash.stdout, plain.stdout);
+    assert!(
+        dash.stderr.contains("to standard output (audit record 2)"),
+        "{}",
+        dash.stderr
+    );
+    assert!(!env.path("-").exists(), "a file named - was created");
+
+    let xlsx = env
+        .cmd()
+        .args(["--store"])
+        .arg(&env.store)
+        .arg("--map")
+        .arg(&env.map)
+        .args(["extract", "contact_id:c-1", "--format", "xlsx", "-o", "-"])
+        .output()
+        .expect("run");
+    assert_eq!(xlsx.status.code(), Some(0));
+    assert_eq!(&xlsx.stdout[..2], b"PK", "an XLSX file is a zip");
+    assert!(!env.path("-").exists());
+
+    let csv = env.run(&["extract", "contact_id:c-1", "--format", "csv", "-o", "-"]);
+    assert_eq!(csv.code, 2);
+    assert_eq!(
+        csv.stderr,
+        "dsr: error: --format csv writes a directory of files, so it cannot go to standard output (-o -); give -o DIR\n"
+    );
+
+    let all = env.run(&["export", "--all", "--format", "json", "-o", "-"]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert_eq!(all.json()["schema"], "dsr.export/1");
+}
+
+#[test]
+fn one_tenant_in_the_config_needs_no_tenant_flag() {
+    let env = TestEnv::agency();
+    std::fs::write(
+        env.path("dsr.toml"),
+        "[tenants.agency]\nstore = \"tenant.db\"\nmap = \"datamap.toml\"\n",
+    )
+    .expect("config");
+    let out = env.run_plain(&["extract", "contact_id:c-1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["schema"], "dsr.extract/1");
+
+    let out = env.run_plain(&["config"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "config file: dsr.toml\ntenants:\n  agency\n    store  tenant.db\n    map    datamap.toml\nwould act on: agency\n  store    tenant.db\n  map      datamap.toml\n  operator tester\n"
+    );
+
+    std::fs::write(
+        env.path("dsr.toml"),
+        "[tenants.agency]\nstore = \"tenant.db\"\nmap = \"datamap.toml\"\n[tenants.other]\nstore = \"postgres://dsr:s3cret@db/app?schema=other\"\nmap = \"datamap.toml\"\n",
+    )
+    .expect("config");
+    let out = env.run_plain(&["extract", "contact_id:c-1"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "dsr: error: no tenant given, and dsr.toml names 2: agency, other; pass --tenant NAME (or DSR_TENANT)\n"
+    );
+    let out = env.run_plain(&["--json", "config"]);
+    assert_eq!(out.code, 0);
+    let doc = out.json();
+    assert_eq!(doc["schema"], "dsr.config/1");
+    assert_eq!(
+        doc["tenants"][1]["store"],
+        "postgres://dsr:***@db/app?schema=other"
+    );
+    assert!(!out.stdout.contains("s3cret"));
+    assert_eq!(doc["selected"], serde_json::Value::Null);
+}
