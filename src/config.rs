@@ -165,12 +165,14 @@ impl Globals {
                 match known.as_slice() {
                     [] => {}
                     [one] => name = Some(one.to_string()),
-                    many => return Err(Error::Usage(format!(
+                    many => {
+                        return Err(Error::Usage(format!(
                         "no tenant given, and {} names {}: {}; pass --tenant NAME (or DSR_TENANT)",
                         path.display(),
                         many.len(),
                         many.join(", ")
-                    ))),
+                    )))
+                    }
                 }
             }
         }

@@ -23,8 +23,9 @@ pub fn lock_path(store: &Path) -> PathBuf {
 }
 
 /// Takes the lock, or fails with exit 6 naming the holder; with `wait`,
-/// blocks until the holder is done.
-pub fn acquire(store: &Path, wait: bool, now: &str) -> Result<SweepLock> {
+/// blocks until the holder is done, saying so on stderr when `announce`
+/// (a person at a terminal should know why nothing happens).
+pub fn acquire(store: &Path, wait: bool, now: &str, announce: bool) -> Result<SweepLock> {
     let path = lock_path(store);
     let mut o = OpenOptions::new();
     o.read(true).write(true).create(true).truncate(false);
@@ -43,6 +44,17 @@ pub fn acquire(store: &Path, wait: bool, now: &str) -> Result<SweepLock> {
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) if wait => {
+            if announce {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                eprintln!(
+                    "waiting for another dsr sweep of this tenant to finish ({}) ...",
+                    match holder.trim() {
+                        "" => "holder unknown",
+                        h => h,
+                    }
+                );
+            }
             file.lock().map_err(|e| {
                 Error::Runtime(format!(
                     "waiting for the sweep lock {} failed: {}",

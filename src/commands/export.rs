@@ -190,7 +190,8 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
             status(
                 g,
                 format!(
-                    "wrote the portability export ({rows} rows) to {} (audit record {}){left}",
+                    "wrote the portability export ({}) to {} (audit record {}){left}",
+                    super::count(rows as u64, "row"),
                     crate::writers::shown(&path),
                     row.seq
                 ),
@@ -200,7 +201,11 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
             print_json(&out_doc)?;
             status(
                 g,
-                format!("export: {rows} rows (audit record {}){left}", row.seq),
+                format!(
+                    "export: {} (audit record {}){left}",
+                    super::count(rows as u64, "row"),
+                    row.seq
+                ),
             );
         }
     }
@@ -236,7 +241,16 @@ fn bar(g: &Globals, cx: &Context, ts: &TableSchema) -> Result<Option<ProgressBar
         return Ok(None);
     }
     let pb = ProgressBar::new(cx.store.count(ts)?);
-    let style = ProgressStyle::with_template("{prefix:>20} {bar:40} {pos}/{len} rows {per_sec}")
+    let style = ProgressStyle::with_template("{prefix:>20} {bar:40} {pos}/{len} rows {rate}")
+        .map(|s| {
+            // Whole rows per second, not indicatif's fractional {per_sec}.
+            s.with_key(
+                "rate",
+                |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} rows/s", st.per_sec());
+                },
+            )
+        })
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     pb.set_style(style);
     pb.set_prefix(ts.name.clone());
@@ -350,8 +364,9 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
         status(
             g,
             format!(
-                "export: {rows} rows of {} tables (audit record {})",
-                written.len(),
+                "export: {} of {} (audit record {})",
+                super::count(rows, "row"),
+                super::count(written.len() as u64, "table"),
                 row.seq
             ),
         );
@@ -394,8 +409,9 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
     status(
         g,
         format!(
-            "wrote the export of the whole tenant ({rows} rows of {} tables) to {} (audit record {})",
-            written.len(),
+            "wrote the export of the whole tenant ({} of {}) to {} (audit record {})",
+            super::count(rows, "row"),
+            super::count(written.len() as u64, "table"),
             crate::writers::shown(&path),
             row.seq
         ),

@@ -105,8 +105,9 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             status(
                 g,
                 format!(
-                    "wrote the extract ({rows} rows, {} mentions) to {} (audit record {})",
-                    mentions.len(),
+                    "wrote the extract ({}, {}) to {} (audit record {})",
+                    super::count(rows as u64, "row"),
+                    super::count(mentions.len() as u64, "mention"),
                     crate::writers::shown(&path),
                     row.seq
                 ),
@@ -117,8 +118,9 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             status(
                 g,
                 format!(
-                    "extract: {rows} rows, {} mentions (audit record {})",
-                    mentions.len(),
+                    "extract: {}, {} (audit record {})",
+                    super::count(rows as u64, "row"),
+                    super::count(mentions.len() as u64, "mention"),
                     row.seq
                 ),
             );

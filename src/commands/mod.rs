@@ -91,6 +91,19 @@ impl Context {
     }
 }
 
+/// "1 row", "2 rows": a count with its noun, for people. `noun` is the
+/// singular; the plural adds "s" (or "es" after s, x, ch, sh).
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else if ["s", "x", "ch", "sh"].iter().any(|e| noun.ends_with(e)) {
+        format!("{n} {noun}es")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Status lines for people: on stderr, and not at all with --quiet.
 pub fn status(g: &Globals, msg: impl std::fmt::Display) {
     if !g.quiet {

@@ -117,6 +117,20 @@ impl Store {
                 path.display()
             )));
         }
+        if path.is_dir() {
+            return Err(Error::Runtime(format!(
+                "the store {} is a directory, not a SQLite database file; give the path of the tenant's database file (--store / DSR_STORE)",
+                path.display()
+            )));
+        }
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+            // SQLite would take an empty file for an empty database, and
+            // every mapped table would then seem to be missing.
+            return Err(Error::Runtime(format!(
+                "the store {} is an empty file (0 bytes), not a tenant's database: is the path right? dsr never creates a store; nothing was read or changed",
+                path.display()
+            )));
+        }
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY
         } else {

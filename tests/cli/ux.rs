@@ -207,3 +207,52 @@ fn one_tenant_in_the_config_needs_no_tenant_flag() {
     assert!(!out.stdout.contains("s3cret"));
     assert_eq!(doc["selected"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_directory_or_an_empty_file_as_store_is_named_as_such() {
+    let env = TestEnv::agency();
+    let dir = env.path("stores");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let out = env.run_plain(&[
+        "--store",
+        "stores",
+        "--map",
+        "datamap.toml",
+        "extract",
+        "contact_id:c-1",
+    ]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "dsr: error: the store stores is a directory, not a SQLite database file; give the path of the tenant's database file (--store / DSR_STORE)\n"
+    );
+    std::fs::write(env.path("empty.db"), b"").expect("empty");
+    let out = env.run_plain(&["--store", "empty.db", "--map", "datamap.toml", "check"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "dsr: error: the store empty.db is an empty file (0 bytes), not a tenant's database: is the path right? dsr never creates a store; nothing was read or changed\n"
+    );
+    assert_eq!(
+        std::fs::metadata(env.path("empty.db")).expect("meta").len(),
+        0
+    );
+}
+
+#[test]
+fn counts_read_naturally() {
+    let env = TestEnv::agency();
+    // c-2 has exactly one row of its own and is mentioned nowhere.
+    let out = env.run(&["extract", "contact_id:c-2", "-o", "c2.json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("wrote the extract (")
+            && !out.stderr.contains("(1 rows")
+            && !out.stderr.contains(" 1 mentions"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(dsr::commands::count(1u64, "row"), "1 row");
+    assert_eq!(dsr::commands::count(0u64, "row"), "0 rows");
+    assert_eq!(dsr::commands::count(2u64, "batch"), "2 batches");
+}

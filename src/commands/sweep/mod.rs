@@ -322,8 +322,9 @@ impl Sweep<'_> {
                 .map(|c| c["deleted"].as_u64().unwrap_or(0) + c["anonymized"].as_u64().unwrap_or(0))
                 .sum();
             p.set_message(format!(
-                "{source}: {done} rows changed in {} batches",
-                self.totals.batches
+                "{source}: {} changed in {}",
+                super::count(done, "row"),
+                super::count(self.totals.batches, "batch")
             ));
             p.tick();
         }
@@ -450,7 +451,12 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         }
     }
     let at = time::format_ts(cx.now);
-    let _lock = lock::acquire(cx.store.path(), args.wait, &at)?;
+    let _lock = lock::acquire(
+        cx.store.path(),
+        args.wait,
+        &at,
+        !g.quiet && std::io::stderr().is_terminal(),
+    )?;
     let progress = (!g.quiet && std::io::stderr().is_terminal()).then(|| {
         let p = indicatif::ProgressBar::new_spinner();
         p.enable_steady_tick(Duration::from_millis(120));
