@@ -191,7 +191,7 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
                 g,
                 format!(
                     "wrote the portability export ({}) to {} (audit record {}){left}",
-                    super::count(rows as u64, "row"),
+                    super::count(rows, "row"),
                     crate::writers::shown(&path),
                     row.seq
                 ),
@@ -203,7 +203,7 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
                 g,
                 format!(
                     "export: {} (audit record {}){left}",
-                    super::count(rows as u64, "row"),
+                    super::count(rows, "row"),
                     row.seq
                 ),
             );
