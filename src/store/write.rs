@@ -290,24 +290,29 @@ pub fn key_from_text(s: &str) -> Option<Vec<Value>> {
         .collect()
 }
 
-/// A deferred erasure whose hold has ended.
+/// A deferred erasure as recorded: which row, what it gets when its hold
+/// ends, and the hold's last day as it was last judged (for reports only:
+/// the sweep judges the hold again on the row itself).
 #[derive(Debug, Clone)]
-pub struct Due {
+pub struct DeferredRow {
     pub table: String,
     pub key: String,
     pub action: String,
+    pub until: Option<String>,
 }
 
 impl Store {
-    /// Deferred erasures whose last held day is before `today`, in (table,
-    /// key) order after `cursor`.
-    pub fn deferred_due(
+    /// Deferred erasures in (table, key) order after `cursor`, at most
+    /// `limit`: every one, whatever date was recorded with it, since only
+    /// the row as it is now can tell whether its hold has ended. (A second
+    /// backend pages the same way: `WHERE (tbl, key) > (…) ORDER BY tbl,
+    /// key LIMIT n`.)
+    pub fn deferred_page(
         &self,
         table: Option<&str>,
-        today: &str,
         cursor: Option<(&str, &str)>,
         limit: usize,
-    ) -> Result<Vec<Due>> {
+    ) -> Result<Vec<DeferredRow>> {
         if !self.has_table("_dsr_deferred")? {
             return Ok(Vec::new());
         }
@@ -316,21 +321,40 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT tbl, key, action FROM _dsr_deferred WHERE until IS NOT NULL AND until < ?1 \
-                 AND (?2 IS NULL OR tbl = ?2) AND (tbl, key) > (?3, ?4) ORDER BY tbl, key LIMIT ?5",
+                "SELECT tbl, key, action, until FROM _dsr_deferred \
+                 WHERE (?1 IS NULL OR tbl = ?1) AND (tbl, key) > (?2, ?3) ORDER BY tbl, key LIMIT ?4",
             )
             .map_err(|e| self.err(doing, e))?;
         let rows = st
-            .query_map(rusqlite::params![today, table, ct, ck, limit as i64], |r| {
-                Ok(Due {
+            .query_map(rusqlite::params![table, ct, ck, limit as i64], |r| {
+                Ok(DeferredRow {
                     table: r.get(0)?,
                     key: r.get(1)?,
                     action: r.get(2)?,
+                    until: r.get(3)?,
                 })
             })
             .map_err(|e| self.err(doing, e))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(doing, e))
+    }
+}
+
+impl Tx<'_> {
+    /// Records the hold's last day as judged now on deferred erasures whose
+    /// row's hold date the application changed (`(table, key, until)`):
+    /// only what reports show; the sweep never trusts it.
+    pub fn set_deferred_until(&self, rows: &[(String, String, Option<String>)]) -> Result<()> {
+        let mut st = self
+            .store
+            .conn
+            .prepare_cached("UPDATE _dsr_deferred SET until = ?3 WHERE tbl = ?1 AND key = ?2")
+            .map_err(|e| self.err("writing _dsr_deferred in", e))?;
+        for (t, k, u) in rows {
+            st.execute(rusqlite::params![t, k, u])
+                .map_err(|e| self.err("writing _dsr_deferred in", e))?;
+        }
+        Ok(())
     }
 }
 

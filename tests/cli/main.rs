@@ -9,6 +9,7 @@ mod demo;
 mod erase;
 mod export;
 mod extract;
+mod holds;
 mod inputs;
 mod sweep;
 

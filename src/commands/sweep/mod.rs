@@ -16,7 +16,7 @@ use crate::graph::{self, Skip};
 use crate::lock;
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
-use crate::store::write::key_from_text;
+use crate::store::write::{key_from_text, DeferredRow};
 use crate::store::{AuditRow, Filter, Row, Tx};
 use crate::time;
 use crate::value::Value;
@@ -25,6 +25,7 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 use one_pass::one_pass;
 use serde_json::{json, Map, Value as Json};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -329,47 +330,96 @@ impl Sweep<'_> {
         }
     }
 
-    /// Deferred erasures whose hold has ended.
+    /// Deferred erasures whose hold has ended, judged on each row as it is
+    /// now (DESIGN §2 Holds): a hold date the application moved later keeps
+    /// the row, one moved earlier releases it on time. The date recorded
+    /// with the deferred erasure is never trusted; where the row's date now
+    /// says otherwise, it is brought up to date for reports.
     fn deferred(&mut self) -> Result<()> {
         let cx = self.cx;
-        let today = cx.today.to_string();
         let mut cursor: Option<(String, String)> = None;
         loop {
-            let due = cx.store.deferred_due(
+            let page = cx.store.deferred_page(
                 self.args.table.as_deref(),
-                &today,
                 cursor.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
                 self.batcher.size,
             )?;
-            let Some(last) = due.last() else { break };
+            let Some(last) = page.last() else { break };
             cursor = Some((last.table.clone(), last.key.clone()));
             let mut roots = Vec::new();
             let mut gone = Vec::new();
-            for d in due {
-                let (Some(ti), Some(key)) = (cx.map.table_index(&d.table), key_from_text(&d.key))
-                else {
-                    gone.push((d.table, d.key)); // no longer mapped: nothing to complete
-                    continue;
-                };
-                let Some(ts) = cx.schema.table(&d.table) else {
-                    continue;
-                };
-                let action = match d.action.as_str() {
-                    "delete" => OnErase::Delete,
-                    "anonymize" => OnErase::Anonymize,
-                    _ => OnErase::Keep,
-                };
-                let mut found = None;
-                cx.store
-                    .select(ts, &Filter::Keys(std::slice::from_ref(&key)), |r| {
-                        found = Some(r)
-                    })?;
-                match found {
-                    Some(r) if !self.skip.has(ti, &r.key) => roots.push((ti, r, action)),
-                    _ => gone.push((d.table, d.key)), // the row is gone already
-                }
+            let mut moved = Vec::new();
+            let mut i = 0;
+            while i < page.len() {
+                let n = page[i..]
+                    .iter()
+                    .take_while(|d| d.table == page[i].table)
+                    .count();
+                self.judge_deferred(&page[i..i + n], &mut roots, &mut gone, &mut moved)?;
+                i += n;
             }
-            self.batch("deferred", roots, gone)?;
+            if !roots.is_empty() || !gone.is_empty() {
+                self.batch("deferred", roots, gone)?;
+            }
+            if !moved.is_empty() && !self.args.dry_run {
+                cx.store.write(|tx| tx.set_deferred_until(&moved))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sorts one table's deferred erasures: rows whose hold has ended become
+    /// roots of the next batch; rows that are gone (or no longer mapped)
+    /// are done; rows still held stay, with their hold's last day in
+    /// `moved` where it is no longer what was recorded.
+    fn judge_deferred(
+        &self,
+        recs: &[DeferredRow],
+        roots: &mut Vec<(usize, Row, OnErase)>,
+        gone: &mut Vec<(String, String)>,
+        moved: &mut Vec<(String, String, Option<String>)>,
+    ) -> Result<()> {
+        let cx = self.cx;
+        let Some(first) = recs.first() else {
+            return Ok(());
+        };
+        let Some(ti) = cx.map.table_index(&first.table) else {
+            // No longer mapped: nothing to complete.
+            gone.extend(recs.iter().map(|d| (d.table.clone(), d.key.clone())));
+            return Ok(());
+        };
+        let Some(ts) = cx.schema.table(&first.table) else {
+            return Ok(());
+        };
+        let t = &cx.map.tables[ti];
+        let hold_col = t.hold.as_ref().and_then(|h| ts.column_index(&h.after));
+        let keys: Vec<Option<Vec<Value>>> = recs.iter().map(|d| key_from_text(&d.key)).collect();
+        let wanted: Vec<Vec<Value>> = keys.iter().flatten().cloned().collect();
+        let mut found: HashMap<Vec<Value>, Row> = HashMap::new();
+        cx.store.select(ts, &Filter::Keys(&wanted), |r| {
+            found.insert(r.key.clone(), r);
+        })?;
+        for (d, key) in recs.iter().zip(keys) {
+            let row = key.and_then(|k| found.remove(&k));
+            let Some(row) = row.filter(|r| !self.skip.has(ti, &r.key)) else {
+                gone.push((d.table.clone(), d.key.clone())); // the row is gone already
+                continue;
+            };
+            let action = match d.action.as_str() {
+                "delete" => OnErase::Delete,
+                "anonymize" => OnErase::Anonymize,
+                _ => OnErase::Keep,
+            };
+            let held = hold_col.and_then(|ci| planner::hold_end(t, &row.values[ci], cx.now));
+            match held {
+                Some(end) => {
+                    let until = end.map(|e| time::last_day(e).to_string());
+                    if until != d.until {
+                        moved.push((d.table.clone(), d.key.clone(), until));
+                    }
+                }
+                None => roots.push((ti, row, action)),
+            }
         }
         Ok(())
     }
