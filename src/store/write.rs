@@ -2,6 +2,7 @@
 //! of keys, never one per row (except free-text edits, whose new values
 //! differ row by row).
 
+use super::refs::ref_forms;
 use super::schema::{quote, TableSchema};
 use super::{Store, Tx, CHUNK};
 use crate::audit::hmac_hex;
@@ -26,7 +27,7 @@ pub enum Assign {
 #[derive(Debug, Clone)]
 pub struct Deferred {
     pub table: String,
-    pub key: String,
+    pub key: Vec<Value>,
     pub action: String,
     /// ISO date of the last held day, or None when the hold date is unreadable.
     pub until: Option<String>,
@@ -64,30 +65,11 @@ pub(super) fn key_in<'k>(t: &TableSchema, keys: &'k [Vec<Value>]) -> (String, Ve
     (sql, params)
 }
 
-/// The key as stored in dsr's own tables: compact JSON of the key values.
+/// A key as compact JSON of its values: how dsr's own tables name a row
+/// whose key is not personal data (see [`Store::row_ref`]).
 pub fn key_text(key: &[Value]) -> String {
     serde_json::Value::Array(key.iter().map(Value::to_json).collect()).to_string()
 }
-
-const ERASE_TABLES: &str = "
-CREATE TABLE IF NOT EXISTS _dsr_anonymized (
-    tbl TEXT NOT NULL,
-    key TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (tbl, key)
-);
-CREATE TABLE IF NOT EXISTS _dsr_deferred (
-    tbl TEXT NOT NULL,
-    key TEXT NOT NULL,
-    action TEXT NOT NULL,
-    until TEXT,
-    reason TEXT NOT NULL,
-    subject TEXT,
-    created_at TEXT NOT NULL,
-    audit_seq INTEGER,
-    PRIMARY KEY (tbl, key)
-);
-";
 
 impl Store {
     /// Which of `keys` of `table` dsr has anonymized before.
@@ -97,13 +79,15 @@ impl Store {
             return Ok(out);
         }
         let doing = "reading _dsr_anonymized in";
+        let secret = self.secret()?;
         let mut st = self
             .conn
-            .prepare_cached("SELECT 1 FROM _dsr_anonymized WHERE tbl = ?1 AND key = ?2")
+            .prepare_cached("SELECT 1 FROM _dsr_anonymized WHERE tbl = ?1 AND key IN (?2, ?3)")
             .map_err(|e| self.err(doing, e))?;
         for k in keys {
+            let (plain, hashed) = ref_forms(secret.as_deref(), table, k);
             let hit = st
-                .exists([table, &key_text(k)])
+                .exists([table, &plain, hashed.as_ref().unwrap_or(&plain)])
                 .map_err(|e| self.err(doing, e))?;
             if hit {
                 out.insert(k.clone());
@@ -124,12 +108,10 @@ impl Tx<'_> {
             .map_err(|e| self.err(doing, e))
     }
 
-    /// Creates the erasure's own tables, and the `dsr_hash` SQL function
-    /// keyed with the tenant secret for this connection.
+    /// Creates the `dsr_hash` SQL function keyed with the tenant secret for
+    /// this connection (dsr's own tables exist: `ensure_tool_tables`).
     pub fn prepare_erasure(&self, secret: &str) -> Result<()> {
         let conn = &self.store.conn;
-        conn.execute_batch(ERASE_TABLES)
-            .map_err(|e| self.err("creating dsr's tables in", e))?;
         let key = secret.to_string();
         conn.create_scalar_function(
             "dsr_hash",
@@ -247,7 +229,7 @@ impl Tx<'_> {
             )
             .map_err(|e| self.err("writing _dsr_anonymized in", e))?;
         for k in keys {
-            st.execute([table, &key_text(k), at])
+            st.execute([table, &self.row_ref(table, k)?, at])
                 .map_err(|e| self.err("writing _dsr_anonymized in", e))?;
         }
         Ok(())
@@ -263,8 +245,9 @@ impl Tx<'_> {
             )
             .map_err(|e| self.err("writing _dsr_deferred in", e))?;
         for d in rows {
+            let key = self.row_ref(&d.table, &d.key)?;
             st.execute(rusqlite::params![
-                d.table, d.key, d.action, d.until, d.reason, d.subject, at, audit_seq
+                d.table, key, d.action, d.until, d.reason, d.subject, at, audit_seq
             ])
             .map_err(|e| self.err("writing _dsr_deferred in", e))?;
         }

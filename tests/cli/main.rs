@@ -12,6 +12,7 @@ mod extract;
 mod holds;
 mod inputs;
 mod sweep;
+mod tool_tables;
 
 use assert_cmd::Command;
 use rusqlite::Connection;

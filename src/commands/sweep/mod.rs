@@ -16,6 +16,7 @@ use crate::graph::{self, Skip};
 use crate::lock;
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
+use crate::store::refs::REF_PREFIX;
 use crate::store::write::{key_from_text, DeferredRow};
 use crate::store::{AuditRow, Filter, Row, Tx};
 use crate::time;
@@ -180,6 +181,9 @@ struct Sweep<'a> {
     /// Rows examined per batch of a one-pass table.
     span: Batcher,
     progress: Option<indicatif::ProgressBar>,
+    /// Per table whose key is personal: hashed reference → key, for the
+    /// deferred erasures recorded by HMAC (see `Store::locate_hashed`).
+    located: HashMap<String, HashMap<String, Vec<Value>>>,
 }
 
 impl Sweep<'_> {
@@ -194,10 +198,12 @@ impl Sweep<'_> {
     ) -> Result<()> {
         let cx = self.cx;
         let started = Instant::now();
-        let root_keys: Vec<(usize, Vec<Value>, String)> = roots
-            .iter()
-            .map(|(ti, r, _)| (*ti, r.key.clone(), crate::store::write::key_text(&r.key)))
-            .collect();
+        // Every form its deferred erasure may be recorded under.
+        let mut root_keys: Vec<(usize, Vec<Value>, Vec<String>)> = Vec::new();
+        for (ti, r, _) in &roots {
+            let refs = cx.store.row_refs(&cx.map.tables[*ti].name, &r.key)?;
+            root_keys.push((*ti, r.key.clone(), refs));
+        }
         let dry = self.args.dry_run;
         let work = |tx: Option<&crate::store::Tx<'_>>| -> Result<(Plan, graph::Belonging)> {
             let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
@@ -217,13 +223,14 @@ impl Sweep<'_> {
         let completed = |plan: &Plan, b: &graph::Belonging| -> Vec<(String, String)> {
             let mut out = gone.clone();
             if source == "deferred" {
-                for (ti, key, text) in &root_keys {
+                for (ti, key, refs) in &root_keys {
                     let still_held = b.tables[*ti]
                         .position(key)
                         .and_then(|i| plan.tables[*ti].rows.iter().find(|(r, _)| *r == i))
                         .is_some_and(|(_, f)| matches!(f, Fate::Held { .. }));
                     if !still_held {
-                        out.push((cx.map.tables[*ti].name.clone(), text.clone()));
+                        let t = &cx.map.tables[*ti].name;
+                        out.extend(refs.iter().map(|k| (t.clone(), k.clone())));
                     }
                 }
             }
@@ -373,7 +380,7 @@ impl Sweep<'_> {
     /// are done; rows still held stay, with their hold's last day in
     /// `moved` where it is no longer what was recorded.
     fn judge_deferred(
-        &self,
+        &mut self,
         recs: &[DeferredRow],
         roots: &mut Vec<(usize, Row, OnErase)>,
         gone: &mut Vec<(String, String)>,
@@ -393,7 +400,25 @@ impl Sweep<'_> {
         };
         let t = &cx.map.tables[ti];
         let hold_col = t.hold.as_ref().and_then(|h| ts.column_index(&h.after));
-        let keys: Vec<Option<Vec<Value>>> = recs.iter().map(|d| key_from_text(&d.key)).collect();
+        // A personal key is recorded as its HMAC: found again by the HMACs
+        // of the table's keys, computed once per sweep and table.
+        if recs.iter().any(|d| d.key.starts_with(REF_PREFIX)) && !self.located.contains_key(&t.name)
+        {
+            let refs = cx.store.deferred_hashed_refs(&t.name)?;
+            let found = cx.store.locate_hashed(ts, &refs)?;
+            self.located.insert(t.name.clone(), found);
+        }
+        let keys: Vec<Option<Vec<Value>>> = recs
+            .iter()
+            .map(|d| match d.key.strip_prefix(REF_PREFIX) {
+                Some(_) => self
+                    .located
+                    .get(&t.name)
+                    .and_then(|m| m.get(&d.key))
+                    .cloned(),
+                None => key_from_text(&d.key),
+            })
+            .collect();
         let wanted: Vec<Vec<Value>> = keys.iter().flatten().cloned().collect();
         let mut found: HashMap<Vec<Value>, Row> = HashMap::new();
         cx.store.select(ts, &Filter::Keys(&wanted), |r| {
@@ -516,6 +541,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         batcher: Batcher::new(args.batch_size, 500, 20_000),
         span: Batcher::new(args.batch_size, 10_000, usize::MAX >> 2),
         progress,
+        located: HashMap::new(),
     };
     sw.deferred()?;
     // Children before parents, so that a parent's expiry finds its expired
