@@ -7,7 +7,6 @@ use crate::graph::Belonging;
 use crate::map::DataMap;
 use crate::planner::{self, Fate, Plan};
 use crate::store::schema::Schema;
-use crate::store::write::key_text;
 use crate::store::{Deferred, Tx};
 use crate::time;
 use crate::value::Value;
@@ -86,7 +85,7 @@ pub fn deferred(map: &DataMap, b: &Belonging, plan: &Plan, subject: Option<&str>
             if let Fate::Held { end, then } = f {
                 out.push(Deferred {
                     table: t.name.clone(),
-                    key: key_text(&b.tables[ti].rows[*i].key),
+                    key: b.tables[ti].rows[*i].key.clone(),
                     action: then.as_str().to_string(),
                     until: end.map(|e| time::last_day(e).to_string()),
                     reason: t

@@ -139,6 +139,26 @@ pub fn assignments(t: &Table) -> Vec<(String, Assign)> {
         .collect()
 }
 
+/// Whether the table's hold still holds a row whose hold column (`hold.after`)
+/// has the value `after`, judged at `now`: None when it does not (no hold,
+/// a NULL date, or the period has ended), Some(None) when the date is
+/// unreadable (it holds until someone fixes it), Some(Some(end)) when it
+/// holds until `end`. Erasures and the sweep's deferred erasures judge a
+/// hold by this alone, on the row as it is, so a date the application moved
+/// counts (DESIGN §2 Holds).
+pub fn hold_end(t: &Table, after: &Value, now: Timestamp) -> Option<Option<Timestamp>> {
+    let h = t.hold.as_ref()?;
+    match after {
+        Value::Null => None,
+        v => match time::parse_value(v) {
+            None => Some(None),
+            Some(after) => time::period_end(after, h.keep, h.year_end)
+                .filter(|end| *end > now)
+                .map(Some),
+        },
+    }
+}
+
 /// The tenant a plan is made for.
 #[derive(Clone, Copy)]
 pub struct Scope<'a> {
@@ -172,16 +192,8 @@ pub fn plan(
         let mut v = Vec::with_capacity(found.len());
         for (row, reach) in found.rows.iter().zip(&found.reach) {
             let act = strongest(t, reach);
-            let held = match (&t.hold, hold_col) {
-                (Some(h), Some(ci)) if act != OnErase::Keep => match &row.values[ci] {
-                    Value::Null => None,
-                    v => match time::parse_value(v) {
-                        None => Some(None),
-                        Some(after) => time::period_end(after, h.keep, h.year_end)
-                            .filter(|end| *end > now)
-                            .map(Some),
-                    },
-                },
+            let held = match hold_col {
+                Some(ci) if act != OnErase::Keep => hold_end(t, &row.values[ci], now),
                 _ => None,
             };
             v.push(match (held, act) {

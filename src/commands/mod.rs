@@ -50,7 +50,7 @@ impl Context {
             .clone()
             .ok_or_else(|| Error::Usage("no data map given".into()))?;
         let map = map::load(&map_path)?;
-        let store = Store::open(&tenant.store, read_only, today)?;
+        let mut store = Store::open(&tenant.store, read_only, today)?;
         let schema = store.schema()?;
         let diags = map::fit::check(&map, &schema, None)?;
         let errors: Vec<String> = diags
@@ -67,6 +67,15 @@ impl Context {
                 if errors.len() == 1 { "" } else { "s" },
                 errors.join("\n"),
             )));
+        }
+        store.set_personal_keys(map.tables.iter().filter_map(|t| {
+            let ts = schema.table(&t.name)?;
+            t.key_is_personal(&ts.pk).then(|| t.name.clone())
+        }));
+        if !read_only {
+            // dsr's own tables at this dsr's version, with no plain personal
+            // key in them, before the command reads them.
+            crate::store::migrate::run(&store)?;
         }
         Ok(Context {
             tenant,

@@ -4,7 +4,7 @@
 use super::{DataMap, Diagnostic, Loc, OnErase, Severity, Strategy, Table};
 use crate::error::Result;
 use crate::ident::{self, Kind};
-use crate::store::schema::{Schema, TableSchema};
+use crate::store::schema::{Affinity, ForeignKey, Schema, TableSchema};
 use crate::store::Store;
 use crate::value::Value;
 
@@ -54,7 +54,7 @@ pub fn check(map: &DataMap, schema: &Schema, store: Option<&Store>) -> Result<Ve
         };
         check_table(map, schema, t, ts, &mut f);
         if let Some(store) = store {
-            look_for_unmapped(t, ts, store, &mut f)?;
+            look_for_unmapped(schema, t, ts, store, &mut f)?;
         }
     }
     if store.is_some() {
@@ -196,10 +196,7 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
         if map.table(&fk.table).is_none() {
             continue;
         }
-        let as_link = t.links.iter().any(|l| {
-            l.to.eq_ignore_ascii_case(&fk.table) && l.on.iter().map(|(c, _)| c).eq(fk.from.iter())
-        });
-        if !as_link {
+        if !declared_as_link(map, tn, fk) {
             f.warn(
                 Some(t.loc),
                 tn.clone(),
@@ -324,6 +321,93 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
     }
 }
 
+/// Whether the map declares the store's foreign key `child`(fk.from) →
+/// fk.table(fk.to) as a link in either direction: from the child to the
+/// parent over the same column pairs, or from the parent to the child over
+/// the same pairs turned round (`[tables.address] link = { to = "customer",
+/// on = { address_id = "address_id" } }` declares customer(address_id) →
+/// address(address_id): the address belongs to the customer's subject).
+/// Pairs are compared as sets, so the order of `on` does not matter.
+fn declared_as_link(map: &DataMap, child: &str, fk: &ForeignKey) -> bool {
+    let pairs = |on: &mut dyn Iterator<Item = (&String, &String)>| {
+        let mut v: Vec<(String, String)> = on.map(|(a, b)| (a.clone(), b.clone())).collect();
+        v.sort();
+        v
+    };
+    let want = pairs(&mut fk.from.iter().zip(fk.to.iter()));
+    if want.len() != fk.from.len() {
+        // The parent's columns are unknown (no primary key to default to):
+        // the child's columns alone must match.
+        let mut from = fk.from.clone();
+        from.sort();
+        return map.table(child).is_some_and(|t| {
+            t.links.iter().any(|l| {
+                let mut cols: Vec<String> = l.on.iter().map(|(c, _)| c.clone()).collect();
+                cols.sort();
+                l.to.eq_ignore_ascii_case(&fk.table) && cols == from
+            })
+        });
+    }
+    let forward = map.table(child).is_some_and(|t| {
+        t.links.iter().any(|l| {
+            l.to.eq_ignore_ascii_case(&fk.table)
+                && pairs(&mut l.on.iter().map(|(c, p)| (c, p))) == want
+        })
+    });
+    let backward = map
+        .tables
+        .iter()
+        .filter(|p| p.name.eq_ignore_ascii_case(&fk.table))
+        .any(|p| {
+            p.links.iter().any(|l| {
+                l.to.eq_ignore_ascii_case(child)
+                    && pairs(&mut l.on.iter().map(|(c, p)| (p, c))) == want
+            })
+        });
+    forward || backward
+}
+
+/// Whether a column is a key that only points at rows: part of a foreign
+/// key (either side), the table's own integer primary key, or named
+/// `<table>_id` after a table of the store (`city_id` beside `city` or
+/// `cities`). Such a column is not personal by its name, even when the
+/// name contains a personal word (`address_id`, `note_id`); its values are
+/// still sampled.
+fn is_key_column(schema: &Schema, ts: &TableSchema, col: &str) -> bool {
+    let in_fk = ts
+        .foreign_keys
+        .iter()
+        .any(|fk| fk.from.iter().any(|c| c == col))
+        || schema
+            .references_to(&ts.name)
+            .any(|(_, fk)| fk.to.iter().any(|c| c == col));
+    let own_int_key = ts.pk.len() == 1
+        && ts.pk[0] == col
+        && ts
+            .column(col)
+            .is_some_and(|c| c.affinity == Affinity::Integer);
+    let lower = col.to_lowercase();
+    let names_table = lower
+        .strip_suffix("_id")
+        .filter(|p| !p.is_empty())
+        .is_some_and(|p| {
+            let forms = [
+                p.to_string(),
+                format!("{p}s"),
+                format!("{p}es"),
+                p.strip_suffix('y')
+                    .map(|s| format!("{s}ies"))
+                    .unwrap_or_default(),
+            ];
+            schema.tables.iter().any(|t| {
+                forms
+                    .iter()
+                    .any(|f| !f.is_empty() && t.name.eq_ignore_ascii_case(f))
+            })
+        });
+    in_fk || own_int_key || names_table
+}
+
 /// Words in column names that usually mean personal data.
 const PERSONAL_WORDS: &[&str] = &[
     "email",
@@ -394,7 +478,13 @@ fn looks_personal_value(v: &Value, today: jiff::civil::Date) -> Option<&'static 
     }
 }
 
-fn look_for_unmapped(t: &Table, ts: &TableSchema, store: &Store, f: &mut Findings) -> Result<()> {
+fn look_for_unmapped(
+    schema: &Schema,
+    t: &Table,
+    ts: &TableSchema,
+    store: &Store,
+    f: &mut Findings,
+) -> Result<()> {
     let today = crate::time::today(jiff::Timestamp::now());
     for cs in &ts.columns {
         let c = &cs.name;
@@ -404,7 +494,7 @@ fn look_for_unmapped(t: &Table, ts: &TableSchema, store: &Store, f: &mut Finding
         if used {
             continue;
         }
-        let by_name = looks_personal_name(c);
+        let by_name = looks_personal_name(c) && !is_key_column(schema, ts, c);
         let mut by_content = None;
         if cs.affinity.holds_text() {
             let sample = store.sample(&t.name, c, 50)?;

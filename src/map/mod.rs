@@ -204,6 +204,18 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// Whether a key made of the columns `pk` is itself personal data: one
+    /// of them is an `identify` column of this table or a mapped column with
+    /// a category (a newsletter keyed by email). dsr's own tables then hold
+    /// the key's HMAC, never the key (DESIGN §4). A table without a primary
+    /// key is keyed by the store's row id, which is not personal.
+    pub fn key_is_personal(&self, pk: &[String]) -> bool {
+        pk.iter().any(|k| {
+            self.identify.iter().any(|i| i.columns.contains(k))
+                || self.column(k).is_some_and(|c| c.category.is_some())
+        })
+    }
+
     /// Distinct categories of the table's mapped columns, in map order.
     pub fn categories(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

@@ -3,6 +3,8 @@
 //! that a PostgreSQL backend can sit behind the same interface.
 
 mod expire;
+pub mod migrate;
+pub mod refs;
 mod scan;
 pub mod schema;
 pub mod write;
@@ -35,6 +37,8 @@ pub struct Store {
     /// Rows stepped through by full-table scans in `select` (not the
     /// free-text scan): zero when every lookup was answered by an index.
     scanned: Cell<u64>,
+    /// Tables whose key is personal data (see `refs`).
+    personal_keys: std::collections::HashSet<String>,
 }
 
 /// A row as read: its key (primary key values, or the backend's row id for
@@ -146,7 +150,10 @@ impl Store {
         if !read_only {
             // Per connection, not a setting of the store: erasure runs with
             // the store's foreign keys enforced.
-            conn.execute_batch("PRAGMA foreign_keys = ON")
+            // Also per connection: what dsr deletes or overwrites is
+            // overwritten with zeros in the file, not left in free space
+            // where a copy of the file would still hold it.
+            conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON")
                 .map_err(|e| db_error(&path, "opening", e))?;
         }
         BUSY_MS.store(busy.as_millis() as u64, Ordering::Relaxed);
@@ -174,13 +181,18 @@ impl Store {
             },
         )
         .map_err(|e| db_error(&path, "preparing", e))?;
-        Ok(Store {
+        let store = Store {
             conn,
             path,
             busy,
             today,
             scanned: Cell::new(0),
-        })
+            personal_keys: Default::default(),
+        };
+        // A store whose dsr tables a newer dsr wrote is refused before
+        // anything is read from it.
+        migrate::version(&store)?;
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -647,29 +659,11 @@ impl std::ops::Deref for Tx<'_> {
     }
 }
 
-const TOOL_TABLES: &str = "
-CREATE TABLE IF NOT EXISTS _dsr_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS _dsr_audit (
-    seq INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    operator TEXT NOT NULL,
-    command TEXT NOT NULL,
-    request TEXT,
-    subject TEXT,
-    outcome TEXT NOT NULL,
-    details TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-";
-
 impl Tx<'_> {
-    /// Creates dsr's own tables and the tenant secret on first use.
+    /// Creates dsr's own tables (or migrates them to this dsr's version:
+    /// `migrate`) and the tenant secret on first use.
     pub fn ensure_tool_tables(&self) -> Result<String> {
-        self.store
-            .conn
-            .execute_batch(TOOL_TABLES)
-            .map_err(|e| self.err("creating dsr's tables in", e))?;
+        migrate::pending(self)?;
         self.store.conn
             .execute(
                 "INSERT OR IGNORE INTO _dsr_meta (key, value) VALUES ('secret', lower(hex(randomblob(32))))",

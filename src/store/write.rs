@@ -2,6 +2,7 @@
 //! of keys, never one per row (except free-text edits, whose new values
 //! differ row by row).
 
+use super::refs::ref_forms;
 use super::schema::{quote, TableSchema};
 use super::{Store, Tx, CHUNK};
 use crate::audit::hmac_hex;
@@ -26,7 +27,7 @@ pub enum Assign {
 #[derive(Debug, Clone)]
 pub struct Deferred {
     pub table: String,
-    pub key: String,
+    pub key: Vec<Value>,
     pub action: String,
     /// ISO date of the last held day, or None when the hold date is unreadable.
     pub until: Option<String>,
@@ -64,30 +65,11 @@ pub(super) fn key_in<'k>(t: &TableSchema, keys: &'k [Vec<Value>]) -> (String, Ve
     (sql, params)
 }
 
-/// The key as stored in dsr's own tables: compact JSON of the key values.
+/// A key as compact JSON of its values: how dsr's own tables name a row
+/// whose key is not personal data (see [`Store::row_ref`]).
 pub fn key_text(key: &[Value]) -> String {
     serde_json::Value::Array(key.iter().map(Value::to_json).collect()).to_string()
 }
-
-const ERASE_TABLES: &str = "
-CREATE TABLE IF NOT EXISTS _dsr_anonymized (
-    tbl TEXT NOT NULL,
-    key TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (tbl, key)
-);
-CREATE TABLE IF NOT EXISTS _dsr_deferred (
-    tbl TEXT NOT NULL,
-    key TEXT NOT NULL,
-    action TEXT NOT NULL,
-    until TEXT,
-    reason TEXT NOT NULL,
-    subject TEXT,
-    created_at TEXT NOT NULL,
-    audit_seq INTEGER,
-    PRIMARY KEY (tbl, key)
-);
-";
 
 impl Store {
     /// Which of `keys` of `table` dsr has anonymized before.
@@ -97,13 +79,15 @@ impl Store {
             return Ok(out);
         }
         let doing = "reading _dsr_anonymized in";
+        let secret = self.secret()?;
         let mut st = self
             .conn
-            .prepare_cached("SELECT 1 FROM _dsr_anonymized WHERE tbl = ?1 AND key = ?2")
+            .prepare_cached("SELECT 1 FROM _dsr_anonymized WHERE tbl = ?1 AND key IN (?2, ?3)")
             .map_err(|e| self.err(doing, e))?;
         for k in keys {
+            let (plain, hashed) = ref_forms(secret.as_deref(), table, k);
             let hit = st
-                .exists([table, &key_text(k)])
+                .exists([table, &plain, hashed.as_ref().unwrap_or(&plain)])
                 .map_err(|e| self.err(doing, e))?;
             if hit {
                 out.insert(k.clone());
@@ -124,12 +108,10 @@ impl Tx<'_> {
             .map_err(|e| self.err(doing, e))
     }
 
-    /// Creates the erasure's own tables, and the `dsr_hash` SQL function
-    /// keyed with the tenant secret for this connection.
+    /// Creates the `dsr_hash` SQL function keyed with the tenant secret for
+    /// this connection (dsr's own tables exist: `ensure_tool_tables`).
     pub fn prepare_erasure(&self, secret: &str) -> Result<()> {
         let conn = &self.store.conn;
-        conn.execute_batch(ERASE_TABLES)
-            .map_err(|e| self.err("creating dsr's tables in", e))?;
         let key = secret.to_string();
         conn.create_scalar_function(
             "dsr_hash",
@@ -247,7 +229,7 @@ impl Tx<'_> {
             )
             .map_err(|e| self.err("writing _dsr_anonymized in", e))?;
         for k in keys {
-            st.execute([table, &key_text(k), at])
+            st.execute([table, &self.row_ref(table, k)?, at])
                 .map_err(|e| self.err("writing _dsr_anonymized in", e))?;
         }
         Ok(())
@@ -263,8 +245,9 @@ impl Tx<'_> {
             )
             .map_err(|e| self.err("writing _dsr_deferred in", e))?;
         for d in rows {
+            let key = self.row_ref(&d.table, &d.key)?;
             st.execute(rusqlite::params![
-                d.table, d.key, d.action, d.until, d.reason, d.subject, at, audit_seq
+                d.table, key, d.action, d.until, d.reason, d.subject, at, audit_seq
             ])
             .map_err(|e| self.err("writing _dsr_deferred in", e))?;
         }
@@ -290,24 +273,29 @@ pub fn key_from_text(s: &str) -> Option<Vec<Value>> {
         .collect()
 }
 
-/// A deferred erasure whose hold has ended.
+/// A deferred erasure as recorded: which row, what it gets when its hold
+/// ends, and the hold's last day as it was last judged (for reports only:
+/// the sweep judges the hold again on the row itself).
 #[derive(Debug, Clone)]
-pub struct Due {
+pub struct DeferredRow {
     pub table: String,
     pub key: String,
     pub action: String,
+    pub until: Option<String>,
 }
 
 impl Store {
-    /// Deferred erasures whose last held day is before `today`, in (table,
-    /// key) order after `cursor`.
-    pub fn deferred_due(
+    /// Deferred erasures in (table, key) order after `cursor`, at most
+    /// `limit`: every one, whatever date was recorded with it, since only
+    /// the row as it is now can tell whether its hold has ended. (A second
+    /// backend pages the same way: `WHERE (tbl, key) > (…) ORDER BY tbl,
+    /// key LIMIT n`.)
+    pub fn deferred_page(
         &self,
         table: Option<&str>,
-        today: &str,
         cursor: Option<(&str, &str)>,
         limit: usize,
-    ) -> Result<Vec<Due>> {
+    ) -> Result<Vec<DeferredRow>> {
         if !self.has_table("_dsr_deferred")? {
             return Ok(Vec::new());
         }
@@ -316,21 +304,40 @@ impl Store {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT tbl, key, action FROM _dsr_deferred WHERE until IS NOT NULL AND until < ?1 \
-                 AND (?2 IS NULL OR tbl = ?2) AND (tbl, key) > (?3, ?4) ORDER BY tbl, key LIMIT ?5",
+                "SELECT tbl, key, action, until FROM _dsr_deferred \
+                 WHERE (?1 IS NULL OR tbl = ?1) AND (tbl, key) > (?2, ?3) ORDER BY tbl, key LIMIT ?4",
             )
             .map_err(|e| self.err(doing, e))?;
         let rows = st
-            .query_map(rusqlite::params![today, table, ct, ck, limit as i64], |r| {
-                Ok(Due {
+            .query_map(rusqlite::params![table, ct, ck, limit as i64], |r| {
+                Ok(DeferredRow {
                     table: r.get(0)?,
                     key: r.get(1)?,
                     action: r.get(2)?,
+                    until: r.get(3)?,
                 })
             })
             .map_err(|e| self.err(doing, e))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(doing, e))
+    }
+}
+
+impl Tx<'_> {
+    /// Records the hold's last day as judged now on deferred erasures whose
+    /// row's hold date the application changed (`(table, key, until)`):
+    /// only what reports show; the sweep never trusts it.
+    pub fn set_deferred_until(&self, rows: &[(String, String, Option<String>)]) -> Result<()> {
+        let mut st = self
+            .store
+            .conn
+            .prepare_cached("UPDATE _dsr_deferred SET until = ?3 WHERE tbl = ?1 AND key = ?2")
+            .map_err(|e| self.err("writing _dsr_deferred in", e))?;
+        for (t, k, u) in rows {
+            st.execute(rusqlite::params![t, k, u])
+                .map_err(|e| self.err("writing _dsr_deferred in", e))?;
+        }
+        Ok(())
     }
 }
 

@@ -9,8 +9,10 @@ mod demo;
 mod erase;
 mod export;
 mod extract;
+mod holds;
 mod inputs;
 mod sweep;
+mod tool_tables;
 mod ux;
 
 use assert_cmd::Command;

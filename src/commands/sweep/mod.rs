@@ -4,6 +4,7 @@
 //! record, so the application keeps writing meanwhile, and a killed sweep
 //! leaves a consistent store that the next run carries on from.
 
+mod deferred;
 mod one_pass;
 
 use super::extract::print_json;
@@ -16,8 +17,7 @@ use crate::graph::{self, Skip};
 use crate::lock;
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
-use crate::store::write::key_from_text;
-use crate::store::{AuditRow, Filter, Row, Tx};
+use crate::store::{AuditRow, Row, Tx};
 use crate::time;
 use crate::value::Value;
 use jiff::civil::Date;
@@ -25,6 +25,7 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 use one_pass::one_pass;
 use serde_json::{json, Map, Value as Json};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -179,6 +180,9 @@ struct Sweep<'a> {
     /// Rows examined per batch of a one-pass table.
     span: Batcher,
     progress: Option<indicatif::ProgressBar>,
+    /// Per table whose key is personal: hashed reference → key, for the
+    /// deferred erasures recorded by HMAC (see `Store::locate_hashed`).
+    located: HashMap<String, HashMap<String, Vec<Value>>>,
 }
 
 impl Sweep<'_> {
@@ -193,10 +197,12 @@ impl Sweep<'_> {
     ) -> Result<()> {
         let cx = self.cx;
         let started = Instant::now();
-        let root_keys: Vec<(usize, Vec<Value>, String)> = roots
-            .iter()
-            .map(|(ti, r, _)| (*ti, r.key.clone(), crate::store::write::key_text(&r.key)))
-            .collect();
+        // Every form its deferred erasure may be recorded under.
+        let mut root_keys: Vec<(usize, Vec<Value>, Vec<String>)> = Vec::new();
+        for (ti, r, _) in &roots {
+            let refs = cx.store.row_refs(&cx.map.tables[*ti].name, &r.key)?;
+            root_keys.push((*ti, r.key.clone(), refs));
+        }
         let dry = self.args.dry_run;
         let work = |tx: Option<&crate::store::Tx<'_>>| -> Result<(Plan, graph::Belonging)> {
             let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
@@ -216,13 +222,14 @@ impl Sweep<'_> {
         let completed = |plan: &Plan, b: &graph::Belonging| -> Vec<(String, String)> {
             let mut out = gone.clone();
             if source == "deferred" {
-                for (ti, key, text) in &root_keys {
+                for (ti, key, refs) in &root_keys {
                     let still_held = b.tables[*ti]
                         .position(key)
                         .and_then(|i| plan.tables[*ti].rows.iter().find(|(r, _)| *r == i))
                         .is_some_and(|(_, f)| matches!(f, Fate::Held { .. }));
                     if !still_held {
-                        out.push((cx.map.tables[*ti].name.clone(), text.clone()));
+                        let t = &cx.map.tables[*ti].name;
+                        out.extend(refs.iter().map(|k| (t.clone(), k.clone())));
                     }
                 }
             }
@@ -330,51 +337,6 @@ impl Sweep<'_> {
         }
     }
 
-    /// Deferred erasures whose hold has ended.
-    fn deferred(&mut self) -> Result<()> {
-        let cx = self.cx;
-        let today = cx.today.to_string();
-        let mut cursor: Option<(String, String)> = None;
-        loop {
-            let due = cx.store.deferred_due(
-                self.args.table.as_deref(),
-                &today,
-                cursor.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-                self.batcher.size,
-            )?;
-            let Some(last) = due.last() else { break };
-            cursor = Some((last.table.clone(), last.key.clone()));
-            let mut roots = Vec::new();
-            let mut gone = Vec::new();
-            for d in due {
-                let (Some(ti), Some(key)) = (cx.map.table_index(&d.table), key_from_text(&d.key))
-                else {
-                    gone.push((d.table, d.key)); // no longer mapped: nothing to complete
-                    continue;
-                };
-                let Some(ts) = cx.schema.table(&d.table) else {
-                    continue;
-                };
-                let action = match d.action.as_str() {
-                    "delete" => OnErase::Delete,
-                    "anonymize" => OnErase::Anonymize,
-                    _ => OnErase::Keep,
-                };
-                let mut found = None;
-                cx.store
-                    .select(ts, &Filter::Keys(std::slice::from_ref(&key)), |r| {
-                        found = Some(r)
-                    })?;
-                match found {
-                    Some(r) if !self.skip.has(ti, &r.key) => roots.push((ti, r, action)),
-                    _ => gone.push((d.table, d.key)), // the row is gone already
-                }
-            }
-            self.batch("deferred", roots, gone)?;
-        }
-        Ok(())
-    }
-
     /// One table's retention rule, page by page in key order.
     fn retention(&mut self, ti: usize) -> Result<()> {
         let cx = self.cx;
@@ -472,6 +434,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         batcher: Batcher::new(args.batch_size, 500, 20_000),
         span: Batcher::new(args.batch_size, 10_000, usize::MAX >> 2),
         progress,
+        located: HashMap::new(),
     };
     sw.deferred()?;
     // Children before parents, so that a parent's expiry finds its expired
