@@ -7,9 +7,11 @@ mod check;
 mod crash;
 mod demo;
 mod erase;
+mod expand;
 mod export;
 mod extract;
 mod inputs;
+mod mentions;
 mod sweep;
 mod ux;
 

@@ -49,6 +49,8 @@ pub struct Args {
 struct Totals {
     tables: Map<String, Json>,
     held: Vec<Json>,
+    /// Mentions erased, per `table.column`.
+    mentions: Map<String, Json>,
     deferred_completed: u64,
     batches: u64,
     longest: Duration,
@@ -56,7 +58,12 @@ struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, tables: &Json, held: &[Json]) {
+    fn add(&mut self, tables: &Json, held: &[Json], mentions: &Json) {
+        for (col, n) in mentions.as_object().into_iter().flatten() {
+            let sum = self.mentions.get(col).and_then(Json::as_u64).unwrap_or(0)
+                + n.as_u64().unwrap_or(0);
+            self.mentions.insert(col.clone(), json!(sum));
+        }
         for (name, counts) in tables.as_object().into_iter().flatten() {
             let e = self
                 .tables
@@ -205,7 +212,8 @@ impl Sweep<'_> {
                 schema: &cx.schema,
                 map: &cx.map,
             };
-            let plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
+            let mut plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
+            erase_mentions(cx, &self.skip, &b, &mut plan)?;
             if let Some(tx) = tx {
                 let secret = tx.ensure_tool_tables()?;
                 apply::apply(tx, &cx.map, &cx.schema, &b, &plan, &secret, &self.at)?;
@@ -228,9 +236,9 @@ impl Sweep<'_> {
             }
             out
         };
-        let (tables, held, n_done) = if dry {
+        let (tables, held, mentions, n_done) = if dry {
             let (plan, b) = work(None)?;
-            let (tables, held, _) = apply::summary(&cx.map, &plan);
+            let (tables, held, mentions) = apply::summary(&cx.map, &plan);
             // Later batches see this one's effects, as they would for real.
             for (ti, tp) in plan.tables.iter().enumerate() {
                 for (i, f) in &tp.rows {
@@ -247,15 +255,15 @@ impl Sweep<'_> {
                 }
             }
             let n = completed(&plan, &b).len() as u64;
-            (tables, held, n)
+            (tables, held, mentions, n)
         } else {
-            let (tables, held, n, row) = cx.store.write(|tx| {
+            let (tables, held, mentions, n, row) = cx.store.write(|tx| {
                 let (plan, b) = work(Some(tx))?;
-                let (tables, held, _) = apply::summary(&cx.map, &plan);
+                let (tables, held, mentions) = apply::summary(&cx.map, &plan);
                 let done = completed(&plan, &b);
                 let n = tx.forget_deferred(&done)?;
-                let row = if changed(&tables) || n > 0 {
-                    let row = self.record(tx, source, false, (&tables, &held), n)?;
+                let row = if changed(&tables) || !plan.edits.is_empty() || n > 0 {
+                    let row = self.record(tx, source, false, (&tables, &held, &mentions), n)?;
                     tx.defer(
                         &apply::deferred(&cx.map, &b, &plan, None),
                         &self.at,
@@ -265,14 +273,14 @@ impl Sweep<'_> {
                 } else {
                     None
                 };
-                Ok((tables, held, n, row))
+                Ok((tables, held, mentions, n, row))
             })?;
             self.committed(row);
-            (tables, held, n)
+            (tables, held, mentions, n)
         };
         let took = started.elapsed();
         self.batcher.adapt(took);
-        self.tally(source, took, &tables, &held, n_done);
+        self.tally(source, took, (&tables, &held, &mentions), n_done);
         Ok(())
     }
 
@@ -284,12 +292,13 @@ impl Sweep<'_> {
         tx: &Tx<'_>,
         source: &str,
         one_pass: bool,
-        (tables, held): (&Json, &[Json]),
+        (tables, held, mentions): Counts<'_>,
         completed: u64,
     ) -> Result<AuditRow> {
         let details = self.cx.details(json!({
             "dry_run": false, "batch": self.totals.batches + 1, "source": source,
-            "one_pass": one_pass, "tables": tables, "held": held, "deferred_completed": completed,
+            "one_pass": one_pass, "tables": tables, "held": held, "mentions": mentions,
+            "deferred_completed": completed,
         }));
         let entry = Entry {
             command: "sweep".into(),
@@ -309,11 +318,12 @@ impl Sweep<'_> {
     }
 
     /// Adds a finished batch to the totals and the progress line.
-    fn tally(&mut self, source: &str, took: Duration, tables: &Json, held: &[Json], n_done: u64) {
+    fn tally(&mut self, source: &str, took: Duration, counts: Counts<'_>, n_done: u64) {
+        let (tables, held, mentions) = counts;
         self.totals.longest = self.totals.longest.max(took);
         self.totals.batches += 1;
         self.totals.deferred_completed += n_done;
-        self.totals.add(tables, held);
+        self.totals.add(tables, held, mentions);
         if let Some(p) = &self.progress {
             let done: u64 = self
                 .totals
@@ -425,6 +435,83 @@ impl Sweep<'_> {
     }
 }
 
+/// A batch's counts per table, its held groups and its mention edits per
+/// `table.column` (see [`apply::summary`]).
+type Counts<'a> = (&'a Json, &'a [Json], &'a Json);
+
+/// Whether any `subjects = true` table with identify columns can have its
+/// people's mentions erased: the map scans some free-text column.
+fn scans_mentions(map: &crate::map::DataMap) -> bool {
+    map.tables.iter().any(|t| t.columns.iter().any(|c| c.scan))
+}
+
+/// Adds to a batch's plan the erasure of the mentions of the people whose
+/// records the batch erases: the rows of `subjects = true` tables it
+/// deletes or anonymizes. Their identifiers are read from those rows
+/// before they change (this runs inside the batch's transaction, before
+/// the plan is carried out), so that a later `erase` has nothing left to
+/// find. An identifier that someone who stays still holds (another
+/// customer sharing the email address, the same person as an employee) is
+/// not erased from free text: the mention may be about them.
+fn erase_mentions(cx: &Context, skip: &Skip, b: &graph::Belonging, plan: &mut Plan) -> Result<()> {
+    if !scans_mentions(&cx.map) {
+        return Ok(());
+    }
+    let erased = |ti: usize, i: usize| {
+        plan.tables[ti]
+            .rows
+            .iter()
+            .find(|(r, _)| *r == i)
+            .is_some_and(|(_, f)| matches!(f, Fate::Delete | Fate::Anonymize))
+    };
+    let ids = graph::held_ids(&cx.map, &cx.schema, b, cx.today, erased);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // Who else holds them: rows neither erased by this batch nor by an
+    // earlier one (dry runs remember theirs in `skip`, real runs in the
+    // memory of anonymized rows).
+    let mut others: Vec<(usize, Vec<Value>, graph::SubjectId)> = Vec::new();
+    graph::subject_rows(&cx.store, &cx.schema, &cx.map, &ids, |ti, key, id| {
+        let this_batch = b.tables[ti].position(key).is_some_and(|i| erased(ti, i));
+        if !this_batch && !skip.has(ti, key) && !skip.was_anonymized(ti, key) {
+            others.push((ti, key.to_vec(), id.clone()));
+        }
+    })?;
+    let mut kept: Vec<graph::SubjectId> = Vec::new();
+    for ti in 0..cx.map.tables.len() {
+        let keys: Vec<Vec<Value>> = others
+            .iter()
+            .filter(|(t, _, _)| *t == ti)
+            .map(|(_, k, _)| k.clone())
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        let gone = cx.store.anonymized(&cx.map.tables[ti].name, &keys)?;
+        for (_, key, id) in others.iter().filter(|(t, _, _)| *t == ti) {
+            if !gone.contains(key) && !kept.contains(id) {
+                kept.push(id.clone());
+            }
+        }
+    }
+    let needles = graph::searchable(ids.iter().filter(|i| !kept.contains(i)));
+    if needles.is_empty() {
+        return Ok(());
+    }
+    let mut mentions = graph::mentions(&cx.store, &cx.schema, &cx.map, b, &needles)?;
+    // In a dry run, rows an earlier batch would have deleted, or whose
+    // free text it would have rewritten, no longer hold these mentions.
+    mentions.retain(|m| {
+        let rewritten = cx.map.tables[m.table]
+            .column(&m.column)
+            .is_some_and(|c| c.erase != crate::map::Strategy::Keep);
+        !skip.has(m.table, &m.key) && !(rewritten && skip.was_anonymized(m.table, &m.key))
+    });
+    planner::add_mention_edits(&cx.map, &cx.schema, b, plan, &mentions, &needles);
+    Ok(())
+}
+
 fn changed(tables: &Json) -> bool {
     tables.as_object().into_iter().flatten().any(|(_, c)| {
         ["deleted", "anonymized", "held"]
@@ -492,7 +579,8 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let tables = Json::Object(totals.tables.clone());
     let details = cx.details(json!({
         "summary": true, "dry_run": args.dry_run, "table": args.table, "batches": totals.batches,
-        "tables": tables, "held": totals.held, "deferred_completed": totals.deferred_completed,
+        "tables": tables, "held": totals.held, "mentions": totals.mentions,
+        "deferred_completed": totals.deferred_completed,
         "longest_transaction_ms": totals.longest.as_millis() as u64,
     }));
     let row = audit::record(
@@ -507,8 +595,8 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     if g.json {
         print_json(&json!({
             "schema": "dsr.sweep/1", "dry_run": args.dry_run,
-            "tables": tables, "held": totals.held, "deferred_completed": totals.deferred_completed,
-            "batches": totals.batches, "longest_transaction_ms": totals.longest.as_millis() as u64,
+            "tables": tables, "held": totals.held, "mentions": totals.mentions,
+            "deferred_completed": totals.deferred_completed, "batches": totals.batches, "longest_transaction_ms": totals.longest.as_millis() as u64,
             "audit_seq": row.seq,
         }))?;
     }
@@ -522,6 +610,9 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         if !parts.is_empty() {
             lines.push(format!("  {name:<20} {}", parts.join(", ")));
         }
+    }
+    for (col, n) in &totals.mentions {
+        lines.push(format!("  mentions erased in {col}: {n}"));
     }
     let head = if args.dry_run {
         "sweep (dry run, nothing changed)"
