@@ -672,6 +672,9 @@ pub struct Mention {
     pub ranges: Vec<Range<usize>>,
 }
 
+/// LIKE patterns per free-text search statement.
+const NEEDLES_PER_SCAN: usize = 500;
+
 /// Searches every `scan = true` column of every mapped table for the
 /// identifiers, leaving out rows that already belong to the subject.
 pub fn mentions(
@@ -690,33 +693,39 @@ pub fn mentions(
             continue;
         };
         for c in t.columns.iter().filter(|c| c.scan) {
-            store.scan_text(ts, &c.name, &needles, |key, text| {
-                if b.tables[ti].contains(&key) {
-                    return;
-                }
-                let mut ranges: Vec<Range<usize>> = ids
-                    .iter()
-                    .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
-                    .collect();
-                if ranges.is_empty() {
-                    return;
-                }
-                ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-                let mut merged: Vec<Range<usize>> = Vec::new();
-                for r in ranges {
-                    match merged.last_mut() {
-                        Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-                        _ => merged.push(r),
+            // A sweep batch may look for thousands of identifiers: a bounded
+            // number of patterns per statement, each row reported once.
+            let mut seen: HashSet<Vec<Value>> = HashSet::new();
+            for chunk in needles.chunks(NEEDLES_PER_SCAN) {
+                store.scan_text(ts, &c.name, chunk, |key, text| {
+                    if b.tables[ti].contains(&key) || seen.contains(&key) {
+                        return;
                     }
-                }
-                out.push(Mention {
-                    table: ti,
-                    column: c.name.clone(),
-                    key,
-                    text: text.to_string(),
-                    ranges: merged,
-                });
-            })?;
+                    seen.insert(key.clone());
+                    let mut ranges: Vec<Range<usize>> = ids
+                        .iter()
+                        .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
+                        .collect();
+                    if ranges.is_empty() {
+                        return;
+                    }
+                    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+                    let mut merged: Vec<Range<usize>> = Vec::new();
+                    for r in ranges {
+                        match merged.last_mut() {
+                            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                            _ => merged.push(r),
+                        }
+                    }
+                    out.push(Mention {
+                        table: ti,
+                        column: c.name.clone(),
+                        key,
+                        text: text.to_string(),
+                        ranges: merged,
+                    });
+                })?;
+            }
         }
     }
     Ok(out)
@@ -771,6 +780,50 @@ mod tests {
             r.get::<_, bool>(0)
         })
         .expect("like")
+    }
+
+    /// More identifiers than one search statement takes (a sweep batch of
+    /// many people): every mention is found, and each row reported once.
+    #[test]
+    fn many_identifiers_are_searched_in_chunks_and_each_row_reported_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        let conn = rusqlite::Connection::open(&db).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+             INSERT INTO notes VALUES (1, 'from p1@example.se and p1199@example.se'),
+                 (2, 'only p700@example.se'), (3, 'nobody');",
+        )
+        .expect("schema");
+        drop(conn);
+        let map_path = dir.path().join("map.toml");
+        std::fs::write(
+            &map_path,
+            "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n[tables.notes]\npurpose = \"Notes\"\nlegal_basis = \"contract\"\non_erase = \"keep\"\n[tables.notes.columns]\nbody = { category = \"content.free_text\", scan = true }\n",
+        )
+        .expect("map");
+        let map = crate::map::load(&map_path).expect("load map");
+        let today = jiff::civil::date(2026, 11, 22);
+        let store = Store::open(db.to_str().expect("utf8"), true, today).expect("store");
+        let schema = store.schema().expect("schema");
+        let ids: Vec<(Kind, String)> = (1..=1200)
+            .map(|i| (Kind::Email, format!("p{i}@example.se")))
+            .collect();
+        let b = Belonging {
+            tables: vec![Found::default()],
+            ambiguous: Vec::new(),
+            identifiers: Vec::new(),
+        };
+        let mut found: Vec<(Vec<Value>, usize)> = mentions(&store, &schema, &map, &b, &ids)
+            .expect("mentions")
+            .into_iter()
+            .map(|m| (m.key, m.ranges.len()))
+            .collect();
+        found.sort_by(|a, b| crate::value::key_cmp(&a.0, &b.0));
+        assert_eq!(
+            found,
+            [(vec![Value::Integer(1)], 2), (vec![Value::Integer(2)], 1)]
+        );
     }
 
     #[test]
