@@ -326,10 +326,10 @@ pub fn plan(
     Ok(plan)
 }
 
-/// 4. Mentions: adds to the plan the edits that replace them, in other
-/// rows found by the scan, and in the subject's own rows that stay with
-/// their free text as it is. A sweep calls this after planning, once it
-/// knows whose records the batch erases.
+/// Step 4, mentions: adds to the plan the edits that replace them, in
+/// other rows found by the scan, and in the subject's own rows that stay
+/// with their free text as it is. A sweep calls this after planning, once
+/// it knows whose records the batch erases.
 pub fn add_mention_edits(
     map: &DataMap,
     schema: &Schema,

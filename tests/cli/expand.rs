@@ -59,13 +59,42 @@ fn a_request_by_personnummer_reaches_the_newsletter_row_by_the_customers_email()
     assert_eq!(ids("rental", "rental_id"), [1, 2]);
     assert_eq!(ids("payment", "payment_id"), [1, 2]);
     assert_eq!(ids("support_note", "note_id"), [3]);
+    // The outputs for people say the same.
+    let said = "personnummer: 198012231604; email: åsa.öberg@example.se (found in customer); phone: +46701234567 (found in customer); customer_no: C-1001 (found in customer)";
+    let out = env.run(&[
+        "extract",
+        "personnummer:198012231604",
+        "--format",
+        "html",
+        "-o",
+        "x.html",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let html = std::fs::read_to_string(env.path("x.html")).expect("html");
+    assert!(html.contains(said), "{html}");
+    let out = env.run(&[
+        "extract",
+        "personnummer:198012231604",
+        "--format",
+        "csv",
+        "--lang",
+        "sv",
+        "-o",
+        "x",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let about = std::fs::read_to_string(env.path("x/_om_dina_uppgifter.csv")).expect("csv");
+    assert!(
+        about.contains(&said.replace("found in", "hittad i")),
+        "{about}"
+    );
     // The audit subject is made of the identifiers given only.
     let by_pnr = env.audit_rows()[0].3.clone();
     env.run(&["extract", "personnummer:8012231604"]);
-    assert_eq!(env.audit_rows()[1].3, by_pnr);
+    assert_eq!(env.audit_rows()[3].3, by_pnr);
     let again = env.run(&["extract", "personnummer:8012231604", "customer_no:C-1001"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_ne!(env.audit_rows()[2].3, by_pnr);
+    assert_ne!(env.audit_rows()[4].3, by_pnr);
     // Given identifiers come first, in the order given.
     let kinds: Vec<(String, bool)> = again.json()["subject"]["identifiers"]
         .as_array()

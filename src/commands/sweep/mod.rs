@@ -4,6 +4,7 @@
 //! record, so the application keeps writing meanwhile, and a killed sweep
 //! leaves a consistent store that the next run carries on from.
 
+mod mentions;
 mod one_pass;
 
 use super::extract::print_json;
@@ -23,6 +24,7 @@ use crate::value::Value;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
+use mentions::{erase_mentions, scans_mentions};
 use one_pass::one_pass;
 use serde_json::{json, Map, Value as Json};
 use std::io::IsTerminal;
@@ -438,79 +440,6 @@ impl Sweep<'_> {
 /// A batch's counts per table, its held groups and its mention edits per
 /// `table.column` (see [`apply::summary`]).
 type Counts<'a> = (&'a Json, &'a [Json], &'a Json);
-
-/// Whether any `subjects = true` table with identify columns can have its
-/// people's mentions erased: the map scans some free-text column.
-fn scans_mentions(map: &crate::map::DataMap) -> bool {
-    map.tables.iter().any(|t| t.columns.iter().any(|c| c.scan))
-}
-
-/// Adds to a batch's plan the erasure of the mentions of the people whose
-/// records the batch erases: the rows of `subjects = true` tables it
-/// deletes or anonymizes. Their identifiers are read from those rows
-/// before they change (this runs inside the batch's transaction, before
-/// the plan is carried out), so that a later `erase` has nothing left to
-/// find. An identifier that someone who stays still holds (another
-/// customer sharing the email address, the same person as an employee) is
-/// not erased from free text: the mention may be about them.
-fn erase_mentions(cx: &Context, skip: &Skip, b: &graph::Belonging, plan: &mut Plan) -> Result<()> {
-    if !scans_mentions(&cx.map) {
-        return Ok(());
-    }
-    let erased = |ti: usize, i: usize| {
-        plan.tables[ti]
-            .rows
-            .iter()
-            .find(|(r, _)| *r == i)
-            .is_some_and(|(_, f)| matches!(f, Fate::Delete | Fate::Anonymize))
-    };
-    let ids = graph::held_ids(&cx.map, &cx.schema, b, cx.today, erased);
-    if ids.is_empty() {
-        return Ok(());
-    }
-    // Who else holds them: rows neither erased by this batch nor by an
-    // earlier one (dry runs remember theirs in `skip`, real runs in the
-    // memory of anonymized rows).
-    let mut others: Vec<(usize, Vec<Value>, graph::SubjectId)> = Vec::new();
-    graph::subject_rows(&cx.store, &cx.schema, &cx.map, &ids, |ti, key, id| {
-        let this_batch = b.tables[ti].position(key).is_some_and(|i| erased(ti, i));
-        if !this_batch && !skip.has(ti, key) && !skip.was_anonymized(ti, key) {
-            others.push((ti, key.to_vec(), id.clone()));
-        }
-    })?;
-    let mut kept: Vec<graph::SubjectId> = Vec::new();
-    for ti in 0..cx.map.tables.len() {
-        let keys: Vec<Vec<Value>> = others
-            .iter()
-            .filter(|(t, _, _)| *t == ti)
-            .map(|(_, k, _)| k.clone())
-            .collect();
-        if keys.is_empty() {
-            continue;
-        }
-        let gone = cx.store.anonymized(&cx.map.tables[ti].name, &keys)?;
-        for (_, key, id) in others.iter().filter(|(t, _, _)| *t == ti) {
-            if !gone.contains(key) && !kept.contains(id) {
-                kept.push(id.clone());
-            }
-        }
-    }
-    let needles = graph::searchable(ids.iter().filter(|i| !kept.contains(i)));
-    if needles.is_empty() {
-        return Ok(());
-    }
-    let mut mentions = graph::mentions(&cx.store, &cx.schema, &cx.map, b, &needles)?;
-    // In a dry run, rows an earlier batch would have deleted, or whose
-    // free text it would have rewritten, no longer hold these mentions.
-    mentions.retain(|m| {
-        let rewritten = cx.map.tables[m.table]
-            .column(&m.column)
-            .is_some_and(|c| c.erase != crate::map::Strategy::Keep);
-        !skip.has(m.table, &m.key) && !(rewritten && skip.was_anonymized(m.table, &m.key))
-    });
-    planner::add_mention_edits(&cx.map, &cx.schema, b, plan, &mentions, &needles);
-    Ok(())
-}
 
 fn changed(tables: &Json) -> bool {
     tables.as_object().into_iter().flatten().any(|(_, c)| {
