@@ -28,8 +28,8 @@ pub struct SubjectId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {
     pub id: SubjectId,
-    /// None: given; Some(table): the first table (map order) in whose row
-    /// it was found.
+    /// None: given; Some(table): the table of the row it was first found
+    /// in (the earliest round of the expansion, then map order).
     pub found_in: Option<String>,
 }
 
