@@ -541,6 +541,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         }
     }
     for (col, n) in &totals.mentions {
+        let n = super::count(n.as_u64().unwrap_or(0), "row");
         lines.push(format!("  mentions erased in {col}: {n}"));
     }
     let head = if args.dry_run {
