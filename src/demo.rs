@@ -569,12 +569,14 @@ fn customers(
             2 => PnrForm::Dash10,
             _ => PnrForm::Plain12,
         };
-        // About one in 500 shares the phone number of an earlier customer
-        // (a household), so the "ambiguous subject" refusal can be shown.
-        let shared = if id % 500 == 2 {
-            (0..10)
-                .map(|_| rng.below(out.len() as u64) as usize)
-                .find_map(|j| out[j].phone)
+        // About one in 500 shares the phone number of one of the customers
+        // just before it (a household), so the "ambiguous subject" refusal
+        // can be shown. Never among the first customers: a request by any
+        // identifier of a customer who shares a phone number is ambiguous
+        // (the number, found in their row, matches the other's row too),
+        // and the first customers are the ones people try first.
+        let shared = if id % 500 == 250 {
+            out.iter().rev().take(10).find_map(|c| c.phone)
         } else {
             None
         };

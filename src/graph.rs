@@ -22,6 +22,17 @@ pub struct SubjectId {
     pub key: String,
 }
 
+/// One identifier the subject was looked for by: given in the request, or
+/// found in an `identify` column of one of the subject's own rows in a
+/// `subjects = true` table (DESIGN §2, "The subject's identifiers").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    pub id: SubjectId,
+    /// None: given; Some(table): the table of the row it was first found
+    /// in (the earliest round of the expansion, then map order).
+    pub found_in: Option<String>,
+}
+
 /// Parses `KIND:VALUE` arguments against the map's declared identifiers.
 /// Messages never repeat the value: it may be a personnummer.
 pub fn parse_subjects(
@@ -149,6 +160,9 @@ pub struct Ambiguity {
     /// The matching keys, or None where the key itself is personal data.
     pub keys: Option<Vec<String>>,
     pub rows: usize,
+    /// The identifier kinds that matched these rows (names as the map
+    /// declares them), in the map's order, each with whether it was given.
+    pub matched_by: Vec<(String, bool)>,
 }
 
 /// Everything that belongs to one subject, per mapped table (map order).
@@ -156,6 +170,10 @@ pub struct Ambiguity {
 pub struct Belonging {
     pub tables: Vec<Found>,
     pub ambiguous: Vec<Ambiguity>,
+    /// Every identifier used: those given (in the order given), then those
+    /// found in the subject's rows (in the map's order of identifier kinds,
+    /// then by value). Empty for the roots of a sweep.
+    pub identifiers: Vec<Known>,
 }
 
 impl Belonging {
@@ -235,7 +253,45 @@ fn identify_rows(
     }
 }
 
-/// Finds every row that belongs to the subject.
+/// The identifiers held in the `identify` columns of one row of table `t`,
+/// normalised as stored values are (messy values are left out).
+fn row_ids(t: &Table, ts: &TableSchema, row: &Row, today: jiff::civil::Date) -> Vec<SubjectId> {
+    let mut out = Vec::new();
+    for idf in &t.identify {
+        for c in &idf.columns {
+            let Some(ci) = ts.column_index(c) else {
+                continue;
+            };
+            let text = match &row.values[ci] {
+                Value::Text(s) => s.clone(),
+                Value::Integer(i) => i.to_string(),
+                _ => continue,
+            };
+            if let Some(key) = ident::normalize_stored(idf.kind, &text, today) {
+                let id = SubjectId {
+                    name: idf.name.clone(),
+                    kind: idf.kind,
+                    key,
+                };
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Finds every row that belongs to the subject. The identifiers given are
+/// expanded first: every identifier held in an `identify` column of a row
+/// they match directly in a `subjects = true` table is looked for too, and
+/// so on until nothing new is found (a request by personnummer reaches the
+/// newsletter row keyed by the email address of the customer row). Only
+/// rows matched directly count as the subject's own here: a row of a
+/// subjects table reached through a link (another member of a household)
+/// is someone else, and their identifiers are not the subject's. Ambiguity
+/// is judged on the rows matched after the expansion; then links are
+/// followed from every directly matched row.
 pub fn resolve(
     store: &Store,
     schema: &Schema,
@@ -244,13 +300,119 @@ pub fn resolve(
 ) -> Result<Belonging> {
     let n = map.tables.len();
     let schemas = table_schemas(schema, map)?;
+    let today = store.today();
     let mut found: Vec<Found> = (0..n).map(|_| Found::default()).collect();
-    let mut ambiguous = Vec::new();
+    let mut known: Vec<Known> = Vec::new();
+    for i in ids {
+        if !known.iter().any(|k| k.id == *i) {
+            known.push(Known {
+                id: i.clone(),
+                found_in: None,
+            });
+        }
+    }
+    // Per table: the identifier names that matched its rows, and whether
+    // the identifier was given.
+    let mut matched_by: Vec<Vec<(String, bool)>> = vec![Vec::new(); n];
 
-    // 1. Direct matches.
+    // 1. Direct matches, round by round with the identifiers new in each.
+    let mut new: Vec<SubjectId> = known.iter().map(|k| k.id.clone()).collect();
+    let mut given = true;
+    while !new.is_empty() {
+        let mut harvested: Vec<(SubjectId, usize)> = Vec::new();
+        for (ti, t) in map.tables.iter().enumerate() {
+            let ts = schemas[ti];
+            for idf in &t.identify {
+                let keys: Vec<String> = new
+                    .iter()
+                    .filter(|i| i.name == idf.name)
+                    .map(|i| i.key.clone())
+                    .collect();
+                if keys.is_empty() {
+                    continue;
+                }
+                // A given identifier counts as matching whatever it finds; a
+                // found one only where it reaches rows not already found.
+                let mut matched = false;
+                for column in &idf.columns {
+                    identify_rows(store, ts, column, idf.kind, &keys, |row| {
+                        matched |= given;
+                        let held = if t.subjects && !found[ti].contains(&row.key) {
+                            row_ids(t, ts, &row, today)
+                        } else {
+                            Vec::new()
+                        };
+                        if found[ti].add(row, true, None) {
+                            matched = true;
+                            harvested.extend(held.into_iter().map(|id| (id, ti)));
+                        }
+                    })?;
+                }
+                let entry = (idf.name.clone(), given);
+                if matched && !matched_by[ti].contains(&entry) {
+                    matched_by[ti].push(entry);
+                }
+            }
+        }
+        new.clear();
+        for (id, ti) in harvested {
+            if !known.iter().any(|k| k.id == id) {
+                new.push(id.clone());
+                known.push(Known {
+                    id,
+                    found_in: Some(map.tables[ti].name.clone()),
+                });
+            }
+        }
+        given = false;
+    }
+    let declared = |name: &str| map.identifiers.iter().position(|i| i.name == name);
+    let n_given = known.iter().filter(|k| k.found_in.is_none()).count();
+    known[n_given..].sort_by(|a, b| {
+        (declared(&a.id.name), &a.id.name, &a.id.key).cmp(&(
+            declared(&b.id.name),
+            &b.id.name,
+            &b.id.key,
+        ))
+    });
+
+    let mut ambiguous = Vec::new();
     let mut frontier: Vec<(usize, Range<usize>)> = Vec::new();
     for (ti, t) in map.tables.iter().enumerate() {
-        let start = found[ti].len();
+        let len = found[ti].len();
+        if t.subjects && len > 1 {
+            let mut by = std::mem::take(&mut matched_by[ti]);
+            by.sort_by_key(|(name, _)| declared(name));
+            ambiguous.push(ambiguity(t, schemas[ti], &found[ti].rows, by));
+        }
+        if len > 0 {
+            frontier.push((ti, 0..len));
+        }
+    }
+
+    follow_links(store, map, &schemas, &mut found, frontier, &Skip::default())?;
+    Ok(Belonging {
+        tables: found,
+        ambiguous,
+        identifiers: known,
+    })
+}
+
+/// The rows of `subjects = true` tables that the identifiers match
+/// directly, as (table index, row key, the identifier it holds), with no
+/// expansion: for a sweep to tell which of an erased person's identifiers
+/// someone who stays still holds.
+pub fn subject_rows(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    ids: &[SubjectId],
+    mut f: impl FnMut(usize, &[Value], &SubjectId),
+) -> Result<()> {
+    let schemas = table_schemas(schema, map)?;
+    let today = store.today();
+    for (ti, t) in map.tables.iter().enumerate().filter(|(_, t)| t.subjects) {
+        let ts = schemas[ti];
         for idf in &t.identify {
             let keys: Vec<String> = ids
                 .iter()
@@ -261,25 +423,17 @@ pub fn resolve(
                 continue;
             }
             for column in &idf.columns {
-                identify_rows(store, schemas[ti], column, idf.kind, &keys, |row| {
-                    found[ti].add(row, true, None);
+                identify_rows(store, ts, column, idf.kind, &keys, |row| {
+                    for id in row_ids(t, ts, &row, today) {
+                        if id.name == idf.name && keys.contains(&id.key) {
+                            f(ti, &row.key, &id);
+                        }
+                    }
                 })?;
             }
         }
-        let end = found[ti].len();
-        if t.subjects && end - start > 1 {
-            ambiguous.push(ambiguity(t, schemas[ti], &found[ti].rows[start..end]));
-        }
-        if end > start {
-            frontier.push((ti, start..end));
-        }
     }
-
-    follow_links(store, map, &schemas, &mut found, frontier, &Skip::default())?;
-    Ok(Belonging {
-        tables: found,
-        ambiguous,
-    })
+    Ok(())
 }
 
 /// Rows to treat as no longer there: those an earlier batch of a dry-run
@@ -395,6 +549,7 @@ pub fn resolve_from(
     Ok(Belonging {
         tables: found,
         ambiguous: Vec::new(),
+        identifiers: Vec::new(),
     })
 }
 
@@ -412,7 +567,12 @@ fn table_schemas<'a>(schema: &'a Schema, map: &DataMap) -> Result<Vec<&'a TableS
         .collect()
 }
 
-fn ambiguity(t: &Table, ts: &TableSchema, rows: &[Row]) -> Ambiguity {
+fn ambiguity(
+    t: &Table,
+    ts: &TableSchema,
+    rows: &[Row],
+    matched_by: Vec<(String, bool)>,
+) -> Ambiguity {
     let personal_key = ts.pk.is_empty()
         || ts.pk.iter().any(|k| {
             t.identify.iter().any(|i| i.columns.contains(k))
@@ -436,6 +596,7 @@ fn ambiguity(t: &Table, ts: &TableSchema, rows: &[Row]) -> Ambiguity {
         table: t.name.clone(),
         keys,
         rows: rows.len(),
+        matched_by,
     }
 }
 
@@ -449,48 +610,50 @@ pub fn display_value(v: &Value) -> String {
     }
 }
 
-/// The identifiers to look for in free text: those given, and those held in
-/// the subject's own rows of `subjects = true` tables (a ticket that names
-/// the customer's email is a mention even when the request gave a customer
+/// The identifiers to look for in free text: every identifier of the
+/// subject, given or found in their rows (a ticket that names the
+/// customer's email is a mention even when the request gave a customer
 /// number). Short text identifiers are left out: "17" would match anything.
-pub fn mention_ids(
+pub fn mention_ids(b: &Belonging) -> Vec<(Kind, String)> {
+    searchable(b.identifiers.iter().map(|k| &k.id))
+}
+
+/// The identifiers among `ids` that are worth searching free text for.
+pub fn searchable<'a>(ids: impl IntoIterator<Item = &'a SubjectId>) -> Vec<(Kind, String)> {
+    let mut out: Vec<(Kind, String)> = Vec::new();
+    for i in ids {
+        let usable = i.kind != Kind::Text || i.key.chars().count() >= 6;
+        let pair = (i.kind, i.key.clone());
+        if usable && !out.contains(&pair) {
+            out.push(pair);
+        }
+    }
+    out
+}
+
+/// The identifiers held in the `identify` columns of the rows of
+/// `subjects = true` tables for which `erased(table, row index)` holds:
+/// the people whose record a sweep is erasing, read before their rows
+/// change.
+pub fn held_ids(
     map: &DataMap,
     schema: &Schema,
     b: &Belonging,
-    ids: &[SubjectId],
     today: jiff::civil::Date,
-) -> Vec<(Kind, String)> {
-    let mut out: Vec<(Kind, String)> = Vec::new();
-    let mut push = |k: Kind, key: String| {
-        let usable = k != Kind::Text || key.chars().count() >= 6;
-        if usable && !out.contains(&(k, key.clone())) {
-            out.push((k, key));
-        }
-    };
-    for i in ids {
-        push(i.kind, i.key.clone());
-    }
+    erased: impl Fn(usize, usize) -> bool,
+) -> Vec<SubjectId> {
+    let mut out: Vec<SubjectId> = Vec::new();
     for (ti, t) in map.tables.iter().enumerate() {
-        if !t.subjects {
-            continue;
-        }
-        let Some(ts) = schema.table(&t.name) else {
+        let Some(ts) = schema.table(&t.name).filter(|_| t.subjects) else {
             continue;
         };
-        for idf in &t.identify {
-            for c in &idf.columns {
-                let Some(ci) = ts.column_index(c) else {
-                    continue;
-                };
-                for row in &b.tables[ti].rows {
-                    let text = match &row.values[ci] {
-                        Value::Text(s) => s.clone(),
-                        Value::Integer(i) => i.to_string(),
-                        _ => continue,
-                    };
-                    if let Some(key) = ident::normalize_stored(idf.kind, &text, today) {
-                        push(idf.kind, key);
-                    }
+        for (i, row) in b.tables[ti].rows.iter().enumerate() {
+            if !erased(ti, i) {
+                continue;
+            }
+            for id in row_ids(t, ts, row, today) {
+                if !out.contains(&id) {
+                    out.push(id);
                 }
             }
         }
@@ -508,6 +671,9 @@ pub struct Mention {
     pub text: String,
     pub ranges: Vec<Range<usize>>,
 }
+
+/// LIKE patterns per free-text search statement.
+const NEEDLES_PER_SCAN: usize = 500;
 
 /// Searches every `scan = true` column of every mapped table for the
 /// identifiers, leaving out rows that already belong to the subject.
@@ -527,33 +693,39 @@ pub fn mentions(
             continue;
         };
         for c in t.columns.iter().filter(|c| c.scan) {
-            store.scan_text(ts, &c.name, &needles, |key, text| {
-                if b.tables[ti].contains(&key) {
-                    return;
-                }
-                let mut ranges: Vec<Range<usize>> = ids
-                    .iter()
-                    .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
-                    .collect();
-                if ranges.is_empty() {
-                    return;
-                }
-                ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-                let mut merged: Vec<Range<usize>> = Vec::new();
-                for r in ranges {
-                    match merged.last_mut() {
-                        Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-                        _ => merged.push(r),
+            // A sweep batch may look for thousands of identifiers: a bounded
+            // number of patterns per statement, each row reported once.
+            let mut seen: HashSet<Vec<Value>> = HashSet::new();
+            for chunk in needles.chunks(NEEDLES_PER_SCAN) {
+                store.scan_text(ts, &c.name, chunk, |key, text| {
+                    if b.tables[ti].contains(&key) || seen.contains(&key) {
+                        return;
                     }
-                }
-                out.push(Mention {
-                    table: ti,
-                    column: c.name.clone(),
-                    key,
-                    text: text.to_string(),
-                    ranges: merged,
-                });
-            })?;
+                    seen.insert(key.clone());
+                    let mut ranges: Vec<Range<usize>> = ids
+                        .iter()
+                        .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
+                        .collect();
+                    if ranges.is_empty() {
+                        return;
+                    }
+                    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+                    let mut merged: Vec<Range<usize>> = Vec::new();
+                    for r in ranges {
+                        match merged.last_mut() {
+                            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                            _ => merged.push(r),
+                        }
+                    }
+                    out.push(Mention {
+                        table: ti,
+                        column: c.name.clone(),
+                        key,
+                        text: text.to_string(),
+                        ranges: merged,
+                    });
+                })?;
+            }
         }
     }
     Ok(out)
@@ -608,6 +780,50 @@ mod tests {
             r.get::<_, bool>(0)
         })
         .expect("like")
+    }
+
+    /// More identifiers than one search statement takes (a sweep batch of
+    /// many people): every mention is found, and each row reported once.
+    #[test]
+    fn many_identifiers_are_searched_in_chunks_and_each_row_reported_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        let conn = rusqlite::Connection::open(&db).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+             INSERT INTO notes VALUES (1, 'from p1@example.se and p1199@example.se'),
+                 (2, 'only p700@example.se'), (3, 'nobody');",
+        )
+        .expect("schema");
+        drop(conn);
+        let map_path = dir.path().join("map.toml");
+        std::fs::write(
+            &map_path,
+            "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n[tables.notes]\npurpose = \"Notes\"\nlegal_basis = \"contract\"\non_erase = \"keep\"\n[tables.notes.columns]\nbody = { category = \"content.free_text\", scan = true }\n",
+        )
+        .expect("map");
+        let map = crate::map::load(&map_path).expect("load map");
+        let today = jiff::civil::date(2026, 11, 22);
+        let store = Store::open(db.to_str().expect("utf8"), true, today).expect("store");
+        let schema = store.schema().expect("schema");
+        let ids: Vec<(Kind, String)> = (1..=1200)
+            .map(|i| (Kind::Email, format!("p{i}@example.se")))
+            .collect();
+        let b = Belonging {
+            tables: vec![Found::default()],
+            ambiguous: Vec::new(),
+            identifiers: Vec::new(),
+        };
+        let mut found: Vec<(Vec<Value>, usize)> = mentions(&store, &schema, &map, &b, &ids)
+            .expect("mentions")
+            .into_iter()
+            .map(|m| (m.key, m.ranges.len()))
+            .collect();
+        found.sort_by(|a, b| crate::value::key_cmp(&a.0, &b.0));
+        assert_eq!(
+            found,
+            [(vec![Value::Integer(1)], 2), (vec![Value::Integer(2)], 1)]
+        );
     }
 
     #[test]

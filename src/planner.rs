@@ -322,9 +322,35 @@ pub fn plan(
         }
     }
 
-    // 4. Mentions: in other rows found by the scan, and in the subject's
-    // own rows that stay with their free text as it is.
-    let mut edits = Vec::new();
+    let tables = fates
+        .into_iter()
+        .zip(downgraded)
+        .map(|(f, d)| TablePlan {
+            rows: f.into_iter().enumerate().collect(),
+            downgraded: d,
+        })
+        .collect();
+    let mut plan = Plan {
+        tables,
+        edits: Vec::new(),
+    };
+    add_mention_edits(map, schema, b, &mut plan, mentions, mention_ids);
+    Ok(plan)
+}
+
+/// Step 4, mentions: adds to the plan the edits that replace them, in
+/// other rows found by the scan, and in the subject's own rows that stay
+/// with their free text as it is. A sweep calls this after planning, once
+/// it knows whose records the batch erases.
+pub fn add_mention_edits(
+    map: &DataMap,
+    schema: &Schema,
+    b: &Belonging,
+    plan: &mut Plan,
+    mentions: &[Mention],
+    mention_ids: &[(Kind, String)],
+) {
+    let edits = &mut plan.edits;
     for m in mentions {
         let new = ident::replace_ranges(&m.text, &m.ranges, "[erased]");
         edits.push(TextEdit {
@@ -335,19 +361,24 @@ pub fn plan(
             new,
         });
     }
+    if mention_ids.is_empty() {
+        return;
+    }
     for (ti, t) in map.tables.iter().enumerate() {
-        let Some(ts) = schemas[ti] else { continue };
+        let Some(ts) = schema.table(&t.name) else {
+            continue;
+        };
         for c in t.columns.iter().filter(|c| c.scan) {
             let Some(ci) = ts.column_index(&c.name) else {
                 continue;
             };
-            for (i, f) in fates[ti].iter().enumerate() {
+            for (i, f) in &plan.tables[ti].rows {
                 let stays_as_is = match f {
                     Fate::Keep => true,
                     Fate::Anonymize => c.erase == Strategy::Keep,
                     _ => false,
                 };
-                let Value::Text(text) = &b.tables[ti].rows[i].values[ci] else {
+                let Value::Text(text) = &b.tables[ti].rows[*i].values[ci] else {
                     continue;
                 };
                 if !stays_as_is {
@@ -365,23 +396,13 @@ pub fn plan(
                 edits.push(TextEdit {
                     table: ti,
                     column: c.name.clone(),
-                    key: b.tables[ti].rows[i].key.clone(),
+                    key: b.tables[ti].rows[*i].key.clone(),
                     old: text.clone(),
                     new,
                 });
             }
         }
     }
-
-    let tables = fates
-        .into_iter()
-        .zip(downgraded)
-        .map(|(f, d)| TablePlan {
-            rows: f.into_iter().enumerate().collect(),
-            downgraded: d,
-        })
-        .collect();
-    Ok(Plan { tables, edits })
 }
 
 /// Orders mapped tables so that every table comes before the tables it

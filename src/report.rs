@@ -2,7 +2,7 @@
 //! Art. 15(1)(a)–(h) and 15(2), as one JSON document (`dsr.extract/1`) that
 //! every extract format is written from.
 
-use crate::graph::{Belonging, Mention, SubjectId};
+use crate::graph::{Belonging, Known, Mention};
 use crate::map::{DataMap, Table};
 use crate::store::schema::Schema;
 use serde_json::{json, Map, Value as Json};
@@ -59,12 +59,24 @@ pub fn rights(map: &DataMap, lang: Lang) -> String {
     }
 }
 
+/// One identifier of `subject.identifiers`: its kind (the map's name for
+/// it), its normalised value, whether it was given, and if not, the table
+/// whose row held it.
+fn identifier_json(k: &Known) -> Json {
+    let mut o = Map::new();
+    o.insert("kind".into(), json!(k.id.name));
+    o.insert("value".into(), json!(k.id.key));
+    o.insert("given".into(), json!(k.found_in.is_none()));
+    if let Some(t) = &k.found_in {
+        o.insert("found_in".into(), json!(t));
+    }
+    Json::Object(o)
+}
+
 /// Builds the `dsr.extract/1` document.
-#[allow(clippy::too_many_arguments)]
 pub fn extract_doc(
     map: &DataMap,
     schema: &Schema,
-    ids: &[SubjectId],
     b: &Belonging,
     mentions: &[Mention],
     generated_at: &str,
@@ -156,7 +168,7 @@ pub fn extract_doc(
             "authority": map.controller.authority,
         },
         "subject": {
-            "identifiers": ids.iter().map(|i| json!({ "kind": i.name, "value": i.key })).collect::<Vec<_>>(),
+            "identifiers": b.identifiers.iter().map(identifier_json).collect::<Vec<_>>(),
         },
         "tables": tables,
         "mentions": ment,

@@ -50,7 +50,7 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
             Error::Ambiguous(ambiguity_message(&b)),
         ));
     }
-    let mention_ids = graph::mention_ids(&cx.map, &cx.schema, &b, ids, cx.today);
+    let mention_ids = graph::mention_ids(&b);
     let mentions = graph::mentions(&cx.store, &cx.schema, &cx.map, &b, &mention_ids)?;
     if b.total() == 0 && mentions.is_empty() {
         return Ok(Prepared::Refused(

@@ -89,17 +89,11 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
 /// Art. 20: the subject's rows in tables under consent or contract.
 fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
     let fmt = format.as_str();
-    let run = resolve_subject(g, &args.subjects, args.all_matches, "export", fmt)?;
+    // Mentions in other people's free text are not data the subject
+    // provided: not searched for, and not portable (Art. 20).
+    let run = resolve_subject(g, &args.subjects, args.all_matches, "export", fmt, false)?;
     let cx = &run.cx;
-    let doc = report::extract_doc(
-        &cx.map,
-        &cx.schema,
-        &run.ids,
-        &run.b,
-        &[],
-        &run.at,
-        Lang::En,
-    );
+    let doc = report::extract_doc(&cx.map, &cx.schema, &run.b, &[], &run.at, Lang::En);
     let all_counts = counts(&cx.map, &run.b);
     let mut tables = Map::new();
     let mut kept = Map::new();

@@ -4,7 +4,6 @@ use super::{counts, resolve_subject, status, write_doc};
 use crate::audit;
 use crate::config::Globals;
 use crate::error::{Error, ExitCode, Result};
-use crate::graph;
 use crate::report::{self, Lang};
 use serde_json::json;
 use std::path::PathBuf;
@@ -50,16 +49,15 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         None => {}
     }
     // Resolve (refusals are recorded there).
-    let run = resolve_subject(g, &args.subjects, args.all_matches, "extract", fmt)?;
+    // A subject who is only mentioned in other people's free text has data
+    // held about them: the mentions.
+    let run = resolve_subject(g, &args.subjects, args.all_matches, "extract", fmt, true)?;
     let cx = &run.cx;
     let b = &run.b;
+    let mentions = &run.mentions;
 
     // Plan: the document.
-    let mention_ids = graph::mention_ids(&cx.map, &cx.schema, b, &run.ids, cx.today);
-    let mentions = graph::mentions(&cx.store, &cx.schema, &cx.map, b, &mention_ids)?;
-    let doc = report::extract_doc(
-        &cx.map, &cx.schema, &run.ids, b, &mentions, &run.at, args.lang,
-    );
+    let doc = report::extract_doc(&cx.map, &cx.schema, b, mentions, &run.at, args.lang);
     let rows = b.total();
 
     // Act: write the output under a temporary name first, so that nothing

@@ -121,17 +121,41 @@ pub fn status(g: &Globals, msg: impl std::fmt::Display) {
 }
 
 /// The message for exit 5: which tables matched several rows, by key where
-/// the key is not itself personal data.
+/// the key is not itself personal data, and, where identifiers found in the
+/// subject's rows took part, by which kinds.
 pub fn ambiguity_message(b: &Belonging) -> String {
     let parts: Vec<String> = b
         .ambiguous
         .iter()
-        .map(|a| match &a.keys {
-            Some(keys) => format!("{}: {} rows ({})", a.table, a.rows, keys.join("; ")),
-            None => format!(
-                "{}: {} rows (their keys are personal data and are not shown)",
-                a.table, a.rows
-            ),
+        .map(|a| {
+            let head = match &a.keys {
+                Some(keys) => format!("{}: {} rows ({})", a.table, a.rows, keys.join("; ")),
+                None => format!(
+                    "{}: {} rows (their keys are personal data and are not shown)",
+                    a.table, a.rows
+                ),
+            };
+            let names = |given: bool| -> Vec<&str> {
+                a.matched_by
+                    .iter()
+                    .filter(|(_, g)| *g == given)
+                    .map(|(n, _)| n.as_str())
+                    .collect()
+            };
+            let found = names(false);
+            if found.is_empty() {
+                return head;
+            }
+            let given = names(true);
+            let given = if given.is_empty() {
+                String::new()
+            } else {
+                format!("{} given, and by ", given.join(", "))
+            };
+            format!(
+                "{head}, matched by {given}{} found in the subject's own rows",
+                found.join(", ")
+            )
         })
         .collect();
     format!(
@@ -154,6 +178,8 @@ pub struct SubjectRun {
     pub cx: Context,
     pub ids: Vec<SubjectId>,
     pub b: Belonging,
+    /// Mentions of the subject in free text (only when asked for).
+    pub mentions: Vec<graph::Mention>,
     /// The time of the command, for the document and the audit record.
     pub at: String,
     /// (identifier name, normalised key): what the audit subject is made of.
@@ -161,14 +187,17 @@ pub struct SubjectRun {
 }
 
 /// Opens the tenant and resolves the subject; an ambiguous subject (exit 5
-/// unless `all_matches`) or one with no rows (exit 4) is refused, and the
-/// refusal recorded in the audit trail before it is reported.
+/// unless `all_matches`) or one with no data (exit 4) is refused, and the
+/// refusal recorded in the audit trail before it is reported. With
+/// `with_mentions` (extract), the free text is searched too, and a subject
+/// who is only mentioned there has data: their mentions.
 pub fn resolve_subject(
     g: &Globals,
     subjects: &[String],
     all_matches: bool,
     command: &str,
     format: &str,
+    with_mentions: bool,
 ) -> Result<SubjectRun> {
     let cx = Context::open(g, false)?;
     let ids = graph::parse_subjects(&cx.map, subjects, cx.today)?;
@@ -178,15 +207,22 @@ pub fn resolve_subject(
         .iter()
         .map(|i| (i.name.clone(), i.key.clone()))
         .collect();
-    let refusal = if !b.ambiguous.is_empty() && !all_matches {
+    let ambiguous = !b.ambiguous.is_empty() && !all_matches;
+    let mentions = if with_mentions && !ambiguous {
+        let needles = graph::mention_ids(&b);
+        graph::mentions(&cx.store, &cx.schema, &cx.map, &b, &needles)?
+    } else {
+        Vec::new()
+    };
+    let refusal = if ambiguous {
         Some(("ambiguous", Error::Ambiguous(ambiguity_message(&b))))
-    } else if b.total() == 0 {
-        Some((
-            "not_found",
-            Error::NotFound(
-                "no data found for the subject: no mapped table holds a row with these identifiers; check the kind and value, or try another identifier".into(),
-            ),
-        ))
+    } else if b.total() == 0 && mentions.is_empty() {
+        let msg = if with_mentions {
+            "no data found for the subject: no mapped table holds a row with these identifiers, and no free text mentions them; check the kind and value, or try another identifier"
+        } else {
+            "no data found for the subject: no mapped table holds a row with these identifiers; check the kind and value, or try another identifier (mentions of the subject in other people's free text are not data they provided, which Art. 20 covers; `dsr extract` reports them)"
+        };
+        Some(("not_found", Error::NotFound(msg.into())))
     } else {
         None
     };
@@ -207,6 +243,7 @@ pub fn resolve_subject(
         cx,
         ids,
         b,
+        mentions,
         at,
         secret_ids,
     })

@@ -17,6 +17,7 @@ pub struct Labels {
     pub authority: &'static str,
     pub generated_at: &'static str,
     pub identifiers: &'static str,
+    pub found_in: &'static str,
     pub times: &'static str,
     pub times_text: &'static str,
     pub table: &'static str,
@@ -61,6 +62,7 @@ const EN: Labels = Labels {
     authority: "Supervisory authority (Art. 15(1)(f))",
     generated_at: "Extract made (UTC)",
     identifiers: "You were identified by",
+    found_in: "found in",
     times: "Times",
     times_text: "Dates and times are given in UTC.",
     table: "Table",
@@ -98,6 +100,7 @@ const SV: Labels = Labels {
     authority: "Tillsynsmyndighet (art. 15.1 f)",
     generated_at: "Utdraget gjort (UTC)",
     identifiers: "Du identifierades genom",
+    found_in: "hittad i",
     times: "Tider",
     times_text: "Datum och tider anges i UTC.",
     table: "Tabell",
@@ -171,7 +174,10 @@ pub fn from_doc(doc: &Json, lang: Lang) -> Info {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|i| format!("{}: {}", s(&i["kind"]), s(&i["value"])))
+        .map(|i| match i["found_in"].as_str() {
+            Some(t) => format!("{}: {} ({} {t})", s(&i["kind"]), s(&i["value"]), l.found_in),
+            None => format!("{}: {}", s(&i["kind"]), s(&i["value"])),
+        })
         .collect();
     let general = vec![
         (l.controller.to_string(), s(&doc["controller"]["name"])),

@@ -143,7 +143,10 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
     );
     assert_eq!(
         about[6],
-        pad(&["s:You were identified by", "s:personnummer: 198112189876"])
+        pad(&[
+            "s:You were identified by",
+            "s:personnummer: 198112189876; email: anna@example.se (found in employees)"
+        ])
     );
     assert_eq!(
         about[9],
@@ -772,7 +775,11 @@ fn portability_leaves_out_tables_not_under_consent_or_contract() {
     assert_eq!(doc["scope"], "subject");
     assert_eq!(
         doc["subject"],
-        json!({ "identifiers": [ { "kind": "email", "value": "dan@example.se" } ] })
+        json!({ "identifiers": [
+            { "kind": "email", "value": "dan@example.se", "given": true },
+            { "kind": "phone", "value": "+46701112233", "given": false, "found_in": "contacts" },
+            { "kind": "contact_id", "value": "c-1", "given": false, "found_in": "contacts" }
+        ] })
     );
     let names: Vec<&String> = doc["tables"].as_object().expect("tables").keys().collect();
     // messages and visits are legitimate_interests: not portable.

@@ -12,9 +12,15 @@ fn extract_by_email_ignores_case_and_follows_the_link_cycle() {
     let doc = out.json();
     assert_eq!(doc["schema"], "dsr.extract/1");
     assert_eq!(doc["generated_at"], NOW);
+    // Dan's phone number and contact id, held in his own row, are his
+    // identifiers too (Eva's, reached through the household, are not).
     assert_eq!(
         doc["subject"],
-        json!({ "identifiers": [ { "kind": "email", "value": "dan@example.se" } ] })
+        json!({ "identifiers": [
+            { "kind": "email", "value": "dan@example.se", "given": true },
+            { "kind": "phone", "value": "+46701112233", "given": false, "found_in": "contacts" },
+            { "kind": "contact_id", "value": "c-1", "given": false, "found_in": "contacts" }
+        ] })
     );
     // Dan directly; his household through households.primary_contact; Eva
     // through the household (the cycle ends there).
@@ -210,7 +216,7 @@ fn no_data_is_exit_4_and_is_recorded() {
     exit: 4
     --- stdout
     --- stderr
-    dsr: error: no data found for the subject: no mapped table holds a row with these identifiers; check the kind and value, or try another identifier
+    dsr: error: no data found for the subject: no mapped table holds a row with these identifiers, and no free text mentions them; check the kind and value, or try another identifier
     ");
     let audit = env.audit_rows();
     assert_eq!(audit.len(), 1);
@@ -378,10 +384,14 @@ fn file_formats_need_an_output_path() {
 }
 
 /// With the identify and link columns indexed, an extract reads only the
-/// subject's rows: no lookup scans a table.
+/// subject's rows: no lookup scans a table, also not the lookups of the
+/// identifiers found in the subject's rows (Anna's email, in visits).
 #[test]
 fn indexed_lookups_scan_no_table() {
     let env = TestEnv::agency();
+    env.conn()
+        .execute_batch("CREATE INDEX visits_email ON visits(email COLLATE NOCASE)")
+        .expect("index");
     let today = jiff::civil::date(2026, 11, 22);
     let map = dsr::map::load(&env.map).expect("map");
     let store =
@@ -401,6 +411,13 @@ fn indexed_lookups_scan_no_table() {
         "the employees and time_reports lookups used indexes"
     );
     // visits.email has no NOCASE index: that lookup reads the table.
+    drop(store);
+    env.conn()
+        .execute_batch("DROP INDEX visits_email")
+        .expect("drop index");
+    let store =
+        dsr::store::Store::open(env.store.to_str().expect("utf8"), true, today).expect("store");
+    let schema = store.schema().expect("schema");
     let ids = dsr::graph::parse_subjects(&map, &["email:dan@example.se".to_string()], today)
         .expect("ids");
     dsr::graph::resolve(&store, &schema, &map, &ids).expect("resolve");

@@ -5,6 +5,7 @@
 //! leaves a consistent store that the next run carries on from.
 
 mod deferred;
+mod mentions;
 mod one_pass;
 
 use super::extract::print_json;
@@ -23,6 +24,7 @@ use crate::value::Value;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
+use mentions::{erase_mentions, scans_mentions};
 use one_pass::one_pass;
 use serde_json::{json, Map, Value as Json};
 use std::collections::HashMap;
@@ -50,6 +52,8 @@ pub struct Args {
 struct Totals {
     tables: Map<String, Json>,
     held: Vec<Json>,
+    /// Mentions erased, per `table.column`.
+    mentions: Map<String, Json>,
     deferred_completed: u64,
     batches: u64,
     longest: Duration,
@@ -57,7 +61,12 @@ struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, tables: &Json, held: &[Json]) {
+    fn add(&mut self, tables: &Json, held: &[Json], mentions: &Json) {
+        for (col, n) in mentions.as_object().into_iter().flatten() {
+            let sum = self.mentions.get(col).and_then(Json::as_u64).unwrap_or(0)
+                + n.as_u64().unwrap_or(0);
+            self.mentions.insert(col.clone(), json!(sum));
+        }
         for (name, counts) in tables.as_object().into_iter().flatten() {
             let e = self
                 .tables
@@ -211,7 +220,8 @@ impl Sweep<'_> {
                 schema: &cx.schema,
                 map: &cx.map,
             };
-            let plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
+            let mut plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
+            erase_mentions(cx, &self.skip, &b, &mut plan)?;
             if let Some(tx) = tx {
                 let secret = tx.ensure_tool_tables()?;
                 apply::apply(tx, &cx.map, &cx.schema, &b, &plan, &secret, &self.at)?;
@@ -235,9 +245,9 @@ impl Sweep<'_> {
             }
             out
         };
-        let (tables, held, n_done) = if dry {
+        let (tables, held, mentions, n_done) = if dry {
             let (plan, b) = work(None)?;
-            let (tables, held, _) = apply::summary(&cx.map, &plan);
+            let (tables, held, mentions) = apply::summary(&cx.map, &plan);
             // Later batches see this one's effects, as they would for real.
             for (ti, tp) in plan.tables.iter().enumerate() {
                 for (i, f) in &tp.rows {
@@ -254,15 +264,15 @@ impl Sweep<'_> {
                 }
             }
             let n = completed(&plan, &b).len() as u64;
-            (tables, held, n)
+            (tables, held, mentions, n)
         } else {
-            let (tables, held, n, row) = cx.store.write(|tx| {
+            let (tables, held, mentions, n, row) = cx.store.write(|tx| {
                 let (plan, b) = work(Some(tx))?;
-                let (tables, held, _) = apply::summary(&cx.map, &plan);
+                let (tables, held, mentions) = apply::summary(&cx.map, &plan);
                 let done = completed(&plan, &b);
                 let n = tx.forget_deferred(&done)?;
-                let row = if changed(&tables) || n > 0 {
-                    let row = self.record(tx, source, false, (&tables, &held), n)?;
+                let row = if changed(&tables) || !plan.edits.is_empty() || n > 0 {
+                    let row = self.record(tx, source, false, (&tables, &held, &mentions), n)?;
                     tx.defer(
                         &apply::deferred(&cx.map, &b, &plan, None),
                         &self.at,
@@ -272,14 +282,14 @@ impl Sweep<'_> {
                 } else {
                     None
                 };
-                Ok((tables, held, n, row))
+                Ok((tables, held, mentions, n, row))
             })?;
             self.committed(row);
-            (tables, held, n)
+            (tables, held, mentions, n)
         };
         let took = started.elapsed();
         self.batcher.adapt(took);
-        self.tally(source, took, &tables, &held, n_done);
+        self.tally(source, took, (&tables, &held, &mentions), n_done);
         Ok(())
     }
 
@@ -291,12 +301,13 @@ impl Sweep<'_> {
         tx: &Tx<'_>,
         source: &str,
         one_pass: bool,
-        (tables, held): (&Json, &[Json]),
+        (tables, held, mentions): Counts<'_>,
         completed: u64,
     ) -> Result<AuditRow> {
         let details = self.cx.details(json!({
             "dry_run": false, "batch": self.totals.batches + 1, "source": source,
-            "one_pass": one_pass, "tables": tables, "held": held, "deferred_completed": completed,
+            "one_pass": one_pass, "tables": tables, "held": held, "mentions": mentions,
+            "deferred_completed": completed,
         }));
         let entry = Entry {
             command: "sweep".into(),
@@ -316,11 +327,12 @@ impl Sweep<'_> {
     }
 
     /// Adds a finished batch to the totals and the progress line.
-    fn tally(&mut self, source: &str, took: Duration, tables: &Json, held: &[Json], n_done: u64) {
+    fn tally(&mut self, source: &str, took: Duration, counts: Counts<'_>, n_done: u64) {
+        let (tables, held, mentions) = counts;
         self.totals.longest = self.totals.longest.max(took);
         self.totals.batches += 1;
         self.totals.deferred_completed += n_done;
-        self.totals.add(tables, held);
+        self.totals.add(tables, held, mentions);
         if let Some(p) = &self.progress {
             let done: u64 = self
                 .totals
@@ -386,6 +398,10 @@ impl Sweep<'_> {
         Ok(())
     }
 }
+
+/// A batch's counts per table, its held groups and its mention edits per
+/// `table.column` (see [`apply::summary`]).
+type Counts<'a> = (&'a Json, &'a [Json], &'a Json);
 
 fn changed(tables: &Json) -> bool {
     tables.as_object().into_iter().flatten().any(|(_, c)| {
@@ -455,7 +471,8 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let tables = Json::Object(totals.tables.clone());
     let details = cx.details(json!({
         "summary": true, "dry_run": args.dry_run, "table": args.table, "batches": totals.batches,
-        "tables": tables, "held": totals.held, "deferred_completed": totals.deferred_completed,
+        "tables": tables, "held": totals.held, "mentions": totals.mentions,
+        "deferred_completed": totals.deferred_completed,
         "longest_transaction_ms": totals.longest.as_millis() as u64,
     }));
     let row = audit::record(
@@ -470,8 +487,8 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     if g.json {
         print_json(&json!({
             "schema": "dsr.sweep/1", "dry_run": args.dry_run,
-            "tables": tables, "held": totals.held, "deferred_completed": totals.deferred_completed,
-            "batches": totals.batches, "longest_transaction_ms": totals.longest.as_millis() as u64,
+            "tables": tables, "held": totals.held, "mentions": totals.mentions,
+            "deferred_completed": totals.deferred_completed, "batches": totals.batches, "longest_transaction_ms": totals.longest.as_millis() as u64,
             "audit_seq": row.seq,
         }))?;
     }
@@ -485,6 +502,10 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         if !parts.is_empty() {
             lines.push(format!("  {name:<20} {}", parts.join(", ")));
         }
+    }
+    for (col, n) in &totals.mentions {
+        let n = super::count(n.as_u64().unwrap_or(0), "row");
+        lines.push(format!("  mentions erased in {col}: {n}"));
     }
     let head = if args.dry_run {
         "sweep (dry run, nothing changed)"

@@ -2,7 +2,7 @@
 //! SQL deletes them range by range without dsr reading them (see
 //! [`one_pass`]).
 
-use super::{cutoff, expired, surely_expired_before, Sweep};
+use super::{cutoff, expired, scans_mentions, surely_expired_before, Sweep};
 use crate::apply;
 use crate::commands::Context;
 use crate::error::Result;
@@ -172,7 +172,7 @@ impl Sweep<'_> {
                 if n == 0 {
                     return Ok((0, None));
                 }
-                let row = self.record(tx, &op.source, true, (&counts(n), &[]), 0)?;
+                let row = self.record(tx, &op.source, true, (&counts(n), &[], &json!({})), 0)?;
                 Ok((n, Some(row)))
             })?;
             self.committed(row);
@@ -181,7 +181,7 @@ impl Sweep<'_> {
         let took = started.elapsed();
         self.span.adapt(took);
         if n > 0 {
-            self.tally(&op.source, took, &counts(n), &[], 0);
+            self.tally(&op.source, took, (&counts(n), &[], &json!({})), 0);
         }
         Ok(())
     }
@@ -193,11 +193,18 @@ impl Sweep<'_> {
 /// and touch nothing else, so one statement deletes, in one pass, what has
 /// surely expired, and dsr deletes the few rows it must test itself.
 /// `DSR_SWEEP_PLANNED` turns this off (the tests compare both ways).
+///
+/// A `subjects = true` table (one row per person, with their identifiers)
+/// is never swept in one pass while the map scans free text: the people
+/// whose rows expire have their mentions erased too (see
+/// `erase_mentions`), for which their identifiers must be read first.
 pub(super) fn one_pass(cx: &Context, ti: usize, action: OnErase) -> bool {
     let name = &cx.map.tables[ti].name;
     let into = |to: &str| to.eq_ignore_ascii_case(name);
+    let t = &cx.map.tables[ti];
     action == OnErase::Delete
-        && cx.map.tables[ti].hold.is_none()
+        && t.hold.is_none()
+        && !(t.subjects && !t.identify.is_empty() && scans_mentions(&cx.map))
         && !cx
             .map
             .tables
