@@ -104,7 +104,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -142,7 +142,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -196,7 +196,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -234,7 +234,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -272,7 +272,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -287,7 +287,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__config)
-            opts="-q -h -V --operator --request --store --map --tenant --config --json --quiet --help --version"
+            opts="-q -h -V --names --operator --request --store --map --tenant --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -310,7 +310,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -348,7 +348,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -386,7 +386,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -436,7 +436,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -490,7 +490,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -704,7 +704,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -26,7 +26,7 @@ end
 
 complete -c dsr -n "__fish_dsr_needs_command" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_needs_command" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_needs_command" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_needs_command" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_needs_command" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_needs_command" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_needs_command" -l request -d 'The ticket or case number this command serves, for the audit record' -r
@@ -47,7 +47,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand demo" -l subjects -d 'Number of 
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l seed -d 'Seed: the same seed and day give the same tenant' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand demo" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l request -d 'The ticket or case number this command serves, for the audit record' -r
@@ -60,7 +60,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand check" -l operator -d 'Who is ac
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l request -d 'The ticket or case number this command serves, for the audit record' -r
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand check" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand check" -s q -l quiet -d 'No human summary; errors still go to stderr'
@@ -75,7 +75,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand extract" -l lang -d 'Language of
 en\t''"
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand extract" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l request -d 'The ticket or case number this command serves, for the audit record' -r
@@ -87,7 +87,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand extract" -s h -l help -d 'Print 
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand erase" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand erase" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l request -d 'The ticket or case number this command serves, for the audit record' -r
@@ -104,7 +104,7 @@ csv\t''"
 complete -c dsr -n "__fish_dsr_using_subcommand export" -s o -l output -d 'Write to this file (csv: this new directory) instead of stdout, created 0600 (0700)' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand export" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l request -d 'The ticket or case number this command serves, for the audit record' -r
@@ -119,7 +119,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l table -d 'Only this ta
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l batch-size -d 'Rows per batch, one write transaction each (default: adapts so that each takes about 50 ms)' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l request -d 'The ticket or case number this command serves, for the audit record' -r
@@ -131,7 +131,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s h -l help -d 'Print he
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s V -l version -d 'Print version'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l request -d 'The ticket or case number this command serves, for the audit record' -r
@@ -147,7 +147,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcomman
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l request -d 'The ticket or case number this command serves, for the audit record' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s q -l quiet -d 'No human summary; errors still go to stderr'
@@ -157,7 +157,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcomman
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l request -d 'The ticket or case number this command serves, for the audit record' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'No human summary; errors still go to stderr'
@@ -167,8 +167,9 @@ complete -c dsr -n "__fish_dsr_using_subcommand config" -l operator -d 'Who is a
 complete -c dsr -n "__fish_dsr_using_subcommand config" -l request -d 'The ticket or case number this command serves, for the audit record' -r
 complete -c dsr -n "__fish_dsr_using_subcommand config" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand config" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand config" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand config" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l names -d 'Print only the configured tenants\' names, one per line (what shell completion of --tenant uses)'
 complete -c dsr -n "__fish_dsr_using_subcommand config" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand config" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -17,9 +17,51 @@ pub fn completions() -> Vec<(String, Vec<u8>)> {
     .map(|(shell, name)| {
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut crate::cli::command(), "dsr", &mut buf);
-        (name.to_string(), buf)
+        (name.to_string(), complete_tenants(shell, buf))
     })
     .collect()
+}
+
+/// Makes `--tenant` complete the configured tenants' names (from
+/// `dsr config --names`), which clap's static scripts cannot know.
+fn complete_tenants(shell: Shell, script: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&script).into_owned();
+    let names = "dsr config --names 2>/dev/null";
+    let out = match shell {
+        Shell::Bash => text.replace(
+            "--tenant)\n                    COMPREPLY=($(compgen -f \"${cur}\"))",
+            &format!("--tenant)\n                    COMPREPLY=($(compgen -W \"$({names})\" -- \"${{cur}}\"))"),
+        ),
+        Shell::Zsh => text
+            .lines()
+            .map(|l| {
+                if l.starts_with("'--tenant=[") {
+                    l.replace(
+                        ":NAME:_default'",
+                        &format!(":NAME:{{compadd -- ${{(f)\"$({names})\"}}}}'"),
+                    )
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n",
+        Shell::Fish => text
+            .lines()
+            .map(|l| {
+                if l.contains(" -l tenant ") && l.ends_with(" -r") {
+                    format!("{l} -f -a \"({names})\"")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n",
+        _ => text,
+    };
+    out.into_bytes()
 }
 
 /// (file name, contents) of every man page: dsr(1) and one per command.

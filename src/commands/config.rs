@@ -8,10 +8,27 @@ use serde_json::json;
 use std::io::Write;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print only the configured tenants' names, one per line (what shell completion of --tenant uses)
+    #[arg(long)]
+    pub names: bool,
+}
 
-pub fn run(g: &Globals, _args: &Args) -> Result<ExitCode> {
+pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let info = g.config_info()?;
+    if args.names {
+        let names: String = info
+            .tenants
+            .iter()
+            .map(|(n, ..)| format!("{n}\n"))
+            .collect();
+        let stdout = std::io::stdout();
+        let mut w = stdout.lock();
+        w.write_all(names.as_bytes())
+            .and_then(|_| w.flush())
+            .map_err(stdout_error)?;
+        return Ok(ExitCode::Ok);
+    }
     // The tenant the other commands would act on, if the options name one.
     let resolved = g.tenant(false);
     let chosen = resolved.as_ref().ok();

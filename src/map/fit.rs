@@ -4,7 +4,7 @@
 use super::{DataMap, Diagnostic, Loc, OnErase, Severity, Strategy, Table};
 use crate::error::Result;
 use crate::ident::{self, Kind};
-use crate::store::schema::{Affinity, ForeignKey, Schema, TableSchema};
+use crate::store::schema::{create_index_sql, Affinity, ForeignKey, Schema, TableSchema};
 use crate::store::Store;
 use crate::value::Value;
 
@@ -118,13 +118,13 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                     Some(idf.loc),
                     format!("{tn}.{c}"),
                     "email lookups ignore case, and no COLLATE NOCASE index covers this column, so every lookup reads the whole table".into(),
-                    &format!("ask the application's owner for: CREATE INDEX ON {tn}({c} COLLATE NOCASE)"),
+                    &format!("ask the application's owner for: {}", create_index_sql(tn, &[c], true)),
                 ),
                 Kind::Personnummer | Kind::Text if !ts.is_indexed(c, false) => f.warn(
                     Some(idf.loc),
                     format!("{tn}.{c}"),
                     "identify column has no index, so every lookup reads the whole table".into(),
-                    &format!("ask the application's owner for: CREATE INDEX ON {tn}({c})"),
+                    &format!("ask the application's owner for: {}", create_index_sql(tn, &[c], false)),
                 ),
                 _ => {}
             }
@@ -187,7 +187,7 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                     Some(l.loc),
                     format!("{tn}.{first}"),
                     format!("link column has no index, so following the link from {} reads the whole table", l.to),
-                    &format!("ask the application's owner for: CREATE INDEX ON {tn}({first})"),
+                    &format!("ask the application's owner for: {}", create_index_sql(tn, &[first], false)),
                 );
             }
         }

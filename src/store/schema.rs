@@ -149,9 +149,58 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The statement that would create an index `check` recommends, valid for
+/// this store (SQLite needs an index name; `nocase` for case-insensitive
+/// email lookups). A PostgreSQL backend would write `lower(col)` instead.
+pub fn create_index_sql(table: &str, columns: &[&str], nocase: bool) -> String {
+    let name: String = std::iter::once(table)
+        .chain(columns.iter().copied())
+        .map(|p| {
+            p.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("_");
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            if nocase {
+                format!("{} COLLATE NOCASE", quote(c))
+            } else {
+                quote(c)
+            }
+        })
+        .collect();
+    format!(
+        "CREATE INDEX {} ON {} ({});",
+        quote(&format!("{name}_idx")),
+        quote(table),
+        cols.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_hints_are_named_and_quoted() {
+        assert_eq!(
+            create_index_sql("messages", &["sender"], false),
+            "CREATE INDEX \"messages_sender_idx\" ON \"messages\" (\"sender\");"
+        );
+        assert_eq!(
+            create_index_sql("Kund data", &["e-post"], true),
+            "CREATE INDEX \"kund_data_e_post_idx\" ON \"Kund data\" (\"e-post\" COLLATE NOCASE);"
+        );
+    }
 
     #[test]
     fn affinity_follows_sqlite_rules() {

@@ -110,3 +110,48 @@ fn agency_key_columns_are_not_personal_by_their_name() {
     let out = env.run(&["check"]);
     insta::assert_snapshot!(out.snapshot(&env));
 }
+
+/// Every SQL statement a `check` hint offers runs on a copy of the store,
+/// and afterwards `check` no longer asks for it.
+#[test]
+fn every_sql_hint_of_check_is_valid_sql_for_the_store() {
+    for env in [TestEnv::agency(), TestEnv::rental(), TestEnv::demo(20)] {
+        let out = env.run(&["--json", "check"]);
+        let doc = out.json();
+        let sql: Vec<String> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["hint"].as_str())
+            .filter_map(|h| h.find("CREATE INDEX").map(|i| h[i..].to_string()))
+            .collect();
+        let scratch = env.path("scratch.db");
+        std::fs::copy(&env.store, &scratch).expect("copy");
+        let conn = rusqlite::Connection::open(&scratch).expect("open copy");
+        for s in &sql {
+            conn.execute_batch(s)
+                .unwrap_or_else(|e| panic!("hint SQL {s:?} fails on SQLite: {e}"));
+        }
+        drop(conn);
+        let again = env.run_plain(&[
+            "--store",
+            "scratch.db",
+            "--map",
+            env.map.to_str().expect("utf-8 path"),
+            "--json",
+            "check",
+        ]);
+        let left: Vec<String> = again.json()["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["hint"].as_str())
+            .filter(|h| h.contains("CREATE INDEX"))
+            .map(str::to_string)
+            .collect();
+        assert!(
+            left.is_empty(),
+            "still asked for after running the hints: {left:?}"
+        );
+    }
+}

@@ -256,3 +256,39 @@ fn counts_read_naturally() {
     assert_eq!(dsr::commands::count(0u64, "row"), "0 rows");
     assert_eq!(dsr::commands::count(2u64, "batch"), "2 batches");
 }
+
+#[test]
+fn bash_completes_the_configured_tenants_for_tenant() {
+    let env = TestEnv::empty();
+    std::fs::write(
+        env.path("dsr.toml"),
+        "[tenants.acme]\nstore = \"a.db\"\nmap = \"m.toml\"\n[tenants.globex]\nstore = \"g.db\"\nmap = \"m.toml\"\n",
+    )
+    .expect("config");
+    let out = env.run_plain(&["config", "--names"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "acme\nglobex\n"));
+
+    let script = crate::fixture("../completions/dsr.bash");
+    let bin_dir = assert_cmd::cargo::cargo_bin("dsr")
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .current_dir(env.dir.path())
+        .env("PATH", path)
+        .env("HOME", env.dir.path())
+        .env("XDG_CONFIG_HOME", env.path("xdg"))
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; COMP_WORDS=(dsr extract --tenant g); COMP_CWORD=3; _dsr dsr g --tenant; echo \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .expect("bash");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "globex\n");
+}
