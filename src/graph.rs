@@ -163,6 +163,9 @@ pub struct Ambiguity {
     /// The identifier kinds that matched these rows (names as the map
     /// declares them), in the map's order, each with whether it was given.
     pub matched_by: Vec<(String, bool)>,
+    /// Per row (in key order): the identifier kinds that matched it, each
+    /// with whether it was given, so support can tell who is who.
+    pub row_matched_by: Vec<Vec<(String, bool)>>,
 }
 
 /// Everything that belongs to one subject, per mapped table (map order).
@@ -314,6 +317,8 @@ pub fn resolve(
     // Per table: the identifier names that matched its rows, and whether
     // the identifier was given.
     let mut matched_by: Vec<Vec<(String, bool)>> = vec![Vec::new(); n];
+    // Per subjects-table row (by its index in `found`): what matched it.
+    let mut row_matched: Vec<HashMap<usize, Vec<(String, bool)>>> = vec![HashMap::new(); n];
 
     // 1. Direct matches, round by round with the identifiers new in each.
     let mut new: Vec<SubjectId> = known.iter().map(|k| k.id.clone()).collect();
@@ -342,9 +347,21 @@ pub fn resolve(
                         } else {
                             Vec::new()
                         };
-                        if found[ti].add(row, true, None) {
+                        let key = t.subjects.then(|| row.key.clone());
+                        let is_new = found[ti].add(row, true, None);
+                        if is_new {
                             matched = true;
                             harvested.extend(held.into_iter().map(|id| (id, ti)));
+                        }
+                        // What reached the row: any given identifier, and a
+                        // found one only where it reached the row first.
+                        let reached = key.filter(|_| given || is_new);
+                        if let Some(i) = reached.and_then(|k| found[ti].position(&k)) {
+                            let by = row_matched[ti].entry(i).or_default();
+                            let entry = (idf.name.clone(), given);
+                            if !by.contains(&entry) {
+                                by.push(entry);
+                            }
                         }
                     })?;
                 }
@@ -383,7 +400,11 @@ pub fn resolve(
         if t.subjects && len > 1 {
             let mut by = std::mem::take(&mut matched_by[ti]);
             by.sort_by_key(|(name, _)| declared(name));
-            ambiguous.push(ambiguity(t, schemas[ti], &found[ti].rows, by));
+            let mut per_row = std::mem::take(&mut row_matched[ti]);
+            for v in per_row.values_mut() {
+                v.sort_by_key(|(name, given)| (!*given, declared(name)));
+            }
+            ambiguous.push(ambiguity(t, schemas[ti], &found[ti].rows, by, per_row));
         }
         if len > 0 {
             frontier.push((ti, 0..len));
@@ -572,31 +593,38 @@ fn ambiguity(
     ts: &TableSchema,
     rows: &[Row],
     matched_by: Vec<(String, bool)>,
+    mut per_row: HashMap<usize, Vec<(String, bool)>>,
 ) -> Ambiguity {
     let personal_key = ts.pk.is_empty()
         || ts.pk.iter().any(|k| {
             t.identify.iter().any(|i| i.columns.contains(k))
                 || t.column(k).is_some_and(|c| c.category.is_some())
         });
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| crate::value::key_cmp(&rows[a].key, &rows[b].key));
     let keys = (!personal_key).then(|| {
-        let mut rows: Vec<&Row> = rows.iter().collect();
-        rows.sort_by(|a, b| crate::value::key_cmp(&a.key, &b.key));
-        rows.into_iter()
-            .map(|r| {
+        order
+            .iter()
+            .map(|&i| {
                 ts.pk
                     .iter()
-                    .zip(&r.key)
+                    .zip(&rows[i].key)
                     .map(|(c, v)| format!("{c}={}", display_value(v)))
                     .collect::<Vec<_>>()
                     .join(",")
             })
             .collect()
     });
+    let row_matched_by = order
+        .iter()
+        .map(|i| per_row.remove(i).unwrap_or_default())
+        .collect();
     Ambiguity {
         table: t.name.clone(),
         keys,
         rows: rows.len(),
         matched_by,
+        row_matched_by,
     }
 }
 

@@ -128,39 +128,43 @@ pub fn ambiguity_message(b: &Belonging) -> String {
         .ambiguous
         .iter()
         .map(|a| {
-            let head = match &a.keys {
-                Some(keys) => format!("{}: {} rows ({})", a.table, a.rows, keys.join("; ")),
-                None => format!(
-                    "{}: {} rows (their keys are personal data and are not shown)",
-                    a.table, a.rows
-                ),
-            };
-            let names = |given: bool| -> Vec<&str> {
-                a.matched_by
-                    .iter()
-                    .filter(|(_, g)| *g == given)
-                    .map(|(n, _)| n.as_str())
-                    .collect()
-            };
-            let found = names(false);
-            if found.is_empty() {
-                return head;
-            }
-            let given = names(true);
-            let given = if given.is_empty() {
-                String::new()
+            let rows: Vec<String> = a
+                .row_matched_by
+                .iter()
+                .enumerate()
+                .map(|(i, by)| {
+                    let who = match &a.keys {
+                        Some(keys) => keys.get(i).cloned().unwrap_or_default(),
+                        None => format!("row {}", i + 1),
+                    };
+                    let how: Vec<String> = by
+                        .iter()
+                        .map(|(name, given)| {
+                            if *given {
+                                format!("{name} (given)")
+                            } else {
+                                format!("{name} (found in the subject's rows)")
+                            }
+                        })
+                        .collect();
+                    if how.is_empty() {
+                        who
+                    } else {
+                        format!("{who} by {}", how.join(" and "))
+                    }
+                })
+                .collect();
+            let note = if a.keys.is_none() {
+                ", their keys are personal data and not shown"
             } else {
-                format!("{} given, and by ", given.join(", "))
+                ""
             };
-            format!(
-                "{head}, matched by {given}{} found in the subject's own rows",
-                found.join(", ")
-            )
+            format!("{}: {} rows{note}: {}", a.table, a.rows, rows.join("; "))
         })
         .collect();
     format!(
         "the identifiers match more than one person: {}; nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person",
-        parts.join("; ")
+        parts.join(" | ")
     )
 }
 

@@ -196,7 +196,7 @@ fn refusals_change_nothing() {
     assert_eq!(out.code, 5, "{}", out.stderr);
     assert!(
         out.stderr
-            .contains("employees: 2 rows (org=acme,emp_no=E2; org=beta,emp_no=E1)"),
+            .contains("employees: 2 rows: org=acme,emp_no=E2 by personnummer (given); org=beta,emp_no=E1 by personnummer (given)"),
         "{}",
         out.stderr
     );

@@ -207,7 +207,7 @@ fn ambiguity_is_judged_after_the_expansion() {
         assert_eq!(out.code, 5, "{}", out.stderr);
         assert_eq!(
             out.stderr,
-            "dsr: error: the identifiers match more than one person: customer: 2 rows (customer_id=1; customer_id=5), matched by personnummer given, and by email found in the subject's own rows; nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person\n"
+            "dsr: error: the identifiers match more than one person: customer: 2 rows: customer_id=1 by personnummer (given); customer_id=5 by email (found in the subject's rows); nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person\n"
         );
     }
     assert_eq!(env.dump_user_tables(), before);
@@ -231,7 +231,7 @@ fn ambiguity_is_judged_after_the_expansion() {
     exit: 5
     --- stdout
     --- stderr
-    dsr: error: the identifiers match more than one person: employees: 2 rows (org=acme,emp_no=E2; org=beta,emp_no=E1), matched by email given, and by personnummer found in the subject's own rows; nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person
+    dsr: error: the identifiers match more than one person: employees: 2 rows: org=acme,emp_no=E2 by email (given); org=beta,emp_no=E1 by personnummer (found in the subject's rows); nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person
     ");
 }
 

@@ -183,7 +183,7 @@ fn identifiers_matching_two_people_are_refused_with_their_keys() {
     exit: 5
     --- stdout
     --- stderr
-    dsr: error: the identifiers match more than one person: employees: 2 rows (org=acme,emp_no=E2; org=beta,emp_no=E1); nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person
+    dsr: error: the identifiers match more than one person: employees: 2 rows: org=acme,emp_no=E2 by personnummer (given); org=beta,emp_no=E1 by personnummer (given); nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person
     ");
     assert_eq!(env.dump_user_tables(), before);
     let audit = env.audit_rows();

@@ -292,3 +292,41 @@ fn bash_completes_the_configured_tenants_for_tenant() {
         .expect("bash");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "globex\n");
 }
+
+#[test]
+fn ambiguity_says_which_identifier_matched_which_row_without_personal_keys() {
+    let env = TestEnv::empty();
+    let conn = env.conn();
+    conn.execute_batch(
+        "CREATE TABLE members (email TEXT PRIMARY KEY, phone TEXT, name TEXT) WITHOUT ROWID;
+         INSERT INTO members VALUES ('a@example.se', '070-111 22 33', 'A'), ('b@example.se', '0701112233', 'B');",
+    )
+    .expect("schema");
+    drop(conn);
+    std::fs::write(
+        &env.map,
+        r#"version = 1
+[controller]
+name = "C"
+contact = "c@example.se"
+authority = "IMY"
+[identifiers]
+email = "email"
+phone = "phone"
+[tables.members]
+subjects = true
+purpose = "Membership"
+legal_basis = "contract"
+identify = { email = "email", phone = "phone" }
+on_erase = "delete"
+"#,
+    )
+    .expect("map");
+    let out = env.run(&["extract", "email:a@example.se"]);
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "dsr: error: the identifiers match more than one person: members: 2 rows, their keys are personal data and not shown: row 1 by email (given); row 2 by phone (found in the subject's rows); nothing was released or changed; give an identifier that names one person (e.g. a customer number), or pass --all-matches if these really are one person\n"
+    );
+    assert!(!out.stderr.contains("b@example.se") && !out.stderr.contains("0701112233"));
+}
