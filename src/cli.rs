@@ -50,7 +50,7 @@ pub struct GlobalArgs {
     /// Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]
     #[arg(long, env = "DSR_CONFIG", global = true, help_heading = GLOBAL, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Who is acting, for the audit record [default: the OS user name]
+    /// Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator's records
     #[arg(long, env = "DSR_OPERATOR", global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub operator: Option<String>,
     /// The ticket or case number this command serves, for the audit record
@@ -62,6 +62,23 @@ pub struct GlobalArgs {
     /// No human summary; errors still go to stderr
     #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
+    /// Set after parsing: --operator came from the command line.
+    #[arg(skip)]
+    pub operator_flag: bool,
+}
+
+impl Cli {
+    /// Notes, after parsing, where --operator came from (the command line
+    /// or DSR_OPERATOR): `audit log` filters only by the former.
+    pub fn note_sources(&mut self, m: &clap::ArgMatches) {
+        let mut level = Some(m);
+        while let Some(l) = level {
+            if l.value_source("operator") == Some(clap::parser::ValueSource::CommandLine) {
+                self.global.operator_flag = true;
+            }
+            level = l.subcommand().map(|(_, s)| s);
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,11 +128,12 @@ pub enum Command {
     /// at a time (exit 6, or wait with --wait). A run that is killed keeps the batches it committed,
     /// and the next run carries on.
     Sweep(commands::sweep::Args),
-    /// The audit trail: list records, or verify the hash chain
+    /// The audit trail: list records, verify the hash chain, repair a break, list operators
     ///
     /// Every command that reads or changes personal data leaves a record in the tenant's own store,
-    /// chained by hashes so that a change, removal or reordering is found. The records name the
-    /// subject only by a keyed reference, never by an identifier.
+    /// chained by hashes so that a change, removal or reordering is found, and every command checks
+    /// the newest record before it appends (exit 7 when it was changed or removed). The records name
+    /// the subject only by a keyed reference, never by an identifier.
     Audit(commands::audit::Args),
     /// Show which config file, tenant, store and map a command would use
     ///
@@ -182,6 +200,7 @@ impl GlobalArgs {
             tenant: self.tenant.clone(),
             config: self.config.clone(),
             operator: self.operator.clone(),
+            operator_flag: self.operator_flag,
             request: self.request.clone(),
             json: self.json,
             quiet: self.quiet,

@@ -1,7 +1,7 @@
 //! The config file (`[tenants.NAME]`) and how the global options, their
 //! environment variables and the config combine into one tenant.
 
-use crate::audit::Actor;
+use crate::audit::{Actor, AuditKey};
 use crate::error::{io_reason, Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -20,6 +20,7 @@ struct TenantEntry {
     store: String,
     map: PathBuf,
     audit_log: Option<PathBuf>,
+    audit_key_file: Option<PathBuf>,
 }
 
 /// The global options as given (flags or their environment variables).
@@ -30,6 +31,9 @@ pub struct Globals {
     pub tenant: Option<String>,
     pub config: Option<PathBuf>,
     pub operator: Option<String>,
+    /// `--operator` was given on the command line (not from DSR_OPERATOR):
+    /// `audit log` then filters by it.
+    pub operator_flag: bool,
     pub request: Option<String>,
     pub json: bool,
     pub quiet: bool,
@@ -92,32 +96,60 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
             })
             .unwrap_or_default();
         Error::Usage(format!(
-            "{}{at}: {}; a config holds [tenants.NAME] tables with store, map and optionally audit_log",
+            "{}{at}: {}; a config holds [tenants.NAME] tables with store, map and optionally audit_log and audit_key_file",
             path.display(),
             e.message().trim()
         ))
     })
 }
 
-/// The OS user name, for the audit record when no --operator is given.
+/// The OS account running dsr, for the audit record when no --operator is
+/// given: the account of the process's real user id (so `env -i`, cron and
+/// systemd units are named too). `$USER`/`$LOGNAME` is taken only where it
+/// names an account with that same user id (several names may share one);
+/// a user id without an account is recorded as `uid:N`.
 fn os_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".into())
+    let uid = uzers::get_current_uid();
+    let claimed = ["USER", "LOGNAME"].iter().find_map(|v| {
+        let name = std::env::var(v).ok().filter(|s| !s.trim().is_empty())?;
+        let u = uzers::get_user_by_name(&name)?;
+        (u.uid() == uid).then_some(name)
+    });
+    claimed
+        .or_else(|| {
+            uzers::get_user_by_uid(uid).map(|u| u.name().to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| format!("uid:{uid}"))
 }
 
 impl Globals {
-    pub fn actor(&self, mirror: Option<PathBuf>) -> Actor {
-        Actor {
-            operator: self
-                .operator
-                .clone()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(os_user),
+    /// Who acts: `--operator` (exit 2 when empty, whitespace or holding
+    /// control characters), else the OS account.
+    pub fn actor(
+        &self,
+        mirror: Option<PathBuf>,
+        key: Option<std::sync::Arc<AuditKey>>,
+    ) -> Result<Actor> {
+        let operator = match &self.operator {
+            Some(o) if o.trim().is_empty() => {
+                return Err(Error::Usage(
+                    "--operator (or DSR_OPERATOR) is empty; name who is acting, or leave it out to record the OS account".into(),
+                ))
+            }
+            Some(o) if o.chars().any(char::is_control) => {
+                return Err(Error::Usage(
+                    "--operator holds a control character; give a plain name".into(),
+                ))
+            }
+            Some(o) => o.trim().to_string(),
+            None => os_user(),
+        };
+        Ok(Actor {
+            operator,
             request: self.request.clone().filter(|s| !s.trim().is_empty()),
             mirror,
-        }
+            key,
+        })
     }
 
     /// The config file the search order finds, and its tenants.
@@ -156,6 +188,7 @@ impl Globals {
         let mut store = self.store.clone().filter(|s| !s.trim().is_empty());
         let mut map = self.map.clone().filter(|p| !p.as_os_str().is_empty());
         let mut mirror = None;
+        let mut key_file = None;
         let mut name = self.tenant.clone().filter(|s| !s.trim().is_empty());
         let mut config = None;
         if name.is_none() && store.is_none() && map.is_none() {
@@ -195,6 +228,7 @@ impl Globals {
             store = store.or_else(|| Some(store_relative_to(base, &t.store)));
             map = map.or_else(|| Some(relative_to(base, &t.map)));
             mirror = t.audit_log.as_ref().map(|p| relative_to(base, p));
+            key_file = t.audit_key_file.as_ref().map(|p| relative_to(base, p));
             config = Some(path);
         } else if let Some(cfg) = &self.config {
             // A config given without a tenant is still read, so that a bad
@@ -211,10 +245,14 @@ impl Globals {
                 "no data map given: pass --map PATH (or DSR_MAP), or --tenant NAME with a config file".into(),
             ));
         }
+        let key = match key_file {
+            Some(p) => Some(std::sync::Arc::new(crate::audit::key::load(&p, &store)?)),
+            None => None,
+        };
         Ok(Tenant {
             store,
             map,
-            actor: self.actor(mirror),
+            actor: self.actor(mirror, key)?,
             name,
             config,
         })

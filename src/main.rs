@@ -7,9 +7,11 @@ use std::io::Write;
 
 fn main() {
     let json = std::env::args_os().any(|a| a == "--json");
-    let parsed = dsr::cli::command()
-        .try_get_matches()
-        .and_then(|m| Cli::from_arg_matches(&m));
+    let parsed = dsr::cli::command().try_get_matches().and_then(|m| {
+        let mut cli = Cli::from_arg_matches(&m)?;
+        cli.note_sources(&m);
+        Ok(cli)
+    });
     let cli = match parsed {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {

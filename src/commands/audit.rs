@@ -1,14 +1,17 @@
-//! `dsr audit log` and `dsr audit verify`: reading the trail, and proving it
-//! has not been changed.
+//! `dsr audit`: reading the trail (`log`, `operators`), proving it has not
+//! been changed (`verify`, also against the mirror), and carrying it on
+//! after an investigated break (`repair`).
 
-use super::{clock, status};
-use crate::audit::{self, Verdict};
+mod log;
+mod repair;
+
+use super::{clock, print_json, status};
+use crate::audit::{self, mirror, Verdict};
 use crate::config::Globals;
-use crate::error::{stdout_error, Error, ExitCode, Result};
-use crate::store::{AuditRow, Store};
-use crate::time;
+use crate::error::{Error, ExitCode, Result};
+use crate::store::{AuditItem, Store};
 use serde_json::json;
-use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,150 +22,179 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum AuditCommand {
     /// List audit records, oldest first
-    Log(LogArgs),
-    /// Recompute the hash chain; exit 7 naming the first bad record
-    Verify,
+    Log(log::LogArgs),
+    /// Recompute the hash chain (and compare it with the mirror); exit 7 naming the first bad record
+    Verify(VerifyArgs),
+    /// After a break has been investigated: append a record that states it and carry the chain on
+    Repair(RepairArgs),
+    /// Who has acted on the tenant: first and last use, and counts per command
+    Operators,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct LogArgs {
-    /// Only records at or after this time (YYYY-MM-DD or an ISO date-time)
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Only records of this command (extract, erase, export, sweep)
-    #[arg(long, value_name = "C")]
-    pub command: Option<String>,
+pub struct VerifyArgs {
+    /// Also compare the chain record by record with this JSONL mirror (the tenant's audit_log)
+    #[arg(long, value_name = "FILE")]
+    pub mirror: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RepairArgs {
+    /// What the investigation found and why the trail may carry on (recorded; no personal data)
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
 }
 
 pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let (_, today) = clock()?;
-    let tenant = g.tenant(false)?;
-    let store = Store::open(&tenant.store, true, today)?;
+    let need_map = matches!(&args.command, AuditCommand::Log(a) if !a.subject.is_empty());
+    let tenant = g.tenant(need_map)?;
+    let read_only = !matches!(args.command, AuditCommand::Repair(_));
+    let store = Store::open(&tenant.store, read_only, today)?;
     match &args.command {
-        AuditCommand::Log(a) => log(g, &store, a),
-        AuditCommand::Verify => verify(g, &store),
+        AuditCommand::Log(a) => log::log(g, &tenant, &store, a, today),
+        AuditCommand::Verify(a) => verify(g, &tenant.actor, &store, a),
+        AuditCommand::Repair(a) => repair::repair(g, &tenant.actor, &store, &a.reason),
+        AuditCommand::Operators => log::operators(g, &store),
     }
 }
 
-/// One line of a record's details for people: counts per table.
-fn summary(r: &AuditRow) -> String {
-    let d: serde_json::Value = serde_json::from_str(&r.details).unwrap_or_default();
-    let mut parts = Vec::new();
-    if d.get("dry_run").and_then(|v| v.as_bool()) == Some(true) {
-        parts.push("dry run".to_string());
-    }
-    if let Some(t) = d.get("tables").and_then(|t| t.as_object()) {
-        for (name, v) in t {
-            match v {
-                serde_json::Value::Object(counts) => {
-                    let c: Vec<String> = counts
-                        .iter()
-                        .filter(|(_, n)| n.as_u64().unwrap_or(0) > 0)
-                        .map(|(k, n)| format!("{k} {n}"))
-                        .collect();
-                    if !c.is_empty() {
-                        parts.push(format!("{name}: {}", c.join(", ")));
-                    }
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub(crate) fn repaired_json(r: &audit::Repaired) -> serde_json::Value {
+    json!({ "seq": r.seq, "at": r.at, "operator": r.operator, "reason": r.reason, "found": r.found, "last_good_seq": r.last_good_seq })
+}
+
+fn verify(g: &Globals, actor: &audit::Actor, store: &Store, a: &VerifyArgs) -> Result<ExitCode> {
+    let verdict = audit::verify(store, actor.key.as_deref())?;
+    let report = match &a.mirror {
+        Some(path) => {
+            let (lines, mut notes) = mirror::read(path)?;
+            let mut rows = Vec::new();
+            store.audit_items(|i| {
+                if let AuditItem::Row(r) = i {
+                    rows.push(r);
                 }
-                n => parts.push(format!("{name} {n}")),
-            }
+                Ok(())
+            })?;
+            let mut r = mirror::compare(&rows, &lines);
+            notes.append(&mut r.notes);
+            r.notes = notes;
+            Some((path, r))
         }
-    }
-    parts.join("; ")
-}
-
-fn log(g: &Globals, store: &Store, a: &LogArgs) -> Result<ExitCode> {
-    let since = match &a.since {
-        Some(s) => Some(time::parse_text(s).ok_or_else(|| {
-            Error::Usage(format!(
-                "--since \"{s}\" is not a date; use YYYY-MM-DD or an ISO date-time"
-            ))
-        })?),
         None => None,
     };
-    let mut rows = Vec::new();
-    store.audit_records(|r| {
-        let after = since.is_none_or(|s| time::parse_text(&r.at).is_some_and(|at| at >= s));
-        let cmd = a.command.as_ref().is_none_or(|c| &r.command == c);
-        if after && cmd {
-            rows.push(r);
+    let (records, repaired) = match &verdict {
+        Verdict::Holds {
+            records, repaired, ..
         }
-        Ok(())
-    })?;
-    if g.json {
-        let records: Vec<_> = rows.iter().map(audit::row_json).collect();
-        super::extract::print_json(&json!({ "schema": "dsr.audit-log/1", "records": records }))?;
-        return Ok(ExitCode::Ok);
-    }
-    let out = std::io::stdout();
-    let mut w = std::io::BufWriter::new(out.lock());
-    let mut write = || -> std::io::Result<()> {
-        writeln!(
-            w,
-            "{:>5}  {:<20}  {:<12}  {:<8}  {:<12}  {:<10}  {:<20}  DETAILS",
-            "SEQ", "AT", "OPERATOR", "COMMAND", "REQUEST", "OUTCOME", "SUBJECT"
-        )?;
-        for r in &rows {
-            let subject = r
-                .subject
-                .as_deref()
-                .map(|s| {
-                    s.strip_prefix("hmac-sha256:")
-                        .map(|h| format!("{}…", &h[..h.len().min(12)]))
-                        .unwrap_or_else(|| s.to_string())
-                })
-                .unwrap_or_else(|| "-".into());
-            writeln!(
-                w,
-                "{:>5}  {:<20}  {:<12}  {:<8}  {:<12}  {:<10}  {:<20}  {}",
-                r.seq,
-                r.at,
-                r.operator,
-                r.command,
-                r.request.as_deref().unwrap_or("-"),
-                r.outcome,
-                subject,
-                summary(r)
-            )?;
-        }
-        w.flush()
+        | Verdict::Broken {
+            records, repaired, ..
+        } => (*records, repaired),
     };
-    write().map_err(stdout_error)?;
-    status(
-        g,
-        format!(
-            "{} record{}",
-            rows.len(),
-            if rows.len() == 1 { "" } else { "s" }
-        ),
-    );
-    Ok(ExitCode::Ok)
-}
-
-fn verify(g: &Globals, store: &Store) -> Result<ExitCode> {
-    let verdict = audit::verify(store)?;
     if g.json {
-        let doc = match &verdict {
-            Verdict::Holds { records } => {
-                json!({ "schema": "dsr.audit-verify/1", "ok": true, "records": records })
+        let mut doc = json!({ "schema": "dsr.audit-verify/1", "ok": matches!(verdict, Verdict::Holds { .. }) && report.as_ref().is_none_or(|(_, r)| r.problems.is_empty()), "records": records });
+        if let Verdict::Broken { seq, problem, .. } = &verdict {
+            doc["first_bad"] = json!(seq);
+            doc["problem"] = json!(problem);
+        }
+        if !repaired.is_empty() {
+            doc["repaired"] = repaired.iter().map(repaired_json).collect();
+        }
+        if let Verdict::Holds {
+            keyed_since: Some(k),
+            ..
+        } = &verdict
+        {
+            doc["keyed_since"] = json!(k);
+        }
+        if let Some((path, r)) = &report {
+            doc["mirror"] = json!({
+                "path": path, "lines": r.lines, "status": r.status.as_str(), "behind": r.behind,
+                "problems": r.problems, "notes": r.notes,
+            });
+        }
+        print_json(&doc)?;
+    }
+    for r in repaired {
+        status(
+            g,
+            format!(
+                "repaired break: record {} (by {} at {}) states that {}; the chain was carried on from record {}; reason: {}",
+                r.seq,
+                r.operator,
+                r.at,
+                r.found.join("; "),
+                r.last_good_seq,
+                r.reason
+            ),
+        );
+    }
+    if let Some((path, r)) = &report {
+        for n in &r.notes {
+            status(g, format!("mirror: {n}"));
+        }
+        for p in r.problems.iter().skip(1) {
+            eprintln!("dsr: mirror: {p}");
+        }
+        if let Some(first) = r.problems.first() {
+            if let Verdict::Broken { seq, problem, .. } = &verdict {
+                eprintln!("dsr: the store's own chain is broken too, at record {seq}: {problem}");
             }
-            Verdict::Broken {
-                records,
-                seq,
-                problem,
-            } => json!({
-                "schema": "dsr.audit-verify/1", "ok": false, "records": records, "first_bad": seq, "problem": problem,
-            }),
-        };
-        super::extract::print_json(&doc)?;
+            return Err(Error::ChainBroken(format!(
+                "the audit trail differs from its mirror {}: {first}{}; the store was cut back or changed, or the mirror was: investigate, and then run `dsr audit repair --reason TEXT`",
+                path.display(),
+                if r.problems.len() > 1 {
+                    format!(" (and {} more, above)", r.problems.len() - 1)
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        match r.status {
+            mirror::Status::Behind => status(
+                g,
+                format!(
+                    "the mirror {} is behind the store by {} (a command stopped before writing it); the next command appends {}",
+                    path.display(),
+                    plural(r.behind, "record", "records"),
+                    if r.behind == 1 { "it" } else { "them" }
+                ),
+            ),
+            _ => status(
+                g,
+                format!(
+                    "the mirror {} agrees with the store ({})",
+                    path.display(),
+                    plural(r.lines, "line", "lines")
+                ),
+            ),
+        }
     }
     match verdict {
-        Verdict::Holds { records } => {
+        Verdict::Holds {
+            records,
+            keyed_since,
+            repaired,
+        } => {
             status(
                 g,
                 format!(
-                    "the audit chain holds: {records} record{}",
-                    if records == 1 { "" } else { "s" }
+                    "the audit chain holds: {}{}{}",
+                    plural(records, "record", "records"),
+                    keyed_since
+                        .map(|k| format!(", keyed from record {k} on"))
+                        .unwrap_or_default(),
+                    if repaired.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", with {} (above)",
+                            plural(repaired.len() as u64, "repaired break", "repaired breaks")
+                        )
+                    }
                 ),
             );
             Ok(ExitCode::Ok)

@@ -51,6 +51,12 @@ impl Context {
             .ok_or_else(|| Error::Usage("no data map given".into()))?;
         let map = map::load(&map_path)?;
         let mut store = Store::open(&tenant.store, read_only, today)?;
+        if !read_only {
+            // A command that will record: refuse a broken trail before any
+            // personal data is read (DESIGN §4); `append` checks again
+            // inside its transaction.
+            crate::audit::precheck(&store, &tenant.actor)?;
+        }
         let schema = store.schema()?;
         let diags = map::fit::check(&map, &schema, None)?;
         let errors: Vec<String> = diags

@@ -7,6 +7,7 @@ pub mod migrate;
 pub mod refs;
 mod scan;
 pub mod schema;
+mod trail;
 pub mod write;
 
 use crate::error::{Error, Result};
@@ -27,6 +28,7 @@ const DEFAULT_BUSY_MS: u64 = 5_000;
 const CHUNK: usize = 500;
 
 pub use expire::{Cutoffs, KeyRange};
+pub use trail::{AuditItem, AuditRow, TrailFacts};
 pub use write::{Assign, Deferred};
 
 pub struct Store {
@@ -71,21 +73,6 @@ pub enum Filter<'a> {
     },
     /// Rows by their keys (as `Row::key` gives them).
     Keys(&'a [Vec<Value>]),
-}
-
-/// One audit record as stored in `_dsr_audit`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at: String,
-    pub operator: String,
-    pub command: String,
-    pub request: Option<String>,
-    pub subject: Option<String>,
-    pub outcome: String,
-    pub details: String,
-    pub prev_hash: String,
-    pub hash: String,
 }
 
 impl ToSql for Value {
@@ -609,42 +596,6 @@ impl Store {
             .map_err(|e| self.err("reading the schema of", e))
     }
 
-    /// Every audit record in `seq` order (as stored, so that verification
-    /// sees removals and reorders).
-    pub fn audit_records(&self, mut f: impl FnMut(AuditRow) -> Result<()>) -> Result<()> {
-        if !self.has_table("_dsr_audit")? {
-            return Ok(());
-        }
-        let mut st = self
-            .conn
-            .prepare("SELECT seq, at, operator, command, request, subject, outcome, details, prev_hash, hash FROM _dsr_audit ORDER BY seq")
-            .map_err(|e| self.err("reading the audit trail in", e))?;
-        let mut rows = st
-            .query([])
-            .map_err(|e| self.err("reading the audit trail in", e))?;
-        while let Some(r) = rows
-            .next()
-            .map_err(|e| self.err("reading the audit trail in", e))?
-        {
-            f(audit_row(r).map_err(|e| self.err("reading the audit trail in", e))?)?;
-        }
-        Ok(())
-    }
-}
-
-fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
-    Ok(AuditRow {
-        seq: r.get(0)?,
-        at: r.get(1)?,
-        operator: r.get(2)?,
-        command: r.get(3)?,
-        request: r.get(4)?,
-        subject: r.get(5)?,
-        outcome: r.get(6)?,
-        details: r.get(7)?,
-        prev_hash: r.get(8)?,
-        hash: r.get(9)?,
-    })
 }
 
 /// A write transaction in progress; reads through it see its own writes.
@@ -661,9 +612,24 @@ impl std::ops::Deref for Tx<'_> {
 
 impl Tx<'_> {
     /// Creates dsr's own tables (or migrates them to this dsr's version:
-    /// `migrate`) and the tenant secret on first use.
+    /// `migrate`) and the tenant secret on first use. First use only: where
+    /// the trail already has records or a head, a missing secret is a broken
+    /// trail (exit 7), never silently made anew, since a new secret would
+    /// break every earlier subject reference.
     pub fn ensure_tool_tables(&self) -> Result<String> {
         migrate::pending(self)?;
+        if self.secret()?.is_none() {
+            let f = self.trail_facts()?;
+            if f.records > 0 || f.head.is_some() {
+                let records = f.records;
+                return Err(Error::ChainBroken(format!(
+                    "the audit trail is broken: the tenant secret is missing from _dsr_meta, though the trail has {} record{}{}; nothing was changed or released; restore _dsr_meta from a backup, or after investigating run `dsr audit repair --reason TEXT` (which makes a new secret and says so)",
+                    records,
+                    if records == 1 { "" } else { "s" },
+                    if f.head.is_some() { " and a head" } else { "" }
+                )));
+            }
+        }
         self.store.conn
             .execute(
                 "INSERT OR IGNORE INTO _dsr_meta (key, value) VALUES ('secret', lower(hex(randomblob(32))))",

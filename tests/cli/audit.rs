@@ -59,7 +59,7 @@ fn an_edited_record_is_named() {
     exit: 7
     --- stdout
     --- stderr
-    dsr: error: the audit chain is broken at record 2: record 2 has been changed: its hash does not match its contents; the trail has been tampered with or damaged: compare with the audit log mirror or a backup
+    dsr: error: the audit chain is broken at record 2: record 2 has been changed: its hash does not match its contents; the trail has been tampered with or damaged: compare with the audit log mirror or a backup, and after investigating run `dsr audit repair --reason TEXT`
     ");
 }
 
