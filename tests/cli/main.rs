@@ -14,6 +14,8 @@ mod holds;
 mod inputs;
 mod mentions;
 mod sweep;
+mod tamper;
+mod witness;
 mod tool_tables;
 mod ux;
 
