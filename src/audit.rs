@@ -168,7 +168,9 @@ pub fn check_tip(store: &Store, key: Option<&AuditKey>) -> Result<Option<Tip>> {
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let Some(newest) = f.newest else {
         if let Some(h) = &f.head {
-            let seq = parse_head(h).map(|(s, _)| s.to_string()).unwrap_or_default();
+            let seq = parse_head(h)
+                .map(|(s, _)| s.to_string())
+                .unwrap_or_default();
             return Err(refusal(if f.has_audit {
                 format!("_dsr_meta.audit_head names record {seq}, but _dsr_audit holds no records (it was emptied)")
             } else {
@@ -177,25 +179,27 @@ pub fn check_tip(store: &Store, key: Option<&AuditKey>) -> Result<Option<Tip>> {
         }
         return Ok(None);
     };
+    // Counted only for a refusal's message (a full count).
+    let records = || store.audit_count().unwrap_or(0);
     if !f.has_meta {
         return Err(refusal(format!(
             "the table _dsr_meta (the head and the tenant secret) is gone, though the trail has {} record{}",
-            f.records,
-            plural(f.records)
+            records(),
+            plural(records())
         )));
     }
     if !f.secret {
         return Err(refusal(format!(
             "the tenant secret is missing from _dsr_meta, though the trail has {} record{}",
-            f.records,
-            plural(f.records)
+            records(),
+            plural(records())
         )));
     }
     let Some(head) = f.head else {
         return Err(refusal(format!(
             "_dsr_meta.audit_head is missing, though the trail has {} record{}",
-            f.records,
-            plural(f.records)
+            records(),
+            plural(records())
         )));
     };
     let Some((hseq, hhash)) = parse_head(&head) else {

@@ -116,9 +116,7 @@ fn os_user() -> String {
         (u.uid() == uid).then_some(name)
     });
     claimed
-        .or_else(|| {
-            uzers::get_user_by_uid(uid).map(|u| u.name().to_string_lossy().into_owned())
-        })
+        .or_else(|| uzers::get_user_by_uid(uid).map(|u| u.name().to_string_lossy().into_owned()))
         .unwrap_or_else(|| format!("uid:{uid}"))
 }
 

@@ -58,7 +58,11 @@ fn tail(f: &mut File) -> std::io::Result<(Option<String>, Option<u64>)> {
         if let Some(&last) = nls.last() {
             let torn = (last + 1 < buf.len()).then(|| pos + last as u64 + 1);
             if nls.len() >= 2 || pos == 0 {
-                let start = if nls.len() >= 2 { nls[nls.len() - 2] + 1 } else { 0 };
+                let start = if nls.len() >= 2 {
+                    nls[nls.len() - 2] + 1
+                } else {
+                    0
+                };
                 let line = String::from_utf8_lossy(&buf[start..last]).into_owned();
                 return Ok((Some(line), torn));
             }
@@ -250,7 +254,7 @@ pub fn append_committed(path: &Path, row: &AuditRow) -> std::result::Result<(), 
     if follows {
         drop_torn(&f, torn).map_err(io)?;
         write_rows(&mut f, std::slice::from_ref(row)).map_err(io)?;
-    } else if !last.as_ref().is_some_and(|m| m.seq >= row.seq) {
+    } else if last.as_ref().is_none_or(|m| m.seq < row.seq) {
         return Err("the mirror does not end with the record before it".into());
     }
     Ok(())
@@ -426,7 +430,11 @@ pub fn compare(rows: &[AuditRow], lines: &[MirrorLine]) -> Report {
         .collect();
     let last_mirrored = mirrored.iter().rposition(|m| *m);
     for i in 0..=rows.len() {
-        let prev = if i == 0 { GENESIS } else { rows[i - 1].hash.as_str() };
+        let prev = if i == 0 {
+            GENESIS
+        } else {
+            rows[i - 1].hash.as_str()
+        };
         let others: Vec<&MirrorLine> = children
             .get(prev)
             .map(|k| k.iter().map(|&k| &lines[k]).collect())

@@ -595,7 +595,6 @@ impl Store {
             .map(|n| n > 0)
             .map_err(|e| self.err("reading the schema of", e))
     }
-
 }
 
 /// A write transaction in progress; reads through it see its own writes.
@@ -620,8 +619,8 @@ impl Tx<'_> {
         migrate::pending(self)?;
         if self.secret()?.is_none() {
             let f = self.trail_facts()?;
-            if f.records > 0 || f.head.is_some() {
-                let records = f.records;
+            if f.newest.is_some() || f.head.is_some() {
+                let records = self.audit_count()?;
                 return Err(Error::ChainBroken(format!(
                     "the audit trail is broken: the tenant secret is missing from _dsr_meta, though the trail has {} record{}{}; nothing was changed or released; restore _dsr_meta from a backup, or after investigating run `dsr audit repair --reason TEXT` (which makes a new secret and says so)",
                     records,

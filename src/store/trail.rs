@@ -59,7 +59,6 @@ pub struct TrailFacts {
     pub has_audit: bool,
     pub secret: bool,
     pub head: Option<String>,
-    pub records: u64,
     pub newest: Option<AuditItem>,
 }
 
@@ -214,7 +213,7 @@ impl Store {
     }
 
     /// The facts the append check compares: which of dsr's tables exist,
-    /// whether the secret does, the head, the number of records and the
+    /// whether the secret does, the head and the
     /// newest one.
     pub fn trail_facts(&self) -> Result<TrailFacts> {
         let mut f = TrailFacts {
@@ -228,18 +227,32 @@ impl Store {
         }
         if f.has_audit {
             let e = |x| self.err("reading the audit trail in", x);
-            let (n, max): (i64, Option<i64>) = self
+            // max(seq) is answered from the key; the count only where a
+            // message needs it.
+            let max: Option<i64> = self
                 .conn
-                .query_row("SELECT count(*), max(seq) FROM _dsr_audit", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row("SELECT max(seq) FROM _dsr_audit", [], |r| r.get(0))
                 .map_err(e)?;
-            f.records = n.max(0) as u64;
             if let Some(max) = max {
                 f.newest = self.audit_item(max)?;
             }
         }
         Ok(f)
+    }
+}
+
+impl Store {
+    /// How many records the trail holds (a full count: for messages).
+    pub fn audit_count(&self) -> Result<u64> {
+        if !self.has_table("_dsr_audit")? {
+            return Ok(0);
+        }
+        self.conn
+            .query_row("SELECT count(*) FROM _dsr_audit", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err("reading the audit trail in", e))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The audit trail: listing, verifying, and catching every kind of tampering.
 
-use crate::TestEnv;
+use crate::{query, TestEnv};
 
 /// A tenant with four audit records.
 fn with_records() -> TestEnv {
@@ -159,4 +159,177 @@ fn log_lists_and_filters() {
         "yesterday",
     ]);
     assert_eq!(out.code, 2);
+}
+
+/// Records by two operators for four requests (agency).
+fn support_trail() -> TestEnv {
+    let env = TestEnv::agency();
+    let runs: [(&str, &str, &[&str]); 4] = [
+        ("alice", "REQ-1", &["extract", "contact_id:c-1"]),
+        ("bob", "REQ-2", &["extract", "email:anna@example.se"]),
+        (
+            "alice",
+            "REQ-3",
+            &[
+                "extract",
+                "contact_id:c-1",
+                "email:anna@example.se",
+                "--all-matches",
+            ],
+        ),
+        ("bob", "REQ-4", &["erase", "contact_id:c-3", "--yes"]),
+    ];
+    for (op, req, args) in runs {
+        let mut all = vec!["-q", "--operator", op, "--request", req];
+        all.extend_from_slice(args);
+        let out = env.run(&all);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    }
+    env
+}
+
+fn seqs(env: &TestEnv, args: &[&str]) -> Vec<i64> {
+    let mut all = vec!["--json", "audit", "log"];
+    all.extend_from_slice(args);
+    let out = env.run(&all);
+    assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    out.json()["records"]
+        .as_array()
+        .map(|a| a.iter().map(|r| r["seq"].as_i64().unwrap_or(0)).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn log_answers_supports_questions() {
+    let env = support_trail();
+    // By subject: computed from the identifiers, in any combination given.
+    assert_eq!(seqs(&env, &["--subject", "contact_id:c-1"]), [1]);
+    assert_eq!(seqs(&env, &["--subject", "email:ANNA@example.se"]), [2]);
+    assert_eq!(
+        seqs(
+            &env,
+            &["--subject", "email:anna@example.se", "contact_id:c-1"]
+        ),
+        [1, 2, 3]
+    );
+    assert_eq!(seqs(&env, &["--subject", "contact_id:c-3"]), [4]);
+    assert_eq!(
+        seqs(&env, &["--subject", "contact_id:c-2"]),
+        Vec::<i64>::new()
+    );
+    assert_eq!(seqs(&env, &["--request", "REQ-2"]), [2]);
+    assert_eq!(seqs(&env, &["--operator", "alice"]), [1, 3]);
+    assert_eq!(
+        seqs(&env, &["--operator", "bob", "--command", "erase"]),
+        [4]
+    );
+    assert_eq!(seqs(&env, &["--limit", "2"]), [3, 4]);
+    assert_eq!(seqs(&env, &["--operator", "alice", "--limit", "1"]), [3]);
+    // DSR_OPERATOR names who acts; it does not filter the log.
+    let mut c = env.cmd();
+    c.env("DSR_OPERATOR", "alice")
+        .args(["--store", "tenant.db", "--json", "audit", "log"]);
+    assert_eq!(
+        crate::outcome(c).json()["records"].as_array().map(Vec::len),
+        Some(4)
+    );
+    let out = env.run(&["audit", "log", "--command", "bogus"]);
+    insta::assert_snapshot!(out.snapshot(&env), @r#"
+    exit: 2
+    --- stdout
+    --- stderr
+    dsr: error: --command "bogus" is not a command that writes audit records; use one of: extract, erase, export, sweep, repair
+    "#);
+    assert_eq!(env.run(&["audit", "log", "--limit", "0"]).code, 2);
+    let out = env.run(&["audit", "log", "--subject", "bogus:1"]);
+    assert_eq!(out.code, 2);
+    // The store holds no plain identifier for any of this.
+    let text = env.tool_tables_text();
+    assert!(
+        !text.contains("c-1") && !text.to_lowercase().contains("anna@"),
+        "{text}"
+    );
+}
+
+#[test]
+fn operators_lists_who_acted() {
+    let env = support_trail();
+    let out = env.run(&["--json", "audit", "operators"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json(),
+        serde_json::json!({ "schema": "dsr.operators/1", "operators": [
+            { "operator": "alice", "first": crate::NOW, "last": crate::NOW, "records": 2, "commands": { "extract": 2 } },
+            { "operator": "bob", "first": crate::NOW, "last": crate::NOW, "records": 2, "commands": { "erase": 1, "extract": 1 } },
+        ] })
+    );
+    let out = env.run_plain(&["--store", "tenant.db", "audit", "operators"]);
+    insta::assert_snapshot!(out.snapshot(&env), @r"
+    exit: 0
+    --- stdout
+    OPERATOR  FIRST                 LAST                  RECORDS  COMMANDS
+    alice     2026-11-22T10:00:00Z  2026-11-22T10:00:00Z        2  extract 2
+    bob       2026-11-22T10:00:00Z  2026-11-22T10:00:00Z        2  erase 1, extract 1
+    --- stderr
+    2 operators
+    ");
+}
+
+#[test]
+fn the_operator_is_the_os_account_and_never_empty() {
+    let env = TestEnv::agency();
+    let me = uzers::get_current_username()
+        .map(|n| n.to_string_lossy().into_owned())
+        .expect("this test runs as an account");
+    // As under `env -i`: no USER, LOGNAME or HOME at all.
+    let mut c = env.std_cmd();
+    c.env_clear().env("DSR_NOW", crate::NOW).args([
+        "--store",
+        "tenant.db",
+        "--map",
+        "datamap.toml",
+        "-q",
+        "extract",
+        "contact_id:c-1",
+    ]);
+    let out = c.output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // $USER naming no account with this user id is not believed.
+    assert_eq!(env.run(&["-q", "extract", "contact_id:c-1"]).code, 0);
+    assert_eq!(
+        query(&env, "SELECT operator FROM _dsr_audit ORDER BY seq"),
+        [me.clone(), me]
+    );
+    for empty in ["", "   "] {
+        let out = env.run(&["--operator", empty, "extract", "contact_id:c-1"]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("--operator (or DSR_OPERATOR) is empty"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(query(&env, "SELECT count(*) FROM _dsr_audit"), ["2"]);
+}
+
+#[test]
+fn log_prints_non_ascii_fields() {
+    let env = with_records();
+    env.conn()
+        .execute_batch("UPDATE _dsr_audit SET subject = 'hmac-sha256:xåäöåäöåäöåäöåäöåäö', operator = 'Åsa Öberg' WHERE seq = 2; UPDATE _dsr_audit SET subject = 'ärende för Åsa Öberg på kontoret' WHERE seq = 3")
+        .expect("edit");
+    let out = env.run(&["audit", "log"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Åsa Öberg"), "{}", out.stdout);
+    assert!(out.stdout.contains("xåäöåäöåäöåä…"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("ärende för Åsa Öber…"),
+        "{}",
+        out.stdout
+    );
 }

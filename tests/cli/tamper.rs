@@ -40,7 +40,10 @@ pub fn seeded(s: &Schema) -> TestEnv {
 /// store is unchanged".
 pub fn dump_all(env: &TestEnv) -> String {
     let mut out = env.dump_user_tables();
-    let tables = query(env, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    let tables = query(
+        env,
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    );
     out.push_str(&tables.join(",\n"));
     if tables.iter().any(|t| t == "_dsr_audit") {
         out.push_str(
@@ -102,8 +105,11 @@ const FIELDS: [(&str, &str); 9] = [
 ];
 
 /// (what, the tampering, refused by the next command).
-fn tamperings() -> Vec<(String, Box<dyn Fn(&Connection)>, bool)> {
-    let mut out: Vec<(String, Box<dyn Fn(&Connection)>, bool)> = Vec::new();
+/// What was done, how, and whether the next command must refuse.
+type Case = (String, Box<dyn Fn(&Connection)>, bool);
+
+fn tamperings() -> Vec<Case> {
+    let mut out: Vec<Case> = Vec::new();
     for (field, set) in FIELDS {
         for (which, seq, refused) in [("middle", 2, false), ("newest", 4, true)] {
             let s = format!("UPDATE _dsr_audit SET {set} WHERE seq = {seq}");
@@ -135,14 +141,24 @@ fn tamperings() -> Vec<(String, Box<dyn Fn(&Connection)>, bool)> {
     let more: [(&str, Tamper, bool); 4] = [
         (
             "invalid UTF-8 in the newest record's operator",
-            |c| sql(c, "UPDATE _dsr_audit SET operator = CAST(X'6dff' AS TEXT) WHERE seq = 4"),
+            |c| {
+                sql(
+                    c,
+                    "UPDATE _dsr_audit SET operator = CAST(X'6dff' AS TEXT) WHERE seq = 4",
+                )
+            },
             true,
         ),
         (
             "insert a forged record after the newest",
             |c| {
                 let last = row(c, 4);
-                let mut f = AuditRow { seq: 5, prev_hash: last.hash.clone(), operator: "mallory".into(), ..last };
+                let mut f = AuditRow {
+                    seq: 5,
+                    prev_hash: last.hash.clone(),
+                    operator: "mallory".into(),
+                    ..last
+                };
                 f.hash = record_hash(&f.prev_hash, &f);
                 put(c, &f);
             },
@@ -163,7 +179,12 @@ fn tamperings() -> Vec<(String, Box<dyn Fn(&Connection)>, bool)> {
             |c| {
                 sql(c, "UPDATE _dsr_audit SET seq = seq + 10 WHERE seq >= 3; UPDATE _dsr_audit SET seq = seq - 9 WHERE seq >= 13");
                 let two = row(c, 2);
-                let mut f = AuditRow { seq: 3, prev_hash: two.hash.clone(), operator: "mallory".into(), ..two };
+                let mut f = AuditRow {
+                    seq: 3,
+                    prev_hash: two.hash.clone(),
+                    operator: "mallory".into(),
+                    ..two
+                };
                 f.hash = record_hash(&f.prev_hash, &f);
                 put(c, &f);
             },
@@ -194,17 +215,38 @@ fn commands_after(s: &Schema, env: &TestEnv, what: &str, refused: bool) {
     for args in runs {
         let out = env.run(&args);
         if refused {
-            assert_eq!(out.code, 7, "{what}: {args:?} was not refused: {}", out.stderr);
-            assert!(out.stdout.is_empty(), "{what}: {args:?} released {}", out.stdout);
-            assert!(out.stderr.contains("the audit trail"), "{what}: {}", out.stderr);
+            assert_eq!(
+                out.code, 7,
+                "{what}: {args:?} was not refused: {}",
+                out.stderr
+            );
+            assert!(
+                out.stdout.is_empty(),
+                "{what}: {args:?} released {}",
+                out.stdout
+            );
+            assert!(
+                out.stderr.contains("the audit trail"),
+                "{what}: {}",
+                out.stderr
+            );
             assert!(!out_file.exists(), "{what}: the extract file was written");
             assert_eq!(dump_all(env), before, "{what}: {args:?} changed the store");
         } else {
-            assert!(out.code == 0, "{what}: {args:?}: exit {} {}", out.code, out.stderr);
+            assert!(
+                out.code == 0,
+                "{what}: {args:?}: exit {} {}",
+                out.code,
+                out.stderr
+            );
         }
     }
     let out = verify(env);
-    assert_eq!(out.code, 7, "{what}: no longer found after the commands: {}", out.stderr);
+    assert_eq!(
+        out.code, 7,
+        "{what}: no longer found after the commands: {}",
+        out.stderr
+    );
 }
 
 fn every_tampering(s: &Schema) {
@@ -215,7 +257,11 @@ fn every_tampering(s: &Schema) {
         base.restore(&saved);
         tamper(&base.conn());
         let out = verify(&base);
-        assert_eq!(out.code, 7, "{what}: verify did not find it: {}", out.stderr);
+        assert_eq!(
+            out.code, 7,
+            "{what}: verify did not find it: {}",
+            out.stderr
+        );
         commands_after(s, &base, &what, refused);
         let _ = std::fs::remove_file(base.path("extract.json"));
     }
@@ -248,14 +294,32 @@ fn a_refusal_names_what_it_found() {
     assert_eq!(out.code, 7);
     assert!(out.stderr.contains("the table _dsr_meta (the head and the tenant secret) is gone, though the trail has 4 records"), "{}", out.stderr);
     // No new secret was made behind the user's back.
-    assert_eq!(query(&env, "SELECT count(*) FROM sqlite_master WHERE name = '_dsr_meta'"), ["0"]);
+    assert_eq!(
+        query(
+            &env,
+            "SELECT count(*) FROM sqlite_master WHERE name = '_dsr_meta'"
+        ),
+        ["0"]
+    );
     let env = seeded(&AGENCY);
-    sql(&env.conn(), "UPDATE _dsr_audit SET details = X'00ff' WHERE seq = 2");
+    sql(
+        &env.conn(),
+        "UPDATE _dsr_audit SET details = X'00ff' WHERE seq = 2",
+    );
     let out = verify(&env);
-    assert!(out.stderr.contains("broken at record 2: record 2: its details holds a blob, not text"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("broken at record 2: record 2: its details holds a blob, not text"),
+        "{}",
+        out.stderr
+    );
     let out = env.run(&["audit", "log"]);
     assert_eq!(out.code, 7, "{}", out.stderr);
-    assert!(out.stderr.contains("record 2: its details holds a blob"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("record 2: its details holds a blob"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// A repair states the break, carries the chain on, and `verify` reports
@@ -266,7 +330,15 @@ fn repair_on(s: &Schema) {
     sql(&env.conn(), "DELETE FROM _dsr_audit WHERE seq = 4");
     let out = env.run(&["audit", "repair", "--reason", ""]);
     assert_eq!(out.code, 2);
-    let out = env.run(&["--operator", "auditor", "--json", "audit", "repair", "--reason", "ticket 77: test deletion"]);
+    let out = env.run(&[
+        "--operator",
+        "auditor",
+        "--json",
+        "audit",
+        "repair",
+        "--reason",
+        "ticket 77: test deletion",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
     assert_eq!(doc["schema"], "dsr.audit-repair/1");
@@ -286,8 +358,16 @@ fn repair_on(s: &Schema) {
     let found = doc["repaired"][0]["found"][0].as_str().unwrap_or_default();
     assert!(found.contains("the newest record should be 4"), "{found}");
     let out = verify(&env);
-    assert!(out.stderr.contains("repaired break: record 5 (by auditor"), "{}", out.stderr);
-    assert!(out.stderr.contains("with 1 repaired break"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("repaired break: record 5 (by auditor"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("with 1 repaired break"),
+        "{}",
+        out.stderr
+    );
     // Nothing to repair now.
     let out = env.run(&["audit", "repair", "--reason", "again"]);
     assert_eq!(out.code, 0);
@@ -296,11 +376,17 @@ fn repair_on(s: &Schema) {
 
     // A broken middle record, repaired; then changed again: a new break.
     let env = seeded(s);
-    sql(&env.conn(), "UPDATE _dsr_audit SET operator = 'mallory' WHERE seq = 2");
+    sql(
+        &env.conn(),
+        "UPDATE _dsr_audit SET operator = 'mallory' WHERE seq = 2",
+    );
     let out = env.run(&["-q", "audit", "repair", "--reason", "restored from paper"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(verify(&env).code, 0);
-    sql(&env.conn(), "UPDATE _dsr_audit SET operator = 'eve' WHERE seq = 3");
+    sql(
+        &env.conn(),
+        "UPDATE _dsr_audit SET operator = 'eve' WHERE seq = 3",
+    );
     let out = verify(&env);
     assert_eq!(out.code, 7);
     assert!(out.stderr.contains("broken at record 2"), "{}", out.stderr);

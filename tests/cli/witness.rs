@@ -30,7 +30,10 @@ fn mirror_lines(env: &TestEnv) -> Vec<serde_json::Value> {
 }
 
 fn verify_mirror(env: &TestEnv) -> crate::Outcome {
-    t(env, &["--json", "audit", "verify", "--mirror", "mirror.jsonl"])
+    t(
+        env,
+        &["--json", "audit", "verify", "--mirror", "mirror.jsonl"],
+    )
 }
 
 fn with_mirror(s: &Schema, n: usize) -> TestEnv {
@@ -56,23 +59,43 @@ fn behind_then_caught_up(s: &Schema) {
     // A command killed after its commit, before its mirror line: behind.
     let text = std::fs::read_to_string(env.path("mirror.jsonl")).expect("mirror");
     let cut: Vec<&str> = text.lines().take(2).collect();
-    std::fs::write(env.path("mirror.jsonl"), format!("{}\n{{\"seq\":3,\"at", cut.join("\n"))).expect("cut");
+    std::fs::write(
+        env.path("mirror.jsonl"),
+        format!("{}\n{{\"seq\":3,\"at", cut.join("\n")),
+    )
+    .expect("cut");
     let out = verify_mirror(&env);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
     assert_eq!(doc["mirror"]["status"], "behind");
     assert_eq!(doc["mirror"]["behind"], 1);
-    assert!(doc["mirror"]["notes"][0].as_str().unwrap_or_default().contains("line 3 of the mirror is incomplete"), "{doc}");
+    assert!(
+        doc["mirror"]["notes"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("line 3 of the mirror is incomplete"),
+        "{doc}"
+    );
     let out = t(&env, &["audit", "verify", "--mirror", "mirror.jsonl"]);
-    assert!(out.stderr.contains("is behind the store by 1 record"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is behind the store by 1 record"),
+        "{}",
+        out.stderr
+    );
 
     // The next command writes what the mirror lacks, then its own record.
     assert_eq!(t(&env, &["-q", "extract", s.extract]).code, 0);
     let lines = mirror_lines(&env);
-    let seqs: Vec<i64> = lines.iter().map(|l| l["seq"].as_i64().unwrap_or(0)).collect();
+    let seqs: Vec<i64> = lines
+        .iter()
+        .map(|l| l["seq"].as_i64().unwrap_or(0))
+        .collect();
     assert_eq!(seqs, [1, 2, 3, 4]);
     let stored = query(&env, "SELECT hash FROM _dsr_audit ORDER BY seq");
-    let mirrored: Vec<String> = lines.iter().map(|l| l["hash"].as_str().unwrap_or_default().to_string()).collect();
+    let mirrored: Vec<String> = lines
+        .iter()
+        .map(|l| l["hash"].as_str().unwrap_or_default().to_string())
+        .collect();
     assert_eq!(stored, mirrored);
     assert_eq!(verify_mirror(&env).json()["mirror"]["status"], "same");
 }
@@ -106,27 +129,50 @@ fn cut_back(s: &Schema) {
     // Every command refuses, changing and releasing nothing.
     let before = dump_all(&env);
     let mirror_before = std::fs::read(env.path("mirror.jsonl")).expect("mirror");
-    for args in [vec!["extract", s.extract], vec!["erase", s.erase, "--yes"], vec!["sweep"]] {
+    for args in [
+        vec!["extract", s.extract],
+        vec!["erase", s.erase, "--yes"],
+        vec!["sweep"],
+    ] {
         let out = t(&env, &args);
         assert_eq!(out.code, 7, "{args:?}: {}", out.stderr);
         assert!(out.stdout.is_empty());
-        assert!(out.stderr.contains("the store's trail ends at record 3"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("the store's trail ends at record 3"),
+            "{}",
+            out.stderr
+        );
     }
     assert_eq!(dump_all(&env), before);
-    assert_eq!(std::fs::read(env.path("mirror.jsonl")).expect("mirror"), mirror_before);
+    assert_eq!(
+        std::fs::read(env.path("mirror.jsonl")).expect("mirror"),
+        mirror_before
+    );
 
     // A repair states it; the mirror then holds both branches, and agrees.
-    let out = t(&env, &["audit", "repair", "--reason", "restored from an older copy"]);
+    let out = t(
+        &env,
+        &["audit", "repair", "--reason", "restored from an older copy"],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("found: mirror"), "{}", out.stderr);
     let out = verify_mirror(&env);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
     assert_eq!(doc["mirror"]["status"], "same");
-    assert!(doc["mirror"]["notes"][0].as_str().unwrap_or_default().contains("the break that repair record 5 states"), "{doc}");
+    assert!(
+        doc["mirror"]["notes"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the break that repair record 5 states"),
+        "{doc}"
+    );
     assert_eq!(t(&env, &["-q", "extract", s.extract]).code, 0);
     let lines = mirror_lines(&env);
-    let seqs: Vec<i64> = lines.iter().map(|l| l["seq"].as_i64().unwrap_or(0)).collect();
+    let seqs: Vec<i64> = lines
+        .iter()
+        .map(|l| l["seq"].as_i64().unwrap_or(0))
+        .collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
     assert_eq!(lines[4]["prev_hash"], three.hash);
     assert_eq!(verify_mirror(&env).code, 0);
@@ -150,26 +196,50 @@ fn a_rewritten_head_and_a_vanished_trail_are_found_by_the_mirror() {
     four.operator = "mallory".into();
     four.hash = record_hash(&four.prev_hash, &four);
     put(&c, &four);
-    c.execute("UPDATE _dsr_meta SET value = ?1 WHERE key = 'audit_head'", [format!("4:{}", four.hash)])
-        .expect("head");
+    c.execute(
+        "UPDATE _dsr_meta SET value = ?1 WHERE key = 'audit_head'",
+        [format!("4:{}", four.hash)],
+    )
+    .expect("head");
     assert_eq!(t(&env, &["audit", "verify"]).code, 0);
     let out = verify_mirror(&env);
     assert_eq!(out.code, 7);
     assert_eq!(out.json()["mirror"]["status"], "differs");
-    assert!(out.stderr.contains("record 4 differs from the mirror's line 4: operator, hash"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("record 4 differs from the mirror's line 4: operator, hash"),
+        "{}",
+        out.stderr
+    );
     let out = t(&env, &["extract", "contact_id:c-1"]);
     assert_eq!(out.code, 7);
-    assert!(out.stderr.contains("the store's record 4 is not the mirror's newest record 4"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the store's record 4 is not the mirror's newest record 4"),
+        "{}",
+        out.stderr
+    );
 
     // Both of dsr's tables dropped: the store looks new, the mirror knows.
     let env = with_mirror(&AGENCY, 2);
-    env.conn().execute_batch("DROP TABLE _dsr_audit; DROP TABLE _dsr_meta").expect("drop");
+    env.conn()
+        .execute_batch("DROP TABLE _dsr_audit; DROP TABLE _dsr_meta")
+        .expect("drop");
     let out = t(&env, &["extract", "contact_id:c-1"]);
     assert_eq!(out.code, 7, "{}", out.stderr);
-    assert!(out.stderr.contains("the store's trail has no records"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the store's trail has no records"),
+        "{}",
+        out.stderr
+    );
     let out = verify_mirror(&env);
     assert_eq!(out.code, 7);
-    assert!(out.stderr.contains("the store holds no records, but the mirror holds record 1"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the store holds no records, but the mirror holds record 1"),
+        "{}",
+        out.stderr
+    );
 
     // A damaged line inside the mirror is exit 1 naming it.
     let env = with_mirror(&AGENCY, 3);
@@ -179,13 +249,22 @@ fn a_rewritten_head_and_a_vanished_trail_are_found_by_the_mirror() {
     std::fs::write(env.path("mirror.jsonl"), lines.join("\n") + "\n").expect("damage");
     let out = verify_mirror(&env);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("line 2 of the audit log mirror"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("line 2 of the audit log mirror"),
+        "{}",
+        out.stderr
+    );
 }
 
 fn key_file(env: &TestEnv, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::write(env.path("audit.key"), "0123456789abcdef0123456789abcdef0123456789abcdef\n").expect("key");
-    std::fs::set_permissions(env.path("audit.key"), std::fs::Permissions::from_mode(mode)).expect("chmod");
+    std::fs::write(
+        env.path("audit.key"),
+        "0123456789abcdef0123456789abcdef0123456789abcdef\n",
+    )
+    .expect("key");
+    std::fs::set_permissions(env.path("audit.key"), std::fs::Permissions::from_mode(mode))
+        .expect("chmod");
 }
 
 #[test]
@@ -194,20 +273,35 @@ fn a_key_file_must_be_private_and_present() {
     config(&env, "audit_key_file = \"audit.key\"");
     let out = t(&env, &["extract", "contact_id:c-1"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("audit_key_file") && out.stderr.contains("cannot be read"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("audit_key_file") && out.stderr.contains("cannot be read"),
+        "{}",
+        out.stderr
+    );
     key_file(&env, 0o644);
     let out = t(&env, &["audit", "verify"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("may be read by others (mode 0644)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("may be read by others (mode 0644)"),
+        "{}",
+        out.stderr
+    );
     std::fs::write(env.path("audit.key"), "short").expect("key");
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(env.path("audit.key"), std::fs::Permissions::from_mode(0o600))
-            .expect("chmod");
+        std::fs::set_permissions(
+            env.path("audit.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .expect("chmod");
     }
     let out = t(&env, &["audit", "verify"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("a key needs at least 32"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("a key needs at least 32"),
+        "{}",
+        out.stderr
+    );
     key_file(&env, 0o600);
     assert_eq!(t(&env, &["-q", "extract", "contact_id:c-1"]).code, 0);
 }
@@ -216,8 +310,14 @@ fn a_key_file_must_be_private_and_present() {
 /// head: what someone who can write the store but not read the key can do.
 fn rebuild(env: &TestEnv, from: i64) {
     let c = env.conn();
-    let n: i64 = c.query_row("SELECT max(seq) FROM _dsr_audit", [], |r| r.get(0)).expect("max");
-    let mut prev = if from == 1 { "0".repeat(64) } else { row(&c, from - 1).hash };
+    let n: i64 = c
+        .query_row("SELECT max(seq) FROM _dsr_audit", [], |r| r.get(0))
+        .expect("max");
+    let mut prev = if from == 1 {
+        "0".repeat(64)
+    } else {
+        row(&c, from - 1).hash
+    };
     for seq in from..=n {
         let mut r = row(&c, seq);
         r.prev_hash = prev.clone();
@@ -225,7 +325,11 @@ fn rebuild(env: &TestEnv, from: i64) {
         put(&c, &r);
         prev = r.hash;
     }
-    c.execute("UPDATE _dsr_meta SET value = ?1 WHERE key = 'audit_head'", [format!("{n}:{prev}")]).expect("head");
+    c.execute(
+        "UPDATE _dsr_meta SET value = ?1 WHERE key = 'audit_head'",
+        [format!("{n}:{prev}")],
+    )
+    .expect("head");
 }
 
 fn keyed(s: &Schema) {
@@ -246,13 +350,19 @@ fn keyed(s: &Schema) {
         all.extend(args);
         let out = env.run_plain(&all);
         assert_eq!(out.code, 2, "{}", out.stderr);
-        assert!(out.stderr.contains("keyed from record 1 on"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("keyed from record 1 on"),
+            "{}",
+            out.stderr
+        );
     }
     let saved = env.path("keyed.db");
     std::fs::copy(&env.store, &saved).expect("save");
 
     // An edit, and the chain rebuilt without the key: found.
-    env.conn().execute_batch("UPDATE _dsr_audit SET operator = 'mallory' WHERE seq = 2").expect("edit");
+    env.conn()
+        .execute_batch("UPDATE _dsr_audit SET operator = 'mallory' WHERE seq = 2")
+        .expect("edit");
     rebuild(&env, 2);
     let out = t(&env, &["audit", "verify"]);
     assert_eq!(out.code, 7, "{}", out.stderr);
@@ -268,13 +378,22 @@ fn keyed(s: &Schema) {
     d.as_object_mut().map(|o| o.remove("audit_key"));
     one.details = d.to_string();
     put(&c, &one);
-    c.execute_batch("DELETE FROM _dsr_meta WHERE key = 'audit_key'").expect("meta");
+    c.execute_batch("DELETE FROM _dsr_meta WHERE key = 'audit_key'")
+        .expect("meta");
     drop(c);
     rebuild(&env, 1);
-    assert_eq!(env.run_plain(&["--tenant", "nokey", "audit", "verify"]).code, 0);
+    assert_eq!(
+        env.run_plain(&["--tenant", "nokey", "audit", "verify"])
+            .code,
+        0
+    );
     let out = t(&env, &["audit", "verify"]);
     assert_eq!(out.code, 7, "{}", out.stderr);
-    assert!(out.stderr.contains("no record of the trail is keyed by it"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no record of the trail is keyed by it"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -299,5 +418,11 @@ fn a_key_configured_later_keys_the_chain_from_then_on() {
     let out = t(&env, &["--json", "audit", "verify"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["keyed_since"], 3);
-    assert_eq!(query(&env, "SELECT value LIKE '3:%' FROM _dsr_meta WHERE key = 'audit_key'"), ["1"]);
+    assert_eq!(
+        query(
+            &env,
+            "SELECT value LIKE '3:%' FROM _dsr_meta WHERE key = 'audit_key'"
+        ),
+        ["1"]
+    );
 }

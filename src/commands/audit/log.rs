@@ -69,7 +69,13 @@ fn summary(r: &AuditRow) -> String {
 /// The subject references that records about these identifiers may carry:
 /// one for every combination of them, since a command's reference is made
 /// of exactly the identifiers it was given.
-fn subject_refs(g: &Globals, tenant: &Tenant, store: &Store, a: &LogArgs, today: jiff::civil::Date) -> Result<Option<HashSet<String>>> {
+fn subject_refs(
+    g: &Globals,
+    tenant: &Tenant,
+    store: &Store,
+    a: &LogArgs,
+    today: jiff::civil::Date,
+) -> Result<Option<HashSet<String>>> {
     if a.subject.is_empty() {
         return Ok(None);
     }
@@ -80,8 +86,10 @@ fn subject_refs(g: &Globals, tenant: &Tenant, store: &Store, a: &LogArgs, today:
     let _ = g;
     let m = map::load(&path)?;
     let ids = graph::parse_subjects(&m, &a.subject, today)?;
-    let mut pairs: Vec<(String, String)> =
-        ids.iter().map(|i| (i.name.clone(), i.key.clone())).collect();
+    let mut pairs: Vec<(String, String)> = ids
+        .iter()
+        .map(|i| (i.name.clone(), i.key.clone()))
+        .collect();
     pairs.sort();
     pairs.dedup();
     if pairs.len() > MAX_SUBJECT_IDS {
@@ -148,7 +156,9 @@ pub fn log(
     store.audit_records(|r| {
         let keep = since.is_none_or(|s| time::parse_text(&r.at).is_some_and(|at| at >= s))
             && a.command.as_ref().is_none_or(|c| &r.command == c)
-            && a.request.as_ref().is_none_or(|q| r.request.as_ref() == Some(q))
+            && a.request
+                .as_ref()
+                .is_none_or(|q| r.request.as_ref() == Some(q))
             && by.is_none_or(|o| r.operator == o)
             && refs
                 .as_ref()

@@ -15,7 +15,8 @@ pub fn repair(g: &Globals, actor: &Actor, store: &Store, reason: &str) -> Result
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(Error::Usage(
-            "--reason is empty; say what the investigation found and why the trail may carry on".into(),
+            "--reason is empty; say what the investigation found and why the trail may carry on"
+                .into(),
         ));
     }
     let (now, _) = super::super::clock()?;
@@ -33,7 +34,8 @@ pub fn repair(g: &Globals, actor: &Actor, store: &Store, reason: &str) -> Result
             }
             Ok(())
         })?;
-        let (good_seq, good_hash, region_records, region_sha256, first_bad, keyed) = match &verdict {
+        let (good_seq, good_hash, region_records, region_sha256, first_bad, keyed) = match &verdict
+        {
             Verdict::Broken {
                 seq,
                 problem,
@@ -45,14 +47,28 @@ pub fn repair(g: &Globals, actor: &Actor, store: &Store, reason: &str) -> Result
                 ..
             } => {
                 found.push(format!("record {seq}: {problem}"));
-                (*last_good_seq, last_good_hash.clone(), *region_records, region_sha256.clone(), Some(*seq), keyed_since.is_some())
+                (
+                    *last_good_seq,
+                    last_good_hash.clone(),
+                    *region_records,
+                    region_sha256.clone(),
+                    Some(*seq),
+                    keyed_since.is_some(),
+                )
             }
             Verdict::Holds { keyed_since, .. } => {
                 let (s, h) = rows
                     .last()
                     .map(|r| (r.seq, r.hash.clone()))
                     .unwrap_or((0, GENESIS.to_string()));
-                (s, h, 0, verify::region_digest(&[]), None, keyed_since.is_some())
+                (
+                    s,
+                    h,
+                    0,
+                    verify::region_digest(&[]),
+                    None,
+                    keyed_since.is_some(),
+                )
             }
         };
         let mut mirror_max = 0;
@@ -119,7 +135,10 @@ pub fn repair(g: &Globals, actor: &Actor, store: &Store, reason: &str) -> Result
         if g.json {
             print_json(&json!({ "schema": "dsr.audit-repair/1", "repaired": false }))?;
         }
-        status(g, "the audit chain holds and agrees with its mirror: there is nothing to repair");
+        status(
+            g,
+            "the audit chain holds and agrees with its mirror: there is nothing to repair",
+        );
         return Ok(ExitCode::Ok);
     };
     if let Some(path) = &actor.mirror {
