@@ -250,11 +250,17 @@ pub fn check_tip(store: &Store, key: Option<&AuditKey>) -> Result<Option<Tip>> {
 /// The check every command that records makes before it reads personal
 /// data: the trail's tip, and the mirror's newest record against it.
 pub fn precheck(store: &Store, actor: &Actor) -> Result<()> {
-    let tip = check_tip(store, actor.key.as_deref())?;
-    if let Some(path) = &actor.mirror {
-        mirror::check_against(store, path, tip.as_ref())?;
-    }
-    Ok(())
+    let newest = actor
+        .mirror
+        .as_ref()
+        .and_then(|p| mirror::newest_line(p).ok().map(|l| (p, l)));
+    store.read(|s| {
+        let tip = check_tip(s, actor.key.as_deref())?;
+        if let Some((path, line)) = &newest {
+            mirror::check_against(s, path, line.as_deref(), tip.as_ref())?;
+        }
+        Ok(())
+    })
 }
 
 /// Appends a record inside the caller's transaction and returns it. The

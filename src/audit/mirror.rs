@@ -132,24 +132,34 @@ fn compare_tail(
     }
 }
 
-/// The read-only form of the check, before a command reads personal data.
-pub fn check_against(store: &Store, path: &Path, tip: Option<&Tip>) -> Result<()> {
+/// The mirror's newest complete line, read (under a shared lock) for the
+/// check before a command reads personal data; `Err(())` when it cannot be
+/// read, which is warned about and leaves the mirror unchecked.
+pub fn newest_line(path: &Path) -> std::result::Result<Option<String>, ()> {
     let mut f = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             warn_unreadable(path, &e);
-            return Ok(());
+            return Err(());
         }
     };
     let _ = f.lock_shared();
-    match tail(&mut f) {
-        Ok((last, _)) => compare_tail(store, path, last.as_deref(), tip).map(|_| ()),
-        Err(e) => {
-            warn_unreadable(path, &e);
-            Ok(())
-        }
-    }
+    tail(&mut f)
+        .map(|(last, _)| last)
+        .map_err(|e| warn_unreadable(path, &e))
+}
+
+/// The read-only form of the check: the mirror's newest line (read before
+/// the store's snapshot, so that a command appending meanwhile makes the
+/// mirror look behind, never ahead) against the store's tip.
+pub fn check_against(
+    store: &Store,
+    path: &Path,
+    newest: Option<&str>,
+    tip: Option<&Tip>,
+) -> Result<()> {
+    compare_tail(store, path, newest, tip).map(|_| ())
 }
 
 fn warn_unreadable(path: &Path, e: &std::io::Error) {

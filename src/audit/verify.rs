@@ -390,12 +390,14 @@ pub(crate) fn meta_facts(store: &Store) -> Result<MetaFacts> {
 /// Walks the chain in stored order and names the first record that does
 /// not fit; a keyed trail needs the key (exit 2 without it).
 pub fn verify(store: &Store, key: Option<&AuditKey>) -> Result<Verdict> {
-    let mut walk = Walk::new(key);
-    store.audit_items(|i| {
-        walk.step(&i);
-        Ok(())
-    })?;
-    walk.finish(&meta_facts(store)?)
+    store.read(|s| {
+        let mut walk = Walk::new(key);
+        s.audit_items(|i| {
+            walk.step(&i);
+            Ok(())
+        })?;
+        walk.finish(&meta_facts(s)?)
+    })
 }
 
 #[cfg(test)]

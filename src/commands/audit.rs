@@ -68,24 +68,31 @@ pub(crate) fn repaired_json(r: &audit::Repaired) -> serde_json::Value {
 }
 
 fn verify(g: &Globals, actor: &audit::Actor, store: &Store, a: &VerifyArgs) -> Result<ExitCode> {
-    let verdict = audit::verify(store, actor.key.as_deref())?;
-    let report = match &a.mirror {
-        Some(path) => {
-            let (lines, mut notes) = mirror::read(path)?;
-            let mut rows = Vec::new();
-            store.audit_items(|i| {
+    // The mirror first, then the store in one snapshot: a command appending
+    // meanwhile makes the mirror look behind, never the store cut back.
+    let mirror_lines = match &a.mirror {
+        Some(path) => Some((path, mirror::read(path)?)),
+        None => None,
+    };
+    let (verdict, rows) = store.read(|s| {
+        let verdict = audit::verify(s, actor.key.as_deref())?;
+        let mut rows = Vec::new();
+        if mirror_lines.is_some() {
+            s.audit_items(|i| {
                 if let AuditItem::Row(r) = i {
                     rows.push(r);
                 }
                 Ok(())
             })?;
-            let mut r = mirror::compare(&rows, &lines);
-            notes.append(&mut r.notes);
-            r.notes = notes;
-            Some((path, r))
         }
-        None => None,
-    };
+        Ok((verdict, rows))
+    })?;
+    let report = mirror_lines.map(|(path, (lines, mut notes))| {
+        let mut r = mirror::compare(&rows, &lines);
+        notes.append(&mut r.notes);
+        r.notes = notes;
+        (path, r)
+    });
     let (records, repaired) = match &verdict {
         Verdict::Holds {
             records, repaired, ..

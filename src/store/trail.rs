@@ -242,6 +242,29 @@ impl Store {
 }
 
 impl Store {
+    /// Runs `f` in one read transaction, so that what it reads of the trail
+    /// (records, head, secret) is one consistent snapshot even while
+    /// another dsr appends. Inside a write transaction it simply runs. A
+    /// second backend would use a REPEATABLE READ transaction.
+    pub fn read<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
+        self.conn
+            .execute_batch("BEGIN")
+            .map_err(|e| self.err("starting a read of", e))?;
+        let out = f(self);
+        let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let done = self
+            .conn
+            .execute_batch(end)
+            .map_err(|e| self.err("ending a read of", e));
+        match (out, done) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        }
+    }
+
     /// How many records the trail holds (a full count: for messages).
     pub fn audit_count(&self) -> Result<u64> {
         if !self.has_table("_dsr_audit")? {
