@@ -46,6 +46,12 @@ _dsr() {
             dsr__subcmd__audit,log)
                 cmd="dsr__subcmd__audit__subcmd__log"
                 ;;
+            dsr__subcmd__audit,operators)
+                cmd="dsr__subcmd__audit__subcmd__operators"
+                ;;
+            dsr__subcmd__audit,repair)
+                cmd="dsr__subcmd__audit__subcmd__repair"
+                ;;
             dsr__subcmd__audit,verify)
                 cmd="dsr__subcmd__audit__subcmd__verify"
                 ;;
@@ -78,6 +84,12 @@ _dsr() {
                 ;;
             dsr__subcmd__help__subcmd__audit,log)
                 cmd="dsr__subcmd__help__subcmd__audit__subcmd__log"
+                ;;
+            dsr__subcmd__help__subcmd__audit,operators)
+                cmd="dsr__subcmd__help__subcmd__audit__subcmd__operators"
+                ;;
+            dsr__subcmd__help__subcmd__audit,repair)
+                cmd="dsr__subcmd__help__subcmd__audit__subcmd__repair"
                 ;;
             dsr__subcmd__help__subcmd__audit,verify)
                 cmd="dsr__subcmd__help__subcmd__audit__subcmd__verify"
@@ -127,7 +139,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__audit)
-            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version log verify"
+            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version log verify repair operators"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,7 +177,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__audit__subcmd__log)
-            opts="-q -h -V --since --command --map --operator --request --store --tenant --config --json --quiet --help --version"
+            opts="-q -h -V --since --command --subject --limit --map --operator --request --store --tenant --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -176,6 +188,14 @@ _dsr() {
                     return 0
                     ;;
                 --command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -210,13 +230,97 @@ _dsr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        dsr__subcmd__audit__subcmd__verify)
-            opts="-q -h -V --map --operator --request --store --tenant --config --json --quiet --help --version"
+        dsr__subcmd__audit__subcmd__operators)
+            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dsr__subcmd__audit__subcmd__repair)
+            opts="-q -h -V --reason --store --map --tenant --config --operator --request --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dsr__subcmd__audit__subcmd__verify)
+            opts="-q -h -V --mirror --map --operator --request --store --tenant --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --map)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -527,7 +631,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__help__subcmd__audit)
-            opts="log verify"
+            opts="log verify repair operators"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -541,6 +645,34 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__help__subcmd__audit__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dsr__subcmd__help__subcmd__audit__subcmd__operators)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dsr__subcmd__help__subcmd__audit__subcmd__repair)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -253,7 +253,7 @@ pub fn precheck(store: &Store, actor: &Actor) -> Result<()> {
     let newest = actor
         .mirror
         .as_ref()
-        .and_then(|p| mirror::newest_line(p).ok().map(|l| (p, l)));
+        .and_then(|p| mirror::newest_line(p).map(|l| (p, l)));
     store.read(|s| {
         let tip = check_tip(s, actor.key.as_deref())?;
         if let Some((path, line)) = &newest {

@@ -53,7 +53,7 @@ pub struct GlobalArgs {
     /// Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator's records
     #[arg(long, env = "DSR_OPERATOR", global = true, help_heading = GLOBAL, value_name = "NAME")]
     pub operator: Option<String>,
-    /// The ticket or case number this command serves, for the audit record
+    /// The ticket or case number this command serves, for the audit record; for `audit log`, only its records
     #[arg(long, env = "DSR_REQUEST", global = true, help_heading = GLOBAL, value_name = "ID")]
     pub request: Option<String>,
     /// Machine-readable result on stdout (one JSON document), nothing else on stdout
@@ -65,16 +65,24 @@ pub struct GlobalArgs {
     /// Set after parsing: --operator came from the command line.
     #[arg(skip)]
     pub operator_flag: bool,
+    /// Set after parsing: --request came from the command line.
+    #[arg(skip)]
+    pub request_flag: bool,
 }
 
 impl Cli {
-    /// Notes, after parsing, where --operator came from (the command line
-    /// or DSR_OPERATOR): `audit log` filters only by the former.
+    /// Notes, after parsing, where --operator and --request came from (the
+    /// command line or their variables): `audit log` filters only by the
+    /// former.
     pub fn note_sources(&mut self, m: &clap::ArgMatches) {
+        use clap::parser::ValueSource::CommandLine;
         let mut level = Some(m);
         while let Some(l) = level {
-            if l.value_source("operator") == Some(clap::parser::ValueSource::CommandLine) {
+            if l.value_source("operator") == Some(CommandLine) {
                 self.global.operator_flag = true;
+            }
+            if l.value_source("request") == Some(CommandLine) {
+                self.global.request_flag = true;
             }
             level = l.subcommand().map(|(_, s)| s);
         }
@@ -201,6 +209,7 @@ impl GlobalArgs {
             config: self.config.clone(),
             operator: self.operator.clone(),
             operator_flag: self.operator_flag,
+            request_flag: self.request_flag,
             request: self.request.clone(),
             json: self.json,
             quiet: self.quiet,

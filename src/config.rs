@@ -34,6 +34,8 @@ pub struct Globals {
     /// `--operator` was given on the command line (not from DSR_OPERATOR):
     /// `audit log` then filters by it.
     pub operator_flag: bool,
+    /// `--request` was given on the command line: `audit log` filters by it.
+    pub request_flag: bool,
     pub request: Option<String>,
     pub json: bool,
     pub quiet: bool,

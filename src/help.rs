@@ -82,9 +82,18 @@ pub fn examples(path: &str) -> &'static [(&'static str, &'static str)] {
         "audit log" => &[
             ("Everything since the first of the month", "dsr --tenant acme audit log --since 2026-11-01"),
             ("Only erasures, as JSON", "dsr --tenant acme --json audit log --command erase"),
+            ("Who has read or changed this person's data?", "dsr --tenant acme audit log --subject email:anna@example.se personnummer:19811218-9876"),
+            ("The newest 20 records of one operator", "dsr --tenant acme audit log --operator alice --limit 20"),
         ],
         "audit verify" => &[
             ("Recompute the chain", "dsr --tenant acme audit verify"),
+            ("Also compare it with the mirror on the log host", "dsr --tenant acme audit verify --mirror /var/log/dsr/acme.jsonl"),
+        ],
+        "audit repair" => &[
+            ("After an investigated break: state it and carry on", "dsr --tenant acme --operator alice audit repair --reason \"INC-42: restored from backup of 2026-11-20\""),
+        ],
+        "audit operators" => &[
+            ("Who has had access to this tenant's data", "dsr --tenant acme audit operators"),
         ],
         "config" => &[
             ("Which config file and tenant would be used", "dsr --tenant acme config"),
@@ -116,7 +125,7 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
     ("4", "no data found for the subject"),
     ("5", "the identifiers match more than one person; nothing was changed (use --all-matches)"),
     ("6", "another dsr holds the tenant's sweep lock"),
-    ("7", "the audit trail is broken"),
+    ("7", "the audit trail is broken: audit verify found it, or a command refused to append to a trail whose newest records or head were changed or removed"),
 ];
 
 /// Environment variables dsr reads besides each option's own.

@@ -133,21 +133,26 @@ fn compare_tail(
 }
 
 /// The mirror's newest complete line, read (under a shared lock) for the
-/// check before a command reads personal data; `Err(())` when it cannot be
-/// read, which is warned about and leaves the mirror unchecked.
-pub fn newest_line(path: &Path) -> std::result::Result<Option<String>, ()> {
+/// check before a command reads personal data: `Some(None)` for an empty
+/// or missing mirror, `None` when it cannot be read (warned about; the
+/// mirror is then left unchecked).
+pub fn newest_line(path: &Path) -> Option<Option<String>> {
     let mut f = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(None),
         Err(e) => {
             warn_unreadable(path, &e);
-            return Err(());
+            return None;
         }
     };
     let _ = f.lock_shared();
-    tail(&mut f)
-        .map(|(last, _)| last)
-        .map_err(|e| warn_unreadable(path, &e))
+    match tail(&mut f) {
+        Ok((last, _)) => Some(last),
+        Err(e) => {
+            warn_unreadable(path, &e);
+            None
+        }
+    }
 }
 
 /// The read-only form of the check: the mirror's newest line (read before

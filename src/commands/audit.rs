@@ -68,6 +68,23 @@ pub(crate) fn repaired_json(r: &audit::Repaired) -> serde_json::Value {
 }
 
 fn verify(g: &Globals, actor: &audit::Actor, store: &Store, a: &VerifyArgs) -> Result<ExitCode> {
+    match verify_inner(g, actor, store, a) {
+        // With --json the verify document (ok: false) is the one document
+        // on stdout; the error goes to stderr only.
+        Err(e @ Error::ChainBroken(_)) if g.json => {
+            eprintln!("dsr: error: {e}");
+            Ok(e.exit_code())
+        }
+        other => other,
+    }
+}
+
+fn verify_inner(
+    g: &Globals,
+    actor: &audit::Actor,
+    store: &Store,
+    a: &VerifyArgs,
+) -> Result<ExitCode> {
     // The mirror first, then the store in one snapshot: a command appending
     // meanwhile makes the mirror look behind, never the store cut back.
     let mirror_lines = match &a.mirror {

@@ -225,9 +225,11 @@ fn log_answers_supports_questions() {
     );
     assert_eq!(seqs(&env, &["--limit", "2"]), [3, 4]);
     assert_eq!(seqs(&env, &["--operator", "alice", "--limit", "1"]), [3]);
-    // DSR_OPERATOR names who acts; it does not filter the log.
+    // DSR_OPERATOR and DSR_REQUEST name who acts and why; they do not
+    // filter the log.
     let mut c = env.cmd();
     c.env("DSR_OPERATOR", "alice")
+        .env("DSR_REQUEST", "REQ-1")
         .args(["--store", "tenant.db", "--json", "audit", "log"]);
     assert_eq!(
         crate::outcome(c).json()["records"].as_array().map(Vec::len),

@@ -15,9 +15,9 @@ mod inputs;
 mod mentions;
 mod sweep;
 mod tamper;
-mod witness;
 mod tool_tables;
 mod ux;
+mod witness;
 
 use assert_cmd::Command;
 use rusqlite::Connection;

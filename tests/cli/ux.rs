@@ -53,6 +53,8 @@ fn man_pages_have_the_usual_sections_and_no_help_page() {
             "dsr-audit.1",
             "dsr-audit-log.1",
             "dsr-audit-verify.1",
+            "dsr-audit-repair.1",
+            "dsr-audit-operators.1",
             "dsr-config.1"
         ]
     );
@@ -180,9 +182,13 @@ fn one_tenant_in_the_config_needs_no_tenant_flag() {
 
     let out = env.run_plain(&["config"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // The operator is the OS account of the user id ($USER=tester names none).
+    let me = uzers::get_current_username()
+        .map(|n| n.to_string_lossy().into_owned())
+        .expect("an account");
     assert_eq!(
         out.stdout,
-        "config file: dsr.toml\ntenants:\n  agency\n    store  tenant.db\n    map    datamap.toml\nwould act on: agency\n  store    tenant.db\n  map      datamap.toml\n  operator tester\n"
+        format!("config file: dsr.toml\ntenants:\n  agency\n    store  tenant.db\n    map    datamap.toml\nwould act on: agency\n  store    tenant.db\n  map      datamap.toml\n  operator {me}\n")
     );
 
     std::fs::write(

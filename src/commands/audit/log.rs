@@ -25,12 +25,9 @@ pub struct LogArgs {
     /// Only records about this data subject (KIND:VALUE, as the commands take it; needs the map)
     #[arg(long, value_name = "SUBJECT", num_args = 1..)]
     pub subject: Vec<String>,
-    /// Only records of commands run for this request (ticket/case number)
-    #[arg(long, value_name = "ID")]
-    pub request: Option<String>,
-    // `--operator NAME` (only records of this operator) is the global
-    // option given on this command line (not from DSR_OPERATOR): see
-    // `Globals::operator_flag`.
+    // `--request ID` and `--operator NAME` (only records of that request,
+    // of that operator) are the global options given on this command line
+    // (not from DSR_REQUEST / DSR_OPERATOR): see `Globals::filter_flags`.
     /// Only the newest N of the matching records (still listed oldest first)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
@@ -152,13 +149,12 @@ pub fn log(
         .as_deref()
         .filter(|_| g.operator_flag)
         .map(str::trim);
+    let request = g.request.as_deref().filter(|_| g.request_flag);
     let mut rows = Vec::new();
     store.audit_records(|r| {
         let keep = since.is_none_or(|s| time::parse_text(&r.at).is_some_and(|at| at >= s))
             && a.command.as_ref().is_none_or(|c| &r.command == c)
-            && a.request
-                .as_ref()
-                .is_none_or(|q| r.request.as_ref() == Some(q))
+            && request.is_none_or(|q| r.request.as_deref() == Some(q))
             && by.is_none_or(|o| r.operator == o)
             && refs
                 .as_ref()
