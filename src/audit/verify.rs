@@ -509,7 +509,7 @@ mod tests {
         }
     }
 
-    fn repair_for(rows: &[AuditRow], v: &Verdict, seq: i64) -> AuditRow {
+    fn repair_for(v: &Verdict, seq: i64) -> AuditRow {
         let Verdict::Broken {
             last_good_seq,
             last_good_hash,
@@ -520,7 +520,6 @@ mod tests {
         else {
             panic!("not broken")
         };
-        let _ = rows;
         let mut r = AuditRow {
             seq,
             at: "2026-11-23T10:00:00Z".into(),
@@ -554,7 +553,7 @@ mod tests {
         let mut rows = base.clone();
         rows[2].operator = "mallory".into();
         let v = walk(&rows, &meta(&base));
-        let rep = repair_for(&rows, &v, 7);
+        let rep = repair_for(&v, 7);
         rows.push(rep.clone());
         let m = meta(&rows);
         match walk(&rows, &m) {
@@ -572,7 +571,7 @@ mod tests {
         let mut cut = base[..4].to_vec();
         let v = walk(&cut, &meta(&base));
         assert!(matches!(v, Verdict::Broken { seq: 6, .. }), "{v:?}");
-        cut.push(repair_for(&cut, &v, 7));
+        cut.push(repair_for(&v, 7));
         assert!(matches!(walk(&cut, &meta(&cut)), Verdict::Holds { .. }));
     }
 }

@@ -67,7 +67,6 @@ fn summary(r: &AuditRow) -> String {
 /// one for every combination of them, since a command's reference is made
 /// of exactly the identifiers it was given.
 fn subject_refs(
-    g: &Globals,
     tenant: &Tenant,
     store: &Store,
     a: &LogArgs,
@@ -80,7 +79,6 @@ fn subject_refs(
         .map
         .clone()
         .ok_or_else(|| Error::Usage("--subject needs the data map: pass --map PATH".into()))?;
-    let _ = g;
     let m = map::load(&path)?;
     let ids = graph::parse_subjects(&m, &a.subject, today)?;
     let mut pairs: Vec<(String, String)> = ids
@@ -143,7 +141,7 @@ pub fn log(
             )));
         }
     }
-    let refs = subject_refs(g, tenant, store, a, today)?;
+    let refs = subject_refs(tenant, store, a, today)?;
     let by = g
         .operator
         .as_deref()
