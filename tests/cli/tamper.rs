@@ -410,3 +410,28 @@ fn repair_states_the_break_and_carries_on_agency() {
 fn repair_states_the_break_and_carries_on_demo() {
     repair_on(&DEMO);
 }
+
+/// After every tampering above, a repair lets the trail carry on: `verify`
+/// holds with the break reported as repaired, and commands append again.
+#[test]
+fn repair_carries_on_after_every_tampering() {
+    let base = seeded(&AGENCY);
+    let saved = base.path("seeded.db");
+    std::fs::copy(&base.store, &saved).expect("save");
+    for (what, tamper, _) in tamperings() {
+        base.restore(&saved);
+        tamper(&base.conn());
+        let out = base.run(&["-q", "audit", "repair", "--reason", "investigated"]);
+        assert_eq!(out.code, 0, "{what}: repair failed: {}", out.stderr);
+        let out = base.run(&["--json", "audit", "verify"]);
+        assert_eq!(out.code, 0, "{what}: after the repair: {}", out.stderr);
+        assert_eq!(
+            out.json()["repaired"].as_array().map(Vec::len),
+            Some(1),
+            "{what}"
+        );
+        let out = base.run(&["-q", "extract", AGENCY.extract]);
+        assert_eq!(out.code, 0, "{what}: after the repair: {}", out.stderr);
+        assert_eq!(verify(&base).code, 0, "{what}");
+    }
+}
