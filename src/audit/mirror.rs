@@ -234,14 +234,27 @@ pub fn catch_up(store: &Store, path: &Path, tip: Option<&Tip>) -> Result<()> {
             Ok(())
         });
     };
-    let mut rows = Vec::new();
+    if let Err(e) = drop_torn(&f, torn) {
+        warn_unwritable(path, &e);
+        return Ok(());
+    }
+    // Streamed: a mirror configured late receives the whole trail.
+    let mut w = std::io::BufWriter::new(&mut f);
+    let mut failed: Option<std::io::Error> = None;
     store.audit_items_after(after, |i| {
-        if let AuditItem::Row(r) = i {
-            rows.push(r);
+        if let (AuditItem::Row(r), None) = (i, &failed) {
+            if let Err(e) = writeln!(w, "{}", row_json(&r)) {
+                failed = Some(e);
+            }
         }
         Ok(())
     })?;
-    if let Err(e) = drop_torn(&f, torn).and_then(|_| write_rows(&mut f, &rows)) {
+    let done = match failed {
+        Some(e) => Err(e),
+        None => w.flush(),
+    };
+    drop(w);
+    if let Err(e) = done.and_then(|_| f.sync_data()) {
         warn_unwritable(path, &e);
     }
     Ok(())

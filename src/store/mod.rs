@@ -575,8 +575,17 @@ impl Store {
             return Ok(None);
         }
         self.conn
+            // Read whatever type is stored, so that an edited value (a
+            // blob head, say) is judged by its reader, not a driver error.
             .query_row("SELECT value FROM _dsr_meta WHERE key = ?1", [key], |r| {
-                r.get(0)
+                Ok(match r.get_ref(0)? {
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        String::from_utf8_lossy(t).into_owned()
+                    }
+                    ValueRef::Integer(i) => i.to_string(),
+                    ValueRef::Real(f) => f.to_string(),
+                    ValueRef::Null => String::new(),
+                })
             })
             .map(Some)
             .or_else(|e| match e {

@@ -120,7 +120,7 @@ fn tamperings() -> Vec<Case> {
             ));
         }
     }
-    let plain: [(&str, &str, bool); 13] = [
+    let plain: [(&str, &str, bool); 14] = [
         ("delete the middle record", "DELETE FROM _dsr_audit WHERE seq = 2", false),
         ("delete the newest record", "DELETE FROM _dsr_audit WHERE seq = 4", true),
         ("delete the two newest records", "DELETE FROM _dsr_audit WHERE seq >= 3", true),
@@ -129,6 +129,7 @@ fn tamperings() -> Vec<Case> {
         ("renumber the newest record", "UPDATE _dsr_audit SET seq = 5 WHERE seq = 4", true),
         ("rewrite the head", "UPDATE _dsr_meta SET value = '4:' || (SELECT prev_hash FROM _dsr_audit WHERE seq = 4) WHERE key = 'audit_head'", true),
         ("delete the head", "DELETE FROM _dsr_meta WHERE key = 'audit_head'", true),
+        ("a blob as the head", "UPDATE _dsr_meta SET value = X'00ff' WHERE key = 'audit_head'", true),
         ("delete the tenant secret", "DELETE FROM _dsr_meta WHERE key = 'secret'", true),
         ("drop _dsr_audit", "DROP TABLE _dsr_audit", true),
         ("drop _dsr_meta", "DROP TABLE _dsr_meta", true),
