@@ -280,10 +280,21 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// Brings back any of dsr's own tables that was dropped (every
+    /// migration step's DDL again; each is idempotent), for `audit repair`;
+    /// the version stays as it is.
+    pub fn recreate_tool_tables(&self) -> Result<()> {
+        super::migrate::pending(self)?;
+        for step in super::migrate::STEPS {
+            self.ddl(step.sqlite, step.what)?;
+        }
+        Ok(())
+    }
+
     /// Replaces a lost tenant secret with a new one (only `audit repair`
     /// does this, and its record says so).
     pub fn new_secret(&self) -> Result<String> {
-        super::migrate::pending(self)?;
+        self.recreate_tool_tables()?;
         self.store.conn
             .execute(
                 "INSERT INTO _dsr_meta (key, value) VALUES ('secret', lower(hex(randomblob(32)))) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

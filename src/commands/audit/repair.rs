@@ -91,6 +91,7 @@ pub fn repair(g: &Globals, actor: &Actor, store: &Store, reason: &str) -> Result
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(0);
         let secret_replaced = !facts.secret;
+        tx.recreate_tool_tables()?;
         if secret_replaced {
             tx.new_secret()?;
         }
