@@ -246,7 +246,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -288,7 +288,7 @@ _dsr() {
                     return 0
                     ;;
                 --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -28,8 +28,8 @@ complete -c dsr -n "__fish_dsr_needs_command" -l store -d 'The tenant\'s store: 
 complete -c dsr -n "__fish_dsr_needs_command" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_needs_command" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_needs_command" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_needs_command" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_needs_command" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_needs_command" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_needs_command" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_needs_command" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_needs_command" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -40,7 +40,7 @@ complete -c dsr -n "__fish_dsr_needs_command" -f -a "extract" -d 'Art. 15 access
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
-complete -c dsr -n "__fish_dsr_needs_command" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "audit" -d 'The audit trail: list records, verify the hash chain, repair a break, list operators'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l subjects -d 'Number of data subjects (customers)' -r
@@ -49,15 +49,15 @@ complete -c dsr -n "__fish_dsr_using_subcommand demo" -l store -d 'The tenant\'s
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand demo" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand demo" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l force -d 'Replace an existing demo tenant in DIR'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand check" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand check" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand check" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand check" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
@@ -77,8 +77,8 @@ complete -c dsr -n "__fish_dsr_using_subcommand extract" -l store -d 'The tenant
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand extract" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand extract" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l force -d 'Replace an existing output file (csv: an earlier CSV export)'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
@@ -89,8 +89,8 @@ complete -c dsr -n "__fish_dsr_using_subcommand erase" -l store -d 'The tenant\'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand erase" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand erase" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand erase" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand erase" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l dry-run -d 'Show and record the plan, change nothing'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -s y -l yes -d 'Do not ask before changing anything (required when there is no terminal)'
 complete -c dsr -n "__fish_dsr_using_subcommand erase" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
@@ -106,8 +106,8 @@ complete -c dsr -n "__fish_dsr_using_subcommand export" -l store -d 'The tenant\
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand export" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand export" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand export" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l all -d 'Every mapped table with all its rows (a customer who leaves), instead of one subject'
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l force -d 'Replace an existing output file (csv: an earlier CSV export)'
 complete -c dsr -n "__fish_dsr_using_subcommand export" -l all-matches -d 'Go on when the identifiers match more than one row of a subjects table'
@@ -121,31 +121,35 @@ complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l store -d 'The tenant\'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l dry-run -d 'Report what a real run would change, and change nothing'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l wait -d 'Wait for another sweep of this tenant to finish instead of exiting 6'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand sweep" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l request -d 'The ticket or case number this command serves, for the audit record' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -s q -l quiet -d 'No human summary; errors still go to stderr'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -f -a "log" -d 'List audit records, oldest first'
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -f -a "log" -d 'List audit records, oldest first'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -f -a "verify" -d 'Recompute the hash chain (and compare it with the mirror); exit 7 naming the first bad record'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -f -a "repair" -d 'After a break has been investigated: append a record that states it and carry the chain on'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and not __fish_seen_subcommand_from log verify repair operators" -f -a "operators" -d 'Who has acted on the tenant: first and last use, and counts per command'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l since -d 'Only records at or after this time (YYYY-MM-DD or an ISO date-time)' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l command -d 'Only records of this command (extract, erase, export, sweep)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l command -d 'Only records of this command (extract, erase, export, sweep, repair)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l subject -d 'Only records about this data subject (KIND:VALUE, as the commands take it; needs the map)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l limit -d 'Only the newest N of the matching records (still listed oldest first)' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
@@ -153,9 +157,10 @@ complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcomman
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from log" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l mirror -d 'Also compare the chain record by record with this JSONL mirror (the tenant\'s audit_log)' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
@@ -163,8 +168,29 @@ complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcomman
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand config" -l operator -d 'Who is acting, for the audit record [default: the OS user name]' -r
-complete -c dsr -n "__fish_dsr_using_subcommand config" -l request -d 'The ticket or case number this command serves, for the audit record' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -l reason -d 'What the investigation found and why the trail may carry on (recorded; no personal data)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from repair" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand audit; and __fish_seen_subcommand_from operators" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand config" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand config" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand config" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand config" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
@@ -180,8 +206,10 @@ complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcom
 complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "audit" -d 'The audit trail: list records, or verify the hash chain'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "audit" -d 'The audit trail: list records, verify the hash chain, repair a break, list operators'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "log" -d 'List audit records, oldest first'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain; exit 7 naming the first bad record'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain (and compare it with the mirror); exit 7 naming the first bad record'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "repair" -d 'After a break has been investigated: append a record that states it and carry the chain on'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "operators" -d 'Who has acted on the tenant: first and last use, and counts per command'
