@@ -1,20 +1,24 @@
 //! Carrying out a plan: inside the caller's write transaction, set-based,
 //! children before parents, and refusing (so that everything is undone) if
-//! the store changes rows the plan did not name.
+//! the store's own rules change rows the plan does not change.
 
 use crate::error::{Error, Result};
-use crate::graph::Belonging;
+use crate::graph::{Belonging, Skip};
 use crate::map::DataMap;
 use crate::planner::{self, Fate, Plan};
 use crate::store::schema::Schema;
-use crate::store::{Deferred, Tx};
+use crate::store::{Deferred, Tx, Unplanned};
 use crate::time;
 use crate::value::Value;
 use serde_json::{json, Map, Value as Json};
 
-/// Carries out the plan inside the caller's transaction; returns nothing
-/// but fails, undoing everything, if the store changed more rows than the
-/// plan named (a trigger, or an ON DELETE/ON UPDATE action).
+/// Carries out the plan inside the caller's transaction, watching every row
+/// the store changes; fails, so that everything is undone, if the store's
+/// triggers or foreign-key actions change a row that the plan does not
+/// (a same-row `AFTER UPDATE` trigger is fine). `skip` are rows an earlier
+/// batch of the same sweep deleted: gone in a real sweep, still there in a
+/// dry run, where the store's rules may meet them as the real run would not.
+#[allow(clippy::too_many_arguments)]
 pub fn apply(
     tx: &Tx<'_>,
     map: &DataMap,
@@ -23,10 +27,10 @@ pub fn apply(
     plan: &Plan,
     secret: &str,
     at: &str,
+    skip: &Skip,
 ) -> Result<()> {
     tx.prepare_erasure(secret)?;
-    let before = tx.total_changes();
-    let mut named = 0u64;
+    let mut watch = tx.watch(schema)?;
     let keys_of = |ti: usize, want: &dyn Fn(&Fate) -> bool| -> Vec<Vec<Value>> {
         plan.tables[ti]
             .rows
@@ -35,44 +39,74 @@ pub fn apply(
             .map(|(i, _)| b.tables[ti].rows[*i].key.clone())
             .collect()
     };
+    for (ti, t) in map.tables.iter().enumerate() {
+        let Some(ts) = schema.table(&t.name) else {
+            continue;
+        };
+        watch.plan(
+            ts,
+            keys_of(ti, &|f| matches!(f, Fate::Delete | Fate::Anonymize)),
+        );
+        if let Some(gone) = skip.deleted.get(&ti) {
+            watch.plan(ts, gone.iter().cloned());
+        }
+    }
+    for e in &plan.edits {
+        if let Some(ts) = schema.table(&map.tables[e.table].name) {
+            watch.plan(ts, [e.key.clone()]);
+        }
+    }
     for ti in planner::delete_order(map, schema) {
         let keys = keys_of(ti, &|f| *f == Fate::Delete);
         if let (false, Some(ts)) = (keys.is_empty(), schema.table(&map.tables[ti].name)) {
-            named += tx.delete_keys(ts, &keys)?;
+            let n = tx.delete_keys(ts, &keys)?;
+            watch.changed(ts, n);
         }
     }
     let mut anonymized = Vec::new();
     for (ti, t) in map.tables.iter().enumerate() {
         let keys = keys_of(ti, &|f| *f == Fate::Anonymize);
         if let (false, Some(ts)) = (keys.is_empty(), schema.table(&t.name)) {
-            named += tx.anonymize_keys(ts, &planner::assignments(t), &keys)?;
+            let n = tx.anonymize_keys(ts, &planner::assignments(t), &keys)?;
+            watch.changed(ts, n);
             anonymized.push((t.name.clone(), keys));
         }
     }
     for e in &plan.edits {
         if let Some(ts) = schema.table(&map.tables[e.table].name) {
-            named += tx.replace_text(ts, &e.key, &e.column, &e.old, &e.new)?;
+            let n = tx.replace_text(ts, &e.key, &e.column, &e.old, &e.new)?;
+            watch.changed(ts, n);
         }
     }
-    only_named(tx, before, named)?;
+    refuse_unplanned(watch.unplanned())?;
     for (table, keys) in &anonymized {
         tx.remember_anonymized(table, keys, at)?;
     }
     Ok(())
 }
 
-/// Fails, so that the transaction is undone, if the store changed more rows
-/// since `before` (its total changes then) than the `named` ones: a trigger,
-/// or an ON DELETE / ON UPDATE action.
-pub fn only_named(tx: &Tx<'_>, before: u64, named: u64) -> Result<()> {
-    let changed = tx.total_changes() - before;
-    if changed == named {
+/// The refusal, so that the transaction is undone, when the store's own
+/// triggers or foreign-key actions changed rows the plan did not change. It
+/// names the tables and how many rows, never a key (keys may be personal).
+pub fn refuse_unplanned(u: Unplanned) -> Result<()> {
+    if u.is_empty() {
         return Ok(());
     }
-    let extra = changed.saturating_sub(named);
+    let rows = |n: u64| format!("{n} row{}", if n == 1 { "" } else { "s" });
+    let mut parts: Vec<String> = u
+        .tables
+        .iter()
+        .map(|(t, n)| format!("{} of {t}", rows(*n)))
+        .collect();
+    if u.unwatched > 0 {
+        parts.push(format!(
+            "{} of tables dsr cannot watch (virtual tables and their shadow tables)",
+            rows(u.unwatched)
+        ));
+    }
     Err(Error::Runtime(format!(
-        "the store's own triggers or ON DELETE / ON UPDATE actions would change {extra} row{} that the erasure plan did not name; nothing was changed; map the tables those rules touch (or ask the application's owner about the triggers), then run `dsr erase --dry-run` again",
-        if extra == 1 { "" } else { "s" }
+        "the store's own triggers or ON DELETE / ON UPDATE actions would change rows that the erasure plan does not change: {}; nothing was changed; map those tables (or ask the application's owner about the triggers and foreign keys that write to them), then try again with --dry-run",
+        parts.join(", ")
     )))
 }
 

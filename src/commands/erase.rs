@@ -183,7 +183,10 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     }
 
     // Plan again under the write lock, act, and record, in one transaction.
-    let (row, report, refusal, text) = cx.store.write(|tx| {
+    // A dry run carries the plan out too, and undoes it (a savepoint), so
+    // that it meets every refusal the real run would; its record stays.
+    let mut planned = json!({});
+    let done = cx.store.write(|tx| {
         let secret = tx.ensure_tool_tables()?;
         let subject = audit::subject_ref(&secret, &id_pairs);
         let p = match prepare(&cx, &ids, args.all_matches)? {
@@ -200,6 +203,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             Prepared::Planned(p) => p,
         };
         let (tables, held, mentions) = apply::summary(&cx.map, &p.plan);
+        planned = tables.clone();
         if let Some(s) = &shown {
             if *s != tables {
                 return Err(Error::Runtime(
@@ -207,15 +211,33 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
                 ));
             }
         }
-        if !args.dry_run {
-            apply::apply(tx, &cx.map, &cx.schema, &p.b, &p.plan, &secret, &at)?;
-        }
-        let details = cx.details(json!({
+        let carry_out = |tx: &crate::store::Tx<'_>| {
+            let skip = graph::Skip::default();
+            apply::apply(tx, &cx.map, &cx.schema, &p.b, &p.plan, &secret, &at, &skip)
+        };
+        let mut details = json!({
             "dry_run": args.dry_run, "all_matches": args.all_matches,
             "tables": tables, "held": held, "mentions": mentions,
-        }));
-        let entry = Entry { command: "erase".into(), subject: Some(subject.clone()), outcome: "ok".into(), details };
+        });
+        let failed = if args.dry_run {
+            tx.trial(carry_out).err()
+        } else {
+            carry_out(tx)?;
+            None
+        };
+        if let (Some(e), Some(d)) = (&failed, details.as_object_mut()) {
+            d.insert("reason".into(), json!(e.to_string()));
+        }
+        let entry = Entry {
+            command: "erase".into(),
+            subject: Some(subject.clone()),
+            outcome: if failed.is_some() { "failed" } else { "ok" }.into(),
+            details: cx.details(details),
+        };
         let row = audit::append(tx, &actor, &at, &entry)?;
+        if let Some(e) = failed {
+            return Ok((row, Json::Null, Some(e), String::new()));
+        }
         if !args.dry_run {
             tx.defer(&apply::deferred(&cx.map, &p.b, &p.plan, Some(&subject)), &at, row.seq)?;
         }
@@ -224,7 +246,16 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             "tables": tables, "held": held, "mentions": mentions, "audit_seq": row.seq,
         });
         Ok((row, report, None, describe(&cx.map, &p.plan, args.dry_run)))
-    })?;
+    });
+    let (row, report, refusal, text) = match done {
+        Ok(v) => v,
+        Err(e) => {
+            // Rolled back: the refusal is recorded on its own.
+            let extra = json!({ "dry_run": args.dry_run, "all_matches": args.all_matches, "tables": planned });
+            super::record_failure(&cx, &at, "erase", &id_pairs, extra, &e, &e.to_string());
+            return Err(e);
+        }
+    };
     audit::after_commit(&actor, &row);
     if let Some(err) = refusal {
         return Err(err);

@@ -119,6 +119,68 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
     }
 }
 
+/// Records a command that failed after it began (a refused erasure, a
+/// sweep stopped half way, an output that could not be written): outcome
+/// `failed`, the reason in `details.reason`, in a transaction of its own,
+/// the failed one having been rolled back. Not when the trail itself is
+/// broken (exit 7: nothing may be appended), the store is locked, or the
+/// failure was recorded already with its own outcome (not found,
+/// ambiguous). A record that cannot be written is only warned about: the
+/// command still ends with its own error. `reason` must hold no personal
+/// data (callers pass the error's message, which names tables and counts
+/// only, or scrub it first: see [`scrub_path`]).
+pub fn record_failure(
+    cx: &Context,
+    at: &str,
+    command: &str,
+    ids: &[(String, String)],
+    extra: serde_json::Value,
+    err: &Error,
+    reason: &str,
+) {
+    let recordable = match err {
+        Error::Runtime(m) => !m.contains("is locked by another process"),
+        Error::Usage(_) | Error::MapInvalid(_) => true,
+        _ => false,
+    };
+    if !recordable {
+        return;
+    }
+    let mut details = cx.details(extra);
+    if let Some(obj) = details.as_object_mut() {
+        obj.insert("reason".into(), json!(reason));
+    }
+    if let Err(e) = crate::audit::record(
+        &cx.store,
+        &cx.tenant.actor,
+        at,
+        command,
+        ids,
+        "failed",
+        details,
+    ) {
+        eprintln!("dsr: warning: the failure could not be recorded in the audit trail: {e}");
+    }
+}
+
+/// An output error's message with the output path left out: a file name
+/// may name the person (`-o anna-berg.json`), and audit records never do.
+pub fn scrub_path(msg: &str, path: &Path) -> String {
+    let mut out = msg.replace(&path.display().to_string(), "the output");
+    if let Some(dir) = path.parent().map(|d| d.display().to_string()) {
+        if dir.len() > 1 {
+            out = out.replace(&dir, "its directory");
+        }
+    }
+    if let Some(name) = path.file_name() {
+        let name = name.to_string_lossy();
+        if !name.is_empty() {
+            out = out.replace(name.as_ref(), "the output");
+        }
+    }
+    out
+}
+
 /// Status lines for people: on stderr, and not at all with --quiet.
 pub fn status(g: &Globals, msg: impl std::fmt::Display) {
     if !g.quiet {

@@ -8,6 +8,7 @@ pub mod refs;
 mod scan;
 pub mod schema;
 mod trail;
+mod watch;
 pub mod write;
 
 use crate::error::{Error, Result};
@@ -29,6 +30,7 @@ const CHUNK: usize = 500;
 
 pub use expire::{Cutoffs, KeyRange};
 pub use trail::{AuditItem, AuditRow, TrailFacts};
+pub use watch::{Unplanned, Watch};
 pub use write::{Assign, Deferred};
 
 pub struct Store {
@@ -41,6 +43,8 @@ pub struct Store {
     scanned: Cell<u64>,
     /// Tables whose key is personal data (see `refs`).
     personal_keys: std::collections::HashSet<String>,
+    /// What the watch's triggers saw (see [`Watch`]).
+    seen: watch::Shared,
 }
 
 /// A row as read: its key (primary key values, or the backend's row id for
@@ -168,6 +172,8 @@ impl Store {
             },
         )
         .map_err(|e| db_error(&path, "preparing", e))?;
+        let seen = watch::Shared::default();
+        watch::register(&conn, &seen).map_err(|e| db_error(&path, "preparing", e))?;
         let store = Store {
             conn,
             path,
@@ -175,6 +181,7 @@ impl Store {
             today,
             scanned: Cell::new(0),
             personal_keys: Default::default(),
+            seen,
         };
         // A store whose dsr tables a newer dsr wrote is refused before
         // anything is read from it.

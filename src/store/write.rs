@@ -134,10 +134,22 @@ impl Tx<'_> {
             .map_err(|e| self.err("preparing", e))
     }
 
-    /// Rows changed on this connection so far, including those changed by
-    /// triggers and foreign-key actions: compared with what the plan named.
-    pub fn total_changes(&self) -> u64 {
-        self.store.conn.total_changes()
+    /// Runs `f` and then undoes everything it did, keeping the rest of the
+    /// transaction (a savepoint): a dry run carries out its plan this way,
+    /// so that it meets every refusal the real run would. `f`'s result is
+    /// returned either way.
+    pub fn trial<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let conn = &self.store.conn;
+        conn.execute_batch("SAVEPOINT dsr_trial")
+            .map_err(|e| self.err("starting a dry run on", e))?;
+        let out = f(self);
+        let undone = conn.execute_batch("ROLLBACK TO dsr_trial; RELEASE dsr_trial");
+        match (out, undone) {
+            // A failure that ended the whole transaction took the savepoint along.
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(self.err("undoing a dry run on", e)),
+            (Ok(v), Ok(())) => Ok(v),
+        }
     }
 
     /// Deletes rows by key; returns how many the statements themselves

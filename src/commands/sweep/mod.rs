@@ -213,7 +213,9 @@ impl Sweep<'_> {
             root_keys.push((*ti, r.key.clone(), refs));
         }
         let dry = self.args.dry_run;
-        let work = |tx: Option<&crate::store::Tx<'_>>| -> Result<(Plan, graph::Belonging)> {
+        // A dry run carries the batch out too, and undoes it (a savepoint),
+        // so that it meets every refusal the real run would.
+        let work = |tx: &Tx<'_>| -> Result<(Plan, graph::Belonging)> {
             let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
             let scope = planner::Scope {
                 store: &cx.store,
@@ -222,9 +224,15 @@ impl Sweep<'_> {
             };
             let mut plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
             erase_mentions(cx, &self.skip, &b, &mut plan)?;
-            if let Some(tx) = tx {
-                let secret = tx.ensure_tool_tables()?;
-                apply::apply(tx, &cx.map, &cx.schema, &b, &plan, &secret, &self.at)?;
+            let secret = tx.ensure_tool_tables()?;
+            let carry_out = |tx: &Tx<'_>| {
+                let (map, schema) = (&cx.map, &cx.schema);
+                apply::apply(tx, map, schema, &b, &plan, &secret, &self.at, &self.skip)
+            };
+            if dry {
+                tx.trial(carry_out)?;
+            } else {
+                carry_out(tx)?;
             }
             Ok((plan, b))
         };
@@ -246,7 +254,7 @@ impl Sweep<'_> {
             out
         };
         let (tables, held, mentions, n_done) = if dry {
-            let (plan, b) = work(None)?;
+            let (plan, b) = cx.store.write(work)?;
             let (tables, held, mentions) = apply::summary(&cx.map, &plan);
             // Later batches see this one's effects, as they would for real.
             for (ti, tp) in plan.tables.iter().enumerate() {
@@ -267,7 +275,7 @@ impl Sweep<'_> {
             (tables, held, mentions, n)
         } else {
             let (tables, held, mentions, n, row) = cx.store.write(|tx| {
-                let (plan, b) = work(Some(tx))?;
+                let (plan, b) = work(tx)?;
                 let (tables, held, mentions) = apply::summary(&cx.map, &plan);
                 let done = completed(&plan, &b);
                 let n = tx.forget_deferred(&done)?;

@@ -141,9 +141,36 @@ impl Sweep<'_> {
             json!({ name: { "deleted": n, "anonymized": 0, "held": 0, "kept": 0 } })
         };
         let started = Instant::now();
+        // One statement deletes what has surely expired; the pending
+        // candidates are deleted if still there and still expired, now that
+        // the store is ours. The rows it deletes are chosen by the store, so
+        // they are counted rather than named; any other change is refused.
+        let carry_out = |tx: &crate::store::Tx<'_>| -> Result<u64> {
+            let mut watch = tx.watch(&cx.schema)?;
+            watch.count_deletions(ts);
+            let mut n = tx.delete_surely_expired(ts, after, &op.cut, range)?;
+            if !pending.is_empty() {
+                let mut now = Vec::new();
+                tx.select(ts, &Filter::Keys(&pending), |r| {
+                    now.push((r.key, r.values[op.ci].clone()))
+                })?;
+                let still = self.exact(op, now);
+                if !still.is_empty() {
+                    n += tx.delete_keys(ts, &still)?;
+                }
+            }
+            watch.deleted(ts, n);
+            watch.changed(ts, n);
+            apply::refuse_unplanned(watch.unplanned())?;
+            Ok(n)
+        };
         let n = if self.args.dry_run {
+            // Carried out and undone, to meet any refusal the real run would;
+            // counted by key, leaving out rows an earlier batch would have
+            // deleted (they are still there in a dry run).
+            cx.store.write(|tx| tx.trial(carry_out))?;
             let mut keys = cx.store.surely_expired_keys(ts, after, &op.cut, range)?;
-            keys.extend(pending);
+            keys.extend(pending.iter().cloned());
             keys.retain(|k| !self.skip.has(op.ti, k));
             let n = keys.len() as u64;
             // Later batches can meet these rows only through the table's own
@@ -155,20 +182,7 @@ impl Sweep<'_> {
             n
         } else {
             let (n, row) = cx.store.write(|tx| {
-                let was = tx.total_changes();
-                let mut n = tx.delete_surely_expired(ts, after, &op.cut, range)?;
-                if !pending.is_empty() {
-                    // Still there and still expired, now that the store is ours.
-                    let mut now = Vec::new();
-                    tx.select(ts, &Filter::Keys(&pending), |r| {
-                        now.push((r.key, r.values[op.ci].clone()))
-                    })?;
-                    let still = self.exact(op, now);
-                    if !still.is_empty() {
-                        n += tx.delete_keys(ts, &still)?;
-                    }
-                }
-                apply::only_named(tx, was, n)?;
+                let n = carry_out(tx)?;
                 if n == 0 {
                     return Ok((0, None));
                 }
