@@ -36,8 +36,14 @@ pub enum Fate {
 pub struct TablePlan {
     /// (row index in the table's `Found`, its fate)
     pub rows: Vec<(usize, Fate)>,
-    /// Why rows were anonymized instead of deleted, for the report.
+    /// Why rows were anonymized (or, with nothing to anonymize, kept)
+    /// instead of deleted, for the report.
     pub downgraded: Vec<String>,
+    /// The table has no erase strategies: rows that would be anonymized
+    /// are kept as they are, and reported so (never as anonymized).
+    pub nothing_to_anonymize: bool,
+    /// Rows whose own action was anonymize, kept for that reason.
+    pub kept_unanonymizable: usize,
 }
 
 impl TablePlan {
@@ -181,6 +187,21 @@ pub fn plan(
     let schemas: Vec<Option<&TableSchema>> =
         map.tables.iter().map(|t| schema.table(&t.name)).collect();
     let mut fates: Vec<Vec<Fate>> = Vec::with_capacity(n);
+    // Anonymizing a table with no erase strategies changes nothing: such
+    // rows are kept, and said to be.
+    let unanonymizable: Vec<bool> = map
+        .tables
+        .iter()
+        .map(|t| assignments(t).is_empty())
+        .collect();
+    let mut kept_unanonymizable = vec![0usize; n];
+    let anonymize = |ti: usize| {
+        if unanonymizable[ti] {
+            Fate::Keep
+        } else {
+            Fate::Anonymize
+        }
+    };
 
     // 1. The strongest on_erase, and holds.
     for (ti, t) in map.tables.iter().enumerate() {
@@ -199,7 +220,12 @@ pub fn plan(
             v.push(match (held, act) {
                 (Some(end), then) => Fate::Held { end, then },
                 (None, OnErase::Delete) => Fate::Delete,
-                (None, OnErase::Anonymize) => Fate::Anonymize,
+                (None, OnErase::Anonymize) => {
+                    if unanonymizable[ti] {
+                        kept_unanonymizable[ti] += 1;
+                    }
+                    anonymize(ti)
+                }
                 (None, OnErase::Keep) => Fate::Keep,
             });
         }
@@ -295,7 +321,7 @@ pub fn plan(
                 }
             });
             if let Some(why) = blocker {
-                fates[*pi][*p] = Fate::Anonymize;
+                fates[*pi][*p] = anonymize(*pi);
                 if !downgraded[*pi].contains(&why) {
                     downgraded[*pi].push(why);
                 }
@@ -325,9 +351,12 @@ pub fn plan(
     let tables = fates
         .into_iter()
         .zip(downgraded)
-        .map(|(f, d)| TablePlan {
+        .enumerate()
+        .map(|(ti, (f, d))| TablePlan {
             rows: f.into_iter().enumerate().collect(),
             downgraded: d,
+            nothing_to_anonymize: unanonymizable[ti],
+            kept_unanonymizable: kept_unanonymizable[ti],
         })
         .collect();
     let mut plan = Plan {

@@ -116,11 +116,24 @@ fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
         ));
     }
     for (ti, tp) in plan.tables.iter().enumerate() {
+        let name = &map.tables[ti].name;
         if !tp.downgraded.is_empty() {
+            let (fate, why) = if tp.nothing_to_anonymize {
+                (
+                    "kept",
+                    "; it has no erase strategies, so there is nothing to anonymize",
+                )
+            } else {
+                ("anonymized", "")
+            };
             out.push_str(&format!(
-                "  {}: anonymized instead of deleted, because rows that stay still refer to them: {}\n",
-                map.tables[ti].name,
+                "  {name}: {fate} instead of deleted, because rows that stay still refer to them: {}{why}\n",
                 tp.downgraded.join(", ")
+            ));
+        }
+        if tp.kept_unanonymizable > 0 {
+            out.push_str(&format!(
+                "  {name}: kept, not anonymized: it has no erase strategies, so there is nothing to anonymize\n"
             ));
         }
     }

@@ -2,7 +2,10 @@
 //! whose legal basis is consent or contract), or with `--all` every mapped
 //! table of the tenant, streamed, for a customer who leaves.
 
-use super::{category_of, counts, print_json, resolve_subject, status, write_doc};
+use super::{
+    category_of, counts, print_json, record_and_release, record_failure, resolve_subject,
+    scrub_path, status, write_doc,
+};
 use super::{Context, Format};
 use crate::audit;
 use crate::config::Globals;
@@ -144,27 +147,35 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
         "subject": doc["subject"],
         "tables": tables,
     });
-    let pending = match &args.output {
-        Some(p) => Some(write_doc(
-            format,
-            &out_doc,
-            p,
-            args.force,
-            Lang::En,
-            &cx.map,
-            false,
-        )?),
-        None => None,
+    let (row, written) = match &args.output {
+        Some(p) => {
+            let released = write_doc(format, &out_doc, p, args.force, Lang::En, &cx.map, false)
+                .and_then(|out| {
+                    record_and_release(cx, &run.at, "export", &run.secret_ids, details(&kept), out)
+                });
+            match released {
+                Ok((row, path)) => (row, Some(path)),
+                Err(e) => {
+                    let reason = scrub_path(&e.to_string(), p);
+                    let d = details(&kept);
+                    record_failure(cx, &run.at, "export", &run.secret_ids, d, &e, &reason);
+                    return Err(e);
+                }
+            }
+        }
+        None => {
+            let row = audit::record(
+                &cx.store,
+                &cx.tenant.actor,
+                &run.at,
+                "export",
+                &run.secret_ids,
+                "ok",
+                details(&kept),
+            )?;
+            (row, None)
+        }
     };
-    let row = audit::record(
-        &cx.store,
-        &cx.tenant.actor,
-        &run.at,
-        "export",
-        &run.secret_ids,
-        "ok",
-        details(&kept),
-    )?;
     let left = if left_out.is_empty() {
         String::new()
     } else {
@@ -173,9 +184,8 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
             left_out.keys().cloned().collect::<Vec<_>>().join(", ")
         )
     };
-    match pending {
-        Some(p) => {
-            let path = p.commit()?;
+    match written {
+        Some(path) => {
             if g.json && !crate::writers::is_stdout(&path) {
                 print_json(
                     &json!({ "schema": "dsr.export-result/1", "scope": "subject", "path": path, "format": fmt, "tables": kept, "rows": rows, "audit_seq": row.seq }),
@@ -368,31 +378,50 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
     };
 
     let werr = |e: std::io::Error| writers::write_failed(path, e);
-    let (output, written) = match args.format {
-        ExportFormat::Csv => {
-            let d = PendingDir::create(path, args.force)?;
-            let mut c = writers::csv::CsvDir::new(&d);
-            let written = stream(g, &cx, &mut c, &werr)?;
-            (Output::Dir(d), written)
-        }
-        ExportFormat::Xlsx => {
-            let mut p = Pending::create(path, args.force)?;
-            let mut x = writers::xlsx::Xlsx::new(Lang::En, &p.dir()).map_err(werr)?;
-            let written = stream(g, &cx, &mut x, &werr)?;
-            x.finish(p.writer()).map_err(werr)?;
-            (Output::File(p), written)
-        }
-        ExportFormat::Json => {
-            let mut p = Pending::create(path, args.force)?;
-            let (head, meta) = json_head(&cx, &at);
-            let mut js = writers::json::JsonStream::start(p.writer(), &head, meta).map_err(werr)?;
-            let written = stream(g, &cx, &mut js, &werr)?;
-            js.finish().map_err(werr)?;
-            (Output::File(p), written)
+    // Creating the output reads nothing yet: a refusal there is not a
+    // failed export. Anything after the first row was read is.
+    enum Target {
+        Dir(PendingDir),
+        File(Pending),
+    }
+    let target = match args.format {
+        ExportFormat::Csv => Target::Dir(PendingDir::create(path, args.force)?),
+        _ => Target::File(Pending::create(path, args.force)?),
+    };
+    let released = (|| -> Result<_> {
+        let (output, written) = match (args.format, target) {
+            (_, Target::Dir(d)) => {
+                let mut c = writers::csv::CsvDir::new(&d);
+                let written = stream(g, &cx, &mut c, &werr)?;
+                (Output::Dir(d), written)
+            }
+            (ExportFormat::Xlsx, Target::File(mut p)) => {
+                let mut x = writers::xlsx::Xlsx::new(Lang::En, &p.dir()).map_err(werr)?;
+                let written = stream(g, &cx, &mut x, &werr)?;
+                x.finish(p.writer()).map_err(werr)?;
+                (Output::File(p), written)
+            }
+            (_, Target::File(mut p)) => {
+                let (head, meta) = json_head(&cx, &at);
+                let mut js =
+                    writers::json::JsonStream::start(p.writer(), &head, meta).map_err(werr)?;
+                let written = stream(g, &cx, &mut js, &werr)?;
+                js.finish().map_err(werr)?;
+                (Output::File(p), written)
+            }
+        };
+        let (row, path) =
+            record_and_release(&cx, &at, "export", &[], details(&written, "file"), output)?;
+        Ok((row, path, written))
+    })();
+    let (row, path, written) = match released {
+        Ok(v) => v,
+        Err(e) => {
+            let reason = scrub_path(&e.to_string(), path);
+            record_failure(&cx, &at, "export", &[], details(&[], "file"), &e, &reason);
+            return Err(e);
         }
     };
-    let row = record(details(&written, "file"))?;
-    let path = output.commit()?;
     let rows: u64 = written.iter().map(|(_, n)| n).sum();
     if g.json && !crate::writers::is_stdout(&path) {
         let t: Map<String, Json> = written.iter().map(|(k, n)| (k.clone(), json!(n))).collect();

@@ -1,6 +1,8 @@
 //! `dsr extract`: the Art. 15 copy of everything held about a data subject.
 
-use super::{counts, resolve_subject, status, write_doc};
+use super::{
+    counts, record_and_release, record_failure, resolve_subject, scrub_path, status, write_doc,
+};
 use crate::audit;
 use crate::config::Globals;
 use crate::error::{Error, ExitCode, Result};
@@ -62,18 +64,6 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
 
     // Act: write the output under a temporary name first, so that nothing
     // is released unless the audit record commits.
-    let pending = match &args.output {
-        Some(p) => Some(write_doc(
-            args.format,
-            &doc,
-            p,
-            args.force,
-            args.lang,
-            &cx.map,
-            true,
-        )?),
-        None => None,
-    };
     let details = cx.details(json!({
         "format": fmt,
         "lang": match args.lang { Lang::Sv => "sv", Lang::En => "en" },
@@ -82,20 +72,54 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         "mentions": mentions.len(),
         "output": if args.output.is_some() { "file" } else { "stdout" },
     }));
-    let row = audit::record(
-        &cx.store,
-        &cx.tenant.actor,
-        &run.at,
-        "extract",
-        &run.secret_ids,
-        "ok",
-        details,
-    )?;
+    let failed = |e: Error, path: &std::path::Path| {
+        let reason = scrub_path(&e.to_string(), path);
+        record_failure(
+            cx,
+            &run.at,
+            "extract",
+            &run.secret_ids,
+            details.clone(),
+            &e,
+            &reason,
+        );
+        e
+    };
+    let (row, written) = match &args.output {
+        Some(p) => {
+            let released = write_doc(args.format, &doc, p, args.force, args.lang, &cx.map, true)
+                .and_then(|out| {
+                    record_and_release(
+                        cx,
+                        &run.at,
+                        "extract",
+                        &run.secret_ids,
+                        details.clone(),
+                        out,
+                    )
+                });
+            match released {
+                Ok((row, path)) => (row, Some(path)),
+                Err(e) => return Err(failed(e, p)),
+            }
+        }
+        None => {
+            let row = audit::record(
+                &cx.store,
+                &cx.tenant.actor,
+                &run.at,
+                "extract",
+                &run.secret_ids,
+                "ok",
+                details.clone(),
+            )?;
+            (row, None)
+        }
+    };
 
     // Report.
-    match pending {
-        Some(p) => {
-            let path = p.commit()?;
+    match written {
+        Some(path) => {
             if g.json && !crate::writers::is_stdout(&path) {
                 let out = json!({ "schema": "dsr.extract-result/1", "path": path, "format": fmt, "rows": rows, "mentions": mentions.len(), "audit_seq": row.seq });
                 print_json(&out)?;

@@ -163,6 +163,54 @@ pub fn record_failure(
     }
 }
 
+/// Writes the command's audit record (outcome `ok`) and puts the output in
+/// place (a rename) in the same transaction, so that an output that cannot
+/// be put in place (its path turned out to be a directory) leaves no `ok`
+/// record, and nothing is released unless the record commits: should the
+/// commit fail after the rename, the output is removed again.
+pub fn record_and_release(
+    cx: &Context,
+    at: &str,
+    command: &str,
+    ids: &[(String, String)],
+    details: serde_json::Value,
+    output: writers::Output,
+) -> Result<(crate::store::AuditRow, std::path::PathBuf)> {
+    let actor = &cx.tenant.actor;
+    let mut released: Option<(std::path::PathBuf, bool)> = None;
+    let done = cx.store.write(|tx| {
+        let secret = tx.ensure_tool_tables()?;
+        let entry = crate::audit::Entry {
+            command: command.into(),
+            subject: (!ids.is_empty()).then(|| crate::audit::subject_ref(&secret, ids)),
+            outcome: "ok".into(),
+            details,
+        };
+        let row = crate::audit::append(tx, actor, at, &entry)?;
+        let dir = matches!(output, writers::Output::Dir(_));
+        let path = output.commit()?;
+        released = Some((path.clone(), dir));
+        Ok((row, path))
+    });
+    match done {
+        Ok((row, path)) => {
+            crate::audit::after_commit(actor, &row);
+            Ok((row, path))
+        }
+        Err(e) => {
+            // Standard output (`-o -`) cannot be taken back.
+            if let Some((path, dir)) = released.filter(|(p, _)| !writers::is_stdout(p)) {
+                let _ = if dir {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+            Err(e)
+        }
+    }
+}
+
 /// An output error's message with the output path left out: a file name
 /// may name the person (`-o anna-berg.json`), and audit records never do.
 pub fn scrub_path(msg: &str, path: &Path) -> String {

@@ -297,7 +297,8 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
         );
     }
     // A delete that a held row would block: dsr anonymizes instead, which
-    // only erases anything if the table has erase strategies.
+    // only erases anything if the table has erase strategies; without them
+    // such rows are kept as they are (and reported as kept).
     if t.on_erase == OnErase::Delete && !has_strategy {
         for other in &map.tables {
             let references = other.links.iter().any(|l| l.to == t.name)
@@ -307,14 +308,14 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                         .any(|fk| fk.table.eq_ignore_ascii_case(&t.name))
                 });
             if references && other.hold.is_some() {
-                f.error(
-                    t.loc,
+                f.warn(
+                    Some(t.loc),
                     tn.clone(),
                     format!(
-                        "on_erase = \"delete\", but held rows of {} refer to it: such rows cannot be deleted while the hold lasts, and with no erase strategies dsr could not anonymize them instead",
+                        "on_erase = \"delete\", but held rows of {} refer to it: while the hold lasts such rows are not deleted, and with no erase strategies there is nothing to anonymize, so they are kept as they are (reported as kept)",
                         other.name
                     ),
-                    "give its personal columns erase strategies (null, redact, hash), or set on_erase = \"anonymize\"",
+                    "if its rows hold personal data, give those columns erase strategies (null, redact, hash)",
                 );
             }
         }

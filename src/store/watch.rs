@@ -41,9 +41,6 @@ pub(super) struct Seen {
     names: Vec<String>,
     /// Rows changed, by table index.
     rows: HashMap<usize, HashSet<Vec<Value>>>,
-    /// Tables whose deletions are only counted (see [`Watch::count_deletions`]).
-    counted: HashSet<usize>,
-    deletions: HashMap<usize, u64>,
     /// Trigger calls: every row change the triggers saw.
     calls: u64,
 }
@@ -69,15 +66,13 @@ fn record(seen: &Shared, ctx: &Context<'_>) {
     if !s.on || ctx.len() < 2 {
         return;
     }
-    let (Ok(ti), Ok(op)) = (ctx.get::<i64>(0), ctx.get::<i64>(1)) else {
+    // Argument 1, the kind of change, is there for whoever reads the
+    // triggers: any change to an unplanned row is refused alike.
+    let Ok(ti) = ctx.get::<i64>(0) else {
         return;
     };
     let ti = ti as usize;
     s.calls += 1;
-    if op == 2 && s.counted.contains(&ti) {
-        *s.deletions.entry(ti).or_default() += 1;
-        return;
-    }
     let key: Vec<Value> = (2..ctx.len()).map(|i| from_ref(ctx.get_raw(i))).collect();
     s.rows.entry(ti).or_default().insert(key);
 }
@@ -103,7 +98,9 @@ pub struct Watch<'a> {
     /// Table name -> index, as the triggers pass it.
     index: HashMap<String, usize>,
     planned: HashMap<usize, HashSet<Vec<Value>>>,
-    planned_deletions: HashMap<usize, u64>,
+    /// The table whose deletions are counted, not watched (see
+    /// [`Tx::watch_counting`]), and how many dsr's statements deleted.
+    counted: Option<(usize, u64)>,
     /// Rows dsr's own statements changed in tables that cannot be watched.
     direct_unwatched: u64,
     before: u64,
@@ -113,33 +110,49 @@ impl Tx<'_> {
     /// Starts watching every row change in the tables of `schema` (dsr's
     /// own `_dsr_` tables aside) until the watch is dropped.
     pub fn watch(&self, schema: &Schema) -> Result<Watch<'_>> {
+        self.start_watch(schema, None)
+    }
+
+    /// A watch for statements that delete many rows of `counted` chosen by
+    /// the store (a sweep's one pass): that table's deletions are not
+    /// watched row by row, which would cost as much again as the deletion,
+    /// but counted (the connection's count of changed rows less those the
+    /// watch saw); the plan says how many with [`Watch::deleted`], and any
+    /// more are refused as changes to that table.
+    pub fn watch_counting(&self, schema: &Schema, counted: &TableSchema) -> Result<Watch<'_>> {
+        self.start_watch(schema, Some(&counted.name))
+    }
+
+    fn start_watch(&self, schema: &Schema, counted: Option<&str>) -> Result<Watch<'_>> {
         let conn = &self.store.conn;
         let mut index = HashMap::new();
         let mut names = Vec::new();
+        let mut counted_ti = None;
         for t in schema
             .tables
             .iter()
             .filter(|t| !t.name.starts_with("_dsr_"))
         {
             let ti = names.len();
-            if install(conn, t, ti) {
+            let counting = counted == Some(t.name.as_str());
+            if install(conn, t, ti, counting) {
                 index.insert(t.name.clone(), ti);
+                if counting {
+                    counted_ti = Some((ti, 0));
+                }
             }
             names.push(t.name.clone());
         }
-        {
-            let mut s = lock(&self.store.seen);
-            *s = Seen {
-                on: true,
-                names,
-                ..Seen::default()
-            };
-        }
+        *lock(&self.store.seen) = Seen {
+            on: true,
+            names,
+            ..Seen::default()
+        };
         Ok(Watch {
             store: self.store,
             index,
             planned: HashMap::new(),
-            planned_deletions: HashMap::new(),
+            counted: counted_ti,
             direct_unwatched: 0,
             before: conn.total_changes(),
         })
@@ -148,8 +161,9 @@ impl Tx<'_> {
 
 /// Creates the table's watching triggers if they are not there yet (they
 /// are TEMP: they last as long as the connection, or until the transaction
-/// that created them is rolled back). False if the table cannot carry them.
-fn install(conn: &Connection, t: &TableSchema, ti: usize) -> bool {
+/// that created them is rolled back); with `counting`, its deletions are
+/// not watched. False if the table cannot carry them.
+fn install(conn: &Connection, t: &TableSchema, ti: usize, counting: bool) -> bool {
     let key = |row: &str| -> String {
         if t.pk.is_empty() {
             format!("{row}._rowid_")
@@ -163,12 +177,16 @@ fn install(conn: &Connection, t: &TableSchema, ti: usize) -> bool {
     [("insert", 0, "NEW"), ("update", 1, "OLD"), ("delete", 2, "OLD")]
         .iter()
         .all(|(event, op, row)| {
-            let sql = format!(
-                "CREATE TEMP TRIGGER IF NOT EXISTS {} AFTER {event} ON main.{} BEGIN SELECT dsr_seen({ti}, {op}, {}); END",
-                quote(&format!("dsr_seen_{event}_{}", t.name)),
-                quote(&t.name),
-                key(row)
-            );
+            let name = quote(&format!("dsr_seen_{event}_{}", t.name));
+            let sql = if counting && *event == "delete" {
+                format!("DROP TRIGGER IF EXISTS temp.{name}")
+            } else {
+                format!(
+                    "CREATE TEMP TRIGGER IF NOT EXISTS {name} AFTER {event} ON main.{} BEGIN SELECT dsr_seen({ti}, {op}, {}); END",
+                    quote(&t.name),
+                    key(row)
+                )
+            };
             conn.execute_batch(&sql).is_ok()
         })
 }
@@ -189,19 +207,13 @@ impl Watch<'_> {
         }
     }
 
-    /// Counts the deletions of `t`'s rows instead of recording their keys,
-    /// for statements that delete many rows chosen by the store (a sweep's
-    /// one pass): the plan then names how many with [`Watch::deleted`].
-    pub fn count_deletions(&mut self, t: &TableSchema) {
-        if let Some(&ti) = self.index.get(&t.name) {
-            lock(&self.store.seen).counted.insert(ti);
-        }
-    }
-
-    /// `n` rows of `t` deleted by dsr's own statement (see [`Watch::count_deletions`]).
+    /// `n` rows of the counted table deleted by dsr's own statement (see
+    /// [`Tx::watch_counting`]).
     pub fn deleted(&mut self, t: &TableSchema, n: u64) {
-        if let Some(&ti) = self.index.get(&t.name) {
-            *self.planned_deletions.entry(ti).or_default() += n;
+        if let Some((ti, done)) = &mut self.counted {
+            if self.index.get(&t.name) == Some(ti) {
+                *done += n;
+            }
         }
     }
 
@@ -210,8 +222,14 @@ impl Watch<'_> {
         let total = self.store.conn.total_changes() - self.before;
         let mut s = lock(&self.store.seen);
         s.on = false;
+        let unseen = total.saturating_sub(s.calls + self.direct_unwatched);
+        // The counted table's deletions are among the changes not seen: any
+        // beyond dsr's own are put down to that table.
+        let counted_extra = self
+            .counted
+            .map(|(ti, done)| (ti, unseen.saturating_sub(done)));
         let mut out = Unplanned {
-            unwatched: total.saturating_sub(s.calls + self.direct_unwatched),
+            unwatched: if counted_extra.is_some() { 0 } else { unseen },
             ..Unplanned::default()
         };
         for (ti, name) in s.names.iter().enumerate() {
@@ -223,8 +241,11 @@ impl Watch<'_> {
                     .filter(|k| !planned.is_some_and(|p| p.contains(*k)))
                     .count() as u64
             });
-            let deleted = s.deletions.get(&ti).copied().unwrap_or(0);
-            n += deleted.saturating_sub(self.planned_deletions.get(&ti).copied().unwrap_or(0));
+            if let Some((cti, extra)) = counted_extra {
+                if cti == ti {
+                    n += extra;
+                }
+            }
             if n > 0 {
                 out.tables.push((name.clone(), n));
             }
@@ -238,7 +259,5 @@ impl Drop for Watch<'_> {
         let mut s = lock(&self.store.seen);
         s.on = false;
         s.rows.clear();
-        s.counted.clear();
-        s.deletions.clear();
     }
 }

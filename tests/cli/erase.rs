@@ -254,24 +254,27 @@ fn a_trigger_that_would_change_unnamed_rows_stops_the_erasure() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stderr.contains(
-            "would change 2 rows that the erasure plan did not name; nothing was changed"
+            "would change rows that the erasure plan does not change: 2 rows of report_log; nothing was changed"
         ),
         "{}",
         out.stderr
     );
     assert_eq!(env.dump_user_tables(), before);
-    // No erasure record either: the record and the work are one transaction.
-    let n: i64 = env
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name = '_dsr_audit'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    if n > 0 {
-        assert!(env.audit_rows().is_empty());
-    }
+    // The erasure's own record went with its transaction; the refusal is
+    // recorded on its own, as failed, with the reason.
+    let audit = env.audit_rows();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(
+        (audit[0].1.as_str(), audit[0].2.as_str()),
+        ("erase", "failed")
+    );
+    let details: serde_json::Value = serde_json::from_str(&audit[0].4).expect("details");
+    assert!(
+        details["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("2 rows of report_log")),
+        "{details}"
+    );
 }
 
 #[test]

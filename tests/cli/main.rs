@@ -16,6 +16,7 @@ mod mentions;
 mod sweep;
 mod tamper;
 mod tool_tables;
+mod triggers;
 mod ux;
 mod witness;
 

@@ -661,12 +661,21 @@ fn a_trigger_on_a_one_pass_table_stops_the_sweep_with_nothing_changed() {
     // trigger's four inserts stop it.
     assert!(
         out.stderr.contains(
-            "would change 4 rows that the erasure plan did not name; nothing was changed"
+            "would change rows that the erasure plan does not change: 4 rows of visit_log; nothing was changed"
         ),
         "{}",
         out.stderr
     );
     assert_eq!(env.dump_user_tables(), before);
+    // Only the summary, as failed: no batch committed.
+    let audit = env.audit_rows();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(
+        (audit[0].1.as_str(), audit[0].2.as_str()),
+        ("sweep", "failed")
+    );
+    let details: serde_json::Value = serde_json::from_str(&audit[0].4).expect("details");
+    assert_eq!(details["committed_batches"], 0);
 }
 
 #[test]

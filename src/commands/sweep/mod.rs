@@ -57,6 +57,10 @@ struct Totals {
     deferred_completed: u64,
     batches: u64,
     longest: Duration,
+    /// Batches committed with their audit records, and the first and last
+    /// of those records.
+    committed: u64,
+    first_seq: Option<i64>,
     last_seq: Option<i64>,
 }
 
@@ -330,6 +334,8 @@ impl Sweep<'_> {
     fn committed(&mut self, row: Option<AuditRow>) {
         if let Some(row) = row {
             audit::after_commit(&self.actor, &row);
+            self.totals.committed += 1;
+            self.totals.first_seq.get_or_insert(row.seq);
             self.totals.last_seq = Some(row.seq);
         }
     }
@@ -411,6 +417,46 @@ impl Sweep<'_> {
 /// `table.column` (see [`apply::summary`]).
 type Counts<'a> = (&'a Json, &'a [Json], &'a Json);
 
+/// A sweep that failed part way: its summary is recorded (outcome
+/// `failed`), and the error says what the batches committed before the
+/// failure changed, since they stay (DESIGN exit 1).
+fn stopped(cx: &Context, at: &str, mut summary: Json, totals: &Totals, e: Error) -> Error {
+    let reason = e.to_string();
+    if let Some(d) = summary.as_object_mut() {
+        d.insert("committed_batches".into(), json!(totals.committed));
+    }
+    super::record_failure(cx, at, "sweep", &[], summary, &e, &reason);
+    let (Error::Runtime(msg), 1..) = (&e, totals.committed) else {
+        return e;
+    };
+    let sum = |k: &str| -> u64 {
+        totals
+            .tables
+            .values()
+            .map(|c| c[k].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let records = match (totals.first_seq, totals.last_seq) {
+        (Some(a), Some(b)) if a != b => format!("audit records {a} to {b}"),
+        (Some(a), _) => format!("audit record {a}"),
+        _ => String::new(),
+    };
+    Error::Runtime(format!(
+        "the sweep stopped part way: {}; the {} batch{} committed before it stay committed ({} deleted, {} anonymized, {} deferred erasure{} completed; {records}); fix the cause and run dsr sweep again to carry on",
+        msg.replace("nothing was changed", "that batch was rolled back"),
+        totals.committed,
+        if totals.committed == 1 { "" } else { "es" },
+        rows(sum("deleted")),
+        sum("anonymized"),
+        totals.deferred_completed,
+        if totals.deferred_completed == 1 { "" } else { "s" },
+    ))
+}
+
+fn rows(n: u64) -> String {
+    format!("{n} row{}", if n == 1 { "" } else { "s" })
+}
+
 fn changed(tables: &Json) -> bool {
     tables.as_object().into_iter().flatten().any(|(_, c)| {
         ["deleted", "anonymized", "held"]
@@ -460,29 +506,35 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         progress,
         located: HashMap::new(),
     };
-    sw.deferred()?;
-    // Children before parents, so that a parent's expiry finds its expired
-    // children already gone rather than holding it back.
-    for ti in planner::delete_order(&cx.map, &cx.schema) {
-        if args
-            .table
-            .as_deref()
-            .is_none_or(|t| t == cx.map.tables[ti].name)
-        {
-            sw.retention(ti)?;
+    let swept = (|| -> Result<()> {
+        sw.deferred()?;
+        // Children before parents, so that a parent's expiry finds its
+        // expired children already gone rather than holding it back.
+        for ti in planner::delete_order(&cx.map, &cx.schema) {
+            if args
+                .table
+                .as_deref()
+                .is_none_or(|t| t == cx.map.tables[ti].name)
+            {
+                sw.retention(ti)?;
+            }
         }
-    }
+        Ok(())
+    })();
     if let Some(p) = &sw.progress {
         p.finish_and_clear();
     }
     let totals = sw.totals;
     let tables = Json::Object(totals.tables.clone());
-    let details = cx.details(json!({
+    let summary = json!({
         "summary": true, "dry_run": args.dry_run, "table": args.table, "batches": totals.batches,
         "tables": tables, "held": totals.held, "mentions": totals.mentions,
         "deferred_completed": totals.deferred_completed,
         "longest_transaction_ms": totals.longest.as_millis() as u64,
-    }));
+    });
+    if let Err(e) = swept {
+        return Err(stopped(&cx, &at, summary, &totals, e));
+    }
     let row = audit::record(
         &cx.store,
         &cx.tenant.actor,
@@ -490,7 +542,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         "sweep",
         &[],
         "ok",
-        details,
+        cx.details(summary),
     )?;
     if g.json {
         print_json(&json!({

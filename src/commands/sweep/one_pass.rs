@@ -146,8 +146,7 @@ impl Sweep<'_> {
         // the store is ours. The rows it deletes are chosen by the store, so
         // they are counted rather than named; any other change is refused.
         let carry_out = |tx: &crate::store::Tx<'_>| -> Result<u64> {
-            let mut watch = tx.watch(&cx.schema)?;
-            watch.count_deletions(ts);
+            let mut watch = tx.watch_counting(&cx.schema, ts)?;
             let mut n = tx.delete_surely_expired(ts, after, &op.cut, range)?;
             if !pending.is_empty() {
                 let mut now = Vec::new();
@@ -160,7 +159,6 @@ impl Sweep<'_> {
                 }
             }
             watch.deleted(ts, n);
-            watch.changed(ts, n);
             apply::refuse_unplanned(watch.unplanned())?;
             Ok(n)
         };
