@@ -594,3 +594,28 @@ fn a_table_with_no_erase_strategies_is_kept_on_a_second_schema() {
     );
     assert_eq!(query(&env, "SELECT * FROM assignments ORDER BY id"), before);
 }
+
+#[test]
+fn a_one_pass_sweep_refuses_a_trigger_that_deletes_other_rows_of_its_table() {
+    for planned in [false, true] {
+        let env = sessions_with_a_stubborn_row();
+        env.conn()
+            .execute_batch(
+                "DROP TRIGGER sessions_keep;
+                 CREATE TRIGGER sessions_pair AFTER DELETE ON sessions WHEN OLD.id = 's2' BEGIN
+                     DELETE FROM sessions WHERE id = 's1';
+                 END;",
+            )
+            .expect("trigger");
+        let before = env.dump_user_tables();
+        let out = sweep(&env, planned, &[]);
+        assert_eq!(out.code, 1, "planned {planned}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("does not change: 1 row of sessions; nothing was changed"),
+            "planned {planned}: {}",
+            out.stderr
+        );
+        assert_eq!(env.dump_user_tables(), before);
+    }
+}
