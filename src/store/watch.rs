@@ -51,8 +51,9 @@ fn lock(s: &Shared) -> MutexGuard<'_, Seen> {
     s.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Registers `dsr_seen(table_index, op, key…)` on the connection: the
-/// function the watch's triggers call (op 0 insert, 1 update, 2 delete).
+/// Registers `dsr_seen(table_index, key…)` on the connection: the function
+/// the watch's triggers call with the key of each row changed (inserted,
+/// updated or deleted alike: any change to an unplanned row is refused).
 pub(super) fn register(conn: &Connection, seen: &Shared) -> rusqlite::Result<()> {
     let seen = Arc::clone(seen);
     conn.create_scalar_function("dsr_seen", -1, FunctionFlags::SQLITE_UTF8, move |ctx| {
@@ -63,17 +64,15 @@ pub(super) fn register(conn: &Connection, seen: &Shared) -> rusqlite::Result<()>
 
 fn record(seen: &Shared, ctx: &Context<'_>) {
     let mut s = lock(seen);
-    if !s.on || ctx.len() < 2 {
+    if !s.on || ctx.is_empty() {
         return;
     }
-    // Argument 1, the kind of change, is there for whoever reads the
-    // triggers: any change to an unplanned row is refused alike.
     let Ok(ti) = ctx.get::<i64>(0) else {
         return;
     };
     let ti = ti as usize;
     s.calls += 1;
-    let key: Vec<Value> = (2..ctx.len()).map(|i| from_ref(ctx.get_raw(i))).collect();
+    let key: Vec<Value> = (1..ctx.len()).map(|i| from_ref(ctx.get_raw(i))).collect();
     s.rows.entry(ti).or_default().insert(key);
 }
 
@@ -174,15 +173,15 @@ fn install(conn: &Connection, t: &TableSchema, ti: usize, counting: bool) -> boo
                 .join(", ")
         }
     };
-    [("insert", 0, "NEW"), ("update", 1, "OLD"), ("delete", 2, "OLD")]
+    [("insert", "NEW"), ("update", "OLD"), ("delete", "OLD")]
         .iter()
-        .all(|(event, op, row)| {
+        .all(|(event, row)| {
             let name = quote(&format!("dsr_seen_{event}_{}", t.name));
             let sql = if counting && *event == "delete" {
                 format!("DROP TRIGGER IF EXISTS temp.{name}")
             } else {
                 format!(
-                    "CREATE TEMP TRIGGER IF NOT EXISTS {name} AFTER {event} ON main.{} BEGIN SELECT dsr_seen({ti}, {op}, {}); END",
+                    "CREATE TEMP TRIGGER IF NOT EXISTS {name} AFTER {event} ON main.{} BEGIN SELECT dsr_seen({ti}, {}); END",
                     quote(&t.name),
                     key(row)
                 )
