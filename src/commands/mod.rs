@@ -213,18 +213,19 @@ pub fn record_and_release(
 
 /// An output error's message with the output path left out: a file name
 /// may name the person (`-o anna-berg.json`), and audit records never do.
+/// The writers name an output by its whole path, or as `NAME in DIR`.
 pub fn scrub_path(msg: &str, path: &Path) -> String {
-    let mut out = msg.replace(&path.display().to_string(), "the output");
-    if let Some(dir) = path.parent().map(|d| d.display().to_string()) {
-        if dir.len() > 1 {
-            out = out.replace(&dir, "its directory");
-        }
+    if writers::is_stdout(path) {
+        return msg.to_string();
     }
-    if let Some(name) = path.file_name() {
-        let name = name.to_string_lossy();
-        if !name.is_empty() {
-            out = out.replace(name.as_ref(), "the output");
-        }
+    let mut out = msg.replace(&path.display().to_string(), "the output");
+    if let (Some(name), Some(dir)) = (path.file_name(), path.parent()) {
+        let dir = match dir.display().to_string() {
+            d if d.is_empty() => ".".to_string(),
+            d => d,
+        };
+        let named = format!("{} in {dir}", name.to_string_lossy());
+        out = out.replace(&named, "the output in its directory");
     }
     out
 }
