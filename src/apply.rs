@@ -100,7 +100,7 @@ pub fn refuse_unplanned(u: Unplanned) -> Result<()> {
         .collect();
     if u.unwatched > 0 {
         parts.push(format!(
-            "{} of tables dsr cannot watch (virtual tables and their shadow tables)",
+            "{} that dsr could not watch (in virtual tables or their shadow tables)",
             rows(u.unwatched)
         ));
     }

@@ -233,7 +233,11 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             "tables": tables, "held": held, "mentions": mentions,
         });
         let failed = if args.dry_run {
-            tx.trial(carry_out).err()
+            match tx.trial(carry_out) {
+                // The failure ended the transaction: recorded on its own.
+                Err(e) if !tx.is_open() => return Err(e),
+                done => done.err(),
+            }
         } else {
             carry_out(tx)?;
             None

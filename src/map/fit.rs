@@ -285,13 +285,16 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
     let anonymizes = t.on_erase == OnErase::Anonymize
         || t.retention
             .as_ref()
-            .is_some_and(|r| r.action == Some(OnErase::Anonymize));
+            .is_some_and(|r| r.action == Some(OnErase::Anonymize))
+        || t.links
+            .iter()
+            .any(|l| l.on_erase == Some(OnErase::Anonymize));
     let has_strategy = t.columns.iter().any(|c| c.erase != Strategy::Keep);
     if anonymizes && !has_strategy {
         f.warn(
             Some(t.loc),
             tn.clone(),
-            "anonymizes rows, but no column has an erase strategy, so anonymizing changes nothing"
+            "anonymizes rows, but no column has an erase strategy: there is nothing to anonymize, so such rows are kept as they are (reported as kept)"
                 .into(),
             "give the personal columns erase = \"null\", \"redact\" or \"hash\"",
         );

@@ -45,6 +45,8 @@ pub struct Store {
     personal_keys: std::collections::HashSet<String>,
     /// What the watch's triggers saw (see [`Watch`]).
     seen: watch::Shared,
+    /// Whether the store has triggers or foreign-key actions (see [`Watch`]).
+    own_rules: Cell<Option<bool>>,
 }
 
 /// A row as read: its key (primary key values, or the backend's row id for
@@ -182,6 +184,7 @@ impl Store {
             scanned: Cell::new(0),
             personal_keys: Default::default(),
             seen,
+            own_rules: Cell::new(None),
         };
         // A store whose dsr tables a newer dsr wrote is refused before
         // anything is read from it.

@@ -127,11 +127,15 @@ impl Tx<'_> {
         let mut index = HashMap::new();
         let mut names = Vec::new();
         let mut counted_ti = None;
-        for t in schema
+        // With no trigger and no foreign-key action in the store, nothing
+        // but dsr's own statements can change a row: counting suffices, and
+        // costs nothing per row.
+        let needed = self.store.has_own_rules()?;
+        let tables = schema
             .tables
             .iter()
-            .filter(|t| !t.name.starts_with("_dsr_"))
-        {
+            .filter(|t| !t.name.starts_with("_dsr_"));
+        for t in tables.filter(|_| needed) {
             let ti = names.len();
             let counting = counted == Some(t.name.as_str());
             if install(conn, t, ti, counting) {
@@ -155,6 +159,30 @@ impl Tx<'_> {
             direct_unwatched: 0,
             before: conn.total_changes(),
         })
+    }
+}
+
+impl Store {
+    /// Whether the store has triggers or foreign-key actions (`ON DELETE` /
+    /// `ON UPDATE` other than NO ACTION and RESTRICT): rules that may change
+    /// rows behind dsr's back. Read once per connection.
+    fn has_own_rules(&self) -> Result<bool> {
+        if let Some(known) = self.own_rules.get() {
+            return Ok(known);
+        }
+        let found = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger') \
+                 OR EXISTS (SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+                    WHERE m.type = 'table' AND (f.on_delete NOT IN ('NO ACTION', 'RESTRICT') \
+                    OR f.on_update NOT IN ('NO ACTION', 'RESTRICT')))",
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(|e| self.err("reading the schema of", e))?;
+        self.own_rules.set(Some(found));
+        Ok(found)
     }
 }
 

@@ -134,6 +134,12 @@ impl Tx<'_> {
             .map_err(|e| self.err("preparing", e))
     }
 
+    /// Whether the transaction is still open: some failures of the store
+    /// (a trigger's `RAISE(ROLLBACK)`, a full disk) end it early.
+    pub fn is_open(&self) -> bool {
+        !self.store.conn.is_autocommit()
+    }
+
     /// Runs `f` and then undoes everything it did, keeping the rest of the
     /// transaction (a savepoint): a dry run carries out its plan this way,
     /// so that it meets every refusal the real run would. `f`'s result is

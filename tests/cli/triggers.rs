@@ -619,3 +619,30 @@ fn a_one_pass_sweep_refuses_a_trigger_that_deletes_other_rows_of_its_table() {
         assert_eq!(env.dump_user_tables(), before);
     }
 }
+
+#[test]
+fn a_trigger_that_rolls_the_whole_transaction_back_is_recorded_once() {
+    let env = TestEnv::rental();
+    env.conn()
+        .execute_batch(
+            "CREATE TRIGGER customer_frozen BEFORE UPDATE OF first_name ON customer BEGIN
+                 SELECT RAISE(ROLLBACK, 'customer records are frozen');
+             END;",
+        )
+        .expect("trigger");
+    let before = env.dump_user_tables();
+    for (args, dry) in [(["erase", "--dry-run"], true), (["erase", "--yes"], false)] {
+        let out = env.run(&[args[0], args[1], "customer_no:C-1001"]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("customer records are frozen"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(env.dump_user_tables(), before);
+        let last = audit(&env).pop().expect("record");
+        assert_eq!((last.0.as_str(), last.1.as_str()), ("erase", "failed"));
+        assert_eq!(last.2["dry_run"], dry);
+    }
+    assert_eq!(audit(&env).len(), 2);
+}

@@ -159,6 +159,7 @@ impl Sweep<'_> {
                 }
             }
             watch.deleted(ts, n);
+            watch.changed(ts, n);
             apply::refuse_unplanned(watch.unplanned())?;
             Ok(n)
         };
