@@ -646,3 +646,52 @@ fn a_trigger_that_rolls_the_whole_transaction_back_is_recorded_once() {
     }
     assert_eq!(audit(&env).len(), 2);
 }
+
+#[test]
+fn a_cascade_that_a_trigger_sets_off_on_other_rows_is_refused_naming_each_table() {
+    let env = TestEnv::empty();
+    env.conn()
+        .execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+             CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE memberships (
+                 user_id INTEGER REFERENCES users(id),
+                 group_id INTEGER REFERENCES groups(id) ON DELETE CASCADE,
+                 PRIMARY KEY (user_id, group_id)
+             ) WITHOUT ROWID;
+             INSERT INTO users VALUES (1, 'a@example.se'), (2, 'b@example.se'), (3, 'c@example.se');
+             INSERT INTO groups VALUES (9, 'film club');
+             INSERT INTO memberships VALUES (2, 9), (3, 9);
+             CREATE TRIGGER last_user_leaves AFTER UPDATE OF email ON users BEGIN
+                 DELETE FROM groups WHERE id = 9;
+             END;",
+        )
+        .expect("store");
+    std::fs::write(
+        &env.map,
+        "version = 1\n[controller]\nname = \"T\"\ncontact = \"dpo@t.example\"\nauthority = \"IMY\"\n\
+         [identifiers]\nemail = \"email\"\n\
+         [tables.users]\nsubjects = true\npurpose = \"Accounts\"\nlegal_basis = \"contract\"\n\
+         identify = { email = \"email\" }\non_erase = \"anonymize\"\n\
+         [tables.users.columns]\nemail = { category = \"contact.email\", erase = \"hash\" }\n\
+         [tables.groups]\npurpose = \"Clubs\"\nlegal_basis = \"contract\"\non_erase = \"keep\"\n\
+         [tables.memberships]\npurpose = \"Clubs\"\nlegal_basis = \"contract\"\n\
+         link = { to = \"users\", on = { user_id = \"id\" } }\non_erase = \"delete\"\n",
+    )
+    .expect("map");
+    let before = env.dump_user_tables();
+    for args in [["erase", "--dry-run"], ["erase", "--yes"]] {
+        let out = env.run(&[args[0], args[1], "email:a@example.se"]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(
+                "does not change: 1 row of groups, 2 rows of memberships; nothing was changed"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(env.dump_user_tables(), before);
+    }
+    let outcomes: Vec<String> = audit(&env).into_iter().map(|(_, o, _)| o).collect();
+    assert_eq!(outcomes, ["failed", "failed"]);
+}
