@@ -9,8 +9,8 @@ use crate::audit::{self, Entry};
 use crate::config::Globals;
 use crate::error::{Error, ExitCode, Result};
 use crate::graph::{self, SubjectId};
-use crate::map::DataMap;
-use crate::planner::{self, Plan};
+use crate::map::{DataMap, Strategy};
+use crate::planner::{self, Fate, Plan};
 use crate::time;
 use serde_json::{json, Value as Json};
 use std::io::{BufRead, IsTerminal, Write};
@@ -76,41 +76,107 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
     Ok(Prepared::Planned(Box::new(Planned { b, plan })))
 }
 
-/// The plan in words, for people (stderr).
-fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
+/// What anonymizing does to a table's columns, in words: "name redacted,
+/// email hashed, pnr nulled".
+fn column_fates(t: &crate::map::Table) -> String {
+    let parts: Vec<String> = t
+        .columns
+        .iter()
+        .filter_map(|c| {
+            let what = match &c.erase {
+                Strategy::Keep => return None,
+                Strategy::Null => "nulled",
+                Strategy::Hash => "hashed",
+                Strategy::Redact(_) => "redacted",
+            };
+            Some(format!("{} {what}", c.name))
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// The recipients (Art. 19) of the tables whose rows the plan changes, each
+/// with those tables: who the controller must tell of the erasure.
+pub fn recipients(map: &DataMap, plan: &Plan) -> Vec<Json> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (ti, tp) in plan.tables.iter().enumerate() {
+        let t = &map.tables[ti];
+        let changes = tp.count(|f| matches!(f, Fate::Delete | Fate::Anonymize)) > 0
+            || plan.edits.iter().any(|e| e.table == ti);
+        if !changes {
+            continue;
+        }
+        for r in &t.recipients {
+            match out.iter_mut().find(|(name, _)| name == r) {
+                Some((_, tables)) => tables.push(t.name.clone()),
+                None => out.push((r.clone(), vec![t.name.clone()])),
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(recipient, tables)| json!({ "recipient": recipient, "tables": tables }))
+        .collect()
+}
+
+/// Which tenant and store a command acts on, for the plan's first line.
+fn target(cx: &Context) -> String {
+    let store = crate::config::redact_url(&cx.tenant.store);
+    match &cx.tenant.name {
+        Some(n) => format!("tenant {n} (store {store})"),
+        None => format!("store {store}"),
+    }
+}
+
+/// The plan in words, for people (stderr): per table what happens to its
+/// rows and columns, what is held and until when, and whom to tell.
+fn describe(cx: &Context, plan: &Plan, dry_run: bool) -> String {
+    let map = &cx.map;
     let (tables, held, mentions) = apply::summary(map, plan);
-    let mut out = String::from(if dry_run {
-        "erasure plan (dry run, nothing changes):\n"
-    } else {
-        "erasure plan:\n"
-    });
+    let mut out = format!(
+        "erasure plan for {}{}:\n",
+        target(cx),
+        if dry_run {
+            " (dry run, nothing changes)"
+        } else {
+            ""
+        }
+    );
     for (name, c) in tables.as_object().into_iter().flatten() {
-        let parts: Vec<String> = ["deleted", "anonymized", "held", "kept"]
-            .iter()
-            .filter_map(|k| {
-                let n = c[k].as_u64().unwrap_or(0);
-                let verb = match *k {
-                    "deleted" => "delete",
-                    "anonymized" => "anonymize",
-                    "held" => "hold",
-                    _ => "keep",
-                };
-                (n > 0).then(|| format!("{verb} {n}"))
-            })
-            .collect();
+        let t = map.table(name);
+        let n = |k: &str| c[k].as_u64().unwrap_or(0);
+        let mut parts: Vec<String> = Vec::new();
+        if n("deleted") > 0 {
+            parts.push(format!("delete {}", super::count(n("deleted"), "row")));
+        }
+        if n("anonymized") > 0 {
+            let cols = t.map(column_fates).unwrap_or_default();
+            parts.push(format!(
+                "anonymize {} ({cols})",
+                super::count(n("anonymized"), "row")
+            ));
+        }
+        if n("held") > 0 {
+            parts.push(format!("hold {}", super::count(n("held"), "row")));
+        }
+        if n("kept") > 0 {
+            let why = match t.map(|t| t.on_erase) {
+                Some(crate::map::OnErase::Keep) => " (the map keeps this table on erasure)",
+                _ => "",
+            };
+            parts.push(format!("keep {}{why}", super::count(n("kept"), "row")));
+        }
         let parts = if parts.is_empty() {
             "nothing to change".to_string()
         } else {
-            parts.join(", ")
+            parts.join("; ")
         };
         out.push_str(&format!("  {name:<20} {parts}\n"));
     }
     for h in &held {
         out.push_str(&format!(
-            "  held: {} {} row{} until {} ({})\n",
+            "  held: {} {} until {} ({})\n",
             h["table"].as_str().unwrap_or(""),
-            h["rows"],
-            if h["rows"] == 1 { "" } else { "s" },
+            super::count(h["rows"].as_u64().unwrap_or(0), "row"),
             h["until"].as_str().unwrap_or("an unreadable date"),
             h["reason"].as_str().unwrap_or("")
         ));
@@ -139,9 +205,26 @@ fn describe(map: &DataMap, plan: &Plan, dry_run: bool) -> String {
     }
     for (col, n) in mentions.as_object().into_iter().flatten() {
         out.push_str(&format!(
-            "  mentions erased in {col}: {n} row{}\n",
-            if n == 1 { "" } else { "s" }
+            "  mentions erased in {col}: {}\n",
+            super::count(n.as_u64().unwrap_or(0), "row")
         ));
+    }
+    let to_tell = recipients(map, plan);
+    if !to_tell.is_empty() {
+        out.push_str("  recipients to tell of the erasure (Art. 19):\n");
+        for r in &to_tell {
+            let tables: Vec<&str> = r["tables"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .collect();
+            out.push_str(&format!(
+                "    {}: {}\n",
+                r["recipient"].as_str().unwrap_or(""),
+                tables.join(", ")
+            ));
+        }
     }
     out
 }
@@ -182,7 +265,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let mut shown: Option<Json> = None;
     if !args.dry_run && !args.yes {
         if let Prepared::Planned(p) = prepare(&cx, &ids, args.all_matches)? {
-            eprint!("{}", describe(&cx.map, &p.plan, false));
+            eprint!("{}", describe(&cx, &p.plan, false));
             if !confirm()? {
                 let details = cx.details(json!({ "dry_run": false, "declined": true }));
                 audit::record(
@@ -228,9 +311,10 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             let skip = graph::Skip::default();
             apply::apply(tx, &cx.map, &cx.schema, &p.b, &p.plan, &secret, &at, &skip)
         };
+        let to_tell = recipients(&cx.map, &p.plan);
         let mut details = json!({
             "dry_run": args.dry_run, "all_matches": args.all_matches,
-            "tables": tables, "held": held, "mentions": mentions,
+            "tables": tables, "held": held, "mentions": mentions, "recipients": to_tell,
         });
         let failed = if args.dry_run {
             match tx.trial(carry_out) {
@@ -260,9 +344,10 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         }
         let report = json!({
             "schema": "dsr.erase/1", "dry_run": args.dry_run,
-            "tables": tables, "held": held, "mentions": mentions, "audit_seq": row.seq,
+            "tables": tables, "held": held, "mentions": mentions, "recipients": to_tell,
+            "audit_seq": row.seq,
         });
-        Ok((row, report, None, describe(&cx.map, &p.plan, args.dry_run)))
+        Ok((row, report, None, describe(&cx, &p.plan, args.dry_run)))
     });
     let (row, report, refusal, text) = match done {
         Ok(v) => v,

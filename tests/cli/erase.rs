@@ -38,6 +38,7 @@ fn anna_is_anonymized_not_deleted_while_her_payslip_is_held() {
             },
             "held": [ { "table": "payslips", "rows": 1, "until": "2031-12-31", "reason": "Bokföringslagen 7 kap. 2 §" } ],
             "mentions": { "messages.body": 1 },
+            "recipients": [],
             "audit_seq": 1
         })
     );
@@ -381,7 +382,12 @@ fn on_a_terminal_erase_asks_first() {
     };
     let screen = on_tty("no\n");
     assert!(
-        screen.contains("erasure plan:") && screen.contains("contacts             anonymize 1"),
+        screen.contains("erasure plan for store ")
+            && screen.contains(
+                "  contacts             anonymize 1 row (name redacted, email hashed, phone nulled, photo nulled)"
+            )
+            && screen.contains("  recipients to tell of the erasure (Art. 19):")
+            && screen.contains("    Plumbing partner AB: contacts"),
         "{screen}"
     );
     assert!(screen.contains("Type yes to go on"), "{screen}");

@@ -509,7 +509,7 @@ fn rentals_that_held_payments_refer_to_are_kept_not_anonymized() {
     let dry = env.run(&["erase", "--dry-run", "customer_no:C-1001"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(
-        dry.stderr.contains("  rental               keep 2\n"),
+        dry.stderr.contains("  rental               keep 2 rows\n"),
         "{}",
         dry.stderr
     );

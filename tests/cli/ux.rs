@@ -336,3 +336,25 @@ on_erase = "delete"
     );
     assert!(!out.stderr.contains("b@example.se") && !out.stderr.contains("0701112233"));
 }
+
+#[test]
+fn the_erasure_report_names_the_recipients_to_tell() {
+    let env = TestEnv::agency();
+    let out = env.run(&["--json", "erase", "--yes", "contact_id:c-1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["recipients"],
+        serde_json::json!([{ "recipient": "Plumbing partner AB", "tables": ["contacts"] }])
+    );
+    assert!(
+        out.stderr.contains(
+            "  recipients to tell of the erasure (Art. 19):\n    Plumbing partner AB: contacts\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    let rows = env.audit_rows();
+    let details: serde_json::Value =
+        serde_json::from_str(&rows.last().expect("a record").4).expect("details");
+    assert_eq!(details["recipients"][0]["recipient"], "Plumbing partner AB");
+}
