@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod deadline;
 pub mod demo;
 pub mod error;
 pub mod graph;
