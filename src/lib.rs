@@ -41,5 +41,6 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Sweep(a) => commands::sweep::run(&g, a),
         Command::Audit(a) => commands::audit::run(&g, a),
         Command::Config(a) => commands::config::run(&g, a),
+        Command::Request(a) => commands::request::run(&g, a),
     }
 }

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod erase;
 pub mod export;
 pub mod extract;
+pub mod request;
 pub mod sweep;
 
 use crate::config::{Globals, Tenant};
