@@ -69,7 +69,11 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
 }
 
 impl Store {
-    fn query_requests(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<RequestRow>> {
+    fn query_requests(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<RequestRow>> {
         if !self.has_table("_dsr_requests")? {
             return Ok(Vec::new());
         }
@@ -173,7 +177,9 @@ impl Tx<'_> {
         let mut st = self
             .store
             .conn
-            .prepare_cached("INSERT OR IGNORE INTO _dsr_request_subjects (request, ref) VALUES (?1, ?2)")
+            .prepare_cached(
+                "INSERT OR IGNORE INTO _dsr_request_subjects (request, ref) VALUES (?1, ?2)",
+            )
             .map_err(e)?;
         for rf in refs {
             st.execute([&r.id, rf]).map_err(e)?;
@@ -248,7 +254,11 @@ impl Tx<'_> {
     pub fn request_exists(&self, id: &str) -> Result<bool> {
         self.store
             .conn
-            .query_row("SELECT 1 FROM _dsr_requests WHERE id = ?1", [id], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM _dsr_requests WHERE id = ?1",
+                [id],
+                |_| Ok(()),
+            )
             .optional()
             .map(|o| o.is_some())
             .map_err(|e| self.err("reading the request register in", e))

@@ -114,16 +114,15 @@ pub fn extend(g: &Globals, a: &ExtendArgs) -> Result<ExitCode> {
         &row,
         reg.today,
         audit_row.seq,
-        format!("{} due {} (extended from {})", row.id, row.due, row.first_due),
+        format!(
+            "{} due {} (extended from {})",
+            row.id, row.due, row.first_due
+        ),
     )
 }
 
 pub fn close(g: &Globals, a: &CloseArgs) -> Result<ExitCode> {
-    let reason = a
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let reason = a.reason.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if a.outcome == Outcome::Refused && reason.is_none() {
         return Err(Error::Usage(
             "--outcome refused needs --reason TEXT: a refusal is answered with its reasons and the right to complain to the supervisory authority (Art. 12(4)); nothing was changed".into(),

@@ -164,7 +164,11 @@ fn when(r: &RequestRow, today: Date) -> String {
 /// One request in a `dsr.requests/1` document. The note and the reasons
 /// (personal data of the subject) only with `with_text`.
 fn request_json(r: &RequestRow, today: Date, with_text: bool) -> Json {
-    let left = if r.is_open() { days_left(r, today) } else { None };
+    let left = if r.is_open() {
+        days_left(r, today)
+    } else {
+        None
+    };
     let mut j = json!({
         "id": r.id, "kind": r.kind, "received": r.received, "due": r.due,
         "first_due": r.first_due, "status": r.status, "extended": r.extended_at.is_some(),
@@ -182,7 +186,8 @@ fn request_json(r: &RequestRow, today: Date, with_text: bool) -> Json {
 /// `dsr.requests/1`: the requests, with the day they were judged against.
 fn requests_doc(rows: &[RequestRow], today: Date, extra: Json) -> Json {
     let list: Vec<Json> = rows.iter().map(|r| request_json(r, today, false)).collect();
-    let mut doc = json!({ "schema": "dsr.requests/1", "today": today.to_string(), "requests": list });
+    let mut doc =
+        json!({ "schema": "dsr.requests/1", "today": today.to_string(), "requests": list });
     if let (Some(d), Json::Object(more)) = (doc.as_object_mut(), extra) {
         d.extend(more);
     }

@@ -1,8 +1,7 @@
 //! `dsr request list`, `show` and `due`: reading the register.
 
 use super::{
-    parse_duration, print_json, request_json, requests_doc, status_text, when, window_end,
-    Register,
+    parse_duration, print_json, request_json, requests_doc, status_text, when, window_end, Register,
 };
 use crate::audit;
 use crate::config::Globals;
@@ -142,7 +141,8 @@ pub fn show(g: &Globals, a: &ShowArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Ok);
     }
     let mut lines = vec![format!("{}  {} request", r.id, r.kind)];
-    let mut field = |name: &str, value: String| lines.push(format!("{:<11} {value}", format!("{name}:")));
+    let mut field =
+        |name: &str, value: String| lines.push(format!("{:<11} {value}", format!("{name}:")));
     let channel = r
         .channel
         .as_deref()
@@ -176,7 +176,10 @@ pub fn show(g: &Globals, a: &ShowArgs) -> Result<ExitCode> {
         field("closed", format!("{}{why}", at.get(..10).unwrap_or(at)));
     }
     if let Some(e) = &r.repeat_of {
-        field("repeat of", format!("{e} (an access request within 12 months)"));
+        field(
+            "repeat of",
+            format!("{e} (an access request within 12 months)"),
+        );
     }
     if let Some(n) = &r.note {
         field("note", n.clone());
@@ -190,10 +193,14 @@ pub fn show(g: &Globals, a: &ShowArgs) -> Result<ExitCode> {
             .and_then(|v| v.as_str())
             .map(|s| s.to_string())
             .unwrap_or_default();
-        lines.push(format!(
-            "  {:>5}  {}  {:<12}  {:<8}  {:<10}  {what}",
-            rec.seq, rec.at, rec.operator, rec.command, rec.outcome
-        ));
+        lines.push(
+            format!(
+                "  {:>5}  {}  {:<12}  {:<8}  {:<10}  {what}",
+                rec.seq, rec.at, rec.operator, rec.command, rec.outcome
+            )
+            .trim_end()
+            .to_string(),
+        );
     }
     write_lines(&lines)?;
     Ok(ExitCode::Ok)
