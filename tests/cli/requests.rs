@@ -579,6 +579,45 @@ fn the_subjects_own_requests_are_in_their_extract() {
     // Someone without requests: no section at all.
     let eva = env.run(&["extract", "email:eva@example.se"]).json();
     assert!(eva.get("requests").is_none(), "{eva}");
+    // The formats meant for people carry them too.
+    let out = env.run(&[
+        "extract",
+        "email:dan@example.se",
+        "--format",
+        "csv",
+        "-o",
+        "dan",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(env.path("dan/your-requests.csv")).expect("csv"),
+        "id,kind,received,due,status,extended,extend_reason,channel,note,closed_at,close_reason\r\nR-2026-0003,access,2026-11-22,2026-12-22,received,0,,,Dan's,,\r\n"
+    );
+    let out = env.run(&[
+        "extract",
+        "email:dan@example.se",
+        "--format",
+        "html",
+        "--lang",
+        "sv",
+        "-o",
+        "dan.html",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let page = std::fs::read_to_string(env.path("dan.html")).expect("html");
+    assert!(page.contains("<h3>dina begäranden</h3>"), "{page}");
+    assert!(page.contains("<td>R-2026-0003</td>"), "{page}");
+    let eva_page = env.run(&[
+        "extract",
+        "email:eva@example.se",
+        "--format",
+        "html",
+        "-o",
+        "eva.html",
+    ]);
+    assert_eq!(eva_page.code, 0, "{}", eva_page.stderr);
+    let page = std::fs::read_to_string(env.path("eva.html")).expect("html");
+    assert!(!page.contains("your requests"), "{page}");
 }
 
 #[test]
