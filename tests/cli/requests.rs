@@ -366,6 +366,8 @@ fn a_command_run_for_a_registered_request_moves_it_to_in_progress() {
         &env,
         "SELECT subject FROM _dsr_requests WHERE id = 'R-2026-0001'",
     );
+    // The operator is the OS account running the tests.
+    let me = query(&env, "SELECT operator FROM _dsr_audit WHERE seq = 1").join("");
     assert_eq!(
         out.stdout,
         format!(
@@ -375,8 +377,8 @@ due:        2026-12-22 (in 30 days)
 status:     in_progress
 subject:    {}
 audit records (2):
-      1  2026-11-22T10:00:00Z  tester        request   ok          new
-      4  2026-11-22T10:00:00Z  tester        extract   ok
+      1  2026-11-22T10:00:00Z  {me:<12}  request   ok          new
+      4  2026-11-22T10:00:00Z  {me:<12}  extract   ok
 ",
             subject[0]
         )
@@ -743,6 +745,8 @@ fn every_change_is_audited_and_the_register_holds_no_plain_identifier() {
     let env = TestEnv::agency();
     ok(
         env.run(&[
+            "--operator",
+            "ops",
             "request",
             "new",
             "access",
@@ -754,6 +758,8 @@ fn every_change_is_audited_and_the_register_holds_no_plain_identifier() {
     );
     ok(
         env.run(&[
+            "--operator",
+            "ops",
             "request",
             "extend",
             "R-2026-0001",
@@ -763,7 +769,15 @@ fn every_change_is_audited_and_the_register_holds_no_plain_identifier() {
         "R-2026-0001 due 2027-02-22 (extended from 2026-12-22)\n",
     );
     ok(
-        env.run(&["request", "close", "R-2026-0001", "--outcome", "done"]),
+        env.run(&[
+            "--operator",
+            "ops",
+            "request",
+            "close",
+            "R-2026-0001",
+            "--outcome",
+            "done",
+        ]),
         "R-2026-0001 closed: done\n",
     );
     let rows = query(
@@ -772,11 +786,9 @@ fn every_change_is_audited_and_the_register_holds_no_plain_identifier() {
     );
     assert_eq!(
         rows,
-        [
-            "1|tester|request|R-2026-0001|ok|1",
-            "2|tester|request|R-2026-0001|ok|1",
-            "3|tester|request|R-2026-0001|ok|1",
-        ]
+        (1..=3)
+            .map(|seq| format!("{seq}|ops|request|R-2026-0001|ok|1"))
+            .collect::<Vec<_>>()
     );
     let actions: Vec<serde_json::Value> =
         query(&env, "SELECT details FROM _dsr_audit ORDER BY seq")
