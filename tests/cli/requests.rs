@@ -161,6 +161,32 @@ fn due_prints_nothing_until_something_is_due_on_the_demo_tenant() {
         at(&env, "2026-12-22T23:30:00Z", &["request", "due"]),
         "R-2026-0001   access         due 2026-12-22  overdue by 1 day\n",
     );
+    // A tenant in another time zone: there it is still the 22nd.
+    let config = |tz: &str| {
+        std::fs::write(
+            env.path("dsr.toml"),
+            format!(
+                "[tenants.t]\nstore = \"tenant.db\"\nmap = \"datamap.toml\"\ntimezone = \"{tz}\"\n"
+            ),
+        )
+        .expect("config");
+        let mut c = env.cmd();
+        c.env("DSR_NOW", "2026-12-22T23:30:00Z")
+            .args(["--tenant", "t", "request", "due"]);
+        crate::outcome(c)
+    };
+    ok(
+        config("UTC"),
+        "R-2026-0001   access         due 2026-12-22  due today\n",
+    );
+    let bad = config("Mars/Olympus");
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("[tenants.t] timezone: unknown time zone \"Mars/Olympus\""),
+        "{}",
+        bad.stderr
+    );
     let doc = at(&env, "2027-01-01T10:00:00Z", &["--json", "request", "due"]).json();
     assert_eq!(doc["schema"], "dsr.requests/1");
     assert_eq!(doc["within"], "7d");
