@@ -888,3 +888,33 @@ fn bad_input_is_refused_before_anything_is_registered() {
         ["0"]
     );
 }
+
+#[test]
+fn a_store_of_the_previous_version_gets_the_register_by_migration() {
+    let env = TestEnv::agency();
+    let out = env.run(&["extract", "email:dan@example.se"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // As dsr's tables were before the register (version 2).
+    env.conn()
+        .execute_batch(
+            "DROP TABLE _dsr_request_subjects; DROP TABLE _dsr_requests;
+             UPDATE _dsr_meta SET value = '2' WHERE key = 'schema_version';",
+        )
+        .expect("version 2");
+    ok(
+        env.run(&["request", "new", "access", "email:dan@example.se"]),
+        "R-2026-0001 due 2026-12-22\n",
+    );
+    assert_eq!(
+        query(
+            &env,
+            "SELECT value FROM _dsr_meta WHERE key = 'schema_version'"
+        ),
+        ["3"]
+    );
+    assert_eq!(
+        query(&env, "SELECT id, status FROM _dsr_requests"),
+        ["R-2026-0001|received"]
+    );
+    assert_eq!(env.run(&["audit", "verify"]).code, 0);
+}
