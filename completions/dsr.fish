@@ -42,6 +42,7 @@ complete -c dsr -n "__fish_dsr_needs_command" -f -a "export" -d 'Art. 20 portabi
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "audit" -d 'The audit trail: list records, verify the hash chain, repair a break, list operators'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "request" -d 'The register of subject requests and their statutory deadlines (Art. 12(3))'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l subjects -d 'Number of data subjects (customers)' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l seed -d 'Seed: the same seed and day give the same tenant' -r
@@ -200,16 +201,111 @@ complete -c dsr -n "__fish_dsr_using_subcommand config" -l json -d 'Machine-read
 complete -c dsr -n "__fish_dsr_using_subcommand config" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand config" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "audit" -d 'The audit trail: list records, verify the hash chain, repair a break, list operators'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -f -a "new" -d 'Register a request; prints its id and its due date'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -f -a "list" -d 'The register, oldest id first'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -f -a "show" -d 'One request, with the audit records of every command run for it'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -f -a "extend" -d 'Extend a request once, before its first deadline, by two further months (Art. 12(3))'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -f -a "close" -d 'Close a request: done, refused (with a reason) or withdrawn'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and not __fish_seen_subcommand_from new list show extend close due" -f -a "due" -d 'For cron: open requests due within DURATION or overdue; prints nothing when there are none'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l received -d 'The day the request arrived (YYYY-MM-DD, in the tenant\'s time zone) [default: today]' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l channel -d 'How it arrived (e-mail, letter, phone, web form, …)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l note -d 'Free text about the request (personal data of the subject: part of their extract)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from new" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l due-within -d 'Only open requests due within DURATION (7d, 2w, 1m) or overdue' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l open -d 'Only requests not yet closed'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l overdue -d 'Only open requests past their deadline'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -l reason -d 'Why two further months are needed (complex or numerous requests), to be told to the subject' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from extend" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l outcome -d 'How it ended' -r -f -a "done\t''
+refused\t''
+withdrawn\t''"
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l reason -d 'Why (required for refused: the reasons the subject is told, with the right to complain)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from close" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -l within -d 'How far ahead to look (7d, 2w, 1m)' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "audit" -d 'The audit trail: list records, verify the hash chain, repair a break, list operators'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "request" -d 'The register of subject requests and their statutory deadlines (Art. 12(3))'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo check extract erase export sweep audit config request help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "log" -d 'List audit records, oldest first'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain (and compare it with the mirror); exit 7 naming the first bad record'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "repair" -d 'After a break has been investigated: append a record that states it and carry the chain on'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "operators" -d 'Who has acted on the tenant: first and last use, and counts per command'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "new" -d 'Register a request; prints its id and its due date'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "list" -d 'The register, oldest id first'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "show" -d 'One request, with the audit records of every command run for it'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "extend" -d 'Extend a request once, before its first deadline, by two further months (Art. 12(3))'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "close" -d 'Close a request: done, refused (with a reason) or withdrawn'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "due" -d 'For cron: open requests due within DURATION or overdue; prints nothing when there are none'

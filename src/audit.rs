@@ -303,6 +303,12 @@ pub fn append(tx: &Tx<'_>, actor: &Actor, at: &str, entry: &Entry) -> Result<Aud
     };
     row.hash = chain_hash(key, &row.prev_hash, &row);
     tx.audit_insert(&row)?;
+    if entry.command != "request" {
+        if let Some(id) = &actor.request {
+            // A command run for a registered request: it is in progress.
+            tx.request_started(id)?;
+        }
+    }
     tx.set_meta("audit_head", &format!("{}:{}", row.seq, row.hash))?;
     if let (true, Some(k)) = (first_keyed, key) {
         tx.set_meta("audit_key", &format!("{}:{}", row.seq, k.id))?;

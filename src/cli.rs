@@ -22,6 +22,13 @@ const NOT_USED: &[(&str, &[&str])] = &[
     ("config", &["operator", "request"]),
     ("audit log", &["map", "operator", "request"]),
     ("audit verify", &["map", "operator", "request"]),
+    // The register's own records carry the request's id.
+    ("request new", &["request"]),
+    ("request list", &["operator", "request"]),
+    ("request show", &["operator", "request"]),
+    ("request extend", &["request"]),
+    ("request close", &["request"]),
+    ("request due", &["operator", "request"]),
 ];
 
 /// Carries out GDPR data-subject rights against one tenant's data store:
@@ -149,6 +156,16 @@ pub enum Command {
     /// $XDG_CONFIG_HOME/dsr/config.toml, /etc/dsr/config.toml), lists its tenants, and says which
     /// store and map the global options resolve to. Passwords in store URLs are shown as ***.
     Config(commands::config::Args),
+    /// The register of subject requests and their statutory deadlines (Art. 12(3))
+    ///
+    /// Support staff register each request (access, erasure, portability, rectification,
+    /// restriction, objection) as it arrives; dsr computes its deadline (one month, counted as EU
+    /// Regulation 1182/71 counts it and moved off weekends and Swedish public holidays), moves it to
+    /// in_progress when a command runs with --request ID, allows one extension of two months before
+    /// the first deadline, and says when a subject repeats an access request within a year. `dsr
+    /// request due` is meant for cron: it prints nothing unless something is due. Every change is
+    /// recorded in the audit trail; the register holds subjects only as keyed references.
+    Request(commands::request::Args),
 }
 
 /// The whole command line as clap sees it: the derived definitions, built,

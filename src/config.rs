@@ -21,6 +21,10 @@ struct TenantEntry {
     map: PathBuf,
     audit_log: Option<PathBuf>,
     audit_key_file: Option<PathBuf>,
+    /// How long closed requests stay in the register (DESIGN §7).
+    request_retention: Option<String>,
+    /// The IANA time zone of the register's dates (default Europe/Stockholm).
+    timezone: Option<String>,
 }
 
 /// The global options as given (flags or their environment variables).
@@ -51,6 +55,10 @@ pub struct Tenant {
     pub name: Option<String>,
     /// The config file that was read, if any.
     pub config: Option<PathBuf>,
+    /// Closed requests are swept this long after closing (default 3y).
+    pub request_retention: crate::time::Duration,
+    /// The time zone of the register's dates.
+    pub timezone: jiff::tz::TimeZone,
 }
 
 /// What `dsr config` shows: the config file found and the tenants it names.
@@ -98,7 +106,7 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
             })
             .unwrap_or_default();
         Error::Usage(format!(
-            "{}{at}: {}; a config holds [tenants.NAME] tables with store, map and optionally audit_log and audit_key_file",
+            "{}{at}: {}; a config holds [tenants.NAME] tables with store, map and optionally audit_log, audit_key_file, request_retention and timezone",
             path.display(),
             e.message().trim()
         ))
@@ -191,6 +199,8 @@ impl Globals {
         let mut key_file = None;
         let mut name = self.tenant.clone().filter(|s| !s.trim().is_empty());
         let mut config = None;
+        let mut retention = None;
+        let mut timezone = None;
         if name.is_none() && store.is_none() && map.is_none() {
             if let Some(path) = find_config(self.config.as_deref()) {
                 let cfg = read_config(&path)?;
@@ -229,6 +239,17 @@ impl Globals {
             map = map.or_else(|| Some(relative_to(base, &t.map)));
             mirror = t.audit_log.as_ref().map(|p| relative_to(base, p));
             key_file = t.audit_key_file.as_ref().map(|p| relative_to(base, p));
+            let bad = |key: &str, why: String| {
+                Error::Usage(format!("{} [tenants.{name}] {key}: {why}", path.display()))
+            };
+            if let Some(r) = &t.request_retention {
+                retention =
+                    Some(crate::time::Duration::parse(r).map_err(|e| bad("request_retention", e))?);
+            }
+            if let Some(z) = &t.timezone {
+                timezone =
+                    Some(crate::deadline::time_zone(Some(z)).map_err(|e| bad("timezone", e))?);
+            }
             config = Some(path);
         } else if let Some(cfg) = &self.config {
             // A config given without a tenant is still read, so that a bad
@@ -255,6 +276,14 @@ impl Globals {
             actor: self.actor(mirror, key)?,
             name,
             config,
+            request_retention: retention.unwrap_or(crate::time::Duration {
+                amount: 3,
+                unit: crate::time::Unit::Years,
+            }),
+            timezone: match timezone {
+                Some(z) => z,
+                None => crate::deadline::time_zone(None).map_err(Error::Usage)?,
+            },
         })
     }
 }

@@ -95,6 +95,48 @@ pub fn examples(path: &str) -> &'static [(&'static str, &'static str)] {
         "audit operators" => &[
             ("Who has had access to this tenant's data", "dsr --tenant acme audit operators"),
         ],
+        "request" => &[
+            (
+                "Register an access request that arrived by e-mail",
+                "dsr --tenant acme request new access email:anna@example.se --channel e-mail",
+            ),
+            ("What is due this week, from cron", "dsr --tenant acme --quiet request due"),
+        ],
+        "request new" => &[
+            (
+                "An erasure request received last Friday, with a note",
+                "dsr --tenant acme request new erasure personnummer:19811218-9876 --received 2026-11-20 --note \"asked by phone\"",
+            ),
+            (
+                "The id and due date as JSON, for a ticket system",
+                "dsr --tenant acme --json request new access email:anna@example.se",
+            ),
+        ],
+        "request list" => &[
+            ("Every open request", "dsr --tenant acme request list --open"),
+            ("Overdue requests as JSON", "dsr --tenant acme --json request list --overdue"),
+            ("Due within two weeks", "dsr --tenant acme request list --due-within 2w"),
+        ],
+        "request show" => &[
+            ("One request and the commands run for it", "dsr --tenant acme request show R-2026-0042"),
+        ],
+        "request extend" => &[
+            (
+                "Two further months, before the first deadline",
+                "dsr --tenant acme request extend R-2026-0042 --reason \"data in three archived systems\"",
+            ),
+        ],
+        "request close" => &[
+            ("Answered", "dsr --tenant acme request close R-2026-0042 --outcome done"),
+            (
+                "Refused, with the reasons the subject is told",
+                "dsr --tenant acme request close R-2026-0042 --outcome refused --reason \"the same request for the fourth time this year\"",
+            ),
+        ],
+        "request due" => &[
+            ("Daily from cron: mails only when something is due", "dsr --tenant acme request due"),
+            ("Two weeks ahead, as JSON", "dsr --tenant acme --json request due --within 2w"),
+        ],
         "config" => &[
             ("Which config file and tenant would be used", "dsr --tenant acme config"),
             ("The tenants of a given config, as JSON", "dsr --config /etc/dsr/config.toml --json config"),

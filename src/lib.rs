@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod deadline;
 pub mod demo;
 pub mod error;
 pub mod graph;
@@ -40,5 +41,6 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Sweep(a) => commands::sweep::run(&g, a),
         Command::Audit(a) => commands::audit::run(&g, a),
         Command::Config(a) => commands::config::run(&g, a),
+        Command::Request(a) => commands::request::run(&g, a),
     }
 }

@@ -59,7 +59,16 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let mentions = &run.mentions;
 
     // Plan: the document.
-    let doc = report::extract_doc(&cx.map, &cx.schema, b, mentions, &run.at, args.lang);
+    let mut doc = report::extract_doc(&cx.map, &cx.schema, b, mentions, &run.at, args.lang);
+    // The subject's own requests in the register are data about them too.
+    let requests = super::request::subject::for_extract(
+        &cx.store,
+        &run.secret_ids,
+        cx.tenant.actor.request.as_deref(),
+    )?;
+    if !requests.is_empty() {
+        doc["requests"] = json!(requests);
+    }
     let rows = b.total();
 
     // Act: write the output under a temporary name first, so that nothing

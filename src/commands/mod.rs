@@ -7,6 +7,7 @@ pub mod demo;
 pub mod erase;
 pub mod export;
 pub mod extract;
+pub mod request;
 pub mod sweep;
 
 use crate::config::{Globals, Tenant};
@@ -421,7 +422,8 @@ pub fn write_doc(
     info: bool,
 ) -> Result<Output> {
     let l = writers::info::labels(lang);
-    let tables = writers::doc_tables(doc, l.mentions, |t, c| category_of(map, t, c));
+    let mut tables = writers::doc_tables(doc, l.mentions, |t, c| category_of(map, t, c));
+    tables.extend(writers::requests_table(doc, l.requests));
     match format {
         Format::Json => {
             let mut p = Pending::create(path, force)?;

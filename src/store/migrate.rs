@@ -66,6 +66,38 @@ CREATE TABLE IF NOT EXISTS _dsr_deferred (
 );
 ";
 
+/// The request register (DESIGN §7): one row per subject request, and the
+/// keyed references of the identifiers it was registered with (one per
+/// identifier, so that an extract or a later request naming any of them
+/// finds it). Dates are `YYYY-MM-DD` text, times RFC 3339 text in UTC; a
+/// PostgreSQL backend may use `date`/`timestamptz` columns for them, as
+/// long as it reads and writes the same text.
+const V3_SQLITE: &str = "
+CREATE TABLE IF NOT EXISTS _dsr_requests (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    received TEXT NOT NULL,
+    first_due TEXT NOT NULL,
+    due TEXT NOT NULL,
+    extended_at TEXT,
+    extend_reason TEXT,
+    channel TEXT,
+    note TEXT,
+    status TEXT NOT NULL,
+    close_reason TEXT,
+    closed_at TEXT,
+    registered_at TEXT NOT NULL,
+    subject TEXT,
+    repeat_of TEXT
+);
+CREATE TABLE IF NOT EXISTS _dsr_request_subjects (
+    request TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    PRIMARY KEY (request, ref)
+);
+CREATE INDEX IF NOT EXISTS _dsr_request_subjects_ref ON _dsr_request_subjects (ref);
+";
+
 /// Every step, in order. The last one's number is [`CURRENT`].
 pub const STEPS: &[Step] = &[
     Step {
@@ -79,6 +111,12 @@ pub const STEPS: &[Step] = &[
         what: "keys that are personal data are held in _dsr_anonymized and _dsr_deferred as their HMAC",
         sqlite: "",
         data: Some(hash_personal_refs),
+    },
+    Step {
+        version: 3,
+        what: "the request register: _dsr_requests and _dsr_request_subjects",
+        sqlite: V3_SQLITE,
+        data: None,
     },
 ];
 
@@ -132,6 +170,7 @@ fn has_tool_tables(store: &Store) -> Result<bool> {
         "_dsr_audit",
         "_dsr_anonymized",
         "_dsr_deferred",
+        "_dsr_requests",
     ] {
         if store.has_table(t)? {
             return Ok(true);
@@ -184,6 +223,6 @@ mod tests {
         for (i, s) in STEPS.iter().enumerate() {
             assert_eq!(s.version as usize, i + 1, "{}", s.what);
         }
-        assert_eq!(CURRENT, 2);
+        assert_eq!(CURRENT, 3);
     }
 }

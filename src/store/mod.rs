@@ -5,6 +5,7 @@
 mod expire;
 pub mod migrate;
 pub mod refs;
+pub mod requests;
 mod scan;
 pub mod schema;
 mod trail;

@@ -426,6 +426,37 @@ pub fn doc_tables(
     out
 }
 
+/// The subject's requests in the register (an extract's `requests`), as
+/// one more table named `name`, for the formats meant for people.
+pub fn requests_table(doc: &serde_json::Value, name: &str) -> Option<DocTable> {
+    let rows = doc.get("requests")?.as_array()?;
+    let columns: Vec<ColumnHead> = rows
+        .first()?
+        .as_object()?
+        .keys()
+        .map(|k| ColumnHead {
+            name: k.clone(),
+            category: None,
+        })
+        .collect();
+    let rows = rows
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| r.get(&c.name).map(json_to_value).unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect();
+    Some(DocTable {
+        name: name.to_string(),
+        // Its own source: not a mapped table, and not a table's mentions.
+        source: name.to_string(),
+        columns,
+        rows,
+    })
+}
+
 /// Feeds document tables into a sink.
 pub fn feed(tables: &[DocTable], sink: &mut impl TableSink) -> std::io::Result<()> {
     for t in tables {

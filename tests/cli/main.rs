@@ -13,6 +13,7 @@ mod extract;
 mod holds;
 mod inputs;
 mod mentions;
+mod requests;
 mod sweep;
 mod tamper;
 mod tool_tables;

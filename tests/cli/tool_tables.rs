@@ -234,7 +234,7 @@ fn a_store_made_by_dsr_0_1_is_migrated_and_its_personal_keys_hashed() {
             &env,
             "SELECT value FROM _dsr_meta WHERE key = 'schema_version'"
         ),
-        ["2"]
+        ["3"]
     );
     assert_eq!(
         query(&env, "SELECT tbl, key, until FROM _dsr_deferred"),
@@ -277,7 +277,7 @@ fn a_key_that_became_personal_under_a_new_map_is_hashed_by_the_next_command() {
     // used to give newsletter no identify column).
     let env = rental_from_dsr_0_1();
     env.conn()
-        .execute("INSERT INTO _dsr_meta VALUES ('schema_version', '2')", [])
+        .execute("INSERT INTO _dsr_meta VALUES ('schema_version', '3')", [])
         .expect("version");
     let out = env.run(&["extract", "customer_no:C-1003"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -297,7 +297,7 @@ fn a_key_that_became_personal_under_a_new_map_is_hashed_by_the_next_command() {
 
 #[test]
 fn a_store_written_by_a_newer_dsr_is_refused_and_left_as_it_is() {
-    for version in ["3", "later"] {
+    for version in ["4", "later"] {
         let env = rental_from_dsr_0_1();
         env.conn()
             .execute(
@@ -315,8 +315,8 @@ fn a_store_written_by_a_newer_dsr_is_refused_and_left_as_it_is() {
         ] {
             let out = env.run(args);
             assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
-            let why = if version == "3" {
-                "was written by a newer dsr: its own tables (_dsr_*) are at version 3, and this dsr"
+            let why = if version == "4" {
+                "was written by a newer dsr: its own tables (_dsr_*) are at version 4, and this dsr"
             } else {
                 "has an unreadable version of dsr's own tables in _dsr_meta (schema_version)"
             };
@@ -341,7 +341,7 @@ fn a_new_store_is_made_at_the_current_version() {
             &env,
             "SELECT value FROM _dsr_meta WHERE key = 'schema_version'"
         ),
-        ["2"]
+        ["3"]
     );
     assert_eq!(
         query(

@@ -55,7 +55,14 @@ fn man_pages_have_the_usual_sections_and_no_help_page() {
             "dsr-audit-verify.1",
             "dsr-audit-repair.1",
             "dsr-audit-operators.1",
-            "dsr-config.1"
+            "dsr-config.1",
+            "dsr-request.1",
+            "dsr-request-new.1",
+            "dsr-request-list.1",
+            "dsr-request-show.1",
+            "dsr-request-extend.1",
+            "dsr-request-close.1",
+            "dsr-request-due.1"
         ]
     );
     for (name, bytes) in &pages {

@@ -7,6 +7,7 @@
 mod deferred;
 mod mentions;
 mod one_pass;
+mod requests;
 
 use super::extract::print_json;
 use super::{status, Context};
@@ -506,6 +507,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         progress,
         located: HashMap::new(),
     };
+    let mut requests_swept = 0;
     let swept = (|| -> Result<()> {
         sw.deferred()?;
         // Children before parents, so that a parent's expiry finds its
@@ -517,6 +519,15 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
                 .is_none_or(|t| t == cx.map.tables[ti].name)
             {
                 sw.retention(ti)?;
+            }
+        }
+        // The register's closed requests, unless only one table is swept.
+        if args.table.is_none() {
+            let (n, row) = requests::sweep(&cx, args.dry_run, &sw.actor, &at)?;
+            requests_swept = n;
+            if row.is_some() {
+                sw.totals.batches += 1;
+                sw.committed(row);
             }
         }
         Ok(())
@@ -531,6 +542,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         "tables": tables, "held": totals.held, "mentions": totals.mentions,
         "deferred_completed": totals.deferred_completed,
         "longest_transaction_ms": totals.longest.as_millis() as u64,
+        "requests_swept": requests_swept,
     });
     if let Err(e) = swept {
         return Err(stopped(&cx, &at, summary, &totals, e));
@@ -549,7 +561,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             "schema": "dsr.sweep/1", "dry_run": args.dry_run,
             "tables": tables, "held": totals.held, "mentions": totals.mentions,
             "deferred_completed": totals.deferred_completed, "batches": totals.batches, "longest_transaction_ms": totals.longest.as_millis() as u64,
-            "audit_seq": row.seq,
+            "requests_swept": requests_swept, "audit_seq": row.seq,
         }))?;
     }
     let mut lines = Vec::new();
@@ -566,6 +578,11 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     for (col, n) in &totals.mentions {
         let n = super::count(n.as_u64().unwrap_or(0), "row");
         lines.push(format!("  mentions erased in {col}: {n}"));
+    }
+    if requests_swept > 0 {
+        lines.push(format!(
+            "  closed requests removed from the register: {requests_swept}"
+        ));
     }
     let head = if args.dry_run {
         "sweep (dry run, nothing changed)"
