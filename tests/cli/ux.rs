@@ -365,3 +365,59 @@ fn the_erasure_report_names_the_recipients_to_tell() {
         serde_json::from_str(&rows.last().expect("a record").4).expect("details");
     assert_eq!(details["recipients"][0]["recipient"], "Plumbing partner AB");
 }
+
+#[test]
+fn sweep_wait_says_on_a_terminal_what_it_waits_for() {
+    let env = TestEnv::agency();
+    let lock_path = env.path("tenant.db.dsr-sweep.lock");
+    std::fs::write(&lock_path, "pid 4242 since 2026-11-22T09:59:00Z\n").expect("lock file");
+    let holder = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .expect("open");
+    holder.lock().expect("lock");
+    let cmd = format!(
+        "{} --store tenant.db --map datamap.toml sweep --wait",
+        assert_cmd::cargo::cargo_bin("dsr").display()
+    );
+    // util-linux script(1) runs the command on a pseudo-terminal.
+    let child = std::process::Command::new("script")
+        .current_dir(env.dir.path())
+        .env("DSR_NOW", crate::NOW)
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1)");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    holder.unlock().expect("unlock");
+    let out = child.wait_with_output().expect("wait");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains(
+            "waiting for another dsr sweep of this tenant to finish (pid 4242 since 2026-11-22T09:59:00Z) ..."
+        ),
+        "{screen}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+
+    // Without a terminal (cron), nothing is said while waiting.
+    let out = env.run(&["sweep", "--wait"]);
+    assert_eq!(out.code, 0);
+    assert!(!out.stderr.contains("waiting for"), "{}", out.stderr);
+}
+
+/// The tour needs only what the README names (cargo and bash), and says
+/// what it does before its long first build.
+#[test]
+fn the_tour_needs_nothing_the_readme_does_not_name() {
+    let tour = std::fs::read_to_string(crate::fixture("../scripts/tour.sh")).expect("tour.sh");
+    for tool in ["python", "jq", "sqlite3 "] {
+        assert!(!tour.contains(tool), "scripts/tour.sh uses {tool}");
+    }
+    let says = tour.find("Building dsr").expect("announces the build");
+    let builds = tour.find("cargo build").expect("builds");
+    assert!(says < builds);
+}
