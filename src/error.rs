@@ -95,6 +95,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
         K::AlreadyExists => "it already exists".into(),
         K::StorageFull => "the disk is full".into(),
         K::IsADirectory => "it is a directory".into(),
+        K::ReadOnlyFilesystem => "the file system is read-only".into(),
         _ => {
             let s = e.to_string();
             match s.find(" (os error") {

@@ -129,6 +129,20 @@ impl Store {
                 path.display()
             )));
         }
+        if !read_only {
+            // dsr writes an audit record of every command that reads personal
+            // data: a store it cannot write is refused before anything is read.
+            if let Err(e) = std::fs::OpenOptions::new().write(true).open(&path) {
+                use std::io::ErrorKind as K;
+                if matches!(e.kind(), K::ReadOnlyFilesystem | K::PermissionDenied) {
+                    return Err(Error::Runtime(format!(
+                        "the store {} cannot be written ({}); dsr records every command in the store's audit trail, so it needs write access to the file and its directory; nothing was read or changed",
+                        path.display(),
+                        crate::error::io_reason(&e)
+                    )));
+                }
+            }
+        }
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY
         } else {

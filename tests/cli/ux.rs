@@ -421,3 +421,43 @@ fn the_tour_needs_nothing_the_readme_does_not_name() {
     let builds = tour.find("cargo build").expect("builds");
     assert!(says < builds);
 }
+
+/// A store on a read-only file system (a tmpfs remounted read-only; needs
+/// root, as CI runs) is refused before anything is read, saying why.
+#[test]
+fn a_read_only_store_is_refused_with_the_reason() {
+    let env = TestEnv::agency();
+    let mnt = env.path("ro");
+    std::fs::create_dir(&mnt).expect("mkdir");
+    let mount = |args: &[&str]| {
+        std::process::Command::new("mount")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let m = mnt.to_str().expect("utf-8");
+    if !mount(&["-t", "tmpfs", "-o", "size=4m", "tmpfs", m]) {
+        eprintln!(
+            "skipped a_read_only_store_is_refused_with_the_reason: mounting a tmpfs needs root"
+        );
+        return;
+    }
+    std::fs::copy(&env.store, mnt.join("tenant.db")).expect("copy");
+    let remounted = mount(&["-o", "remount,ro", m]);
+    let out = env.run_plain(&[
+        "--store",
+        "ro/tenant.db",
+        "--map",
+        "datamap.toml",
+        "extract",
+        "contact_id:c-1",
+    ]);
+    let _ = std::process::Command::new("umount").arg(m).status();
+    assert!(remounted, "remount read-only");
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "dsr: error: the store ro/tenant.db cannot be written (the file system is read-only); dsr records every command in the store's audit trail, so it needs write access to the file and its directory; nothing was read or changed\n"
+    );
+}
