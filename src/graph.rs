@@ -58,8 +58,12 @@ pub fn parse_subjects(
         };
         let name = name.trim();
         let Some(decl) = map.identifier(name) else {
+            // Never the whole of a long value: it may be personal data pasted
+            // in the wrong place.
+            let shown: String = name.chars().take(40).collect();
+            let more = if shown.len() < name.len() { "…" } else { "" };
             return Err(Error::Usage(format!(
-                "subject {}: \"{name}\" is not an identifier kind of this map; declared: {}",
+                "subject {}: \"{shown}{more}\" is not an identifier kind of this map; declared: {}",
                 n + 1,
                 declared()
             )));

@@ -256,6 +256,22 @@ pub fn find_mentions(kind: Kind, key: &str, text: &str) -> Vec<Range<usize>> {
     }
 }
 
+/// Digits that every stored value normalising to `key` contains, in this
+/// order, for narrowing a scan before each candidate is normalised. For a
+/// phone: the last six digits of its national significant number (a trunk
+/// prefix rule may rewrite the leading digits of a national form, as in
+/// Argentina, but never the subscriber's). `None` for the other kinds, whose
+/// lookups go by [`stored_prefixes`].
+pub fn required_digits(kind: Kind, key: &str) -> Option<String> {
+    match kind {
+        Kind::Phone(_) => {
+            let nsn = phone::national_digits(key)?;
+            Some(nsn[nsn.len().saturating_sub(6)..].to_string())
+        }
+        _ => None,
+    }
+}
+
 /// The digits every written mention of a phone key contains, in order (its
 /// national significant number), for narrowing a free-text search before
 /// [`find_mentions`] decides; `None` when `key` is not a phone key.
