@@ -342,7 +342,7 @@ fn unknown_regions_are_map_errors() {
     let line = |needle: &str| map.lines().position(|l| l.contains(needle)).expect(needle) + 1;
     assert!(
         out.stderr.contains(&format!(
-            "datamap.toml:{}:10: error: region: unknown region \"SWE\" for phone numbers",
+            "datamap.toml:{}:10: region: unknown region \"SWE\" for phone numbers",
             line("region = \"SWE\"")
         )),
         "{}",
@@ -350,7 +350,7 @@ fn unknown_regions_are_map_errors() {
     );
     assert!(
         out.stderr.contains(&format!(
-            "datamap.toml:{}:39: error: identifiers.de_phone.region: unknown region \"ZZ\"",
+            "datamap.toml:{}:39: identifiers.de_phone.region: unknown region \"ZZ\"",
             line("region = \"ZZ\"")
         )),
         "{}",
