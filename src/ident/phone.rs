@@ -149,7 +149,31 @@ pub(super) fn forms(key: &str) -> Vec<String> {
 /// country code (after `+` or `00`), with the country code and the trunk
 /// prefix in brackets (`+46 (0)70…`), and the national form's digits
 /// (`070…` in Sweden, `208…` in the US, whose trunk `1` is also tried).
-pub(super) fn digit_patterns(key: &str) -> Vec<String> {
+///
+/// Free-text search calls this for every candidate row, so the patterns of
+/// recent keys are kept (per thread) rather than parsed and formatted anew.
+pub(super) fn digit_patterns(key: &str) -> std::rc::Rc<Vec<String>> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Rc<Vec<String>>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(key).cloned()) {
+        return hit;
+    }
+    let patterns = Rc::new(make_digit_patterns(key));
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 4096 {
+            c.clear();
+        }
+        c.insert(key.to_string(), patterns.clone());
+    });
+    patterns
+}
+
+fn make_digit_patterns(key: &str) -> Vec<String> {
     let Some(p) = parts(key) else {
         return Vec::new();
     };
