@@ -58,8 +58,12 @@ pub fn parse_subjects(
         };
         let name = name.trim();
         let Some(decl) = map.identifier(name) else {
+            // Never the whole of a long value: it may be personal data pasted
+            // in the wrong place.
+            let shown: String = name.chars().take(40).collect();
+            let more = if shown.len() < name.len() { "…" } else { "" };
             return Err(Error::Usage(format!(
-                "subject {}: \"{name}\" is not an identifier kind of this map; declared: {}",
+                "subject {}: \"{shown}{more}\" is not an identifier kind of this map; declared: {}",
                 n + 1,
                 declared()
             )));
@@ -221,18 +225,38 @@ fn identify_rows(
             f(row);
         }
     };
+    // Where an index can answer exactly, it does: email through a NOCASE
+    // index, personnummer and text keys of a text column through ranges of
+    // prefixes (which also reach values stored with padding or in another
+    // written form). Phones, and email without a NOCASE index, are scanned.
+    let prefixes: Vec<String> = keys
+        .iter()
+        .flat_map(|k| ident::stored_prefixes(kind, k).unwrap_or_default())
+        .collect();
     match kind {
         Kind::Email if ts.is_indexed(column, true) => store.select(
             ts,
-            &Filter::NoCase {
+            &Filter::Prefixed {
                 column,
-                values: keys,
+                prefixes: &prefixes,
+                nocase: true,
             },
             &mut f,
         ),
-        Kind::Email | Kind::Phone => {
+        Kind::Email | Kind::Phone(_) => {
             store.select(ts, &Filter::Normalized { column, kind, keys }, &mut f)
         }
+        Kind::Personnummer | Kind::Text if col.affinity.holds_text() => store.select(
+            ts,
+            &Filter::Prefixed {
+                column,
+                prefixes: &prefixes,
+                nocase: false,
+            },
+            &mut f,
+        ),
+        // A numeric column holds the digit forms as numbers: look them up
+        // as the column stores them.
         Kind::Personnummer | Kind::Text => {
             let mut forms: Vec<Vec<Value>> = Vec::new();
             for k in keys {
@@ -790,10 +814,7 @@ fn like_pattern(kind: Kind, key: &str) -> String {
             format!("%{}%", escape(run))
         }
         Kind::Personnummer => spread(&key[key.len().saturating_sub(10)..]),
-        Kind::Phone => {
-            let digits: String = key.chars().filter(char::is_ascii_digit).collect();
-            spread(digits.strip_prefix("46").unwrap_or(&digits))
-        }
+        Kind::Phone(_) => spread(&ident::phone_national_digits(key).unwrap_or_default()),
         Kind::Text => format!("%{}%", escape(key)),
     }
 }
@@ -867,7 +888,7 @@ mod tests {
             assert!(like(t, &pnr), "{t}");
         }
         assert!(!like("811218-9875", &pnr));
-        let phone = like_pattern(Kind::Phone, "+46701234567");
+        let phone = like_pattern(Kind::Phone(ident::Region::DEFAULT), "+46701234567");
         for t in [
             "ring 070-123 45 67",
             "+46 70 123 45 67",

@@ -3,34 +3,48 @@
 //!
 //! A data subject writes an identifier however they like, and the store may
 //! hold the same identifier in yet another form. Both sides are mapped to one
-//! canonical key so they compare equal; the written forms let lookups use an
-//! index and let free-text columns be scanned for mentions.
+//! canonical key so they compare equal (DESIGN §2: stored values are
+//! normalised like requests); the written forms and prefixes let lookups use
+//! an index, and the digit patterns let free-text columns be scanned for
+//! mentions.
 //!
 //! Error messages never echo the value: a personnummer is sensitive and must
 //! not end up in logs, terminals or the audit trail.
+
+mod phone;
 
 use std::fmt;
 use std::ops::Range;
 
 use jiff::civil::Date;
 
+pub use phone::Region;
+
+/// The longest identifier value accepted, in bytes. Real identifiers are far
+/// shorter; anything longer is a pasting mistake, and refusing it early keeps
+/// it out of SQL patterns and error messages.
+pub const MAX_LEN: usize = 1024;
+
 /// The identifier kinds a data map may declare (`[identifiers] email = "email"` etc.).
+/// A phone kind carries the region its numbers are read in when written
+/// without a country code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Email,
     Personnummer,
-    Phone,
+    Phone(Region),
     Text,
 }
 
 impl Kind {
     /// The kind named in a data map; exact lowercase names only, so a map
-    /// means the same thing everywhere.
-    pub fn parse(s: &str) -> Option<Kind> {
+    /// means the same thing everywhere. `region` is the one a phone kind
+    /// reads national numbers in.
+    pub fn parse(s: &str, region: Region) -> Option<Kind> {
         match s {
             "email" => Some(Kind::Email),
             "personnummer" => Some(Kind::Personnummer),
-            "phone" => Some(Kind::Phone),
+            "phone" => Some(Kind::Phone(region)),
             "text" => Some(Kind::Text),
             _ => None,
         }
@@ -40,18 +54,35 @@ impl Kind {
         match self {
             Kind::Email => "email",
             Kind::Personnummer => "personnummer",
-            Kind::Phone => "phone",
+            Kind::Phone(_) => "phone",
             Kind::Text => "text",
         }
     }
 
-    /// The expected form, for error messages.
-    fn expected(&self) -> &'static str {
+    /// The kind with its region, as one token (`phone:DE`), for passing a
+    /// kind through a store's SQL function; [`Kind::from_code`] reads it.
+    pub fn code(&self) -> String {
         match self {
-            Kind::Email => "an address such as name@example.se",
-            Kind::Personnummer => PNR_FORMS,
-            Kind::Phone => PHONE_FORMS,
-            Kind::Text => "a non-blank value",
+            Kind::Phone(r) => format!("phone:{r}"),
+            k => k.as_str().to_string(),
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Kind> {
+        match s.split_once(':') {
+            Some(("phone", r)) => Region::parse(r).map(Kind::Phone),
+            Some(_) => None,
+            None => Kind::parse(s, Region::DEFAULT),
+        }
+    }
+
+    /// The expected form, for error messages.
+    fn expected(&self) -> String {
+        match self {
+            Kind::Email => "an address such as name@example.se".into(),
+            Kind::Personnummer => PNR_FORMS.into(),
+            Kind::Phone(r) => phone_forms(*r),
+            Kind::Text => "a non-blank value".into(),
         }
     }
 }
@@ -62,14 +93,27 @@ impl fmt::Display for Kind {
     }
 }
 
-const PNR_FORMS: &str = "YYMMDD-NNNN, YYMMDD+NNNN, YYMMDDNNNN, YYYYMMDDNNNN or YYYYMMDD-NNNN";
-const PHONE_FORMS: &str = "e.g. 070-123 45 67, +46 70 123 45 67 or +4930123456";
+const PNR_FORMS: &str =
+    "YYMMDD-NNNN, YYMMDD+NNNN, YYMMDDNNNN, YYYYMMDDNNNN or YYYYMMDD-NNNN; a space or an en dash may stand for the '-'";
+
+fn phone_forms(r: Region) -> String {
+    format!(
+        "a number of region {r} such as {}, or any number with + and its country code, e.g. +46 70 123 45 67",
+        if r == Region::DEFAULT { "070-123 45 67" } else { "its national form" }
+    )
+}
 
 /// Why a value is not a valid identifier. No variant carries the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentError {
     #[error("{kind}: the value is empty (expected {expected})", kind = .0, expected = .0.expected())]
     Empty(Kind),
+    #[error(
+        "{kind}: the value is {len} bytes long, more than the {MAX_LEN} an identifier may have; \
+         check what was pasted",
+        kind = .0, len = .1
+    )]
+    TooLong(Kind, usize),
     #[error(
         "email: expected exactly one '@' with a non-empty part before it, a domain after it \
          and no spaces (e.g. name@example.se)"
@@ -89,25 +133,27 @@ pub enum IdentError {
     PnrCheckDigit,
     #[error(
         "phone: only digits, spaces, '-', '.', '/', '(', ')' and a leading '+' are allowed \
-         ({PHONE_FORMS})"
+         (e.g. 070-123 45 67 or +46 70 123 45 67)"
     )]
     PhoneCharacters,
     #[error(
-        "phone: the number must start with 0 (Swedish national number), or with + or 00 and \
-         a country code ({PHONE_FORMS})"
+        "phone: not a valid phone number when read in region {0} (expected {expected}); a number \
+         from another country needs + or 00 and its country code",
+        expected = phone_forms(*.0)
     )]
-    PhonePrefix,
-    #[error("phone: expected 7 to 15 digits including the country code ({PHONE_FORMS})")]
-    PhoneLength,
+    PhoneInvalid(Region),
 }
 
 /// Normalise a value given by the user in a request to its canonical key.
 /// `today` is used only for personnummer century inference.
 pub fn normalize(kind: Kind, raw: &str, today: Date) -> Result<String, IdentError> {
+    if raw.len() > MAX_LEN {
+        return Err(IdentError::TooLong(kind, raw.len()));
+    }
     match kind {
         Kind::Email => email_key(raw),
         Kind::Personnummer => pnr_key(raw, today),
-        Kind::Phone => phone_key(raw),
+        Kind::Phone(region) => phone::key(raw, region),
         Kind::Text => match raw.trim() {
             "" => Err(IdentError::Empty(Kind::Text)),
             t => Ok(t.to_string()),
@@ -115,8 +161,9 @@ pub fn normalize(kind: Kind, raw: &str, today: Date) -> Result<String, IdentErro
     }
 }
 
-/// Normalise a value as stored in a column; `None` when it is not a valid
-/// value of that kind (stored data may be messy, which is not an error).
+/// Normalise a value as stored in a column, exactly as a request's value is
+/// normalised; `None` when it is not a valid value of that kind (stored data
+/// may be messy, which is not an error).
 pub fn normalize_stored(kind: Kind, raw: &str, today: Date) -> Option<String> {
     normalize(kind, raw, today).ok()
 }
@@ -124,12 +171,13 @@ pub fn normalize_stored(kind: Kind, raw: &str, today: Date) -> Option<String> {
 /// The written forms of a canonical key that a column may hold, for an
 /// indexed `col IN (…)` lookup. Deterministic order, no duplicates.
 ///
-/// For a personnummer both ten-digit forms (`-` and `+`) are listed, since
-/// which one applies depends on the date of the lookup; ten-digit forms are
-/// ambiguous across centuries, so callers should confirm each candidate row
-/// with [`normalize_stored`]. Email keys are lowercase, so an email column is
-/// best compared case-insensitively. A key that is not canonical is returned
-/// as its only form.
+/// For a personnummer the ten-digit forms with `-` and `+` are both listed,
+/// since which one applies depends on the date of the lookup; ten-digit
+/// forms are ambiguous across centuries, so callers should confirm each
+/// candidate row with [`normalize_stored`]. Email keys are lowercase, so an
+/// email column is best compared case-insensitively. A key that is not
+/// canonical is returned as its only form. The list is not exhaustive
+/// (padding, phone groupings): [`stored_prefixes`] is, where it applies.
 pub fn stored_forms(kind: Kind, key: &str) -> Vec<String> {
     let forms = match kind {
         Kind::Email | Kind::Text => vec![key.to_string()],
@@ -142,13 +190,50 @@ pub fn stored_forms(kind: Kind, key: &str) -> Vec<String> {
                     format!("{date}-{tail}"),
                     format!("{date}+{tail}"),
                     ten.to_string(),
+                    format!("{cc}{date} {tail}"),
+                    format!("{date} {tail}"),
+                    format!("{cc}{date}\u{2013}{tail}"),
+                    format!("{date}\u{2013}{tail}"),
                 ]
             }
             None => vec![key.to_string()],
         },
-        Kind::Phone => phone_forms(key),
+        Kind::Phone(_) => phone::forms(key),
     };
     dedup(forms)
+}
+
+/// Prefixes for a lookup by index ranges: every stored value that
+/// normalises to `key` starts with one of these, or with a whitespace
+/// character (which normalisation trims, so each is listed as a prefix of
+/// its own). Candidates found this way must be confirmed with
+/// [`normalize_stored`]; the set is complete, unlike [`stored_forms`].
+///
+/// Email prefixes are meant for a comparison that ignores ASCII case (a
+/// NOCASE index): the key up to its first character that a stored value may
+/// write as something other than an ASCII case variant (a non-ASCII letter,
+/// or the `k` of a Kelvin sign), then each way of writing that character.
+/// `None` for phone numbers: a stored number may begin with any country or
+/// trunk prefix, so no prefix is common to its forms.
+pub fn stored_prefixes(kind: Kind, key: &str) -> Option<Vec<String>> {
+    let mut out = match kind {
+        Kind::Phone(_) => return None,
+        Kind::Text => vec![key.to_string()],
+        Kind::Email => email_prefixes(key),
+        Kind::Personnummer => match pnr_parts(key) {
+            // The twelve-digit forms start with century and date, the
+            // ten-digit ones with the date.
+            Some(_) => vec![key[..8].to_string(), key[2..8].to_string()],
+            None => vec![key.to_string()],
+        },
+    };
+    out.extend(whitespace().map(String::from));
+    Some(dedup(out))
+}
+
+/// Every character `str::trim` removes (all are below U+3001).
+fn whitespace() -> impl Iterator<Item = char> {
+    ('\0'..='\u{3000}').filter(|c| c.is_whitespace())
 }
 
 /// Byte ranges in `text` where the identifier (canonical key) is mentioned in
@@ -160,15 +245,38 @@ pub fn find_mentions(kind: Kind, key: &str, text: &str) -> Vec<Range<usize>> {
         Kind::Personnummer => match pnr_parts(key) {
             Some((_, ten)) => {
                 let patterns = [key.to_string(), ten.to_string()];
-                digit_mentions(text, &patterns, b"-+ ", 1, false)
+                digit_mentions(text, &patterns, &['-', '+', ' ', '\u{2013}'], 1, false)
             }
             None => Vec::new(),
         },
-        Kind::Phone => {
-            let patterns = phone_digit_patterns(key);
-            digit_mentions(text, &patterns, b" -./()", 3, true)
+        Kind::Phone(_) => {
+            let patterns = phone::digit_patterns(key);
+            digit_mentions(text, &patterns, &[' ', '-', '.', '/', '(', ')'], 3, true)
         }
     }
+}
+
+/// Digits that every stored value normalising to `key` contains, in this
+/// order, for narrowing a scan before each candidate is normalised. For a
+/// phone: the last six digits of its national significant number (a trunk
+/// prefix rule may rewrite the leading digits of a national form, as in
+/// Argentina, but never the subscriber's). `None` for the other kinds, whose
+/// lookups go by [`stored_prefixes`].
+pub fn required_digits(kind: Kind, key: &str) -> Option<String> {
+    match kind {
+        Kind::Phone(_) => {
+            let nsn = phone::national_digits(key)?;
+            Some(nsn[nsn.len().saturating_sub(6)..].to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The digits every written mention of a phone key contains, in order (its
+/// national significant number), for narrowing a free-text search before
+/// [`find_mentions`] decides; `None` when `key` is not a phone key.
+pub fn phone_national_digits(key: &str) -> Option<String> {
+    phone::national_digits(key)
 }
 
 /// `text` with each range replaced by `with`. Ranges that are out of order,
@@ -209,6 +317,69 @@ fn email_key(raw: &str) -> Result<String, IdentError> {
         }
         _ => Err(IdentError::Email),
     }
+}
+
+/// See [`stored_prefixes`]: the key up to the first character whose stored
+/// forms a NOCASE comparison does not cover, then each of those forms.
+fn email_prefixes(key: &str) -> Vec<String> {
+    let mut chars = key.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let variants: Vec<String> = if !c.is_ascii() {
+            case_variants(c)
+        } else if c == 'k' {
+            // The Kelvin sign lowercases to an ASCII k.
+            vec!["k".into(), "\u{212A}".into()]
+        } else if c == 'i' && chars.peek().is_some_and(|&(_, d)| d == '\u{307}') {
+            // İ lowercases to i and a combining dot.
+            vec!["i".into(), "\u{130}".into()]
+        } else {
+            continue;
+        };
+        return variants
+            .into_iter()
+            .map(|v| format!("{}{v}", &key[..i]))
+            .collect();
+    }
+    vec![key.to_string()]
+}
+
+/// Characters that lowercase to `c` (as part of a key made by
+/// `str::to_lowercase`): itself, its uppercase, and the few compatibility
+/// and titlecase letters that map to it too.
+fn case_variants(c: char) -> Vec<String> {
+    let mut out = vec![c.to_string()];
+    let mut upper = c.to_uppercase();
+    if let (Some(u), None) = (upper.next(), upper.next()) {
+        out.push(u.to_string());
+    }
+    for &(lower, other) in odd_case() {
+        if lower == c {
+            out.push(other.to_string());
+        }
+    }
+    dedup(out)
+}
+
+/// (lowercase, a character that lowercases to it but is neither it nor its
+/// uppercase: titlecase digraphs, the Kelvin and Ångström signs, Greek
+/// letters with iota subscript). Read once from the standard library's own
+/// Unicode tables, so it cannot fall out of step with `to_lowercase`; every
+/// character with a case mapping lies below U+20000.
+fn odd_case() -> &'static [(char, char)] {
+    static ODD: std::sync::OnceLock<Vec<(char, char)>> = std::sync::OnceLock::new();
+    ODD.get_or_init(|| {
+        ('\0'..'\u{20000}')
+            .filter_map(|d| {
+                let mut lower = d.to_lowercase();
+                let (Some(c), None) = (lower.next(), lower.next()) else {
+                    return None;
+                };
+                let mut upper = c.to_uppercase();
+                let round_trips = matches!((upper.next(), upper.next()), (Some(u), None) if u == d);
+                (c != d && !round_trips && !c.is_ascii()).then_some((c, d))
+            })
+            .collect()
+    })
 }
 
 /// Characters that may continue an address, so a match next to one is part
@@ -300,20 +471,22 @@ fn pnr_key(raw: &str, today: Date) -> Result<String, IdentError> {
         return Err(IdentError::Empty(Kind::Personnummer));
     }
     let mut digits = Vec::with_capacity(12);
-    let mut sep = None;
-    for (i, b) in s.bytes().enumerate() {
-        match b {
-            b'0'..=b'9' => digits.push(b - b'0'),
-            b'-' | b'+' if sep.is_none() => sep = Some((i, b)),
+    // The separator and how many digits come before it. A space or an en
+    // dash is written where the '-' goes.
+    let mut sep: Option<(usize, char)> = None;
+    for c in s.chars() {
+        match c {
+            '0'..='9' => digits.push(c as u8 - b'0'),
+            '-' | '+' | ' ' | '\u{2013}' if sep.is_none() => sep = Some((digits.len(), c)),
             _ => return Err(IdentError::PnrFormat),
         }
     }
-    let ok_sep = |at| sep.is_none_or(|(i, _)| i == at);
+    let ok_sep = |at| sep.is_none_or(|(n, _)| n == at);
     let n = |d: &[u8]| d.iter().fold(0i16, |acc, &x| acc * 10 + i16::from(x));
     let (year, rest) = match digits.len() {
         12 if ok_sep(8) => (n(&digits[..4]), &digits[4..]),
         10 if ok_sep(6) => {
-            let plus = matches!(sep, Some((_, b'+')));
+            let plus = matches!(sep, Some((_, '+')));
             let year = infer_year(
                 n(&digits[..2]),
                 n(&digits[2..4]),
@@ -381,107 +554,14 @@ fn pnr_parts(key: &str) -> Option<(&str, &str)> {
     (key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit())).then(|| key.split_at(2))
 }
 
-// ---------------------------------------------------------------- phone
-
-fn phone_key(raw: &str) -> Result<String, IdentError> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Err(IdentError::Empty(Kind::Phone));
-    }
-    let mut digits = String::new();
-    let mut plus = false;
-    for c in s.chars() {
-        match c {
-            '0'..='9' => digits.push(c),
-            '+' if !plus && digits.is_empty() => plus = true,
-            '-' | '.' | '/' | '(' | ')' => {}
-            c if c.is_whitespace() => {}
-            _ => return Err(IdentError::PhoneCharacters),
-        }
-    }
-    let intl = if plus {
-        digits.as_str()
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        rest
-    } else if let Some(national) = digits.strip_prefix('0') {
-        return with_length(format!("+46{national}"));
-    } else if digits.is_empty() {
-        return Err(IdentError::PhoneLength);
-    } else {
-        return Err(IdentError::PhonePrefix);
-    };
-    if intl.starts_with('0') {
-        return Err(IdentError::PhonePrefix);
-    }
-    match intl.strip_prefix("46") {
-        // `+46 (0)70…`: the trunk 0 is not part of the international number.
-        Some(national) => with_length(format!(
-            "+46{}",
-            national.strip_prefix('0').unwrap_or(national)
-        )),
-        None => with_length(format!("+{intl}")),
-    }
-}
-
-fn with_length(key: String) -> Result<String, IdentError> {
-    if (7..=15).contains(&(key.len() - 1)) {
-        Ok(key)
-    } else {
-        Err(IdentError::PhoneLength)
-    }
-}
-
-/// The international digits of a canonical phone key, if it is one.
-fn phone_intl(key: &str) -> Option<&str> {
-    key.strip_prefix('+')
-        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn phone_forms(key: &str) -> Vec<String> {
-    let Some(intl) = phone_intl(key) else {
-        return vec![key.to_string()];
-    };
-    let Some(nat) = intl.strip_prefix("46") else {
-        return vec![format!("+{intl}"), format!("00{intl}")];
-    };
-    let mut forms = vec![format!("+46{nat}"), format!("0{nat}"), format!("0046{nat}")];
-    // Mobile numbers (07X-XXX XX XX) have one settled grouping; landline
-    // area codes vary in length, so only the digit forms are listed for them.
-    if nat.len() == 9 && nat.starts_with('7') {
-        let (a, b, c, d) = (&nat[..2], &nat[2..5], &nat[5..7], &nat[7..]);
-        forms.push(format!("0{a}-{b} {c} {d}"));
-        forms.push(format!("0{a}-{b}{c}{d}"));
-        forms.push(format!("0{a} {b} {c} {d}"));
-        forms.push(format!("+46 {a} {b} {c} {d}"));
-    }
-    forms
-}
-
-/// Digit sequences under which a phone number may be written in text; a
-/// `+` just before a match is included in it.
-fn phone_digit_patterns(key: &str) -> Vec<String> {
-    match phone_intl(key) {
-        Some(intl) => match intl.strip_prefix("46") {
-            Some(nat) => vec![
-                format!("0{nat}"),
-                format!("46{nat}"),
-                format!("460{nat}"),
-                format!("0046{nat}"),
-            ],
-            None => vec![intl.to_string(), format!("00{intl}")],
-        },
-        None => Vec::new(),
-    }
-}
-
 // ---------------------------------------------------------------- digit matching
 
 /// Occurrences of any of the digit `patterns` in `text`, with up to `max_sep`
-/// bytes from `seps` between consecutive digits, bounded by non-digits.
+/// characters from `seps` between consecutive digits, bounded by non-digits.
 fn digit_mentions(
     text: &str,
     patterns: &[String],
-    seps: &[u8],
+    seps: &[char],
     max_sep: usize,
     absorb_plus: bool,
 ) -> Vec<Range<usize>> {
@@ -493,7 +573,7 @@ fn digit_mentions(
             continue;
         }
         for p in patterns {
-            let Some(end) = digits_at(b, start, p.as_bytes(), seps, max_sep) else {
+            let Some(end) = digits_at(text, start, p.as_bytes(), seps, max_sep) else {
                 continue;
             };
             if b.get(end).is_some_and(u8::is_ascii_digit) {
@@ -525,15 +605,28 @@ fn digit_mentions(
     out
 }
 
-/// End of `pattern` matched at `start`, allowing separators between digits.
-fn digits_at(b: &[u8], start: usize, pattern: &[u8], seps: &[u8], max_sep: usize) -> Option<usize> {
+/// End of `pattern` matched at `start` (a digit, so a character boundary),
+/// allowing separators between digits.
+fn digits_at(
+    text: &str,
+    start: usize,
+    pattern: &[u8],
+    seps: &[char],
+    max_sep: usize,
+) -> Option<usize> {
+    let b = text.as_bytes();
     let mut i = start;
     for (n, want) in pattern.iter().enumerate() {
         if n > 0 {
             let mut run = 0;
-            while run < max_sep && b.get(i).is_some_and(|c| seps.contains(c)) {
-                i += 1;
-                run += 1;
+            while run < max_sep {
+                match text.get(i..).and_then(|t| t.chars().next()) {
+                    Some(c) if seps.contains(&c) => {
+                        i += c.len_utf8();
+                        run += 1;
+                    }
+                    _ => break,
+                }
             }
         }
         if b.get(i) != Some(want) {
@@ -570,17 +663,65 @@ mod tests {
         normalize(Kind::Personnummer, raw, today())
     }
 
+    const SE: Kind = Kind::Phone(Region::DEFAULT);
+
+    fn region(r: &str) -> Kind {
+        Kind::Phone(Region::parse(r).expect("region"))
+    }
+
     fn phone(raw: &str) -> Result<String, IdentError> {
-        normalize(Kind::Phone, raw, today())
+        normalize(SE, raw, today())
+    }
+
+    fn phone_in(r: &str, raw: &str) -> Result<String, IdentError> {
+        normalize(region(r), raw, today())
     }
 
     #[test]
     fn kind_names_round_trip() {
-        for k in [Kind::Email, Kind::Personnummer, Kind::Phone, Kind::Text] {
-            assert_eq!(Kind::parse(k.as_str()), Some(k));
+        let de = region("DE");
+        for k in [Kind::Email, Kind::Personnummer, SE, de, Kind::Text] {
+            let r = match k {
+                Kind::Phone(r) => r,
+                _ => Region::DEFAULT,
+            };
+            assert_eq!(Kind::parse(k.as_str(), r), Some(k));
+            assert_eq!(Kind::from_code(&k.code()), Some(k));
         }
-        assert_eq!(Kind::parse("Email"), None);
-        assert_eq!(Kind::parse("ssn"), None);
+        assert_eq!(de.code(), "phone:DE");
+        assert_eq!(Kind::parse("Email", Region::DEFAULT), None);
+        assert_eq!(Kind::parse("ssn", Region::DEFAULT), None);
+        assert_eq!(Kind::from_code("phone:XX"), None);
+        assert_eq!(Kind::from_code("email:SE"), None);
+    }
+
+    #[test]
+    fn regions_are_iso_codes_with_metadata() {
+        assert_eq!(Region::parse("SE"), Some(Region::DEFAULT));
+        assert_eq!(
+            Region::parse("us").map(|r| r.to_string()).as_deref(),
+            Some("US")
+        );
+        for bad in ["", "S", "XX", "SWE", "001", "S1", "ÅÄ"] {
+            assert_eq!(Region::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn over_long_values_are_refused_without_echo() {
+        let long = "7".repeat(50_000);
+        for k in [Kind::Email, Kind::Personnummer, SE, Kind::Text] {
+            let e = normalize(k, &long, today()).unwrap_err();
+            assert_eq!(e, IdentError::TooLong(k, 50_000));
+            let msg = e.to_string();
+            assert!(msg.len() < 200 && !msg.contains("7777"), "{msg}");
+            assert!(msg.contains("50000 bytes") && msg.contains("1024"), "{msg}");
+        }
+        let edge = format!("{}@x.se", "a".repeat(MAX_LEN - 5));
+        assert_eq!(edge.len(), MAX_LEN);
+        assert!(normalize(Kind::Email, &edge, today()).is_ok());
+        assert!(normalize(Kind::Email, &format!("a{edge}"), today()).is_err());
+        assert_eq!(normalize_stored(Kind::Text, &long, today()), None);
     }
 
     #[test]
@@ -593,6 +734,10 @@ mod tests {
             "19811218-9876",
             "19811218+9876",
             "  811218-9876\n",
+            "811218 9876",
+            "19811218 9876",
+            "811218\u{2013}9876",
+            "19811218\u{2013}9876",
         ] {
             assert_eq!(pnr(form), key, "{form}");
         }
@@ -636,7 +781,9 @@ mod tests {
         assert_eq!(pnr("81121898765"), Err(IdentError::PnrFormat));
         assert_eq!(pnr("8112-189876"), Err(IdentError::PnrFormat));
         assert_eq!(pnr("811218--9876"), Err(IdentError::PnrFormat));
-        assert_eq!(pnr("811218 9876"), Err(IdentError::PnrFormat));
+        assert_eq!(pnr("8112 189876"), Err(IdentError::PnrFormat));
+        assert_eq!(pnr("811218 - 9876"), Err(IdentError::PnrFormat));
+        assert_eq!(pnr("811218\u{2014}9876"), Err(IdentError::PnrFormat));
         assert_eq!(pnr("abcdef-ghij"), Err(IdentError::PnrFormat));
         assert_eq!(pnr("   "), Err(IdentError::Empty(Kind::Personnummer)));
         assert_eq!(
@@ -661,9 +808,23 @@ mod tests {
                 "198112189876",
                 "811218-9876",
                 "811218+9876",
-                "8112189876"
+                "8112189876",
+                "19811218 9876",
+                "811218 9876",
+                "19811218\u{2013}9876",
+                "811218\u{2013}9876",
             ]
         );
+        // The fixture's stored forms: a space, an en dash.
+        for (stored, key) in [
+            ("19801223 1604", "198012231604"),
+            ("750601\u{2013}0011", "197506010011"),
+        ] {
+            assert_eq!(
+                normalize_stored(Kind::Personnummer, stored, today()).as_deref(),
+                Some(key)
+            );
+        }
         assert_eq!(stored_forms(Kind::Personnummer, "junk"), ["junk"]);
     }
 
@@ -676,6 +837,7 @@ mod tests {
             "8112189876",
             "811218 9876",
             "811218+9876",
+            "811218\u{2013}9876",
         ] {
             let text = format!("Kund {form}, ring.");
             assert_eq!(
@@ -718,6 +880,84 @@ mod tests {
         assert_eq!(stored_forms(Kind::Email, "anna@x.se"), ["anna@x.se"]);
     }
 
+    /// A stored value that normalises to the key starts with one of its
+    /// prefixes (compared as NOCASE does), for every character whose
+    /// lowercase differs from itself.
+    #[test]
+    fn email_prefixes_cover_every_case_form() {
+        let nocase_starts =
+            |s: &str, p: &str| s.to_ascii_lowercase().starts_with(&p.to_ascii_lowercase());
+        assert!(!('\u{20000}'..=char::MAX).any(|c| c.to_lowercase().ne(std::iter::once(c))));
+        let mut missing = Vec::new();
+        for d in '\0'..=char::MAX {
+            let lower = d.to_lowercase().to_string();
+            if lower == d.to_string() {
+                continue;
+            }
+            for stored in [format!("{d}x@y.se"), format!("ab{d}@y.se")] {
+                let key = email_key(&stored).expect("address");
+                let prefixes = stored_prefixes(Kind::Email, &key).expect("prefixes");
+                if !prefixes.iter().any(|p| nocase_starts(&stored, p)) {
+                    missing.push((d, stored));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn lookup_prefixes() {
+        let ws: Vec<String> = whitespace().map(String::from).collect();
+        assert_eq!(ws.len(), 25);
+        assert!(!('\u{3001}'..=char::MAX).any(char::is_whitespace));
+        let without_ws = |k: Kind, key: &str| {
+            let mut p = stored_prefixes(k, key).expect("prefixes");
+            p.retain(|x| !ws.contains(x));
+            p
+        };
+        assert_eq!(without_ws(Kind::Text, "C-1002"), ["C-1002"]);
+        assert_eq!(
+            without_ws(Kind::Personnummer, "198012231604"),
+            ["19801223", "801223"]
+        );
+        assert_eq!(without_ws(Kind::Email, "anna@x.se"), ["anna@x.se"]);
+        assert_eq!(
+            without_ws(Kind::Email, "erik@x.se"),
+            ["erik", "eri\u{212A}"]
+        );
+        assert_eq!(
+            without_ws(Kind::Email, "åsa.öberg@example.se"),
+            ["å", "Å", "\u{212B}"]
+        );
+        assert_eq!(
+            without_ws(Kind::Email, "anna.öst@x.se"),
+            ["anna.ö", "anna.Ö"]
+        );
+        // Every form a request accepts, padded, starts with a prefix.
+        for (k, key, stored) in [
+            (Kind::Text, "C-1002", "C-1002 "),
+            (Kind::Text, "C-1002", "\u{A0}C-1002\t"),
+            (Kind::Personnummer, "198012231604", "19801223 1604"),
+            (Kind::Personnummer, "198012231604", " 801223-1604 "),
+            (Kind::Personnummer, "197506010011", "750601\u{2013}0011"),
+        ] {
+            assert_eq!(normalize_stored(k, stored, today()).as_deref(), Some(key));
+            let p = stored_prefixes(k, key).expect("prefixes");
+            assert!(p.iter().any(|p| stored.starts_with(p.as_str())), "{stored}");
+        }
+    }
+
+    #[test]
+    fn unicode_email_both_ways() {
+        let e = |s: &str| normalize(Kind::Email, s, today());
+        assert_eq!(e("ÅSA.ÖBERG@EXAMPLE.SE"), e("åsa.öberg@example.se"));
+        assert_eq!(
+            e(" MARY.SMITH@example.com ").as_deref(),
+            Ok("mary.smith@example.com")
+        );
+        assert_ne!(e("asa.oberg@example.se"), e("åsa.öberg@example.se"));
+    }
+
     #[test]
     fn email_mentions() {
         let m = |t: &str| find_mentions(Kind::Email, "anna@x.se", t);
@@ -748,6 +988,7 @@ mod tests {
             "+46 70 123 45 67",
             "+46 (0)70-123 45 67",
             "0046701234567",
+            "0046 70 123 45 67",
             "0046 (0)70 123 45 67",
             "+460701234567",
         ] {
@@ -759,53 +1000,150 @@ mod tests {
         assert_eq!(phone("0049 30 1234567").as_deref(), Ok("+49301234567"));
     }
 
+    /// DESIGN §2 and issue 9: each number's written forms agree, in the
+    /// kind's region, and no two numbers meet.
+    #[test]
+    fn phone_regions() {
+        let us = "+12085558097";
+        let de = "+49300074321";
+        let se = "+46701234567";
+        for (r, form, key) in [
+            ("SE", "+1 (208) 555-8097", us),
+            ("US", "+1 (208) 555-8097", us),
+            ("US", "(208) 555-8097", us),
+            ("US", "1-208-555-8097", us),
+            ("US", "208.555.8097", us),
+            ("DE", "030-0074321", de),
+            ("DE", "030 0074321", de),
+            ("DE", "+49 30 0074321", de),
+            ("SE", "+49 30 0074321", de),
+            ("US", "+49 30 0074321", de),
+            ("SE", "070-123 45 67", se),
+            ("SE", "+46 70 123 45 67", se),
+            ("SE", "0046 70 123 45 67", se),
+            ("DE", "0046 70 123 45 67", se),
+            ("US", "+46 70 123 45 67", se),
+        ] {
+            assert_eq!(phone_in(r, form).as_deref(), Ok(key), "{form} in {r}");
+        }
+        // Read in another region, a national form is another number, or none.
+        assert_eq!(phone("030-0074321").as_deref(), Ok("+46300074321"));
+        for (r, form) in [
+            ("SE", "(208) 555-8097"),
+            ("US", "070-123 45 67"),
+            ("US", "0046 70 123 45 67"),
+            ("DE", "070-123 45 67"),
+        ] {
+            assert_eq!(
+                phone_in(r, form),
+                Err(IdentError::PhoneInvalid(Region::parse(r).unwrap())),
+                "{form} in {r}"
+            );
+        }
+    }
+
     #[test]
     fn phone_errors() {
-        assert_eq!(phone(""), Err(IdentError::Empty(Kind::Phone)));
-        assert_eq!(phone("701234567"), Err(IdentError::PhonePrefix));
-        assert_eq!(phone("+0701234567"), Err(IdentError::PhonePrefix));
+        assert_eq!(phone(""), Err(IdentError::Empty(SE)));
+        assert_eq!(
+            phone("+0701234567"),
+            Err(IdentError::PhoneInvalid(Region::DEFAULT))
+        );
         assert_eq!(phone("070-ABC 45 67"), Err(IdentError::PhoneCharacters));
+        assert_eq!(
+            phone("ring 070-123 45 67"),
+            Err(IdentError::PhoneCharacters)
+        );
         assert_eq!(phone("070+1234567"), Err(IdentError::PhoneCharacters));
-        assert_eq!(phone("070 12"), Err(IdentError::PhoneLength));
-        assert_eq!(phone("+1234567890123456"), Err(IdentError::PhoneLength));
-        assert_eq!(phone("--"), Err(IdentError::PhoneLength));
+        assert_eq!(
+            phone("070 12"),
+            Err(IdentError::PhoneInvalid(Region::DEFAULT))
+        );
+        assert_eq!(
+            phone("+1234567890123456"),
+            Err(IdentError::PhoneInvalid(Region::DEFAULT))
+        );
+        assert_eq!(phone("--"), Err(IdentError::PhoneInvalid(Region::DEFAULT)));
         let msg = phone("031-987 65 4x").unwrap_err().to_string();
         assert!(!msg.contains("987") && msg.starts_with("phone: "), "{msg}");
+        let msg = phone_in("US", "070-987 65 43").unwrap_err().to_string();
+        assert!(!msg.contains("987") && msg.contains("region US"), "{msg}");
+        assert!(msg.contains("country code"), "{msg}");
     }
 
     #[test]
     fn phone_stored_forms() {
         assert_eq!(
-            stored_forms(Kind::Phone, "+46701234567"),
+            stored_forms(SE, "+46701234567"),
             [
                 "+46701234567",
-                "0701234567",
-                "0046701234567",
+                "+46 70 123 45 67",
                 "070-123 45 67",
-                "070-1234567",
-                "070 123 45 67",
-                "+46 70 123 45 67"
+                "0701234567",
+                "0046701234567"
             ]
         );
         assert_eq!(
-            stored_forms(Kind::Phone, "+46812345678"),
-            ["+46812345678", "0812345678", "0046812345678"]
+            stored_forms(SE, "+12085558097"),
+            [
+                "+12085558097",
+                "+1 208-555-8097",
+                "(208) 555-8097",
+                "2085558097",
+                "0012085558097"
+            ]
         );
-        assert_eq!(
-            stored_forms(Kind::Phone, "+49301234567"),
-            ["+49301234567", "0049301234567"]
-        );
+        assert_eq!(stored_forms(SE, "junk"), ["junk"]);
+        assert_eq!(stored_prefixes(SE, "+46701234567"), None);
+        // National forms read in their own region; the 00 form where 00
+        // is the international prefix.
+        for (r, key) in [
+            ("SE", "+46701234567"),
+            ("US", "+12085558097"),
+            ("DE", "+49300074321"),
+        ] {
+            for form in stored_forms(SE, key) {
+                let own = phone_in(r, &form);
+                let from_europe = phone_in("SE", &form);
+                assert!(
+                    own.as_deref() == Ok(key) || from_europe.as_deref() == Ok(key),
+                    "{form}"
+                );
+            }
+        }
     }
 
     #[test]
     fn phone_mentions() {
         let key = "+46701234567";
         let text = "Ring +46 (0)70-123 45 67 eller 070/123 45 67, ej 0701234567 8.";
-        let r = find_mentions(Kind::Phone, key, text);
+        let r = find_mentions(SE, key, text);
         assert_eq!(replace_ranges(text, &r, "X"), "Ring X eller X, ej X 8.");
-        assert!(find_mentions(Kind::Phone, key, "10701234567").is_empty());
-        assert!(find_mentions(Kind::Phone, key, "07012345678").is_empty());
-        assert!(find_mentions(Kind::Phone, "junk", "070").is_empty());
+        assert!(find_mentions(SE, key, "10701234567").is_empty());
+        assert!(find_mentions(SE, key, "07012345678").is_empty());
+        assert!(find_mentions(SE, "junk", "070").is_empty());
+        // International numbers, in whatever kind's region they were found.
+        let us = "+12085558097";
+        let text =
+            "Hans called from +1 208 555 8097 on holiday, or (208) 555-8097, 1-208-555-8097.";
+        let r = find_mentions(SE, us, text);
+        assert_eq!(
+            replace_ranges(text, &r, "X"),
+            "Hans called from X on holiday, or X, X."
+        );
+        assert_eq!(find_mentions(region("US"), us, text), r);
+        let de = "+49300074321";
+        let text = "Berlin: 030 0074321 / +49 30 0074321 / 0049 (0)30 0074321";
+        let r = find_mentions(SE, de, text);
+        assert_eq!(replace_ranges(text, &r, "X"), "Berlin: X / X / X");
+        // Another number is not a mention.
+        assert!(find_mentions(SE, us, "+1 208 555 8098").is_empty());
+        assert!(find_mentions(SE, de, "+46 300 07 43 21").is_empty());
+        assert_eq!(phone_national_digits(us).as_deref(), Some("2085558097"));
+        assert_eq!(
+            phone_national_digits("+46701234567").as_deref(),
+            Some("701234567")
+        );
     }
 
     #[test]
@@ -911,17 +1249,17 @@ mod tests {
         }
 
         #[test]
-        fn phone_forms_agree(second in 0u8..=9, rest in "[0-9]{7}", pre in filler(), post in filler()) {
+        fn phone_forms_agree(second in prop::sample::select(vec![0u8, 2, 3, 6, 9]), rest in "[0-9]{7}", pre in filler(), post in filler()) {
             let key = format!("+467{second}{rest}");
-            let mut forms = stored_forms(Kind::Phone, &key);
+            let mut forms = stored_forms(SE, &key);
             let nat = &key[3..];
             forms.push(format!("+46 (0){} {}", &nat[..2], &nat[2..]));
             forms.push(format!("(0{}) {}-{}", &nat[..2], &nat[2..5], &nat[5..]));
             for form in &forms {
-                prop_assert_eq!(normalize(Kind::Phone, form, today()), Ok(key.clone()), "{}", form);
+                prop_assert_eq!(normalize(SE, form, today()), Ok(key.clone()), "{}", form);
                 let text = format!("{pre} {form} {post}");
                 let at = pre.len() + 1;
-                let r = find_mentions(Kind::Phone, &key, &text);
+                let r = find_mentions(SE, &key, &text);
                 prop_assert_eq!(&r, &vec![at..at + form.len()], "{}", form);
                 prop_assert_eq!(replace_ranges(&text, &r, "[x]"), format!("{pre} [x] {post}"));
             }

@@ -474,7 +474,9 @@ fn looks_personal_value(v: &Value, today: jiff::civil::Date) -> Option<&'static 
     } else if ident::normalize_stored(Kind::Personnummer, s, today).is_some() {
         Some("personnummer")
     } else if s.chars().filter(|c| c.is_ascii_digit()).count() >= 8
-        && ident::normalize_stored(Kind::Phone, s, today).is_some()
+        // libphonenumber reads 2018-06-25 as a Swedish number.
+        && crate::time::parse_text(s).is_none()
+        && ident::normalize_stored(Kind::Phone(ident::Region::DEFAULT), s, today).is_some()
     {
         Some("phone numbers")
     } else {

@@ -6,7 +6,7 @@ pub mod fit;
 mod raw;
 
 use crate::error::{Error, Result};
-use crate::ident::Kind;
+use crate::ident::{Kind, Region};
 use crate::time::Duration;
 use raw::{OneOrMany, RawMap};
 use sha2::{Digest, Sha256};
@@ -237,6 +237,9 @@ pub struct DataMap {
     /// SHA-256 of the file's bytes, recorded in every audit record.
     pub sha256: String,
     pub controller: Controller,
+    /// Where phone numbers without a country code are read, unless a kind
+    /// names its own region.
+    pub region: Region,
     pub identifiers: Vec<IdentifierKind>,
     pub tables: Vec<Table>,
 }
@@ -378,19 +381,62 @@ pub fn parse(
         automated_decisions: c.automated_decisions,
     };
 
+    let region_hint = "a region is an ISO 3166 alpha-2 code such as \"SE\", \"DE\" or \"US\"";
+    let read_region =
+        |r: &Spanned<String>, place: String, e: &mut dyn FnMut(Loc, String, String, &str)| {
+            let got = r.get_ref();
+            Region::parse(got).or_else(|| {
+                let shown: String = got.chars().take(16).collect();
+                e(
+                    loc.of(r),
+                    place,
+                    format!("unknown region \"{shown}\" for phone numbers"),
+                    region_hint,
+                );
+                None
+            })
+        };
+    let region = match &raw.region {
+        Some(r) => read_region(r, "region".into(), &mut e).unwrap_or(Region::DEFAULT),
+        None => Region::DEFAULT,
+    };
+
     let mut identifiers = Vec::new();
-    for (name, kind) in &raw.identifiers.0 {
-        match Kind::parse(kind.get_ref()) {
+    for (name, entry) in &raw.identifiers.0 {
+        let ri = entry.get_ref();
+        let place = format!("identifiers.{}", name.get_ref());
+        let kind_loc = ri
+            .kind_span
+            .clone()
+            .map(|s| loc.at(s.start))
+            .unwrap_or_else(|| loc.of(entry));
+        let own_region = match &ri.region {
+            Some(r) if ri.kind != "phone" => {
+                e(
+                    loc.of(r),
+                    format!("{place}.region"),
+                    format!(
+                        "only a phone kind takes a region, and this one is \"{}\"",
+                        ri.kind
+                    ),
+                    "remove region, or set kind = \"phone\"",
+                );
+                None
+            }
+            Some(r) => read_region(r, format!("{place}.region"), &mut e),
+            None => Some(region),
+        };
+        match Kind::parse(&ri.kind, own_region.unwrap_or(region)) {
             Some(k) => identifiers.push(IdentifierKind {
                 name: name.get_ref().clone(),
                 kind: k,
             }),
             None => e(
-                loc.of(kind),
-                format!("identifiers.{}", name.get_ref()),
+                kind_loc,
+                place,
                 raw::unknown(
                     "identifier kind",
-                    kind.get_ref(),
+                    &ri.kind,
                     &["email", "personnummer", "phone", "text"],
                 ),
                 "",
@@ -635,6 +681,7 @@ pub fn parse(
         path: path.to_path_buf(),
         sha256,
         controller,
+        region,
         identifiers,
         tables,
     })
@@ -747,6 +794,67 @@ hold = { after = "issued", keep = "7y", round = "year_end", reason = "Bokföring
             Ok(_) => vec![],
             Err(d) => d.iter().map(|d| d.render(Path::new("m.toml"))).collect(),
         }
+    }
+
+    #[test]
+    fn phone_kinds_take_the_maps_region_or_their_own() {
+        let m = parse_str(GOOD).expect("parses");
+        assert_eq!(m.region, Region::DEFAULT);
+        let with_phones = GOOD.replace(
+            "customer_id = \"text\"\n",
+            "customer_id = \"text\"\nphone = \"phone\"\nde_phone = { kind = \"phone\", region = \"DE\" }\nus = { kind = \"phone\", region = \"us\" }\nmail2 = { kind = \"email\" }\n",
+        );
+        let m = parse_str(&with_phones).expect("parses");
+        let kind = |n: &str| m.identifier(n).expect(n).kind;
+        assert_eq!(kind("phone"), Kind::Phone(Region::DEFAULT));
+        assert_eq!(
+            kind("de_phone"),
+            Kind::Phone(Region::parse("DE").expect("DE"))
+        );
+        assert_eq!(kind("us"), Kind::Phone(Region::parse("US").expect("US")));
+        assert_eq!(kind("mail2"), Kind::Email);
+        let m = parse_str(&with_phones.replace("version = 1\n", "version = 1\nregion = \"US\"\n"))
+            .expect("parses");
+        assert_eq!(m.region.as_str(), "US");
+        assert_eq!(
+            m.identifier("phone").expect("phone").kind,
+            Kind::Phone(m.region)
+        );
+        assert_eq!(
+            m.identifier("de_phone").expect("de").kind,
+            Kind::Phone(Region::parse("DE").expect("DE"))
+        );
+    }
+
+    #[test]
+    fn unknown_regions_are_map_errors_at_their_position() {
+        let map = GOOD
+            .replace("version = 1\n", "version = 1\nregion = \"XX\"\n")
+            .replace(
+                "customer_id = \"text\"\n",
+                "customer_id = \"text\"\nphone = { kind = \"phone\", region = \"Sweden\" }\nmail = { kind = \"email\", region = \"SE\" }\nfax = { kind = \"fax\" }\n",
+            );
+        let e = errors(&map);
+        let hint = "  hint: a region is an ISO 3166 alpha-2 code such as \"SE\", \"DE\" or \"US\"";
+        assert_eq!(
+            e,
+            [
+                format!("m.toml:3:10: error: region: unknown region \"XX\" for phone numbers\n{hint}"),
+                format!("m.toml:13:36: error: identifiers.phone.region: unknown region \"Sweden\" for phone numbers\n{hint}"),
+                "m.toml:14:35: error: identifiers.mail.region: only a phone kind takes a region, and this one is \"email\"\n  hint: remove region, or set kind = \"phone\"".to_string(),
+                "m.toml:15:16: error: identifiers.fax: unknown identifier kind \"fax\"; expected one of: email, personnummer, phone, text".to_string(),
+            ]
+        );
+        let e = errors(&GOOD.replace(
+            "customer_id = \"text\"\n",
+            "customer_id = \"text\"\nphone = { kind = \"phone\", area = \"08\" }\n",
+        ));
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].starts_with("m.toml:12:") && e[0].contains("unknown field `area`"),
+            "{}",
+            e[0]
+        );
     }
 
     #[test]

@@ -42,11 +42,69 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
 #[serde(deny_unknown_fields)]
 pub struct RawMap {
     pub version: Spanned<i64>,
+    /// The default region for phone numbers (ISO 3166 alpha-2).
+    pub region: Option<Spanned<String>>,
     pub controller: Spanned<RawController>,
     #[serde(default)]
-    pub identifiers: Ordered<Spanned<String>>,
+    pub identifiers: Ordered<Spanned<RawIdentifier>>,
     #[serde(default)]
     pub tables: Ordered<Spanned<RawTable>>,
+}
+
+/// An `[identifiers]` entry: a kind's name (`email = "email"`), or a table
+/// naming the kind and, for a phone kind, its own region
+/// (`phone = { kind = "phone", region = "DE" }`).
+///
+/// Read by hand rather than as an untagged enum, which would buffer the
+/// value and lose the positions of `kind` and `region`.
+#[derive(Debug)]
+pub struct RawIdentifier {
+    pub kind: String,
+    /// Where `kind` is written, when the entry is a table; otherwise the
+    /// entry's own position is the kind's.
+    pub kind_span: Option<std::ops::Range<usize>>,
+    pub region: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawIdentifier {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawIdentifier;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "an identifier kind such as \"email\", or { kind = \"phone\", region = \"DE\" }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawIdentifier {
+                    kind: v.to_string(),
+                    kind_span: None,
+                    region: None,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut kind: Option<Spanned<String>> = None;
+                let mut region = None;
+                while let Some(k) = m.next_key::<String>()? {
+                    match k.as_str() {
+                        "kind" => kind = Some(m.next_value()?),
+                        "region" => region = Some(m.next_value()?),
+                        other => {
+                            return Err(serde::de::Error::unknown_field(other, &["kind", "region"]))
+                        }
+                    }
+                }
+                let kind = kind.ok_or_else(|| serde::de::Error::missing_field("kind"))?;
+                Ok(RawIdentifier {
+                    kind_span: Some(kind.span()),
+                    kind: kind.into_inner(),
+                    region,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -65,14 +65,22 @@ pub enum Filter<'a> {
         columns: &'a [String],
         tuples: &'a [Vec<Value>],
     },
-    /// The column equals one of the values, ignoring ASCII case (uses a
-    /// `COLLATE NOCASE` index).
-    NoCase {
+    /// The column's text starts with one of `prefixes`, compared by code
+    /// point, or ignoring ASCII case when `nocase`. An index on the column
+    /// (a `COLLATE NOCASE` one for `nocase`) answers it with one range per
+    /// prefix: `lo <= col < hi`, `hi` being the prefix with its last
+    /// character advanced. A second backend does the same with `col >= $1
+    /// AND col < $2` over a `COLLATE "C"` (or `text_pattern_ops`) index, and
+    /// over `lower(col)` for `nocase`; non-text values never match.
+    Prefixed {
         column: &'a str,
-        values: &'a [String],
+        prefixes: &'a [String],
+        nocase: bool,
     },
     /// The column, normalised as an identifier of `kind`, is one of `keys`:
-    /// the fallback when no index can answer (a scan).
+    /// the fallback when no index can answer (a scan). A second backend
+    /// reads the column and normalises in the client, as the SQL function
+    /// does here.
     Normalized {
         column: &'a str,
         kind: Kind,
@@ -178,14 +186,21 @@ impl Store {
             2,
             FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
             move |ctx| {
-                let kind: String = ctx.get(0)?;
-                let v = ctx.get_raw(1);
-                let text = match v {
-                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                    ValueRef::Integer(i) => i.to_string(),
+                // The kind is the same for every row of a statement: read
+                // it once (SQLite keeps it with the statement's constant).
+                let kind =
+                    ctx.get_or_create_aux(0, |v| -> std::result::Result<_, rusqlite::Error> {
+                        Ok(v.as_str().ok().and_then(Kind::from_code))
+                    })?;
+                let Some(kind) = *kind else {
+                    return Ok(None);
+                };
+                let text = match ctx.get_raw(1) {
+                    ValueRef::Text(t) => String::from_utf8_lossy(t),
+                    ValueRef::Integer(i) => i.to_string().into(),
                     _ => return Ok(None),
                 };
-                Ok(Kind::parse(&kind).and_then(|k| ident::normalize_stored(k, &text, today)))
+                Ok(ident::normalize_stored(kind, &text, today))
             },
         )
         .map_err(|e| db_error(&path, "preparing", e))?;
@@ -474,25 +489,62 @@ impl Store {
                     run(&sql, params)?;
                 }
             }
-            Filter::NoCase { column, values } => {
-                for chunk in values.chunks(CHUNK) {
-                    let sql = format!(
-                        "SELECT {list} FROM {from} WHERE {} COLLATE NOCASE IN ({})",
-                        quote(column),
-                        vec!["?"; chunk.len()].join(", ")
-                    );
-                    run(&sql, chunk.iter().map(|v| v as &dyn ToSql).collect())?;
+            Filter::Prefixed {
+                column,
+                prefixes,
+                nocase,
+            } => {
+                let c = if *nocase {
+                    format!("{} COLLATE NOCASE", quote(column))
+                } else {
+                    quote(column)
+                };
+                for (lo, hi) in prefix_ranges(prefixes, *nocase) {
+                    let lo = Value::Text(lo);
+                    match hi {
+                        Some(hi) => {
+                            let hi = Value::Text(hi);
+                            let sql =
+                                format!("SELECT {list} FROM {from} WHERE {c} >= ?1 AND {c} < ?2");
+                            run(&sql, vec![&lo as &dyn ToSql, &hi])?;
+                        }
+                        None => {
+                            let sql = format!("SELECT {list} FROM {from} WHERE {c} >= ?1");
+                            run(&sql, vec![&lo as &dyn ToSql])?;
+                        }
+                    }
                 }
             }
             Filter::Normalized { column, kind, keys } => {
-                for chunk in keys.chunks(CHUNK) {
-                    let sql = format!(
-                        "SELECT {list} FROM {from} WHERE dsr_norm('{}', {}) IN ({})",
-                        kind.as_str(),
-                        quote(column),
-                        vec!["?"; chunk.len()].join(", ")
-                    );
-                    run(&sql, chunk.iter().map(|v| v as &dyn ToSql).collect())?;
+                let code = kind.code();
+                let c = quote(column);
+                // Where the kind knows digits that every stored form holds
+                // in order, a LIKE (cheap, in SQLite's C) passes only the
+                // rows worth normalising.
+                let narrow: Option<Vec<String>> = keys
+                    .iter()
+                    .map(|k| ident::required_digits(*kind, k).map(|d| spread(&d)))
+                    .collect();
+                for start in (0..keys.len()).step_by(CHUNK / 2) {
+                    let chunk = &keys[start..keys.len().min(start + CHUNK / 2)];
+                    let n = chunk.len();
+                    let placeholders = |from: usize| {
+                        (from..from + n)
+                            .map(|i| format!("?{i}"))
+                            .collect::<Vec<_>>()
+                    };
+                    let mut cond = format!("dsr_norm(?1, {c}) IN ({})", placeholders(2).join(", "));
+                    let mut params: Vec<&dyn ToSql> = vec![&code];
+                    params.extend(chunk.iter().map(|v| v as &dyn ToSql));
+                    if let Some(narrow) = &narrow {
+                        let likes: Vec<String> = placeholders(n + 2)
+                            .into_iter()
+                            .map(|p| format!("{c} LIKE {p}"))
+                            .collect();
+                        cond = format!("({}) AND {cond}", likes.join(" OR "));
+                        params.extend(narrow[start..start + n].iter().map(|v| v as &dyn ToSql));
+                    }
+                    run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
                 }
             }
             Filter::Keys(keys) => {
@@ -778,9 +830,92 @@ fn locked_detail(e: Error, busy: Duration) -> Error {
 }
 
 /// Turns a SQLite failure into what the user needs: what, where, what to do.
+/// The half-open ranges `[lo, hi)` of text that starts with one of the
+/// prefixes (`hi` None: no upper bound), sorted and merged so that no row
+/// is read twice. For `nocase` the prefixes are folded to ASCII lowercase,
+/// as SQLite's NOCASE compares.
+fn prefix_ranges(prefixes: &[String], nocase: bool) -> Vec<(String, Option<String>)> {
+    let mut ranges: Vec<(String, Option<String>)> = prefixes
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let p = if nocase {
+                p.to_ascii_lowercase()
+            } else {
+                p.clone()
+            };
+            let hi = successor(&p);
+            (p, hi)
+        })
+        .collect();
+    ranges.sort();
+    let mut out: Vec<(String, Option<String>)> = Vec::with_capacity(ranges.len());
+    for (lo, hi) in ranges {
+        if let Some((_, last_hi)) = out.last_mut() {
+            // Sorted by `lo`, so a range overlaps only the one before it.
+            if last_hi.as_ref().is_none_or(|h| lo <= *h) {
+                *last_hi = match (last_hi.take(), hi) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+                continue;
+            }
+        }
+        out.push((lo, hi));
+    }
+    out
+}
+
+/// A LIKE pattern matching text that holds `digits` in this order, with
+/// anything before, between and after them.
+fn spread(digits: &str) -> String {
+    let mut p = String::from("%");
+    for d in digits.chars() {
+        p.push(d);
+        p.push('%');
+    }
+    p
+}
+
+/// The least string greater than every string that starts with `p`: `p`
+/// with its last character advanced by one code point (dropping characters
+/// that cannot advance). None when there is none.
+fn successor(p: &str) -> Option<String> {
+    let mut chars: Vec<char> = p.chars().collect();
+    while let Some(c) = chars.pop() {
+        let next = (u32::from(c) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(n) = next {
+            chars.push(n);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// SQLITE_IOERR_SHMSIZE: the WAL index could not be enlarged.
+const IOERR_SHMSIZE: i32 = rusqlite::ffi::SQLITE_IOERR_SHMSIZE;
+/// I/O errors while writing or growing a file (the write itself, fsync,
+/// truncate/allocate, mapping the WAL index), which a full disk can cause
+/// when the operating system does not say ENOSPC.
+const IOERR_WRITING: [i32; 4] = [
+    rusqlite::ffi::SQLITE_IOERR_WRITE,
+    rusqlite::ffi::SQLITE_IOERR_FSYNC,
+    rusqlite::ffi::SQLITE_IOERR_TRUNCATE,
+    rusqlite::ffi::SQLITE_IOERR_SHMMAP,
+];
+
 pub fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
     use rusqlite::ffi::ErrorCode as C;
     let p = path.display();
+    let extended = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.extended_code),
+        _ => None,
+    };
+    let full = || {
+        format!(
+            "the disk holding the store {p} is full ({doing} it); nothing was changed; free space and run again"
+        )
+    };
     let msg = match e.sqlite_error_code() {
         Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => format!(
             "the store {p} is locked by another process while {doing} it; nothing was changed; try again when the application's write finishes, or set DSR_BUSY_TIMEOUT (ms) higher"
@@ -788,8 +923,12 @@ pub fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
         Some(C::NotADatabase) | Some(C::DatabaseCorrupt) => format!(
             "the store {p} is not a SQLite database or is damaged ({doing} it failed); nothing was changed; check the path, or restore the store from a backup"
         ),
-        Some(C::DiskFull) => format!(
-            "the disk holding the store {p} is full ({doing} it); nothing was changed; free space and run again"
+        Some(C::DiskFull) => full(),
+        // In WAL mode a full disk often shows as a failure to grow the
+        // `-shm` index file, which SQLite reports as an I/O error.
+        Some(C::SystemIoFailure) if extended == Some(IOERR_SHMSIZE) => full(),
+        Some(C::SystemIoFailure) if extended.is_some_and(|x| IOERR_WRITING.contains(&x)) => format!(
+            "could not write the store {p} ({doing} it): the disk is full or failing; nothing was changed; check free space (also for the -wal and -shm files beside it) and the disk, then run again"
         ),
         Some(C::ReadOnly) => format!(
             "the store {p} is read-only ({doing} it); nothing was changed; dsr must be able to write its audit record: run as a user who may write the store and its directory"
@@ -800,4 +939,162 @@ pub fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
         _ => format!("SQLite failed while {doing} the store {p}: {e}; nothing was changed"),
     };
     Error::Runtime(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn prefix_ranges_are_sorted_merged_and_bounded() {
+        assert_eq!(successor("C-1002").as_deref(), Some("C-1003"));
+        assert_eq!(successor("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(successor("\u{10FFFF}"), None);
+        let r = prefix_ranges(&s(&["b", "\t", "\n", "ab", "a", ""]), false);
+        // Adjacent ranges ("\t".."\n", "\n"..) merge, as do nested ones.
+        let range = |a: &str, b: &str| (a.to_string(), Some(b.to_string()));
+        assert_eq!(r, [range("\t", "\u{B}"), range("a", "c")]);
+        assert_eq!(
+            prefix_ranges(&s(&["ERIK", "eri\u{212A}"]), true),
+            [
+                ("erik".to_string(), Some("eril".to_string())),
+                ("eri\u{212A}".to_string(), Some("eri\u{212B}".to_string())),
+            ]
+        );
+        assert_eq!(
+            prefix_ranges(&s(&["\u{10FFFF}", "\u{10FFFF}x"]), false),
+            [("\u{10FFFF}".to_string(), None)]
+        );
+    }
+
+    #[test]
+    fn prefixed_lookups_use_the_index_and_find_padded_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let c = Connection::open(&path).expect("open");
+        c.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT, e TEXT);
+             CREATE INDEX t_k ON t(k);
+             CREATE INDEX t_e ON t(e COLLATE NOCASE);
+             INSERT INTO t VALUES (1, 'C-1002 ', 'ANNA@X.SE'), (2, 'C-10020', 'anna@x.se.com'),
+               (3, ' C-1002', 'Ånna@x.se'), (4, 'C-1003', 'bo@x.se'), (5, 'c-1002', 'anna@x.sf');",
+        )
+        .expect("build");
+        drop(c);
+        let store = Store::open(
+            path.to_str().expect("utf8"),
+            true,
+            jiff::civil::date(2026, 1, 1),
+        )
+        .expect("store");
+        let schema = store.schema().expect("schema");
+        let t = schema.table("t").expect("t");
+        let ids = |column: &str, prefixes: &[String], nocase: bool| {
+            let mut ids = Vec::new();
+            store
+                .select(
+                    t,
+                    &Filter::Prefixed {
+                        column,
+                        prefixes,
+                        nocase,
+                    },
+                    |r| {
+                        if let Value::Integer(i) = r.key[0] {
+                            ids.push(i);
+                        }
+                    },
+                )
+                .expect("select");
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids("k", &s(&["C-1002", " "]), false), [1, 2, 3]);
+        assert_eq!(ids("e", &s(&["anna@x.se"]), true), [1, 2]);
+        assert_eq!(ids("e", &s(&["å", "Å"]), true), [3]);
+        assert_eq!(store.scanned_rows(), 0, "every range was an index search");
+    }
+
+    #[test]
+    fn phone_scans_find_every_written_form_and_no_other_number() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let c = Connection::open(&path).expect("open");
+        c.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, p);
+             INSERT INTO t VALUES (1, '070-123 45 67'), (2, '+46 70 123 45 67 '), (3, '0046701234567'),
+               (4, 46701234567), (5, '+1 (208) 555-8097'), (6, '070-123 45 68'), (7, 'ring 070-123 45 67'),
+               (8, '030-0074321'), (9, NULL), (10, '0701234567');",
+        )
+        .expect("build");
+        drop(c);
+        let store = Store::open(
+            path.to_str().expect("utf8"),
+            true,
+            jiff::civil::date(2026, 1, 1),
+        )
+        .expect("store");
+        let schema = store.schema().expect("schema");
+        let t = schema.table("t").expect("t");
+        let ids = |kind: Kind, keys: &[&str]| {
+            let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            let mut ids = Vec::new();
+            let f = Filter::Normalized {
+                column: "p",
+                kind,
+                keys: &keys,
+            };
+            store
+                .select(t, &f, |r| {
+                    if let Value::Integer(i) = r.key[0] {
+                        ids.push(i);
+                    }
+                })
+                .expect("select");
+            ids.sort();
+            ids
+        };
+        let se = Kind::Phone(ident::Region::DEFAULT);
+        let de = Kind::Phone(ident::Region::parse("DE").expect("DE"));
+        // libphonenumber reads a leading 46 in Sweden as the country code.
+        assert_eq!(ids(se, &["+46701234567"]), [1, 2, 3, 4, 10]);
+        assert_eq!(ids(se, &["+12085558097", "+46701234568"]), [5, 6]);
+        assert_eq!(ids(se, &["+46300074321"]), [8]);
+        assert_eq!(ids(de, &["+49300074321"]), [8]);
+        assert_eq!(ids(de, &["+46701234567"]), [2, 3]);
+    }
+
+    #[test]
+    fn full_disks_in_wal_mode_are_reported_as_full() {
+        let p = Path::new("/srv/t.db");
+        let err = |code: i32| {
+            let e = rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                Some("disk I/O error".into()),
+            );
+            db_error(p, "committing to", e).to_string()
+        };
+        for code in [rusqlite::ffi::SQLITE_FULL, IOERR_SHMSIZE] {
+            let m = err(code);
+            assert!(
+                m.contains("the disk holding the store /srv/t.db is full"),
+                "{m}"
+            );
+            assert!(m.contains("nothing was changed"), "{m}");
+        }
+        for code in IOERR_WRITING {
+            let m = err(code);
+            assert!(
+                m.contains("the disk is full or failing") && m.contains("-wal"),
+                "{m}"
+            );
+        }
+        let m = err(rusqlite::ffi::SQLITE_IOERR_READ);
+        assert!(m.contains("SQLite failed") && !m.contains("full"), "{m}");
+    }
 }

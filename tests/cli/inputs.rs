@@ -351,3 +351,117 @@ fn erasing_a_referenced_column_is_an_error() {
         out.stdout
     );
 }
+
+/// A small tmpfs, unmounted when dropped. None where this process may not
+/// mount (not root, or no CAP_SYS_ADMIN in a container).
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Tmpfs { dir })
+    }
+
+    /// Fills what is left of it.
+    fn fill(&self) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(self.dir.path().join("filler")).expect("filler");
+        let chunk = [0u8; 1024];
+        while f.write_all(&chunk).is_ok() {}
+        let _ = f.sync_all();
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let umount = |lazy: bool| {
+            let mut c = std::process::Command::new("umount");
+            if lazy {
+                c.arg("-l");
+            }
+            c.arg(self.dir.path()).status().is_ok_and(|s| s.success())
+        };
+        if !umount(false) {
+            umount(true);
+        }
+    }
+}
+
+/// A full disk under a WAL-mode store is reported as a full disk (exit 1,
+/// nothing changed), whether SQLite meets it growing the WAL index (an I/O
+/// error code, SQLITE_IOERR_SHMSIZE) or appending to the WAL (SQLITE_FULL).
+#[test]
+fn a_full_disk_in_wal_mode_is_reported_as_full() {
+    let Some(fs) = Tmpfs::mount("1m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (the mapping is unit-tested in store)");
+        return;
+    };
+    let env = TestEnv::agency();
+    let store = fs.dir.path().join("tenant.db");
+    std::fs::copy(&env.store, &store).expect("copy the store");
+    let wal: String = rusqlite::Connection::open(&store)
+        .expect("open")
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .expect("wal");
+    assert_eq!(wal, "wal");
+    for f in ["tenant.db-shm", "tenant.db-wal"] {
+        let _ = std::fs::remove_file(fs.dir.path().join(f));
+    }
+    let run = |args: &[&str]| {
+        let mut c = env.cmd();
+        c.arg("--store")
+            .arg(&store)
+            .arg("--map")
+            .arg(&env.map)
+            .args(args);
+        crate::outcome(c)
+    };
+
+    // No room even for the WAL index.
+    fs.fill();
+    let out = run(&["erase", "--yes", "contact_id:c-1"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "the disk holding the store {} is full",
+            store.display()
+        )) && out
+            .stderr
+            .contains("nothing was changed; free space and run again"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(fs.dir.path().join("filler")).expect("rm filler");
+
+    // The WAL index exists (a reader holds it), but the WAL cannot grow.
+    let reader = rusqlite::Connection::open(&store).expect("reader");
+    let n: i64 = reader
+        .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
+        .expect("read");
+    assert_eq!(n, 3);
+    fs.fill();
+    let out = run(&["erase", "--yes", "contact_id:c-1"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is full") && out.stderr.contains("nothing was changed"),
+        "{}",
+        out.stderr
+    );
+    drop(reader);
+    std::fs::remove_file(fs.dir.path().join("filler")).expect("rm filler");
+    let conn = rusqlite::Connection::open(&store).expect("open");
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM contacts WHERE id = 'c-1'", [], |r| {
+            r.get(0)
+        })
+        .expect("read");
+    assert_eq!(n, 1, "nothing was erased");
+}

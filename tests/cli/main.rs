@@ -12,6 +12,7 @@ mod export;
 mod extract;
 mod holds;
 mod inputs;
+mod lookups;
 mod mentions;
 mod requests;
 mod sweep;
