@@ -130,6 +130,9 @@ fn os_user() -> String {
         .unwrap_or_else(|| format!("uid:{uid}"))
 }
 
+/// The longest --operator or --request dsr records, in bytes.
+const MAX_NAME: usize = 256;
+
 impl Globals {
     /// Who acts: `--operator` (exit 2 when empty, whitespace or holding
     /// control characters), else the OS account.
@@ -149,9 +152,21 @@ impl Globals {
                     "--operator holds a control character; give a plain name".into(),
                 ))
             }
+            Some(o) if o.len() > MAX_NAME => {
+                return Err(Error::Usage(format!(
+                    "--operator is {} bytes long, more than the {MAX_NAME} an operator's name may have; give a shorter name",
+                    o.len()
+                )))
+            }
             Some(o) => o.trim().to_string(),
             None => os_user(),
         };
+        if let Some(r) = self.request.as_ref().filter(|r| r.len() > MAX_NAME) {
+            return Err(Error::Usage(format!(
+                "--request is {} bytes long, more than the {MAX_NAME} a ticket or case number may have; give the ticket's id",
+                r.len()
+            )));
+        }
         Ok(Actor {
             operator,
             request: self.request.clone().filter(|s| !s.trim().is_empty()),

@@ -39,12 +39,13 @@ fn main() {
 /// document on stdout) and exits with its code.
 fn fail(e: &Error, json: bool) -> ! {
     let code = e.exit_code();
-    eprintln!("dsr: error: {e}");
+    let message = elide_long_words(&e.to_string());
+    eprintln!("dsr: error: {message}");
     if json {
         let doc = serde_json::json!({
             "schema": "dsr.error/1",
             "exit": code as i32,
-            "error": e.to_string(),
+            "error": message,
             "hint": e.hint(),
         });
         let mut out = std::io::stdout().lock();
@@ -52,4 +53,22 @@ fn fail(e: &Error, json: bool) -> ! {
         let _ = out.flush();
     }
     std::process::exit(code as i32);
+}
+
+/// A value given on the command line can be 100 kB long; an error message
+/// quotes at most the start of any one word of it.
+fn elide_long_words(msg: &str) -> String {
+    const MAX: usize = 120;
+    msg.split_inclusive(char::is_whitespace)
+        .map(|w| {
+            if w.len() <= MAX {
+                return w.to_string();
+            }
+            let mut cut = 60;
+            while !w.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}… ({} bytes in all) ", &w[..cut], w.trim_end().len())
+        })
+        .collect()
 }

@@ -461,3 +461,66 @@ fn a_read_only_store_is_refused_with_the_reason() {
         "dsr: error: the store ro/tenant.db cannot be written (the file system is read-only); dsr records every command in the store's audit trail, so it needs write access to the file and its directory; nothing was read or changed\n"
     );
 }
+
+#[test]
+fn a_huge_value_is_not_echoed_back_in_full() {
+    let env = TestEnv::agency();
+    let big = "a".repeat(100_000);
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "--tenant".into(),
+            big.clone(),
+            "extract".into(),
+            "contact_id:c-1".into(),
+        ],
+        vec![
+            "audit".into(),
+            "log".into(),
+            "--command".into(),
+            big.clone(),
+        ],
+        vec!["audit".into(), "log".into(), "--since".into(), big.clone()],
+        vec!["sweep".into(), "--table".into(), big.clone()],
+        vec![
+            "extract".into(),
+            "contact_id:c-1".into(),
+            "--format".into(),
+            big.clone(),
+        ],
+        vec![
+            "--operator".into(),
+            big.clone(),
+            "extract".into(),
+            "contact_id:c-1".into(),
+        ],
+        vec![
+            "--request".into(),
+            big.clone(),
+            "extract".into(),
+            "contact_id:c-1".into(),
+        ],
+        vec!["extract".into(), format!("contact_id:{big}")],
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = env.run(&args);
+        assert_eq!(
+            out.code,
+            2,
+            "{:?}: {}",
+            &args[..2],
+            &out.stderr[..200.min(out.stderr.len())]
+        );
+        assert!(
+            out.stderr.len() < 600,
+            "{:?} echoed {} bytes",
+            &args[..2],
+            out.stderr.len()
+        );
+        assert!(out.stderr.starts_with("dsr: error: "));
+    }
+    assert!(
+        std::panic::catch_unwind(|| env.audit_rows()).is_err(),
+        "nothing recorded"
+    );
+}
