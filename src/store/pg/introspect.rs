@@ -261,9 +261,10 @@ fn folded_column(expr: &str) -> Option<String> {
         .strip_prefix("lower(")
         .or_else(|| expr.strip_prefix("upper("))?
         .strip_suffix(')')?;
+    // `(email)::text` (pg_get_indexdef) or `email::text` (its pretty form).
     let inner = match inner.strip_prefix('(') {
         Some(r) => r.strip_suffix(")::text")?,
-        None => inner,
+        None => inner.strip_suffix("::text").unwrap_or(inner),
     };
     if let Some(q) = inner.strip_prefix('"') {
         let q = q.strip_suffix('"')?;

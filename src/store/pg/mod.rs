@@ -8,6 +8,8 @@
 pub mod connect;
 pub mod errors;
 pub mod introspect;
+#[cfg(test)]
+mod introspect_tests;
 pub mod lock;
 #[doc(hidden)]
 pub mod testing;
