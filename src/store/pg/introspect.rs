@@ -38,7 +38,10 @@ pub struct PgColumn {
     pub ty: PgType,
     /// `format_type(type, typmod)`: `character varying(20)`, `integer[]`.
     pub decl_type: String,
-    /// `format_type(type, NULL)`: what a bound parameter is cast to.
+    /// The type's own name, schema-qualified, without length or
+    /// precision (`pg_catalog.varchar`, `pg_catalog._int4`, `public.citext`):
+    /// what a bound parameter is cast to. Not `format_type(type, NULL)`,
+    /// whose `character` would mean `char(1)` and cut the value.
     pub cast: String,
     pub not_null: bool,
     /// The default expression, if any (`nextval(...)`, `now()`).
@@ -171,7 +174,7 @@ ORDER BY c.relname::text COLLATE \"C\"";
 
 const COLUMNS: &str = "
 SELECT a.attrelid, a.attname::text,
-       pg_catalog.format_type(a.atttypid, a.atttypmod), pg_catalog.format_type(a.atttypid, NULL),
+       pg_catalog.format_type(a.atttypid, a.atttypmod), pg_catalog.format('%I.%I', tn.nspname, t.typname),
        a.attnotnull, a.atttypmod, t.typname::text, t.typtype::text,
        et.typname::text, et.typtype::text,
        bt.typname::text, bt.typtype::text, t.typtypmod,
@@ -181,6 +184,7 @@ FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
 LEFT JOIN pg_catalog.pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem
 LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum

@@ -11,7 +11,9 @@ use crate::store::schema::Schema;
 use std::path::Path;
 
 fn fixture(path: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -34,7 +36,11 @@ fn dump(s: &Schema) -> String {
                 c.name,
                 c.decl_type,
                 if c.not_null { " not null" } else { "" },
-                if c.pk > 0 { format!(" pk{}", c.pk) } else { String::new() }
+                if c.pk > 0 {
+                    format!(" pk{}", c.pk)
+                } else {
+                    String::new()
+                }
             ));
         }
         for fk in &t.foreign_keys {
@@ -65,7 +71,9 @@ fn dump(s: &Schema) -> String {
 
 #[test]
 fn agency_reads_back_exactly() {
-    let Some((_t, s)) = load("agency", "agency/schema.pg.sql") else { return };
+    let Some((_t, s)) = load("agency", "agency/schema.pg.sql") else {
+        return;
+    };
     assert_eq!(s.schema.journal_mode, "");
     assert!(s.schema.tables.iter().all(|t| t.without_rowid));
     assert_eq!(
@@ -146,18 +154,41 @@ visits pk()
     let contacts = s.table("contacts").unwrap();
     let fk = &contacts.foreign_keys[0];
     assert_eq!(
-        (fk.name.as_str(), fk.deferrable, fk.initially_deferred, fk.on_update),
+        (
+            fk.name.as_str(),
+            fk.deferrable,
+            fk.initially_deferred,
+            fk.on_update
+        ),
         ("contacts_household_id_fkey", true, true, "NO ACTION")
     );
-    let email = contacts.indexes.iter().find(|i| i.name == "contacts_email").unwrap();
-    assert_eq!(email.keys, [PgIndexKey::Folded { column: "email".into() }]);
-    assert_eq!(email.definition, format!("CREATE INDEX contacts_email ON {}.contacts USING btree (lower(email))", _t.name));
+    let email = contacts
+        .indexes
+        .iter()
+        .find(|i| i.name == "contacts_email")
+        .unwrap();
+    assert_eq!(
+        email.keys,
+        [PgIndexKey::Folded {
+            column: "email".into()
+        }]
+    );
+    assert_eq!(
+        email.definition,
+        format!(
+            "CREATE INDEX contacts_email ON {}.contacts USING btree (lower(email))",
+            _t.name
+        )
+    );
     assert_eq!(contacts.column("photo").unwrap().ty, PgType::Bytea);
-    assert_eq!(contacts.column("photo").unwrap().cast, "bytea");
+    assert_eq!(contacts.column("photo").unwrap().cast, "pg_catalog.bytea");
     let emp = s.table("employees").unwrap();
     let pkey = emp.indexes.iter().find(|i| i.primary).unwrap();
     assert!(pkey.unique && pkey.method == "btree" && pkey.predicate.is_none());
-    assert!(s.tables.iter().all(|t| t.triggers.is_empty() && t.checks.is_empty()));
+    assert!(s
+        .tables
+        .iter()
+        .all(|t| t.triggers.is_empty() && t.checks.is_empty()));
 }
 
 /// The same tables, columns, NOT NULL, keys, links and indexes as
@@ -167,7 +198,8 @@ fn same_as_sqlite(fixture_name: &str, pg: &PgSchema) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch(&fixture(&format!("{fixture_name}/schema.sql"))).unwrap();
+    conn.execute_batch(&fixture(&format!("{fixture_name}/schema.sql")))
+        .unwrap();
     drop(conn);
     let today = jiff::civil::date(2026, 11, 22);
     let store = crate::store::Store::open(db.to_str().unwrap(), true, today).unwrap();
@@ -178,9 +210,20 @@ fn same_as_sqlite(fixture_name: &str, pg: &PgSchema) {
             let cols: Vec<String> = t
                 .columns
                 .iter()
-                .map(|c| format!("{}{}", c.name, if c.not_null || c.pk > 0 { "!" } else { "" }))
+                .map(|c| {
+                    format!(
+                        "{}{}",
+                        c.name,
+                        if c.not_null || c.pk > 0 { "!" } else { "" }
+                    )
+                })
                 .collect();
-            out.push(format!("{} [{}] pk({})", t.name, cols.join(" "), t.pk.join(",")));
+            out.push(format!(
+                "{} [{}] pk({})",
+                t.name,
+                cols.join(" "),
+                t.pk.join(",")
+            ));
             let mut fks: Vec<String> = t
                 .foreign_keys
                 .iter()
@@ -219,35 +262,72 @@ fn same_as_sqlite(fixture_name: &str, pg: &PgSchema) {
 
 #[test]
 fn agency_matches_sqlite() {
-    let Some((_t, s)) = load("agency_lite", "agency/schema.pg.sql") else { return };
+    let Some((_t, s)) = load("agency_lite", "agency/schema.pg.sql") else {
+        return;
+    };
     same_as_sqlite("agency", &s);
 }
 
 #[test]
 fn rental_matches_sqlite_and_has_its_triggers() {
-    let Some((_t, s)) = load("rental", "rental/schema.pg.sql") else { return };
+    let Some((_t, s)) = load("rental", "rental/schema.pg.sql") else {
+        return;
+    };
     let names: Vec<&str> = s.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(
         names,
-        ["address", "city", "customer", "newsletter", "payment", "rental", "support_note"]
+        [
+            "address",
+            "city",
+            "customer",
+            "newsletter",
+            "payment",
+            "rental",
+            "support_note"
+        ]
     );
     let customer = s.table("customer").unwrap();
     assert_eq!(customer.column("create_date").unwrap().ty, PgType::Date);
-    assert_eq!(customer.column("active").unwrap().default.as_deref(), Some("1"));
+    assert_eq!(
+        customer.column("active").unwrap().default.as_deref(),
+        Some("1")
+    );
     assert_eq!(
         customer.column("last_update").unwrap().default.as_deref(),
         Some("'2020-01-01 00:00:00'::text")
     );
-    for (table, trig) in [("address", "address_touch"), ("customer", "customer_touch"), ("rental", "rental_touch")] {
+    for (table, trig) in [
+        ("address", "address_touch"),
+        ("customer", "customer_touch"),
+        ("rental", "rental_touch"),
+    ] {
         let t = s.table(table).unwrap();
         assert_eq!(t.triggers.len(), 1, "{table}");
         let tr = &t.triggers[0];
         assert_eq!(
-            (tr.name.as_str(), &tr.timing, tr.events.as_slice(), tr.for_each_row, tr.enabled, tr.function.as_str()),
-            (trig, &TriggerTiming::After, ["UPDATE"].as_slice(), true, true, trig),
+            (
+                tr.name.as_str(),
+                &tr.timing,
+                tr.events.as_slice(),
+                tr.for_each_row,
+                tr.enabled,
+                tr.function.as_str()
+            ),
+            (
+                trig,
+                &TriggerTiming::After,
+                ["UPDATE"].as_slice(),
+                true,
+                true,
+                trig
+            ),
             "{table}"
         );
-        assert!(tr.definition.contains("WHEN (pg_trigger_depth() < 1)"), "{}", tr.definition);
+        assert!(
+            tr.definition.contains("WHEN (pg_trigger_depth() < 1)"),
+            "{}",
+            tr.definition
+        );
     }
     let note = s.table("support_note").unwrap();
     assert_eq!(note.foreign_keys[0].on_delete, "CASCADE");
@@ -256,7 +336,9 @@ fn rental_matches_sqlite_and_has_its_triggers() {
 
 #[test]
 fn native_types_lengths_checks_and_expression_indexes() {
-    let Some(t) = TestSchema::new("types") else { return };
+    let Some(t) = TestSchema::new("types") else {
+        return;
+    };
     t.exec(
         "CREATE TYPE mood AS ENUM ('sad', 'happy');
          CREATE DOMAIN short_email AS varchar(80) CHECK (VALUE LIKE '%@%');
@@ -295,58 +377,136 @@ fn native_types_lengths_checks_and_expression_indexes() {
     assert_eq!(ty("tags"), PgType::Array(Box::new(PgType::Text)));
     assert_eq!(ty("grid"), PgType::Array(Box::new(PgType::Int4)));
     assert_eq!(ty("m"), PgType::Enum("mood".into()));
-    for (n, want) in [("born", PgType::Date), ("seen", PgType::Timestamptz), ("at", PgType::Timestamp), ("span", PgType::Interval), ("doc", PgType::Jsonb), ("ip", PgType::Inet), ("photo", PgType::Bytea), ("ok", PgType::Bool)] {
+    for (n, want) in [
+        ("born", PgType::Date),
+        ("seen", PgType::Timestamptz),
+        ("at", PgType::Timestamp),
+        ("span", PgType::Interval),
+        ("doc", PgType::Jsonb),
+        ("ip", PgType::Inet),
+        ("photo", PgType::Bytea),
+        ("ok", PgType::Bool),
+    ] {
         assert_eq!(ty(n), want, "{n}");
     }
     let col = |n: &str| tt.column(n).unwrap().clone();
-    assert_eq!((col("code").decl_type.as_str(), col("code").cast.as_str()), ("character varying(12)", "character varying"));
+    assert_eq!(
+        (col("code").decl_type.as_str(), col("code").cast.as_str()),
+        ("character varying(12)", "pg_catalog.\"varchar\"")
+    );
+    assert_eq!(col("initials").cast, "pg_catalog.bpchar");
+    assert_eq!(col("grid").cast, "pg_catalog._int4");
+    assert_eq!(col("m").cast, format!("{}.mood", t.name));
     assert_eq!(col("grid").decl_type, "integer[]");
     assert_eq!(col("n").identity, Some('a'));
     assert!(col("twice").generated && !col("code").generated);
     assert_eq!(col("id").default.as_deref(), Some("gen_random_uuid()"));
     assert!(col("code").not_null && !col("initials").not_null);
-    assert_eq!(tt.checks, [("t_amount_check".to_string(), "CHECK (amount >= 0::numeric)".to_string())]);
+    assert_eq!(
+        tt.checks,
+        [(
+            "t_amount_check".to_string(),
+            "CHECK (amount >= 0::numeric)".to_string()
+        )]
+    );
     let fk = &tt.foreign_keys[0];
-    assert_eq!((fk.from.clone(), fk.to.clone()), (vec!["pb".to_string(), "pa".to_string()], vec!["b".to_string(), "a".to_string()]));
-    assert_eq!((fk.on_delete, fk.on_update, fk.deferrable), ("SET DEFAULT", "CASCADE", false));
+    assert_eq!(
+        (fk.from.clone(), fk.to.clone()),
+        (
+            vec!["pb".to_string(), "pa".to_string()],
+            vec!["b".to_string(), "a".to_string()]
+        )
+    );
+    assert_eq!(
+        (fk.on_delete, fk.on_update, fk.deferrable),
+        ("SET DEFAULT", "CASCADE", false)
+    );
     assert_eq!(s.table("parent").map(|_| ()), Some(()));
     let p = s.schema.table("parent").unwrap();
     assert_eq!(p.pk, ["b", "a"]);
     let ix = |n: &str| tt.indexes.iter().find(|i| i.name == n).unwrap().clone();
     let lower = ix("t_code_lower");
-    assert_eq!(lower.keys, [PgIndexKey::Folded { column: "code".into() }, PgIndexKey::Column { name: "initials".into(), collation: None, opclass: "bpchar_ops".into() }]);
-    assert_eq!((lower.unique, lower.predicate.as_deref()), (true, Some("ok")));
+    assert_eq!(
+        lower.keys,
+        [
+            PgIndexKey::Folded {
+                column: "code".into()
+            },
+            PgIndexKey::Column {
+                name: "initials".into(),
+                collation: None,
+                opclass: "bpchar_ops".into()
+            }
+        ]
+    );
+    assert_eq!(
+        (lower.unique, lower.predicate.as_deref()),
+        (true, Some("ok"))
+    );
     assert_eq!(ix("t_doc").method, "gin");
-    assert_eq!(ix("t_expr").keys, [PgIndexKey::Expr("(code::text || initials::text)".into())]);
+    assert_eq!(
+        ix("t_expr").keys,
+        [PgIndexKey::Expr("(code::text || initials::text)".into())]
+    );
     assert_eq!(
         ix("t_c").keys,
-        [PgIndexKey::Column { name: "code".into(), collation: Some("C".into()), opclass: "text_pattern_ops".into() }]
+        [PgIndexKey::Column {
+            name: "code".into(),
+            collation: Some("C".into()),
+            opclass: "text_pattern_ops".into()
+        }]
     );
     // The shared view: expression and non-btree indexes as the map checks
     // need them.
     let shared = s.schema.table("t").unwrap();
     let sx = |n: &str| shared.indexes.iter().find(|i| i.name == n).unwrap().clone();
-    assert_eq!(sx("t_code_lower").parts, [(Some("code".to_string()), "NOCASE".to_string()), (Some("initials".to_string()), "BINARY".to_string())]);
+    assert_eq!(
+        sx("t_code_lower").parts,
+        [
+            (Some("code".to_string()), "NOCASE".to_string()),
+            (Some("initials".to_string()), "BINARY".to_string())
+        ]
+    );
     assert!(sx("t_code_lower").partial && sx("t_doc").partial && !sx("t_c").partial);
     assert_eq!(sx("t_expr").parts, [(None, "BINARY".to_string())]);
     assert!(shared.is_indexed("id", false));
-    assert_eq!(shared.column("email").unwrap().affinity, crate::store::schema::Affinity::Text);
-    assert_eq!(shared.column("doc").unwrap().affinity, crate::store::schema::Affinity::Numeric);
+    assert_eq!(
+        shared.column("email").unwrap().affinity,
+        crate::store::schema::Affinity::Text
+    );
+    assert_eq!(
+        shared.column("doc").unwrap().affinity,
+        crate::store::schema::Affinity::Numeric
+    );
 }
 
 #[test]
 fn only_the_tenant_schema_is_read() {
-    let (Some(a), Some(b)) = (TestSchema::new("only_a"), TestSchema::new("only_b")) else { return };
+    let (Some(a), Some(b)) = (TestSchema::new("only_a"), TestSchema::new("only_b")) else {
+        return;
+    };
     a.exec("CREATE TABLE mine (id int PRIMARY KEY); CREATE TABLE _dsr_meta (key text PRIMARY KEY, value text)");
     b.exec("CREATE TABLE theirs (id int PRIMARY KEY); CREATE VIEW v AS SELECT 1 AS x;");
-    b.exec(&format!("CREATE TABLE child (id int REFERENCES {}.mine (id))", crate::store::schema::quote(&a.name)));
+    b.exec(&format!(
+        "CREATE TABLE child (id int REFERENCES {}.mine (id))",
+        crate::store::schema::quote(&a.name)
+    ));
     let mut c = connect(&a.url()).unwrap();
-    let names: Vec<String> = read_schema(&mut c).unwrap().schema.tables.iter().map(|t| t.name.clone()).collect();
+    let names: Vec<String> = read_schema(&mut c)
+        .unwrap()
+        .schema
+        .tables
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
     assert_eq!(names, ["_dsr_meta", "mine"]);
     let mut c = connect(&b.url()).unwrap();
     let s = read_schema(&mut c).unwrap();
     let names: Vec<&str> = s.schema.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["child", "theirs"]);
     // A link into another schema names it.
-    assert_eq!(s.schema.table("child").unwrap().foreign_keys[0].table, format!("{}.mine", a.name));
+    assert_eq!(
+        s.schema.table("child").unwrap().foreign_keys[0].table,
+        format!("{}.mine", a.name)
+    );
 }

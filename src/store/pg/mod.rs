@@ -17,6 +17,8 @@ mod tls;
 pub mod types;
 pub mod url;
 pub mod value;
+#[cfg(test)]
+mod value_tests;
 
 pub use connect::{connect, PgConn};
 pub use url::{is_postgres_url, PgUrl, SslMode};
