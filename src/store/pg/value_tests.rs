@@ -160,9 +160,9 @@ fn every_type_reads_as_design_says_and_writes_back_the_same() {
 
     // NULL reads as NULL in every type, and writes back as NULL.
     let row = c.client.query_one(&sql, &[&2i32]).unwrap();
-    for i in 1..cols.len() {
+    for (i, col) in cols.iter().enumerate().skip(1) {
         let v = get(&row, i).unwrap();
-        assert_eq!(v, PgValue::Null, "{}", cols[i].name);
+        assert_eq!(v, PgValue::Null, "{}", col.name);
         assert_eq!(v.to_param(), None);
         assert_eq!(v.to_json(), serde_json::Value::Null);
     }
