@@ -361,6 +361,40 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_connection_is_named() {
+        let Some(t) = TestSchema::new("dropped") else {
+            return;
+        };
+        let mut c = connect(&t.url()).unwrap();
+        let pid: i32 = c
+            .client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0);
+        let mut admin = testing::admin().unwrap();
+        admin
+            .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let e = c.client.batch_execute("SELECT 1").unwrap_err();
+        assert_eq!(
+            super::super::errors::classify(&e),
+            super::super::errors::PgFailure::ConnectionLost,
+            "{e:?}"
+        );
+        let m = c.err("erasing", e).to_string();
+        assert!(
+            m.starts_with(&format!(
+                "the connection to the PostgreSQL server at {} was lost while erasing in {}: ",
+                t.url().target(),
+                t.url().place()
+            )),
+            "{m}"
+        );
+        assert!(m.ends_with("the open transaction was rolled back by the server; check the server and the network, then run again"), "{m}");
+    }
+
+    #[test]
     fn socket_connection() {
         let Some(t) = TestSchema::new("socket") else {
             return;
