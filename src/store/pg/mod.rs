@@ -3,7 +3,7 @@
 //! catalogs, converting values, and the tenant's sweep lock as an advisory
 //! lock. Nothing here is wired into the commands yet: the store interface
 //! that both backends will implement comes next (see the README,
-//! "PostgreSQL (groundwork)").
+//! "PostgreSQL (groundwork)", and STORE_INTERFACE.md for its proposed shape).
 
 pub mod connect;
 pub mod errors;
