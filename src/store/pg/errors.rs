@@ -225,6 +225,9 @@ fn tls_message(url: &PgUrl, d: &str) -> String {
         );
     }
     let todo = match url.sslmode {
+        _ if d.contains("not valid for name") => {
+            "the certificate is not for the host named in the URL: connect by a name the certificate lists, or use sslmode=verify-ca to check the chain only"
+        }
         SslMode::VerifyCa | SslMode::VerifyFull => {
             "the server's certificate must chain to a trusted root: give the provider's CA bundle with sslrootcert=PATH (or PGSSLROOTCERT, or ~/.postgresql/root.crt); with verify-full the host in the URL must also be a name in the certificate"
         }
