@@ -4,6 +4,7 @@
 
 mod expire;
 pub mod migrate;
+pub mod pg;
 pub mod refs;
 pub mod requests;
 mod scan;

@@ -1,0 +1,24 @@
+//! The PostgreSQL backend's groundwork (issue 11): URL and password
+//! resolution, connecting with TLS, reading the tenant schema from the
+//! catalogs, converting values, and the tenant's sweep lock as an advisory
+//! lock. Nothing here is wired into the commands yet: the store interface
+//! that both backends will implement comes next (see the README,
+//! "PostgreSQL (groundwork)", and STORE_INTERFACE.md for its proposed shape).
+
+pub mod connect;
+pub mod errors;
+pub mod introspect;
+#[cfg(test)]
+mod introspect_tests;
+pub mod lock;
+#[doc(hidden)]
+pub mod testing;
+mod tls;
+pub mod types;
+pub mod url;
+pub mod value;
+#[cfg(test)]
+mod value_tests;
+
+pub use connect::{connect, PgConn};
+pub use url::{is_postgres_url, PgUrl, SslMode};

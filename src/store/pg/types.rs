@@ -1,0 +1,244 @@
+//! PostgreSQL column types as dsr needs to know them: what a value reads
+//! as (value.rs), whether it can hold text (fit: `hash`, `redact`), its
+//! declared length, and how a bound parameter is cast to it.
+
+use crate::store::schema::Affinity;
+
+/// A column's type, from `pg_type` (internal names: `int4`, `timestamptz`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PgType {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Oid,
+    Float4,
+    Float8,
+    /// `numeric(p, s)`; None for plain `numeric`.
+    Numeric(Option<(u16, u16)>),
+    Money,
+    Text,
+    /// `varchar(n)`: the length in characters, if declared.
+    Varchar(Option<u32>),
+    /// `char(n)` (`bpchar`), blank-padded.
+    Char(Option<u32>),
+    /// The extension type `citext` (case-insensitive text).
+    Citext,
+    Name,
+    Bytea,
+    Date,
+    Time,
+    TimeTz,
+    Timestamp,
+    Timestamptz,
+    Interval,
+    Uuid,
+    Inet,
+    Cidr,
+    MacAddr,
+    Json,
+    Jsonb,
+    Xml,
+    /// A user-defined enum, by type name.
+    Enum(String),
+    /// An array of the element type (any number of dimensions).
+    Array(Box<PgType>),
+    /// A domain over a base type.
+    Domain(String, Box<PgType>),
+    /// Anything else (geometric, ranges, bit strings, composites, ...),
+    /// by type name: read as PostgreSQL's text form.
+    Other(String),
+}
+
+impl PgType {
+    /// From the catalog: `typname` and `typtype` of the column's type,
+    /// its typmod, and for arrays the element's `typname`/`typtype`, for
+    /// domains the base type's.
+    pub fn from_catalog(
+        typname: &str,
+        typtype: &str,
+        typmod: i32,
+        elem: Option<(&str, &str)>,
+        base: Option<(&str, &str, i32)>,
+    ) -> PgType {
+        if typtype == "d" {
+            if let Some((bn, bt, bmod)) = base {
+                return PgType::Domain(
+                    typname.to_string(),
+                    Box::new(PgType::from_catalog(bn, bt, bmod, None, None)),
+                );
+            }
+        }
+        if let Some((en, et)) = elem {
+            return PgType::Array(Box::new(PgType::from_catalog(en, et, typmod, None, None)));
+        }
+        if typtype == "e" {
+            return PgType::Enum(typname.to_string());
+        }
+        let len = (typmod >= 4).then(|| (typmod - 4) as u32);
+        match typname {
+            "bool" => PgType::Bool,
+            "int2" => PgType::Int2,
+            "int4" => PgType::Int4,
+            "int8" => PgType::Int8,
+            "oid" => PgType::Oid,
+            "float4" => PgType::Float4,
+            "float8" => PgType::Float8,
+            "numeric" => {
+                PgType::Numeric(len.map(|m| (((m >> 16) & 0xffff) as u16, (m & 0xffff) as u16)))
+            }
+            "money" => PgType::Money,
+            "text" => PgType::Text,
+            "varchar" => PgType::Varchar(len),
+            "bpchar" => PgType::Char(len),
+            "citext" => PgType::Citext,
+            "name" => PgType::Name,
+            "bytea" => PgType::Bytea,
+            "date" => PgType::Date,
+            "time" => PgType::Time,
+            "timetz" => PgType::TimeTz,
+            "timestamp" => PgType::Timestamp,
+            "timestamptz" => PgType::Timestamptz,
+            "interval" => PgType::Interval,
+            "uuid" => PgType::Uuid,
+            "inet" => PgType::Inet,
+            "cidr" => PgType::Cidr,
+            "macaddr" => PgType::MacAddr,
+            "json" => PgType::Json,
+            "jsonb" => PgType::Jsonb,
+            "xml" => PgType::Xml,
+            other => PgType::Other(other.to_string()),
+        }
+    }
+
+    /// The type under any domains.
+    pub fn base(&self) -> &PgType {
+        match self {
+            PgType::Domain(_, b) => b.base(),
+            t => t,
+        }
+    }
+
+    /// Whether text of any length fits (a `hash` or `redact` result):
+    /// `text`, `citext`, unbounded `varchar`; a bounded `varchar(n)` or
+    /// `char(n)` holds text up to [`PgType::max_len`].
+    pub fn holds_text(&self) -> bool {
+        matches!(
+            self.base(),
+            PgType::Text | PgType::Citext | PgType::Varchar(_) | PgType::Char(_) | PgType::Name
+        )
+    }
+
+    /// The declared maximum length in characters, if any.
+    pub fn max_len(&self) -> Option<u32> {
+        match self.base() {
+            PgType::Varchar(n) | PgType::Char(n) => *n,
+            PgType::Name => Some(63),
+            _ => None,
+        }
+    }
+
+    /// Whether comparisons ignore case (an email lookup needs no
+    /// `lower()`).
+    pub fn case_insensitive(&self) -> bool {
+        matches!(self.base(), PgType::Citext)
+    }
+
+    /// Whether values are dates or times (retention rules may use them).
+    pub fn is_temporal(&self) -> bool {
+        matches!(
+            self.base(),
+            PgType::Date | PgType::Timestamp | PgType::Timestamptz
+        )
+    }
+
+    /// The nearest SQLite affinity, for the shared `ColumnSchema` (whose
+    /// users ask "numeric?" and "holds text?"): integers and booleans
+    /// Integer, floats Real, bytea Blob, text types Text; everything else
+    /// (numeric, dates, uuid, json, arrays, ...) Numeric, which holds no
+    /// text, as a `hash` or `redact` would not fit those columns either.
+    pub fn affinity(&self) -> Affinity {
+        match self.base() {
+            PgType::Bool | PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid => {
+                Affinity::Integer
+            }
+            PgType::Float4 | PgType::Float8 => Affinity::Real,
+            PgType::Bytea => Affinity::Blob,
+            t if t.holds_text() => Affinity::Text,
+            _ => Affinity::Numeric,
+        }
+    }
+
+    /// Whether value.rs decodes the binary form itself; the others are
+    /// selected as `::text` (`::text[]` for arrays), PostgreSQL's own
+    /// canonical text under the session's settings (ISO 8601 intervals).
+    pub fn decoded_natively(&self) -> bool {
+        match self.base() {
+            PgType::Array(e) => e.decoded_natively(),
+            PgType::Money
+            | PgType::Time
+            | PgType::TimeTz
+            | PgType::Interval
+            | PgType::Inet
+            | PgType::Cidr
+            | PgType::MacAddr
+            | PgType::Xml
+            | PgType::Other(_) => false,
+            _ => true,
+        }
+    }
+
+    /// The SELECT-list expression that reads a column of this type
+    /// (`quoted` is the quoted column name).
+    pub fn select_expr(&self, quoted: &str) -> String {
+        if self.decoded_natively() {
+            quoted.to_string()
+        } else if matches!(self.base(), PgType::Array(_)) {
+            format!("{quoted}::text[]")
+        } else {
+            format!("{quoted}::text")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_catalog() {
+        assert_eq!(
+            PgType::from_catalog("varchar", "b", 24, None, None),
+            PgType::Varchar(Some(20))
+        );
+        assert_eq!(
+            PgType::from_catalog("varchar", "b", -1, None, None),
+            PgType::Varchar(None)
+        );
+        assert_eq!(
+            PgType::from_catalog("numeric", "b", (12 << 16 | 2) + 4, None, None),
+            PgType::Numeric(Some((12, 2)))
+        );
+        assert_eq!(
+            PgType::from_catalog("_int4", "b", -1, Some(("int4", "b")), None),
+            PgType::Array(Box::new(PgType::Int4))
+        );
+        assert_eq!(
+            PgType::from_catalog("mood", "e", -1, None, None),
+            PgType::Enum("mood".into())
+        );
+        let d = PgType::from_catalog("email", "d", -1, None, Some(("varchar", "b", 84)));
+        assert_eq!(d.max_len(), Some(80));
+        assert!(d.holds_text());
+        assert!(PgType::Citext.case_insensitive() && PgType::Citext.holds_text());
+        assert!(!PgType::Uuid.holds_text() && !PgType::Jsonb.holds_text());
+        assert_eq!(PgType::Date.affinity(), Affinity::Numeric);
+        assert_eq!(PgType::Bool.affinity(), Affinity::Integer);
+        assert_eq!(PgType::Interval.select_expr("\"x\""), "\"x\"::text");
+        assert_eq!(
+            PgType::Array(Box::new(PgType::Inet)).select_expr("\"x\""),
+            "\"x\"::text[]"
+        );
+        assert_eq!(PgType::Timestamptz.select_expr("\"x\""), "\"x\"");
+    }
+}
