@@ -321,7 +321,10 @@ fn the_application_keeps_writing_during_a_sweep() {
     let flag = stop.clone();
     let writer = std::thread::spawn(move || {
         let conn = rusqlite::Connection::open(&store).expect("open");
-        conn.busy_timeout(std::time::Duration::from_secs(5))
+        // Generous: this asserts that dsr never starves the application,
+        // on a machine under any load; how long it waits is measured by
+        // scripts/bench_sweep.py (goal 250 ms), not here.
+        conn.busy_timeout(std::time::Duration::from_secs(30))
             .expect("timeout");
         let (mut ok, mut failed) = (0u32, 0u32);
         let mut i = 0;
