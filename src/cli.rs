@@ -18,6 +18,7 @@ const NOT_USED: &[(&str, &[&str])] = &[
         "demo",
         &["store", "map", "tenant", "config", "operator", "request"],
     ),
+    ("init", &["map", "operator", "request"]),
     ("check", &["operator", "request"]),
     ("config", &["operator", "request"]),
     ("audit log", &["map", "operator", "request"]),
@@ -105,6 +106,16 @@ pub enum Command {
     /// support tickets with free text that mentions other customers, and dates spread around
     /// today so that every retention rule has work. The same seed and day give the same tenant.
     Demo(commands::demo::Args),
+    /// Write a draft data map from the store's schema and a sample of its values
+    ///
+    /// Reads every table of the store (read-only) and about 200 values of each text column, and
+    /// writes a data map for a person to finish: every table, its foreign keys as links, tables
+    /// that look like one row per person marked subjects = true with their email, personnummer,
+    /// phone and customer-number columns to identify people by, and columns that look personal by
+    /// name (Swedish and English) or by content, each with a suggested category and an erase
+    /// strategy that fits the column. Purpose, legal basis, retention and holds are left as TODO
+    /// comments, which `dsr check` warns about. Sampled values are never printed or written.
+    Init(commands::init::Args),
     /// Validate the data map against the live store (exit 0 only without errors)
     ///
     /// Checks that every mapped table and column exists, that links match the store's columns,

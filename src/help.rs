@@ -25,8 +25,16 @@ pub fn examples(path: &str) -> &'static [(&'static str, &'static str)] {
                 "dsr demo /tmp/big --subjects 100000 --seed 7 --force",
             ),
         ],
+        "init" => &[
+            ("A draft map of an application's store, to finish by hand", "dsr --store app.db init -o datamap.toml"),
+            ("The draft on standard output, to read first", "dsr --store app.db init"),
+        ],
         "check" => &[
             ("Does the map fit the store?", "dsr --store app.db --map datamap.toml check"),
+            (
+                "In the application's CI: fail when the schema grows a table or personal column the map lacks",
+                "dsr --store app.db --map datamap.toml check --strict",
+            ),
             ("The findings as JSON, for a CI job", "dsr --tenant acme --json check"),
         ],
         "extract" => &[

@@ -34,6 +34,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
     let g = cli.global.globals();
     match &cli.command {
         Command::Demo(a) => commands::demo::run(&g, a),
+        Command::Init(a) => commands::init::run(&g, a),
         Command::Check(a) => commands::check::run(&g, a),
         Command::Extract(a) => commands::extract::run(&g, a),
         Command::Erase(a) => commands::erase::run(&g, a),

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod erase;
 pub mod export;
 pub mod extract;
+pub mod init;
 pub mod request;
 pub mod sweep;
 

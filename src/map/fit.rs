@@ -41,7 +41,24 @@ impl Findings {
 /// contents for personal-looking data (what `dsr check` does); commands
 /// that only need to know the map is safe to run pass None.
 pub fn check(map: &DataMap, schema: &Schema, store: Option<&Store>) -> Result<Vec<Diagnostic>> {
+    check_with(map, schema, store, false)
+}
+
+/// As [`check`]; with `strict` (`dsr check --strict`, for an application's
+/// CI), store tables missing from the map and personal-looking unmapped
+/// columns are errors rather than warnings, so that schema drift fails.
+pub fn check_with(
+    map: &DataMap,
+    schema: &Schema,
+    store: Option<&Store>,
+    strict: bool,
+) -> Result<Vec<Diagnostic>> {
     let mut f = Findings { list: Vec::new() };
+    let drift = if strict {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
     for t in &map.tables {
         let Some(ts) = schema.table(&t.name) else {
             f.error(
@@ -54,13 +71,14 @@ pub fn check(map: &DataMap, schema: &Schema, store: Option<&Store>) -> Result<Ve
         };
         check_table(map, schema, t, ts, &mut f);
         if let Some(store) = store {
-            look_for_unmapped(schema, t, ts, store, &mut f)?;
+            look_for_unmapped(schema, t, ts, store, drift, &mut f)?;
         }
     }
     if store.is_some() {
         for ts in &schema.tables {
             if !ts.name.starts_with("_dsr_") && map.table(&ts.name).is_none() {
-                f.warn(
+                f.push(
+                    drift,
                     None,
                     ts.name.clone(),
                     format!("the store's table \"{}\" is not in the map; its rows are never extracted, erased or swept", ts.name),
@@ -377,7 +395,7 @@ fn declared_as_link(map: &DataMap, child: &str, fk: &ForeignKey) -> bool {
 /// `cities`). Such a column is not personal by its name, even when the
 /// name contains a personal word (`address_id`, `note_id`); its values are
 /// still sampled.
-fn is_key_column(schema: &Schema, ts: &TableSchema, col: &str) -> bool {
+pub(crate) fn is_key_column(schema: &Schema, ts: &TableSchema, col: &str) -> bool {
     let in_fk = ts
         .foreign_keys
         .iter()
@@ -457,7 +475,7 @@ const PERSONAL_WORDS: &[&str] = &[
     "meddelande",
 ];
 
-fn looks_personal_name(col: &str) -> bool {
+pub(crate) fn looks_personal_name(col: &str) -> bool {
     let lower = col.to_lowercase();
     lower.contains("email")
         || lower.contains("phone")
@@ -467,7 +485,7 @@ fn looks_personal_name(col: &str) -> bool {
             .any(|w| PERSONAL_WORDS.contains(&w))
 }
 
-fn looks_personal_value(v: &Value, today: jiff::civil::Date) -> Option<&'static str> {
+pub(crate) fn looks_personal_value(v: &Value, today: jiff::civil::Date) -> Option<&'static str> {
     let Value::Text(s) = v else { return None };
     if ident::normalize_stored(Kind::Email, s, today).is_some() {
         Some("email addresses")
@@ -484,11 +502,42 @@ fn looks_personal_value(v: &Value, today: jiff::civil::Date) -> Option<&'static 
     }
 }
 
+/// How many values `check` samples per column for [`unmapped_reason`].
+pub(crate) const CHECK_SAMPLE: usize = 50;
+
+/// Why an unmapped column looks personal, if it does: by its name (unless
+/// it is a key column) or because at least 30 % of `sample` (up to
+/// [`CHECK_SAMPLE`] values) look like emails, personnummer or phone
+/// numbers. `dsr init` asks the same question, so that its drafts leave
+/// nothing for `check` to warn about.
+pub(crate) fn unmapped_reason(
+    schema: &Schema,
+    ts: &TableSchema,
+    col: &str,
+    sample: &[Value],
+    today: jiff::civil::Date,
+) -> Option<String> {
+    let sample = &sample[..sample.len().min(CHECK_SAMPLE)];
+    let mut hits: Vec<&'static str> = sample
+        .iter()
+        .filter_map(|v| looks_personal_value(v, today))
+        .collect();
+    if !sample.is_empty() && hits.len() * 10 >= sample.len() * 3 {
+        hits.sort();
+        if let Some(what) = hits.first() {
+            return Some(format!("its values look like {what}"));
+        }
+    }
+    (looks_personal_name(col) && !is_key_column(schema, ts, col))
+        .then(|| "its name suggests personal data".to_string())
+}
+
 fn look_for_unmapped(
     schema: &Schema,
     t: &Table,
     ts: &TableSchema,
     store: &Store,
+    severity: Severity,
     f: &mut Findings,
 ) -> Result<()> {
     let today = crate::time::today(jiff::Timestamp::now());
@@ -500,25 +549,14 @@ fn look_for_unmapped(
         if used {
             continue;
         }
-        let by_name = looks_personal_name(c) && !is_key_column(schema, ts, c);
-        let mut by_content = None;
-        if cs.affinity.holds_text() {
-            let sample = store.sample(&t.name, c, 50)?;
-            let mut hits: Vec<&'static str> = sample
-                .iter()
-                .filter_map(|v| looks_personal_value(v, today))
-                .collect();
-            if !sample.is_empty() && hits.len() * 10 >= sample.len() * 3 {
-                hits.sort();
-                by_content = hits.first().copied();
-            }
-        }
-        if by_name || by_content.is_some() {
-            let why = match by_content {
-                Some(what) => format!("its values look like {what}"),
-                None => "its name suggests personal data".into(),
-            };
-            f.warn(
+        let sample = if cs.affinity.holds_text() {
+            store.sample(&t.name, c, CHECK_SAMPLE)?
+        } else {
+            Vec::new()
+        };
+        if let Some(why) = unmapped_reason(schema, ts, c, &sample, today) {
+            f.push(
+                severity,
                 Some(t.loc),
                 format!("{}.{c}", t.name),
                 format!(
@@ -532,6 +570,29 @@ fn look_for_unmapped(
         }
     }
     Ok(())
+}
+
+/// One warning per line of the map's text that says `TODO` (the places a
+/// draft from `dsr init` leaves for a person: purpose, legal basis,
+/// retention, holds), so that a draft is not taken for a finished map.
+pub fn todos(src: &str) -> Vec<Diagnostic> {
+    src.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let at = line.find("TODO")?;
+            let text: String = line.trim().chars().take(160).collect();
+            Some(Diagnostic {
+                severity: Severity::Warning,
+                loc: Some(Loc {
+                    line: i + 1,
+                    col: line[..at].chars().count() + 1,
+                }),
+                place: "TODO".into(),
+                message: format!("left for a person to decide: {text}"),
+                hint: Some("decide it, then remove the TODO".into()),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
