@@ -11,6 +11,7 @@ mod expand;
 mod export;
 mod extract;
 mod holds;
+mod init;
 mod inputs;
 mod lookups;
 mod mentions;

@@ -45,6 +45,7 @@ fn man_pages_have_the_usual_sections_and_no_help_page() {
         [
             "dsr.1",
             "dsr-demo.1",
+            "dsr-init.1",
             "dsr-check.1",
             "dsr-extract.1",
             "dsr-erase.1",

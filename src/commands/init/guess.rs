@@ -26,6 +26,8 @@ pub enum Cat {
     Ip,
     Birth,
     FreeText,
+    Photo,
+    Secret,
 }
 
 impl Cat {
@@ -40,6 +42,8 @@ impl Cat {
             Cat::Ip => "online.ip_address",
             Cat::Birth => "identity.birth_date",
             Cat::FreeText => "content.free_text",
+            Cat::Photo => "identity.photo",
+            Cat::Secret => "auth.secret",
         }
     }
 
@@ -134,7 +138,14 @@ pub fn by_name(col: &str, person_table: bool) -> Option<Cat> {
     if contains(&["phone", "telefon", "mobil"]) || has(&["tel", "fax", "cell", "tfn"]) {
         return Some(Cat::Phone);
     }
-    if contains(&["kundnummer", "kundnr", "customernumber", "customerno", "membernumber", "medlemsnummer"]) {
+    if contains(&[
+        "kundnummer",
+        "kundnr",
+        "customernumber",
+        "customerno",
+        "membernumber",
+        "medlemsnummer",
+    ]) {
         return Some(Cat::CustomerNo);
     }
     if has(&["ip"]) || contains(&["ipaddress", "ipadress", "ipaddr"]) {
@@ -143,10 +154,24 @@ pub fn by_name(col: &str, person_table: bool) -> Option<Cat> {
     if contains(&["birth", "fodelse"]) || has(&["dob", "fodd"]) {
         return Some(Cat::Birth);
     }
-    if contains(&["address", "adress", "street", "gata", "postcode", "postnummer", "postalcode", "zipcode"])
-        || has(&["zip", "city", "ort", "postnr", "postort"])
+    if contains(&[
+        "address",
+        "adress",
+        "street",
+        "gata",
+        "postcode",
+        "postnummer",
+        "postalcode",
+        "zipcode",
+    ]) || has(&["zip", "city", "ort", "postnr", "postort"])
     {
         return Some(Cat::Address);
+    }
+    if contains(&["password", "passwd", "losenord"]) || has(&["secret", "pwd"]) {
+        return Some(Cat::Secret);
+    }
+    if has(&["photo", "picture", "foto", "bild", "avatar", "portrait"]) {
+        return Some(Cat::Photo);
     }
     let person_prefix = [
         "first", "last", "sur", "given", "family", "full", "middle", "contact", "customer", "kund",
@@ -160,8 +185,18 @@ pub fn by_name(col: &str, person_table: bool) -> Option<Cat> {
         }
     }
     if has(&[
-        "note", "notes", "comment", "comments", "kommentar", "message", "body", "meddelande",
-        "anteckning", "anteckningar", "fritext", "freetext",
+        "note",
+        "notes",
+        "comment",
+        "comments",
+        "kommentar",
+        "message",
+        "body",
+        "meddelande",
+        "anteckning",
+        "anteckningar",
+        "fritext",
+        "freetext",
     ]) {
         return Some(Cat::FreeText);
     }
@@ -179,7 +214,9 @@ pub fn by_content(sample: &[Value], today: jiff::civil::Date) -> Option<Cat> {
     }
     let count = |f: &dyn Fn(&str) -> bool| texts.iter().filter(|s| f(s)).count();
     let most = |k: usize| k * 2 >= n;
-    if most(count(&|s| ident::normalize_stored(Kind::Email, s, today).is_some())) {
+    if most(count(&|s| {
+        ident::normalize_stored(Kind::Email, s, today).is_some()
+    })) {
         return Some(Cat::Email);
     }
     if most(count(&|s| {
@@ -221,7 +258,8 @@ pub fn erase_for(cat: Cat, cs: &ColumnSchema) -> Option<&'static str> {
     // Identifiers are hashed first: a UNIQUE column stays unique.
     let order: &[&'static str] = match cat {
         Cat::Email | Cat::NationalId | Cat::CustomerNo => &["hash", "redact", "null"],
-        Cat::Phone | Cat::Ip | Cat::Birth => &["null", "hash", "redact"],
+        Cat::Phone | Cat::Ip | Cat::Birth | Cat::Secret => &["null", "hash", "redact"],
+        Cat::Photo => &["null", "redact"],
         Cat::Name | Cat::Address | Cat::FreeText => &["redact", "null"],
     };
     order.iter().copied().find(|s| fits(s))
@@ -232,24 +270,30 @@ pub fn erase_for(cat: Cat, cs: &ColumnSchema) -> Option<&'static str> {
 /// (erasing it would break the reference), so it gets no strategy.
 fn is_reference(schema: &Schema, ts: &TableSchema, col: &str) -> bool {
     ts.pk.iter().any(|p| p == col)
-        || ts.foreign_keys.iter().any(|fk| fk.from.iter().any(|c| c == col))
+        || ts
+            .foreign_keys
+            .iter()
+            .any(|fk| fk.from.iter().any(|c| c == col))
         || schema
             .references_to(&ts.name)
             .any(|(_, fk)| fk.to.iter().any(|c| c == col))
 }
 
 const BOOKKEEPING: &[&str] = &[
-    "invoice", "payment", "order", "faktura", "betalning", "kvitto", "receipt", "bokforing",
-    "verifikat", "transaction",
+    "invoice",
+    "payment",
+    "order",
+    "faktur",
+    "betalning",
+    "kvitto",
+    "receipt",
+    "bokforing",
+    "verifikat",
+    "transaction",
 ];
 
 fn link_for(schema: &Schema, ts: &TableSchema, fk: &ForeignKey) -> LinkGuess {
-    let on: Vec<(String, String)> = fk
-        .from
-        .iter()
-        .cloned()
-        .zip(fk.to.iter().cloned())
-        .collect();
+    let on: Vec<(String, String)> = fk.from.iter().cloned().zip(fk.to.iter().cloned()).collect();
     let parent = schema.table(&fk.table);
     let commented = if fk.table == ts.name {
         Some(format!(
@@ -285,7 +329,11 @@ fn link_for(schema: &Schema, ts: &TableSchema, fk: &ForeignKey) -> LinkGuess {
 /// Guesses every table of the store except dsr's own.
 pub fn guess(store: &Store, schema: &Schema, today: jiff::civil::Date) -> Result<Vec<TableGuess>> {
     let mut out = Vec::new();
-    for ts in schema.tables.iter().filter(|t| !t.name.starts_with("_dsr_")) {
+    for ts in schema
+        .tables
+        .iter()
+        .filter(|t| !t.name.starts_with("_dsr_"))
+    {
         out.push(guess_table(store, schema, ts, today)?);
     }
     Ok(out)
@@ -320,7 +368,10 @@ fn guess_table(
         found.push((cs, cat, content, flagged));
     }
     let person_table = found.iter().any(|(_, c, _, _)| {
-        matches!(c, Some(Cat::Email | Cat::NationalId | Cat::Phone | Cat::CustomerNo))
+        matches!(
+            c,
+            Some(Cat::Email | Cat::NationalId | Cat::Phone | Cat::CustomerNo)
+        )
     });
     let mut columns = Vec::new();
     for (cs, cat, content, flagged) in found {
@@ -395,6 +446,8 @@ fn guess_table(
                 || j.contains("datum")
                 || j.contains("issued")
                 || j.contains("created")
+                || j.contains("utfardad")
+                || j.contains("skapad")
                 || w.last().is_some_and(|l| l == "at" || l == "time")
         })
         .map(|c| c.name.clone());
@@ -459,11 +512,17 @@ mod tests {
             pk: 0,
         };
         assert_eq!(erase_for(Cat::Email, &col("TEXT", true)), Some("hash"));
-        assert_eq!(erase_for(Cat::Email, &col("VARCHAR(50)", true)), Some("redact"));
+        assert_eq!(
+            erase_for(Cat::Email, &col("VARCHAR(50)", true)),
+            Some("redact")
+        );
         assert_eq!(erase_for(Cat::Phone, &col("TEXT", true)), Some("hash"));
         assert_eq!(erase_for(Cat::Phone, &col("TEXT", false)), Some("null"));
         assert_eq!(erase_for(Cat::Birth, &col("DATE", false)), Some("null"));
         assert_eq!(erase_for(Cat::Birth, &col("DATE", true)), None);
-        assert_eq!(erase_for(Cat::Name, &col("VARCHAR(5)", false)), Some("null"));
+        assert_eq!(
+            erase_for(Cat::Name, &col("VARCHAR(5)", false)),
+            Some("null")
+        );
     }
 }

@@ -8,8 +8,7 @@ use std::fmt::Write;
 /// A TOML key: bare when it can be, else a quoted string.
 fn key(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         s.to_string()
@@ -106,7 +105,10 @@ fn table(s: &mut String, t: &TableGuess) {
                 [one] => format!("{k} = {}", string(one)),
                 many => format!(
                     "{k} = [{}]",
-                    many.iter().map(|c| string(c)).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|c| string(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             })
             .collect();
@@ -182,6 +184,9 @@ fn table(s: &mut String, t: &TableGuess) {
         }
         if cat == Cat::FreeText {
             parts.push("scan = true".into());
+        }
+        if cat == Cat::Secret {
+            parts.push("extract = false".into());
         }
         let mut notes = Vec::new();
         if c.by_content {
