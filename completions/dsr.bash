@@ -40,6 +40,9 @@ _dsr() {
             dsr,help)
                 cmd="dsr__subcmd__help"
                 ;;
+            dsr,init)
+                cmd="dsr__subcmd__init"
+                ;;
             dsr,request)
                 cmd="dsr__subcmd__request"
                 ;;
@@ -81,6 +84,9 @@ _dsr() {
                 ;;
             dsr__subcmd__help,help)
                 cmd="dsr__subcmd__help__subcmd__help"
+                ;;
+            dsr__subcmd__help,init)
+                cmd="dsr__subcmd__help__subcmd__init"
                 ;;
             dsr__subcmd__help,request)
                 cmd="dsr__subcmd__help__subcmd__request"
@@ -143,7 +149,7 @@ _dsr() {
 
     case "${cmd}" in
         dsr)
-            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version demo check extract erase export sweep audit config request help"
+            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version demo init check extract erase export sweep audit config request help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,7 +401,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__check)
-            opts="-q -h -V --operator --request --store --map --tenant --config --json --quiet --help --version"
+            opts="-q -h -V --strict --operator --request --store --map --tenant --config --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -659,7 +665,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__help)
-            opts="demo check extract erase export sweep audit config request help"
+            opts="demo init check extract erase export sweep audit config request help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -840,6 +846,20 @@ _dsr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dsr__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dsr__subcmd__help__subcmd__request)
             opts="new list show extend close due"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -945,6 +965,52 @@ _dsr() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dsr__subcmd__init)
+            opts="-o -q -h -V --output --force --map --operator --request --store --tenant --config --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
