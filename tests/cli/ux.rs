@@ -81,12 +81,12 @@ fn man_pages_have_the_usual_sections_and_no_help_page() {
         }
         assert!(!text.contains("dsr\\-help"), "{name} names dsr-help");
     }
-    let erase = String::from_utf8_lossy(&pages[4].1);
+    let erase = String::from_utf8_lossy(&pages[5].1);
     // The synopsis shows values, and the description says more than NAME.
-    let check = String::from_utf8_lossy(&pages[2].1);
+    let check = String::from_utf8_lossy(&pages[3].1);
     assert!(check.contains(".SH \"THE DATA MAP\""));
     assert!(erase.contains("held under a hold"), "{erase}");
-    let extract = String::from_utf8_lossy(&pages[3].1);
+    let extract = String::from_utf8_lossy(&pages[4].1);
     assert!(
         extract.contains("[\\fB\\-\\-format\\fR \\fIFORMAT\\fR]"),
         "{extract}"
