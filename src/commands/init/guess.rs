@@ -228,8 +228,10 @@ pub fn by_content(sample: &[Value], today: jiff::civil::Date) -> Option<Cat> {
         return Some(Cat::Ip);
     }
     if most(count(&|s| {
+        // As `check` judges it: dates are not phone numbers.
         s.chars().filter(|c| c.is_ascii_digit()).count() >= 8
-            && ident::normalize_stored(Kind::Phone, s, today).is_some()
+            && crate::time::parse_text(s).is_none()
+            && ident::normalize_stored(Kind::Phone(ident::Region::DEFAULT), s, today).is_some()
     })) {
         return Some(Cat::Phone);
     }
