@@ -436,3 +436,20 @@ fn strict_check_fails_on_schema_drift() {
         out.stdout
     );
 }
+
+#[test]
+fn json_gives_a_summary_and_needs_a_file_for_the_draft() {
+    let env = shop();
+    let out = env.run(&["--json", "init"]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    let out = env.run(&["--json", "init", "-o", "draft.toml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    assert_eq!(doc["schema"], "dsr.init/1");
+    assert_eq!(doc["tables"], 7);
+    assert_eq!(doc["subjects"], 2);
+    assert_eq!(doc["personal_columns"], 18);
+    assert!(doc["output"]
+        .as_str()
+        .is_some_and(|p| p.ends_with("draft.toml")));
+}

@@ -27,6 +27,12 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let (_, today) = clock()?;
+    let to_stdout = crate::writers::is_stdout(&args.output);
+    if g.json && to_stdout {
+        return Err(crate::error::Error::Usage(
+            "--json prints a summary on standard output, where the draft would go: give -o PATH for the draft".into(),
+        ));
+    }
     crate::writers::check_output(&args.output, args.force, false)?;
     let tenant = g.tenant(false)?;
     let store = Store::open(&tenant.store, true, today)?;
@@ -43,7 +49,17 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         .map(|t| t.columns.iter().filter(|c| c.cat.is_some()).count())
         .sum();
     let subjects = tables.iter().filter(|t| t.subjects).count();
-    let to = if crate::writers::is_stdout(&args.output) {
+    if g.json {
+        return super::print_json(&serde_json::json!({
+            "schema": "dsr.init/1",
+            "output": path,
+            "tables": tables.len(),
+            "subjects": subjects,
+            "personal_columns": personal,
+        }))
+        .map(|_| ExitCode::Ok);
+    }
+    let to = if to_stdout {
         "standard output".to_string()
     } else {
         path.display().to_string()
