@@ -177,6 +177,17 @@ pub enum Command {
     /// request due` is meant for cron: it prints nothing unless something is due. Every change is
     /// recorded in the audit trail; the register holds subjects only as keyed references.
     Request(commands::request::Args),
+    /// Carry out many requests in one run: a CSV of extract, export and erase lines
+    ///
+    /// FILE.csv has the header request,kind,subject; each line is carried out as its own command,
+    /// with its own audit record (the line's request id as the record's request), outcome and
+    /// output file in DIR (REQUEST.json, …, never overwritten), and the same refusals as the single
+    /// command; one failing line does not stop the others. The free text is scanned once for the
+    /// whole batch. Erase lines need --yes. Lines that cannot be carried out as written are reported
+    /// with their line number and skipped; a batch run again skips the lines that already
+    /// succeeded. Ends with a summary (--json: dsr.batch/1); exit 0 only when every line succeeded,
+    /// otherwise the exit code of the first line that did not.
+    Batch(commands::batch::Args),
 }
 
 /// The whole command line as clap sees it: the derived definitions, built,

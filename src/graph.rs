@@ -783,6 +783,129 @@ pub fn mentions(
     Ok(out)
 }
 
+/// The mentions of many subjects at once (a batch): each `scan = true`
+/// column is read once, its values run through one Aho-Corasick automaton
+/// of every subject's needles (the literal core of [`like_pattern`]:
+/// emails and text ASCII-case-insensitively, personnummer and phone digits
+/// against the value's digits with separators left out), and each candidate
+/// re-checked by the exact matcher for that subject only, as [`mentions`]
+/// does. Entry `i` of the result is what [`mentions`] gives subject `i`
+/// (rows belonging to the subject left out), in the same order.
+pub fn mentions_many(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    subjects: &[(&Belonging, Vec<(Kind, String)>)],
+) -> Result<Vec<Vec<Mention>>> {
+    use aho_corasick::AhoCorasick;
+    let mut out: Vec<Vec<Mention>> = vec![Vec::new(); subjects.len()];
+    // Literal -> the subjects it stands for; subjects with a needle that has
+    // no usable literal are candidates for every value.
+    let mut text_lits: Vec<String> = Vec::new();
+    let mut text_who: Vec<Vec<usize>> = Vec::new();
+    let mut digit_lits: Vec<String> = Vec::new();
+    let mut digit_who: Vec<Vec<usize>> = Vec::new();
+    let mut always: Vec<usize> = Vec::new();
+    let add = |lits: &mut Vec<String>, who: &mut Vec<Vec<usize>>, lit: String, si: usize| match lits
+        .iter()
+        .position(|l| *l == lit)
+    {
+        Some(p) => who[p].push(si),
+        None => {
+            lits.push(lit);
+            who.push(vec![si]);
+        }
+    };
+    for (si, (_, ids)) in subjects.iter().enumerate() {
+        for (kind, key) in ids {
+            let (lit, digits) = match kind {
+                Kind::Email => (
+                    key.split(|c: char| !c.is_ascii())
+                        .max_by_key(|s| s.len())
+                        .unwrap_or("")
+                        .to_string(),
+                    false,
+                ),
+                Kind::Text => (key.clone(), false),
+                Kind::Personnummer => (key[key.len().saturating_sub(10)..].to_string(), true),
+                Kind::Phone => {
+                    let d: String = key.chars().filter(char::is_ascii_digit).collect();
+                    (d.strip_prefix("46").unwrap_or(&d).to_string(), true)
+                }
+            };
+            if lit.is_empty() {
+                always.push(si);
+            } else if digits {
+                add(&mut digit_lits, &mut digit_who, lit, si);
+            } else {
+                add(&mut text_lits, &mut text_who, lit, si);
+            }
+        }
+    }
+    if subjects.iter().all(|(_, ids)| ids.is_empty()) {
+        return Ok(out);
+    }
+    let build = |lits: &[String], fold: bool| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(fold)
+            .build(lits)
+            .map_err(|e| Error::Runtime(format!("building the free-text search failed: {e}")))
+    };
+    let text_ac = build(&text_lits, true)?;
+    let digit_ac = build(&digit_lits, false)?;
+    let all = vec!["%".to_string()];
+    for (ti, t) in map.tables.iter().enumerate() {
+        let Some(ts) = schema.table(&t.name) else {
+            continue;
+        };
+        for c in t.columns.iter().filter(|c| c.scan) {
+            store.scan_text(ts, &c.name, &all, |key, text| {
+                let mut cand: Vec<usize> = always.clone();
+                for m in text_ac.find_overlapping_iter(text) {
+                    cand.extend(&text_who[m.pattern().as_usize()]);
+                }
+                if !digit_lits.is_empty() {
+                    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+                    for m in digit_ac.find_overlapping_iter(&digits) {
+                        cand.extend(&digit_who[m.pattern().as_usize()]);
+                    }
+                }
+                cand.sort_unstable();
+                cand.dedup();
+                for si in cand {
+                    let (b, ids) = &subjects[si];
+                    if b.tables[ti].contains(&key) {
+                        continue;
+                    }
+                    let mut ranges: Vec<Range<usize>> = ids
+                        .iter()
+                        .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
+                        .collect();
+                    if ranges.is_empty() {
+                        continue;
+                    }
+                    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+                    let mut merged: Vec<Range<usize>> = Vec::new();
+                    for r in ranges {
+                        match merged.last_mut() {
+                            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                            _ => merged.push(r),
+                        }
+                    }
+                    out[si].push(Mention {
+                        table: ti,
+                        column: c.name.clone(),
+                        key: key.clone(),
+                        text: text.to_string(),
+                        ranges: merged,
+                    });
+                }
+            })?;
+        }
+    }
+    Ok(out)
+}
+
 /// A LIKE pattern (escape `\\`) that every written mention of the
 /// identifier matches, for narrowing the free-text scan in SQL before the
 /// exact matcher runs. LIKE folds ASCII case only, hence the ASCII run for

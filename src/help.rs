@@ -103,6 +103,16 @@ pub fn examples(path: &str) -> &'static [(&'static str, &'static str)] {
         "audit operators" => &[
             ("Who has had access to this tenant's data", "dsr --tenant acme audit operators"),
         ],
+        "batch" => &[
+            (
+                "The week's requests (request,kind,subject; e.g. R-2026-0042,extract,email:anna@example.se), one file per request in out/",
+                "dsr --tenant acme batch requests.csv -o out",
+            ),
+            (
+                "With erase lines, and the summary as JSON; run it again after a failure to finish the rest",
+                "dsr --tenant acme --json batch requests.csv --yes -o out",
+            ),
+        ],
         "request" => &[
             (
                 "Register an access request that arrived by e-mail",

@@ -43,5 +43,6 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Audit(a) => commands::audit::run(&g, a),
         Command::Config(a) => commands::config::run(&g, a),
         Command::Request(a) => commands::request::run(&g, a),
+        Command::Batch(a) => commands::batch::run(&g, a),
     }
 }

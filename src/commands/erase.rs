@@ -245,6 +245,117 @@ fn confirm() -> Result<bool> {
     ))
 }
 
+/// An erasure carried out (or its dry run): its audit record, the
+/// `dsr.erase/1` report and the plan in words.
+pub struct Erased {
+    pub row: crate::store::AuditRow,
+    pub report: Json,
+    pub text: String,
+}
+
+/// Plans the subject's erasure again under the write lock, acts, and
+/// records, in one transaction (a refusal or a failure recorded with its
+/// own outcome). `shown` is the plan a person confirmed, which must still
+/// hold. Shared by `dsr erase` and each erase line of `dsr batch`, which
+/// thereby re-checks the free text inside its own transaction.
+pub fn erase_one(
+    cx: &Context,
+    ids: &[SubjectId],
+    id_pairs: &[(String, String)],
+    at: &str,
+    dry_run: bool,
+    all_matches: bool,
+    shown: Option<&Json>,
+) -> Result<Erased> {
+    let actor = &cx.tenant.actor;
+    // Plan again under the write lock, act, and record, in one transaction.
+    // A dry run carries the plan out too, and undoes it (a savepoint), so
+    // that it meets every refusal the real run would; its record stays.
+    let mut planned = json!({});
+    let done = cx.store.write(|tx| {
+        let secret = tx.ensure_tool_tables()?;
+        let subject = audit::subject_ref(&secret, id_pairs);
+        let p = match prepare(cx, ids, all_matches)? {
+            Prepared::Refused(outcome, err) => {
+                let entry = Entry {
+                    command: "erase".into(),
+                    subject: Some(subject),
+                    outcome: outcome.into(),
+                    details: cx.details(json!({ "dry_run": dry_run, "tables": {} })),
+                };
+                let row = audit::append(tx, actor, at, &entry)?;
+                return Ok((row, Json::Null, Some(err), String::new()));
+            }
+            Prepared::Planned(p) => p,
+        };
+        let (tables, held, mentions) = apply::summary(&cx.map, &p.plan);
+        planned = tables.clone();
+        if let Some(s) = shown {
+            if *s != tables {
+                return Err(Error::Runtime(
+                    "the subject's data changed between the plan you confirmed and now; nothing was changed; run dsr erase again".into(),
+                ));
+            }
+        }
+        let carry_out = |tx: &crate::store::Tx<'_>| {
+            let skip = graph::Skip::default();
+            apply::apply(tx, &cx.map, &cx.schema, &p.b, &p.plan, &secret, at, &skip)
+        };
+        let to_tell = recipients(&cx.map, &p.plan);
+        let mut details = json!({
+            "dry_run": dry_run, "all_matches": all_matches,
+            "tables": tables, "held": held, "mentions": mentions, "recipients": to_tell,
+        });
+        let failed = if dry_run {
+            match tx.trial(carry_out) {
+                // The failure ended the transaction: recorded on its own.
+                Err(e) if !tx.is_open() => return Err(e),
+                done => done.err(),
+            }
+        } else {
+            carry_out(tx)?;
+            None
+        };
+        if let (Some(e), Some(d)) = (&failed, details.as_object_mut()) {
+            d.insert("reason".into(), json!(e.to_string()));
+        }
+        let entry = Entry {
+            command: "erase".into(),
+            subject: Some(subject.clone()),
+            outcome: if failed.is_some() { "failed" } else { "ok" }.into(),
+            details: cx.details(details),
+        };
+        let row = audit::append(tx, actor, at, &entry)?;
+        if let Some(e) = failed {
+            return Ok((row, Json::Null, Some(e), String::new()));
+        }
+        if !dry_run {
+            tx.defer(&apply::deferred(&cx.map, &p.b, &p.plan, Some(&subject)), at, row.seq)?;
+        }
+        let report = json!({
+            "schema": "dsr.erase/1", "dry_run": dry_run,
+            "tables": tables, "held": held, "mentions": mentions, "recipients": to_tell,
+            "audit_seq": row.seq,
+        });
+        Ok((row, report, None, describe(cx, &p.plan, dry_run)))
+    });
+    let (row, report, refusal, text) = match done {
+        Ok(v) => v,
+        Err(e) => {
+            // Rolled back: the refusal is recorded on its own.
+            let extra =
+                json!({ "dry_run": dry_run, "all_matches": all_matches, "tables": planned });
+            super::record_failure(cx, at, "erase", id_pairs, extra, &e, &e.to_string());
+            return Err(e);
+        }
+    };
+    audit::after_commit(actor, &row);
+    if let Some(err) = refusal {
+        return Err(err);
+    }
+    Ok(Erased { row, report, text })
+}
+
 pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !args.dry_run && !args.yes && !interactive {
@@ -278,90 +389,16 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         }
     }
 
-    // Plan again under the write lock, act, and record, in one transaction.
-    // A dry run carries the plan out too, and undoes it (a savepoint), so
-    // that it meets every refusal the real run would; its record stays.
-    let mut planned = json!({});
-    let done = cx.store.write(|tx| {
-        let secret = tx.ensure_tool_tables()?;
-        let subject = audit::subject_ref(&secret, &id_pairs);
-        let p = match prepare(&cx, &ids, args.all_matches)? {
-            Prepared::Refused(outcome, err) => {
-                let entry = Entry {
-                    command: "erase".into(),
-                    subject: Some(subject),
-                    outcome: outcome.into(),
-                    details: cx.details(json!({ "dry_run": args.dry_run, "tables": {} })),
-                };
-                let row = audit::append(tx, &actor, &at, &entry)?;
-                return Ok((row, Json::Null, Some(err), String::new()));
-            }
-            Prepared::Planned(p) => p,
-        };
-        let (tables, held, mentions) = apply::summary(&cx.map, &p.plan);
-        planned = tables.clone();
-        if let Some(s) = &shown {
-            if *s != tables {
-                return Err(Error::Runtime(
-                    "the subject's data changed between the plan you confirmed and now; nothing was changed; run dsr erase again".into(),
-                ));
-            }
-        }
-        let carry_out = |tx: &crate::store::Tx<'_>| {
-            let skip = graph::Skip::default();
-            apply::apply(tx, &cx.map, &cx.schema, &p.b, &p.plan, &secret, &at, &skip)
-        };
-        let to_tell = recipients(&cx.map, &p.plan);
-        let mut details = json!({
-            "dry_run": args.dry_run, "all_matches": args.all_matches,
-            "tables": tables, "held": held, "mentions": mentions, "recipients": to_tell,
-        });
-        let failed = if args.dry_run {
-            match tx.trial(carry_out) {
-                // The failure ended the transaction: recorded on its own.
-                Err(e) if !tx.is_open() => return Err(e),
-                done => done.err(),
-            }
-        } else {
-            carry_out(tx)?;
-            None
-        };
-        if let (Some(e), Some(d)) = (&failed, details.as_object_mut()) {
-            d.insert("reason".into(), json!(e.to_string()));
-        }
-        let entry = Entry {
-            command: "erase".into(),
-            subject: Some(subject.clone()),
-            outcome: if failed.is_some() { "failed" } else { "ok" }.into(),
-            details: cx.details(details),
-        };
-        let row = audit::append(tx, &actor, &at, &entry)?;
-        if let Some(e) = failed {
-            return Ok((row, Json::Null, Some(e), String::new()));
-        }
-        if !args.dry_run {
-            tx.defer(&apply::deferred(&cx.map, &p.b, &p.plan, Some(&subject)), &at, row.seq)?;
-        }
-        let report = json!({
-            "schema": "dsr.erase/1", "dry_run": args.dry_run,
-            "tables": tables, "held": held, "mentions": mentions, "recipients": to_tell,
-            "audit_seq": row.seq,
-        });
-        Ok((row, report, None, describe(&cx, &p.plan, args.dry_run)))
-    });
-    let (row, report, refusal, text) = match done {
-        Ok(v) => v,
-        Err(e) => {
-            // Rolled back: the refusal is recorded on its own.
-            let extra = json!({ "dry_run": args.dry_run, "all_matches": args.all_matches, "tables": planned });
-            super::record_failure(&cx, &at, "erase", &id_pairs, extra, &e, &e.to_string());
-            return Err(e);
-        }
-    };
-    audit::after_commit(&actor, &row);
-    if let Some(err) = refusal {
-        return Err(err);
-    }
+    let done = erase_one(
+        &cx,
+        &ids,
+        &id_pairs,
+        &at,
+        args.dry_run,
+        args.all_matches,
+        shown.as_ref(),
+    )?;
+    let (row, report, text) = (done.row, done.report, done.text);
     if g.json {
         print_json(&report)?;
     }

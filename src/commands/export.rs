@@ -89,15 +89,32 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     }
 }
 
-/// Art. 20: the subject's rows in tables under consent or contract.
-fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
+/// A subject's portability export carried out: its audit record, where it
+/// was written (`None`: for stdout), the document, and the rows per table
+/// kept and left out.
+pub struct Exported {
+    pub row: crate::store::AuditRow,
+    pub path: Option<PathBuf>,
+    pub doc: Json,
+    pub kept: Map<String, Json>,
+    pub left_out: Map<String, Json>,
+    pub rows: u64,
+}
+
+/// Plan, act and audit one resolved subject's Art. 20 export (no portable
+/// rows: recorded and refused with exit 4). Shared by `dsr export` and each
+/// export line of `dsr batch`.
+pub fn export_one(
+    cx: &Context,
+    r: &super::Resolved,
+    format: Format,
+    output: Option<&std::path::Path>,
+    force: bool,
+    all_matches: bool,
+) -> Result<Exported> {
     let fmt = format.as_str();
-    // Mentions in other people's free text are not data the subject
-    // provided: not searched for, and not portable (Art. 20).
-    let run = resolve_subject(g, &args.subjects, args.all_matches, "export", fmt, false)?;
-    let cx = &run.cx;
-    let doc = report::extract_doc(&cx.map, &cx.schema, &run.b, &[], &run.at, Lang::En);
-    let all_counts = counts(&cx.map, &run.b);
+    let doc = report::extract_doc(&cx.map, &cx.schema, &r.b, &[], &r.at, Lang::En);
+    let all_counts = counts(&cx.map, &r.b);
     let mut tables = Map::new();
     let mut kept = Map::new();
     let mut left_out = Map::new();
@@ -118,19 +135,19 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
         cx.details(json!({
             "format": fmt,
             "scope": "subject",
-            "all_matches": args.all_matches,
+            "all_matches": all_matches,
             "tables": outcome_tables,
             "left_out": left_out,
-            "output": if args.output.is_some() { "file" } else { "stdout" },
+            "output": if output.is_some() { "file" } else { "stdout" },
         }))
     };
     if tables.is_empty() {
         audit::record(
             &cx.store,
             &cx.tenant.actor,
-            &run.at,
+            &r.at,
             "export",
-            &run.secret_ids,
+            &r.secret_ids,
             "not_found",
             details(&Map::new()),
         )?;
@@ -147,18 +164,18 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
         "subject": doc["subject"],
         "tables": tables,
     });
-    let (row, written) = match &args.output {
+    let (row, path) = match output {
         Some(p) => {
-            let released = write_doc(format, &out_doc, p, args.force, Lang::En, &cx.map, false)
+            let released = write_doc(format, &out_doc, p, force, Lang::En, &cx.map, false)
                 .and_then(|out| {
-                    record_and_release(cx, &run.at, "export", &run.secret_ids, details(&kept), out)
+                    record_and_release(cx, &r.at, "export", &r.secret_ids, details(&kept), out)
                 });
             match released {
                 Ok((row, path)) => (row, Some(path)),
                 Err(e) => {
                     let reason = scrub_path(&e.to_string(), p);
                     let d = details(&kept);
-                    record_failure(cx, &run.at, "export", &run.secret_ids, d, &e, &reason);
+                    record_failure(cx, &r.at, "export", &r.secret_ids, d, &e, &reason);
                     return Err(e);
                 }
             }
@@ -167,15 +184,41 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
             let row = audit::record(
                 &cx.store,
                 &cx.tenant.actor,
-                &run.at,
+                &r.at,
                 "export",
-                &run.secret_ids,
+                &r.secret_ids,
                 "ok",
                 details(&kept),
             )?;
             (row, None)
         }
     };
+    Ok(Exported {
+        row,
+        path,
+        doc: out_doc,
+        kept,
+        left_out,
+        rows,
+    })
+}
+
+/// Art. 20: the subject's rows in tables under consent or contract.
+fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
+    let fmt = format.as_str();
+    // Mentions in other people's free text are not data the subject
+    // provided: not searched for, and not portable (Art. 20).
+    let run = resolve_subject(g, &args.subjects, args.all_matches, "export", fmt, false)?;
+    let done = export_one(
+        &run.cx,
+        &run.r,
+        format,
+        args.output.as_deref(),
+        args.force,
+        args.all_matches,
+    )?;
+    let (row, written, out_doc) = (done.row, done.path, done.doc);
+    let (kept, left_out, rows) = (done.kept, done.left_out, done.rows);
     let left = if left_out.is_empty() {
         String::new()
     } else {

@@ -2,13 +2,14 @@
 
 use super::{
     counts, record_and_release, record_failure, resolve_subject, scrub_path, status, write_doc,
+    Context, Resolved,
 };
 use crate::audit;
 use crate::config::Globals;
 use crate::error::{Error, ExitCode, Result};
 use crate::report::{self, Lang};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use super::{ambiguity_message, print_json, Format};
 
@@ -54,77 +55,17 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     // A subject who is only mentioned in other people's free text has data
     // held about them: the mentions.
     let run = resolve_subject(g, &args.subjects, args.all_matches, "extract", fmt, true)?;
-    let cx = &run.cx;
-    let b = &run.b;
-    let mentions = &run.mentions;
-
-    // Plan: the document.
-    let mut doc = report::extract_doc(&cx.map, &cx.schema, b, mentions, &run.at, args.lang);
-    // The subject's own requests in the register are data about them too.
-    let requests = super::request::subject::for_extract(
-        &cx.store,
-        &run.secret_ids,
-        cx.tenant.actor.request.as_deref(),
+    let done = extract_one(
+        &run.cx,
+        &run.r,
+        args.format,
+        args.output.as_deref(),
+        args.force,
+        args.lang,
+        args.all_matches,
     )?;
-    if !requests.is_empty() {
-        doc["requests"] = json!(requests);
-    }
-    let rows = b.total();
-
-    // Act: write the output under a temporary name first, so that nothing
-    // is released unless the audit record commits.
-    let details = cx.details(json!({
-        "format": fmt,
-        "lang": match args.lang { Lang::Sv => "sv", Lang::En => "en" },
-        "all_matches": args.all_matches,
-        "tables": counts(&cx.map, b),
-        "mentions": mentions.len(),
-        "output": if args.output.is_some() { "file" } else { "stdout" },
-    }));
-    let failed = |e: Error, path: &std::path::Path| {
-        let reason = scrub_path(&e.to_string(), path);
-        record_failure(
-            cx,
-            &run.at,
-            "extract",
-            &run.secret_ids,
-            details.clone(),
-            &e,
-            &reason,
-        );
-        e
-    };
-    let (row, written) = match &args.output {
-        Some(p) => {
-            let released = write_doc(args.format, &doc, p, args.force, args.lang, &cx.map, true)
-                .and_then(|out| {
-                    record_and_release(
-                        cx,
-                        &run.at,
-                        "extract",
-                        &run.secret_ids,
-                        details.clone(),
-                        out,
-                    )
-                });
-            match released {
-                Ok((row, path)) => (row, Some(path)),
-                Err(e) => return Err(failed(e, p)),
-            }
-        }
-        None => {
-            let row = audit::record(
-                &cx.store,
-                &cx.tenant.actor,
-                &run.at,
-                "extract",
-                &run.secret_ids,
-                "ok",
-                details.clone(),
-            )?;
-            (row, None)
-        }
-    };
+    let (row, written, doc) = (done.row, done.path, done.doc);
+    let (rows, mentions) = (done.rows, &run.r.mentions);
 
     // Report.
     match written {
@@ -158,4 +99,97 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::Ok)
+}
+
+/// A subject's extract carried out: its audit record, where it was written
+/// (`None`: the document is for stdout), and the document itself.
+pub struct Extracted {
+    pub row: crate::store::AuditRow,
+    pub path: Option<PathBuf>,
+    pub doc: serde_json::Value,
+    pub rows: usize,
+}
+
+/// Plan, act and audit one resolved subject's extract: the document, the
+/// subject's requests, the output written under a temporary name and put in
+/// place together with the `ok` record (a failure recorded as `failed`).
+/// Shared by `dsr extract` and each extract line of `dsr batch`.
+pub fn extract_one(
+    cx: &Context,
+    r: &Resolved,
+    format: Format,
+    output: Option<&Path>,
+    force: bool,
+    lang: Lang,
+    all_matches: bool,
+) -> Result<Extracted> {
+    let fmt = format.as_str();
+    let b = &r.b;
+    let mentions = &r.mentions;
+
+    // Plan: the document.
+    let mut doc = report::extract_doc(&cx.map, &cx.schema, b, mentions, &r.at, lang);
+    // The subject's own requests in the register are data about them too.
+    let requests = super::request::subject::for_extract(
+        &cx.store,
+        &r.secret_ids,
+        cx.tenant.actor.request.as_deref(),
+    )?;
+    if !requests.is_empty() {
+        doc["requests"] = json!(requests);
+    }
+    let rows = b.total();
+
+    // Act: write the output under a temporary name first, so that nothing
+    // is released unless the audit record commits.
+    let details = cx.details(json!({
+        "format": fmt,
+        "lang": match lang { Lang::Sv => "sv", Lang::En => "en" },
+        "all_matches": all_matches,
+        "tables": counts(&cx.map, b),
+        "mentions": mentions.len(),
+        "output": if output.is_some() { "file" } else { "stdout" },
+    }));
+    let failed = |e: Error, path: &Path| {
+        let reason = scrub_path(&e.to_string(), path);
+        record_failure(
+            cx,
+            &r.at,
+            "extract",
+            &r.secret_ids,
+            details.clone(),
+            &e,
+            &reason,
+        );
+        e
+    };
+    let (row, path) = match output {
+        Some(p) => {
+            let released = write_doc(format, &doc, p, force, lang, &cx.map, true).and_then(|out| {
+                record_and_release(cx, &r.at, "extract", &r.secret_ids, details.clone(), out)
+            });
+            match released {
+                Ok((row, path)) => (row, Some(path)),
+                Err(e) => return Err(failed(e, p)),
+            }
+        }
+        None => {
+            let row = audit::record(
+                &cx.store,
+                &cx.tenant.actor,
+                &r.at,
+                "extract",
+                &r.secret_ids,
+                "ok",
+                details.clone(),
+            )?;
+            (row, None)
+        }
+    };
+    Ok(Extracted {
+        row,
+        path,
+        doc,
+        rows,
+    })
 }

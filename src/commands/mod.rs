@@ -1,6 +1,7 @@
 //! One module per command. Each reads as: resolve → plan → act → audit → report.
 
 pub mod audit;
+pub mod batch;
 pub mod check;
 pub mod config;
 pub mod demo;
@@ -299,6 +300,12 @@ pub fn print_json(doc: &serde_json::Value) -> Result<()> {
 /// A data subject resolved for `extract` or `export`, past the refusals.
 pub struct SubjectRun {
     pub cx: Context,
+    pub r: Resolved,
+}
+
+/// What resolving a subject found, past the refusals: the part of a
+/// [`SubjectRun`] that a batch, which opens the tenant once, keeps per line.
+pub struct Resolved {
     pub ids: Vec<SubjectId>,
     pub b: Belonging,
     /// Mentions of the subject in free text (only when asked for).
@@ -325,18 +332,42 @@ pub fn resolve_subject(
     let cx = Context::open(g, false)?;
     let ids = graph::parse_subjects(&cx.map, subjects, cx.today)?;
     let b = graph::resolve(&cx.store, &cx.schema, &cx.map, &ids)?;
+    let ambiguous = !b.ambiguous.is_empty() && !all_matches;
+    let mentions = if with_mentions && !ambiguous {
+        let needles = graph::mention_ids(&b);
+        Some(graph::mentions(
+            &cx.store, &cx.schema, &cx.map, &b, &needles,
+        )?)
+    } else {
+        None
+    };
     let at = time::format_ts(cx.now);
+    let r = judge(&cx, ids, b, mentions, all_matches, command, format, &at)?;
+    Ok(SubjectRun { cx, r })
+}
+
+/// The refusals of a resolved subject: ambiguous (exit 5 unless
+/// `all_matches`) or no data (exit 4), recorded in the audit trail before
+/// they are returned. `mentions` is `Some` when free text was searched
+/// (extract); a batch passes the mentions its one shared scan found.
+#[allow(clippy::too_many_arguments)]
+pub fn judge(
+    cx: &Context,
+    ids: Vec<SubjectId>,
+    b: Belonging,
+    mentions: Option<Vec<graph::Mention>>,
+    all_matches: bool,
+    command: &str,
+    format: &str,
+    at: &str,
+) -> Result<Resolved> {
+    let with_mentions = mentions.is_some();
+    let mentions = mentions.unwrap_or_default();
     let secret_ids: Vec<(String, String)> = ids
         .iter()
         .map(|i| (i.name.clone(), i.key.clone()))
         .collect();
     let ambiguous = !b.ambiguous.is_empty() && !all_matches;
-    let mentions = if with_mentions && !ambiguous {
-        let needles = graph::mention_ids(&b);
-        graph::mentions(&cx.store, &cx.schema, &cx.map, &b, &needles)?
-    } else {
-        Vec::new()
-    };
     let refusal = if ambiguous {
         Some(("ambiguous", Error::Ambiguous(ambiguity_message(&b))))
     } else if b.total() == 0 && mentions.is_empty() {
@@ -354,7 +385,7 @@ pub fn resolve_subject(
         crate::audit::record(
             &cx.store,
             &cx.tenant.actor,
-            &at,
+            at,
             command,
             &secret_ids,
             outcome,
@@ -362,12 +393,11 @@ pub fn resolve_subject(
         )?;
         return Err(err);
     }
-    Ok(SubjectRun {
-        cx,
+    Ok(Resolved {
         ids,
         b,
         mentions,
-        at,
+        at: at.to_string(),
         secret_ids,
     })
 }
