@@ -3,6 +3,7 @@
 
 mod assets;
 mod audit;
+mod batch;
 mod check;
 mod crash;
 mod demo;
