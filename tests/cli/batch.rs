@@ -306,7 +306,8 @@ fn the_shared_scan_gives_each_subject_exactly_its_own_mentions() {
         .execute_batch(
             "INSERT INTO messages VALUES (5, 'c-3', 'kalle@example.org and LISA@example.org met', '2024-03-01');
              INSERT INTO messages VALUES (6, 'c-3', 'only lisa@example.org here', '2024-03-02');
-             INSERT INTO messages VALUES (7, 'c-3', 'only Kalle@Example.org here', '2024-03-03');",
+             INSERT INTO messages VALUES (7, 'c-3', 'only Kalle@Example.org here', '2024-03-03');
+             INSERT INTO messages VALUES (8, 'c-1', 'call 070-222 33 44 or ask 811218-9876', '2024-03-04');",
         )
         .expect("messages");
     batch(
@@ -315,6 +316,7 @@ fn the_shared_scan_gives_each_subject_exactly_its_own_mentions() {
             "M-1,extract,email:kalle@example.org",
             "M-2,extract,email:lisa@example.org",
             "M-3,extract,email:anna@example.se",
+            "M-4,extract,email:gun@example.se",
         ],
     );
     let out = env.run(&["batch", "b.csv", "-o", "out"]);
@@ -327,9 +329,13 @@ fn the_shared_scan_gives_each_subject_exactly_its_own_mentions() {
     };
     assert_eq!(ids("M-1"), [5, 7]);
     assert_eq!(ids("M-2"), [5, 6]);
-    // Anna is mentioned in a message of the fixture, and only there.
-    assert_eq!(ids("M-3"), [2]);
+    // Anna (by personnummer, and in a message of the fixture) and Gun (by
+    // phone, written with separators) share message 8; Gun's own messages
+    // (5 to 7, she sent them) are hers, not mentions.
+    assert_eq!(ids("M-3"), [2, 8]);
+    assert_eq!(ids("M-4"), [8]);
     same_as_single(&env, "M-1", &["email:kalle@example.org"]);
     same_as_single(&env, "M-2", &["email:lisa@example.org"]);
     same_as_single(&env, "M-3", &["email:anna@example.se"]);
+    same_as_single(&env, "M-4", &["email:gun@example.se"]);
 }
