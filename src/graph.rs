@@ -828,10 +828,7 @@ pub fn mentions_many(
                 ),
                 Kind::Text => (key.clone(), false),
                 Kind::Personnummer => (key[key.len().saturating_sub(10)..].to_string(), true),
-                Kind::Phone => {
-                    let d: String = key.chars().filter(char::is_ascii_digit).collect();
-                    (d.strip_prefix("46").unwrap_or(&d).to_string(), true)
-                }
+                Kind::Phone(_) => (ident::phone_national_digits(key).unwrap_or_default(), true),
             };
             if lit.is_empty() {
                 always.push(si);
