@@ -44,6 +44,7 @@ complete -c dsr -n "__fish_dsr_needs_command" -f -a "sweep" -d 'Retention: apply
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "audit" -d 'The audit trail: list records, verify the hash chain, repair a break, list operators'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "request" -d 'The register of subject requests and their statutory deadlines (Art. 12(3))'
+complete -c dsr -n "__fish_dsr_needs_command" -f -a "batch" -d 'Carry out many requests in one run: a CSV of extract, export and erase lines'
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l subjects -d 'Number of data subjects (customers)' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l seed -d 'Seed: the same seed and day give the same tenant' -r
@@ -303,17 +304,37 @@ complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcomm
 complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dsr -n "__fish_dsr_using_subcommand request; and __fish_seen_subcommand_from due" -s V -l version -d 'Print version'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "init" -d 'Write a draft data map from the store\'s schema and a sample of its values'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "audit" -d 'The audit trail: list records, verify the hash chain, repair a break, list operators'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "request" -d 'The register of subject requests and their statutory deadlines (Art. 12(3))'
-complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -s o -l output -d 'The directory for the lines\' output files (REQUEST.json, …; created 0700 if missing)' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l format -d 'Output format of extract and export lines (csv: a directory REQUEST/; export lines: json, xlsx or csv)' -r -f -a "json\t''
+xlsx\t''
+csv\t''
+html\t''"
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l lang -d 'Language of the Art. 15 information in extracts' -r -f -a "sv\t''
+en\t''"
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -s y -l yes -d 'Carry out erase lines (required when the file has any; there is no prompt per line)'
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l dry-run -d 'Erase lines only show and record their plan, changing nothing (as `dsr erase --dry-run`)'
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -s q -l quiet -d 'No human summary; errors still go to stderr'
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -s V -l version -d 'Print version'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "demo" -d 'Write a synthetic tenant (DIR/tenant.db and DIR/datamap.toml) to try every command on'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "init" -d 'Write a draft data map from the store\'s schema and a sample of its values'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "check" -d 'Validate the data map against the live store (exit 0 only without errors)'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "extract" -d 'Art. 15 access: every row belonging to the subject, with the Art. 15(1) information'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "erase" -d 'Art. 17 erasure: apply the map\'s erase rules to every row of the subject, in one transaction'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "export" -d 'Art. 20 portability export of a subject, or with --all every mapped table of the tenant'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "sweep" -d 'Retention: apply every rule whose time has come, and finish deferred erasures whose hold has ended'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "audit" -d 'The audit trail: list records, verify the hash chain, repair a break, list operators'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "config" -d 'Show which config file, tenant, store and map a command would use'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "request" -d 'The register of subject requests and their statutory deadlines (Art. 12(3))'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "batch" -d 'Carry out many requests in one run: a CSV of extract, export and erase lines'
+complete -c dsr -n "__fish_dsr_using_subcommand help; and not __fish_seen_subcommand_from demo init check extract erase export sweep audit config request batch help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "log" -d 'List audit records, oldest first'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain (and compare it with the mirror); exit 7 naming the first bad record'
 complete -c dsr -n "__fish_dsr_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "repair" -d 'After a break has been investigated: append a record that states it and carry the chain on'
