@@ -754,20 +754,9 @@ pub fn mentions(
                         return;
                     }
                     seen.insert(key.clone());
-                    let mut ranges: Vec<Range<usize>> = ids
-                        .iter()
-                        .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
-                        .collect();
-                    if ranges.is_empty() {
+                    let merged = mention_ranges(ids, text);
+                    if merged.is_empty() {
                         return;
-                    }
-                    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-                    let mut merged: Vec<Range<usize>> = Vec::new();
-                    for r in ranges {
-                        match merged.last_mut() {
-                            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-                            _ => merged.push(r),
-                        }
                     }
                     out.push(Mention {
                         table: ti,
@@ -874,20 +863,9 @@ pub fn mentions_many(
                     if b.tables[ti].contains(&key) {
                         continue;
                     }
-                    let mut ranges: Vec<Range<usize>> = ids
-                        .iter()
-                        .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
-                        .collect();
-                    if ranges.is_empty() {
+                    let merged = mention_ranges(ids, text);
+                    if merged.is_empty() {
                         continue;
-                    }
-                    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-                    let mut merged: Vec<Range<usize>> = Vec::new();
-                    for r in ranges {
-                        match merged.last_mut() {
-                            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-                            _ => merged.push(r),
-                        }
                     }
                     out[si].push(Mention {
                         table: ti,
@@ -1024,4 +1002,22 @@ mod tests {
         let text = like_pattern(Kind::Text, "K-000017");
         assert!(like("kundnr k-000017", &text));
     }
+}
+
+/// Where in `text` any of the identifiers is named, overlapping places
+/// merged, in order.
+fn mention_ranges(ids: &[(Kind, String)], text: &str) -> Vec<Range<usize>> {
+    let mut ranges: Vec<Range<usize>> = ids
+        .iter()
+        .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
+        .collect();
+    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
 }
