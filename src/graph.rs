@@ -917,6 +917,24 @@ fn like_pattern(kind: Kind, key: &str) -> String {
     }
 }
 
+/// Where in `text` any of the identifiers is named, overlapping places
+/// merged, in order.
+fn mention_ranges(ids: &[(Kind, String)], text: &str) -> Vec<Range<usize>> {
+    let mut ranges: Vec<Range<usize>> = ids
+        .iter()
+        .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
+        .collect();
+    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1002,22 +1020,4 @@ mod tests {
         let text = like_pattern(Kind::Text, "K-000017");
         assert!(like("kundnr k-000017", &text));
     }
-}
-
-/// Where in `text` any of the identifiers is named, overlapping places
-/// merged, in order.
-fn mention_ranges(ids: &[(Kind, String)], text: &str) -> Vec<Range<usize>> {
-    let mut ranges: Vec<Range<usize>> = ids
-        .iter()
-        .flat_map(|(k, v)| ident::find_mentions(*k, v, text))
-        .collect();
-    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    let mut merged: Vec<Range<usize>> = Vec::new();
-    for r in ranges {
-        match merged.last_mut() {
-            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-            _ => merged.push(r),
-        }
-    }
-    merged
 }
