@@ -6,8 +6,8 @@
 use crate::error::{Error, Result};
 use crate::ident::{self, Kind};
 use crate::map::{DataMap, OnErase, Table};
-use crate::store::schema::{Affinity, Schema, TableSchema};
-use crate::store::{Filter, Row, Store};
+use crate::store::schema::{ColumnType, Schema, TableSchema};
+use crate::store::{Filter, Needle, Row, Store};
 use crate::value::Value;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{HashMap, HashSet};
@@ -192,7 +192,7 @@ impl Belonging {
 /// Binds an identifier key the way the column stores it, so that an integer
 /// key compares as an integer (and an index on it is used).
 fn bind(col: &crate::store::schema::ColumnSchema, v: &str) -> Value {
-    if col.affinity == Affinity::Integer {
+    if col.ty == ColumnType::Integer {
         if let Ok(i) = v.parse::<i64>() {
             return Value::Integer(i);
         }
@@ -246,7 +246,7 @@ fn identify_rows(
         Kind::Email | Kind::Phone(_) => {
             store.select(ts, &Filter::Normalized { column, kind, keys }, &mut f)
         }
-        Kind::Personnummer | Kind::Text if col.affinity.holds_text() => store.select(
+        Kind::Personnummer | Kind::Text if col.ty.holds_text() => store.select(
             ts,
             &Filter::Prefixed {
                 column,
@@ -737,7 +737,7 @@ pub fn mentions(
     ids: &[(Kind, String)],
 ) -> Result<Vec<Mention>> {
     let mut out = Vec::new();
-    let mut needles: Vec<String> = ids.iter().map(|(k, v)| like_pattern(*k, v)).collect();
+    let mut needles: Vec<Needle> = ids.iter().map(|(k, v)| needle(*k, v)).collect();
     needles.sort();
     needles.dedup();
     for (ti, t) in map.tables.iter().enumerate() {
@@ -774,7 +774,7 @@ pub fn mentions(
 
 /// The mentions of many subjects at once (a batch): each `scan = true`
 /// column is read once, its values run through one Aho-Corasick automaton
-/// of every subject's needles (the literal core of [`like_pattern`]:
+/// of every subject's needles (the literal core of [`needle`]:
 /// emails and text ASCII-case-insensitively, personnummer and phone digits
 /// against the value's digits with separators left out), and each candidate
 /// re-checked by the exact matcher for that subject only, as [`mentions`]
@@ -839,7 +839,11 @@ pub fn mentions_many(
     };
     let text_ac = build(&text_lits, true)?;
     let digit_ac = build(&digit_lits, false)?;
-    let all = vec!["%".to_string()];
+    // Every value holds the empty string: the whole column is read.
+    let all = [Needle::Substring {
+        text: String::new(),
+        ignore_case: false,
+    }];
     for (ti, t) in map.tables.iter().enumerate() {
         let Some(ts) = schema.table(&t.name) else {
             continue;
@@ -881,39 +885,25 @@ pub fn mentions_many(
     Ok(out)
 }
 
-/// A LIKE pattern (escape `\\`) that every written mention of the
-/// identifier matches, for narrowing the free-text scan in SQL before the
-/// exact matcher runs. LIKE folds ASCII case only, hence the ASCII run for
-/// emails; digits are matched in order with anything between them, since
-/// separators may fall anywhere in a written number.
-fn like_pattern(kind: Kind, key: &str) -> String {
-    fn escape(s: &str) -> String {
-        s.chars()
-            .flat_map(|c| match c {
-                '%' | '_' | '\\' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect()
-    }
-    fn spread(digits: &str) -> String {
-        let mut p = String::from("%");
-        for d in digits.chars() {
-            p.push(d);
-            p.push('%');
-        }
-        p
-    }
+/// What every written mention of the identifier holds, for narrowing the
+/// free-text scan in the store before the exact matcher runs. Case is
+/// folded for ASCII only (what every backend folds alike), hence the ASCII
+/// run for emails; digits are matched in order with anything between them,
+/// since separators may fall anywhere in a written number.
+fn needle(kind: Kind, key: &str) -> Needle {
+    let substring = |text: &str| Needle::Substring {
+        text: text.to_string(),
+        ignore_case: true,
+    };
     match kind {
-        Kind::Email => {
-            let run = key
-                .split(|c: char| !c.is_ascii())
+        Kind::Email => substring(
+            key.split(|c: char| !c.is_ascii())
                 .max_by_key(|s| s.len())
-                .unwrap_or("");
-            format!("%{}%", escape(run))
-        }
-        Kind::Personnummer => spread(&key[key.len().saturating_sub(10)..]),
-        Kind::Phone(_) => spread(&ident::phone_national_digits(key).unwrap_or_default()),
-        Kind::Text => format!("%{}%", escape(key)),
+                .unwrap_or(""),
+        ),
+        Kind::Personnummer => Needle::DigitsInOrder(key[key.len().saturating_sub(10)..].to_string()),
+        Kind::Phone(_) => Needle::DigitsInOrder(ident::phone_national_digits(key).unwrap_or_default()),
+        Kind::Text => substring(key),
     }
 }
 
@@ -938,6 +928,7 @@ fn mention_ranges(ids: &[(Kind, String)], text: &str) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sqlite::like_pattern;
 
     fn like(text: &str, pattern: &str) -> bool {
         let c = rusqlite::Connection::open_in_memory().expect("memory db");
@@ -969,7 +960,7 @@ mod tests {
         .expect("map");
         let map = crate::map::load(&map_path).expect("load map");
         let today = jiff::civil::date(2026, 11, 22);
-        let store = Store::open(db.to_str().expect("utf8"), true, today).expect("store");
+        let store = crate::store::open(db.to_str().expect("utf8"), crate::store::Mode::ReadOnly, today).expect("store");
         let schema = store.schema().expect("schema");
         let ids: Vec<(Kind, String)> = (1..=1200)
             .map(|i| (Kind::Email, format!("p{i}@example.se")))
@@ -993,7 +984,7 @@ mod tests {
 
     #[test]
     fn the_sql_prefilter_admits_every_written_form() {
-        let pnr = like_pattern(Kind::Personnummer, "198112189876");
+        let pnr = like_pattern(&needle(Kind::Personnummer, "198112189876"));
         for t in [
             "x 811218-9876 y",
             "19811218-9876",
@@ -1004,7 +995,7 @@ mod tests {
             assert!(like(t, &pnr), "{t}");
         }
         assert!(!like("811218-9875", &pnr));
-        let phone = like_pattern(Kind::Phone(ident::Region::DEFAULT), "+46701234567");
+        let phone = like_pattern(&needle(Kind::Phone(ident::Region::DEFAULT), "+46701234567"));
         for t in [
             "ring 070-123 45 67",
             "+46 70 123 45 67",
@@ -1013,11 +1004,11 @@ mod tests {
         ] {
             assert!(like(t, &phone), "{t}");
         }
-        let email = like_pattern(Kind::Email, "anna_b%@example.se");
+        let email = like_pattern(&needle(Kind::Email, "anna_b%@example.se"));
         assert_eq!(email, "%anna\\_b\\%@example.se%");
         assert!(like("Mail ANNA_B%@Example.SE now", &email));
         assert!(!like("annaxb%@example.se", &email), "_ is literal");
-        let text = like_pattern(Kind::Text, "K-000017");
+        let text = like_pattern(&needle(Kind::Text, "K-000017"));
         assert!(like("kundnr k-000017", &text));
     }
 }

@@ -50,7 +50,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let need_map = matches!(&args.command, AuditCommand::Log(a) if !a.subject.is_empty());
     let tenant = g.tenant(need_map)?;
     let read_only = !matches!(args.command, AuditCommand::Repair(_));
-    let store = Store::open(&tenant.store, read_only, today)?;
+    let store = crate::store::open(&tenant.store, super::mode(read_only), today)?;
     match &args.command {
         AuditCommand::Log(a) => log::log(g, &tenant, &store, a, today),
         AuditCommand::Verify(a) => verify(g, &tenant.actor, &store, a),

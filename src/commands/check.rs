@@ -4,7 +4,7 @@ use super::{clock, status};
 use crate::config::Globals;
 use crate::error::{ExitCode, Result};
 use crate::map::{self, Severity};
-use crate::store::Store;
+
 use serde_json::json;
 
 #[derive(Debug, clap::Args)]
@@ -19,7 +19,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let tenant = g.tenant(true)?;
     let map_path = tenant.map.clone().unwrap_or_default();
     let map = map::load(&map_path)?;
-    let store = Store::open(&tenant.store, true, today)?;
+    let store = crate::store::open(&tenant.store, crate::store::Mode::ReadOnly, today)?;
     let schema = store.schema()?;
     let mut findings = map::fit::check_with(&map, &schema, Some(&store), args.strict)?;
     // The map was just read whole; were it to vanish meanwhile, the TODO
@@ -52,7 +52,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             "schema": "dsr.check/1",
             "map": map_path,
             "map_sha256": map.sha256,
-            "store": store.path(),
+            "store": store.describe(),
             "tables": map.tables.len(),
             "errors": errors,
             "warnings": warnings,

@@ -18,7 +18,7 @@ use crate::graph::{self, Belonging, SubjectId};
 use crate::map::{self, DataMap, Severity};
 use crate::report::Lang;
 use crate::store::schema::Schema;
-use crate::store::Store;
+use crate::store::{self, Mode, Store};
 use crate::time;
 use crate::writers::{self, Output, Pending, PendingDir};
 use jiff::civil::Date;
@@ -42,6 +42,15 @@ pub fn clock() -> Result<(Timestamp, Date)> {
     Ok((now, time::today(now)))
 }
 
+/// How a command opens the store.
+pub(crate) fn mode(read_only: bool) -> Mode {
+    if read_only {
+        Mode::ReadOnly
+    } else {
+        Mode::ReadWrite
+    }
+}
+
 impl Context {
     /// Resolves the tenant, reads the map, opens the store and refuses a map
     /// that does not fit it (exit 3) before any personal data is read.
@@ -53,7 +62,7 @@ impl Context {
             .clone()
             .ok_or_else(|| Error::Usage("no data map given".into()))?;
         let map = map::load(&map_path)?;
-        let mut store = Store::open(&tenant.store, read_only, today)?;
+        let mut store = store::open(&tenant.store, mode(read_only), today)?;
         if !read_only {
             // A command that will record: refuse a broken trail before any
             // personal data is read (DESIGN §4); `append` checks again
@@ -71,7 +80,7 @@ impl Context {
             return Err(Error::MapInvalid(format!(
                 "the data map {} does not fit the store {} ({} error{}); nothing was read or changed; run `dsr check` and fix the map:\n{}",
                 map_path.display(),
-                store.path().display(),
+                store.describe(),
                 errors.len(),
                 if errors.len() == 1 { "" } else { "s" },
                 errors.join("\n"),

@@ -4,7 +4,7 @@
 use super::{DataMap, Diagnostic, Loc, OnErase, Severity, Strategy, Table};
 use crate::error::Result;
 use crate::ident::{self, Kind};
-use crate::store::schema::{create_index_sql, Affinity, ForeignKey, Schema, TableSchema};
+use crate::store::schema::{create_index_sql, ColumnType, ForeignKey, Schema, TableSchema};
 use crate::store::Store;
 use crate::value::Value;
 
@@ -86,11 +86,16 @@ pub fn check_with(
                 );
             }
         }
-        if !schema.journal_mode.eq_ignore_ascii_case("wal") {
+        // Only where the backend has a journal mode to advise on (SQLite).
+        if let Some(mode) = schema
+            .journal_mode
+            .as_deref()
+            .filter(|m| !m.eq_ignore_ascii_case("wal"))
+        {
             f.warn(
                 None,
                 "store".into(),
-                format!("the store's journal mode is {}; in WAL mode the application keeps reading while dsr writes", schema.journal_mode),
+                format!("the store's journal mode is {mode}; in WAL mode the application keeps reading while dsr writes"),
                 "the application's owner may run PRAGMA journal_mode=WAL once; dsr never changes it",
             );
         }
@@ -113,7 +118,7 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
         f.warn(
             Some(t.loc),
             tn.clone(),
-            "has no primary key: dsr tells its rows apart by the store's internal row id (SQLite's rowid) within each command".into(),
+            "has no primary key: dsr tells its rows apart by the store's internal row id within each command".into(),
             "give the table a primary key if the application can",
         );
     }
@@ -185,10 +190,8 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                 );
             }
             if let (Some(cc), Some(pc)) = (cc, pc) {
-                let mixed = (cc.affinity.is_numeric()
-                    && pc.affinity == crate::store::schema::Affinity::Text)
-                    || (pc.affinity.is_numeric()
-                        && cc.affinity == crate::store::schema::Affinity::Text);
+                let mixed = (cc.ty.is_numeric() && pc.ty == ColumnType::Text)
+                    || (pc.ty.is_numeric() && cc.ty == ColumnType::Text);
                 if mixed {
                     f.error(
                         l.loc,
@@ -244,7 +247,7 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                 ),
                 "use redact or hash instead, or delete the row",
             ),
-            Strategy::Hash | Strategy::Redact(_) if !cs.affinity.holds_text() => f.error(
+            Strategy::Hash | Strategy::Redact(_) if !cs.ty.holds_text() => f.error(
                 c.loc,
                 place.clone(),
                 format!(
@@ -281,7 +284,7 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                 );
             }
         }
-        if c.scan && !cs.affinity.holds_text() {
+        if c.scan && !cs.ty.holds_text() {
             f.error(
                 c.loc,
                 place.clone(),
@@ -407,7 +410,7 @@ pub(crate) fn is_key_column(schema: &Schema, ts: &TableSchema, col: &str) -> boo
         && ts.pk[0] == col
         && ts
             .column(col)
-            .is_some_and(|c| c.affinity == Affinity::Integer);
+            .is_some_and(|c| c.ty == ColumnType::Integer);
     let lower = col.to_lowercase();
     let names_table = lower
         .strip_suffix("_id")
@@ -549,7 +552,7 @@ fn look_for_unmapped(
         if used {
             continue;
         }
-        let sample = if cs.affinity.holds_text() {
+        let sample = if cs.ty.holds_text() {
             store.sample(&t.name, c, CHECK_SAMPLE)?
         } else {
             Vec::new()

@@ -5,9 +5,9 @@
 //!
 //! Each [`Step`] has a number, what it does in words, its DDL per backend
 //! and, where it rewrites data, a function that does so through the store's
-//! own methods (backend-neutral). A PostgreSQL backend gives its own DDL
-//! for the same numbered steps (a `postgres` field beside `sqlite`), so a
-//! version means the same on every backend. Steps are written so that
+//! own methods (backend-neutral). PostgreSQL has its own DDL for the same
+//! numbered steps (the `postgres` field beside `sqlite`), so a version
+//! means the same on every backend. Steps are written so that
 //! running one again changes nothing (`CREATE … IF NOT EXISTS`, rewrites
 //! that only touch what is still in the old form), since a store from
 //! before versioning has no version but may already have some tables.
@@ -15,7 +15,7 @@
 //! end of [`STEPS`]; nothing else has to change.
 
 use super::refs::{hashed_ref, REF_PREFIX};
-use super::{Store, Tx};
+use super::{BackendKind, Store, Tx};
 use crate::error::{Error, Result};
 
 /// The `_dsr_meta` key holding the version of dsr's own tables.
@@ -27,6 +27,9 @@ pub struct Step {
     pub what: &'static str,
     /// The step's DDL on SQLite (several statements; may be empty).
     pub sqlite: &'static str,
+    /// The same step on PostgreSQL (in the tenant's schema, first on the
+    /// search path).
+    pub postgres: &'static str,
     /// Rewrites data after the DDL, inside the same transaction.
     pub data: Option<fn(&Tx<'_>) -> Result<()>>,
 }
@@ -66,12 +69,46 @@ CREATE TABLE IF NOT EXISTS _dsr_deferred (
 );
 ";
 
+/// Step 1 on PostgreSQL: the same tables, `seq` a `bigint`.
+const V1_POSTGRES: &str = "
+CREATE TABLE IF NOT EXISTS _dsr_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _dsr_audit (
+    seq BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    command TEXT NOT NULL,
+    request TEXT,
+    subject TEXT,
+    outcome TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS _dsr_anonymized (
+    tbl TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (tbl, key)
+);
+CREATE TABLE IF NOT EXISTS _dsr_deferred (
+    tbl TEXT NOT NULL,
+    key TEXT NOT NULL,
+    action TEXT NOT NULL,
+    until TEXT,
+    reason TEXT NOT NULL,
+    subject TEXT,
+    created_at TEXT NOT NULL,
+    audit_seq BIGINT,
+    PRIMARY KEY (tbl, key)
+);
+";
+
 /// The request register (DESIGN §7): one row per subject request, and the
 /// keyed references of the identifiers it was registered with (one per
 /// identifier, so that an extract or a later request naming any of them
 /// finds it). Dates are `YYYY-MM-DD` text, times RFC 3339 text in UTC; a
 /// PostgreSQL backend may use `date`/`timestamptz` columns for them, as
-/// long as it reads and writes the same text.
+/// long as it reads and writes the same text; today it runs this same DDL.
 const V3_SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS _dsr_requests (
     id TEXT PRIMARY KEY,
@@ -104,21 +141,34 @@ pub const STEPS: &[Step] = &[
         version: 1,
         what: "dsr's tables as dsr 0.1 made them: _dsr_meta, _dsr_audit, _dsr_anonymized, _dsr_deferred",
         sqlite: V1_SQLITE,
+        postgres: V1_POSTGRES,
         data: None,
     },
     Step {
         version: 2,
         what: "keys that are personal data are held in _dsr_anonymized and _dsr_deferred as their HMAC",
         sqlite: "",
+        postgres: "",
         data: Some(hash_personal_refs),
     },
     Step {
         version: 3,
         what: "the request register: _dsr_requests and _dsr_request_subjects",
         sqlite: V3_SQLITE,
+        postgres: V3_SQLITE,
         data: None,
     },
 ];
+
+impl Step {
+    /// The step's DDL for this backend.
+    pub fn ddl(&self, kind: BackendKind) -> &'static str {
+        match kind {
+            BackendKind::Sqlite => self.sqlite,
+            BackendKind::Postgres => self.postgres,
+        }
+    }
+}
 
 /// The version this dsr writes.
 pub const CURRENT: u32 = STEPS[STEPS.len() - 1].version;
@@ -130,7 +180,7 @@ pub fn version(store: &Store) -> Result<u32> {
     let Some(v) = store.meta(VERSION_KEY)? else {
         return Ok(0);
     };
-    let p = store.path().display();
+    let p = store.describe();
     match v.trim().parse::<u32>() {
         Ok(n) if n <= CURRENT => Ok(n),
         Ok(n) => Err(Error::Runtime(format!(
@@ -187,7 +237,7 @@ pub fn pending(tx: &Tx<'_>) -> Result<()> {
         return Ok(());
     }
     for step in STEPS.iter().filter(|s| s.version > from) {
-        tx.ddl(step.sqlite, step.what)?;
+        tx.ddl(step.ddl(tx.kind()), step.what)?;
         if let Some(data) = step.data {
             data(tx)?;
         }

@@ -1,54 +1,47 @@
-//! The tenant's store. All SQL lives here (and in `demo`, which builds a
-//! store): commands ask for rows by filters, never write SQL themselves, so
-//! that a PostgreSQL backend can sit behind the same interface.
+//! The tenant's store: an interface over backends (SQLite in `sqlite/`,
+//! PostgreSQL in `pg/`), opened from the URL in one place ([`open`]).
+//! Commands ask for rows by filters and needles, never write SQL, and never
+//! name a driver: all SQL lives under `src/store/` (and in `demo`, which
+//! builds a store).
+//!
+//! [`Store`] holds the backend as a [`Backend`] trait object and keeps the
+//! ergonomic generic methods (`select`, `write`, `read`, `snapshot`, …) as
+//! thin wrappers, with what is the same on every backend: row references
+//! (`refs`), the tenant secret, dsr's own tables (`trail`, `requests`,
+//! `write`, `migrate`, through the backend's small SQL interface) and the
+//! plan bookkeeping of the watch.
 
+pub mod backend;
+#[cfg(test)]
+mod contract;
 mod expire;
 pub mod migrate;
 pub mod pg;
 pub mod refs;
 pub mod requests;
-mod scan;
 pub mod schema;
+pub mod sqlite;
 mod trail;
 mod watch;
 pub mod write;
 
 use crate::error::{Error, Result};
-use crate::ident::{self, Kind};
+use crate::ident::Kind;
 use crate::value::Value;
-use rusqlite::functions::FunctionFlags;
-use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, ToSql};
-use schema::{quote, Affinity, ColumnSchema, ForeignKey, Index, Schema, TableSchema};
-use std::cell::Cell;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use schema::{Schema, TableSchema};
+use std::collections::HashSet;
 
-/// How long dsr waits for the application's write lock before giving up.
-const DEFAULT_BUSY_MS: u64 = 5_000;
-/// Values bound per statement; well under SQLite's limit of 32,766.
-const CHUNK: usize = 500;
-
+pub use backend::{Backend, BackendKind, Capabilities, Cell, Mode, SweepLock};
 pub use expire::{Cutoffs, KeyRange};
 pub use trail::{AuditItem, AuditRow, TrailFacts};
-pub use watch::{Unplanned, Watch};
+pub use watch::{Unplanned, Watch, WatchPlan};
 pub use write::{Assign, Deferred};
 
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
-    busy: Duration,
+    backend: Box<dyn Backend>,
     today: jiff::civil::Date,
-    /// Rows stepped through by full-table scans in `select` (not the
-    /// free-text scan): zero when every lookup was answered by an index.
-    scanned: Cell<u64>,
     /// Tables whose key is personal data (see `refs`).
-    personal_keys: std::collections::HashSet<String>,
-    /// What the watch's triggers saw (see [`Watch`]).
-    seen: watch::Shared,
-    /// Whether the store has triggers or foreign-key actions (see [`Watch`]).
-    own_rules: Cell<Option<bool>>,
+    personal_keys: HashSet<String>,
 }
 
 /// A row as read: its key (primary key values, or the backend's row id for
@@ -68,20 +61,17 @@ pub enum Filter<'a> {
     },
     /// The column's text starts with one of `prefixes`, compared by code
     /// point, or ignoring ASCII case when `nocase`. An index on the column
-    /// (a `COLLATE NOCASE` one for `nocase`) answers it with one range per
+    /// (a case-folding one for `nocase`) answers it with one range per
     /// prefix: `lo <= col < hi`, `hi` being the prefix with its last
-    /// character advanced. A second backend does the same with `col >= $1
-    /// AND col < $2` over a `COLLATE "C"` (or `text_pattern_ops`) index, and
-    /// over `lower(col)` for `nocase`; non-text values never match.
+    /// character advanced; non-text values never match.
     Prefixed {
         column: &'a str,
         prefixes: &'a [String],
         nocase: bool,
     },
     /// The column, normalised as an identifier of `kind`, is one of `keys`:
-    /// the fallback when no index can answer (a scan). A second backend
-    /// reads the column and normalises in the client, as the SQL function
-    /// does here.
+    /// the fallback when no index can answer (a scan). Where the backend
+    /// cannot normalise in SQL it reads the column and normalises in Rust.
     Normalized {
         column: &'a str,
         kind: Kind,
@@ -91,145 +81,57 @@ pub enum Filter<'a> {
     Keys(&'a [Vec<Value>]),
 }
 
-impl ToSql for Value {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self {
-            Value::Null => ValueRef::Null,
-            Value::Integer(i) => ValueRef::Integer(*i),
-            Value::Real(f) => ValueRef::Real(*f),
-            Value::Text(s) => ValueRef::Text(s.as_bytes()),
-            Value::Blob(b) => ValueRef::Blob(b),
-        }))
-    }
+/// What a free-text value must hold to be worth the exact matcher: the
+/// narrowing of a scan, which each backend renders in its own SQL (SQLite:
+/// `LIKE … ESCAPE`). A backend may return a superset; never fewer rows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Needle {
+    /// The text occurs in the value; with `ignore_case`, ASCII letters
+    /// compare ignoring case (the folding every backend does alike).
+    Substring { text: String, ignore_case: bool },
+    /// The digits occur in this order, with anything before, between and
+    /// after them (separators may fall anywhere in a written number).
+    DigitsInOrder(String),
 }
 
-fn from_ref(v: ValueRef<'_>) -> Value {
-    match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Integer(i),
-        ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-    }
+/// Opens an existing store: a SQLite path (`sqlite:PATH`, `sqlite://PATH`
+/// or a plain path), or a PostgreSQL URL (`postgres://…`). The one place a
+/// store URL is read. Never creates a database where none was.
+pub fn open(url: &str, mode: Mode, today: jiff::civil::Date) -> Result<Store> {
+    let backend: Box<dyn Backend> = if pg::is_postgres_url(url) {
+        Box::new(pg::backend::PgBackend::open(url, mode)?)
+    } else {
+        Box::new(sqlite::SqliteBackend::open(url, mode, today)?)
+    };
+    let store = Store {
+        backend,
+        today,
+        personal_keys: Default::default(),
+    };
+    // A store whose dsr tables a newer dsr wrote is refused before
+    // anything is read from it.
+    migrate::version(&store)?;
+    Ok(store)
 }
 
 impl Store {
-    /// Opens an existing store. `sqlite:PATH` or a plain path; never creates
-    /// a database where none was.
-    pub fn open(url: &str, read_only: bool, today: jiff::civil::Date) -> Result<Store> {
-        let path = parse_url(url)?;
-        if !path.exists() {
-            return Err(Error::Runtime(format!(
-                "the store {} does not exist; check --store / DSR_STORE or the tenant's `store` in the config",
-                path.display()
-            )));
-        }
-        if path.is_dir() {
-            return Err(Error::Runtime(format!(
-                "the store {} is a directory, not a SQLite database file; give the path of the tenant's database file (--store / DSR_STORE)",
-                path.display()
-            )));
-        }
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
-            // SQLite would take an empty file for an empty database, and
-            // every mapped table would then seem to be missing.
-            return Err(Error::Runtime(format!(
-                "the store {} is an empty file (0 bytes), not a tenant's database: is the path right? dsr never creates a store; nothing was read or changed",
-                path.display()
-            )));
-        }
-        if !read_only {
-            // dsr writes an audit record of every command that reads personal
-            // data: a store it cannot write is refused before anything is read.
-            if let Err(e) = std::fs::OpenOptions::new().write(true).open(&path) {
-                use std::io::ErrorKind as K;
-                if matches!(e.kind(), K::ReadOnlyFilesystem | K::PermissionDenied) {
-                    return Err(Error::Runtime(format!(
-                        "the store {} cannot be written ({}); dsr records every command in the store's audit trail, so it needs write access to the file and its directory; nothing was read or changed",
-                        path.display(),
-                        crate::error::io_reason(&e)
-                    )));
-                }
-            }
-        }
-        let flags = if read_only {
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-        } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn =
-            Connection::open_with_flags(&path, flags).map_err(|e| db_error(&path, "opening", e))?;
-        let busy = std::env::var("DSR_BUSY_TIMEOUT")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_millis(DEFAULT_BUSY_MS));
-        if !read_only {
-            // Per connection, not a setting of the store: erasure runs with
-            // the store's foreign keys enforced.
-            // Also per connection: what dsr deletes or overwrites is
-            // overwritten with zeros in the file, not left in free space
-            // where a copy of the file would still hold it.
-            conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON")
-                .map_err(|e| db_error(&path, "opening", e))?;
-        }
-        BUSY_MS.store(busy.as_millis() as u64, Ordering::Relaxed);
-        conn.busy_handler(Some(wait_for_lock))
-            .map_err(|e| db_error(&path, "opening", e))?;
-        // Touch the schema now, so that a file that is not a database fails
-        // here with a clear message rather than in the middle of a command.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(|e| locked_detail(db_error(&path, "reading the schema of", e), busy))?;
-        conn.create_scalar_function(
-            "dsr_norm",
-            2,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            move |ctx| {
-                // The kind is the same for every row of a statement: read
-                // it once (SQLite keeps it with the statement's constant).
-                let kind =
-                    ctx.get_or_create_aux(0, |v| -> std::result::Result<_, rusqlite::Error> {
-                        Ok(v.as_str().ok().and_then(Kind::from_code))
-                    })?;
-                let Some(kind) = *kind else {
-                    return Ok(None);
-                };
-                let text = match ctx.get_raw(1) {
-                    ValueRef::Text(t) => String::from_utf8_lossy(t),
-                    ValueRef::Integer(i) => i.to_string().into(),
-                    _ => return Ok(None),
-                };
-                Ok(ident::normalize_stored(kind, &text, today))
-            },
-        )
-        .map_err(|e| db_error(&path, "preparing", e))?;
-        let seen = watch::Shared::default();
-        watch::register(&conn, &seen).map_err(|e| db_error(&path, "preparing", e))?;
-        let store = Store {
-            conn,
-            path,
-            busy,
-            today,
-            scanned: Cell::new(0),
-            personal_keys: Default::default(),
-            seen,
-            own_rules: Cell::new(None),
-        };
-        // A store whose dsr tables a newer dsr wrote is refused before
-        // anything is read from it.
-        migrate::version(&store)?;
-        Ok(store)
+    /// The store for messages: its path, or its URL with the password as `***`.
+    pub fn describe(&self) -> String {
+        self.backend.describe()
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn kind(&self) -> BackendKind {
+        self.backend.kind()
     }
 
-    /// Rows read by full-table scans in lookups so far (see `scanned`).
+    pub fn capabilities(&self) -> Capabilities {
+        self.backend.capabilities()
+    }
+
+    /// Rows read by full-table scans in lookups so far (not the free-text
+    /// scan): zero when every lookup was answered by an index.
     pub fn scanned_rows(&self) -> u64 {
-        self.scanned.get()
+        self.backend.scanned_rows()
     }
 
     /// The date identifiers are normalised against (personnummer centuries).
@@ -237,397 +139,191 @@ impl Store {
         self.today
     }
 
-    pub(crate) fn err(&self, doing: &str, e: rusqlite::Error) -> Error {
-        locked_detail(db_error(&self.path, doing, e), self.busy)
+    /// Reads the live schema.
+    pub fn schema(&self) -> Result<Schema> {
+        self.backend.schema()
     }
 
-    /// Reads the live schema: every table but SQLite's own.
-    pub fn schema(&self) -> Result<Schema> {
-        let e = |x| self.err("reading the schema of", x);
-        let mut names: Vec<(String, String)> = Vec::new();
-        {
-            let mut st = self
-                .conn
-                .prepare("SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
-                .map_err(e)?;
-            let rows = st
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(e)?;
-            for r in rows {
-                names.push(r.map_err(e)?);
-            }
-        }
-        let mut tables = Vec::with_capacity(names.len());
-        for (name, sql) in names {
-            let mut columns = Vec::new();
-            {
-                let mut st = self
-                    .conn
-                    .prepare("SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid")
-                    .map_err(e)?;
-                let mut rows = st.query([&name]).map_err(e)?;
-                while let Some(r) = rows.next().map_err(e)? {
-                    let hidden: i64 = r.get(4).map_err(e)?;
-                    if hidden == 1 {
-                        continue; // virtual-table hidden columns are not data
-                    }
-                    let decl: String = r
-                        .get::<_, Option<String>>(1)
-                        .map_err(e)?
-                        .unwrap_or_default();
-                    columns.push(ColumnSchema {
-                        name: r.get(0).map_err(e)?,
-                        affinity: Affinity::of(&decl),
-                        decl_type: decl,
-                        not_null: r.get::<_, i64>(2).map_err(e)? != 0,
-                        pk: r.get::<_, i64>(3).map_err(e)?.max(0) as usize,
-                    });
-                }
-            }
-            let mut pk: Vec<&ColumnSchema> = columns.iter().filter(|c| c.pk > 0).collect();
-            pk.sort_by_key(|c| c.pk);
-            let pk: Vec<String> = pk.into_iter().map(|c| c.name.clone()).collect();
-
-            let mut foreign_keys: Vec<ForeignKey> = Vec::new();
-            {
-                let mut st = self
-                    .conn
-                    .prepare("SELECT id, seq, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")
-                    .map_err(e)?;
-                let mut rows = st.query([&name]).map_err(e)?;
-                let mut last_id = -1i64;
-                while let Some(r) = rows.next().map_err(e)? {
-                    let id: i64 = r.get(0).map_err(e)?;
-                    let from: String = r.get(3).map_err(e)?;
-                    let to: Option<String> = r.get(4).map_err(e)?;
-                    if id != last_id {
-                        foreign_keys.push(ForeignKey {
-                            from: vec![],
-                            table: r.get(2).map_err(e)?,
-                            to: vec![],
-                            on_delete: r.get(5).map_err(e)?,
-                        });
-                        last_id = id;
-                    }
-                    if let Some(fk) = foreign_keys.last_mut() {
-                        fk.from.push(from);
-                        if let Some(t) = to {
-                            fk.to.push(t);
-                        }
-                    }
-                }
-            }
-
-            let mut indexes = Vec::new();
-            {
-                let mut st = self
-                    .conn
-                    .prepare("SELECT name, partial FROM pragma_index_list(?1)")
-                    .map_err(e)?;
-                let list: Vec<(String, bool)> = st
-                    .query_map([&name], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? != 0))
-                    })
-                    .map_err(e)?
-                    .collect::<rusqlite::Result<_>>()
-                    .map_err(e)?;
-                let mut parts_st = self
-                    .conn
-                    .prepare("SELECT name, coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
-                    .map_err(e)?;
-                for (iname, partial) in list {
-                    let parts = parts_st
-                        .query_map([&iname], |r| {
-                            Ok((
-                                r.get::<_, Option<String>>(0)?,
-                                r.get::<_, Option<String>>(1)?
-                                    .unwrap_or_else(|| "BINARY".into()),
-                            ))
-                        })
-                        .map_err(e)?
-                        .collect::<rusqlite::Result<_>>()
-                        .map_err(e)?;
-                    indexes.push(Index {
-                        name: iname,
-                        parts,
-                        partial,
-                    });
-                }
-            }
-            let without_rowid = sql.to_ascii_uppercase().contains("WITHOUT ROWID");
-            tables.push(TableSchema {
-                name,
-                columns,
-                pk,
-                without_rowid,
-                foreign_keys,
-                indexes,
-            });
-        }
-        // A foreign key that names no parent columns references the parent's key.
-        let pks: Vec<(String, Vec<String>)> = tables
-            .iter()
-            .map(|t| (t.name.clone(), t.pk.clone()))
-            .collect();
-        for t in &mut tables {
-            for fk in &mut t.foreign_keys {
-                if fk.to.is_empty() {
-                    if let Some((_, pk)) =
-                        pks.iter().find(|(n, _)| n.eq_ignore_ascii_case(&fk.table))
-                    {
-                        fk.to = pk.clone();
-                    }
-                }
-            }
-        }
-        let journal_mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(e)?;
-        Ok(Schema {
-            tables,
-            journal_mode,
-        })
+    pub(crate) fn has_table(&self, name: &str) -> Result<bool> {
+        self.backend.has_table(name)
     }
 
     /// Up to `limit` non-null values of a column, for guessing what it holds.
     pub fn sample(&self, table: &str, column: &str, limit: usize) -> Result<Vec<Value>> {
-        let sql = format!(
-            "SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {limit}",
-            c = quote(column),
-            t = quote(table)
-        );
-        let mut st = self
-            .conn
-            .prepare(&sql)
-            .map_err(|e| self.err("sampling", e))?;
-        let rows = st
-            .query_map([], |r| Ok(from_ref(r.get_ref(0)?)))
-            .map_err(|e| self.err("sampling", e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err("sampling", e))
+        self.backend.sample(table, column, limit)
     }
 
-    /// The SELECT list that reads a row: key first, then every column.
-    fn select_list(t: &TableSchema) -> (String, usize) {
-        let cols: Vec<String> = t.columns.iter().map(|c| quote(&c.name)).collect();
-        if t.pk.is_empty() {
-            (format!("_rowid_, {}", cols.join(", ")), 1)
-        } else {
-            (cols.join(", "), 0)
-        }
+    /// Reads the rows of `t` that match `filter`, calling `f` for each.
+    pub fn select(&self, t: &TableSchema, filter: &Filter<'_>, mut f: impl FnMut(Row)) -> Result<()> {
+        self.backend.select(t, filter, &mut f)
     }
 
-    fn read_row(t: &TableSchema, r: &rusqlite::Row<'_>, skip: usize) -> rusqlite::Result<Row> {
-        let mut values = Vec::with_capacity(t.columns.len());
-        for i in 0..t.columns.len() {
-            values.push(from_ref(r.get_ref(i + skip)?));
-        }
-        let key = if skip == 1 {
-            vec![from_ref(r.get_ref(0)?)]
-        } else {
-            t.pk.iter()
-                .filter_map(|p| t.column_index(p))
-                .map(|i| values[i].clone())
-                .collect()
-        };
-        Ok(Row { key, values })
-    }
-
-    /// Reads the rows of `t` that match `filter`, calling `f` for each. Work
-    /// is chunked so that each statement binds a bounded number of values.
-    pub fn select(
-        &self,
-        t: &TableSchema,
-        filter: &Filter<'_>,
-        mut f: impl FnMut(Row),
-    ) -> Result<()> {
-        let (list, skip) = Self::select_list(t);
-        let from = quote(&t.name);
-        let doing = format!("reading {}", t.name);
-        let mut run = |sql: &str, params: Vec<&dyn ToSql>| -> Result<()> {
-            let mut st = self
-                .conn
-                .prepare_cached(sql)
-                .map_err(|e| self.err(&doing, e))?;
-            let mut rows = st
-                .query(params.as_slice())
-                .map_err(|e| self.err(&doing, e))?;
-            while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
-                f(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
-            }
-            drop(rows);
-            let steps = st.reset_status(rusqlite::StatementStatus::FullscanStep);
-            self.scanned.set(self.scanned.get() + steps.max(0) as u64);
-            Ok(())
-        };
-        match filter {
-            Filter::In { columns, tuples } => {
-                let n = columns.len().max(1);
-                let per = (CHUNK / n).max(1);
-                for chunk in tuples.chunks(per) {
-                    let sql =
-                        if n == 1 {
-                            format!(
-                                "SELECT {list} FROM {from} WHERE {} IN ({})",
-                                quote(&columns[0]),
-                                vec!["?"; chunk.len()].join(", ")
-                            )
-                        } else {
-                            let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-                            let tuple = format!("({})", vec!["?"; n].join(", "));
-                            format!(
-                            // A row-value IN over a plain VALUES list is not planned as an
-                        // index search; over a subquery it is.
-                        "SELECT {list} FROM {from} WHERE ({}) IN (SELECT {} FROM (VALUES {}))",
-                            cols.join(", "),
-                            (1..=n).map(|i| format!("column{i}")).collect::<Vec<_>>().join(", "),
-                            vec![tuple.as_str(); chunk.len()].join(", ")
-                        )
-                        };
-                    let params: Vec<&dyn ToSql> =
-                        chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
-                    run(&sql, params)?;
-                }
-            }
-            Filter::Prefixed {
-                column,
-                prefixes,
-                nocase,
-            } => {
-                let c = if *nocase {
-                    format!("{} COLLATE NOCASE", quote(column))
-                } else {
-                    quote(column)
-                };
-                for (lo, hi) in prefix_ranges(prefixes, *nocase) {
-                    let lo = Value::Text(lo);
-                    match hi {
-                        Some(hi) => {
-                            let hi = Value::Text(hi);
-                            let sql =
-                                format!("SELECT {list} FROM {from} WHERE {c} >= ?1 AND {c} < ?2");
-                            run(&sql, vec![&lo as &dyn ToSql, &hi])?;
-                        }
-                        None => {
-                            let sql = format!("SELECT {list} FROM {from} WHERE {c} >= ?1");
-                            run(&sql, vec![&lo as &dyn ToSql])?;
-                        }
-                    }
-                }
-            }
-            Filter::Normalized { column, kind, keys } => {
-                let code = kind.code();
-                let c = quote(column);
-                // Where the kind knows digits that every stored form holds
-                // in order, a LIKE (cheap, in SQLite's C) passes only the
-                // rows worth normalising.
-                let narrow: Option<Vec<String>> = keys
-                    .iter()
-                    .map(|k| ident::required_digits(*kind, k).map(|d| spread(&d)))
-                    .collect();
-                for start in (0..keys.len()).step_by(CHUNK / 2) {
-                    let chunk = &keys[start..keys.len().min(start + CHUNK / 2)];
-                    let n = chunk.len();
-                    let placeholders = |from: usize| {
-                        (from..from + n)
-                            .map(|i| format!("?{i}"))
-                            .collect::<Vec<_>>()
-                    };
-                    let mut cond = format!("dsr_norm(?1, {c}) IN ({})", placeholders(2).join(", "));
-                    let mut params: Vec<&dyn ToSql> = vec![&code];
-                    params.extend(chunk.iter().map(|v| v as &dyn ToSql));
-                    if let Some(narrow) = &narrow {
-                        let likes: Vec<String> = placeholders(n + 2)
-                            .into_iter()
-                            .map(|p| format!("{c} LIKE {p}"))
-                            .collect();
-                        cond = format!("({}) AND {cond}", likes.join(" OR "));
-                        params.extend(narrow[start..start + n].iter().map(|v| v as &dyn ToSql));
-                    }
-                    run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
-                }
-            }
-            Filter::Keys(keys) => {
-                for chunk in keys.chunks(CHUNK / t.pk.len().max(1)) {
-                    let (cond, params) = write::key_in(t, chunk);
-                    run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Streams (key, text) for the values of a text column that match one of
-    /// the LIKE `patterns` (escape character `\`): the whole-table search
-    /// behind free-text mentions, narrowed in SQL so that only candidate rows
-    /// reach the caller's exact matcher.
+    /// Streams (key, text) for the values of a text column that may hold
+    /// one of the needles: the whole-table search behind free-text
+    /// mentions, narrowed in the store so that only candidate rows reach
+    /// the caller's exact matcher.
     pub fn scan_text(
         &self,
         t: &TableSchema,
         column: &str,
-        needles: &[String],
+        needles: &[Needle],
         mut f: impl FnMut(Vec<Value>, &str),
     ) -> Result<()> {
         if needles.is_empty() {
             return Ok(());
         }
-        let key = if t.pk.is_empty() {
-            "_rowid_".to_string()
-        } else {
-            t.pk.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
-        };
-        let nkey = t.pk.len().max(1);
-        let c = quote(column);
-        let any: Vec<String> = needles
-            .iter()
-            .map(|_| format!("{c} LIKE ? ESCAPE '\\'"))
-            .collect();
-        let sql = format!(
-            "SELECT {key}, {c} FROM {t} WHERE {c} IS NOT NULL AND ({})",
-            any.join(" OR "),
-            t = quote(&t.name)
-        );
-        let doing = format!("searching {}.{}", t.name, column);
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
-        let params: Vec<&dyn ToSql> = needles.iter().map(|n| n as &dyn ToSql).collect();
-        let mut rows = st
-            .query(params.as_slice())
-            .map_err(|e| self.err(&doing, e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
-            if let ValueRef::Text(text) = r.get_ref(nkey).map_err(|e| self.err(&doing, e))? {
-                let text = String::from_utf8_lossy(text);
-                let mut key = Vec::with_capacity(nkey);
-                for i in 0..nkey {
-                    key.push(from_ref(r.get_ref(i).map_err(|e| self.err(&doing, e))?));
-                }
-                f(key, &text);
-            }
-        }
-        Ok(())
+        self.backend.scan_text(t, column, needles, &mut f)
     }
 
-    /// Runs `f` in one write transaction, taken at once (BEGIN IMMEDIATE) so
-    /// that the wait for the application's lock happens before any work.
+    /// Rows in a table.
+    pub fn count(&self, t: &TableSchema) -> Result<u64> {
+        self.backend.count(t)
+    }
+
+    /// Calls `f` with every row of `t` (its columns' values in schema
+    /// order), in batches by the table's storage key. Returns the number
+    /// of rows read.
+    pub fn scan_all(&self, t: &TableSchema, mut f: impl FnMut(&[Value]) -> Result<()>) -> Result<u64> {
+        self.backend.scan_all(t, &mut f)
+    }
+
+    /// Runs `f` as one consistent snapshot where the backend can hold one
+    /// without blocking the application's writers (SQLite in WAL mode);
+    /// otherwise each batch is its own read.
+    pub fn snapshot<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if !self.backend.begin_snapshot()? {
+            return f();
+        }
+        let out = f();
+        let end = self.backend.end_read(out.is_ok());
+        match (out, end) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        }
+    }
+
+    /// Runs `f` in one read transaction, so that what it reads of the trail
+    /// (records, head, secret) is one consistent snapshot even while
+    /// another dsr appends. Inside a write transaction it simply runs.
+    pub fn read<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        if self.backend.in_transaction() {
+            return f(self);
+        }
+        self.backend.begin_read()?;
+        let out = f(self);
+        let done = self.backend.end_read(out.is_ok());
+        match (out, done) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        }
+    }
+
+    /// Runs `f` in one write transaction, its locks taken at once so that
+    /// the wait for the application's lock happens before any work.
     /// Nothing of `f`'s is kept unless it returns Ok and the commit succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.err("starting a write on", e))?;
+        self.backend.begin_write()?;
         let out = f(&Tx { store: self });
         let done = match out {
-            Ok(v) => self
-                .conn
-                .execute_batch("COMMIT")
-                .map(|_| v)
-                .map_err(|e| self.err("committing to", e)),
+            Ok(v) => self.backend.commit().map(|_| v),
             Err(e) => Err(e),
         };
-        if done.is_err() && !self.conn.is_autocommit() {
+        if done.is_err() && self.backend.in_transaction() {
             // Nothing of the command's is kept.
-            let _ = self.conn.execute_batch("ROLLBACK");
+            self.backend.rollback();
         }
         done
+    }
+
+    /// The tenant's sweep lock, held until dropped (exit 6 when another
+    /// sweep holds it and `wait` is false).
+    pub fn sweep_lock(&self, wait: bool, now: &str, announce: bool) -> Result<SweepLock> {
+        self.backend.sweep_lock(wait, now, announce)
+    }
+
+    /// A page of the rows of `t` whose `after` column holds a time before
+    /// `before` (Unix seconds), in key order after `cursor`. Integers and
+    /// reals are Unix seconds, text is ISO-8601 (or a long run of digits,
+    /// Unix seconds); NULL and unreadable values are never returned. The
+    /// caller checks each row exactly: this is the narrowing in the store.
+    pub fn expired_page(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        before: i64,
+        cursor: Option<&[Value]>,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        self.backend.expired_page(t, after, before, cursor, limit)
+    }
+
+    /// The key of the row `span` rows after `lo` in key order (after the
+    /// first row when `lo` is None): the end of the next range of a
+    /// one-pass sweep, or None when fewer rows remain.
+    pub fn range_end(&self, t: &TableSchema, lo: Option<&[Value]>, span: usize) -> Result<Option<Vec<Value>>> {
+        self.backend.range_end(t, lo, span)
+    }
+
+    /// The smallest and largest key of a table keyed by one integer (see
+    /// [`TableSchema::integer_key`]), or None when it is empty.
+    pub fn key_bounds(&self, t: &TableSchema) -> Result<Option<(i64, i64)>> {
+        self.backend.key_bounds(t)
+    }
+
+    /// The keys of the rows in the key range (lo, hi] that have surely
+    /// expired (see [`Cutoffs`]): what [`Tx::delete_surely_expired`] would
+    /// delete (a dry run).
+    pub fn surely_expired_keys(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        range: KeyRange<'_>,
+    ) -> Result<Vec<Vec<Value>>> {
+        self.backend.surely_expired_keys(t, after, cut, range)
+    }
+
+    /// The rows in the key range (lo, hi] that may have expired but not
+    /// surely (text values, and numbers near the cutoff), as (key, `after`
+    /// value), for the caller to test exactly.
+    pub fn expiry_candidates(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        range: KeyRange<'_>,
+    ) -> Result<Vec<(Vec<Value>, Value)>> {
+        self.backend.expiry_candidates(t, after, cut, range)
+    }
+
+    /// One query of dsr's own tables (see [`Backend::sql_query`]).
+    fn query(
+        &self,
+        sql: &str,
+        params: &[Value],
+        doing: &str,
+        mut f: impl FnMut(&[Cell<'_>]) -> Result<()>,
+    ) -> Result<()> {
+        self.backend.sql_query(sql, params, doing, &mut f)
+    }
+
+    /// The first row's first cell of a query of dsr's own tables, as `f`
+    /// reads it; None when there is no row.
+    fn query_one<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        doing: &str,
+        f: impl Fn(Cell<'_>) -> T,
+    ) -> Result<Option<T>> {
+        let mut out = None;
+        self.query(sql, params, doing, |r| {
+            if out.is_none() {
+                out = r.first().map(|c| f(*c));
+            }
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// The tenant's secret, if it has been created.
@@ -635,53 +331,55 @@ impl Store {
         if !self.has_table("_dsr_meta")? {
             return Ok(None);
         }
-        self.conn
-            .query_row(
+        Ok(self
+            .query_one(
                 "SELECT value FROM _dsr_meta WHERE key = 'secret'",
-                [],
-                |r| r.get(0),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(self.err("reading the tenant secret from", e)),
-            })
+                &[],
+                "reading the tenant secret from",
+                |c| c.to_text(),
+            )?)
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         if !self.has_table("_dsr_meta")? {
             return Ok(None);
         }
-        self.conn
-            // Read whatever type is stored, so that an edited value (a
-            // blob head, say) is judged by its reader, not a driver error.
-            .query_row("SELECT value FROM _dsr_meta WHERE key = ?1", [key], |r| {
-                Ok(match r.get_ref(0)? {
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        String::from_utf8_lossy(t).into_owned()
-                    }
-                    ValueRef::Integer(i) => i.to_string(),
-                    ValueRef::Real(f) => f.to_string(),
-                    ValueRef::Null => String::new(),
-                })
-            })
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(self.err("reading _dsr_meta in", e)),
-            })
+        // Read whatever type is stored, so that an edited value (a blob
+        // head, say) is judged by its reader, not a driver error.
+        self.query_one(
+            "SELECT value FROM _dsr_meta WHERE key = ?1",
+            &[text(key)],
+            "reading _dsr_meta in",
+            |c| c.to_text(),
+        )
     }
 
-    pub(crate) fn has_table(&self, name: &str) -> Result<bool> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [name],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n > 0)
-            .map_err(|e| self.err("reading the schema of", e))
+    /// The last audit record's seq and hash.
+    pub fn audit_tail(&self) -> Result<Option<(i64, String)>> {
+        let mut out = None;
+        self.query(
+            "SELECT seq, hash FROM _dsr_audit ORDER BY seq DESC LIMIT 1",
+            &[],
+            "reading the audit trail in",
+            |r| {
+                if out.is_none() {
+                    out = Some((r[0].integer().unwrap_or(0), r[1].to_text()));
+                }
+                Ok(())
+            },
+        )?;
+        Ok(out)
     }
+}
+
+/// A text parameter.
+pub(crate) fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+/// An optional text parameter (NULL for None).
+pub(crate) fn opt_text(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, text)
 }
 
 /// A write transaction in progress; reads through it see its own writes.
@@ -697,6 +395,72 @@ impl std::ops::Deref for Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// One statement on dsr's own tables; the rows it changed.
+    pub(super) fn exec(&self, sql: &str, params: &[Value], doing: &str) -> Result<u64> {
+        self.store.backend.sql_exec(sql, params, doing)
+    }
+
+    /// Readies the transaction for an erasure (dsr's own tables exist:
+    /// `ensure_tool_tables`): values hashed under the tenant secret, the
+    /// store's foreign keys checked at commit.
+    pub fn prepare_erasure(&self, secret: &str) -> Result<()> {
+        self.store.backend.prepare_erasure(secret)
+    }
+
+    /// Whether the transaction is still open: some failures of the store
+    /// (a trigger's `RAISE(ROLLBACK)`, a full disk) end it early.
+    pub fn is_open(&self) -> bool {
+        self.store.backend.in_transaction()
+    }
+
+    /// Runs `f` and then undoes everything it did, keeping the rest of the
+    /// transaction (a savepoint): a dry run carries out its plan this way,
+    /// so that it meets every refusal the real run would. `f`'s result is
+    /// returned either way.
+    pub fn trial<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.store.backend.savepoint()?;
+        let out = f(self);
+        let undone = self.store.backend.rollback_savepoint();
+        match (out, undone) {
+            // A failure that ended the whole transaction took the savepoint along.
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(v), Ok(())) => Ok(v),
+        }
+    }
+
+    /// Deletes rows by key; returns how many the statements themselves
+    /// deleted (not counting cascades).
+    pub fn delete_keys(&self, t: &TableSchema, keys: &[Vec<Value>]) -> Result<u64> {
+        self.store.backend.delete_keys(t, keys)
+    }
+
+    /// Rewrites the given columns of rows by key.
+    pub fn anonymize_keys(&self, t: &TableSchema, sets: &[(String, Assign)], keys: &[Vec<Value>]) -> Result<u64> {
+        if sets.is_empty() {
+            return Ok(0);
+        }
+        self.store.backend.anonymize_keys(t, sets, keys)
+    }
+
+    /// Replaces one free-text value, only if it is still what was planned on.
+    pub fn replace_text(&self, t: &TableSchema, key: &[Value], column: &str, old: &str, new: &str) -> Result<u64> {
+        self.store.backend.replace_text(t, key, column, old, new)
+    }
+
+    /// Deletes the rows in the key range (lo, hi] that have surely expired
+    /// (see [`Cutoffs`]) in one statement, one pass over the range; returns
+    /// how many it deleted itself.
+    pub fn delete_surely_expired(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        range: KeyRange<'_>,
+    ) -> Result<u64> {
+        self.store.backend.delete_surely_expired(t, after, cut, range)
+    }
+
     /// Creates dsr's own tables (or migrates them to this dsr's version:
     /// `migrate`) and the tenant secret on first use. First use only: where
     /// the trail already has records or a head, a missing secret is a broken
@@ -716,386 +480,41 @@ impl Tx<'_> {
                 )));
             }
         }
-        self.store.conn
-            .execute(
-                "INSERT OR IGNORE INTO _dsr_meta (key, value) VALUES ('secret', lower(hex(randomblob(32))))",
-                [],
-            )
-            .map_err(|e| self.err("creating the tenant secret in", e))?;
-        self.store
-            .conn
-            .query_row(
-                "SELECT value FROM _dsr_meta WHERE key = 'secret'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err("reading the tenant secret from", e))
+        self.exec(
+            "INSERT INTO _dsr_meta (key, value) VALUES ('secret', ?1) ON CONFLICT (key) DO NOTHING",
+            &[Value::Text(refs::new_secret()?)],
+            "creating the tenant secret in",
+        )?;
+        self.secret()?
+            .ok_or_else(|| Error::Runtime("the tenant secret could not be read back".into()))
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.store.conn
-            .execute(
-                "INSERT INTO _dsr_meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err("writing _dsr_meta in", e))
-    }
-
-    /// The last audit record's seq and hash.
-    pub fn audit_tail(&self) -> Result<Option<(i64, String)>> {
-        self.store
-            .conn
-            .query_row(
-                "SELECT seq, hash FROM _dsr_audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(self.err("reading the audit trail in", e)),
-            })
+        self.exec(
+            "INSERT INTO _dsr_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[text(key), text(value)],
+            "writing _dsr_meta in",
+        )
+        .map(|_| ())
     }
 
     pub fn audit_insert(&self, r: &AuditRow) -> Result<()> {
-        self.store.conn
-            .execute(
-                "INSERT INTO _dsr_audit (seq, at, operator, command, request, subject, outcome, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                rusqlite::params![r.seq, r.at, r.operator, r.command, r.request, r.subject, r.outcome, r.details, r.prev_hash, r.hash],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err("writing the audit record to", e))
-    }
-}
-
-fn parse_url(url: &str) -> Result<PathBuf> {
-    let u = url.trim();
-    if u.starts_with("postgres://") || u.starts_with("postgresql://") {
-        return Err(Error::Usage(
-            "PostgreSQL stores are not supported yet; give a SQLite file (--store PATH or sqlite:PATH)".into(),
-        ));
-    }
-    let p = u
-        .strip_prefix("sqlite://")
-        .or_else(|| u.strip_prefix("sqlite:"))
-        .unwrap_or(u);
-    if p.is_empty() {
-        return Err(Error::Usage(
-            "--store is empty; give the tenant's SQLite file".into(),
-        ));
-    }
-    Ok(PathBuf::from(p))
-}
-
-/// How long [`wait_for_lock`] waits, in ms (the process opens one store).
-static BUSY_MS: AtomicU64 = AtomicU64::new(DEFAULT_BUSY_MS);
-
-thread_local! {
-    /// When the current wait for the lock began.
-    static WAITING_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
-}
-
-/// SQLite's busy handler: called with the number of earlier calls for this
-/// lock; true to try again. SQLite's own handler sleeps up to 100 ms between
-/// tries, which an application writing back to back never leaves a gap
-/// long enough for; polling every 200 µs (1 ms after the first 50 ms) finds
-/// the gaps between its transactions.
-fn wait_for_lock(tries: i32) -> bool {
-    let now = Instant::now();
-    let since = WAITING_SINCE.with(|w| {
-        if tries == 0 {
-            w.set(Some(now));
-        }
-        w.get().unwrap_or(now)
-    });
-    let waited = now.duration_since(since);
-    if waited >= Duration::from_millis(BUSY_MS.load(Ordering::Relaxed)) {
-        return false;
-    }
-    std::thread::sleep(if waited < Duration::from_millis(50) {
-        Duration::from_micros(200)
-    } else {
-        Duration::from_millis(1)
-    });
-    true
-}
-
-fn locked_detail(e: Error, busy: Duration) -> Error {
-    match e {
-        Error::Runtime(m) if m.contains("is locked") => {
-            Error::Runtime(format!("{m} (waited {} ms)", busy.as_millis()))
-        }
-        e => e,
-    }
-}
-
-/// Turns a SQLite failure into what the user needs: what, where, what to do.
-/// The half-open ranges `[lo, hi)` of text that starts with one of the
-/// prefixes (`hi` None: no upper bound), sorted and merged so that no row
-/// is read twice. For `nocase` the prefixes are folded to ASCII lowercase,
-/// as SQLite's NOCASE compares.
-fn prefix_ranges(prefixes: &[String], nocase: bool) -> Vec<(String, Option<String>)> {
-    let mut ranges: Vec<(String, Option<String>)> = prefixes
-        .iter()
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let p = if nocase {
-                p.to_ascii_lowercase()
-            } else {
-                p.clone()
-            };
-            let hi = successor(&p);
-            (p, hi)
-        })
-        .collect();
-    ranges.sort();
-    let mut out: Vec<(String, Option<String>)> = Vec::with_capacity(ranges.len());
-    for (lo, hi) in ranges {
-        if let Some((_, last_hi)) = out.last_mut() {
-            // Sorted by `lo`, so a range overlaps only the one before it.
-            if last_hi.as_ref().is_none_or(|h| lo <= *h) {
-                *last_hi = match (last_hi.take(), hi) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    _ => None,
-                };
-                continue;
-            }
-        }
-        out.push((lo, hi));
-    }
-    out
-}
-
-/// A LIKE pattern matching text that holds `digits` in this order, with
-/// anything before, between and after them.
-fn spread(digits: &str) -> String {
-    let mut p = String::from("%");
-    for d in digits.chars() {
-        p.push(d);
-        p.push('%');
-    }
-    p
-}
-
-/// The least string greater than every string that starts with `p`: `p`
-/// with its last character advanced by one code point (dropping characters
-/// that cannot advance). None when there is none.
-fn successor(p: &str) -> Option<String> {
-    let mut chars: Vec<char> = p.chars().collect();
-    while let Some(c) = chars.pop() {
-        let next = (u32::from(c) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
-        if let Some(n) = next {
-            chars.push(n);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
-}
-
-/// SQLITE_IOERR_SHMSIZE: the WAL index could not be enlarged.
-const IOERR_SHMSIZE: i32 = rusqlite::ffi::SQLITE_IOERR_SHMSIZE;
-/// I/O errors while writing or growing a file (the write itself, fsync,
-/// truncate/allocate, mapping the WAL index), which a full disk can cause
-/// when the operating system does not say ENOSPC.
-const IOERR_WRITING: [i32; 4] = [
-    rusqlite::ffi::SQLITE_IOERR_WRITE,
-    rusqlite::ffi::SQLITE_IOERR_FSYNC,
-    rusqlite::ffi::SQLITE_IOERR_TRUNCATE,
-    rusqlite::ffi::SQLITE_IOERR_SHMMAP,
-];
-
-pub fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
-    use rusqlite::ffi::ErrorCode as C;
-    let p = path.display();
-    let extended = match &e {
-        rusqlite::Error::SqliteFailure(f, _) => Some(f.extended_code),
-        _ => None,
-    };
-    let full = || {
-        format!(
-            "the disk holding the store {p} is full ({doing} it); nothing was changed; free space and run again"
+        self.exec(
+            "INSERT INTO _dsr_audit (seq, at, operator, command, request, subject, outcome, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            &[
+                Value::Integer(r.seq),
+                text(&r.at),
+                text(&r.operator),
+                text(&r.command),
+                opt_text(r.request.as_deref()),
+                opt_text(r.subject.as_deref()),
+                text(&r.outcome),
+                text(&r.details),
+                text(&r.prev_hash),
+                text(&r.hash),
+            ],
+            "writing the audit record to",
         )
-    };
-    let msg = match e.sqlite_error_code() {
-        Some(C::DatabaseBusy) | Some(C::DatabaseLocked) => format!(
-            "the store {p} is locked by another process while {doing} it; nothing was changed; try again when the application's write finishes, or set DSR_BUSY_TIMEOUT (ms) higher"
-        ),
-        Some(C::NotADatabase) | Some(C::DatabaseCorrupt) => format!(
-            "the store {p} is not a SQLite database or is damaged ({doing} it failed); nothing was changed; check the path, or restore the store from a backup"
-        ),
-        Some(C::DiskFull) => full(),
-        // In WAL mode a full disk often shows as a failure to grow the
-        // `-shm` index file, which SQLite reports as an I/O error.
-        Some(C::SystemIoFailure) if extended == Some(IOERR_SHMSIZE) => full(),
-        Some(C::SystemIoFailure) if extended.is_some_and(|x| IOERR_WRITING.contains(&x)) => format!(
-            "could not write the store {p} ({doing} it): the disk is full or failing; nothing was changed; check free space (also for the -wal and -shm files beside it) and the disk, then run again"
-        ),
-        Some(C::ReadOnly) => format!(
-            "the store {p} is read-only ({doing} it); nothing was changed; dsr must be able to write its audit record: run as a user who may write the store and its directory"
-        ),
-        Some(C::CannotOpen) | Some(C::PermissionDenied) => format!(
-            "cannot open the store {p} ({doing} it): check that the file and its directory are readable and writable by this user"
-        ),
-        _ => format!("SQLite failed while {doing} the store {p}: {e}; nothing was changed"),
-    };
-    Error::Runtime(msg)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
-    }
-
-    #[test]
-    fn prefix_ranges_are_sorted_merged_and_bounded() {
-        assert_eq!(successor("C-1002").as_deref(), Some("C-1003"));
-        assert_eq!(successor("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
-        assert_eq!(successor("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(successor("\u{10FFFF}"), None);
-        let r = prefix_ranges(&s(&["b", "\t", "\n", "ab", "a", ""]), false);
-        // Adjacent ranges ("\t".."\n", "\n"..) merge, as do nested ones.
-        let range = |a: &str, b: &str| (a.to_string(), Some(b.to_string()));
-        assert_eq!(r, [range("\t", "\u{B}"), range("a", "c")]);
-        assert_eq!(
-            prefix_ranges(&s(&["ERIK", "eri\u{212A}"]), true),
-            [
-                ("erik".to_string(), Some("eril".to_string())),
-                ("eri\u{212A}".to_string(), Some("eri\u{212B}".to_string())),
-            ]
-        );
-        assert_eq!(
-            prefix_ranges(&s(&["\u{10FFFF}", "\u{10FFFF}x"]), false),
-            [("\u{10FFFF}".to_string(), None)]
-        );
-    }
-
-    #[test]
-    fn prefixed_lookups_use_the_index_and_find_padded_values() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.db");
-        let c = Connection::open(&path).expect("open");
-        c.execute_batch(
-            "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT, e TEXT);
-             CREATE INDEX t_k ON t(k);
-             CREATE INDEX t_e ON t(e COLLATE NOCASE);
-             INSERT INTO t VALUES (1, 'C-1002 ', 'ANNA@X.SE'), (2, 'C-10020', 'anna@x.se.com'),
-               (3, ' C-1002', 'Ånna@x.se'), (4, 'C-1003', 'bo@x.se'), (5, 'c-1002', 'anna@x.sf');",
-        )
-        .expect("build");
-        drop(c);
-        let store = Store::open(
-            path.to_str().expect("utf8"),
-            true,
-            jiff::civil::date(2026, 1, 1),
-        )
-        .expect("store");
-        let schema = store.schema().expect("schema");
-        let t = schema.table("t").expect("t");
-        let ids = |column: &str, prefixes: &[String], nocase: bool| {
-            let mut ids = Vec::new();
-            store
-                .select(
-                    t,
-                    &Filter::Prefixed {
-                        column,
-                        prefixes,
-                        nocase,
-                    },
-                    |r| {
-                        if let Value::Integer(i) = r.key[0] {
-                            ids.push(i);
-                        }
-                    },
-                )
-                .expect("select");
-            ids.sort();
-            ids
-        };
-        assert_eq!(ids("k", &s(&["C-1002", " "]), false), [1, 2, 3]);
-        assert_eq!(ids("e", &s(&["anna@x.se"]), true), [1, 2]);
-        assert_eq!(ids("e", &s(&["å", "Å"]), true), [3]);
-        assert_eq!(store.scanned_rows(), 0, "every range was an index search");
-    }
-
-    #[test]
-    fn phone_scans_find_every_written_form_and_no_other_number() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.db");
-        let c = Connection::open(&path).expect("open");
-        c.execute_batch(
-            "CREATE TABLE t (id INTEGER PRIMARY KEY, p);
-             INSERT INTO t VALUES (1, '070-123 45 67'), (2, '+46 70 123 45 67 '), (3, '0046701234567'),
-               (4, 46701234567), (5, '+1 (208) 555-8097'), (6, '070-123 45 68'), (7, 'ring 070-123 45 67'),
-               (8, '030-0074321'), (9, NULL), (10, '0701234567');",
-        )
-        .expect("build");
-        drop(c);
-        let store = Store::open(
-            path.to_str().expect("utf8"),
-            true,
-            jiff::civil::date(2026, 1, 1),
-        )
-        .expect("store");
-        let schema = store.schema().expect("schema");
-        let t = schema.table("t").expect("t");
-        let ids = |kind: Kind, keys: &[&str]| {
-            let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-            let mut ids = Vec::new();
-            let f = Filter::Normalized {
-                column: "p",
-                kind,
-                keys: &keys,
-            };
-            store
-                .select(t, &f, |r| {
-                    if let Value::Integer(i) = r.key[0] {
-                        ids.push(i);
-                    }
-                })
-                .expect("select");
-            ids.sort();
-            ids
-        };
-        let se = Kind::Phone(ident::Region::DEFAULT);
-        let de = Kind::Phone(ident::Region::parse("DE").expect("DE"));
-        // libphonenumber reads a leading 46 in Sweden as the country code.
-        assert_eq!(ids(se, &["+46701234567"]), [1, 2, 3, 4, 10]);
-        assert_eq!(ids(se, &["+12085558097", "+46701234568"]), [5, 6]);
-        assert_eq!(ids(se, &["+46300074321"]), [8]);
-        assert_eq!(ids(de, &["+49300074321"]), [8]);
-        assert_eq!(ids(de, &["+46701234567"]), [2, 3]);
-    }
-
-    #[test]
-    fn full_disks_in_wal_mode_are_reported_as_full() {
-        let p = Path::new("/srv/t.db");
-        let err = |code: i32| {
-            let e = rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(code),
-                Some("disk I/O error".into()),
-            );
-            db_error(p, "committing to", e).to_string()
-        };
-        for code in [rusqlite::ffi::SQLITE_FULL, IOERR_SHMSIZE] {
-            let m = err(code);
-            assert!(
-                m.contains("the disk holding the store /srv/t.db is full"),
-                "{m}"
-            );
-            assert!(m.contains("nothing was changed"), "{m}");
-        }
-        for code in IOERR_WRITING {
-            let m = err(code);
-            assert!(
-                m.contains("the disk is full or failing") && m.contains("-wal"),
-                "{m}"
-            );
-        }
-        let m = err(rusqlite::ffi::SQLITE_IOERR_READ);
-        assert!(m.contains("SQLite failed") && !m.contains("full"), "{m}");
+        .map(|_| ())
     }
 }

@@ -12,9 +12,9 @@
 //! plain text columns, and the range `[` ≤ key < `\` picks out the plain
 //! ones through the primary key (tbl, key).
 
-use super::schema::{quote, TableSchema};
+use super::schema::TableSchema;
 use super::write::key_text;
-use super::{from_ref, Store, Tx};
+use super::{text, Store, Tx};
 use crate::audit::hmac_hex;
 use crate::error::{Error, Result};
 use crate::value::Value;
@@ -34,6 +34,33 @@ pub fn hashed_ref(secret: &str, table: &str, key_text: &str) -> String {
         "{REF_PREFIX}{}",
         hmac_hex(secret, format!("{table}\n{key_text}").as_bytes())
     )
+}
+
+/// A new tenant secret: 32 random bytes from the operating system, as
+/// lowercase hex. Made in Rust so that every backend makes it the same way.
+pub fn new_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| {
+        Error::Runtime(format!(
+            "the operating system gave no random bytes for the tenant secret ({e}); nothing was changed"
+        ))
+    })?;
+    Ok(crate::map::hex(&bytes))
+}
+
+/// What `hash` writes over a stored value: HMAC-SHA-256 under the tenant
+/// secret, hex, of the value's bytes (text as UTF-8, numbers as their
+/// decimal text, blobs as they are); NULL stays NULL. Every backend hashes
+/// these bytes, so that a value hashes alike in every store (SQLite's
+/// `dsr_hash` function does the same in SQL).
+pub fn hash_value(secret: &str, v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Text(t) => Some(hmac_hex(secret, t.as_bytes())),
+        Value::Blob(b) => Some(hmac_hex(secret, b)),
+        Value::Integer(i) => Some(hmac_hex(secret, i.to_string().as_bytes())),
+        Value::Real(f) => Some(hmac_hex(secret, f.to_string().as_bytes())),
+    }
 }
 
 /// Both forms a row may be recorded under: plain, and hashed where there is
@@ -73,7 +100,7 @@ impl Store {
         let secret = self.secret()?.ok_or_else(|| {
             Error::Runtime(format!(
                 "the store {} has no tenant secret in _dsr_meta to key a row reference with; nothing was changed; run `dsr audit verify`",
-                self.path.display()
+                self.describe()
             ))
         })?;
         Ok(hashed_ref(&secret, table, &plain))
@@ -104,22 +131,20 @@ impl Store {
             if !self.has_table(t)? {
                 continue;
             }
-            let doing = format!("reading {t} in");
-            let mut st = self
-                .conn
-                .prepare_cached(&format!(
+            self.query(
+                &format!(
                     "SELECT key FROM {t} WHERE tbl = ?1 AND key >= '[' AND key < '\\' ORDER BY key"
-                ))
-                .map_err(|e| self.err(&doing, e))?;
-            let rows = st
-                .query_map([table], |r| r.get::<_, String>(0))
-                .map_err(|e| self.err(&doing, e))?;
-            for r in rows {
-                let k = r.map_err(|e| self.err(&doing, e))?;
-                if !out.contains(&k) {
-                    out.push(k);
-                }
-            }
+                ),
+                &[text(table)],
+                &format!("reading {t} in"),
+                |r| {
+                    let k = r[0].to_text();
+                    if !out.contains(&k) {
+                        out.push(k);
+                    }
+                    Ok(())
+                },
+            )?;
         }
         Ok(out)
     }
@@ -129,22 +154,19 @@ impl Store {
         if !self.has_table("_dsr_deferred")? {
             return Ok(HashSet::new());
         }
-        let doing = "reading _dsr_deferred in";
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT key FROM _dsr_deferred WHERE tbl = ?1 AND key >= ?2 AND key < ?3",
-            )
-            .map_err(|e| self.err(doing, e))?;
         // Every hashed reference starts with the prefix; ':' + 1 is ';'.
         let hi = format!("{};", REF_PREFIX.trim_end_matches(':'));
-        let rows = st
-            .query_map(rusqlite::params![table, REF_PREFIX, hi], |r| {
-                r.get::<_, String>(0)
-            })
-            .map_err(|e| self.err(doing, e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(doing, e))
+        let mut out = HashSet::new();
+        self.query(
+            "SELECT key FROM _dsr_deferred WHERE tbl = ?1 AND key >= ?2 AND key < ?3",
+            &[text(table), text(REF_PREFIX), Value::Text(hi)],
+            "reading _dsr_deferred in",
+            |r| {
+                out.insert(r[0].to_text());
+                Ok(())
+            },
+        )?;
+        Ok(out)
     }
 
     /// The keys of `t`'s rows whose hashed reference is one of `refs`: reads
@@ -163,25 +185,12 @@ impl Store {
         if refs.is_empty() {
             return Ok(out);
         }
-        let cols: Vec<String> = if t.pk.is_empty() {
-            vec!["_rowid_".into()]
-        } else {
-            t.pk.iter().map(|c| quote(c)).collect()
-        };
-        let doing = format!("reading the keys of {} in", t.name);
-        let sql = format!("SELECT {} FROM {}", cols.join(", "), quote(&t.name));
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(&doing, e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
-            let mut key = Vec::with_capacity(cols.len());
-            for i in 0..cols.len() {
-                key.push(from_ref(r.get_ref(i).map_err(|e| self.err(&doing, e))?));
-            }
+        self.backend.table_keys(t, &mut |key| {
             let h = hashed_ref(&secret, &t.name, &key_text(&key));
             if refs.contains(&h) {
                 out.insert(h, key);
             }
-        }
+        })?;
         Ok(out)
     }
 }
@@ -193,9 +202,8 @@ impl Tx<'_> {
             return Ok(());
         }
         self.store
-            .conn
-            .execute_batch(sql)
-            .map_err(|e| self.err(&format!("migrating dsr's tables ({what}) in"), e))
+            .backend
+            .sql_batch(sql, &format!("migrating dsr's tables ({what}) in"))
     }
 
     /// Replaces a plain reference by its hashed form in dsr's tables; where
@@ -207,14 +215,17 @@ impl Tx<'_> {
                 continue;
             }
             let doing = format!("migrating {t} in");
+            let params = [text(table), text(plain), text(hashed)];
+            // Where the hashed form is there already, the plain record goes;
+            // else it is renamed (no backend-specific `UPDATE OR IGNORE`).
             self.exec(
-                &format!("UPDATE OR IGNORE {t} SET key = ?3 WHERE tbl = ?1 AND key = ?2"),
-                &[&table, &plain, &hashed],
+                &format!("DELETE FROM {t} WHERE tbl = ?1 AND key = ?2 AND EXISTS (SELECT 1 FROM {t} WHERE tbl = ?1 AND key = ?3)"),
+                &params,
                 &doing,
             )?;
             self.exec(
-                &format!("DELETE FROM {t} WHERE tbl = ?1 AND key = ?2"),
-                &[&table, &plain],
+                &format!("UPDATE {t} SET key = ?3 WHERE tbl = ?1 AND key = ?2"),
+                &params,
                 &doing,
             )?;
         }
@@ -225,6 +236,23 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_random_hex_and_values_hash_as_their_bytes() {
+        let a = new_secret().expect("secret");
+        assert_eq!(a.len(), 64);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(a, new_secret().expect("secret"));
+        assert_eq!(hash_value("s", &Value::Null), None);
+        assert_eq!(
+            hash_value("s", &Value::Integer(42)),
+            hash_value("s", &Value::Text("42".into()))
+        );
+        assert_eq!(
+            hash_value("s", &Value::Text("a".into())),
+            Some(hmac_hex("s", b"a"))
+        );
+    }
 
     #[test]
     fn hashed_refs_are_keyed_per_table_and_never_plain() {

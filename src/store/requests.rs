@@ -5,9 +5,10 @@
 //! `YYYY-MM-DD` and times as RFC 3339 UTC text compare as text there too),
 //! and the id counter lives in `_dsr_meta` as every backend's does.
 
-use super::{AuditRow, Store, Tx};
+use super::backend::Cell;
+use super::{opt_text, text, AuditRow, Store, Tx};
 use crate::error::Result;
-use rusqlite::OptionalExtension;
+use crate::value::Value;
 
 const COLUMNS: &str = "id, kind, received, first_due, due, extended_at, extend_reason, channel, note, status, close_reason, closed_at, registered_at, subject, repeat_of";
 
@@ -48,39 +49,37 @@ impl RequestRow {
     }
 }
 
-fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
-    Ok(RequestRow {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        received: r.get(2)?,
-        first_due: r.get(3)?,
-        due: r.get(4)?,
-        extended_at: r.get(5)?,
-        extend_reason: r.get(6)?,
-        channel: r.get(7)?,
-        note: r.get(8)?,
-        status: r.get(9)?,
-        close_reason: r.get(10)?,
-        closed_at: r.get(11)?,
-        registered_at: r.get(12)?,
-        subject: r.get(13)?,
-        repeat_of: r.get(14)?,
-    })
+fn request_row(r: &[Cell<'_>]) -> RequestRow {
+    RequestRow {
+        id: r[0].to_text(),
+        kind: r[1].to_text(),
+        received: r[2].to_text(),
+        first_due: r[3].to_text(),
+        due: r[4].to_text(),
+        extended_at: r[5].text(),
+        extend_reason: r[6].text(),
+        channel: r[7].text(),
+        note: r[8].text(),
+        status: r[9].to_text(),
+        close_reason: r[10].text(),
+        closed_at: r[11].text(),
+        registered_at: r[12].to_text(),
+        subject: r[13].text(),
+        repeat_of: r[14].text(),
+    }
 }
 
 impl Store {
-    fn query_requests(
-        &self,
-        sql: &str,
-        params: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<RequestRow>> {
+    fn query_requests(&self, sql: &str, params: &[Value]) -> Result<Vec<RequestRow>> {
         if !self.has_table("_dsr_requests")? {
             return Ok(Vec::new());
         }
-        let e = |x| self.err("reading the request register in", x);
-        let mut st = self.conn.prepare(sql).map_err(e)?;
-        let rows = st.query_map(params, request_row).map_err(e)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(e)
+        let mut out = Vec::new();
+        self.query(sql, params, "reading the request register in", |r| {
+            out.push(request_row(r));
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Every request of the register, in id order.
@@ -95,7 +94,7 @@ impl Store {
     pub fn request(&self, id: &str) -> Result<Option<RequestRow>> {
         let mut rows = self.query_requests(
             &format!("SELECT {COLUMNS} FROM _dsr_requests WHERE id = ?1"),
-            &[&id],
+            &[text(id)],
         )?;
         Ok(rows.pop())
     }
@@ -106,9 +105,9 @@ impl Store {
         if refs.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = vec!["?"; refs.len()].join(", ");
-        let params: Vec<&dyn rusqlite::ToSql> =
-            refs.iter().map(|r| r as &dyn rusqlite::ToSql).collect();
+        let marks: Vec<String> = (1..=refs.len()).map(|i| format!("?{i}")).collect();
+        let marks = marks.join(", ");
+        let params: Vec<Value> = refs.iter().map(|r| text(r)).collect();
         self.query_requests(
             &format!(
                 "SELECT {COLUMNS} FROM _dsr_requests WHERE id IN (SELECT request FROM _dsr_request_subjects WHERE ref IN ({marks})) ORDER BY id"
@@ -123,7 +122,7 @@ impl Store {
         Ok(self
             .query_requests(
                 &format!("SELECT {COLUMNS} FROM _dsr_requests WHERE closed_at IS NOT NULL AND closed_at < ?1 AND status IN ('done', 'refused', 'withdrawn') ORDER BY id"),
-                &[&closed_before],
+                &[text(closed_before)],
             )?
             .into_iter()
             .map(|r| r.id)
@@ -162,41 +161,46 @@ impl Tx<'_> {
 
     /// Registers a request with the references of its identifiers.
     pub fn request_insert(&self, r: &RequestRow, refs: &[String]) -> Result<()> {
-        let e = |x| self.err("writing the request register in", x);
-        self.store
-            .conn
-            .execute(
-                &format!("INSERT INTO _dsr_requests ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
-                rusqlite::params![
-                    r.id, r.kind, r.received, r.first_due, r.due, r.extended_at, r.extend_reason,
-                    r.channel, r.note, r.status, r.close_reason, r.closed_at, r.registered_at,
-                    r.subject, r.repeat_of
-                ],
-            )
-            .map_err(e)?;
-        let mut st = self
-            .store
-            .conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO _dsr_request_subjects (request, ref) VALUES (?1, ?2)",
-            )
-            .map_err(e)?;
+        let doing = "writing the request register in";
+        self.exec(
+            &format!("INSERT INTO _dsr_requests ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+            &[
+                text(&r.id),
+                text(&r.kind),
+                text(&r.received),
+                text(&r.first_due),
+                text(&r.due),
+                opt_text(r.extended_at.as_deref()),
+                opt_text(r.extend_reason.as_deref()),
+                opt_text(r.channel.as_deref()),
+                opt_text(r.note.as_deref()),
+                text(&r.status),
+                opt_text(r.close_reason.as_deref()),
+                opt_text(r.closed_at.as_deref()),
+                text(&r.registered_at),
+                opt_text(r.subject.as_deref()),
+                opt_text(r.repeat_of.as_deref()),
+            ],
+            doing,
+        )?;
         for rf in refs {
-            st.execute([&r.id, rf]).map_err(e)?;
+            self.exec(
+                "INSERT INTO _dsr_request_subjects (request, ref) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                &[text(&r.id), text(rf)],
+                doing,
+            )?;
         }
         Ok(())
     }
 
     /// Sets the extended deadline and the reason to be told to the subject.
     pub fn request_extend(&self, id: &str, due: &str, at: &str, reason: &str) -> Result<()> {
-        self.store
-            .conn
-            .execute(
-                "UPDATE _dsr_requests SET due = ?2, extended_at = ?3, extend_reason = ?4 WHERE id = ?1",
-                [id, due, at, reason],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err("writing the request register in", e))
+        self.exec(
+            "UPDATE _dsr_requests SET due = ?2, extended_at = ?3, extend_reason = ?4 WHERE id = ?1",
+            &[text(id), text(due), text(at), text(reason)],
+            "writing the request register in",
+        )
+        .map(|_| ())
     }
 
     /// Closes a request with its outcome (done, refused, withdrawn).
@@ -207,14 +211,12 @@ impl Tx<'_> {
         reason: Option<&str>,
         at: &str,
     ) -> Result<()> {
-        self.store
-            .conn
-            .execute(
-                "UPDATE _dsr_requests SET status = ?2, close_reason = ?3, closed_at = ?4 WHERE id = ?1",
-                rusqlite::params![id, status, reason, at],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err("writing the request register in", e))
+        self.exec(
+            "UPDATE _dsr_requests SET status = ?2, close_reason = ?3, closed_at = ?4 WHERE id = ?1",
+            &[text(id), text(status), opt_text(reason), text(at)],
+            "writing the request register in",
+        )
+        .map(|_| ())
     }
 
     /// A command ran for the request: `received` becomes `in_progress`.
@@ -224,43 +226,37 @@ impl Tx<'_> {
         if !self.has_table("_dsr_requests")? {
             return Ok(false);
         }
-        self.store
-            .conn
-            .execute(
-                "UPDATE _dsr_requests SET status = 'in_progress' WHERE id = ?1 AND status = 'received'",
-                [id],
-            )
-            .map(|n| n > 0)
-            .map_err(|e| self.err("writing the request register in", e))
+        self.exec(
+            "UPDATE _dsr_requests SET status = 'in_progress' WHERE id = ?1 AND status = 'received'",
+            &[text(id)],
+            "writing the request register in",
+        )
+        .map(|n| n > 0)
     }
 
     /// Removes these requests with their references (the sweep's batch).
     pub fn requests_delete(&self, ids: &[String]) -> Result<()> {
-        let e = |x| self.err("sweeping the request register in", x);
+        let doing = "sweeping the request register in";
         for id in ids {
-            self.store
-                .conn
-                .execute("DELETE FROM _dsr_request_subjects WHERE request = ?1", [id])
-                .map_err(e)?;
-            self.store
-                .conn
-                .execute("DELETE FROM _dsr_requests WHERE id = ?1", [id])
-                .map_err(e)?;
+            self.exec(
+                "DELETE FROM _dsr_request_subjects WHERE request = ?1",
+                &[text(id)],
+                doing,
+            )?;
+            self.exec("DELETE FROM _dsr_requests WHERE id = ?1", &[text(id)], doing)?;
         }
         Ok(())
     }
 
     /// Whether the register already holds this id (a unique key per tenant).
     pub fn request_exists(&self, id: &str) -> Result<bool> {
-        self.store
-            .conn
-            .query_row(
+        Ok(self
+            .query_one(
                 "SELECT 1 FROM _dsr_requests WHERE id = ?1",
-                [id],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|o| o.is_some())
-            .map_err(|e| self.err("reading the request register in", e))
+                &[text(id)],
+                "reading the request register in",
+                |_| (),
+            )?
+            .is_some())
     }
 }

@@ -1,48 +1,63 @@
 //! What the live store looks like: tables, columns, keys, foreign keys and
 //! indexes, read once per command and used to check the map and quote names.
 
+/// What a column holds, in terms every backend can give: SQLite's declared
+/// types map by its affinity rules (an undeclared type is [`ColumnType::Any`]),
+/// PostgreSQL's catalog types to the nearest kind. Callers ask the questions
+/// below, never a backend's type names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Affinity {
+pub enum ColumnType {
     Integer,
     Real,
+    /// Exact or unspecified numbers (SQLite NUMERIC affinity, `numeric`).
     Numeric,
     Text,
-    /// Declared BLOB, or no declared type: values keep whatever type they have.
-    Blob,
+    /// No declared type (SQLite's BLOB affinity): values keep whatever type
+    /// they have, text included.
+    Any,
+    /// Binary strings (`bytea`).
+    Bytes,
+    Bool,
+    Date,
+    /// `timestamp` and `timestamptz`.
+    Timestamp,
+    /// Anything else (uuid, json, arrays, enums, intervals, ...).
+    Other,
 }
 
-impl Affinity {
-    /// SQLite's rules (§3.1 of "Datatypes In SQLite").
-    pub fn of(decl: &str) -> Affinity {
-        let d = decl.to_ascii_uppercase();
-        if d.contains("INT") {
-            Affinity::Integer
-        } else if d.contains("CHAR") || d.contains("CLOB") || d.contains("TEXT") {
-            Affinity::Text
-        } else if d.is_empty() || d.contains("BLOB") {
-            Affinity::Blob
-        } else if d.contains("REAL") || d.contains("FLOA") || d.contains("DOUB") {
-            Affinity::Real
-        } else {
-            Affinity::Numeric
-        }
-    }
-
+impl ColumnType {
+    /// Whether values compare as numbers (a link between a numeric and a
+    /// text column compares nothing).
     pub fn is_numeric(&self) -> bool {
-        matches!(self, Affinity::Integer | Affinity::Real | Affinity::Numeric)
+        !self.holds_text()
     }
 
     /// Whether values of this column can be text (names, free text, hashes).
     pub fn holds_text(&self) -> bool {
-        matches!(self, Affinity::Text | Affinity::Blob)
+        matches!(self, ColumnType::Text | ColumnType::Any | ColumnType::Bytes)
     }
+}
+
+/// Whether a table's rows have an identity of the store's own beside their
+/// key, and how long it holds (`Row::key` of a table without a primary key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowIds {
+    /// Stable for the row's life (SQLite's rowid).
+    Stable,
+    /// Stable within one transaction only (PostgreSQL's `ctid`).
+    InTransaction,
+    /// None (a WITHOUT ROWID table).
+    None,
 }
 
 #[derive(Debug, Clone)]
 pub struct ColumnSchema {
     pub name: String,
+    /// The type as declared, for messages.
     pub decl_type: String,
-    pub affinity: Affinity,
+    pub ty: ColumnType,
+    /// The declared length of a `varchar(n)`-like column.
+    pub max_len: Option<usize>,
     pub not_null: bool,
     /// Position in the primary key, 1-based; 0 when not part of it.
     pub pk: usize,
@@ -72,7 +87,11 @@ pub struct TableSchema {
     pub columns: Vec<ColumnSchema>,
     /// Primary key columns in key order; empty when the table has none.
     pub pk: Vec<String>,
-    pub without_rowid: bool,
+    pub row_ids: RowIds,
+    /// Whether the key, as `Row::key` gives it, is always one integer (a
+    /// SQLite rowid or its alias, a PostgreSQL integer primary key): its
+    /// ranges can be computed rather than read (see [`Self::integer_key`]).
+    pub key_is_integer: bool,
     pub foreign_keys: Vec<ForeignKey>,
     pub indexes: Vec<Index>,
 }
@@ -86,27 +105,17 @@ impl TableSchema {
         self.columns.iter().position(|c| c.name == name)
     }
 
-    /// An INTEGER PRIMARY KEY is the rowid itself, indexed without an index.
-    fn is_rowid_alias(&self, col: &str) -> bool {
-        !self.without_rowid
-            && self.pk.len() == 1
-            && self.pk[0] == col
-            && self
-                .column(col)
-                .is_some_and(|c| c.decl_type.eq_ignore_ascii_case("INTEGER"))
-    }
-
-    /// Whether the table's key (as `Row::key` gives it) is its rowid: an
-    /// integer, whose ranges can be computed rather than read.
-    pub fn keyed_by_rowid(&self) -> bool {
-        !self.without_rowid && (self.pk.is_empty() || self.is_rowid_alias(&self.pk[0]))
+    /// Whether the table's key is a single integer whose ranges can be
+    /// computed (`Store::key_bounds`) rather than read.
+    pub fn integer_key(&self) -> bool {
+        self.key_is_integer
     }
 
     /// Whether a lookup on `col` (with this collation) can use an index:
     /// the column leads the primary key or a full, non-partial index.
     pub fn is_indexed(&self, col: &str, nocase: bool) -> bool {
         let want = if nocase { "NOCASE" } else { "BINARY" };
-        if !nocase && (self.is_rowid_alias(col) || self.pk.first().is_some_and(|p| p == col)) {
+        if !nocase && self.pk.first().is_some_and(|p| p == col) {
             return true;
         }
         self.indexes.iter().any(|i| {
@@ -121,7 +130,9 @@ impl TableSchema {
 #[derive(Debug, Clone)]
 pub struct Schema {
     pub tables: Vec<TableSchema>,
-    pub journal_mode: String,
+    /// The store's journal mode where the backend has one to advise on
+    /// (SQLite: `check` recommends WAL); None elsewhere.
+    pub journal_mode: Option<String>,
 }
 
 impl Schema {
@@ -200,16 +211,6 @@ mod tests {
             create_index_sql("Kund data", &["e-post"], true),
             "CREATE INDEX \"kund_data_e_post_idx\" ON \"Kund data\" (\"e-post\" COLLATE NOCASE);"
         );
-    }
-
-    #[test]
-    fn affinity_follows_sqlite_rules() {
-        assert_eq!(Affinity::of("INTEGER"), Affinity::Integer);
-        assert_eq!(Affinity::of("bigint"), Affinity::Integer);
-        assert_eq!(Affinity::of("VARCHAR(20)"), Affinity::Text);
-        assert_eq!(Affinity::of(""), Affinity::Blob);
-        assert_eq!(Affinity::of("DOUBLE"), Affinity::Real);
-        assert_eq!(Affinity::of("DATE"), Affinity::Numeric);
     }
 
     #[test]

@@ -7,10 +7,11 @@
 //! On PostgreSQL the typed columns make most malformed values impossible;
 //! invalid text would still be reported per field the same way.
 
+use super::backend::Cell;
 use super::{Store, Tx};
 use crate::error::{Error, Result};
 use crate::map::hex;
-use rusqlite::types::ValueRef;
+use crate::value::Value;
 use sha2::{Digest, Sha256};
 
 /// One audit record as stored in `_dsr_audit`.
@@ -77,19 +78,15 @@ const FIELDS: [&str; 10] = [
     "hash",
 ];
 
-fn read_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditItem> {
-    let mut raw: Vec<ValueRef<'_>> = Vec::with_capacity(10);
-    for i in 0..10 {
-        raw.push(r.get_ref(i)?);
-    }
+fn read_item(raw: &[Cell<'_>]) -> AuditItem {
     let seq = match raw[0] {
-        ValueRef::Integer(i) => i,
+        Cell::Integer(i) => i,
         _ => 0,
     };
     let mut problem = None;
     let mut text = |i: usize, nullable: bool| -> Option<String> {
         match raw[i] {
-            ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Cell::Text(t) => match std::str::from_utf8(t) {
                 Ok(s) => Some(s.to_string()),
                 Err(_) => {
                     problem.get_or_insert(format!(
@@ -99,14 +96,14 @@ fn read_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditItem> {
                     None
                 }
             },
-            ValueRef::Null if nullable => None,
+            Cell::Null if nullable => None,
             other => {
                 let kind = match other {
-                    ValueRef::Null => "NULL",
-                    ValueRef::Integer(_) => "a number",
-                    ValueRef::Real(_) => "a number",
-                    ValueRef::Blob(_) => "a blob",
-                    ValueRef::Text(_) => "text",
+                    Cell::Null => "NULL",
+                    Cell::Integer(_) => "a number",
+                    Cell::Real(_) => "a number",
+                    Cell::Blob(_) => "a blob",
+                    Cell::Text(_) => "text",
                 };
                 problem.get_or_insert(format!(
                     "record {seq}: its {} holds {kind}, not text",
@@ -129,28 +126,28 @@ fn read_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditItem> {
         hash: text(9, false).unwrap_or_default(),
     };
     let problem = match (raw[0], problem) {
-        (ValueRef::Integer(_), None) => return Ok(AuditItem::Row(row)),
-        (ValueRef::Integer(_), Some(p)) => p,
+        (Cell::Integer(_), None) => return AuditItem::Row(row),
+        (Cell::Integer(_), Some(p)) => p,
         (_, p) => p.unwrap_or_else(|| "a record's seq is not a number".into()),
     };
     let mut h = Sha256::new();
-    for v in &raw {
+    for v in raw {
         let (tag, bytes): (u8, Vec<u8>) = match v {
-            ValueRef::Null => (0, vec![]),
-            ValueRef::Integer(i) => (1, i.to_be_bytes().to_vec()),
-            ValueRef::Real(f) => (2, f.to_be_bytes().to_vec()),
-            ValueRef::Text(t) => (3, t.to_vec()),
-            ValueRef::Blob(b) => (4, b.to_vec()),
+            Cell::Null => (0, vec![]),
+            Cell::Integer(i) => (1, i.to_be_bytes().to_vec()),
+            Cell::Real(f) => (2, f.to_be_bytes().to_vec()),
+            Cell::Text(t) => (3, t.to_vec()),
+            Cell::Blob(b) => (4, b.to_vec()),
         };
         h.update([tag]);
         h.update((bytes.len() as u64).to_be_bytes());
         h.update(&bytes);
     }
-    Ok(AuditItem::Malformed {
+    AuditItem::Malformed {
         seq,
         problem,
         digest: hex(&h.finalize()),
-    })
+    }
 }
 
 impl Store {
@@ -165,13 +162,13 @@ impl Store {
         seq: i64,
         mut f: impl FnMut(AuditItem) -> Result<()>,
     ) -> Result<()> {
-        self.audit_query("WHERE seq > ?1", &[&seq], &mut f)
+        self.audit_query("WHERE seq > ?1", &[Value::Integer(seq)], &mut f)
     }
 
     /// The stored item with this seq.
     pub fn audit_item(&self, seq: i64) -> Result<Option<AuditItem>> {
         let mut out = None;
-        self.audit_query("WHERE seq = ?1", &[&seq], &mut |i| {
+        self.audit_query("WHERE seq = ?1", &[Value::Integer(seq)], &mut |i| {
             out = Some(i);
             Ok(())
         })?;
@@ -181,24 +178,18 @@ impl Store {
     fn audit_query(
         &self,
         cond: &str,
-        params: &[&dyn rusqlite::ToSql],
+        params: &[Value],
         f: &mut dyn FnMut(AuditItem) -> Result<()>,
     ) -> Result<()> {
         if !self.has_table("_dsr_audit")? {
             return Ok(());
         }
-        let e = |x| self.err("reading the audit trail in", x);
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM _dsr_audit {cond} ORDER BY seq"
-            ))
-            .map_err(e)?;
-        let mut rows = st.query(params).map_err(e)?;
-        while let Some(r) = rows.next().map_err(e)? {
-            f(read_item(r).map_err(e)?)?;
-        }
-        Ok(())
+        self.query(
+            &format!("SELECT {COLUMNS} FROM _dsr_audit {cond} ORDER BY seq"),
+            params,
+            "reading the audit trail in",
+            |r| f(read_item(r)),
+        )
     }
 
     /// Every audit record in `seq` order; a record with a field of the
@@ -226,13 +217,16 @@ impl Store {
             f.head = self.meta("audit_head")?;
         }
         if f.has_audit {
-            let e = |x| self.err("reading the audit trail in", x);
             // max(seq) is answered from the key; the count only where a
             // message needs it.
-            let max: Option<i64> = self
-                .conn
-                .query_row("SELECT max(seq) FROM _dsr_audit", [], |r| r.get(0))
-                .map_err(e)?;
+            let max = self
+                .query_one(
+                    "SELECT max(seq) FROM _dsr_audit",
+                    &[],
+                    "reading the audit trail in",
+                    |c| c.integer(),
+                )?
+                .flatten();
             if let Some(max) = max {
                 f.newest = self.audit_item(max)?;
             }
@@ -242,40 +236,19 @@ impl Store {
 }
 
 impl Store {
-    /// Runs `f` in one read transaction, so that what it reads of the trail
-    /// (records, head, secret) is one consistent snapshot even while
-    /// another dsr appends. Inside a write transaction it simply runs. A
-    /// second backend would use a REPEATABLE READ transaction.
-    pub fn read<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        if !self.conn.is_autocommit() {
-            return f(self);
-        }
-        self.conn
-            .execute_batch("BEGIN")
-            .map_err(|e| self.err("starting a read of", e))?;
-        let out = f(self);
-        let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        let done = self
-            .conn
-            .execute_batch(end)
-            .map_err(|e| self.err("ending a read of", e));
-        match (out, done) {
-            (Ok(v), Ok(())) => Ok(v),
-            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
-        }
-    }
-
     /// How many records the trail holds (a full count: for messages).
     pub fn audit_count(&self) -> Result<u64> {
         if !self.has_table("_dsr_audit")? {
             return Ok(0);
         }
-        self.conn
-            .query_row("SELECT count(*) FROM _dsr_audit", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| n.max(0) as u64)
-            .map_err(|e| self.err("reading the audit trail in", e))
+        Ok(self
+            .query_one(
+                "SELECT count(*) FROM _dsr_audit",
+                &[],
+                "reading the audit trail in",
+                |c| c.integer().unwrap_or(0).max(0) as u64,
+            )?
+            .unwrap_or(0))
     }
 }
 
@@ -286,7 +259,7 @@ impl Tx<'_> {
     pub fn recreate_tool_tables(&self) -> Result<()> {
         super::migrate::pending(self)?;
         for step in super::migrate::STEPS {
-            self.ddl(step.sqlite, step.what)?;
+            self.ddl(step.ddl(self.kind()), step.what)?;
         }
         Ok(())
     }
@@ -295,12 +268,11 @@ impl Tx<'_> {
     /// does this, and its record says so).
     pub fn new_secret(&self) -> Result<String> {
         self.recreate_tool_tables()?;
-        self.store.conn
-            .execute(
-                "INSERT INTO _dsr_meta (key, value) VALUES ('secret', lower(hex(randomblob(32)))) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [],
-            )
-            .map_err(|e| self.err("creating the tenant secret in", e))?;
+        self.exec(
+            "INSERT INTO _dsr_meta (key, value) VALUES ('secret', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[Value::Text(super::refs::new_secret()?)],
+            "creating the tenant secret in",
+        )?;
         self.secret()?
             .ok_or_else(|| Error::Runtime("the new tenant secret could not be read back".into()))
     }

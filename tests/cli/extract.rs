@@ -395,7 +395,7 @@ fn indexed_lookups_scan_no_table() {
     let today = jiff::civil::date(2026, 11, 22);
     let map = dsr::map::load(&env.map).expect("map");
     let store =
-        dsr::store::Store::open(env.store.to_str().expect("utf8"), true, today).expect("store");
+        dsr::store::open(env.store.to_str().expect("utf8"), dsr::store::Mode::ReadOnly, today).expect("store");
     let schema = store.schema().expect("schema");
     let ids = dsr::graph::parse_subjects(&map, &["personnummer:811218-9876".to_string()], today)
         .expect("ids");
@@ -416,7 +416,7 @@ fn indexed_lookups_scan_no_table() {
         .execute_batch("DROP INDEX visits_email")
         .expect("drop index");
     let store =
-        dsr::store::Store::open(env.store.to_str().expect("utf8"), true, today).expect("store");
+        dsr::store::open(env.store.to_str().expect("utf8"), dsr::store::Mode::ReadOnly, today).expect("store");
     let schema = store.schema().expect("schema");
     let ids = dsr::graph::parse_subjects(&map, &["email:dan@example.se".to_string()], today)
         .expect("ids");

@@ -264,7 +264,7 @@ fn prefix_lookups_scan_no_table() {
     let today = jiff::civil::date(2026, 11, 22);
     let map = dsr::map::load(&env.map).expect("map");
     let store =
-        dsr::store::Store::open(env.store.to_str().expect("utf8"), true, today).expect("store");
+        dsr::store::open(env.store.to_str().expect("utf8"), dsr::store::Mode::ReadOnly, today).expect("store");
     let schema = store.schema().expect("schema");
     let customer = map.table_index("customer").expect("customer");
     for (subject, want) in [

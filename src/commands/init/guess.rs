@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::ident::{self, Kind};
 use crate::map::fit;
-use crate::store::schema::{Affinity, ColumnSchema, ForeignKey, Schema, TableSchema};
+use crate::store::schema::{ColumnSchema, ColumnType, ForeignKey, Schema, TableSchema};
 use crate::store::Store;
 use crate::value::Value;
 
@@ -239,19 +239,12 @@ pub fn by_content(sample: &[Value], today: jiff::civil::Date) -> Option<Cat> {
     (long * 10 >= n * 3).then_some(Cat::FreeText)
 }
 
-/// The declared length of a `varchar(n)`-like column, if any.
-fn max_len(decl: &str) -> Option<usize> {
-    let open = decl.find('(')?;
-    let close = decl[open..].find(')')? + open;
-    decl[open + 1..close].split(',').next()?.trim().parse().ok()
-}
-
 /// The first erase strategy, in the category's order of preference, that
 /// fits the column: `hash` (64 characters) and `redact` ("[erased]") only
 /// on text that is long enough, `null` only where NULL is allowed.
 pub fn erase_for(cat: Cat, cs: &ColumnSchema) -> Option<&'static str> {
-    let text = cs.affinity.holds_text();
-    let len = max_len(&cs.decl_type);
+    let text = cs.ty.holds_text();
+    let len = cs.max_len;
     let fits = |s: &str| match s {
         "hash" => text && len.is_none_or(|n| n >= 64),
         "redact" => text && len.is_none_or(|n| n >= "[erased]".len()),
@@ -314,8 +307,8 @@ fn link_for(schema: &Schema, ts: &TableSchema, fk: &ForeignKey) -> LinkGuess {
         let (Some(cc), Some(pc)) = (ts.column(c), parent.and_then(|p2| p2.column(p))) else {
             return true;
         };
-        (cc.affinity.is_numeric() && pc.affinity == Affinity::Text)
-            || (pc.affinity.is_numeric() && cc.affinity == Affinity::Text)
+        (cc.ty.is_numeric() && pc.ty == ColumnType::Text)
+            || (pc.ty.is_numeric() && cc.ty == ColumnType::Text)
     }) {
         Some("one side holds numbers and the other text, so the values never match".into())
     } else {
@@ -353,7 +346,7 @@ fn guess_table(
     for cs in &ts.columns {
         let key = fit::is_key_column(schema, ts, &cs.name);
         let name_cat = if key { None } else { by_name(&cs.name, false) };
-        let (content_cat, flagged) = if cs.affinity.holds_text() {
+        let (content_cat, flagged) = if cs.ty.holds_text() {
             let sample = store.sample(&ts.name, &cs.name, SAMPLE)?;
             (
                 by_content(&sample, today),
@@ -509,7 +502,8 @@ mod tests {
         let col = |decl: &str, not_null: bool| ColumnSchema {
             name: "c".into(),
             decl_type: decl.into(),
-            affinity: Affinity::of(decl),
+            ty: crate::store::sqlite::column_type(decl),
+            max_len: crate::store::sqlite::max_len(decl),
             not_null,
             pk: 0,
         };

@@ -10,7 +10,7 @@ pub mod write;
 use super::{clock, status};
 use crate::config::Globals;
 use crate::error::{ExitCode, Result};
-use crate::store::Store;
+
 use crate::writers::Pending;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -35,7 +35,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     }
     crate::writers::check_output(&args.output, args.force, false)?;
     let tenant = g.tenant(false)?;
-    let store = Store::open(&tenant.store, true, today)?;
+    let store = crate::store::open(&tenant.store, crate::store::Mode::ReadOnly, today)?;
     let schema = store.schema()?;
     let tables = guess::guess(&store, &schema, today)?;
     let text = write::draft(&tables);

@@ -100,7 +100,7 @@ impl Register {
         self.cx.store.request(id)?.ok_or_else(|| {
             Error::Usage(format!(
                 "there is no request {id} in the register of {}; `dsr request list` shows the ids",
-                self.cx.store.path().display()
+                self.cx.store.describe()
             ))
         })
     }

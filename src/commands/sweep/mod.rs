@@ -16,7 +16,6 @@ use crate::audit::{self, Entry};
 use crate::config::Globals;
 use crate::error::{Error, ExitCode, Result};
 use crate::graph::{self, Skip};
-use crate::lock;
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
 use crate::store::{AuditRow, Row, Tx};
@@ -484,8 +483,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         }
     }
     let at = time::format_ts(cx.now);
-    let _lock = lock::acquire(
-        cx.store.path(),
+    let _lock = cx.store.sweep_lock(
         args.wait,
         &at,
         !g.quiet && std::io::stderr().is_terminal(),

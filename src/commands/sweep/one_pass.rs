@@ -59,10 +59,11 @@ impl Sweep<'_> {
             },
             source: format!("retention:{}", cx.map.tables[ti].name),
         };
-        // Adapting rowid ranges are computed, (lo, lo + span], which spares
-        // a read; other ranges end where a read of `span` keys does.
-        let rowids = if ts.keyed_by_rowid() && !self.span.fixed {
-            cx.store.rowid_bounds(ts)?
+        // Adapting ranges of an integer key are computed, (lo, lo + span],
+        // which spares a read; other ranges end where a read of `span` keys
+        // does.
+        let rowids = if ts.integer_key() && !self.span.fixed {
+            cx.store.key_bounds(ts)?
         } else {
             None
         };

@@ -11,9 +11,10 @@
 //!
 //! Mapping to the shared types:
 //! - `ColumnSchema::decl_type` is `format_type()` (`character varying(20)`),
-//!   `affinity` the nearest SQLite one (`PgType::affinity`).
-//! - `TableSchema::without_rowid` is true: PostgreSQL has no stable row id
-//!   (a `ctid` moves on every update), so nothing may compute key ranges.
+//!   `ty` the neutral kind (`PgType::column_type`), `max_len` the declared
+//!   length.
+//! - `TableSchema::row_ids` is `InTransaction`: a `ctid` moves on every
+//!   update; `key_is_integer` holds for a single integer primary key.
 //! - `ForeignKey::on_delete` uses SQLite's words (`NO ACTION`, `RESTRICT`,
 //!   `CASCADE`, `SET NULL`, `SET DEFAULT`); a parent in another schema is
 //!   named `schema.table`.
@@ -24,12 +25,12 @@
 //!   have no column. The PostgreSQL store answers `Filter::NoCase` with
 //!   `lower(col)` (or plain equality on citext), so `is_indexed` keeps its
 //!   meaning.
-//! - `Schema::journal_mode` is empty: it is a SQLite setting.
+//! - `Schema::journal_mode` is None: it is a SQLite setting.
 
 use super::connect::PgConn;
 use super::types::PgType;
 use crate::error::Result;
-use crate::store::schema::{ColumnSchema, ForeignKey, Index, Schema, TableSchema};
+use crate::store::schema::{ColumnSchema, ForeignKey, Index, RowIds, Schema, TableSchema};
 
 /// A PostgreSQL column, as the catalog describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -449,7 +450,7 @@ pub fn read_schema(conn: &mut PgConn) -> Result<PgSchema> {
     Ok(PgSchema {
         schema: Schema {
             tables: shared,
-            journal_mode: String::new(),
+            journal_mode: None,
         },
         namespace: ns,
         tables,
@@ -464,7 +465,8 @@ fn shared_table(t: &PgTable, pk: &[String], ns: &str) -> TableSchema {
         .map(|c| ColumnSchema {
             name: c.name.clone(),
             decl_type: c.decl_type.clone(),
-            affinity: c.ty.affinity(),
+            ty: c.ty.column_type(),
+            max_len: c.ty.max_len().map(|n| n as usize),
             not_null: c.not_null,
             pk: pk.iter().position(|p| *p == c.name).map_or(0, |i| i + 1),
         })
@@ -506,11 +508,16 @@ fn shared_table(t: &PgTable, pk: &[String], ns: &str) -> TableSchema {
             partial: i.predicate.is_some() || i.method != "btree",
         })
         .collect();
+    let key_is_integer = pk.len() == 1
+        && t.column(&pk[0]).is_some_and(|c| {
+            matches!(c.ty.base(), PgType::Int2 | PgType::Int4 | PgType::Int8)
+        });
     TableSchema {
         name: t.name.clone(),
         columns,
         pk: pk.to_vec(),
-        without_rowid: true,
+        row_ids: RowIds::InTransaction,
+        key_is_integer,
         foreign_keys,
         indexes,
     }

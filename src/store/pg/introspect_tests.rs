@@ -74,8 +74,12 @@ fn agency_reads_back_exactly() {
     let Some((_t, s)) = load("agency", "agency/schema.pg.sql") else {
         return;
     };
-    assert_eq!(s.schema.journal_mode, "");
-    assert!(s.schema.tables.iter().all(|t| t.without_rowid));
+    assert_eq!(s.schema.journal_mode, None);
+    assert!(s
+        .schema
+        .tables
+        .iter()
+        .all(|t| t.row_ids == crate::store::schema::RowIds::InTransaction));
     assert_eq!(
         dump(&s.schema),
         "\
@@ -202,7 +206,7 @@ fn same_as_sqlite(fixture_name: &str, pg: &PgSchema) {
         .unwrap();
     drop(conn);
     let today = jiff::civil::date(2026, 11, 22);
-    let store = crate::store::Store::open(db.to_str().unwrap(), true, today).unwrap();
+    let store = crate::store::open(db.to_str().unwrap(), crate::store::Mode::ReadOnly, today).unwrap();
     let lite = store.schema().unwrap();
     let neutral = |s: &Schema| -> Vec<String> {
         let mut out = Vec::new();
@@ -249,8 +253,8 @@ fn same_as_sqlite(fixture_name: &str, pg: &PgSchema) {
         for ((pc, lc), ptc) in p.columns.iter().zip(&l.columns).zip(&pt.columns) {
             if !lc.decl_type.is_empty() && !ptc.ty.is_temporal() {
                 assert_eq!(
-                    (pc.affinity.is_numeric(), pc.affinity.holds_text()),
-                    (lc.affinity.is_numeric(), lc.affinity.holds_text()),
+                    (pc.ty.is_numeric(), pc.ty.holds_text()),
+                    (lc.ty.is_numeric(), lc.ty.holds_text()),
                     "{}.{}",
                     p.name,
                     pc.name
@@ -471,12 +475,12 @@ fn native_types_lengths_checks_and_expression_indexes() {
     assert_eq!(sx("t_expr").parts, [(None, "BINARY".to_string())]);
     assert!(shared.is_indexed("id", false));
     assert_eq!(
-        shared.column("email").unwrap().affinity,
-        crate::store::schema::Affinity::Text
+        shared.column("email").unwrap().ty,
+        crate::store::schema::ColumnType::Text
     );
     assert_eq!(
-        shared.column("doc").unwrap().affinity,
-        crate::store::schema::Affinity::Numeric
+        shared.column("doc").unwrap().ty,
+        crate::store::schema::ColumnType::Other
     );
 }
 

@@ -1,10 +1,11 @@
 //! The PostgreSQL backend's groundwork (issue 11): URL and password
 //! resolution, connecting with TLS, reading the tenant schema from the
 //! catalogs, converting values, and the tenant's sweep lock as an advisory
-//! lock. Nothing here is wired into the commands yet: the store interface
-//! that both backends will implement comes next (see the README,
-//! "PostgreSQL (groundwork)", and STORE_INTERFACE.md for its proposed shape).
+//! lock; and the backend behind the store interface (`backend`), which so
+//! far connects and reads the schema (see the README, "The store
+//! interface").
 
+pub mod backend;
 pub mod connect;
 pub mod errors;
 pub mod introspect;

@@ -2,7 +2,7 @@
 //! as (value.rs), whether it can hold text (fit: `hash`, `redact`), its
 //! declared length, and how a bound parameter is cast to it.
 
-use crate::store::schema::Affinity;
+use crate::store::schema::ColumnType;
 
 /// A column's type, from `pg_type` (internal names: `int4`, `timestamptz`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,20 +152,20 @@ impl PgType {
         )
     }
 
-    /// The nearest SQLite affinity, for the shared `ColumnSchema` (whose
-    /// users ask "numeric?" and "holds text?"): integers and booleans
-    /// Integer, floats Real, bytea Blob, text types Text; everything else
-    /// (numeric, dates, uuid, json, arrays, ...) Numeric, which holds no
-    /// text, as a `hash` or `redact` would not fit those columns either.
-    pub fn affinity(&self) -> Affinity {
+    /// The neutral kind, for the shared `ColumnSchema` (whose users ask
+    /// "numeric?" and "holds text?"): text types Text, bytea Bytes; all
+    /// others hold no text, as a `hash` or `redact` would not fit them.
+    pub fn column_type(&self) -> ColumnType {
         match self.base() {
-            PgType::Bool | PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid => {
-                Affinity::Integer
-            }
-            PgType::Float4 | PgType::Float8 => Affinity::Real,
-            PgType::Bytea => Affinity::Blob,
-            t if t.holds_text() => Affinity::Text,
-            _ => Affinity::Numeric,
+            PgType::Bool => ColumnType::Bool,
+            PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid => ColumnType::Integer,
+            PgType::Float4 | PgType::Float8 => ColumnType::Real,
+            PgType::Numeric(_) | PgType::Money => ColumnType::Numeric,
+            PgType::Bytea => ColumnType::Bytes,
+            PgType::Date => ColumnType::Date,
+            PgType::Timestamp | PgType::Timestamptz => ColumnType::Timestamp,
+            t if t.holds_text() => ColumnType::Text,
+            _ => ColumnType::Other,
         }
     }
 
@@ -232,8 +232,9 @@ mod tests {
         assert!(d.holds_text());
         assert!(PgType::Citext.case_insensitive() && PgType::Citext.holds_text());
         assert!(!PgType::Uuid.holds_text() && !PgType::Jsonb.holds_text());
-        assert_eq!(PgType::Date.affinity(), Affinity::Numeric);
-        assert_eq!(PgType::Bool.affinity(), Affinity::Integer);
+        assert_eq!(PgType::Date.column_type(), ColumnType::Date);
+        assert_eq!(PgType::Bool.column_type(), ColumnType::Bool);
+        assert!(PgType::Date.column_type().is_numeric());
         assert_eq!(PgType::Interval.select_expr("\"x\""), "\"x\"::text");
         assert_eq!(
             PgType::Array(Box::new(PgType::Inet)).select_expr("\"x\""),

@@ -1,0 +1,265 @@
+//! The PostgreSQL backend behind the store interface (issue 11). Phase 1
+//! connects, describes itself and reads the schema; every other method
+//! says clearly that it is not supported yet. The methods are laid out by
+//! group, each group's `impl PgBackend` in its own file, so that each can
+//! be filled in on its own:
+//!
+//! - `reads.rs`: select, scan_text, count, scan_all, table_keys, sample,
+//!   the read and snapshot transactions;
+//! - `writes.rs`: write transactions and savepoints, delete / anonymize /
+//!   replace_text, the watch, erasure hashing, and the SQL interface for
+//!   dsr's own tables (meta, audit, anonymized, deferred, requests,
+//!   migrations);
+//! - `retention.rs`: expired_page, range_end, key_bounds, the surely
+//!   expired keys, candidates and deletion, and the advisory sweep lock.
+//!
+//! The trait impl below only delegates, in one place.
+
+mod reads;
+mod retention;
+mod writes;
+
+use super::connect::{connect, PgConn};
+use super::introspect::read_schema;
+use super::url::{redact_raw, PgUrl};
+use crate::error::{Error, Result};
+use crate::store::backend::{Backend, BackendKind, Capabilities, Cell, Mode, SweepLock};
+use crate::store::expire::{Cutoffs, KeyRange};
+use crate::store::schema::{RowIds, Schema, TableSchema};
+use crate::store::watch::{Unplanned, WatchPlan};
+use crate::store::write::Assign;
+use crate::store::{Filter, Needle, Row};
+use crate::value::Value;
+use std::cell::{RefCell, RefMut};
+use std::collections::HashSet;
+
+/// A tenant's schema on a PostgreSQL server.
+pub struct PgBackend {
+    /// `postgres::Client` needs `&mut`; the store interface is `&self`.
+    /// Callbacks never call back into the store while a result streams, so
+    /// a borrow never meets another ([`PgBackend::conn`] refuses one that
+    /// would rather than panic).
+    conn: RefCell<PgConn>,
+    /// The URL as given, the password shown as `***`.
+    shown: String,
+}
+
+/// The error of a method phase 1 leaves to phase 2.
+pub(super) fn unsupported<T>(what: &str) -> Result<T> {
+    Err(Error::Runtime(format!(
+        "{what} is not yet supported on PostgreSQL stores (issue 11)"
+    )))
+}
+
+impl PgBackend {
+    /// Connects to the URL's database and checks the tenant schema. A
+    /// read-only `mode` needs no more than a connection for now (the
+    /// read-only role checks come with the writes).
+    pub fn open(url: &str, _mode: Mode) -> Result<PgBackend> {
+        let parsed = PgUrl::parse(url)?;
+        let conn = connect(&parsed)?;
+        Ok(PgBackend {
+            conn: RefCell::new(conn),
+            shown: redact_raw(url.trim()),
+        })
+    }
+
+    /// The session, or an error (never a panic) on a re-entrant call.
+    pub(super) fn conn(&self) -> Result<RefMut<'_, PgConn>> {
+        self.conn.try_borrow_mut().map_err(|_| {
+            Error::Runtime(
+                "internal: a re-entrant call into the PostgreSQL store while a result streams".into(),
+            )
+        })
+    }
+
+    fn table_exists(&self, name: &str) -> Result<bool> {
+        let mut c = self.conn()?;
+        let schema = c.url.schema.clone();
+        let row = c
+            .client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p'))",
+                &[&schema, &name],
+            )
+            .map_err(|e| c.err("reading the schema", e))?;
+        Ok(row.get(0))
+    }
+}
+
+impl Backend for PgBackend {
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+    fn kind(&self) -> BackendKind {
+        BackendKind::Postgres
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            row_ids: RowIds::InTransaction,
+            journal_advice: false,
+            sql_functions: false,
+        }
+    }
+    fn schema(&self) -> Result<Schema> {
+        Ok(read_schema(&mut *self.conn()?)?.schema)
+    }
+    fn has_table(&self, name: &str) -> Result<bool> {
+        self.table_exists(name)
+    }
+    fn sample(&self, table: &str, column: &str, limit: usize) -> Result<Vec<Value>> {
+        self.sample_values(table, column, limit)
+    }
+    fn select(&self, t: &TableSchema, filter: &Filter<'_>, f: &mut dyn FnMut(Row)) -> Result<()> {
+        self.select_rows(t, filter, f)
+    }
+    fn scan_text(
+        &self,
+        t: &TableSchema,
+        column: &str,
+        needles: &[Needle],
+        f: &mut dyn FnMut(Vec<Value>, &str),
+    ) -> Result<()> {
+        self.scan_text_values(t, column, needles, f)
+    }
+    fn count(&self, t: &TableSchema) -> Result<u64> {
+        self.count_rows(t)
+    }
+    fn scan_all(&self, t: &TableSchema, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<u64> {
+        self.scan_all_rows(t, f)
+    }
+    fn table_keys(&self, t: &TableSchema, f: &mut dyn FnMut(Vec<Value>)) -> Result<()> {
+        self.all_keys(t, f)
+    }
+    fn scanned_rows(&self) -> u64 {
+        self.scanned()
+    }
+    fn begin_write(&self) -> Result<()> {
+        self.begin_write_tx()
+    }
+    fn begin_read(&self) -> Result<()> {
+        self.begin_read_tx()
+    }
+    fn begin_snapshot(&self) -> Result<bool> {
+        self.begin_snapshot_tx()
+    }
+    fn commit(&self) -> Result<()> {
+        self.commit_tx()
+    }
+    fn end_read(&self, ok: bool) -> Result<()> {
+        self.end_read_tx(ok)
+    }
+    fn rollback(&self) {
+        self.rollback_tx()
+    }
+    fn in_transaction(&self) -> bool {
+        self.in_tx()
+    }
+    fn savepoint(&self) -> Result<()> {
+        self.savepoint_tx()
+    }
+    fn rollback_savepoint(&self) -> Result<()> {
+        self.rollback_savepoint_tx()
+    }
+    fn prepare_erasure(&self, secret: &str) -> Result<()> {
+        self.prepare_hashing(secret)
+    }
+    fn delete_keys(&self, t: &TableSchema, keys: &[Vec<Value>]) -> Result<u64> {
+        self.delete_by_keys(t, keys)
+    }
+    fn anonymize_keys(
+        &self,
+        t: &TableSchema,
+        sets: &[(String, Assign)],
+        keys: &[Vec<Value>],
+    ) -> Result<u64> {
+        self.anonymize_by_keys(t, sets, keys)
+    }
+    fn replace_text(
+        &self,
+        t: &TableSchema,
+        key: &[Value],
+        column: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<u64> {
+        self.replace_one(t, key, column, old, new)
+    }
+    fn watch_start(&self, schema: &Schema, counted: Option<&str>) -> Result<HashSet<String>> {
+        self.start_watch(schema, counted)
+    }
+    fn watch_finish(&self, plan: &WatchPlan) -> Unplanned {
+        self.finish_watch(plan)
+    }
+    fn watch_stop(&self) {
+        self.stop_watch()
+    }
+    fn expired_page(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        before: i64,
+        cursor: Option<&[Value]>,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        self.expired_rows(t, after, before, cursor, limit)
+    }
+    fn range_end(
+        &self,
+        t: &TableSchema,
+        lo: Option<&[Value]>,
+        span: usize,
+    ) -> Result<Option<Vec<Value>>> {
+        self.key_after(t, lo, span)
+    }
+    fn key_bounds(&self, t: &TableSchema) -> Result<Option<(i64, i64)>> {
+        self.integer_key_bounds(t)
+    }
+    fn surely_expired_keys(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        range: KeyRange<'_>,
+    ) -> Result<Vec<Vec<Value>>> {
+        self.surely_expired(t, after, cut, range)
+    }
+    fn expiry_candidates(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        range: KeyRange<'_>,
+    ) -> Result<Vec<(Vec<Value>, Value)>> {
+        self.candidates(t, after, cut, range)
+    }
+    fn delete_surely_expired(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        range: KeyRange<'_>,
+    ) -> Result<u64> {
+        self.delete_expired(t, after, cut, range)
+    }
+    fn sweep_lock(&self, wait: bool, now: &str, announce: bool) -> Result<SweepLock> {
+        self.advisory_lock(wait, now, announce)
+    }
+    fn sql_batch(&self, sql: &str, doing: &str) -> Result<()> {
+        self.batch(sql, doing)
+    }
+    fn sql_exec(&self, sql: &str, params: &[Value], doing: &str) -> Result<u64> {
+        self.exec_values(sql, params, doing)
+    }
+    fn sql_query(
+        &self,
+        sql: &str,
+        params: &[Value],
+        doing: &str,
+        f: &mut dyn FnMut(&[Cell<'_>]) -> Result<()>,
+    ) -> Result<()> {
+        self.query_cells(sql, params, doing, f)
+    }
+}

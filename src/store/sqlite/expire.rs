@@ -1,0 +1,260 @@
+//! The SQL of retention sweeps on SQLite: finding expired rows, and
+//! deleting them in one pass over a key range where nothing else can
+//! depend on them.
+
+use super::write::key_sql;
+use super::{from_ref, SqliteBackend};
+use crate::error::Result;
+use crate::store::expire::{Cutoffs, KeyRange};
+use crate::store::schema::{quote, ColumnType, TableSchema};
+use crate::store::Row;
+use crate::value::Value;
+use rusqlite::ToSql;
+
+/// `c` holds a time before `?1` (Unix seconds). Numbers compare directly
+/// (and text never compares below a number); only text values pay for
+/// parsing. NULL never qualifies.
+fn before_cutoff(c: &str) -> String {
+    format!(
+        "({c} < ?1 OR ({c} >= '' AND {c} < x'' AND \
+         (CASE WHEN {c} GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND {c} NOT GLOB '*[^0-9]*' \
+         THEN CAST({c} AS INTEGER) ELSE unixepoch({c}) END) < ?1))"
+    )
+}
+
+/// ` AND key > lo AND key <= hi` for the bounds given, with their values
+/// appended to `params`.
+fn key_range<'p>(
+    t: &TableSchema,
+    lo: Option<&'p [Value]>,
+    hi: Option<&'p [Value]>,
+    params: &mut Vec<&'p dyn ToSql>,
+) -> String {
+    let (key, n) = key_sql(t);
+    let marks = if n == 1 {
+        "?".to_string()
+    } else {
+        format!("({})", vec!["?"; n].join(", "))
+    };
+    let mut out = String::new();
+    for (bound, op) in [(lo, ">"), (hi, "<=")] {
+        if let Some(k) = bound {
+            params.extend(k.iter().map(|v| v as &dyn ToSql));
+            out.push_str(&format!(" AND {key} {op} {marks}"));
+        }
+    }
+    out
+}
+
+/// The key columns as an ORDER BY / SELECT list.
+fn key_list(t: &TableSchema) -> String {
+    key_sql(t)
+        .0
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .to_string()
+}
+
+impl SqliteBackend {
+    /// A page of the rows of `t` whose `after` column holds a time before
+    /// `before` (Unix seconds), in key order after `cursor`. Integers and
+    /// reals are Unix seconds, text is ISO-8601 (or a long run of digits,
+    /// Unix seconds); NULL and unreadable values are never returned. The
+    /// caller checks each row exactly: this is the narrowing in SQL.
+    pub(super) fn expired_rows(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        before: i64,
+        cursor: Option<&[Value]>,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let (list, skip) = Self::select_list(t);
+        let mut params: Vec<&dyn ToSql> = vec![&before];
+        let range = key_range(t, cursor, None, &mut params);
+        let limit = limit as i64;
+        params.push(&limit);
+        let sql = format!(
+            "SELECT {list} FROM {} WHERE {}{range} ORDER BY {} LIMIT ?",
+            quote(&t.name),
+            before_cutoff(&quote(after)),
+            key_list(t)
+        );
+        let doing = format!("looking for expired rows in {}", t.name);
+        let mut st = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| self.err(&doing, e))?;
+        let mut rows = st
+            .query(params.as_slice())
+            .map_err(|e| self.err(&doing, e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+            out.push(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
+        }
+        Ok(out)
+    }
+
+    /// The key of the row `span` rows after `lo` in key order (after the
+    /// first row when `lo` is None): the end of the next range of a
+    /// one-pass sweep, or None when fewer rows remain.
+    pub(super) fn key_after(
+        &self,
+        t: &TableSchema,
+        lo: Option<&[Value]>,
+        span: usize,
+    ) -> Result<Option<Vec<Value>>> {
+        let mut params: Vec<&dyn ToSql> = Vec::new();
+        let range = key_range(t, lo, None, &mut params);
+        let offset = span.saturating_sub(1) as i64;
+        params.push(&offset);
+        let keys = key_list(t);
+        // `1 = 1` lets the range start with AND.
+        let sql = format!(
+            "SELECT {keys} FROM {} WHERE 1 = 1{range} ORDER BY {keys} LIMIT 1 OFFSET ?",
+            quote(&t.name)
+        );
+        let mut end = None;
+        self.keyed(t, &sql, &params, |key, _| end = Some(key))?;
+        Ok(end)
+    }
+
+    /// The smallest and largest key of a table keyed by its rowid (see
+    /// [`TableSchema::integer_key`]), or None when it is empty.
+    pub(super) fn rowid_bounds(&self, t: &TableSchema) -> Result<Option<(i64, i64)>> {
+        let key = key_sql(t).0;
+        // Two subqueries: SQLite answers a lone min() or max() from the end
+        // of the b-tree, but min() and max() together with a full scan.
+        let from = quote(&t.name);
+        let sql =
+            format!("SELECT (SELECT min({key}) FROM {from}), (SELECT max({key}) FROM {from})");
+        self.conn
+            .query_row(&sql, [], |r| {
+                Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
+            })
+            .map_err(|e| self.err(&format!("reading the keys of {}", t.name), e))
+    }
+
+    /// Runs a query whose first columns are the key of `t`, calling `f`
+    /// with the key and the rest of the row.
+    fn keyed(
+        &self,
+        t: &TableSchema,
+        sql: &str,
+        params: &[&dyn ToSql],
+        mut f: impl FnMut(Vec<Value>, Vec<Value>),
+    ) -> Result<()> {
+        let doing = format!("looking for expired rows in {}", t.name);
+        let n = key_sql(t).1;
+        let mut st = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| self.err(&doing, e))?;
+        let width = st.column_count();
+        let mut rows = st.query(params).map_err(|e| self.err(&doing, e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+            let mut values = (0..width)
+                .map(|i| r.get_ref(i).map(from_ref))
+                .collect::<rusqlite::Result<Vec<Value>>>()
+                .map_err(|e| self.err(&doing, e))?;
+            let rest = values.split_off(n);
+            f(values, rest);
+        }
+        Ok(())
+    }
+
+    /// The keys of the rows in the key range (lo, hi] that have surely
+    /// expired (see [`Cutoffs`]): what [`Tx::delete_surely_expired`] would
+    /// delete (a dry run).
+    pub(super) fn surely_expired(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        (lo, hi): KeyRange<'_>,
+    ) -> Result<Vec<Vec<Value>>> {
+        let Some(surely) = surely(t, after) else {
+            return Ok(Vec::new());
+        };
+        let mut params = cut_params(cut);
+        let range = key_range(t, lo, hi, &mut params);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {surely}{range}",
+            key_list(t),
+            quote(&t.name),
+        );
+        let mut out = Vec::new();
+        self.keyed(t, &sql, &params, |key, _| out.push(key))?;
+        Ok(out)
+    }
+
+    /// The rows in the key range (lo, hi] that may have expired but not
+    /// surely (text values, and numbers near the cutoff), as (key, `after`
+    /// value), for the caller to test exactly.
+    pub(super) fn candidates(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        (lo, hi): KeyRange<'_>,
+    ) -> Result<Vec<(Vec<Value>, Value)>> {
+        let mut params = cut_params(cut);
+        let range = key_range(t, lo, hi, &mut params);
+        let c = quote(after);
+        // ?2 and ?3 stay numbered (and bound) when unused.
+        let not_surely = surely(t, after).unwrap_or_else(|| "(?2 IS NULL AND ?3 IS NULL)".into());
+        let sql = format!(
+            "SELECT {}, {c} FROM {} WHERE {} AND NOT {not_surely}{range}",
+            key_list(t),
+            quote(&t.name),
+            before_cutoff(&c),
+        );
+        let mut out = Vec::new();
+        self.keyed(t, &sql, &params, |key, mut rest| {
+            out.push((key, rest.pop().unwrap_or(Value::Null)))
+        })?;
+        Ok(out)
+    }
+}
+
+/// ?1, ?2 and ?3 of the statements below (a statement may leave one
+/// unused: SQLite numbers parameters by their largest index).
+fn cut_params(c: &Cutoffs) -> Vec<&dyn ToSql> {
+    vec![&c.before, &c.sure, &c.min]
+}
+
+/// The column `after` holds a number in [?3, ?2): see [`Cutoffs`]. Text
+/// and blobs compare above every number, and NULL below nothing, so the
+/// comparison alone tells; no function is called, since a function in a
+/// DELETE makes SQLite keep a statement journal. In a column of TEXT
+/// affinity every value is text (and the bound numbers would be compared
+/// as text), so nothing there has surely expired: None.
+fn surely(t: &TableSchema, after: &str) -> Option<String> {
+    let text = t
+        .column_index(after)
+        .is_some_and(|i| t.columns[i].ty == ColumnType::Text);
+    let c = quote(after);
+    // Most rows have not expired: `< ?2` rejects them first.
+    (!text).then(|| format!("({c} < ?2 AND {c} >= ?3)"))
+}
+
+impl SqliteBackend {
+    /// Deletes the rows in the key range (lo, hi] that have surely expired
+    /// (see [`Cutoffs`]) in one statement, one pass over the range; returns
+    /// how many it deleted itself.
+    pub(super) fn delete_expired(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        cut: &Cutoffs,
+        (lo, hi): KeyRange<'_>,
+    ) -> Result<u64> {
+        let Some(surely) = surely(t, after) else {
+            return Ok(0);
+        };
+        let mut params = cut_params(cut);
+        let range = key_range(t, lo, hi, &mut params);
+        let sql = format!("DELETE FROM {} WHERE {surely}{range}", quote(&t.name));
+        self.exec(&sql, &params, &format!("deleting from {} in", t.name))
+    }
+}

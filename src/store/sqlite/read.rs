@@ -1,0 +1,562 @@
+//! Reads of the tenant's tables: lookups by filter, the free-text scan,
+//! and whole-table reads for the tenant export, streamed in batches by key,
+//! so that memory stays flat and (outside WAL mode) the application's
+//! writers get their turn between batches.
+
+use super::write::key_in;
+use super::{from_ref, SqliteBackend, CHUNK};
+use crate::error::Result;
+use crate::ident;
+use crate::store::schema::{quote, RowIds, TableSchema};
+use crate::store::{Filter, Needle, Row};
+use crate::value::Value;
+use rusqlite::types::ValueRef;
+use rusqlite::ToSql;
+
+/// Rows per statement of a whole-table read.
+const BATCH: usize = 10_000;
+
+impl SqliteBackend {
+    /// Up to `limit` non-null values of a column, for guessing what it holds.
+    pub(super) fn sample_values(&self, table: &str, column: &str, limit: usize) -> Result<Vec<Value>> {
+        let sql = format!(
+            "SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {limit}",
+            c = quote(column),
+            t = quote(table)
+        );
+        let mut st = self
+            .conn
+            .prepare(&sql)
+            .map_err(|e| self.err("sampling", e))?;
+        let rows = st
+            .query_map([], |r| Ok(from_ref(r.get_ref(0)?)))
+            .map_err(|e| self.err("sampling", e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err("sampling", e))
+    }
+
+    /// The SELECT list that reads a row: key first, then every column.
+    pub(super) fn select_list(t: &TableSchema) -> (String, usize) {
+        let cols: Vec<String> = t.columns.iter().map(|c| quote(&c.name)).collect();
+        if t.pk.is_empty() {
+            (format!("_rowid_, {}", cols.join(", ")), 1)
+        } else {
+            (cols.join(", "), 0)
+        }
+    }
+
+    pub(super) fn read_row(t: &TableSchema, r: &rusqlite::Row<'_>, skip: usize) -> rusqlite::Result<Row> {
+        let mut values = Vec::with_capacity(t.columns.len());
+        for i in 0..t.columns.len() {
+            values.push(from_ref(r.get_ref(i + skip)?));
+        }
+        let key = if skip == 1 {
+            vec![from_ref(r.get_ref(0)?)]
+        } else {
+            t.pk.iter()
+                .filter_map(|p| t.column_index(p))
+                .map(|i| values[i].clone())
+                .collect()
+        };
+        Ok(Row { key, values })
+    }
+
+    /// Reads the rows of `t` that match `filter`, calling `f` for each. Work
+    /// is chunked so that each statement binds a bounded number of values.
+    pub(super) fn select_rows(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
+        let (list, skip) = Self::select_list(t);
+        let from = quote(&t.name);
+        let doing = format!("reading {}", t.name);
+        let mut run = |sql: &str, params: Vec<&dyn ToSql>| -> Result<()> {
+            let mut st = self
+                .conn
+                .prepare_cached(sql)
+                .map_err(|e| self.err(&doing, e))?;
+            let mut rows = st
+                .query(params.as_slice())
+                .map_err(|e| self.err(&doing, e))?;
+            while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+                f(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
+            }
+            drop(rows);
+            let steps = st.reset_status(rusqlite::StatementStatus::FullscanStep);
+            self.scanned.set(self.scanned.get() + steps.max(0) as u64);
+            Ok(())
+        };
+        match filter {
+            Filter::In { columns, tuples } => {
+                let n = columns.len().max(1);
+                let per = (CHUNK / n).max(1);
+                for chunk in tuples.chunks(per) {
+                    let sql =
+                        if n == 1 {
+                            format!(
+                                "SELECT {list} FROM {from} WHERE {} IN ({})",
+                                quote(&columns[0]),
+                                vec!["?"; chunk.len()].join(", ")
+                            )
+                        } else {
+                            let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+                            let tuple = format!("({})", vec!["?"; n].join(", "));
+                            format!(
+                            // A row-value IN over a plain VALUES list is not planned as an
+                        // index search; over a subquery it is.
+                        "SELECT {list} FROM {from} WHERE ({}) IN (SELECT {} FROM (VALUES {}))",
+                            cols.join(", "),
+                            (1..=n).map(|i| format!("column{i}")).collect::<Vec<_>>().join(", "),
+                            vec![tuple.as_str(); chunk.len()].join(", ")
+                        )
+                        };
+                    let params: Vec<&dyn ToSql> =
+                        chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+                    run(&sql, params)?;
+                }
+            }
+            Filter::Prefixed {
+                column,
+                prefixes,
+                nocase,
+            } => {
+                let c = if *nocase {
+                    format!("{} COLLATE NOCASE", quote(column))
+                } else {
+                    quote(column)
+                };
+                for (lo, hi) in prefix_ranges(prefixes, *nocase) {
+                    let lo = Value::Text(lo);
+                    match hi {
+                        Some(hi) => {
+                            let hi = Value::Text(hi);
+                            let sql =
+                                format!("SELECT {list} FROM {from} WHERE {c} >= ?1 AND {c} < ?2");
+                            run(&sql, vec![&lo as &dyn ToSql, &hi])?;
+                        }
+                        None => {
+                            let sql = format!("SELECT {list} FROM {from} WHERE {c} >= ?1");
+                            run(&sql, vec![&lo as &dyn ToSql])?;
+                        }
+                    }
+                }
+            }
+            Filter::Normalized { column, kind, keys } => {
+                let code = kind.code();
+                let c = quote(column);
+                // Where the kind knows digits that every stored form holds
+                // in order, a LIKE (cheap, in SQLite's C) passes only the
+                // rows worth normalising.
+                let narrow: Option<Vec<String>> = keys
+                    .iter()
+                    .map(|k| ident::required_digits(*kind, k).map(|d| spread(&d)))
+                    .collect();
+                for start in (0..keys.len()).step_by(CHUNK / 2) {
+                    let chunk = &keys[start..keys.len().min(start + CHUNK / 2)];
+                    let n = chunk.len();
+                    let placeholders = |from: usize| {
+                        (from..from + n)
+                            .map(|i| format!("?{i}"))
+                            .collect::<Vec<_>>()
+                    };
+                    let mut cond = format!("dsr_norm(?1, {c}) IN ({})", placeholders(2).join(", "));
+                    let mut params: Vec<&dyn ToSql> = vec![&code];
+                    params.extend(chunk.iter().map(|v| v as &dyn ToSql));
+                    if let Some(narrow) = &narrow {
+                        let likes: Vec<String> = placeholders(n + 2)
+                            .into_iter()
+                            .map(|p| format!("{c} LIKE {p}"))
+                            .collect();
+                        cond = format!("({}) AND {cond}", likes.join(" OR "));
+                        params.extend(narrow[start..start + n].iter().map(|v| v as &dyn ToSql));
+                    }
+                    run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
+                }
+            }
+            Filter::Keys(keys) => {
+                for chunk in keys.chunks(CHUNK / t.pk.len().max(1)) {
+                    let (cond, params) = key_in(t, chunk);
+                    run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams (key, text) for the values of a text column that match one of
+    /// the needles, each a LIKE pattern (escape character `\\`): LIKE runs
+    /// in SQLite's C, so only candidate rows reach the caller's matcher.
+    pub(super) fn scan_text_values(
+        &self,
+        t: &TableSchema,
+        column: &str,
+        needles: &[Needle],
+        f: &mut dyn FnMut(Vec<Value>, &str),
+    ) -> Result<()> {
+        if needles.is_empty() {
+            return Ok(());
+        }
+        let patterns: Vec<String> = needles.iter().map(like_pattern).collect();
+        let key = if t.pk.is_empty() {
+            "_rowid_".to_string()
+        } else {
+            t.pk.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+        };
+        let nkey = t.pk.len().max(1);
+        let c = quote(column);
+        let any: Vec<String> = needles
+            .iter()
+            .map(|_| format!("{c} LIKE ? ESCAPE '\\'"))
+            .collect();
+        let sql = format!(
+            "SELECT {key}, {c} FROM {t} WHERE {c} IS NOT NULL AND ({})",
+            any.join(" OR "),
+            t = quote(&t.name)
+        );
+        let doing = format!("searching {}.{}", t.name, column);
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
+        let params: Vec<&dyn ToSql> = patterns.iter().map(|n| n as &dyn ToSql).collect();
+        let mut rows = st
+            .query(params.as_slice())
+            .map_err(|e| self.err(&doing, e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+            if let ValueRef::Text(text) = r.get_ref(nkey).map_err(|e| self.err(&doing, e))? {
+                let text = String::from_utf8_lossy(text);
+                let mut key = Vec::with_capacity(nkey);
+                for i in 0..nkey {
+                    key.push(from_ref(r.get_ref(i).map_err(|e| self.err(&doing, e))?));
+                }
+                f(key, &text);
+            }
+        }
+        Ok(())
+    }
+
+
+    /// Rows in a table.
+    pub(super) fn count_rows(&self, t: &TableSchema) -> Result<u64> {
+        let doing = format!("counting {}", t.name);
+        self.conn
+            .query_row(
+                &format!("SELECT count(*) FROM {}", quote(&t.name)),
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(&doing, e))
+    }
+
+    /// Calls `f` with every row of `t` (its columns' values in schema
+    /// order), in the order of the table's storage key (rowid, or the
+    /// primary key of a WITHOUT ROWID table), [`BATCH`] rows per
+    /// statement. Returns the number of rows read.
+    pub(super) fn scan_all_rows(
+        &self,
+        t: &TableSchema,
+        f: &mut dyn FnMut(&[Value]) -> Result<()>,
+    ) -> Result<u64> {
+        let key: Vec<String> = if t.row_ids == RowIds::None {
+            t.pk.iter().map(|c| quote(c)).collect()
+        } else {
+            vec!["_rowid_".into()]
+        };
+        let nkey = key.len();
+        let cols: Vec<String> = t.columns.iter().map(|c| quote(&c.name)).collect();
+        let keys = key.join(", ");
+        let head = format!("SELECT {keys}, {} FROM {}", cols.join(", "), quote(&t.name));
+        let first = format!("{head} ORDER BY {keys} LIMIT {BATCH}");
+        let next = format!(
+            "{head} WHERE ({keys}) > ({}) ORDER BY {keys} LIMIT {BATCH}",
+            vec!["?"; nkey].join(", ")
+        );
+        let doing = format!("reading {}", t.name);
+        let mut last: Option<Vec<Value>> = None;
+        let mut values: Vec<Value> = Vec::with_capacity(t.columns.len());
+        let mut total = 0u64;
+        loop {
+            let mut st = self
+                .conn
+                .prepare_cached(if last.is_some() { &next } else { &first })
+                .map_err(|e| self.err(&doing, e))?;
+            let params: Vec<&dyn ToSql> = last.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            let mut rows = st
+                .query(params.as_slice())
+                .map_err(|e| self.err(&doing, e))?;
+            let mut n = 0usize;
+            let mut key_of_last: Vec<Value> = Vec::new();
+            while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+                values.clear();
+                for i in 0..t.columns.len() {
+                    values.push(from_ref(
+                        r.get_ref(i + nkey).map_err(|e| self.err(&doing, e))?,
+                    ));
+                }
+                f(&values)?;
+                n += 1;
+                if n == BATCH {
+                    key_of_last = (0..nkey)
+                        .map(|i| r.get_ref(i).map(from_ref))
+                        .collect::<rusqlite::Result<_>>()
+                        .map_err(|e| self.err(&doing, e))?;
+                }
+            }
+            total += n as u64;
+            if n < BATCH {
+                return Ok(total);
+            }
+            last = Some(key_of_last);
+        }
+    }
+
+    /// Begins one read transaction when the store is in WAL mode, where a
+    /// reader never blocks the application's writers, so that a
+    /// whole-tenant export is one consistent snapshot; false in other
+    /// journal modes, where a long read would hold up every writer, so each
+    /// batch is its own read instead.
+    pub(super) fn begin_wal_snapshot(&self) -> Result<bool> {
+        let wal = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err("reading the journal mode of", e))?
+            .eq_ignore_ascii_case("wal");
+        if wal {
+            self.batch("BEGIN DEFERRED", "starting a read of")?;
+        }
+        Ok(wal)
+    }
+
+    /// Every key of `t` (the key columns only).
+    pub(super) fn all_keys(&self, t: &TableSchema, f: &mut dyn FnMut(Vec<Value>)) -> Result<()> {
+        let cols: Vec<String> = if t.pk.is_empty() {
+            vec!["_rowid_".into()]
+        } else {
+            t.pk.iter().map(|c| quote(c)).collect()
+        };
+        let doing = format!("reading the keys of {} in", t.name);
+        let sql = format!("SELECT {} FROM {}", cols.join(", "), quote(&t.name));
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(&doing, e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
+            let mut key = Vec::with_capacity(cols.len());
+            for i in 0..cols.len() {
+                key.push(from_ref(r.get_ref(i).map_err(|e| self.err(&doing, e))?));
+            }
+            f(key);
+        }
+        Ok(())
+    }
+}
+
+/// The LIKE pattern (escape `\\`) of a needle. LIKE folds ASCII case only,
+/// which is what [`Needle::Substring`] asks; a substring that must match
+/// case-sensitively is still found (a superset is allowed).
+pub(crate) fn like_pattern(n: &Needle) -> String {
+    fn escape(s: &str) -> String {
+        s.chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect()
+    }
+    match n {
+        Needle::Substring { text, .. } => format!("%{}%", escape(text)),
+        Needle::DigitsInOrder(d) => spread(d),
+    }
+}
+
+/// The half-open ranges `[lo, hi)` of text that starts with one of the
+/// prefixes (`hi` None: no upper bound), sorted and merged so that no row
+/// is read twice. For `nocase` the prefixes are folded to ASCII lowercase,
+/// as SQLite's NOCASE compares.
+fn prefix_ranges(prefixes: &[String], nocase: bool) -> Vec<(String, Option<String>)> {
+    let mut ranges: Vec<(String, Option<String>)> = prefixes
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let p = if nocase {
+                p.to_ascii_lowercase()
+            } else {
+                p.clone()
+            };
+            let hi = successor(&p);
+            (p, hi)
+        })
+        .collect();
+    ranges.sort();
+    let mut out: Vec<(String, Option<String>)> = Vec::with_capacity(ranges.len());
+    for (lo, hi) in ranges {
+        if let Some((_, last_hi)) = out.last_mut() {
+            // Sorted by `lo`, so a range overlaps only the one before it.
+            if last_hi.as_ref().is_none_or(|h| lo <= *h) {
+                *last_hi = match (last_hi.take(), hi) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+                continue;
+            }
+        }
+        out.push((lo, hi));
+    }
+    out
+}
+
+/// A LIKE pattern matching text that holds `digits` in this order, with
+/// anything before, between and after them.
+fn spread(digits: &str) -> String {
+    let mut p = String::from("%");
+    for d in digits.chars() {
+        p.push(d);
+        p.push('%');
+    }
+    p
+}
+
+/// The least string greater than every string that starts with `p`: `p`
+/// with its last character advanced by one code point (dropping characters
+/// that cannot advance). None when there is none.
+fn successor(p: &str) -> Option<String> {
+    let mut chars: Vec<char> = p.chars().collect();
+    while let Some(c) = chars.pop() {
+        let next = (u32::from(c) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(n) = next {
+            chars.push(n);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ident::Kind;
+    use rusqlite::Connection;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn prefix_ranges_are_sorted_merged_and_bounded() {
+        assert_eq!(successor("C-1002").as_deref(), Some("C-1003"));
+        assert_eq!(successor("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(successor("\u{10FFFF}"), None);
+        let r = prefix_ranges(&s(&["b", "\t", "\n", "ab", "a", ""]), false);
+        // Adjacent ranges ("\t".."\n", "\n"..) merge, as do nested ones.
+        let range = |a: &str, b: &str| (a.to_string(), Some(b.to_string()));
+        assert_eq!(r, [range("\t", "\u{B}"), range("a", "c")]);
+        assert_eq!(
+            prefix_ranges(&s(&["ERIK", "eri\u{212A}"]), true),
+            [
+                ("erik".to_string(), Some("eril".to_string())),
+                ("eri\u{212A}".to_string(), Some("eri\u{212B}".to_string())),
+            ]
+        );
+        assert_eq!(
+            prefix_ranges(&s(&["\u{10FFFF}", "\u{10FFFF}x"]), false),
+            [("\u{10FFFF}".to_string(), None)]
+        );
+    }
+
+    #[test]
+    fn prefixed_lookups_use_the_index_and_find_padded_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let c = Connection::open(&path).expect("open");
+        c.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT, e TEXT);
+             CREATE INDEX t_k ON t(k);
+             CREATE INDEX t_e ON t(e COLLATE NOCASE);
+             INSERT INTO t VALUES (1, 'C-1002 ', 'ANNA@X.SE'), (2, 'C-10020', 'anna@x.se.com'),
+               (3, ' C-1002', 'Ånna@x.se'), (4, 'C-1003', 'bo@x.se'), (5, 'c-1002', 'anna@x.sf');",
+        )
+        .expect("build");
+        drop(c);
+        let store = crate::store::open(
+            path.to_str().expect("utf8"),
+            crate::store::Mode::ReadOnly,
+            jiff::civil::date(2026, 1, 1),
+        )
+        .expect("store");
+        let schema = store.schema().expect("schema");
+        let t = schema.table("t").expect("t");
+        let ids = |column: &str, prefixes: &[String], nocase: bool| {
+            let mut ids = Vec::new();
+            store
+                .select(
+                    t,
+                    &Filter::Prefixed {
+                        column,
+                        prefixes,
+                        nocase,
+                    },
+                    |r| {
+                        if let Value::Integer(i) = r.key[0] {
+                            ids.push(i);
+                        }
+                    },
+                )
+                .expect("select");
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids("k", &s(&["C-1002", " "]), false), [1, 2, 3]);
+        assert_eq!(ids("e", &s(&["anna@x.se"]), true), [1, 2]);
+        assert_eq!(ids("e", &s(&["å", "Å"]), true), [3]);
+        assert_eq!(store.scanned_rows(), 0, "every range was an index search");
+    }
+
+    #[test]
+    fn phone_scans_find_every_written_form_and_no_other_number() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let c = Connection::open(&path).expect("open");
+        c.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, p);
+             INSERT INTO t VALUES (1, '070-123 45 67'), (2, '+46 70 123 45 67 '), (3, '0046701234567'),
+               (4, 46701234567), (5, '+1 (208) 555-8097'), (6, '070-123 45 68'), (7, 'ring 070-123 45 67'),
+               (8, '030-0074321'), (9, NULL), (10, '0701234567');",
+        )
+        .expect("build");
+        drop(c);
+        let store = crate::store::open(
+            path.to_str().expect("utf8"),
+            crate::store::Mode::ReadOnly,
+            jiff::civil::date(2026, 1, 1),
+        )
+        .expect("store");
+        let schema = store.schema().expect("schema");
+        let t = schema.table("t").expect("t");
+        let ids = |kind: Kind, keys: &[&str]| {
+            let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            let mut ids = Vec::new();
+            let f = Filter::Normalized {
+                column: "p",
+                kind,
+                keys: &keys,
+            };
+            store
+                .select(t, &f, |r| {
+                    if let Value::Integer(i) = r.key[0] {
+                        ids.push(i);
+                    }
+                })
+                .expect("select");
+            ids.sort();
+            ids
+        };
+        let se = Kind::Phone(ident::Region::DEFAULT);
+        let de = Kind::Phone(ident::Region::parse("DE").expect("DE"));
+        // libphonenumber reads a leading 46 in Sweden as the country code.
+        assert_eq!(ids(se, &["+46701234567"]), [1, 2, 3, 4, 10]);
+        assert_eq!(ids(se, &["+12085558097", "+46701234568"]), [5, 6]);
+        assert_eq!(ids(se, &["+46300074321"]), [8]);
+        assert_eq!(ids(de, &["+49300074321"]), [8]);
+        assert_eq!(ids(de, &["+46701234567"]), [2, 3]);
+    }
+}

@@ -1,0 +1,218 @@
+//! The watch on SQLite (see `store/watch.rs` for what it is for): a set of TEMP triggers (connection-private: they
+//! are not part of the store, the application never sees them, and nothing
+//! of the application's is disabled), one per table and kind of change,
+//! each calling the `dsr_seen` function with the changed row's key. They see
+//! every change on the connection: also those made by triggers (SQLite's
+//! `recursive_triggers` being off stops only a trigger from firing itself)
+//! and by foreign-key actions (which fire triggers). A table that cannot
+//! carry a trigger (a virtual table's shadow tables, say) is not seen; its
+//! changes are found by comparing the connection's count of changed rows
+//! with the rows seen, and refused as changes to unwatched tables.
+//!
+//! A PostgreSQL backend would watch differently, with no schema change:
+//! `pg_stat_xact_user_tables` counts, per table and for this transaction
+//! only, the rows inserted, updated and deleted, triggers and foreign-key
+//! actions included; the rows behind a count above dsr's own are the live
+//! rows whose `xmin` is the current transaction (`pg_current_xact_id()`),
+//! compared by key with the planned rows, and deletions by count.
+
+use super::{from_ref, SqliteBackend};
+use crate::error::Result;
+use crate::store::schema::{quote, Schema, TableSchema};
+use crate::store::watch::{Unplanned, WatchPlan};
+use crate::value::Value;
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::Connection;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// What the triggers saw while a watch was on.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    on: bool,
+    /// Table names by the index the triggers pass.
+    names: Vec<String>,
+    /// Rows changed, by table index.
+    rows: HashMap<usize, HashSet<Vec<Value>>>,
+    /// Trigger calls: every row change the triggers saw.
+    calls: u64,
+    /// The tables watched row by row, by name.
+    index: HashMap<String, usize>,
+    /// The table whose deletions are counted, not watched.
+    counted: Option<usize>,
+    /// The connection's count of changed rows when the watch began.
+    before: u64,
+}
+
+pub(super) type Shared = Arc<Mutex<Seen>>;
+
+fn lock(s: &Shared) -> MutexGuard<'_, Seen> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Registers `dsr_seen(table_index, key…)` on the connection: the function
+/// the watch's triggers call with the key of each row changed (inserted,
+/// updated or deleted alike: any change to an unplanned row is refused).
+pub(super) fn register(conn: &Connection, seen: &Shared) -> rusqlite::Result<()> {
+    let seen = Arc::clone(seen);
+    conn.create_scalar_function("dsr_seen", -1, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        record(&seen, ctx);
+        Ok(rusqlite::types::Null)
+    })
+}
+
+fn record(seen: &Shared, ctx: &Context<'_>) {
+    let mut s = lock(seen);
+    if !s.on || ctx.is_empty() {
+        return;
+    }
+    let Ok(ti) = ctx.get::<i64>(0) else {
+        return;
+    };
+    let ti = ti as usize;
+    s.calls += 1;
+    let key: Vec<Value> = (1..ctx.len()).map(|i| from_ref(ctx.get_raw(i))).collect();
+    s.rows.entry(ti).or_default().insert(key);
+}
+
+impl SqliteBackend {
+    pub(super) fn start_watch(
+        &self,
+        schema: &Schema,
+        counted: Option<&str>,
+    ) -> Result<HashSet<String>> {
+        let conn = &self.conn;
+        let mut index = HashMap::new();
+        let mut names = Vec::new();
+        let mut counted_ti = None;
+        // With no trigger and no foreign-key action in the store, nothing
+        // but dsr's own statements can change a row: counting suffices, and
+        // costs nothing per row.
+        let needed = self.has_own_rules()?;
+        let tables = schema
+            .tables
+            .iter()
+            .filter(|t| !t.name.starts_with("_dsr_"));
+        for t in tables.filter(|_| needed) {
+            let ti = names.len();
+            let counting = counted == Some(t.name.as_str());
+            if install(conn, t, ti, counting) {
+                index.insert(t.name.clone(), ti);
+                if counting {
+                    counted_ti = Some(ti);
+                }
+            }
+            names.push(t.name.clone());
+        }
+        let watched = index.keys().cloned().collect();
+        *lock(&self.seen) = Seen {
+            on: true,
+            names,
+            index,
+            counted: counted_ti,
+            before: conn.total_changes(),
+            ..Seen::default()
+        };
+        Ok(watched)
+    }
+
+    /// Whether the store has triggers or foreign-key actions (`ON DELETE` /
+    /// `ON UPDATE` other than NO ACTION and RESTRICT): rules that may change
+    /// rows behind dsr's back. Read once per connection.
+    fn has_own_rules(&self) -> Result<bool> {
+        if let Some(known) = self.own_rules.get() {
+            return Ok(known);
+        }
+        let found = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger') \
+                 OR EXISTS (SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+                    WHERE m.type = 'table' AND (f.on_delete NOT IN ('NO ACTION', 'RESTRICT') \
+                    OR f.on_update NOT IN ('NO ACTION', 'RESTRICT')))",
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(|e| self.err("reading the schema of", e))?;
+        self.own_rules.set(Some(found));
+        Ok(found)
+    }
+
+    /// Ends the watch: the rows changed that were not planned, per table.
+    pub(super) fn finish_watch(&self, plan: &WatchPlan) -> Unplanned {
+        let mut s = lock(&self.seen);
+        let total = self.conn.total_changes() - s.before;
+        s.on = false;
+        let unseen = total.saturating_sub(s.calls + plan.unwatched_changes);
+        // The counted table's deletions are among the changes not seen: any
+        // beyond dsr's own are put down to that table.
+        let counted_extra = s
+            .counted
+            .map(|ti| (ti, unseen.saturating_sub(plan.counted_deleted)));
+        let mut out = Unplanned {
+            unwatched: if counted_extra.is_some() { 0 } else { unseen },
+            ..Unplanned::default()
+        };
+        for (ti, name) in s.names.iter().enumerate() {
+            // A table that is not watched has no plan here: whatever its
+            // triggers saw (one that carries only some of them) is unplanned.
+            let planned = s
+                .index
+                .get(name)
+                .filter(|i| **i == ti)
+                .and_then(|_| plan.planned.get(name));
+            let mut n = s.rows.get(&ti).map_or(0, |rows| {
+                rows.iter()
+                    .filter(|k| !planned.is_some_and(|p| p.contains(*k)))
+                    .count() as u64
+            });
+            if let Some((cti, extra)) = counted_extra {
+                if cti == ti {
+                    n += extra;
+                }
+            }
+            if n > 0 {
+                out.tables.push((name.clone(), n));
+            }
+        }
+        out
+    }
+
+    pub(super) fn stop_watch(&self) {
+        let mut s = lock(&self.seen);
+        s.on = false;
+        s.rows.clear();
+    }
+}
+
+/// Creates the table's watching triggers if they are not there yet (they
+/// are TEMP: they last as long as the connection, or until the transaction
+/// that created them is rolled back); with `counting`, its deletions are
+/// not watched. False if the table cannot carry them.
+fn install(conn: &Connection, t: &TableSchema, ti: usize, counting: bool) -> bool {
+    let key = |row: &str| -> String {
+        if t.pk.is_empty() {
+            format!("{row}._rowid_")
+        } else {
+            t.pk.iter()
+                .map(|c| format!("{row}.{}", quote(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    [("insert", "NEW"), ("update", "OLD"), ("delete", "OLD")]
+        .iter()
+        .all(|(event, row)| {
+            let name = quote(&format!("dsr_seen_{event}_{}", t.name));
+            let sql = if counting && *event == "delete" {
+                format!("DROP TRIGGER IF EXISTS temp.{name}")
+            } else {
+                format!(
+                    "CREATE TEMP TRIGGER IF NOT EXISTS {name} AFTER {event} ON main.{} BEGIN SELECT dsr_seen({ti}, {}); END",
+                    quote(&t.name),
+                    key(row)
+                )
+            };
+            conn.execute_batch(&sql).is_ok()
+        })
+}
