@@ -60,12 +60,8 @@ pub fn load(path: &Path, store: &str) -> Result<AuditKey> {
             )));
         }
     }
-    let store_path = store
-        .trim()
-        .strip_prefix("sqlite://")
-        .or_else(|| store.trim().strip_prefix("sqlite:"))
-        .unwrap_or(store.trim());
-    if let (Ok(a), Ok(b)) = (path.canonicalize(), Path::new(store_path).canonicalize()) {
+    let store_path = crate::store::local_file(store).unwrap_or_default();
+    if let (Ok(a), Ok(b)) = (path.canonicalize(), store_path.canonicalize()) {
         if a == b {
             return Err(Error::Usage(format!(
                 "the tenant's audit_key_file {show} is the store itself; the key must be a file outside the store"

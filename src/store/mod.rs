@@ -114,6 +114,12 @@ pub fn open(url: &str, mode: Mode, today: jiff::civil::Date) -> Result<Store> {
     Ok(store)
 }
 
+/// The local file a store URL names, for checks that compare paths (an
+/// audit key file must not be the store); None for a server's URL.
+pub fn local_file(url: &str) -> Option<std::path::PathBuf> {
+    (!pg::is_postgres_url(url)).then(|| std::path::PathBuf::from(sqlite::path_of(url)))
+}
+
 impl Store {
     /// The store for messages: its path, or its URL with the password as `***`.
     pub fn describe(&self) -> String {

@@ -366,12 +366,17 @@ impl Backend for SqliteBackend {
     }
 }
 
-fn parse_url(url: &str) -> Result<PathBuf> {
+/// The path a SQLite store URL names: `sqlite://PATH`, `sqlite:PATH` or
+/// a plain path.
+pub(crate) fn path_of(url: &str) -> &str {
     let u = url.trim();
-    let p = u
-        .strip_prefix("sqlite://")
+    u.strip_prefix("sqlite://")
         .or_else(|| u.strip_prefix("sqlite:"))
-        .unwrap_or(u);
+        .unwrap_or(u)
+}
+
+fn parse_url(url: &str) -> Result<PathBuf> {
+    let p = path_of(url);
     if p.is_empty() {
         return Err(Error::Usage(
             "--store is empty; give the tenant's SQLite file".into(),
