@@ -901,8 +901,12 @@ fn needle(kind: Kind, key: &str) -> Needle {
                 .max_by_key(|s| s.len())
                 .unwrap_or(""),
         ),
-        Kind::Personnummer => Needle::DigitsInOrder(key[key.len().saturating_sub(10)..].to_string()),
-        Kind::Phone(_) => Needle::DigitsInOrder(ident::phone_national_digits(key).unwrap_or_default()),
+        Kind::Personnummer => {
+            Needle::DigitsInOrder(key[key.len().saturating_sub(10)..].to_string())
+        }
+        Kind::Phone(_) => {
+            Needle::DigitsInOrder(ident::phone_national_digits(key).unwrap_or_default())
+        }
         Kind::Text => substring(key),
     }
 }
@@ -960,7 +964,12 @@ mod tests {
         .expect("map");
         let map = crate::map::load(&map_path).expect("load map");
         let today = jiff::civil::date(2026, 11, 22);
-        let store = crate::store::open(db.to_str().expect("utf8"), crate::store::Mode::ReadOnly, today).expect("store");
+        let store = crate::store::open(
+            db.to_str().expect("utf8"),
+            crate::store::Mode::ReadOnly,
+            today,
+        )
+        .expect("store");
         let schema = store.schema().expect("schema");
         let ids: Vec<(Kind, String)> = (1..=1200)
             .map(|i| (Kind::Email, format!("p{i}@example.se")))

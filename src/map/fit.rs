@@ -408,9 +408,7 @@ pub(crate) fn is_key_column(schema: &Schema, ts: &TableSchema, col: &str) -> boo
             .any(|(_, fk)| fk.to.iter().any(|c| c == col));
     let own_int_key = ts.pk.len() == 1
         && ts.pk[0] == col
-        && ts
-            .column(col)
-            .is_some_and(|c| c.ty == ColumnType::Integer);
+        && ts.column(col).is_some_and(|c| c.ty == ColumnType::Integer);
     let lower = col.to_lowercase();
     let names_table = lower
         .strip_suffix("_id")

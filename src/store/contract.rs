@@ -86,7 +86,10 @@ pub(super) fn schema_is_read(s: &Store) {
     let orders = schema.table("orders").expect("orders");
     assert_eq!(orders.foreign_keys.len(), 1);
     let fk = &orders.foreign_keys[0];
-    assert_eq!((fk.from.as_slice(), fk.table.as_str()), (&["person_id".to_string()][..], "people"));
+    assert_eq!(
+        (fk.from.as_slice(), fk.table.as_str()),
+        (&["person_id".to_string()][..], "people")
+    );
     assert_eq!(fk.to, ["id"]);
     assert_eq!(fk.on_delete, "CASCADE");
     let tags = schema.table("tags").expect("tags");
@@ -100,21 +103,47 @@ pub(super) fn schema_is_read(s: &Store) {
 pub(super) fn select_by_each_filter(s: &Store) {
     let cols = ["id".to_string()];
     let tuples = [vec![int(1)], vec![int(3)], vec![int(99)]];
-    assert_eq!(ids(s, "people", &Filter::In { columns: &cols, tuples: &tuples }), [1, 3]);
+    assert_eq!(
+        ids(
+            s,
+            "people",
+            &Filter::In {
+                columns: &cols,
+                tuples: &tuples
+            }
+        ),
+        [1, 3]
+    );
     let prefixes = ["anna@example.se".to_string()];
-    let nocase = Filter::Prefixed { column: "email", prefixes: &prefixes, nocase: true };
+    let nocase = Filter::Prefixed {
+        column: "email",
+        prefixes: &prefixes,
+        nocase: true,
+    };
     assert_eq!(ids(s, "people", &nocase), [1, 3]);
-    let exact = Filter::Prefixed { column: "email", prefixes: &prefixes, nocase: false };
+    let exact = Filter::Prefixed {
+        column: "email",
+        prefixes: &prefixes,
+        nocase: false,
+    };
     assert_eq!(ids(s, "people", &exact), [3]);
     let keys = ["anna@example.se".to_string()];
-    let norm = Filter::Normalized { column: "email", kind: Kind::Email, keys: &keys };
+    let norm = Filter::Normalized {
+        column: "email",
+        kind: Kind::Email,
+        keys: &keys,
+    };
     assert_eq!(ids(s, "people", &norm), [1]);
     assert_eq!(ids(s, "people", &Filter::Keys(&[vec![int(2)]])), [2]);
     let schema = s.schema().expect("schema");
     let tags = schema.table("tags").expect("tags");
     let mut got = Vec::new();
-    s.select(tags, &Filter::Keys(&[vec![int(1), Value::Text("b".into())]]), |r| got.push(r.key))
-        .expect("select");
+    s.select(
+        tags,
+        &Filter::Keys(&[vec![int(1), Value::Text("b".into())]]),
+        |r| got.push(r.key),
+    )
+    .expect("select");
     assert_eq!(got, [vec![int(1), Value::Text("b".into())]]);
 }
 
@@ -123,18 +152,29 @@ pub(super) fn scan_text_with_needles(s: &Store) {
     let people = schema.table("people").expect("people");
     let found = |needles: &[Needle]| {
         let mut out = Vec::new();
-        s.scan_text(people, "note", needles, |k, text| out.push((k, text.to_string())))
-            .expect("scan");
+        s.scan_text(people, "note", needles, |k, text| {
+            out.push((k, text.to_string()))
+        })
+        .expect("scan");
         out
     };
     let note = "called 070-123 45 67 about K-17".to_string();
-    let sub = Needle::Substring { text: "k-17".into(), ignore_case: true };
+    let sub = Needle::Substring {
+        text: "k-17".into(),
+        ignore_case: true,
+    };
     assert_eq!(found(&[sub]), [(vec![int(1)], note.clone())]);
     let digits = Needle::DigitsInOrder("701234567".into());
     assert_eq!(found(&[digits]), [(vec![int(1)], note)]);
-    let none = Needle::Substring { text: "absent".into(), ignore_case: true };
+    let none = Needle::Substring {
+        text: "absent".into(),
+        ignore_case: true,
+    };
     assert!(found(&[none]).is_empty());
-    let all = Needle::Substring { text: String::new(), ignore_case: false };
+    let all = Needle::Substring {
+        text: String::new(),
+        ignore_case: false,
+    };
     assert_eq!(found(&[all]).len(), 2, "NULL is never a match");
 }
 
@@ -173,25 +213,47 @@ pub(super) fn delete_and_anonymize_count_rows(s: &Store) {
             ("email".to_string(), Assign::Hash),
             ("note".to_string(), Assign::Redact("[erased]".into())),
         ];
-        assert_eq!(tx.anonymize_keys(people, &sets, &[vec![int(2)], vec![int(3)], vec![int(9)]])?, 2);
+        assert_eq!(
+            tx.anonymize_keys(people, &sets, &[vec![int(2)], vec![int(3)], vec![int(9)]])?,
+            2
+        );
         let edit = tx.replace_text(people, &[int(1)], "name", "Anna", "[name]")?;
         assert_eq!(edit, 1);
-        assert_eq!(tx.replace_text(people, &[int(1)], "name", "Anna", "x")?, 0, "no longer planned on");
+        assert_eq!(
+            tx.replace_text(people, &[int(1)], "name", "Anna", "x")?,
+            0,
+            "no longer planned on"
+        );
         Ok(())
     })
     .expect("anonymize");
     let mut rows = Vec::new();
-    s.select(people, &Filter::Keys(&[vec![int(1)], vec![int(2)], vec![int(3)]]), |r| rows.push(r))
-        .expect("select");
+    s.select(
+        people,
+        &Filter::Keys(&[vec![int(1)], vec![int(2)], vec![int(3)]]),
+        |r| rows.push(r),
+    )
+    .expect("select");
     rows.sort_by_key(|r| format!("{:?}", r.key));
     let bo = &rows[1].values;
-    assert_eq!(bo[1], Value::Text(hash_value(secret, &Value::Text("bo@example.se".into())).expect("hash")));
+    assert_eq!(
+        bo[1],
+        Value::Text(hash_value(secret, &Value::Text("bo@example.se".into())).expect("hash"))
+    );
     assert_eq!(bo[3], Value::Text("[erased]".into()));
     assert_eq!(rows[2].values[3], Value::Null, "NULL stays NULL");
     assert_eq!(rows[0].values[2], Value::Text("[name]".into()));
     let tags = schema.table("tags").expect("tags");
     let n = s
-        .write(|tx| tx.delete_keys(tags, &[vec![int(1), Value::Text("a".into())], vec![int(7), Value::Text("a".into())]]))
+        .write(|tx| {
+            tx.delete_keys(
+                tags,
+                &[
+                    vec![int(1), Value::Text("a".into())],
+                    vec![int(7), Value::Text("a".into())],
+                ],
+            )
+        })
         .expect("delete");
     assert_eq!(n, 1);
 }
@@ -229,8 +291,6 @@ pub(super) fn the_watch_flags_unplanned_changes(s: &Store) {
 }
 
 pub(super) fn dsr_tables_hold_what_is_written(s: &Store) {
-    let schema = s.schema().expect("schema");
-    let people = schema.table("people").expect("people");
     let row = AuditRow {
         seq: 1,
         at: "2026-11-22T10:00:00Z".into(),
@@ -265,7 +325,10 @@ pub(super) fn dsr_tables_hold_what_is_written(s: &Store) {
         })
         .expect("write");
     assert_eq!(secret.len(), 64);
-    assert_eq!(s.secret().expect("secret").as_deref(), Some(secret.as_str()));
+    assert_eq!(
+        s.secret().expect("secret").as_deref(),
+        Some(secret.as_str())
+    );
     assert_eq!(s.meta("k").expect("meta").as_deref(), Some("v"));
     assert_eq!(s.meta("absent").expect("meta"), None);
     assert_eq!(s.audit_tail().expect("tail"), Some((1, "h1".to_string())));
@@ -276,31 +339,50 @@ pub(super) fn dsr_tables_hold_what_is_written(s: &Store) {
     })
     .expect("records");
     assert_eq!(records, [row]);
-    let anon = s.anonymized("people", &[vec![int(1)], vec![int(2)]]).expect("anonymized");
+    let anon = s
+        .anonymized("people", &[vec![int(1)], vec![int(2)]])
+        .expect("anonymized");
     assert_eq!(anon.into_iter().collect::<Vec<_>>(), [vec![int(2)]]);
     let page = s.deferred_page(None, None, 10).expect("deferred");
     assert_eq!(page.len(), 1);
-    assert_eq!((page[0].table.as_str(), page[0].key.as_str()), ("people", "[3]"));
+    assert_eq!(
+        (page[0].table.as_str(), page[0].key.as_str()),
+        ("people", "[3]")
+    );
     assert_eq!(page[0].until.as_deref(), Some("2027-01-01"));
     let gone = s
         .write(|tx| tx.forget_deferred(&[("people".into(), "[3]".into())]))
         .expect("forget");
     assert_eq!(gone, 1);
-    assert!(s.deferred_page(None, None, 10).expect("deferred").is_empty());
+    assert!(s
+        .deferred_page(None, None, 10)
+        .expect("deferred")
+        .is_empty());
     let _ = people;
 }
 
 pub(super) fn expired_rows_are_paged(s: &Store) {
     let schema = s.schema().expect("schema");
     let orders = schema.table("orders").expect("orders");
-    let page = s.expired_page(orders, "placed_at", 1_700_000_000, None, 1).expect("page");
-    assert_eq!(page.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), [vec![int(10)]]);
+    let page = s
+        .expired_page(orders, "placed_at", 1_700_000_000, None, 1)
+        .expect("page");
+    assert_eq!(
+        page.iter().map(|r| r.key.clone()).collect::<Vec<_>>(),
+        [vec![int(10)]]
+    );
     let next = s
         .expired_page(orders, "placed_at", 1_700_000_000, Some(&page[0].key), 10)
         .expect("page");
-    assert_eq!(next.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), [vec![int(12)]]);
+    assert_eq!(
+        next.iter().map(|r| r.key.clone()).collect::<Vec<_>>(),
+        [vec![int(12)]]
+    );
     assert_eq!(s.key_bounds(orders).expect("bounds"), Some((10, 12)));
-    assert_eq!(s.range_end(orders, None, 2).expect("range"), Some(vec![int(11)]));
+    assert_eq!(
+        s.range_end(orders, None, 2).expect("range"),
+        Some(vec![int(11)])
+    );
 }
 
 /// A fresh SQLite tenant with the fixture.
@@ -360,7 +442,7 @@ contract! {
 
 #[test]
 fn the_postgres_stub_says_what_is_not_supported_yet() {
-    let Some((s, _schema)) = pg_store() else {
+    let Some((s, schema_name)) = pg_store() else {
         return;
     };
     let schema = s.schema().expect("schema");
@@ -370,7 +452,7 @@ fn the_postgres_stub_says_what_is_not_supported_yet() {
         err.to_string(),
         "counting people is not yet supported on PostgreSQL stores (issue 11)"
     );
-    assert!(s.describe().contains(&_schema.name));
-    assert_eq!(s.capabilities().journal_advice, false);
+    assert!(s.describe().contains(&schema_name.name));
+    assert!(!s.capabilities().journal_advice);
     assert_eq!(schema.journal_mode, None);
 }

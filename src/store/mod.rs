@@ -160,7 +160,12 @@ impl Store {
     }
 
     /// Reads the rows of `t` that match `filter`, calling `f` for each.
-    pub fn select(&self, t: &TableSchema, filter: &Filter<'_>, mut f: impl FnMut(Row)) -> Result<()> {
+    pub fn select(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        mut f: impl FnMut(Row),
+    ) -> Result<()> {
         self.backend.select(t, filter, &mut f)
     }
 
@@ -189,7 +194,11 @@ impl Store {
     /// Calls `f` with every row of `t` (its columns' values in schema
     /// order), in batches by the table's storage key. Returns the number
     /// of rows read.
-    pub fn scan_all(&self, t: &TableSchema, mut f: impl FnMut(&[Value]) -> Result<()>) -> Result<u64> {
+    pub fn scan_all(
+        &self,
+        t: &TableSchema,
+        mut f: impl FnMut(&[Value]) -> Result<()>,
+    ) -> Result<u64> {
         self.backend.scan_all(t, &mut f)
     }
 
@@ -266,7 +275,12 @@ impl Store {
     /// The key of the row `span` rows after `lo` in key order (after the
     /// first row when `lo` is None): the end of the next range of a
     /// one-pass sweep, or None when fewer rows remain.
-    pub fn range_end(&self, t: &TableSchema, lo: Option<&[Value]>, span: usize) -> Result<Option<Vec<Value>>> {
+    pub fn range_end(
+        &self,
+        t: &TableSchema,
+        lo: Option<&[Value]>,
+        span: usize,
+    ) -> Result<Option<Vec<Value>>> {
         self.backend.range_end(t, lo, span)
     }
 
@@ -337,13 +351,12 @@ impl Store {
         if !self.has_table("_dsr_meta")? {
             return Ok(None);
         }
-        Ok(self
-            .query_one(
-                "SELECT value FROM _dsr_meta WHERE key = 'secret'",
-                &[],
-                "reading the tenant secret from",
-                |c| c.to_text(),
-            )?)
+        self.query_one(
+            "SELECT value FROM _dsr_meta WHERE key = 'secret'",
+            &[],
+            "reading the tenant secret from",
+            |c| c.to_text(),
+        )
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -442,7 +455,12 @@ impl Tx<'_> {
     }
 
     /// Rewrites the given columns of rows by key.
-    pub fn anonymize_keys(&self, t: &TableSchema, sets: &[(String, Assign)], keys: &[Vec<Value>]) -> Result<u64> {
+    pub fn anonymize_keys(
+        &self,
+        t: &TableSchema,
+        sets: &[(String, Assign)],
+        keys: &[Vec<Value>],
+    ) -> Result<u64> {
         if sets.is_empty() {
             return Ok(0);
         }
@@ -450,7 +468,14 @@ impl Tx<'_> {
     }
 
     /// Replaces one free-text value, only if it is still what was planned on.
-    pub fn replace_text(&self, t: &TableSchema, key: &[Value], column: &str, old: &str, new: &str) -> Result<u64> {
+    pub fn replace_text(
+        &self,
+        t: &TableSchema,
+        key: &[Value],
+        column: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<u64> {
         self.store.backend.replace_text(t, key, column, old, new)
     }
 
@@ -464,7 +489,9 @@ impl Tx<'_> {
         cut: &Cutoffs,
         range: KeyRange<'_>,
     ) -> Result<u64> {
-        self.store.backend.delete_surely_expired(t, after, cut, range)
+        self.store
+            .backend
+            .delete_surely_expired(t, after, cut, range)
     }
 
     /// Creates dsr's own tables (or migrates them to this dsr's version:

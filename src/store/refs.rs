@@ -241,7 +241,9 @@ mod tests {
     fn secrets_are_random_hex_and_values_hash_as_their_bytes() {
         let a = new_secret().expect("secret");
         assert_eq!(a.len(), 64);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, new_secret().expect("secret"));
         assert_eq!(hash_value("s", &Value::Null), None);
         assert_eq!(

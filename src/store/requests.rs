@@ -243,7 +243,11 @@ impl Tx<'_> {
                 &[text(id)],
                 doing,
             )?;
-            self.exec("DELETE FROM _dsr_requests WHERE id = ?1", &[text(id)], doing)?;
+            self.exec(
+                "DELETE FROM _dsr_requests WHERE id = ?1",
+                &[text(id)],
+                doing,
+            )?;
         }
         Ok(())
     }

@@ -149,7 +149,12 @@ impl Store {
         self.query(
             "SELECT tbl, key, action, until FROM _dsr_deferred \
              WHERE (?1 IS NULL OR tbl = ?1) AND (tbl, key) > (?2, ?3) ORDER BY tbl, key LIMIT ?4",
-            &[opt_text(table), text(ct), text(ck), Value::Integer(limit as i64)],
+            &[
+                opt_text(table),
+                text(ct),
+                text(ck),
+                Value::Integer(limit as i64),
+            ],
             "reading _dsr_deferred in",
             |r| {
                 out.push(DeferredRow {

@@ -394,8 +394,12 @@ fn indexed_lookups_scan_no_table() {
         .expect("index");
     let today = jiff::civil::date(2026, 11, 22);
     let map = dsr::map::load(&env.map).expect("map");
-    let store =
-        dsr::store::open(env.store.to_str().expect("utf8"), dsr::store::Mode::ReadOnly, today).expect("store");
+    let store = dsr::store::open(
+        env.store.to_str().expect("utf8"),
+        dsr::store::Mode::ReadOnly,
+        today,
+    )
+    .expect("store");
     let schema = store.schema().expect("schema");
     let ids = dsr::graph::parse_subjects(&map, &["personnummer:811218-9876".to_string()], today)
         .expect("ids");
@@ -415,8 +419,12 @@ fn indexed_lookups_scan_no_table() {
     env.conn()
         .execute_batch("DROP INDEX visits_email")
         .expect("drop index");
-    let store =
-        dsr::store::open(env.store.to_str().expect("utf8"), dsr::store::Mode::ReadOnly, today).expect("store");
+    let store = dsr::store::open(
+        env.store.to_str().expect("utf8"),
+        dsr::store::Mode::ReadOnly,
+        today,
+    )
+    .expect("store");
     let schema = store.schema().expect("schema");
     let ids = dsr::graph::parse_subjects(&map, &["email:dan@example.se".to_string()], today)
         .expect("ids");

@@ -263,8 +263,12 @@ fn prefix_lookups_scan_no_table() {
     std::fs::write(&env.map, map).expect("write map");
     let today = jiff::civil::date(2026, 11, 22);
     let map = dsr::map::load(&env.map).expect("map");
-    let store =
-        dsr::store::open(env.store.to_str().expect("utf8"), dsr::store::Mode::ReadOnly, today).expect("store");
+    let store = dsr::store::open(
+        env.store.to_str().expect("utf8"),
+        dsr::store::Mode::ReadOnly,
+        today,
+    )
+    .expect("store");
     let schema = store.schema().expect("schema");
     let customer = map.table_index("customer").expect("customer");
     for (subject, want) in [

@@ -483,11 +483,9 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         }
     }
     let at = time::format_ts(cx.now);
-    let _lock = cx.store.sweep_lock(
-        args.wait,
-        &at,
-        !g.quiet && std::io::stderr().is_terminal(),
-    )?;
+    let _lock = cx
+        .store
+        .sweep_lock(args.wait, &at, !g.quiet && std::io::stderr().is_terminal())?;
     let progress = (!g.quiet && std::io::stderr().is_terminal()).then(|| {
         let p = indicatif::ProgressBar::new_spinner();
         p.enable_steady_tick(Duration::from_millis(120));

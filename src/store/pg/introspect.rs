@@ -509,9 +509,8 @@ fn shared_table(t: &PgTable, pk: &[String], ns: &str) -> TableSchema {
         })
         .collect();
     let key_is_integer = pk.len() == 1
-        && t.column(&pk[0]).is_some_and(|c| {
-            matches!(c.ty.base(), PgType::Int2 | PgType::Int4 | PgType::Int8)
-        });
+        && t.column(&pk[0])
+            .is_some_and(|c| matches!(c.ty.base(), PgType::Int2 | PgType::Int4 | PgType::Int8));
     TableSchema {
         name: t.name.clone(),
         columns,

@@ -206,7 +206,8 @@ fn same_as_sqlite(fixture_name: &str, pg: &PgSchema) {
         .unwrap();
     drop(conn);
     let today = jiff::civil::date(2026, 11, 22);
-    let store = crate::store::open(db.to_str().unwrap(), crate::store::Mode::ReadOnly, today).unwrap();
+    let store =
+        crate::store::open(db.to_str().unwrap(), crate::store::Mode::ReadOnly, today).unwrap();
     let lite = store.schema().unwrap();
     let neutral = |s: &Schema| -> Vec<String> {
         let mut out = Vec::new();

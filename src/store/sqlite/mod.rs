@@ -11,9 +11,7 @@ mod sql;
 mod watch;
 mod write;
 
-use super::backend::{
-    Backend, BackendKind, Capabilities, Cell as SqlCell, Mode, SweepLock,
-};
+use super::backend::{Backend, BackendKind, Capabilities, Cell as SqlCell, Mode, SweepLock};
 use super::expire::{Cutoffs, KeyRange};
 use super::schema::{RowIds, Schema, TableSchema};
 use super::watch::{Unplanned, WatchPlan};
@@ -260,7 +258,10 @@ impl Backend for SqliteBackend {
         self.batch("SAVEPOINT dsr_trial", "starting a dry run on")
     }
     fn rollback_savepoint(&self) -> Result<()> {
-        self.batch("ROLLBACK TO dsr_trial; RELEASE dsr_trial", "undoing a dry run on")
+        self.batch(
+            "ROLLBACK TO dsr_trial; RELEASE dsr_trial",
+            "undoing a dry run on",
+        )
     }
     fn prepare_erasure(&self, secret: &str) -> Result<()> {
         self.prepare_hashing(secret)
@@ -476,7 +477,6 @@ pub fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
     };
     Error::Runtime(msg)
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,12 @@ const BATCH: usize = 10_000;
 
 impl SqliteBackend {
     /// Up to `limit` non-null values of a column, for guessing what it holds.
-    pub(super) fn sample_values(&self, table: &str, column: &str, limit: usize) -> Result<Vec<Value>> {
+    pub(super) fn sample_values(
+        &self,
+        table: &str,
+        column: &str,
+        limit: usize,
+    ) -> Result<Vec<Value>> {
         let sql = format!(
             "SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {limit}",
             c = quote(column),
@@ -45,7 +50,11 @@ impl SqliteBackend {
         }
     }
 
-    pub(super) fn read_row(t: &TableSchema, r: &rusqlite::Row<'_>, skip: usize) -> rusqlite::Result<Row> {
+    pub(super) fn read_row(
+        t: &TableSchema,
+        r: &rusqlite::Row<'_>,
+        skip: usize,
+    ) -> rusqlite::Result<Row> {
         let mut values = Vec::with_capacity(t.columns.len());
         for i in 0..t.columns.len() {
             values.push(from_ref(r.get_ref(i + skip)?));
@@ -233,7 +242,6 @@ impl SqliteBackend {
         }
         Ok(())
     }
-
 
     /// Rows in a table.
     pub(super) fn count_rows(&self, t: &TableSchema) -> Result<u64> {
@@ -428,7 +436,6 @@ fn successor(p: &str) -> Option<String> {
     }
     None
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,9 @@
 
 use super::SqliteBackend;
 use crate::error::Result;
-use crate::store::schema::{ColumnSchema, ColumnType, ForeignKey, Index, RowIds, Schema, TableSchema};
+use crate::store::schema::{
+    ColumnSchema, ColumnType, ForeignKey, Index, RowIds, Schema, TableSchema,
+};
 
 /// A declared type's kind by SQLite's affinity rules (§3.1 of "Datatypes
 /// In SQLite"): INT → integer; CHAR, CLOB, TEXT → text; none or BLOB →
@@ -151,14 +153,18 @@ impl SqliteBackend {
             let key_is_integer = !without_rowid
                 && (pk.is_empty()
                     || (pk.len() == 1
-                        && columns
-                            .iter()
-                            .any(|c| c.name == pk[0] && c.decl_type.eq_ignore_ascii_case("INTEGER"))));
+                        && columns.iter().any(|c| {
+                            c.name == pk[0] && c.decl_type.eq_ignore_ascii_case("INTEGER")
+                        })));
             tables.push(TableSchema {
                 name,
                 columns,
                 pk,
-                row_ids: if without_rowid { RowIds::None } else { RowIds::Stable },
+                row_ids: if without_rowid {
+                    RowIds::None
+                } else {
+                    RowIds::Stable
+                },
                 key_is_integer,
                 foreign_keys,
                 indexes,

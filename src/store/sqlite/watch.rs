@@ -36,8 +36,6 @@ pub(super) struct Seen {
     rows: HashMap<usize, HashSet<Vec<Value>>>,
     /// Trigger calls: every row change the triggers saw.
     calls: u64,
-    /// The tables watched row by row, by name.
-    index: HashMap<String, usize>,
     /// The table whose deletions are counted, not watched.
     counted: Option<usize>,
     /// The connection's count of changed rows when the watch began.
@@ -108,7 +106,6 @@ impl SqliteBackend {
         *lock(&self.seen) = Seen {
             on: true,
             names,
-            index,
             counted: counted_ti,
             before: conn.total_changes(),
             ..Seen::default()
@@ -156,11 +153,7 @@ impl SqliteBackend {
         for (ti, name) in s.names.iter().enumerate() {
             // A table that is not watched has no plan here: whatever its
             // triggers saw (one that carries only some of them) is unplanned.
-            let planned = s
-                .index
-                .get(name)
-                .filter(|i| **i == ti)
-                .and_then(|_| plan.planned.get(name));
+            let planned = plan.planned.get(name);
             let mut n = s.rows.get(&ti).map_or(0, |rows| {
                 rows.iter()
                     .filter(|k| !planned.is_some_and(|p| p.contains(*k)))

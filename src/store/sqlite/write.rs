@@ -58,9 +58,7 @@ fn hash_ref(key: &str, v: ValueRef<'_>) -> Option<String> {
 impl SqliteBackend {
     /// Runs statements without parameters.
     pub(super) fn batch(&self, sql: &str, doing: &str) -> Result<()> {
-        self.conn
-            .execute_batch(sql)
-            .map_err(|e| self.err(doing, e))
+        self.conn.execute_batch(sql).map_err(|e| self.err(doing, e))
     }
 
     /// Runs one cached statement; returns the rows it changed itself.

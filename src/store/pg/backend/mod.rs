@@ -68,7 +68,8 @@ impl PgBackend {
     pub(super) fn conn(&self) -> Result<RefMut<'_, PgConn>> {
         self.conn.try_borrow_mut().map_err(|_| {
             Error::Runtime(
-                "internal: a re-entrant call into the PostgreSQL store while a result streams".into(),
+                "internal: a re-entrant call into the PostgreSQL store while a result streams"
+                    .into(),
             )
         })
     }

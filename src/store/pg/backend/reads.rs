@@ -10,7 +10,12 @@ use crate::store::{Filter, Needle, Row};
 use crate::value::Value;
 
 impl PgBackend {
-    pub(super) fn sample_values(&self, _table: &str, _column: &str, _limit: usize) -> Result<Vec<Value>> {
+    pub(super) fn sample_values(
+        &self,
+        _table: &str,
+        _column: &str,
+        _limit: usize,
+    ) -> Result<Vec<Value>> {
         unsupported("sampling a column")
     }
 

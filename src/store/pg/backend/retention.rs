@@ -67,7 +67,12 @@ impl PgBackend {
         unsupported(&format!("deleting expired rows of {}", t.name))
     }
 
-    pub(super) fn advisory_lock(&self, _wait: bool, _now: &str, _announce: bool) -> Result<SweepLock> {
+    pub(super) fn advisory_lock(
+        &self,
+        _wait: bool,
+        _now: &str,
+        _announce: bool,
+    ) -> Result<SweepLock> {
         unsupported("the sweep lock")
     }
 }
