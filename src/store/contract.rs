@@ -358,7 +358,6 @@ pub(super) fn dsr_tables_hold_what_is_written(s: &Store) {
         .deferred_page(None, None, 10)
         .expect("deferred")
         .is_empty());
-    let _ = people;
 }
 
 pub(super) fn expired_rows_are_paged(s: &Store) {
