@@ -7,11 +7,7 @@ use crate::map::{DataMap, Table};
 use crate::store::schema::Schema;
 use serde_json::{json, Map, Value as Json};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    Sv,
-    En,
-}
+pub use crate::labels::Lang;
 
 /// Storage period in words (Art. 15(1)(d)), from `retention` and `hold`.
 pub fn retention_words(t: &Table, lang: Lang) -> String {

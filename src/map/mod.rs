@@ -7,6 +7,7 @@ mod raw;
 
 use crate::error::{Error, Result};
 use crate::ident::{Kind, Region};
+use crate::labels::{Lang, Overrides, Text};
 use crate::time::Duration;
 use raw::{OneOrMany, RawMap};
 use sha2::{Digest, Sha256};
@@ -174,6 +175,9 @@ impl Rule {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
+    /// What a person reads instead of the column's name.
+    pub label: Option<Text>,
+    pub description: Option<Text>,
     pub category: Option<String>,
     pub erase: Strategy,
     pub extract: bool,
@@ -184,6 +188,11 @@ pub struct Column {
 #[derive(Debug, Clone)]
 pub struct Table {
     pub name: String,
+    /// What a person reads instead of the table's name.
+    pub label: Option<Text>,
+    pub description: Option<Text>,
+    /// Why an `on_erase = "keep"` table is not erased on request.
+    pub keep_reason: Option<Text>,
     pub subjects: bool,
     pub purpose: String,
     pub legal_basis: String,
@@ -240,6 +249,13 @@ pub struct DataMap {
     /// Where phone numbers without a country code are read, unless a kind
     /// names its own region.
     pub region: Region,
+    /// The default language of outputs for people (`--lang`).
+    pub language: Option<Lang>,
+    /// The time zone dates are shown in to people, and its IANA name.
+    pub timezone: jiff::tz::TimeZone,
+    pub timezone_name: String,
+    /// The map's own words for categories, legal bases and identifier kinds.
+    pub labels: Overrides,
     pub identifiers: Vec<IdentifierKind>,
     pub tables: Vec<Table>,
 }
@@ -401,6 +417,99 @@ pub fn parse(
         None => Region::DEFAULT,
     };
 
+    let language = raw.language.as_ref().and_then(|l| {
+        let got = l.get_ref();
+        Lang::parse(got).or_else(|| {
+            let shown: String = got.chars().take(16).collect();
+            e(
+                loc.of(l),
+                "language".into(),
+                raw::unknown("language", &shown, &["sv", "en"]),
+                "",
+            );
+            None
+        })
+    });
+    let timezone_name = raw
+        .timezone
+        .as_ref()
+        .map_or(crate::deadline::DEFAULT_TZ.to_string(), |z| {
+            z.get_ref().trim().to_string()
+        });
+    let timezone = match crate::deadline::time_zone(Some(&timezone_name)) {
+        Ok(z) => z,
+        Err(m) => {
+            if let Some(z) = &raw.timezone {
+                e(loc.of(z), "timezone".into(), m, "");
+            }
+            jiff::tz::TimeZone::UTC
+        }
+    };
+    type Report<'r> = &'r mut dyn FnMut(Loc, String, String, &str);
+    let text = |r: &Spanned<raw::RawText>, place: String, e: Report| -> Option<Text> {
+        let t = r.get_ref();
+        match (&t.sv, &t.en) {
+            (Some(sv), Some(en)) => Some(Text::new(sv, en)),
+            (Some(one), None) | (None, Some(one)) => Some(Text::new(one, one)),
+            (None, None) => {
+                e(
+                    loc.of(r),
+                    place,
+                    "gives no text".into(),
+                    "write { sv = \"…\", en = \"…\" }, or one text for both languages",
+                );
+                None
+            }
+        }
+    };
+    let mut overrides = Overrides::default();
+    for (name, list, out) in [
+        ("categories", &raw.labels.categories, &mut overrides.categories),
+        ("legal_bases", &raw.labels.legal_bases, &mut overrides.legal_bases),
+        ("identifiers", &raw.labels.identifiers, &mut overrides.identifiers),
+    ] {
+        for (code, t) in &list.0 {
+            if name == "legal_bases" && !LEGAL_BASES.contains(&code.get_ref().as_str()) {
+                e(
+                    loc.of(code),
+                    format!("labels.legal_bases.{}", code.get_ref()),
+                    raw::unknown("legal basis", code.get_ref(), &LEGAL_BASES),
+                    "",
+                );
+            }
+            if let Some(t) = text(t, format!("labels.{name}.{}", code.get_ref()), &mut e) {
+                out.push((code.get_ref().clone(), t));
+            }
+        }
+    }
+    let mut tables_text = Vec::new();
+    for (tname, t) in &raw.tables.0 {
+        let tn = tname.get_ref();
+        let t = t.get_ref();
+        let one = |r: &Option<Spanned<raw::RawText>>, key: &str, e: Report| {
+            r.as_ref()
+                .and_then(|r| text(r, format!("tables.{tn}.{key}"), e))
+        };
+        let label = one(&t.label, "label", &mut e);
+        let description = one(&t.description, "description", &mut e);
+        let keep_reason = one(&t.keep_reason, "keep_reason", &mut e);
+        let columns: Vec<(Option<Text>, Option<Text>)> = t
+            .columns
+            .0
+            .iter()
+            .map(|(cn, c)| {
+                let c = c.get_ref();
+                let cn = cn.get_ref();
+                (
+                    one(&c.label, &format!("columns.{cn}.label"), &mut e),
+                    one(&c.description, &format!("columns.{cn}.description"), &mut e),
+                )
+            })
+            .collect();
+        tables_text.push((label, description, keep_reason, columns));
+    }
+    let mut tables_text = tables_text.into_iter();
+
     let mut identifiers = Vec::new();
     for (name, entry) in &raw.identifiers.0 {
         let ri = entry.get_ref();
@@ -455,6 +564,9 @@ pub fn parse(
         let tn = tname.get_ref().clone();
         let tloc = loc.of(tname);
         let t = t.get_ref();
+        let (label, description, keep_reason, column_texts) =
+            tables_text.next().unwrap_or_default();
+        let mut column_texts = column_texts.into_iter();
         if tn.starts_with("_dsr_") {
             e(
                 tloc,
@@ -639,8 +751,11 @@ pub fn parse(
                     "",
                 );
             }
+            let (clabel, cdescription) = column_texts.next().unwrap_or_default();
             columns.push(Column {
                 name: cn,
+                label: clabel,
+                description: cdescription,
                 category: c.category.clone(),
                 erase,
                 extract: c.extract,
@@ -651,6 +766,9 @@ pub fn parse(
 
         tables.push(Table {
             name: tn,
+            label,
+            description,
+            keep_reason,
             subjects: t.subjects,
             purpose: t.purpose.clone(),
             legal_basis: t.legal_basis.get_ref().clone(),
@@ -682,6 +800,10 @@ pub fn parse(
         sha256,
         controller,
         region,
+        language,
+        timezone,
+        timezone_name,
+        labels: overrides,
         identifiers,
         tables,
     })

@@ -44,11 +44,69 @@ pub struct RawMap {
     pub version: Spanned<i64>,
     /// The default region for phone numbers (ISO 3166 alpha-2).
     pub region: Option<Spanned<String>>,
+    /// The default `--lang` of outputs for people (`sv` or `en`).
+    pub language: Option<Spanned<String>>,
+    /// The IANA time zone dates are shown in to people.
+    pub timezone: Option<Spanned<String>>,
     pub controller: Spanned<RawController>,
     #[serde(default)]
     pub identifiers: Ordered<Spanned<RawIdentifier>>,
     #[serde(default)]
     pub tables: Ordered<Spanned<RawTable>>,
+    #[serde(default)]
+    pub labels: RawLabels,
+}
+
+/// `[labels]`: the map's own words over the built-in ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLabels {
+    #[serde(default)]
+    pub categories: Ordered<Spanned<RawText>>,
+    #[serde(default)]
+    pub legal_bases: Ordered<Spanned<RawText>>,
+    #[serde(default)]
+    pub identifiers: Ordered<Spanned<RawText>>,
+}
+
+/// A text for people: one string for both languages, or
+/// `{ sv = "…", en = "…" }` (either may be left out; the other stands in).
+#[derive(Debug)]
+pub struct RawText {
+    pub sv: Option<String>,
+    pub en: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a text, or { sv = \"…\", en = \"…\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawText {
+                    sv: Some(v.to_string()),
+                    en: Some(v.to_string()),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let (mut sv, mut en) = (None, None);
+                while let Some(k) = m.next_key::<String>()? {
+                    match k.as_str() {
+                        "sv" => sv = Some(m.next_value()?),
+                        "en" => en = Some(m.next_value()?),
+                        other => {
+                            return Err(serde::de::Error::unknown_field(other, &["sv", "en"]))
+                        }
+                    }
+                }
+                Ok(RawText { sv, en })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// An `[identifiers]` entry: a kind's name (`email = "email"`), or a table
@@ -122,6 +180,8 @@ pub struct RawController {
 pub struct RawTable {
     #[serde(default)]
     pub subjects: bool,
+    pub label: Option<Spanned<RawText>>,
+    pub description: Option<Spanned<RawText>>,
     pub purpose: String,
     pub legal_basis: Spanned<String>,
     pub source: Option<String>,
@@ -137,6 +197,8 @@ pub struct RawTable {
     pub on_erase: Spanned<String>,
     pub retention: Option<Spanned<RawRetention>>,
     pub hold: Option<Spanned<RawHold>>,
+    /// Why an `on_erase = "keep"` table is not erased on request, for people.
+    pub keep_reason: Option<Spanned<RawText>>,
     #[serde(default)]
     pub columns: Ordered<Spanned<RawColumn>>,
 }
@@ -177,6 +239,8 @@ pub struct RawHold {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawColumn {
+    pub label: Option<Spanned<RawText>>,
+    pub description: Option<Spanned<RawText>>,
     pub category: Option<String>,
     pub erase: Option<Spanned<String>>,
     pub with: Option<Spanned<String>>,

@@ -1,0 +1,310 @@
+//! Values as a person reads them: dates and times in one format per
+//! language and in the map's time zone (named), Unix seconds in date
+//! columns as dates, personnummer as `YYYYMMDD-NNNN`, numbers as numbers.
+//! The XLSX writer takes the typed [`Shown`]; HTML and text take
+//! [`Shown::text`].
+
+use super::Lang;
+use crate::ident::{self, Kind};
+use crate::map::{DataMap, Table};
+use crate::value::Value;
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+
+/// Unix seconds read as a time only in this range (1973-03-03 to
+/// 9999-12-31), so that small counts in a date column stay numbers.
+pub const UNIX_RANGE: std::ops::Range<i64> = 100_000_000..253_402_300_800;
+
+/// A value ready for a person.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown {
+    Empty,
+    Text(String),
+    Number(f64),
+    /// A number too large for a spreadsheet to hold exactly, as digits.
+    BigNumber(String),
+    Date(Date),
+    /// A local date-time in the map's zone, and the zone's abbreviation then.
+    DateTime(DateTime, String),
+}
+
+/// How a column's values are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Plain,
+    /// Integers are Unix seconds (see [`is_date_column`]).
+    Date,
+    Personnummer,
+}
+
+/// Whether integers in a column are Unix seconds: its name, split at
+/// anything but letters and digits, has one of the words `at`, `on`,
+/// `date`, `time`, `timestamp`, `ts`, `day`, `created`, `updated`,
+/// `modified`, `deleted`, `hired`, `issued`, `paid`, `born`, `expires`,
+/// `due`, `since`, `until` (e.g. `created_at`, `paid_on`, `hired`), or its
+/// category names a date or time (`contract.dates`, `online.login_time`).
+pub fn is_date_column(name: &str, category: Option<&str>) -> bool {
+    const WORDS: &[&str] = &[
+        "at",
+        "on",
+        "date",
+        "time",
+        "timestamp",
+        "ts",
+        "day",
+        "created",
+        "updated",
+        "modified",
+        "deleted",
+        "hired",
+        "issued",
+        "paid",
+        "born",
+        "expires",
+        "due",
+        "since",
+        "until",
+    ];
+    let lower = name.to_lowercase();
+    let by_name = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| WORDS.contains(&w));
+    let by_category = category.is_some_and(|c| {
+        let c = c.to_lowercase();
+        c.contains("date") || c.contains("time")
+    });
+    by_name || by_category
+}
+
+/// The shape of a column of a mapped table: a personnummer column is one
+/// that identifies by a personnummer kind or has the national id category.
+pub fn shape(t: Option<&Table>, name: &str) -> Shape {
+    let category = t
+        .and_then(|t| t.column(name))
+        .and_then(|c| c.category.as_deref());
+    let pnr = category == Some("identity.national_id")
+        || t.is_some_and(|t| {
+            t.identify
+                .iter()
+                .any(|i| i.kind == Kind::Personnummer && i.columns.iter().any(|c| c == name))
+        });
+    if pnr {
+        Shape::Personnummer
+    } else if is_date_column(name, category) {
+        Shape::Date
+    } else {
+        Shape::Plain
+    }
+}
+
+/// What the people's writers need to show values.
+#[derive(Debug, Clone)]
+pub struct Present {
+    pub lang: Lang,
+    pub tz: TimeZone,
+    pub tz_name: String,
+    /// For the century of ten-digit personnummer.
+    pub today: Date,
+}
+
+impl Present {
+    pub fn new(map: &DataMap, lang: Lang, today: Date) -> Present {
+        Present {
+            lang,
+            tz: map.timezone.clone(),
+            tz_name: map.timezone_name.clone(),
+            today,
+        }
+    }
+
+    fn local(&self, ts: jiff::Timestamp) -> Shown {
+        let z = ts.to_zoned(self.tz.clone());
+        let abbr = z.strftime("%Z").to_string();
+        Shown::DateTime(z.datetime(), abbr)
+    }
+
+    /// A stored value as a person reads it.
+    pub fn value(&self, v: &Value, shape: Shape) -> Shown {
+        match v {
+            Value::Null => Shown::Empty,
+            Value::Integer(i) if shape == Shape::Date && UNIX_RANGE.contains(i) => {
+                match jiff::Timestamp::from_second(*i) {
+                    Ok(ts) => self.local(ts),
+                    Err(_) => Shown::Number(*i as f64),
+                }
+            }
+            Value::Integer(i) if i.unsigned_abs() <= 1 << 53 => Shown::Number(*i as f64),
+            Value::Integer(i) => Shown::BigNumber(i.to_string()),
+            Value::Real(f) if f.is_finite() => Shown::Number(*f),
+            Value::Real(f) => Shown::Text(f.to_string()),
+            Value::Text(s) => self.text(s, shape),
+            Value::Blob(b) => {
+                use base64::Engine;
+                Shown::Text(base64::engine::general_purpose::STANDARD.encode(b))
+            }
+        }
+    }
+
+    fn text(&self, s: &str, shape: Shape) -> Shown {
+        if shape == Shape::Personnummer {
+            if let Some(k) = ident::normalize_stored(Kind::Personnummer, s, self.today) {
+                return Shown::Text(pnr(&k));
+            }
+        }
+        match iso(s) {
+            Some(Iso::Date(d)) => Shown::Date(d),
+            Some(Iso::Time(ts)) => self.local(ts),
+            None => Shown::Text(s.to_string()),
+        }
+    }
+
+    /// A date-time of dsr's own (an RFC 3339 instant) as a person reads it.
+    pub fn instant(&self, s: &str) -> String {
+        match crate::time::parse_text(s) {
+            Some(ts) => self.shown_text(&self.local(ts)),
+            None => s.to_string(),
+        }
+    }
+
+    /// The text of a shown value.
+    pub fn shown_text(&self, v: &Shown) -> String {
+        match v {
+            Shown::Empty => String::new(),
+            Shown::Text(s) | Shown::BigNumber(s) => s.clone(),
+            Shown::Number(f) => number(*f, self.lang),
+            Shown::Date(d) => date(*d, self.lang),
+            Shown::DateTime(dt, abbr) => match self.lang {
+                Lang::Sv => format!("{} kl. {} {abbr}", date(dt.date(), self.lang), dt.strftime("%H:%M")),
+                Lang::En => format!("{}, {} {abbr}", date(dt.date(), self.lang), dt.strftime("%H:%M")),
+            },
+        }
+    }
+
+    /// The sentence that names the zone times are given in.
+    pub fn zone_words(&self) -> String {
+        match self.lang {
+            Lang::Sv => format!(
+                "Datum skrivs år-månad-dag. Tider anges i tidszonen {} (lokal tid, med förkortningen efter tiden).",
+                self.tz_name
+            ),
+            Lang::En => format!(
+                "Dates are written day month year. Times are given in the {} time zone (local time, its abbreviation after the time).",
+                self.tz_name
+            ),
+        }
+    }
+}
+
+/// A canonical personnummer key (12 digits) as `YYYYMMDD-NNNN`.
+pub fn pnr(key: &str) -> String {
+    if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{}-{}", &key[..8], &key[8..])
+    } else {
+        key.to_string()
+    }
+}
+
+enum Iso {
+    Date(Date),
+    Time(jiff::Timestamp),
+}
+
+/// ISO-8601 text: a date (`YYYY-MM-DD`), or a date-time with `T` or a
+/// space, with or without a zone (none means UTC).
+fn iso(s: &str) -> Option<Iso> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() < 10
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
+    {
+        return None;
+    }
+    if b.len() == 10 {
+        return s.parse().ok().map(Iso::Date);
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    crate::time::parse_text(s).map(Iso::Time)
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "2024-06-25" in Swedish (the Swedish standard form), "25 June 2024" in
+/// English.
+pub fn date(d: Date, lang: Lang) -> String {
+    match lang {
+        Lang::Sv => d.strftime("%Y-%m-%d").to_string(),
+        Lang::En => format!(
+            "{} {} {}",
+            d.day(),
+            MONTHS_EN[(d.month() - 1) as usize],
+            d.year()
+        ),
+    }
+}
+
+/// A number: integers as digits, decimals with a comma in Swedish.
+pub fn number(f: f64, lang: Lang) -> String {
+    let s = if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    };
+    match lang {
+        Lang::Sv => s.replace('.', ","),
+        Lang::En => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(lang: Lang) -> Present {
+        Present {
+            lang,
+            tz: TimeZone::get("Europe/Stockholm").expect("tz"),
+            tz_name: "Europe/Stockholm".into(),
+            today: jiff::civil::date(2026, 11, 22),
+        }
+    }
+
+    #[test]
+    fn values_read_in_the_zone_and_the_language() {
+        let (sv, en) = (p(Lang::Sv), p(Lang::En));
+        let show = |p: &Present, v: Value, s| p.shown_text(&p.value(&v, s));
+        // 2023-11-14 22:13:20 UTC is 23:13 in Stockholm (winter time).
+        assert_eq!(show(&sv, Value::Integer(1_700_000_000), Shape::Date), "2023-11-14 kl. 23:13 CET");
+        assert_eq!(show(&en, Value::Integer(1_700_000_000), Shape::Date), "14 November 2023, 23:13 CET");
+        // Not a date column: a number.
+        assert_eq!(show(&sv, Value::Integer(1_700_000_000), Shape::Plain), "1700000000");
+        // Summer time, from text with a zone.
+        assert_eq!(show(&sv, Value::Text("2024-05-01T10:00:00Z".into()), Shape::Plain), "2024-05-01 kl. 12:00 CEST");
+        assert_eq!(show(&en, Value::Text("2018-06-25".into()), Shape::Plain), "25 June 2018");
+        assert_eq!(show(&sv, Value::Real(7.5), Shape::Plain), "7,5");
+        assert_eq!(show(&en, Value::Real(7.5), Shape::Plain), "7.5");
+        for form in ["198112189876", "811218-9876", "19811218-9876", "8112189876"] {
+            assert_eq!(show(&sv, Value::Text(form.into()), Shape::Personnummer), "19811218-9876", "{form}");
+        }
+        assert_eq!(show(&sv, Value::Text("not one".into()), Shape::Personnummer), "not one");
+        assert_eq!(sv.value(&Value::Integer(1 << 60), Shape::Plain), Shown::BigNumber((1i64 << 60).to_string()));
+    }
+}
