@@ -3,35 +3,17 @@
 //! every extract format is written from.
 
 use crate::graph::{Belonging, Known, Mention};
+use crate::labels;
 use crate::map::{DataMap, Table};
 use crate::store::schema::Schema;
 use serde_json::{json, Map, Value as Json};
 
 pub use crate::labels::Lang;
 
-/// Storage period in words (Art. 15(1)(d)), from `retention` and `hold`.
-pub fn retention_words(t: &Table, lang: Lang) -> String {
-    let sv = lang == Lang::Sv;
-    let mut parts = Vec::new();
-    if let Some(r) = &t.retention {
-        parts.push(r.describe(sv));
-    }
-    if let Some(h) = &t.hold {
-        let reason = h.reason.as_deref().unwrap_or("");
-        parts.push(if sv {
-            format!("sparas minst {}: {reason}", h.describe(true))
-        } else {
-            format!("kept at least {}: {reason}", h.describe(false))
-        });
-    }
-    if parts.is_empty() {
-        return if sv {
-            "Sparas så länge ändamålet kräver det och raderas på begäran".into()
-        } else {
-            "Kept as long as the purpose requires, and erased on request".into()
-        };
-    }
-    parts.join("; ")
+/// Storage period in words (Art. 15(1)(d)), from `retention`, `hold`,
+/// `on_erase` and `keep_reason`, in the labels of the columns.
+pub fn retention_words(map: &DataMap, t: &Table, lang: Lang) -> String {
+    labels::period::words(map, t, lang)
 }
 
 /// Art. 15(1)(e), (f) and (h) in one text.
@@ -58,7 +40,7 @@ pub fn rights(map: &DataMap, lang: Lang) -> String {
 /// One identifier of `subject.identifiers`: its kind (the map's name for
 /// it), its normalised value, whether it was given, and if not, the table
 /// whose row held it.
-fn identifier_json(k: &Known) -> Json {
+fn identifier_json(map: &DataMap, k: &Known, lang: Lang) -> Json {
     let mut o = Map::new();
     o.insert("kind".into(), json!(k.id.name));
     o.insert("value".into(), json!(k.id.key));
@@ -66,7 +48,47 @@ fn identifier_json(k: &Known) -> Json {
     if let Some(t) = &k.found_in {
         o.insert("found_in".into(), json!(t));
     }
+    o.insert(
+        "label".into(),
+        json!(labels::identifier(map, &k.id.name, lang)),
+    );
     Json::Object(o)
+}
+
+/// The labels a table adds to its names (additive fields of
+/// `dsr.extract/1`): its own, its legal basis's, its categories' and its
+/// columns'.
+fn table_labels(map: &DataMap, t: &Table, columns: &[&str], lang: Lang) -> Map<String, Json> {
+    let mut o = Map::new();
+    o.insert("label".into(), json!(labels::table(t, lang)));
+    if let Some(d) = &t.description {
+        o.insert("description".into(), json!(d.get(lang)));
+    }
+    o.insert(
+        "legal_basis_label".into(),
+        json!(labels::legal_basis(map, &t.legal_basis, lang)),
+    );
+    let cats: Map<String, Json> = t
+        .categories()
+        .into_iter()
+        .map(|c| (c.to_string(), json!(labels::category(map, c, lang))))
+        .collect();
+    o.insert("category_labels".into(), Json::Object(cats));
+    let mut cols = Map::new();
+    let mut descs = Map::new();
+    for c in columns {
+        if let Some(l) = labels::column(map, t, c, lang) {
+            cols.insert(c.to_string(), json!(l));
+        }
+        if let Some(d) = labels::column_description(t, c, lang) {
+            descs.insert(c.to_string(), json!(d));
+        }
+    }
+    o.insert("column_labels".into(), Json::Object(cols));
+    if !descs.is_empty() {
+        o.insert("column_descriptions".into(), Json::Object(descs));
+    }
+    o
 }
 
 /// Builds the `dsr.extract/1` document.
@@ -107,22 +129,37 @@ pub fn extract_doc(
                 Json::Object(o)
             })
             .collect();
-        tables.insert(
-            t.name.clone(),
-            json!({
-                "purpose": t.purpose,
-                "legal_basis": t.legal_basis,
-                "source": t.source,
-                "recipients": t.recipients,
-                "transfers": t.transfers,
-                "retention": retention_words(t, lang),
-                "categories": t.categories(),
-                "withheld_columns": t.columns.iter().filter(|c| !c.extract)
-                    .map(|c| json!({ "column": c.name, "category": c.category }))
-                    .collect::<Vec<_>>(),
-                "rows": rows,
-            }),
-        );
+        let shown: Vec<&str> = ts
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|c| !withheld.contains(c))
+            .collect();
+        let mut entry = match json!({
+            "purpose": t.purpose,
+            "legal_basis": t.legal_basis,
+            "source": t.source,
+            "recipients": t.recipients,
+            "transfers": t.transfers,
+            "retention": retention_words(map, t, lang),
+            "categories": t.categories(),
+            "withheld_columns": t.columns.iter().filter(|c| !c.extract)
+                .map(|c| {
+                    let mut w = json!({ "column": c.name, "category": c.category,
+                        "label": labels::column(map, t, &c.name, lang).unwrap_or_else(|| c.name.clone()) });
+                    if let Some(cat) = &c.category {
+                        w["category_label"] = json!(labels::category(map, cat, lang));
+                    }
+                    w
+                })
+                .collect::<Vec<_>>(),
+        }) {
+            Json::Object(o) => o,
+            _ => Map::new(),
+        };
+        entry.extend(table_labels(map, t, &shown, lang));
+        entry.insert("rows".into(), Json::Array(rows));
+        tables.insert(t.name.clone(), Json::Object(entry));
     }
     let mut ment = Map::new();
     let mut mentions: Vec<&Mention> = mentions.iter().collect();
@@ -141,18 +178,26 @@ pub fn extract_doc(
         } else {
             t.name.clone()
         };
-        let mut row = Map::new();
-        if !ts.pk.is_empty() {
-            for (k, v) in ts.pk.iter().zip(&m.key) {
-                row.insert(k.clone(), v.to_json());
-            }
+        // Art. 15(4): the key and the passages that name the subject, with
+        // other people's identifiers masked; never the rest of the row.
+        let mut key = Map::new();
+        for (k, v) in ts.pk.iter().zip(&m.key) {
+            key.insert(k.clone(), v.to_json());
         }
-        row.insert(m.column.clone(), Json::String(m.text.clone()));
-        let e = ment
-            .entry(entry_key)
-            .or_insert_with(|| json!({ "column": m.column, "rows": [] }));
+        let row = json!({
+            "key": key,
+            "excerpts": crate::excerpt::excerpts(&m.text, &m.ranges),
+        });
+        let e = ment.entry(entry_key).or_insert_with(|| {
+            json!({
+                "column": m.column,
+                "label": labels::table(t, lang),
+                "column_label": labels::column(map, t, &m.column, lang).unwrap_or_else(|| m.column.clone()),
+                "rows": [],
+            })
+        });
         if let Some(rows) = e.get_mut("rows").and_then(Json::as_array_mut) {
-            rows.push(Json::Object(row));
+            rows.push(row);
         }
     }
     json!({
@@ -164,8 +209,10 @@ pub fn extract_doc(
             "authority": map.controller.authority,
         },
         "subject": {
-            "identifiers": b.identifiers.iter().map(identifier_json).collect::<Vec<_>>(),
+            "identifiers": b.identifiers.iter().map(|k| identifier_json(map, k, lang)).collect::<Vec<_>>(),
         },
+        "language": lang.code(),
+        "timezone": map.timezone_name,
         "tables": tables,
         "mentions": ment,
         "rights": rights(map, lang),

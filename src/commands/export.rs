@@ -271,10 +271,7 @@ fn export_tables(cx: &Context) -> Vec<(&TableSchema, Vec<ColumnHead>)> {
             let cols = ts
                 .columns
                 .iter()
-                .map(|c| ColumnHead {
-                    name: c.name.clone(),
-                    category: category_of(&cx.map, &ts.name, &c.name),
-                })
+                .map(|c| ColumnHead::new(&c.name, category_of(&cx.map, &ts.name, &c.name)))
                 .collect();
             (ts, cols)
         })

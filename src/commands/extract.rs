@@ -24,9 +24,9 @@ pub struct Args {
     /// Write to this file (csv: this new directory) instead of stdout, created 0600 (0700)
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     pub output: Option<PathBuf>,
-    /// Language of the Art. 15 information
-    #[arg(long, value_enum, default_value = "en")]
-    pub lang: Lang,
+    /// Language of the Art. 15 information and the copy (default: the map's `language`, else en)
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
     /// Replace an existing output file (csv: an earlier CSV export)
     #[arg(long)]
     pub force: bool,
@@ -61,7 +61,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         args.format,
         args.output.as_deref(),
         args.force,
-        args.lang,
+        args.lang.or(run.cx.map.language).unwrap_or(Lang::En),
         args.all_matches,
     )?;
     let (row, written, doc) = (done.row, done.path, done.doc);
@@ -144,7 +144,7 @@ pub fn extract_one(
     // is released unless the audit record commits.
     let details = cx.details(json!({
         "format": fmt,
-        "lang": match lang { Lang::Sv => "sv", Lang::En => "en" },
+        "lang": lang.code(),
         "all_matches": all_matches,
         "tables": counts(&cx.map, b),
         "mentions": mentions.len(),

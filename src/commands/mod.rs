@@ -462,8 +462,21 @@ pub fn write_doc(
     info: bool,
 ) -> Result<Output> {
     let l = writers::info::labels(lang);
-    let mut tables = writers::doc_tables(doc, l.mentions, |t, c| category_of(map, t, c));
-    tables.extend(writers::requests_table(doc, l.requests));
+    // With `info` the output is the subject's copy, for people: labels,
+    // values as people read them. Without, a subject's export: names.
+    let people = info.then_some(writers::People { map, lang });
+    let mut tables = writers::doc_tables(doc, map, people);
+    tables.extend(writers::requests_table(doc, lang, info));
+    if info {
+        for t in &mut tables {
+            word_requests(t, lang);
+        }
+    }
+    let today = doc["generated_at"]
+        .as_str()
+        .and_then(crate::time::parse_text)
+        .map_or_else(|| crate::time::today(jiff::Timestamp::now()), crate::time::today);
+    let present = crate::labels::show::Present::new(map, lang, today);
     match format {
         Format::Json => {
             let mut p = Pending::create(path, force)?;
@@ -472,7 +485,8 @@ pub fn write_doc(
         }
         Format::Html => {
             let mut p = Pending::create(path, force)?;
-            let page = writers::html::page(&writers::info::from_doc(doc, lang), &tables, lang);
+            let info = writers::info::from_doc(doc, map, &present);
+            let page = writers::html::page(&info, &tables, map, &present);
             p.writer()
                 .write_all(page.as_bytes())
                 .map_err(|e| p.write_error(e))?;
@@ -480,10 +494,15 @@ pub fn write_doc(
         }
         Format::Xlsx => {
             let mut p = Pending::create(path, force)?;
-            let mut x = writers::xlsx::Xlsx::new(lang, &p.dir()).map_err(|e| p.write_error(e))?;
+            let made = if info {
+                writers::xlsx::Xlsx::for_people(present.clone(), &p.dir())
+            } else {
+                writers::xlsx::Xlsx::new(lang, &p.dir())
+            };
+            let mut x = made.map_err(|e| p.write_error(e))?;
             let done = (|| {
                 if info {
-                    x.info_sheet(&writers::info::from_doc(doc, lang))?;
+                    x.info_sheet(&writers::info::from_doc(doc, map, &present))?;
                 }
                 writers::feed(&tables, &mut x)?;
                 x.finish(p.writer())
@@ -494,11 +513,15 @@ pub fn write_doc(
         Format::Csv => {
             let d = PendingDir::create(path, force)?;
             let done = (|| {
-                let mut c = writers::csv::CsvDir::new(&d);
+                let mut c = if info {
+                    writers::csv::CsvDir::for_people(&d)
+                } else {
+                    writers::csv::CsvDir::new(&d)
+                };
                 if info {
                     c.text_file(
                         l.about_file,
-                        &about_records(&writers::info::from_doc(doc, lang), l),
+                        &about_records(&writers::info::from_doc(doc, map, &present), l, &present),
                     )?;
                 }
                 writers::feed(&tables, &mut c)
@@ -509,17 +532,41 @@ pub fn write_doc(
     }
 }
 
+/// A request's kind and status in words, for people.
+fn word_requests(t: &mut writers::DocTable, lang: Lang) {
+    if t.kind != writers::DocKind::Requests {
+        return;
+    }
+    let names: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+    for r in &mut t.rows {
+        for (v, name) in r.iter_mut().zip(&names) {
+            if let crate::value::Value::Text(s) = v {
+                if let Some(w) = writers::info::request_value(name, s, lang) {
+                    *s = w.to_string();
+                }
+            }
+        }
+    }
+}
+
 /// The Art. 15 information as CSV records: `table,item,text`, the general
 /// items with an empty table.
-fn about_records(info: &writers::info::Info, l: &writers::info::Labels) -> Vec<Vec<String>> {
+fn about_records(
+    info: &writers::info::Info,
+    l: &writers::info::Labels,
+    p: &crate::labels::show::Present,
+) -> Vec<Vec<String>> {
     let mut out = vec![vec![l.table.into(), l.item.into(), l.text.into()]];
     for (k, v) in &info.general {
-        out.push(vec![String::new(), k.clone(), v.clone()]);
+        out.push(vec![String::new(), k.clone(), p.shown_text(v)]);
     }
-    for row in &info.tables {
+    for (row, count) in &info.tables {
         let table = row.first().cloned().unwrap_or_default();
         for (k, v) in info.table_labels.iter().zip(row).skip(1) {
             out.push(vec![table.clone(), k.clone(), v.clone()]);
+        }
+        if let Some(k) = info.table_labels.last() {
+            out.push(vec![table.clone(), k.clone(), count.to_string()]);
         }
     }
     out.push(vec![

@@ -74,6 +74,7 @@ pub fn check_with(
             look_for_unmapped(schema, t, ts, store, drift, &mut f)?;
         }
     }
+    words_for_people(map, &mut f);
     if store.is_some() {
         for ts in &schema.tables {
             if !ts.name.starts_with("_dsr_") && map.table(&ts.name).is_none() {
@@ -102,6 +103,38 @@ pub fn check_with(
     }
     f.list.sort_by_key(|d| std::cmp::Reverse(d.severity));
     Ok(f.list)
+}
+
+/// What people would read as a code: a category outside the vocabulary
+/// that the map gives no words for, and a `keep` table that does not say
+/// why it is not erased on request.
+fn words_for_people(map: &DataMap, f: &mut Findings) {
+    let mut warned: Vec<&str> = Vec::new();
+    for t in &map.tables {
+        for c in &t.columns {
+            let Some(cat) = c.category.as_deref() else {
+                continue;
+            };
+            if crate::labels::category_known(map, cat) || warned.contains(&cat) {
+                continue;
+            }
+            warned.push(cat);
+            f.warn(
+                Some(c.loc),
+                format!("{}.{}", t.name, c.name),
+                format!("category \"{cat}\" has no built-in words, so people read it as written"),
+                &format!("give it words under [labels.categories]: \"{cat}\" = {{ sv = \"…\", en = \"…\" }}, or use a category of the vocabulary (dsr-check(1))"),
+            );
+        }
+        if t.on_erase == OnErase::Keep && t.keep_reason.is_none() {
+            f.warn(
+                Some(t.loc),
+                t.name.clone(),
+                "on_erase = \"keep\" without keep_reason: the copy tells the person that these rows are not erased on request, but not why".into(),
+                "add keep_reason = { sv = \"…\", en = \"…\" } with the legal ground (e.g. Art. 17(3)(b))",
+            );
+        }
+    }
 }
 
 fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &mut Findings) {

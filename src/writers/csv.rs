@@ -12,6 +12,12 @@
 //!   decimal point (`8.0`, `7.5`), blobs as base64 text.
 //! - A field is quoted when it holds a comma, a quote, CR or LF, or is
 //!   empty text; quotes inside are doubled.
+//! - **For people** (the extract, [`CsvDir::for_people`]): every file opens
+//!   with a UTF-8 byte order mark, so that Excel reads å, ä and ö right, and
+//!   the header names each column by its label with the column's name in
+//!   brackets (`Personnummer (pnr)`). The values are as stored, so that the
+//!   files stay machine-readable (Art. 20). An `export` is for machines: no
+//!   mark, bare names.
 
 use super::{ColumnHead, PendingDir, TableSink};
 use crate::value::Value;
@@ -26,7 +32,11 @@ pub struct CsvDir<'a> {
     cur: Option<BufWriter<File>>,
     /// Files written, as (file name, data rows).
     pub files: Vec<(String, u64)>,
+    people: bool,
 }
+
+/// The UTF-8 byte order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The field text of one value (without quoting).
 fn neutralise(s: &str) -> Option<String> {
@@ -113,6 +123,15 @@ impl<'a> CsvDir<'a> {
             names: Vec::new(),
             cur: None,
             files: Vec::new(),
+            people: false,
+        }
+    }
+
+    /// Files for people: a byte order mark, labelled headers.
+    pub fn for_people(dir: &'a PendingDir) -> CsvDir<'a> {
+        CsvDir {
+            people: true,
+            ..CsvDir::new(dir)
         }
     }
 
@@ -120,6 +139,9 @@ impl<'a> CsvDir<'a> {
     pub fn text_file(&mut self, name: &str, records: &[Vec<String>]) -> io::Result<()> {
         let name = file_name(name.trim_end_matches(".csv"), &mut self.names);
         let mut w = self.dir.file(&name)?;
+        if self.people {
+            w.write_all(BOM)?;
+        }
         for r in records {
             let vals: Vec<Value> = r
                 .iter()
@@ -146,11 +168,17 @@ impl TableSink for CsvDir<'_> {
     fn begin_table(&mut self, name: &str, columns: &[ColumnHead]) -> io::Result<()> {
         let file = file_name(name, &mut self.names);
         let mut w = self.dir.file(&file)?;
+        if self.people {
+            w.write_all(BOM)?;
+        }
         for (i, c) in columns.iter().enumerate() {
             if i > 0 {
                 w.write_all(b",")?;
             }
-            write_text(&mut w, &c.name)?;
+            match (&c.label, self.people) {
+                (Some(l), true) if *l != c.name => write_text(&mut w, &format!("{l} ({})", c.name))?,
+                _ => write_text(&mut w, &c.name)?,
+            }
         }
         w.write_all(b"\r\n")?;
         self.cur = Some(w);

@@ -1,11 +1,16 @@
 //! HTML extract: one self-contained page for the data subject — no
 //! scripts, no external resources (a Content-Security-Policy says so to the
 //! browser), inline styles only, every value escaped.
+//!
+//! It reads on a phone (390 px) as on a desktop and prints: a summary
+//! first (what is held, why, for how long, who receives it, the rights,
+//! how to complain), then the data, each row as a card of label and value
+//! rather than a wide table, so that nothing scrolls sideways.
 
 use super::info::{labels, Info};
-use super::xlsx::is_date_column;
-use super::DocTable;
-use crate::report::Lang;
+use super::{DocKind, DocTable};
+use crate::labels::show::{Present, Shown};
+use crate::map::DataMap;
 use crate::value::Value;
 use std::fmt::Write as _;
 
@@ -25,108 +30,135 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}\
-table{border-collapse:collapse;margin:0.5rem 0 1.5rem;font-size:0.9rem}\
-th,td{border:1px solid #bbb;padding:0.25rem 0.5rem;text-align:left;vertical-align:top;white-space:pre-wrap}\
-th{background:#eee}\
-td.null{color:#888}\
-dl{display:grid;grid-template-columns:max-content auto;gap:0.25rem 1rem}\
-dt{font-weight:bold}dd{margin:0}\
-.scroll{overflow-x:auto}";
+const STYLE: &str = "*{box-sizing:border-box}\
+html{-webkit-text-size-adjust:100%}\
+body{font-family:system-ui,sans-serif;max-width:50rem;margin:0 auto;padding:1rem;color:#111;background:#fff;line-height:1.45;overflow-wrap:anywhere}\
+h1{font-size:1.6rem;margin:0.5rem 0 1rem}h2{font-size:1.3rem;margin:2rem 0 0.5rem;border-bottom:2px solid #ccc}h3{font-size:1.1rem;margin:0 0 0.5rem}\
+section{border:1px solid #ccc;border-radius:6px;padding:0.75rem;margin:0 0 1rem}\
+dl{display:grid;grid-template-columns:minmax(7rem,34%) 1fr;gap:0.3rem 1rem;margin:0}\
+dt{font-weight:600}dd{margin:0;white-space:pre-wrap;min-width:0}\
+dl.entry{border-top:1px solid #e3e3e3;padding:0.5rem 0}\
+.null{color:#767676}\
+blockquote{margin:0.25rem 0;padding:0.25rem 0.75rem;border-left:3px solid #999;white-space:pre-wrap}\
+p.note{color:#444;font-size:0.95rem}\
+@media (max-width:32rem){dl{grid-template-columns:1fr;gap:0.1rem}dd{margin-bottom:0.4rem}}\
+@media print{body{max-width:none;padding:0}section{break-inside:avoid}h2{break-after:avoid}}";
 
-fn cell(v: &Value, is_date: bool) -> String {
-    match v {
-        Value::Null => "<td class=\"null\">–</td>".into(),
-        Value::Integer(i) if is_date && (100_000_000..253_402_300_800).contains(i) => {
-            match jiff::Timestamp::from_second(*i) {
-                Ok(ts) => format!(
-                    "<td title=\"{i}\">{}</td>",
-                    escape(&ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
-                ),
-                Err(_) => format!("<td>{i}</td>"),
-            }
+fn dd(p: &Present, v: &Value, shape: crate::labels::show::Shape) -> String {
+    let shown = p.value(v, shape);
+    match (&shown, v) {
+        (Shown::Empty, _) => "<dd class=\"null\">–</dd>".into(),
+        (Shown::DateTime(..), Value::Integer(i)) => {
+            format!("<dd title=\"{i}\">{}</dd>", escape(&p.shown_text(&shown)))
         }
-        Value::Integer(i) => format!("<td>{i}</td>"),
-        Value::Real(f) => format!("<td>{f}</td>"),
-        Value::Text(s) => format!("<td>{}</td>", escape(s)),
-        Value::Blob(b) => {
-            use base64::Engine;
-            format!(
-                "<td>{}</td>",
-                base64::engine::general_purpose::STANDARD.encode(b)
-            )
-        }
+        _ => format!("<dd>{}</dd>", escape(&p.shown_text(&shown))),
     }
 }
 
+fn item(h: &mut String, k: &str, v: &str) {
+    let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));
+}
+
 /// The whole page.
-pub fn page(info: &Info, tables: &[DocTable], lang: Lang) -> String {
+pub fn page(info: &Info, tables: &[DocTable], map: &DataMap, p: &Present) -> String {
+    let lang = p.lang;
     let l = labels(lang);
     let mut h = String::new();
-    let code = match lang {
-        Lang::Sv => "sv",
-        Lang::En => "en",
-    };
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n<dl>\n",
+        lang.code(),
         escape(&info.title),
         escape(&info.title)
     );
-    let _ = writeln!(h, "<h2>{}</h2>\n<dl>", escape(l.about));
     for (k, v) in &info.general {
-        let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));
+        item(&mut h, k, &p.shown_text(v));
     }
-    h.push_str("</dl>\n<div class=\"scroll\"><table>\n<thead><tr>");
-    for t in &info.table_labels {
-        let _ = write!(h, "<th>{}</th>", escape(t));
-    }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    for row in &info.tables {
-        h.push_str("<tr>");
-        for v in row {
-            let _ = write!(h, "<td>{}</td>", escape(v));
+    h.push_str("</dl>\n");
+    let _ = writeln!(
+        h,
+        "<h2>{}</h2>\n<p class=\"note\">{}</p>",
+        escape(l.summary),
+        escape(l.summary_text)
+    );
+    for (row, count) in &info.tables {
+        let _ = writeln!(
+            h,
+            "<section>\n<h3>{}</h3>\n<dl>",
+            escape(row.first().map_or("", String::as_str))
+        );
+        for (k, v) in info.table_labels.iter().zip(row).skip(1) {
+            item(&mut h, k, v);
         }
-        h.push_str("</tr>\n");
+        if let Some(k) = info.table_labels.last() {
+            item(&mut h, k, &count.to_string());
+        }
+        h.push_str("</dl>\n</section>\n");
     }
-    h.push_str("</tbody></table></div>\n");
     let _ = writeln!(
         h,
         "<h2>{}</h2>\n<p>{}</p>",
         escape(&info.rights.0),
         escape(&info.rights.1)
     );
-    let _ = writeln!(h, "<h2>{}</h2>", escape(l.your_data));
-    let mut mentions_said = false;
+    let _ = writeln!(
+        h,
+        "<h2>{}</h2>\n<p>{} {}</p>",
+        escape(l.complain),
+        escape(l.complain_text),
+        escape(&info.authority)
+    );
+    let _ = writeln!(
+        h,
+        "<h2>{}</h2>\n<p class=\"note\">{}</p>",
+        escape(l.your_data),
+        escape(l.data_text)
+    );
     for t in tables {
-        if t.name != t.source && !mentions_said {
-            let _ = writeln!(h, "<p>{}</p>", escape(l.mentions_text));
-            mentions_said = true;
+        let _ = writeln!(h, "<section>\n<h3>{}</h3>", escape(&t.name));
+        if let Some(d) = &t.description {
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(d));
         }
-        let _ = writeln!(h, "<h3>{}</h3>", escape(&t.name));
-        h.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
-        for c in &t.columns {
-            let _ = write!(h, "<th>{}</th>", escape(&c.name));
+        if t.kind == DocKind::Mentions {
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(l.mentions_text));
         }
-        h.push_str("</tr></thead>\n<tbody>\n");
-        let dates: Vec<bool> = t
-            .columns
-            .iter()
-            .map(|c| is_date_column(&c.name, c.category.as_deref()))
-            .collect();
-        for r in &t.rows {
-            h.push_str("<tr>");
-            for (v, d) in r.iter().zip(&dates) {
-                h.push_str(&cell(v, *d));
+        if let Some(mt) = map.table(&t.source).filter(|_| t.kind == DocKind::Rows) {
+            let legend: Vec<(String, String)> = t
+                .columns
+                .iter()
+                .filter_map(|c| {
+                    crate::labels::column_description(mt, &c.name, lang)
+                        .map(|d| (c.title().to_string(), d))
+                })
+                .collect();
+            if !legend.is_empty() {
+                h.push_str("<dl class=\"note\">\n");
+                for (k, v) in legend {
+                    item(&mut h, &k, &v);
+                }
+                h.push_str("</dl>\n");
             }
-            h.push_str("</tr>\n");
         }
-        h.push_str("</tbody></table></div>\n");
+        for r in &t.rows {
+            h.push_str("<dl class=\"entry\">\n");
+            for (c, v) in t.columns.iter().zip(r) {
+                let _ = write!(h, "<dt>{}</dt>", escape(c.title()));
+                if t.kind == DocKind::Mentions && c.name == "excerpt" {
+                    let text = v.as_text().unwrap_or_default();
+                    let _ = writeln!(h, "<dd><blockquote>{}</blockquote></dd>", escape(text));
+                } else {
+                    h.push_str(&dd(p, v, c.shape));
+                    h.push('\n');
+                }
+            }
+            h.push_str("</dl>\n");
+        }
+        h.push_str("</section>\n");
     }
-    h.push_str("</body>\n</html>\n");
+    h.push_str("</main>\n</body>\n</html>\n");
     h
 }
 

@@ -4,7 +4,9 @@
 //! and the opening sections of the HTML page. Everything comes from the
 //! `dsr.extract/1` document.
 
-use crate::report::Lang;
+use crate::labels::show::{Present, Shown};
+use crate::labels::{self, Lang};
+use crate::map::DataMap;
 use serde_json::Value as Json;
 
 /// Words of the outputs in one language.
@@ -19,7 +21,6 @@ pub struct Labels {
     pub identifiers: &'static str,
     pub found_in: &'static str,
     pub times: &'static str,
-    pub times_text: &'static str,
     pub table: &'static str,
     pub purpose: &'static str,
     pub legal_basis: &'static str,
@@ -46,6 +47,14 @@ pub struct Labels {
     pub continued: &'static str,
     pub item: &'static str,
     pub text: &'static str,
+    pub excerpt: &'static str,
+    pub summary: &'static str,
+    pub summary_text: &'static str,
+    pub complain: &'static str,
+    pub complain_text: &'static str,
+    pub data_text: &'static str,
+    pub row: &'static str,
+    pub column_name: &'static str,
 }
 
 pub fn labels(lang: Lang) -> &'static Labels {
@@ -62,11 +71,10 @@ const EN: Labels = Labels {
     controller: "Controller",
     contact: "Contact",
     authority: "Supervisory authority (Art. 15(1)(f))",
-    generated_at: "Extract made (UTC)",
+    generated_at: "Extract made",
     identifiers: "You were identified by",
     found_in: "found in",
     times: "Times",
-    times_text: "Dates and times are given in UTC.",
     table: "Table",
     purpose: "Purpose (Art. 15(1)(a))",
     legal_basis: "Legal basis",
@@ -80,7 +88,7 @@ const EN: Labels = Labels {
     rights: "Your rights (Art. 15(1)(e), (f), (h))",
     your_data: "Your data",
     mentions: "mentions",
-    mentions_text: "Places where you are mentioned in text about others; only the passage's key and text are shown.",
+    mentions_text: "Places where you are named in text about other people. You get the passage that names you; other people's email addresses, phone numbers and personal identity numbers in it are masked (***), and the rest of their text is not shown.",
     requests: "your requests",
     unknown_source: "not stated",
     none: "none",
@@ -92,6 +100,14 @@ const EN: Labels = Labels {
     continued: "continued",
     item: "item",
     text: "text",
+    excerpt: "Excerpt",
+    summary: "In short",
+    summary_text: "What we hold about you, why, for how long and who receives it, for each register. Your data follow further down.",
+    complain: "How to complain",
+    complain_text: "If you think we handle your data wrongly, tell us first; you may also complain to the supervisory authority:",
+    data_text: "Everything we hold about you, register by register.",
+    row: "Entry",
+    column_name: "column",
 };
 
 const SV: Labels = Labels {
@@ -101,11 +117,10 @@ const SV: Labels = Labels {
     controller: "Personuppgiftsansvarig",
     contact: "Kontakt",
     authority: "Tillsynsmyndighet (art. 15.1 f)",
-    generated_at: "Utdraget gjort (UTC)",
+    generated_at: "Utdraget gjort",
     identifiers: "Du identifierades genom",
     found_in: "hittad i",
     times: "Tider",
-    times_text: "Datum och tider anges i UTC.",
     table: "Tabell",
     purpose: "Ändamål (art. 15.1 a)",
     legal_basis: "Rättslig grund",
@@ -119,7 +134,7 @@ const SV: Labels = Labels {
     rights: "Dina rättigheter (art. 15.1 e, f, h)",
     your_data: "Dina uppgifter",
     mentions: "omnämnanden",
-    mentions_text: "Ställen där du nämns i text om andra; bara nyckeln och texten visas.",
+    mentions_text: "Ställen där du nämns i text om andra personer. Du får det stycke som nämner dig; andra personers e-postadresser, telefonnummer och personnummer i det är maskerade (***), och resten av deras text visas inte.",
     requests: "dina begäranden",
     unknown_source: "ej angiven",
     none: "inga",
@@ -131,38 +146,72 @@ const SV: Labels = Labels {
     continued: "forts.",
     item: "uppgift",
     text: "text",
+    excerpt: "Utdrag",
+    summary: "I korthet",
+    summary_text: "Vad vi har om dig, varför, hur länge och vem som får uppgifterna, för varje register. Dina uppgifter följer längre ned.",
+    complain: "Så klagar du",
+    complain_text: "Om du tycker att vi hanterar dina uppgifter fel, hör av dig till oss först; du kan också klaga hos tillsynsmyndigheten:",
+    data_text: "Allt vi har om dig, register för register.",
+    row: "Post",
+    column_name: "kolumn",
 };
+
+/// The fields of a request in the register, for people.
+pub fn request_field(name: &str, lang: Lang) -> Option<&'static str> {
+    let (sv, en) = match name {
+        "id" => ("Ärendenummer", "Reference"),
+        "kind" => ("Slag av begäran", "Kind of request"),
+        "received" => ("Mottagen", "Received"),
+        "due" => ("Ska besvaras senast", "To be answered by"),
+        "status" => ("Läge", "Status"),
+        "extended" => ("Tiden förlängd", "Time extended"),
+        "extend_reason" => ("Skäl för förlängningen", "Reason for the extension"),
+        "channel" => ("Kom in via", "Received through"),
+        "note" => ("Anteckning", "Note"),
+        "closed_at" => ("Avslutad", "Closed"),
+        "close_reason" => ("Skäl vid avslut", "Reason given when closed"),
+        _ => return None,
+    };
+    Some(if lang == Lang::Sv { sv } else { en })
+}
+
+/// The codes a request's `kind` and `status` hold, for people.
+pub fn request_value(field: &str, code: &str, lang: Lang) -> Option<&'static str> {
+    let (sv, en) = match (field, code) {
+        ("kind", "access") => ("Tillgång till uppgifterna (art. 15)", "Access to the data (Art. 15)"),
+        ("kind", "erasure") => ("Radering (art. 17)", "Erasure (Art. 17)"),
+        ("kind", "portability") => ("Dataportabilitet (art. 20)", "Data portability (Art. 20)"),
+        ("kind", "rectification") => ("Rättelse (art. 16)", "Rectification (Art. 16)"),
+        ("kind", "restriction") => ("Begränsning (art. 18)", "Restriction (Art. 18)"),
+        ("kind", "objection") => ("Invändning (art. 21)", "Objection (Art. 21)"),
+        ("status", "received") => ("Mottagen", "Received"),
+        ("status", "in_progress") => ("Behandlas", "In progress"),
+        ("status", "done") => ("Klar", "Done"),
+        ("status", "refused") => ("Avslagen", "Refused"),
+        ("status", "withdrawn") => ("Återkallad", "Withdrawn"),
+        _ => return None,
+    };
+    Some(if lang == Lang::Sv { sv } else { en })
+}
 
 /// The information of an extract, ready to lay out.
 pub struct Info {
     pub title: String,
-    /// Controller, contact, authority, time, identifiers.
-    pub general: Vec<(String, String)>,
-    /// Column titles of the per-table information (first: the table).
+    /// Controller, contact, authority, time, identifiers, times.
+    pub general: Vec<(String, Shown)>,
+    /// Column titles of the per-table information (first: the table; last:
+    /// the number of rows).
     pub table_labels: Vec<String>,
-    /// One row per table, in `table_labels` order.
-    pub tables: Vec<Vec<String>>,
+    /// One row per table, in `table_labels` order but for the last, and its
+    /// number of rows.
+    pub tables: Vec<(Vec<String>, u64)>,
     /// The rights text.
     pub rights: (String, String),
+    /// The supervisory authority, for "how to complain".
+    pub authority: String,
 }
 
-fn list(v: &Json, none: &str) -> String {
-    let items: Vec<String> = v
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|x| match x {
-            Json::String(s) => s.clone(),
-            Json::Object(o) => {
-                let col = o.get("column").and_then(Json::as_str).unwrap_or("");
-                match o.get("category").and_then(Json::as_str) {
-                    Some(c) => format!("{col} ({c})"),
-                    None => col.to_string(),
-                }
-            }
-            other => other.to_string(),
-        })
-        .collect();
+fn list(items: Vec<String>, none: &str) -> String {
     if items.is_empty() {
         none.to_string()
     } else {
@@ -170,26 +219,59 @@ fn list(v: &Json, none: &str) -> String {
     }
 }
 
-/// Lays out the information of a `dsr.extract/1` document.
-pub fn from_doc(doc: &Json, lang: Lang) -> Info {
+fn strings(v: &Json) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+        .collect()
+}
+
+/// Lays out the information of a `dsr.extract/1` document in the labels
+/// of the map.
+pub fn from_doc(doc: &Json, map: &DataMap, p: &Present) -> Info {
+    let lang = p.lang;
     let l = labels(lang);
     let s = |v: &Json| v.as_str().unwrap_or("").to_string();
     let ids: Vec<String> = doc["subject"]["identifiers"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|i| match i["found_in"].as_str() {
-            Some(t) => format!("{}: {} ({} {t})", s(&i["kind"]), s(&i["value"]), l.found_in),
-            None => format!("{}: {}", s(&i["kind"]), s(&i["value"])),
+        .map(|i| {
+            let kind = s(&i["kind"]);
+            let label = labels::identifier(map, &kind, lang);
+            let is_pnr = map
+                .identifier(&kind)
+                .is_some_and(|k| k.kind == crate::ident::Kind::Personnummer);
+            let value = if is_pnr {
+                labels::show::pnr(&s(&i["value"]))
+            } else {
+                s(&i["value"])
+            };
+            match i["found_in"].as_str() {
+                Some(t) => format!(
+                    "{label}: {value} ({} {})",
+                    l.found_in,
+                    labels::table_named(map, t, lang)
+                ),
+                None => format!("{label}: {value}"),
+            }
         })
         .collect();
+    let made = match crate::time::parse_text(&s(&doc["generated_at"])) {
+        Some(ts) => p.value(
+            &crate::value::Value::Text(crate::time::format_ts(ts)),
+            labels::show::Shape::Plain,
+        ),
+        None => Shown::Text(s(&doc["generated_at"])),
+    };
     let general = vec![
-        (l.controller.to_string(), s(&doc["controller"]["name"])),
-        (l.contact.to_string(), s(&doc["controller"]["contact"])),
-        (l.authority.to_string(), s(&doc["controller"]["authority"])),
-        (l.generated_at.to_string(), s(&doc["generated_at"])),
-        (l.identifiers.to_string(), ids.join("; ")),
-        (l.times.to_string(), l.times_text.to_string()),
+        (l.controller.to_string(), Shown::Text(s(&doc["controller"]["name"]))),
+        (l.contact.to_string(), Shown::Text(s(&doc["controller"]["contact"]))),
+        (l.authority.to_string(), Shown::Text(s(&doc["controller"]["authority"]))),
+        (l.generated_at.to_string(), made),
+        (l.identifiers.to_string(), Shown::Text(ids.join("; "))),
+        (l.times.to_string(), Shown::Text(p.zone_words())),
     ];
     let tables_json = doc["tables"].as_object();
     let any_transfers = tables_json
@@ -214,21 +296,43 @@ pub fn from_doc(doc: &Json, lang: Lang) -> Info {
         .into_iter()
         .flatten()
         .map(|(name, t)| {
+            let cats = strings(&t["categories"])
+                .iter()
+                .map(|c| labels::category(map, c, lang))
+                .collect();
+            let withheld = t["withheld_columns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|w| {
+                    let label = w["label"].as_str().unwrap_or_else(|| w["column"].as_str().unwrap_or(""));
+                    match w["category"].as_str() {
+                        Some(c) => {
+                            let cl = labels::category(map, c, lang);
+                            if cl == label {
+                                label.to_string()
+                            } else {
+                                format!("{label} ({cl})")
+                            }
+                        }
+                        None => label.to_string(),
+                    }
+                })
+                .collect();
             let mut row = vec![
-                name.clone(),
+                labels::table_named(map, name, lang),
                 s(&t["purpose"]),
-                s(&t["legal_basis"]),
-                list(&t["categories"], l.none),
-                list(&t["recipients"], l.none),
+                labels::legal_basis(map, t["legal_basis"].as_str().unwrap_or(""), lang),
+                list(cats, l.none),
+                list(strings(&t["recipients"]), l.none),
                 s(&t["retention"]),
                 t["source"].as_str().unwrap_or(l.unknown_source).to_string(),
             ];
             if any_transfers {
-                row.push(list(&t["transfers"], l.none));
+                row.push(list(strings(&t["transfers"]), l.none));
             }
-            row.push(list(&t["withheld_columns"], l.none));
-            row.push(t["rows"].as_array().map_or(0, Vec::len).to_string());
-            row
+            row.push(list(withheld, l.none));
+            (row, t["rows"].as_array().map_or(0, Vec::len) as u64)
         })
         .collect();
     Info {
@@ -237,5 +341,6 @@ pub fn from_doc(doc: &Json, lang: Lang) -> Info {
         table_labels: table_labels.into_iter().map(String::from).collect(),
         tables,
         rights: (l.rights.to_string(), s(&doc["rights"])),
+        authority: s(&doc["controller"]["authority"]),
     }
 }

@@ -161,14 +161,8 @@ mod tests {
         )
         .expect("start");
         let cols = [
-            ColumnHead {
-                name: "id".into(),
-                category: None,
-            },
-            ColumnHead {
-                name: "x\"y".into(),
-                category: None,
-            },
+            ColumnHead::new("id", None),
+            ColumnHead::new("x\"y", None),
         ];
         s.begin_table("a", &cols).expect("begin");
         s.row(&[Value::Integer(1), Value::Text("é\n".into())])

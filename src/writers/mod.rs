@@ -10,6 +10,9 @@ pub mod json;
 pub mod xlsx;
 
 use crate::error::{io_reason, Error, Result};
+use crate::labels::show::{is_date_column, Shape};
+use crate::labels::{self, Lang};
+use crate::map::DataMap;
 use crate::value::Value;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -334,12 +337,51 @@ impl Output {
     }
 }
 
-/// A column as the table writers see it: its name, and its category from
-/// the map (the XLSX writer's date rule reads it).
+/// A column as the table writers see it: its name, its category from the
+/// map, and for the outputs meant for people its label and how its values
+/// read ([`Shape`]: dates, personnummer).
 #[derive(Debug, Clone)]
 pub struct ColumnHead {
     pub name: String,
     pub category: Option<String>,
+    pub label: Option<String>,
+    pub shape: Shape,
+}
+
+impl ColumnHead {
+    /// A column by its name and category; integers are times in a date
+    /// column ([`is_date_column`]).
+    pub fn new(name: &str, category: Option<String>) -> ColumnHead {
+        let shape = if is_date_column(name, category.as_deref()) {
+            Shape::Date
+        } else {
+            Shape::Plain
+        };
+        ColumnHead {
+            name: name.to_string(),
+            category,
+            label: None,
+            shape,
+        }
+    }
+
+    /// The column of a mapped table, labelled for people.
+    pub fn labelled(map: &DataMap, table: &str, name: &str, lang: Lang) -> ColumnHead {
+        let t = map.table(table);
+        ColumnHead {
+            name: name.to_string(),
+            category: t
+                .and_then(|t| t.column(name))
+                .and_then(|c| c.category.clone()),
+            label: t.and_then(|t| labels::column(map, t, name, lang)),
+            shape: labels::show::shape(t, name),
+        }
+    }
+
+    /// The label, or the name where there is none.
+    pub fn title(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// Writes tables row by row, in constant memory: XLSX, CSV and the
@@ -365,33 +407,57 @@ pub fn json_to_value(j: &serde_json::Value) -> Value {
     }
 }
 
-/// One table of a `dsr.extract/1`-shaped document: its name, columns and
-/// rows as values. Mentions become tables named "TABLE (label)".
+/// What a document table holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// Rows of a mapped table that belong to the subject.
+    Rows,
+    /// Excerpts of other people's free text that name the subject.
+    Mentions,
+    /// The subject's requests in the register.
+    Requests,
+}
+
+/// One table of a `dsr.extract/1`-shaped document: its name (for people:
+/// its label), columns and rows as values.
 pub struct DocTable {
     pub name: String,
     /// The mapped table this came from.
     pub source: String,
+    pub kind: DocKind,
+    /// The map's description of the table, for people.
+    pub description: Option<String>,
     pub columns: Vec<ColumnHead>,
     pub rows: Vec<Vec<Value>>,
 }
 
-/// The data tables of an extract-like document, then its mentions, in
-/// document order. `category` looks up a column's category in the map.
-pub fn doc_tables(
-    doc: &serde_json::Value,
-    mentions_label: &str,
-    category: impl Fn(&str, &str) -> Option<String>,
-) -> Vec<DocTable> {
+/// For the outputs meant for people: the map and the language their labels
+/// come from.
+#[derive(Clone, Copy)]
+pub struct People<'a> {
+    pub map: &'a DataMap,
+    pub lang: Lang,
+}
+
+/// The data tables of an extract-like document, then its mentions (one row
+/// per excerpt, after the key), in document order. With `people`, tables
+/// and columns carry their labels.
+pub fn doc_tables(doc: &serde_json::Value, map: &DataMap, people: Option<People>) -> Vec<DocTable> {
+    let lang = people.map_or(Lang::En, |p| p.lang);
+    let l = info::labels(lang);
     let mut out = Vec::new();
-    let mut add = |name: String, source: &str, rows: &[serde_json::Value]| {
+    for (name, t) in doc["tables"].as_object().into_iter().flatten() {
+        let Some(rows) = t["rows"].as_array() else {
+            continue;
+        };
         let columns: Vec<ColumnHead> = rows
             .first()
             .and_then(|r| r.as_object())
             .map(|o| {
                 o.keys()
-                    .map(|k| ColumnHead {
-                        name: k.clone(),
-                        category: category(source, k),
+                    .map(|k| match people {
+                        Some(p) => ColumnHead::labelled(p.map, name, k, p.lang),
+                        None => ColumnHead::new(k, commands_category(map, name, k)),
                     })
                     .collect()
             })
@@ -405,38 +471,103 @@ pub fn doc_tables(
                     .collect()
             })
             .collect();
+        let mt = map.table(name);
         out.push(DocTable {
-            name,
-            source: source.to_string(),
+            name: match (people, mt) {
+                (Some(p), Some(t)) => labels::table(t, p.lang),
+                _ => name.clone(),
+            },
+            source: name.clone(),
+            kind: DocKind::Rows,
+            description: people
+                .and_then(|p| mt.and_then(|t| t.description.as_ref()).map(|d| d.get(p.lang).to_string())),
             columns,
             rows,
         });
-    };
-    for (name, t) in doc["tables"].as_object().into_iter().flatten() {
-        if let Some(rows) = t["rows"].as_array() {
-            add(name.clone(), name, rows);
-        }
     }
     for (name, m) in doc["mentions"].as_object().into_iter().flatten() {
         let source = name.split('.').next().unwrap_or(name);
-        if let Some(rows) = m["rows"].as_array() {
-            add(format!("{name} ({mentions_label})"), source, rows);
+        let Some(rows) = m["rows"].as_array() else {
+            continue;
+        };
+        let key_names: Vec<String> = rows
+            .first()
+            .and_then(|r| r["key"].as_object())
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut columns: Vec<ColumnHead> = key_names
+            .iter()
+            .map(|k| match people {
+                Some(p) => ColumnHead::labelled(p.map, source, k, p.lang),
+                None => ColumnHead::new(k, None),
+            })
+            .collect();
+        let mut excerpt = ColumnHead::new("excerpt", None);
+        if people.is_some() {
+            excerpt.label = Some(l.excerpt.to_string());
         }
+        columns.push(excerpt);
+        let mut values = Vec::new();
+        for r in rows {
+            let key: Vec<Value> = key_names
+                .iter()
+                .map(|k| r["key"].get(k).map(json_to_value).unwrap_or(Value::Null))
+                .collect();
+            for e in r["excerpts"].as_array().into_iter().flatten() {
+                let mut row = key.clone();
+                row.push(json_to_value(e));
+                values.push(row);
+            }
+        }
+        let shown = match people {
+            Some(p) => {
+                let col = m["column"].as_str().unwrap_or("");
+                let t = labels::table_named(p.map, source, p.lang);
+                let c = labels::column_or_name(p.map, source, col, p.lang);
+                if t == c || name == source {
+                    format!("{t} ({})", l.mentions)
+                } else {
+                    format!("{t}, {c} ({})", l.mentions)
+                }
+            }
+            None => format!("{name} ({})", l.mentions),
+        };
+        out.push(DocTable {
+            name: shown,
+            source: source.to_string(),
+            kind: DocKind::Mentions,
+            description: None,
+            columns,
+            rows: values,
+        });
     }
     out
 }
 
+fn commands_category(map: &DataMap, table: &str, column: &str) -> Option<String> {
+    map.table(table)
+        .and_then(|t| t.column(column))
+        .and_then(|c| c.category.clone())
+}
+
 /// The subject's requests in the register (an extract's `requests`), as
-/// one more table named `name`, for the formats meant for people.
-pub fn requests_table(doc: &serde_json::Value, name: &str) -> Option<DocTable> {
+/// one more table, for the formats meant for people.
+pub fn requests_table(doc: &serde_json::Value, lang: Lang, people: bool) -> Option<DocTable> {
+    let l = info::labels(lang);
     let rows = doc.get("requests")?.as_array()?;
     let columns: Vec<ColumnHead> = rows
         .first()?
         .as_object()?
         .keys()
-        .map(|k| ColumnHead {
-            name: k.clone(),
-            category: None,
+        .map(|k| {
+            let mut c = ColumnHead::new(k, None);
+            if people {
+                c.label = info::request_field(k, lang).map(str::to_string);
+                if matches!(k.as_str(), "received" | "due" | "closed_at") {
+                    c.shape = Shape::Date;
+                }
+            }
+            c
         })
         .collect();
     let rows = rows
@@ -449,9 +580,11 @@ pub fn requests_table(doc: &serde_json::Value, name: &str) -> Option<DocTable> {
         })
         .collect();
     Some(DocTable {
-        name: name.to_string(),
+        name: l.requests.to_string(),
         // Its own source: not a mapped table, and not a table's mentions.
-        source: name.to_string(),
+        source: l.requests.to_string(),
+        kind: DocKind::Requests,
+        description: None,
         columns,
         rows,
     })

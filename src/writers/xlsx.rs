@@ -20,10 +20,17 @@
 //!   ("NAME (2)", …), each with the header row.
 //! - NULL is an empty cell; so is the empty text (XLSX cannot tell them
 //!   apart; CSV and JSON do).
+//! - **For people** ([`Xlsx::for_people`], the extract): sheets are named
+//!   by the tables' labels, a header row of labels has the column names in
+//!   a second row below it, and values are typed as
+//!   [`crate::labels::show`] reads them: dates and times in the map's time
+//!   zone in the language's date format, personnummer as `YYYYMMDD-NNNN`;
+//!   the information sheet's row counts are numbers and its time a date.
 
 use super::info::{labels, Info, Labels};
 use super::{ColumnHead, TableSink};
-use crate::report::Lang;
+use crate::labels::show::{Present, Shown};
+use crate::labels::Lang;
 use crate::value::Value;
 use base64::Engine;
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
@@ -43,44 +50,7 @@ fn xerr(e: XlsxError) -> io::Error {
     io::Error::other(format!("writing the XLSX workbook failed: {e}"))
 }
 
-/// Whether integers in a column are Unix seconds: its name, split at
-/// anything but letters and digits, has one of the words `at`, `on`,
-/// `date`, `time`, `timestamp`, `ts`, `day`, `created`, `updated`,
-/// `modified`, `deleted`, `hired`, `issued`, `paid`, `born`, `expires`,
-/// `due`, `since`, `until` (e.g. `created_at`, `paid_on`, `hired`), or its
-/// category names a date or time (`contract.dates`, `online.login_time`).
-pub fn is_date_column(name: &str, category: Option<&str>) -> bool {
-    const WORDS: &[&str] = &[
-        "at",
-        "on",
-        "date",
-        "time",
-        "timestamp",
-        "ts",
-        "day",
-        "created",
-        "updated",
-        "modified",
-        "deleted",
-        "hired",
-        "issued",
-        "paid",
-        "born",
-        "expires",
-        "due",
-        "since",
-        "until",
-    ];
-    let lower = name.to_lowercase();
-    let by_name = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .any(|w| WORDS.contains(&w));
-    let by_category = category.is_some_and(|c| {
-        let c = c.to_lowercase();
-        c.contains("date") || c.contains("time")
-    });
-    by_name || by_category
-}
+pub use crate::labels::show::is_date_column;
 
 /// A date or date-time written as ISO-8601 text, as Excel sees it; the bool
 /// is true for a date-time.
@@ -172,7 +142,7 @@ struct SheetMeta {
     columns: Vec<ColumnHead>,
     dates: Vec<bool>,
     widths: Vec<usize>,
-    /// The next row to write (1 after the header).
+    /// The next row to write (after the header rows).
     row: u32,
 }
 
@@ -189,6 +159,9 @@ pub struct Xlsx {
     notes: Vec<(String, String, usize)>,
     notes_total: usize,
     l: &'static Labels,
+    /// For people: how values read, and the header's second row of names.
+    people: Option<Present>,
+    names_fmt: Format,
 }
 
 /// `A1`-style column letters.
@@ -228,7 +201,78 @@ impl Xlsx {
             notes: Vec::new(),
             notes_total: 0,
             l: labels(lang),
+            people: None,
+            names_fmt: Format::new().set_italic().set_font_color(0x595959),
         })
+    }
+
+    /// A workbook for the data subject: labels, typed values in their zone
+    /// and language (see the module's notes).
+    pub fn for_people(p: Present, tmp: &Path) -> io::Result<Xlsx> {
+        let mut x = Xlsx::new(p.lang, tmp)?;
+        let (date, datetime) = match p.lang {
+            Lang::Sv => ("yyyy-mm-dd", "yyyy-mm-dd hh:mm"),
+            Lang::En => ("d mmmm yyyy", "d mmmm yyyy hh:mm"),
+        };
+        x.date = Format::new().set_num_format(date).set_align(FormatAlign::Left);
+        x.datetime = Format::new()
+            .set_num_format(datetime)
+            .set_align(FormatAlign::Left);
+        x.max_rows = MAX_DATA_ROWS - 1;
+        x.people = Some(p);
+        Ok(x)
+    }
+
+    /// The header rows of a sheet: one, or for people two (labels, names).
+    fn header_rows(&self) -> u32 {
+        if self.people.is_some() {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Writes a shown value as a typed cell; the width it needs.
+    fn shown(&mut self, row: u32, col: u16, v: &Shown) -> Result<usize, XlsxError> {
+        let excel = |d: jiff::civil::Date| {
+            (d.year() >= 1900)
+                .then(|| ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).ok())
+                .flatten()
+        };
+        let text = self.people.as_ref().map(|p| p.shown_text(v)).unwrap_or_default();
+        let Some(sh) = self.cur.as_mut() else {
+            return Ok(0);
+        };
+        match v {
+            Shown::Empty => Ok(0),
+            Shown::Number(f) => {
+                sh.ws.write_number(row, col, *f)?;
+                Ok(text.chars().count().min(15))
+            }
+            Shown::Date(d) => match excel(*d) {
+                Some(x) => {
+                    sh.ws.write_datetime_with_format(row, col, &x, &self.date)?;
+                    Ok(text.chars().count())
+                }
+                None => self.text(row, col, &text),
+            },
+            Shown::DateTime(dt, _) => {
+                let x = excel(dt.date()).and_then(|x| {
+                    x.and_hms(dt.hour() as u16, dt.minute() as u8, dt.second() as u8).ok()
+                });
+                match x {
+                    Some(x) => {
+                        sh.ws.write_datetime_with_format(row, col, &x, &self.datetime)?;
+                        Ok(text.chars().count().saturating_sub(4))
+                    }
+                    None => self.text(row, col, &text),
+                }
+            }
+            Shown::Text(s) | Shown::BigNumber(s) => {
+                let s = s.clone();
+                self.text(row, col, &s)
+            }
+        }
     }
 
     /// The first sheet: the Art. 15 information.
@@ -240,9 +284,29 @@ impl Xlsx {
         ws.write_string_with_format(0, 0, &info.title, &bold)
             .map_err(xerr)?;
         let mut r = 2u32;
+        let (date, datetime) = (self.date.clone(), self.datetime.clone());
         for (k, v) in &info.general {
             ws.write_string_with_format(r, 0, k, &bold).map_err(xerr)?;
-            ws.write_string_with_format(r, 1, v, &wrap).map_err(xerr)?;
+            match v {
+                Shown::DateTime(dt, _) => {
+                    let x = ExcelDateTime::from_ymd(dt.year() as u16, dt.month() as u8, dt.day() as u8)
+                        .and_then(|x| x.and_hms(dt.hour() as u16, dt.minute() as u8, dt.second() as u8))
+                        .map_err(xerr)?;
+                    ws.write_datetime_with_format(r, 1, &x, &datetime).map_err(xerr)?;
+                }
+                Shown::Date(d) => {
+                    let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                        .map_err(xerr)?;
+                    ws.write_datetime_with_format(r, 1, &x, &date).map_err(xerr)?;
+                }
+                Shown::Number(f) => {
+                    ws.write_number(r, 1, *f).map_err(xerr)?;
+                }
+                Shown::Empty => {}
+                Shown::Text(s) | Shown::BigNumber(s) => {
+                    ws.write_string_with_format(r, 1, s, &wrap).map_err(xerr)?;
+                }
+            }
             r += 1;
         }
         r += 1;
@@ -251,11 +315,14 @@ impl Xlsx {
                 .map_err(xerr)?;
         }
         r += 1;
-        for row in &info.tables {
+        let top = Format::new().set_align(FormatAlign::Top).set_align(FormatAlign::Left);
+        for (row, count) in &info.tables {
             for (c, v) in row.iter().enumerate() {
                 ws.write_string_with_format(r, c as u16, v, &wrap)
                     .map_err(xerr)?;
             }
+            ws.write_number_with_format(r, row.len() as u16, *count as f64, &top)
+                .map_err(xerr)?;
             r += 1;
         }
         r += 1;
@@ -290,14 +357,23 @@ impl Xlsx {
                         columns.len()
                     ))
                 })?;
-            ws.write_string_with_format(0, c16, &h.name, &self.bold)
-                .map_err(xerr)?;
-            widths.push(text_width(&h.name) + 2);
+            let mut width = text_width(&h.name);
+            if self.people.is_some() {
+                ws.write_string_with_format(0, c16, h.title(), &self.bold)
+                    .map_err(xerr)?;
+                ws.write_string_with_format(1, c16, &h.name, &self.names_fmt)
+                    .map_err(xerr)?;
+                width = width.max(text_width(h.title()));
+            } else {
+                ws.write_string_with_format(0, c16, &h.name, &self.bold)
+                    .map_err(xerr)?;
+            }
+            widths.push(width + 2);
         }
-        ws.set_freeze_panes(1, 0).map_err(xerr)?;
+        ws.set_freeze_panes(self.header_rows(), 0).map_err(xerr)?;
         let dates = columns
             .iter()
-            .map(|c| is_date_column(&c.name, c.category.as_deref()))
+            .map(|c| c.shape == crate::labels::show::Shape::Date)
             .collect();
         self.cur = Some(Sheet {
             ws,
@@ -308,7 +384,7 @@ impl Xlsx {
                 columns,
                 dates,
                 widths,
-                row: 1,
+                row: self.header_rows(),
             },
         });
         Ok(())
@@ -360,6 +436,15 @@ impl Xlsx {
     }
 
     fn cell(&mut self, row: u32, col: u16, v: &Value) -> Result<usize, XlsxError> {
+        if let Some(p) = &self.people {
+            let shape = self
+                .cur
+                .as_ref()
+                .and_then(|s| s.m.columns.get(col as usize))
+                .map_or(crate::labels::show::Shape::Plain, |c| c.shape);
+            let shown = p.value(v, shape);
+            return self.shown(row, col, &shown);
+        }
         let Some(sh) = self.cur.as_mut() else {
             return Ok(0);
         };
@@ -443,7 +528,10 @@ impl TableSink for Xlsx {
     }
 
     fn row(&mut self, values: &[Value]) -> io::Result<()> {
-        let full = self.cur.as_ref().is_some_and(|s| s.m.row > self.max_rows);
+        let full = self
+            .cur
+            .as_ref()
+            .is_some_and(|s| s.m.row >= self.max_rows + self.header_rows());
         if full {
             if let Some(m) = self.close_sheet()? {
                 self.open_sheet(&m.table, m.part + 1, m.columns)?;
@@ -523,10 +611,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("t.xlsx");
         let mut x = Xlsx::with_max_rows(Lang::En, dir.path(), max_rows).expect("new");
-        let cols = [ColumnHead {
-            name: "v".into(),
-            category: None,
-        }];
+        let cols = [ColumnHead::new("v", None)];
         x.begin_table("t", &cols).expect("begin");
         for r in rows {
             x.row(r).expect("row");

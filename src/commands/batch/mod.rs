@@ -38,9 +38,9 @@ pub struct Args {
     /// Output format of extract and export lines (csv: a directory REQUEST/; export lines: json, xlsx or csv)
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
-    /// Language of the Art. 15 information in extracts
-    #[arg(long, value_enum, default_value = "en")]
-    pub lang: Lang,
+    /// Language of the Art. 15 information in extracts (default: the map's `language`, else en)
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
 }
 
 /// What became of one line.
@@ -281,7 +281,7 @@ fn carry_out(
         Kind::Extract => {
             let r = resolved(true)?;
             let done =
-                super::extract::extract_one(cx, &r, format, Some(&path), false, args.lang, false)?;
+                super::extract::extract_one(cx, &r, format, Some(&path), false, args.lang.or(cx.map.language).unwrap_or(Lang::En), false)?;
             Ok(done.path.unwrap_or(path))
         }
         Kind::Export => {
