@@ -40,7 +40,7 @@ pub fn rights(map: &DataMap, lang: Lang) -> String {
 /// One identifier of `subject.identifiers`: its kind (the map's name for
 /// it), its normalised value, whether it was given, and if not, the table
 /// whose row held it.
-fn identifier_json(map: &DataMap, k: &Known, lang: Lang) -> Json {
+fn identifier_json(k: &Known) -> Json {
     let mut o = Map::new();
     o.insert("kind".into(), json!(k.id.name));
     o.insert("value".into(), json!(k.id.key));
@@ -48,10 +48,6 @@ fn identifier_json(map: &DataMap, k: &Known, lang: Lang) -> Json {
     if let Some(t) = &k.found_in {
         o.insert("found_in".into(), json!(t));
     }
-    o.insert(
-        "label".into(),
-        json!(labels::identifier(map, &k.id.name, lang)),
-    );
     Json::Object(o)
 }
 
@@ -209,8 +205,11 @@ pub fn extract_doc(
             "authority": map.controller.authority,
         },
         "subject": {
-            "identifiers": b.identifiers.iter().map(|k| identifier_json(map, k, lang)).collect::<Vec<_>>(),
+            "identifiers": b.identifiers.iter().map(identifier_json).collect::<Vec<_>>(),
         },
+        "identifier_labels": b.identifiers.iter()
+            .map(|k| (k.id.name.clone(), json!(labels::identifier(map, &k.id.name, lang))))
+            .collect::<Map<String, Json>>(),
         "language": lang.code(),
         "timezone": map.timezone_name,
         "tables": tables,

@@ -34,6 +34,7 @@ pub struct Labels {
     pub rights: &'static str,
     pub your_data: &'static str,
     pub mentions: &'static str,
+    pub mentions_title: &'static str,
     pub mentions_text: &'static str,
     /// The subject's requests in the register, as a table's name.
     pub requests: &'static str,
@@ -88,6 +89,7 @@ const EN: Labels = Labels {
     rights: "Your rights (Art. 15(1)(e), (f), (h))",
     your_data: "Your data",
     mentions: "mentions",
+    mentions_title: "Mentions",
     mentions_text: "Places where you are named in text about other people. You get the passage that names you; other people's email addresses, phone numbers and personal identity numbers in it are masked (***), and the rest of their text is not shown.",
     requests: "your requests",
     unknown_source: "not stated",
@@ -134,6 +136,7 @@ const SV: Labels = Labels {
     rights: "Dina rättigheter (art. 15.1 e, f, h)",
     your_data: "Dina uppgifter",
     mentions: "omnämnanden",
+    mentions_title: "Omnämnanden",
     mentions_text: "Ställen där du nämns i text om andra personer. Du får det stycke som nämner dig; andra personers e-postadresser, telefonnummer och personnummer i det är maskerade (***), och resten av deras text visas inte.",
     requests: "dina begäranden",
     unknown_source: "ej angiven",

@@ -524,10 +524,12 @@ pub fn doc_tables(doc: &serde_json::Value, map: &DataMap, people: Option<People>
                 let col = m["column"].as_str().unwrap_or("");
                 let t = labels::table_named(p.map, source, p.lang);
                 let c = labels::column_or_name(p.map, source, col, p.lang);
+                // The word first, so that a sheet name cut at 31
+                // characters still says what the sheet holds.
                 if t == c || name == source {
-                    format!("{t} ({})", l.mentions)
+                    format!("{} – {t}", l.mentions_title)
                 } else {
-                    format!("{t}, {c} ({})", l.mentions)
+                    format!("{} – {t}, {c}", l.mentions_title)
                 }
             }
             None => format!("{name} ({})", l.mentions),

@@ -357,11 +357,11 @@ impl Xlsx {
                         columns.len()
                     ))
                 })?;
+            // Constant memory: a row is done once the next one is begun,
+            // so the labels go first and the names row after them.
             let mut width = text_width(&h.name);
             if self.people.is_some() {
                 ws.write_string_with_format(0, c16, h.title(), &self.bold)
-                    .map_err(xerr)?;
-                ws.write_string_with_format(1, c16, &h.name, &self.names_fmt)
                     .map_err(xerr)?;
                 width = width.max(text_width(h.title()));
             } else {
@@ -369,6 +369,12 @@ impl Xlsx {
                     .map_err(xerr)?;
             }
             widths.push(width + 2);
+        }
+        if self.people.is_some() {
+            for (c, h) in columns.iter().enumerate() {
+                ws.write_string_with_format(1, c as u16, &h.name, &self.names_fmt)
+                    .map_err(xerr)?;
+            }
         }
         ws.set_freeze_panes(self.header_rows(), 0).map_err(xerr)?;
         let dates = columns

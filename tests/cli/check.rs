@@ -26,7 +26,7 @@ fn check_json_lists_findings_with_positions() {
         .expect("sender warning");
     assert_eq!(
         (sender["line"].as_u64(), sender["column"].as_u64()),
-        (Some(85), Some(8))
+        (Some(115), Some(8))
     );
     assert_eq!(sender["severity"], "warning");
 }

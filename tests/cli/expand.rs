@@ -60,7 +60,9 @@ fn a_request_by_personnummer_reaches_the_newsletter_row_by_the_customers_email()
     assert_eq!(ids("payment", "payment_id"), [1, 2]);
     assert_eq!(ids("support_note", "note_id"), [3]);
     // The outputs for people say the same.
-    let said = "personnummer: 198012231604; email: åsa.öberg@example.se (found in customer); phone: +46701234567 (found in customer); customer_no: C-1001 (found in customer)";
+    // In words, the personnummer as YYYYMMDD-NNNN; a kind without a label
+    // (customer_no) as the map names it.
+    let said = "Personal identity number: 19801223-1604; Email address: åsa.öberg@example.se (found in customer); Phone number: +46701234567 (found in customer); customer_no: C-1001 (found in customer)";
     let out = env.run(&[
         "extract",
         "personnummer:198012231604",
@@ -85,7 +87,7 @@ fn a_request_by_personnummer_reaches_the_newsletter_row_by_the_customers_email()
     assert_eq!(out.code, 0, "{}", out.stderr);
     let about = std::fs::read_to_string(env.path("x/_om_dina_uppgifter.csv")).expect("csv");
     assert!(
-        about.contains(&said.replace("found in", "hittad i")),
+        about.contains("Personnummer: 19801223-1604; E-postadress: åsa.öberg@example.se (hittad i customer); Telefonnummer: +46701234567 (hittad i customer); customer_no: C-1001 (hittad i customer)"),
         "{about}"
     );
     // The audit subject is made of the identifiers given only.
@@ -320,7 +322,7 @@ phone = { category = "contact.phone", erase = "null" }
         .as_array()
         .into_iter()
         .flatten()
-        .map(|r| r["id"].clone())
+        .map(|r| r["key"]["id"].clone())
         .collect();
     assert_eq!(mentioned, [json!(2), json!(5)]);
     let out = env.run(&["--json", "erase", "--yes", "personnummer:811218-9876"]);

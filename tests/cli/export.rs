@@ -77,6 +77,14 @@ fn details(env: &TestEnv, seq: usize) -> (String, String, Option<String>, Json) 
     )
 }
 
+/// Fails when a code or bare name that has a label appears in a text
+/// meant for people.
+fn assert_no_codes(text: &str, codes: &[&str]) {
+    for c in codes {
+        assert!(!text.contains(c), "{c} in the people's output:\n{text}");
+    }
+}
+
 /// Files of a directory, sorted, with their contents.
 fn dir_files(dir: &Path) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
@@ -111,15 +119,16 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
     assert_eq!(mode(&path), 0o600);
     let all = sheets(&path);
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    // Sheets named by the tables' labels (31 characters at most).
     assert_eq!(
         names,
         [
             "About your data",
-            "employees",
-            "time_reports",
-            "payslips",
-            "assignments",
-            "messages (mentions)"
+            "Employees",
+            "Time reports",
+            "Payslips",
+            "Assignments",
+            "Mentions – Messages to customer"
         ]
     );
     let about = sheet(&all, "About your data");
@@ -137,15 +146,23 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
             "s:Integritetsskyddsmyndigheten (IMY), www.imy.se"
         ])
     );
+    // The time of the extract is a date cell, in Stockholm time.
     assert_eq!(
         about[5],
-        pad(&["s:Extract made (UTC)", &format!("s:{NOW}")])
+        pad(&["s:Extract made", "d:2026-11-22 11:00:00"])
     );
     assert_eq!(
         about[6],
         pad(&[
             "s:You were identified by",
-            "s:personnummer: 198112189876; email: anna@example.se (found in employees)"
+            "s:Personal identity number: 19811218-9876; Email address: anna@example.se (found in Employees)"
+        ])
+    );
+    assert_eq!(
+        about[7],
+        pad(&[
+            "s:Times",
+            "s:Dates are written day month year. Times are given in the Europe/Stockholm time zone (local time, its abbreviation after the time)."
         ])
     );
     assert_eq!(
@@ -162,26 +179,38 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
             "s:Rows"
         ])
     );
+    // Labels, not codes; the row count a number.
     assert_eq!(
         about[12],
         row(&[
-            "s:payslips",
+            "s:Payslips",
             "s:Paying salaries",
-            "s:legal_obligation",
-            "s:financial.salary",
+            "s:Legal obligation (Art. 6(1)(c))",
+            "s:Salary",
             "s:none",
-            "s:kept at least 7 years, to the end of the year, after paid_on: Bokföringslagen 7 kap. 2 §",
+            "s:Kept at least until 31 December of the year that falls 7 years after paid on (Bokföringslagen 7 kap. 2 §), and not erased on request before then. If you ask for erasure, they are erased when that period has ended.",
             "s:not stated",
             "s:none",
-            "s:2"
+            "n:2"
         ])
     );
     assert!(about[15][0].starts_with("s:Your rights"), "{:?}", about[15]);
     assert!(about[15][1].contains("Integritetsskyddsmyndigheten"));
+    let text: String = about.iter().flatten().cloned().collect::<Vec<_>>().join("\n");
+    assert_no_codes(&text, &["contract", "legal_obligation", "identity.", "contact.", "financial.", "content.", "paid_on", "employees", "payslips"]);
 
+    // A header row of labels, the column names below it; typed cells.
     assert_eq!(
-        *sheet(&all, "employees"),
+        *sheet(&all, "Employees"),
         vec![
+            row(&[
+                "s:Company",
+                "s:Employee number",
+                "s:Name",
+                "s:Email address",
+                "s:Personal identity number",
+                "s:Employed from"
+            ]),
             row(&[
                 "s:org",
                 "s:emp_no",
@@ -190,45 +219,50 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
                 "s:personnummer",
                 "s:hired"
             ]),
-            // hired: Unix seconds in a date column become a date-time.
+            // hired: Unix seconds in a date column become a date-time, in
+            // Stockholm time; the personnummer reads YYYYMMDD-NNNN.
             row(&[
                 "s:acme",
                 "s:E1",
                 "s:Anna Berg",
                 "s:anna@example.se",
                 "s:19811218-9876",
-                "d:2017-07-14 02:40:00"
+                "d:2017-07-14 04:40:00"
             ]),
         ]
     );
     assert_eq!(
-        *sheet(&all, "time_reports"),
+        *sheet(&all, "Time reports"),
         vec![
+            row(&["s:Report", "s:Company", "s:Employee number", "s:Day", "s:Hours", "s:Note"]),
             row(&["s:id", "s:org", "s:emp_no", "s:day", "s:hours", "s:note"]),
             row(&[
                 "n:1",
                 "s:acme",
                 "s:E1",
-                "d:2023-11-14 22:13:20",
+                "d:2023-11-14 23:13:20",
                 "n:7.5",
                 "s:Met the client"
             ]),
-            row(&["n:4", "s:acme", "s:E1", "d:2023-11-17 22:13:20", "", ""]),
+            row(&["n:4", "s:acme", "s:E1", "d:2023-11-17 23:13:20", "", ""]),
         ]
     );
     assert_eq!(
-        *sheet(&all, "payslips"),
+        *sheet(&all, "Payslips"),
         vec![
+            row(&["s:Payslip", "s:Company", "s:Employee number", "s:Paid on", "s:Amount (SEK)"]),
             row(&["s:id", "s:org", "s:emp_no", "s:paid_on", "s:amount"]),
-            // An ISO date in text becomes a date.
+            // An ISO date in text becomes a date; money a number.
             row(&["n:1", "s:acme", "s:E1", "d:2018-06-25 00:00:00", "n:31000"]),
             row(&["n:2", "s:acme", "s:E1", "d:2024-06-25 00:00:00", "n:34000"]),
         ]
     );
+    // A mention: the key and the excerpt.
     assert_eq!(
-        *sheet(&all, "messages (mentions)"),
+        *sheet(&all, "Mentions – Messages to customer"),
         vec![
-            row(&["s:id", "s:body"]),
+            row(&["s:Message", "s:Excerpt"]),
+            row(&["s:id", "s:excerpt"]),
             row(&["n:2", "s:Anna Berg (811218-9876) visited on Tuesday"]),
         ]
     );
@@ -348,48 +382,63 @@ fn csv_extract_is_a_directory_of_exact_files() {
     }
     let files = dir_files(&dir);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    // Files named by the tables' labels.
     assert_eq!(
         names,
         [
+            "Anställda.csv",
+            "Lönebesked.csv",
+            "Omnämnanden-Meddelanden-till-kundtjänst.csv",
+            "Tidrapporter.csv",
+            "Uppdrag.csv",
             "_om_dina_uppgifter.csv",
-            "assignments.csv",
-            "employees.csv",
-            "messages-omnämnanden.csv",
-            "payslips.csv",
-            "time_reports.csv"
         ]
     );
     let get = |n: &str| files.iter().find(|(f, _)| f == n).expect(n).1.clone();
+    // A byte order mark, so that Excel reads å/ä/ö; a header of labels with
+    // the column names beside them; values as stored (Art. 20).
     assert_eq!(
-        get("employees.csv"),
-        "org,emp_no,full_name,email,personnummer,hired\r\nacme,E1,Anna Berg,anna@example.se,19811218-9876,1500000000\r\n"
+        get("Anställda.csv"),
+        "\u{feff}Bolag (org),Anställningsnummer (emp_no),Namn (full_name),E-postadress (email),Personnummer (personnummer),Anställd från (hired)\r\nacme,E1,Anna Berg,anna@example.se,19811218-9876,1500000000\r\n"
     );
     // NULL hours and note: empty unquoted fields; reals keep their point.
     assert_eq!(
-        get("time_reports.csv"),
-        "id,org,emp_no,day,hours,note\r\n1,acme,E1,1700000000,7.5,Met the client\r\n4,acme,E1,1700259200,,\r\n"
+        get("Tidrapporter.csv"),
+        "\u{feff}Rapport (id),Bolag (org),Anställningsnummer (emp_no),Dag (day),Timmar (hours),Anteckning (note)\r\n1,acme,E1,1700000000,7.5,Met the client\r\n4,acme,E1,1700259200,,\r\n"
     );
     assert_eq!(
-        get("payslips.csv"),
-        "id,org,emp_no,paid_on,amount\r\n1,acme,E1,2018-06-25,31000\r\n2,acme,E1,2024-06-25,34000\r\n"
+        get("Lönebesked.csv"),
+        "\u{feff}Lönebesked (id),Bolag (org),Anställningsnummer (emp_no),Utbetalningsdag (paid_on),Belopp (kr) (amount)\r\n1,acme,E1,2018-06-25,31000\r\n2,acme,E1,2024-06-25,34000\r\n"
     );
+    // A mention: the key and the excerpt, not the other person's row.
     assert_eq!(
-        get("messages-omnämnanden.csv"),
-        "id,body\r\n2,Anna Berg (811218-9876) visited on Tuesday\r\n"
+        get("Omnämnanden-Meddelanden-till-kundtjänst.csv"),
+        "\u{feff}Meddelande (id),Utdrag (excerpt)\r\n2,Anna Berg (811218-9876) visited on Tuesday\r\n"
     );
     let about = get("_om_dina_uppgifter.csv");
     assert!(
-        about.starts_with("Tabell,uppgift,text\r\n,Personuppgiftsansvarig,Agency AB\r\n"),
+        about.starts_with("\u{feff}Tabell,uppgift,text\r\n,Personuppgiftsansvarig,Agency AB\r\n"),
         "{about}"
     );
-    assert!(
-        about.contains("\r\npayslips,Lagringstid (d),\"sparas minst 7 år, till årets slut, efter paid_on: Bokföringslagen 7 kap. 2 §\"\r\n"),
-        "{about}"
-    );
+    for line in [
+        ",Utdraget gjort,2026-11-22 kl. 11:00 CET",
+        ",Du identifierades genom,Personnummer: 19811218-9876; E-postadress: anna@example.se (hittad i Anställda)",
+        ",Tider,\"Datum skrivs år-månad-dag. Tider anges i tidszonen Europe/Stockholm (lokal tid, med förkortningen efter tiden).\"",
+        "Anställda,Rättslig grund,Avtal (art. 6.1 b)",
+        "Anställda,Kategorier av uppgifter (b),Namn; E-postadress; Personnummer eller samordningsnummer",
+        "Anställda,Rader,1",
+        "Lönebesked,Rättslig grund,Rättslig förpliktelse (art. 6.1 c)",
+        "Lönebesked,Lagringstid (d),Sparas minst till och med 31 december det år som infaller 7 år efter utbetalningsdag (Bokföringslagen 7 kap. 2 §) och raderas inte på begäran före dess. Begär du radering raderas uppgifterna när den tiden har gått ut.",
+        "Tidrapporter,Lagringstid (d),\"Sparas i 2 år efter dag, och raderas sedan. Begär du radering raderas de tidigare.\"",
+        "Uppdrag,Kategorier av uppgifter (b),Anställningsnummer hos oss; Fritext (anteckningar och meddelanden)",
+    ] {
+        assert!(about.contains(&format!("\r\n{line}\r\n")), "{line} missing:\n{about}");
+    }
     assert!(
         about.contains("\r\n,\"Dina rättigheter (art. 15.1 e, f, h)\",\"Du har rätt"),
         "{about}"
     );
+    assert_no_codes(&about, &["contract", "legal_obligation", "identity.", "contact.", "financial.", "content.", "paid_on", "employees", "payslips"]);
     let (_, _, _, d) = details(&env, 1);
     assert_eq!(
         (d["format"].as_str(), d["lang"].as_str()),

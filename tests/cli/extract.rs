@@ -70,7 +70,7 @@ fn extract_by_email_ignores_case_and_follows_the_link_cycle() {
     let contacts = &doc["tables"]["contacts"];
     assert_eq!(
         contacts["withheld_columns"],
-        json!([ { "column": "photo", "category": "identity.photo" } ])
+        json!([ { "column": "photo", "category": "identity.photo", "label": "Photograph", "category_label": "Photograph" } ])
     );
     assert_eq!(
         contacts["categories"],
@@ -84,7 +84,28 @@ fn extract_by_email_ignores_case_and_follows_the_link_cycle() {
     assert_eq!(contacts["source"], "The data subject");
     assert_eq!(contacts["recipients"], json!(["Plumbing partner AB"]));
     assert_eq!(contacts["legal_basis"], "contract");
-    assert_eq!(doc["tables"]["visits"]["retention"], "90 days after at");
+    // The labels are added beside the names (people's outputs use them).
+    assert_eq!(contacts["label"], "Contacts");
+    assert_eq!(contacts["legal_basis_label"], "Contract (Art. 6(1)(b))");
+    assert_eq!(
+        contacts["category_labels"],
+        json!({ "identity.name": "Name", "contact.email": "Email address",
+                "contact.phone": "Phone number", "identity.photo": "Photograph" })
+    );
+    assert_eq!(
+        contacts["column_labels"],
+        json!({ "id": "Contact number", "household_id": "Household", "name": "Name",
+                "email": "Email address", "phone": "Phone number", "created": "Registered" })
+    );
+    assert_eq!(
+        doc["identifier_labels"],
+        json!({ "email": "Email address", "phone": "Phone number", "contact_id": "Contact number" })
+    );
+    assert_eq!((doc["language"].as_str(), doc["timezone"].as_str()), (Some("en"), Some("Europe/Stockholm")));
+    assert_eq!(
+        doc["tables"]["visits"]["retention"],
+        "Kept for 90 days after time, then erased. If you ask for erasure, they are erased earlier."
+    );
     let rights = doc["rights"].as_str().expect("rights");
     assert!(
         rights.contains("Integritetsskyddsmyndigheten (IMY), www.imy.se"),
@@ -141,7 +162,8 @@ fn every_personnummer_form_finds_anna_through_the_composite_link() {
         );
         assert_eq!(
             doc["mentions"],
-            json!({ "messages": { "column": "body", "rows": [ { "id": 2, "body": "Anna Berg (811218-9876) visited on Tuesday" } ] } })
+            json!({ "messages": { "column": "body", "label": "Messages to customer service", "column_label": "Text",
+                "rows": [ { "key": { "id": 2 }, "excerpts": [ "Anna Berg (811218-9876) visited on Tuesday" ] } ] } })
         );
         match &first {
             None => first = Some(tables),
@@ -360,8 +382,10 @@ fn swedish_report_text() {
     );
     assert_eq!(
         doc["tables"]["contacts"]["retention"],
-        "Sparas så länge ändamålet kräver det och raderas på begäran"
+        "Sparas så länge ändamålet kräver det. Begär du radering anonymiseras de. Vid anonymisering tas namn, e-postadress, telefonnummer, foto bort; resten sparas utan koppling till dig."
     );
+    assert_eq!(doc["tables"]["contacts"]["legal_basis_label"], "Avtal (art. 6.1 b)");
+    assert_eq!(doc["tables"]["contacts"]["label"], "Kontaktpersoner");
 }
 
 #[test]

@@ -102,7 +102,7 @@ fn international_numbers_are_found_in_free_text() {
         let rows = &doc["mentions"]["support_note"]["rows"];
         let notes: Vec<&serde_json::Value> = rows
             .as_array()
-            .map(|r| r.iter().map(|x| &x["note_id"]).collect())
+            .map(|r| r.iter().map(|x| &x["key"]["note_id"]).collect())
             .unwrap_or_default();
         assert_eq!(notes, [&serde_json::json!(2)], "{subject}: {doc}");
     }

@@ -39,8 +39,8 @@ fn a_subject_only_mentioned_in_free_text_is_found_by_extract() {
     assert_eq!(doc["tables"], json!({}));
     assert_eq!(
         doc["mentions"],
-        json!({ "messages": { "column": "body", "rows": [
-            { "id": 5, "body": "Gun says her brother kalle@example.org will call" }
+        json!({ "messages": { "column": "body", "label": "Messages to customer service", "column_label": "Text", "rows": [
+            { "key": { "id": 5 }, "excerpts": [ "Gun says her brother kalle@example.org will call" ] }
         ] } })
     );
     let audit = env.audit_rows();
@@ -89,8 +89,8 @@ fn a_subject_only_mentioned_in_free_text_is_found_by_extract() {
     assert_eq!(doc["tables"], json!({}));
     assert_eq!(
         doc["mentions"],
-        json!({ "support_note": { "column": "body", "rows": [
-            { "note_id": 5, "body": "Her sister Lisa (070-765 43 21) picks up the films" }
+        json!({ "support_note": { "column": "body", "label": "support_note", "column_label": "Free text (notes and messages)", "rows": [
+            { "key": { "note_id": 5 }, "excerpts": [ "Her sister Lisa (070-765 43 21) picks up the films" ] }
         ] } })
     );
 }
