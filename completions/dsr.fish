@@ -87,7 +87,7 @@ xlsx\t''
 csv\t''
 html\t''"
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -s o -l output -d 'Write to this file (csv: this new directory) instead of stdout, created 0600 (0700)' -r -F
-complete -c dsr -n "__fish_dsr_using_subcommand extract" -l lang -d 'Language of the Art. 15 information' -r -f -a "sv\t''
+complete -c dsr -n "__fish_dsr_using_subcommand extract" -l lang -d 'Language of the Art. 15 information and the copy (default: the map\'s `language`, else en)' -r -f -a "sv\t''
 en\t''"
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand extract" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
@@ -309,7 +309,7 @@ complete -c dsr -n "__fish_dsr_using_subcommand batch" -l format -d 'Output form
 xlsx\t''
 csv\t''
 html\t''"
-complete -c dsr -n "__fish_dsr_using_subcommand batch" -l lang -d 'Language of the Art. 15 information in extracts' -r -f -a "sv\t''
+complete -c dsr -n "__fish_dsr_using_subcommand batch" -l lang -d 'Language of the Art. 15 information in extracts (default: the map\'s `language`, else en)' -r -f -a "sv\t''
 en\t''"
 complete -c dsr -n "__fish_dsr_using_subcommand batch" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
 complete -c dsr -n "__fish_dsr_using_subcommand batch" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F

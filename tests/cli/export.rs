@@ -321,23 +321,33 @@ fn xlsx_extract_in_swedish_names_its_first_sheet_and_lists_transfers() {
         let cells = sheet(&all, name);
         let rows = t["rows"].as_array().expect("rows");
         let cols: Vec<&String> = rows[0].as_object().expect("row").keys().collect();
+        // The column names in the second header row, below the labels.
         assert_eq!(
-            cells[0],
+            cells[1],
             cols.iter().map(|c| format!("s:{c}")).collect::<Vec<_>>()
         );
-        assert_eq!(cells.len(), rows.len() + 1, "{name}");
+        assert_eq!(cells.len(), rows.len() + 2, "{name}");
         for (r, jr) in rows.iter().enumerate() {
             for (c, col) in cols.iter().enumerate() {
-                let got = &cells[r + 1][c];
+                let got = &cells[r + 2][c];
                 let ok = match &jr[col.as_str()] {
                     Json::Null => got.is_empty(),
                     Json::Number(n) => {
                         got == &format!("n:{}", n.as_f64().expect("f64")) || got.starts_with("d:")
                     }
+                    // In Stockholm time, which may be the next day.
                     Json::String(s)
                         if s.len() >= 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' =>
                     {
-                        got.starts_with(&format!("d:{}", &s[..10])) || got == &format!("s:{s}")
+                        got.starts_with("d:") || got == &format!("s:{s}")
+                    }
+                    // A personnummer as YYYYMMDD-NNNN.
+                    Json::String(s) if col.as_str() == "personnummer" => {
+                        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+                        let shown = &got[2..];
+                        shown.len() == 13
+                            && shown.as_bytes()[8] == b'-'
+                            && shown.replace('-', "").ends_with(&digits[digits.len() - 10..])
                     }
                     Json::String(s) => got == &format!("s:{s}"),
                     other => panic!("{other}"),
@@ -352,11 +362,18 @@ fn xlsx_extract_in_swedish_names_its_first_sheet_and_lists_transfers() {
     }
     // customers.created_at holds ISO text: a date cell.
     let customers = sheet(&all, "customers");
-    let c = customers[0]
+    let c = customers[1]
         .iter()
         .position(|h| h == "s:created_at")
         .expect("created_at");
-    assert!(customers[1][c].starts_with("d:"), "{}", customers[1][c]);
+    assert!(customers[2][c].starts_with("d:"), "{}", customers[2][c]);
+    // Built-in words for the legal bases and categories, in Swedish.
+    let text: String = about.iter().flatten().cloned().collect::<Vec<_>>().join("\n");
+    for words in ["Avtal (art. 6.1 b)", "Rättslig förpliktelse (art. 6.1 c)", "Personnummer eller samordningsnummer", "Energianvändning"] {
+        assert!(text.contains(words), "{words} missing");
+    }
+    assert_no_codes(&text, &["legal_obligation", "legitimate_interests", "identity.", "contact.", "financial.", "content.", "usage.", "consent."]);
+    assert!(!about.iter().flatten().any(|c| c == "s:contract"));
 }
 
 #[test]
@@ -473,7 +490,7 @@ fn html_extract_escapes_every_value_and_loads_nothing() {
     let html = std::fs::read_to_string(&path).expect("html");
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"sv\">"));
     assert!(
-        html.contains("<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;</td>"),
+        html.contains("<dt>Namn</dt><dd>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;</dd>"),
         "{html}"
     );
     let lower = html.to_lowercase();
@@ -485,18 +502,32 @@ fn html_extract_escapes_every_value_and_loads_nothing() {
     assert!(html.contains("default-src 'none'"));
     for text in [
         "<h1>Dina personuppgifter</h1>",
-        "<h2>Om dina uppgifter</h2>",
         "<dt>Personuppgiftsansvarig</dt><dd>Agency AB</dd>",
-        "<h2>Dina uppgifter</h2>",
-        "<h3>contacts</h3>",
-        "<th>Ändamål (art. 15.1 a)</th>",
+        "<dt>Utdraget gjort</dt><dd>2026-11-22 kl. 11:00 CET</dd>",
+        "<dt>Du identifierades genom</dt><dd>Kontaktnummer: c-3; E-postadress: gun@example.se (hittad i Kontaktpersoner); Telefonnummer: +46702223344 (hittad i Kontaktpersoner)</dd>",
+        // The summary first: per register what, why, how long, who.
+        "<h2>I korthet</h2>",
+        "<section>\n<h3>Kontaktpersoner</h3>\n<dl>\n<dt>Ändamål (art. 15.1 a)</dt><dd>Customer contact</dd>\n<dt>Rättslig grund</dt><dd>Avtal (art. 6.1 b)</dd>\n<dt>Kategorier av uppgifter (b)</dt><dd>Namn; E-postadress; Telefonnummer; Foto</dd>\n<dt>Mottagare (c)</dt><dd>Plumbing partner AB</dd>\n<dt>Lagringstid (d)</dt><dd>Sparas så länge ändamålet kräver det. Begär du radering anonymiseras de. Vid anonymisering tas namn, e-postadress, telefonnummer, foto bort; resten sparas utan koppling till dig.</dd>\n<dt>Källa (g)</dt><dd>The data subject</dd>\n<dt>Sparas men visas inte</dt><dd>Foto</dd>\n<dt>Rader</dt><dd>1</dd>\n</dl>\n</section>",
+        "<dt>Rättslig grund</dt><dd>Berättigat intresse (art. 6.1 f)</dd>",
+        "<h2>Så klagar du</h2>",
         "Integritetsskyddsmyndigheten (IMY), www.imy.se",
-        // Unix seconds in a date column, shown as a date with the raw value.
-        "<td title=\"1610000000\">2021-01-07 06:13:20 UTC</td>",
+        "<h2>Dina uppgifter</h2>",
+        // Each row a card of label and value.
+        "<dt>Kontaktnummer</dt><dd>c-3</dd>",
+        // Unix seconds in a date column, shown as a date in Stockholm
+        // time with the raw value.
+        "<dt>Registrerad</dt><dd title=\"1610000000\">2021-01-07 kl. 07:13 CET</dd>",
+        // ISO text too.
+        "<dt>Skickat</dt><dd>2024-02-03 kl. 11:00 CET</dd>",
         // NULL
-        "<td class=\"null\">–</td>",
+        "<dt>Portkod</dt><dd class=\"null\">–</dd>",
     ] {
         assert!(html.contains(text), "{text} missing");
+    }
+    // No wide tables, no codes or bare names where a label exists.
+    assert!(!html.contains("<table"));
+    for code in ["contract", "legitimate_interests", "identity.", "contact.", "content.", ">contacts<", ">household_id<", ">created<", ">sent_at<"] {
+        assert!(!html.contains(code), "{code} in the page");
     }
     let (_, _, _, d) = details(&env, 1);
     assert_eq!(d["format"], "html");

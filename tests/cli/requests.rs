@@ -618,8 +618,8 @@ fn the_subjects_own_requests_are_in_their_extract() {
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
-        std::fs::read_to_string(env.path("dan/your-requests.csv")).expect("csv"),
-        "id,kind,received,due,status,extended,extend_reason,channel,note,closed_at,close_reason\r\nR-2026-0003,access,2026-11-22,2026-12-22,received,0,,,Dan's,,\r\n"
+        std::fs::read_to_string(env.path("dan/Your-requests.csv")).expect("csv"),
+        "\u{feff}Reference (id),Kind of request (kind),Received (received),To be answered by (due),Status (status),Time extended (extended),Reason for the extension (extend_reason),Received through (channel),Note (note),Closed (closed_at),Reason given when closed (close_reason)\r\nR-2026-0003,Access to the data (Art. 15),2026-11-22,2026-12-22,Received,0,,,Dan's,,\r\n"
     );
     let out = env.run(&[
         "extract",
@@ -633,8 +633,10 @@ fn the_subjects_own_requests_are_in_their_extract() {
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let page = std::fs::read_to_string(env.path("dan.html")).expect("html");
-    assert!(page.contains("<h3>dina begäranden</h3>"), "{page}");
-    assert!(page.contains("<td>R-2026-0003</td>"), "{page}");
+    assert!(page.contains("<h3>Dina begäranden</h3>"), "{page}");
+    assert!(page.contains("<dt>Ärendenummer</dt><dd>R-2026-0003</dd>"), "{page}");
+    assert!(page.contains("<dt>Slag av begäran</dt><dd>Tillgång till uppgifterna (art. 15)</dd>"), "{page}");
+    assert!(page.contains("<dt>Ska besvaras senast</dt><dd>2026-12-22</dd>"), "{page}");
     let eva_page = env.run(&[
         "extract",
         "email:eva@example.se",
@@ -645,7 +647,7 @@ fn the_subjects_own_requests_are_in_their_extract() {
     ]);
     assert_eq!(eva_page.code, 0, "{}", eva_page.stderr);
     let page = std::fs::read_to_string(env.path("eva.html")).expect("html");
-    assert!(!page.contains("your requests"), "{page}");
+    assert!(!page.contains("Your requests"), "{page}");
 }
 
 #[test]
