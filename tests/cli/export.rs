@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// Every sheet of a workbook, each cell as `n:` number, `s:` text, `d:`
 /// date-time, or "" when empty.
-fn sheets(path: &Path) -> Vec<(String, Vec<Vec<String>>)> {
+pub(crate) fn sheets(path: &Path) -> Vec<(String, Vec<Vec<String>>)> {
     let mut wb: Xlsx<_> = open_workbook(path).expect("open xlsx");
     let names = wb.sheet_names();
     names
