@@ -124,7 +124,8 @@ fn sentence_end(after: &str) -> usize {
         if b[i] == b'\n' {
             return i;
         }
-        if matches!(b[i], b'.' | b'!' | b'?') && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace())
+        if matches!(b[i], b'.' | b'!' | b'?')
+            && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace())
         {
             return i + 1;
         }
@@ -202,7 +203,12 @@ fn numbers(text: &str) -> Vec<Range<usize>> {
                 last_digit = j;
                 j += 1;
             } else if SEPS.contains(&c)
-                && chars.get(j + 1).is_some_and(|n| n.1.is_ascii_digit() || (SEPS.contains(&n.1) && n.1 != c && chars.get(j + 2).is_some_and(|m| m.1.is_ascii_digit())))
+                && chars.get(j + 1).is_some_and(|n| {
+                    n.1.is_ascii_digit()
+                        || (SEPS.contains(&n.1)
+                            && n.1 != c
+                            && chars.get(j + 2).is_some_and(|m| m.1.is_ascii_digit()))
+                })
             {
                 j += 1;
             } else {
@@ -243,7 +249,9 @@ mod tests {
     use super::*;
 
     fn named(text: &str, what: &str) -> Vec<Range<usize>> {
-        text.match_indices(what).map(|(i, m)| i..i + m.len()).collect()
+        text.match_indices(what)
+            .map(|(i, m)| i..i + m.len())
+            .collect()
     }
 
     #[test]
@@ -264,7 +272,10 @@ mod tests {
         );
         // Within one sentence, both places in one excerpt.
         let text = "a@b.se och a@b.se";
-        assert_eq!(excerpts(text, &named(text, "a@b.se")), ["a@b.se och a@b.se"]);
+        assert_eq!(
+            excerpts(text, &named(text, "a@b.se")),
+            ["a@b.se och a@b.se"]
+        );
     }
 
     #[test]
@@ -275,7 +286,10 @@ mod tests {
         assert_eq!(got.len(), 1);
         let e = &got[0];
         assert!(e.starts_with("…ord ") && e.ends_with(" ord…"), "{e}");
-        assert!(e.chars().count() <= 2 * REACH + "dan@example.se".len() + 2, "{e}");
+        assert!(
+            e.chars().count() <= 2 * REACH + "dan@example.se".len() + 2,
+            "{e}"
+        );
         assert!(!e.contains("slut"));
     }
 
@@ -285,7 +299,12 @@ mod tests {
         let got: Vec<&str> = others(text).into_iter().map(|r| &text[r]).collect();
         assert_eq!(
             got,
-            ["x.y+z@ex-ample.co.uk", "+46 (0)70-123 45 67", "811218-9876", "19811218 9876"]
+            [
+                "x.y+z@ex-ample.co.uk",
+                "+46 (0)70-123 45 67",
+                "811218-9876",
+                "19811218 9876"
+            ]
         );
     }
 }

@@ -475,7 +475,10 @@ pub fn write_doc(
     let today = doc["generated_at"]
         .as_str()
         .and_then(crate::time::parse_text)
-        .map_or_else(|| crate::time::today(jiff::Timestamp::now()), crate::time::today);
+        .map_or_else(
+            || crate::time::today(jiff::Timestamp::now()),
+            crate::time::today,
+        );
     let present = crate::labels::show::Present::new(map, lang, today);
     match format {
         Format::Json => {

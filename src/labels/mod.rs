@@ -195,7 +195,10 @@ mod tests {
     fn every_legal_basis_has_words_in_both_languages() {
         for code in crate::map::LEGAL_BASES {
             let (sv, en) = builtin::legal_basis(code).expect(code);
-            assert!(sv.contains("art. 6.1") && en.contains("Art. 6(1)"), "{code}");
+            assert!(
+                sv.contains("art. 6.1") && en.contains("Art. 6(1)"),
+                "{code}"
+            );
         }
         assert_eq!(
             builtin::legal_basis("contract"),

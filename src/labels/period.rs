@@ -121,10 +121,18 @@ pub fn words(map: &DataMap, t: &Table, lang: Lang) -> String {
             Some(r) => format!("Not erased if you ask for erasure: {}", r.get(lang)),
             None => "Not erased if you ask for erasure.".into(),
         },
-        (_, true, Lang::Sv) => format!("Begär du radering {on_request} uppgifterna när den tiden har gått ut."),
-        (_, true, Lang::En) => format!("If you ask for erasure, they are {on_request} when that period has ended."),
-        (_, false, Lang::Sv) if t.retention.is_some() => format!("Begär du radering {on_request} de tidigare."),
-        (_, false, Lang::En) if t.retention.is_some() => format!("If you ask for erasure, they are {on_request} earlier."),
+        (_, true, Lang::Sv) => {
+            format!("Begär du radering {on_request} uppgifterna när den tiden har gått ut.")
+        }
+        (_, true, Lang::En) => {
+            format!("If you ask for erasure, they are {on_request} when that period has ended.")
+        }
+        (_, false, Lang::Sv) if t.retention.is_some() => {
+            format!("Begär du radering {on_request} de tidigare.")
+        }
+        (_, false, Lang::En) if t.retention.is_some() => {
+            format!("If you ask for erasure, they are {on_request} earlier.")
+        }
         (_, false, Lang::Sv) => format!("Begär du radering {on_request} de."),
         (_, false, Lang::En) => format!("If you ask for erasure, they are {on_request}."),
     });
@@ -133,8 +141,12 @@ pub fn words(map: &DataMap, t: &Table, lang: Lang) -> String {
     let what = removed(map, t, lang);
     if anonymizes && !what.is_empty() {
         s.push(match lang {
-            Lang::Sv => format!("Vid anonymisering tas {what} bort; resten sparas utan koppling till dig."),
-            Lang::En => format!("Anonymizing removes {what}; the rest is kept without a link to you."),
+            Lang::Sv => {
+                format!("Vid anonymisering tas {what} bort; resten sparas utan koppling till dig.")
+            }
+            Lang::En => {
+                format!("Anonymizing removes {what}; the rest is kept without a link to you.")
+            }
         });
     }
     let joined = s.join(" ");
@@ -151,7 +163,8 @@ mod tests {
         crate::map::parse(Path::new("m.toml"), src, String::new()).expect("map")
     }
 
-    const HEAD: &str = "version = 1\n[controller]\nname = \"a\"\ncontact = \"b\"\nauthority = \"c\"\n";
+    const HEAD: &str =
+        "version = 1\n[controller]\nname = \"a\"\ncontact = \"b\"\nauthority = \"c\"\n";
 
     #[test]
     fn periods_read_as_sentences_in_the_columns_labels() {

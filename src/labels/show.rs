@@ -174,8 +174,16 @@ impl Present {
             Shown::Number(f) => number(*f, self.lang),
             Shown::Date(d) => date(*d, self.lang),
             Shown::DateTime(dt, abbr) => match self.lang {
-                Lang::Sv => format!("{} kl. {} {abbr}", date(dt.date(), self.lang), dt.strftime("%H:%M")),
-                Lang::En => format!("{}, {} {abbr}", date(dt.date(), self.lang), dt.strftime("%H:%M")),
+                Lang::Sv => format!(
+                    "{} kl. {} {abbr}",
+                    date(dt.date(), self.lang),
+                    dt.strftime("%H:%M")
+                ),
+                Lang::En => format!(
+                    "{}, {} {abbr}",
+                    date(dt.date(), self.lang),
+                    dt.strftime("%H:%M")
+                ),
             },
         }
     }
@@ -292,19 +300,48 @@ mod tests {
         let (sv, en) = (p(Lang::Sv), p(Lang::En));
         let show = |p: &Present, v: Value, s| p.shown_text(&p.value(&v, s));
         // 2023-11-14 22:13:20 UTC is 23:13 in Stockholm (winter time).
-        assert_eq!(show(&sv, Value::Integer(1_700_000_000), Shape::Date), "2023-11-14 kl. 23:13 CET");
-        assert_eq!(show(&en, Value::Integer(1_700_000_000), Shape::Date), "14 November 2023, 23:13 CET");
+        assert_eq!(
+            show(&sv, Value::Integer(1_700_000_000), Shape::Date),
+            "2023-11-14 kl. 23:13 CET"
+        );
+        assert_eq!(
+            show(&en, Value::Integer(1_700_000_000), Shape::Date),
+            "14 November 2023, 23:13 CET"
+        );
         // Not a date column: a number.
-        assert_eq!(show(&sv, Value::Integer(1_700_000_000), Shape::Plain), "1700000000");
+        assert_eq!(
+            show(&sv, Value::Integer(1_700_000_000), Shape::Plain),
+            "1700000000"
+        );
         // Summer time, from text with a zone.
-        assert_eq!(show(&sv, Value::Text("2024-05-01T10:00:00Z".into()), Shape::Plain), "2024-05-01 kl. 12:00 CEST");
-        assert_eq!(show(&en, Value::Text("2018-06-25".into()), Shape::Plain), "25 June 2018");
+        assert_eq!(
+            show(
+                &sv,
+                Value::Text("2024-05-01T10:00:00Z".into()),
+                Shape::Plain
+            ),
+            "2024-05-01 kl. 12:00 CEST"
+        );
+        assert_eq!(
+            show(&en, Value::Text("2018-06-25".into()), Shape::Plain),
+            "25 June 2018"
+        );
         assert_eq!(show(&sv, Value::Real(7.5), Shape::Plain), "7,5");
         assert_eq!(show(&en, Value::Real(7.5), Shape::Plain), "7.5");
         for form in ["198112189876", "811218-9876", "19811218-9876", "8112189876"] {
-            assert_eq!(show(&sv, Value::Text(form.into()), Shape::Personnummer), "19811218-9876", "{form}");
+            assert_eq!(
+                show(&sv, Value::Text(form.into()), Shape::Personnummer),
+                "19811218-9876",
+                "{form}"
+            );
         }
-        assert_eq!(show(&sv, Value::Text("not one".into()), Shape::Personnummer), "not one");
-        assert_eq!(sv.value(&Value::Integer(1 << 60), Shape::Plain), Shown::BigNumber((1i64 << 60).to_string()));
+        assert_eq!(
+            show(&sv, Value::Text("not one".into()), Shape::Personnummer),
+            "not one"
+        );
+        assert_eq!(
+            sv.value(&Value::Integer(1 << 60), Shape::Plain),
+            Shown::BigNumber((1i64 << 60).to_string())
+        );
     }
 }

@@ -464,9 +464,21 @@ pub fn parse(
     };
     let mut overrides = Overrides::default();
     for (name, list, out) in [
-        ("categories", &raw.labels.categories, &mut overrides.categories),
-        ("legal_bases", &raw.labels.legal_bases, &mut overrides.legal_bases),
-        ("identifiers", &raw.labels.identifiers, &mut overrides.identifiers),
+        (
+            "categories",
+            &raw.labels.categories,
+            &mut overrides.categories,
+        ),
+        (
+            "legal_bases",
+            &raw.labels.legal_bases,
+            &mut overrides.legal_bases,
+        ),
+        (
+            "identifiers",
+            &raw.labels.identifiers,
+            &mut overrides.identifiers,
+        ),
     ] {
         for (code, t) in &list.0 {
             if name == "legal_bases" && !LEGAL_BASES.contains(&code.get_ref().as_str()) {

@@ -97,9 +97,7 @@ impl<'de> Deserialize<'de> for RawText {
                     match k.as_str() {
                         "sv" => sv = Some(m.next_value()?),
                         "en" => en = Some(m.next_value()?),
-                        other => {
-                            return Err(serde::de::Error::unknown_field(other, &["sv", "en"]))
-                        }
+                        other => return Err(serde::de::Error::unknown_field(other, &["sv", "en"])),
                     }
                 }
                 Ok(RawText { sv, en })

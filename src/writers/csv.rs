@@ -176,7 +176,9 @@ impl TableSink for CsvDir<'_> {
                 w.write_all(b",")?;
             }
             match (&c.label, self.people) {
-                (Some(l), true) if *l != c.name => write_text(&mut w, &format!("{l} ({})", c.name))?,
+                (Some(l), true) if *l != c.name => {
+                    write_text(&mut w, &format!("{l} ({})", c.name))?
+                }
                 _ => write_text(&mut w, &c.name)?,
             }
         }

@@ -181,7 +181,10 @@ pub fn request_field(name: &str, lang: Lang) -> Option<&'static str> {
 /// The codes a request's `kind` and `status` hold, for people.
 pub fn request_value(field: &str, code: &str, lang: Lang) -> Option<&'static str> {
     let (sv, en) = match (field, code) {
-        ("kind", "access") => ("Tillgång till uppgifterna (art. 15)", "Access to the data (Art. 15)"),
+        ("kind", "access") => (
+            "Tillgång till uppgifterna (art. 15)",
+            "Access to the data (Art. 15)",
+        ),
         ("kind", "erasure") => ("Radering (art. 17)", "Erasure (Art. 17)"),
         ("kind", "portability") => ("Dataportabilitet (art. 20)", "Data portability (Art. 20)"),
         ("kind", "rectification") => ("Rättelse (art. 16)", "Rectification (Art. 16)"),
@@ -269,9 +272,18 @@ pub fn from_doc(doc: &Json, map: &DataMap, p: &Present) -> Info {
         None => Shown::Text(s(&doc["generated_at"])),
     };
     let general = vec![
-        (l.controller.to_string(), Shown::Text(s(&doc["controller"]["name"]))),
-        (l.contact.to_string(), Shown::Text(s(&doc["controller"]["contact"]))),
-        (l.authority.to_string(), Shown::Text(s(&doc["controller"]["authority"]))),
+        (
+            l.controller.to_string(),
+            Shown::Text(s(&doc["controller"]["name"])),
+        ),
+        (
+            l.contact.to_string(),
+            Shown::Text(s(&doc["controller"]["contact"])),
+        ),
+        (
+            l.authority.to_string(),
+            Shown::Text(s(&doc["controller"]["authority"])),
+        ),
         (l.generated_at.to_string(), made),
         (l.identifiers.to_string(), Shown::Text(ids.join("; "))),
         (l.times.to_string(), Shown::Text(p.zone_words())),
@@ -308,7 +320,9 @@ pub fn from_doc(doc: &Json, map: &DataMap, p: &Present) -> Info {
                 .into_iter()
                 .flatten()
                 .map(|w| {
-                    let label = w["label"].as_str().unwrap_or_else(|| w["column"].as_str().unwrap_or(""));
+                    let label = w["label"]
+                        .as_str()
+                        .unwrap_or_else(|| w["column"].as_str().unwrap_or(""));
                     match w["category"].as_str() {
                         Some(c) => {
                             let cl = labels::category(map, c, lang);

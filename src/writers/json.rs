@@ -160,10 +160,7 @@ mod tests {
             Box::new(|t| json!({ "purpose": format!("p {t}") })),
         )
         .expect("start");
-        let cols = [
-            ColumnHead::new("id", None),
-            ColumnHead::new("x\"y", None),
-        ];
+        let cols = [ColumnHead::new("id", None), ColumnHead::new("x\"y", None)];
         s.begin_table("a", &cols).expect("begin");
         s.row(&[Value::Integer(1), Value::Text("é\n".into())])
             .expect("row");

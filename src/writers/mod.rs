@@ -479,8 +479,10 @@ pub fn doc_tables(doc: &serde_json::Value, map: &DataMap, people: Option<People>
             },
             source: name.clone(),
             kind: DocKind::Rows,
-            description: people
-                .and_then(|p| mt.and_then(|t| t.description.as_ref()).map(|d| d.get(p.lang).to_string())),
+            description: people.and_then(|p| {
+                mt.and_then(|t| t.description.as_ref())
+                    .map(|d| d.get(p.lang).to_string())
+            }),
             columns,
             rows,
         });

@@ -214,7 +214,9 @@ impl Xlsx {
             Lang::Sv => ("yyyy-mm-dd", "yyyy-mm-dd hh:mm"),
             Lang::En => ("d mmmm yyyy", "d mmmm yyyy hh:mm"),
         };
-        x.date = Format::new().set_num_format(date).set_align(FormatAlign::Left);
+        x.date = Format::new()
+            .set_num_format(date)
+            .set_align(FormatAlign::Left);
         x.datetime = Format::new()
             .set_num_format(datetime)
             .set_align(FormatAlign::Left);
@@ -236,10 +238,16 @@ impl Xlsx {
     fn shown(&mut self, row: u32, col: u16, v: &Shown) -> Result<usize, XlsxError> {
         let excel = |d: jiff::civil::Date| {
             (d.year() >= 1900)
-                .then(|| ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).ok())
+                .then(|| {
+                    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).ok()
+                })
                 .flatten()
         };
-        let text = self.people.as_ref().map(|p| p.shown_text(v)).unwrap_or_default();
+        let text = self
+            .people
+            .as_ref()
+            .map(|p| p.shown_text(v))
+            .unwrap_or_default();
         let Some(sh) = self.cur.as_mut() else {
             return Ok(0);
         };
@@ -258,11 +266,13 @@ impl Xlsx {
             },
             Shown::DateTime(dt, _) => {
                 let x = excel(dt.date()).and_then(|x| {
-                    x.and_hms(dt.hour() as u16, dt.minute() as u8, dt.second() as u8).ok()
+                    x.and_hms(dt.hour() as u16, dt.minute() as u8, dt.second() as u8)
+                        .ok()
                 });
                 match x {
                     Some(x) => {
-                        sh.ws.write_datetime_with_format(row, col, &x, &self.datetime)?;
+                        sh.ws
+                            .write_datetime_with_format(row, col, &x, &self.datetime)?;
                         Ok(text.chars().count().saturating_sub(4))
                     }
                     None => self.text(row, col, &text),
@@ -289,15 +299,21 @@ impl Xlsx {
             ws.write_string_with_format(r, 0, k, &bold).map_err(xerr)?;
             match v {
                 Shown::DateTime(dt, _) => {
-                    let x = ExcelDateTime::from_ymd(dt.year() as u16, dt.month() as u8, dt.day() as u8)
-                        .and_then(|x| x.and_hms(dt.hour() as u16, dt.minute() as u8, dt.second() as u8))
+                    let x =
+                        ExcelDateTime::from_ymd(dt.year() as u16, dt.month() as u8, dt.day() as u8)
+                            .and_then(|x| {
+                                x.and_hms(dt.hour() as u16, dt.minute() as u8, dt.second() as u8)
+                            })
+                            .map_err(xerr)?;
+                    ws.write_datetime_with_format(r, 1, &x, &datetime)
                         .map_err(xerr)?;
-                    ws.write_datetime_with_format(r, 1, &x, &datetime).map_err(xerr)?;
                 }
                 Shown::Date(d) => {
-                    let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                    let x =
+                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                            .map_err(xerr)?;
+                    ws.write_datetime_with_format(r, 1, &x, &date)
                         .map_err(xerr)?;
-                    ws.write_datetime_with_format(r, 1, &x, &date).map_err(xerr)?;
                 }
                 Shown::Number(f) => {
                     ws.write_number(r, 1, *f).map_err(xerr)?;
@@ -315,7 +331,9 @@ impl Xlsx {
                 .map_err(xerr)?;
         }
         r += 1;
-        let top = Format::new().set_align(FormatAlign::Top).set_align(FormatAlign::Left);
+        let top = Format::new()
+            .set_align(FormatAlign::Top)
+            .set_align(FormatAlign::Left);
         for (row, count) in &info.tables {
             for (c, v) in row.iter().enumerate() {
                 ws.write_string_with_format(r, c as u16, v, &wrap)

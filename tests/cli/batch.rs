@@ -324,7 +324,11 @@ fn the_shared_scan_gives_each_subject_exactly_its_own_mentions() {
     let ids = |r: &str| -> Vec<i64> {
         read_json(&env, &format!("out/{r}.json"))["mentions"]["messages"]["rows"]
             .as_array()
-            .map(|rows| rows.iter().filter_map(|x| x["key"]["id"].as_i64()).collect())
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|x| x["key"]["id"].as_i64())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     assert_eq!(ids("M-1"), [5, 7]);

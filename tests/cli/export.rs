@@ -147,10 +147,7 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
         ])
     );
     // The time of the extract is a date cell, in Stockholm time.
-    assert_eq!(
-        about[5],
-        pad(&["s:Extract made", "d:2026-11-22 11:00:00"])
-    );
+    assert_eq!(about[5], pad(&["s:Extract made", "d:2026-11-22 11:00:00"]));
     assert_eq!(
         about[6],
         pad(&[
@@ -196,8 +193,26 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
     );
     assert!(about[15][0].starts_with("s:Your rights"), "{:?}", about[15]);
     assert!(about[15][1].contains("Integritetsskyddsmyndigheten"));
-    let text: String = about.iter().flatten().cloned().collect::<Vec<_>>().join("\n");
-    assert_no_codes(&text, &["contract", "legal_obligation", "identity.", "contact.", "financial.", "content.", "paid_on", "employees", "payslips"]);
+    let text: String = about
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_no_codes(
+        &text,
+        &[
+            "contract",
+            "legal_obligation",
+            "identity.",
+            "contact.",
+            "financial.",
+            "content.",
+            "paid_on",
+            "employees",
+            "payslips",
+        ],
+    );
 
     // A header row of labels, the column names below it; typed cells.
     assert_eq!(
@@ -234,7 +249,14 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
     assert_eq!(
         *sheet(&all, "Time reports"),
         vec![
-            row(&["s:Report", "s:Company", "s:Employee number", "s:Day", "s:Hours", "s:Note"]),
+            row(&[
+                "s:Report",
+                "s:Company",
+                "s:Employee number",
+                "s:Day",
+                "s:Hours",
+                "s:Note"
+            ]),
             row(&["s:id", "s:org", "s:emp_no", "s:day", "s:hours", "s:note"]),
             row(&[
                 "n:1",
@@ -250,7 +272,13 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
     assert_eq!(
         *sheet(&all, "Payslips"),
         vec![
-            row(&["s:Payslip", "s:Company", "s:Employee number", "s:Paid on", "s:Amount (SEK)"]),
+            row(&[
+                "s:Payslip",
+                "s:Company",
+                "s:Employee number",
+                "s:Paid on",
+                "s:Amount (SEK)"
+            ]),
             row(&["s:id", "s:org", "s:emp_no", "s:paid_on", "s:amount"]),
             // An ISO date in text becomes a date; money a number.
             row(&["n:1", "s:acme", "s:E1", "d:2018-06-25 00:00:00", "n:31000"]),
@@ -347,7 +375,9 @@ fn xlsx_extract_in_swedish_names_its_first_sheet_and_lists_transfers() {
                         let shown = &got[2..];
                         shown.len() == 13
                             && shown.as_bytes()[8] == b'-'
-                            && shown.replace('-', "").ends_with(&digits[digits.len() - 10..])
+                            && shown
+                                .replace('-', "")
+                                .ends_with(&digits[digits.len() - 10..])
                     }
                     Json::String(s) => got == &format!("s:{s}"),
                     other => panic!("{other}"),
@@ -368,11 +398,33 @@ fn xlsx_extract_in_swedish_names_its_first_sheet_and_lists_transfers() {
         .expect("created_at");
     assert!(customers[2][c].starts_with("d:"), "{}", customers[2][c]);
     // Built-in words for the legal bases and categories, in Swedish.
-    let text: String = about.iter().flatten().cloned().collect::<Vec<_>>().join("\n");
-    for words in ["Avtal (art. 6.1 b)", "Rättslig förpliktelse (art. 6.1 c)", "Personnummer eller samordningsnummer", "Energianvändning"] {
+    let text: String = about
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    for words in [
+        "Avtal (art. 6.1 b)",
+        "Rättslig förpliktelse (art. 6.1 c)",
+        "Personnummer eller samordningsnummer",
+        "Energianvändning",
+    ] {
         assert!(text.contains(words), "{words} missing");
     }
-    assert_no_codes(&text, &["legal_obligation", "legitimate_interests", "identity.", "contact.", "financial.", "content.", "usage.", "consent."]);
+    assert_no_codes(
+        &text,
+        &[
+            "legal_obligation",
+            "legitimate_interests",
+            "identity.",
+            "contact.",
+            "financial.",
+            "content.",
+            "usage.",
+            "consent.",
+        ],
+    );
     assert!(!about.iter().flatten().any(|c| c == "s:contract"));
 }
 
@@ -455,7 +507,20 @@ fn csv_extract_is_a_directory_of_exact_files() {
         about.contains("\r\n,\"Dina rättigheter (art. 15.1 e, f, h)\",\"Du har rätt"),
         "{about}"
     );
-    assert_no_codes(&about, &["contract", "legal_obligation", "identity.", "contact.", "financial.", "content.", "paid_on", "employees", "payslips"]);
+    assert_no_codes(
+        &about,
+        &[
+            "contract",
+            "legal_obligation",
+            "identity.",
+            "contact.",
+            "financial.",
+            "content.",
+            "paid_on",
+            "employees",
+            "payslips",
+        ],
+    );
     let (_, _, _, d) = details(&env, 1);
     assert_eq!(
         (d["format"].as_str(), d["lang"].as_str()),
@@ -526,7 +591,17 @@ fn html_extract_escapes_every_value_and_loads_nothing() {
     }
     // No wide tables, no codes or bare names where a label exists.
     assert!(!html.contains("<table"));
-    for code in ["contract", "legitimate_interests", "identity.", "contact.", "content.", ">contacts<", ">household_id<", ">created<", ">sent_at<"] {
+    for code in [
+        "contract",
+        "legitimate_interests",
+        "identity.",
+        "contact.",
+        "content.",
+        ">contacts<",
+        ">household_id<",
+        ">created<",
+        ">sent_at<",
+    ] {
         assert!(!html.contains(code), "{code} in the page");
     }
     let (_, _, _, d) = details(&env, 1);

@@ -101,7 +101,10 @@ fn extract_by_email_ignores_case_and_follows_the_link_cycle() {
         doc["identifier_labels"],
         json!({ "email": "Email address", "phone": "Phone number", "contact_id": "Contact number" })
     );
-    assert_eq!((doc["language"].as_str(), doc["timezone"].as_str()), (Some("en"), Some("Europe/Stockholm")));
+    assert_eq!(
+        (doc["language"].as_str(), doc["timezone"].as_str()),
+        (Some("en"), Some("Europe/Stockholm"))
+    );
     assert_eq!(
         doc["tables"]["visits"]["retention"],
         "Kept for 90 days after time, then erased. If you ask for erasure, they are erased earlier."
@@ -384,7 +387,10 @@ fn swedish_report_text() {
         doc["tables"]["contacts"]["retention"],
         "Sparas så länge ändamålet kräver det. Begär du radering anonymiseras de. Vid anonymisering tas namn, e-postadress, telefonnummer, foto bort; resten sparas utan koppling till dig."
     );
-    assert_eq!(doc["tables"]["contacts"]["legal_basis_label"], "Avtal (art. 6.1 b)");
+    assert_eq!(
+        doc["tables"]["contacts"]["legal_basis_label"],
+        "Avtal (art. 6.1 b)"
+    );
     assert_eq!(doc["tables"]["contacts"]["label"], "Kontaktpersoner");
 }
 

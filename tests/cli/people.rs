@@ -38,10 +38,39 @@ fn workbook(env: &TestEnv, name: &str) -> String {
 /// one language, as one snapshot text.
 fn copy(env: &TestEnv, subject: &str, lang: &str) -> String {
     let tag = format!("{lang}-{}", subject.replace([':', '@', '.'], "_"));
-    extract(env, &[subject, "--lang", lang, "--format", "html", "-o", &format!("{tag}.html")]);
-    extract(env, &[subject, "--lang", lang, "--format", "csv", "-o", &tag]);
-    extract(env, &[subject, "--lang", lang, "--format", "xlsx", "-o", &format!("{tag}.xlsx")]);
-    let info = if lang == "sv" { "_om_dina_uppgifter.csv" } else { "_about_your_data.csv" };
+    extract(
+        env,
+        &[
+            subject,
+            "--lang",
+            lang,
+            "--format",
+            "html",
+            "-o",
+            &format!("{tag}.html"),
+        ],
+    );
+    extract(
+        env,
+        &[subject, "--lang", lang, "--format", "csv", "-o", &tag],
+    );
+    extract(
+        env,
+        &[
+            subject,
+            "--lang",
+            lang,
+            "--format",
+            "xlsx",
+            "-o",
+            &format!("{tag}.xlsx"),
+        ],
+    );
+    let info = if lang == "sv" {
+        "_om_dina_uppgifter.csv"
+    } else {
+        "_about_your_data.csv"
+    };
     let csv = std::fs::read_to_string(env.path(&format!("{tag}/{info}"))).expect("info csv");
     assert!(csv.starts_with('\u{feff}'), "a byte order mark for Excel");
     format!(
@@ -67,7 +96,15 @@ fn the_demo_copy_in_swedish_and_english() {
     // A customer with invoices under the bookkeeping hold and tickets.
     for lang in ["sv", "en"] {
         let all = copy(&env, "customer_id:1", lang);
-        for code in ["legal_obligation", "identity.", "contact.", "financial.", "content.", "usage.", "Unix"] {
+        for code in [
+            "legal_obligation",
+            "identity.",
+            "contact.",
+            "financial.",
+            "content.",
+            "usage.",
+            "Unix",
+        ] {
             assert!(!all.contains(code), "{code} in the {lang} copy");
         }
         insta::assert_snapshot!(format!("demo_{lang}"), all);
@@ -96,23 +133,32 @@ fn a_mention_is_an_excerpt_with_other_identifiers_masked_in_every_format() {
     let out = env.run(&["extract", "contact_id:c-1"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc = out.json();
-    let rows = doc["mentions"]["messages"]["rows"].as_array().expect("rows");
+    let rows = doc["mentions"]["messages"]["rows"]
+        .as_array()
+        .expect("rows");
     let nine = rows
         .iter()
         .find(|r| r["key"]["id"] == 9)
         .expect("message 9");
     assert_eq!(nine, &json!({ "key": { "id": 9 }, "excerpts": [excerpt] }));
 
-    extract(&env, &["contact_id:c-1", "--format", "html", "-o", "dan.html"]);
+    extract(
+        &env,
+        &["contact_id:c-1", "--format", "html", "-o", "dan.html"],
+    );
     let html = std::fs::read_to_string(env.path("dan.html")).expect("html");
     assert!(
         html.contains("<dt>Message</dt><dd>9</dd>\n<dt>Excerpt</dt><dd><blockquote>…Dödsbo: kontaktperson Dan (dan@example.se), nås även via *** eller ***.…</blockquote></dd>"),
         "{html}"
     );
     extract(&env, &["contact_id:c-1", "--format", "csv", "-o", "dan"]);
-    let csv = std::fs::read_to_string(env.path("dan/Mentions-Messages-to-customer-service.csv")).expect("csv");
+    let csv = std::fs::read_to_string(env.path("dan/Mentions-Messages-to-customer-service.csv"))
+        .expect("csv");
     assert!(csv.contains(&format!("\r\n9,\"{excerpt}\"\r\n")), "{csv}");
-    extract(&env, &["contact_id:c-1", "--format", "xlsx", "-o", "dan.xlsx"]);
+    extract(
+        &env,
+        &["contact_id:c-1", "--format", "xlsx", "-o", "dan.xlsx"],
+    );
     let book = workbook(&env, "dan.xlsx");
     assert!(book.contains(&format!("n:9 | s:{excerpt}\n")), "{book}");
     // (Eva's own contact row is Dan's through their household; only the
@@ -120,7 +166,13 @@ fn a_mention_is_an_excerpt_with_other_identifiers_masked_in_every_format() {
     let html_mentions = html.split("<h3>Mentions").nth(1).expect("mentions section");
     let book_mentions = book.split("== Mentions").nth(1).expect("mentions sheet");
     for text in [&nine.to_string(), html_mentions, &csv, book_mentions] {
-        for other in ["eva@example.se", "070-999 88 77", "850709-9805", "avlidit", "nyckeln"] {
+        for other in [
+            "eva@example.se",
+            "070-999 88 77",
+            "850709-9805",
+            "avlidit",
+            "nyckeln",
+        ] {
             assert!(!text.contains(other), "{other} handed out");
         }
     }
@@ -159,12 +211,32 @@ fn labels_overrides_language_and_warnings_come_from_the_map() {
     assert_eq!(e["legal_basis"], "contract");
     assert_eq!(e["legal_basis_label"], "Avtalet med dig (art. 6.1 b)");
     // An unknown category: shown as written, and `check` warns.
-    assert_eq!(doc["tables"]["payslips"]["category_labels"], json!({ "pay.gross": "pay.gross" }));
-    let out = env.run(&["extract", "personnummer:811218-9876", "--lang", "en", "--format", "html", "-o", "a.html"]);
+    assert_eq!(
+        doc["tables"]["payslips"]["category_labels"],
+        json!({ "pay.gross": "pay.gross" })
+    );
+    let out = env.run(&[
+        "extract",
+        "personnummer:811218-9876",
+        "--lang",
+        "en",
+        "--format",
+        "html",
+        "-o",
+        "a.html",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let html = std::fs::read_to_string(env.path("a.html")).expect("html");
-    assert!(html.contains("<dt>Legal basis</dt><dd>Our contract with you (Art. 6(1)(b))</dd>"), "{html}");
-    assert!(html.contains("<dt>Employed from</dt><dd title=\"1500000000\">13 July 2017, 22:40 EDT</dd>"), "{html}");
+    assert!(
+        html.contains("<dt>Legal basis</dt><dd>Our contract with you (Art. 6(1)(b))</dd>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<dt>Employed from</dt><dd title=\"1500000000\">13 July 2017, 22:40 EDT</dd>"
+        ),
+        "{html}"
+    );
     let out = env.run(&["--json", "check"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let findings = out.json()["findings"].clone();
@@ -182,7 +254,8 @@ fn labels_overrides_language_and_warnings_come_from_the_map() {
     );
     let out = env.run(&["check"]);
     assert!(
-        out.stdout.contains("warning: payslips.amount: category \"pay.gross\" has no built-in words"),
+        out.stdout
+            .contains("warning: payslips.amount: category \"pay.gross\" has no built-in words"),
         "{}",
         out.stdout
     );

@@ -634,9 +634,18 @@ fn the_subjects_own_requests_are_in_their_extract() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let page = std::fs::read_to_string(env.path("dan.html")).expect("html");
     assert!(page.contains("<h3>Dina begäranden</h3>"), "{page}");
-    assert!(page.contains("<dt>Ärendenummer</dt><dd>R-2026-0003</dd>"), "{page}");
-    assert!(page.contains("<dt>Slag av begäran</dt><dd>Tillgång till uppgifterna (art. 15)</dd>"), "{page}");
-    assert!(page.contains("<dt>Ska besvaras senast</dt><dd>2026-12-22</dd>"), "{page}");
+    assert!(
+        page.contains("<dt>Ärendenummer</dt><dd>R-2026-0003</dd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Slag av begäran</dt><dd>Tillgång till uppgifterna (art. 15)</dd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Ska besvaras senast</dt><dd>2026-12-22</dd>"),
+        "{page}"
+    );
     let eva_page = env.run(&[
         "extract",
         "email:eva@example.se",

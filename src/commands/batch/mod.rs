@@ -280,8 +280,15 @@ fn carry_out(
     match l.kind {
         Kind::Extract => {
             let r = resolved(true)?;
-            let done =
-                super::extract::extract_one(cx, &r, format, Some(&path), false, args.lang.or(cx.map.language).unwrap_or(Lang::En), false)?;
+            let done = super::extract::extract_one(
+                cx,
+                &r,
+                format,
+                Some(&path),
+                false,
+                args.lang.or(cx.map.language).unwrap_or(Lang::En),
+                false,
+            )?;
             Ok(done.path.unwrap_or(path))
         }
         Kind::Export => {
