@@ -81,32 +81,31 @@ pub fn category_known(map: &DataMap, code: &str) -> bool {
     find(&map.labels.categories, code).is_some() || builtin::category(code).is_some()
 }
 
-/// A category as a person reads it; an unknown category as written.
-pub fn category(map: &DataMap, code: &str, lang: Lang) -> String {
-    if let Some(t) = find(&map.labels.categories, code) {
+/// The map's words for a code, else the built-in ones, else the code.
+fn worded(own: &[(String, Text)], builtin: Option<(&str, &str)>, code: &str, lang: Lang) -> String {
+    if let Some(t) = find(own, code) {
         return t.get(lang).to_string();
     }
-    match builtin::category(code) {
-        Some((sv, en)) => match lang {
-            Lang::Sv => sv.to_string(),
-            Lang::En => en.to_string(),
-        },
-        None => code.to_string(),
+    match (builtin, lang) {
+        (Some((sv, _)), Lang::Sv) => sv.to_string(),
+        (Some((_, en)), Lang::En) => en.to_string(),
+        (None, _) => code.to_string(),
     }
+}
+
+/// A category as a person reads it; an unknown category as written.
+pub fn category(map: &DataMap, code: &str, lang: Lang) -> String {
+    worded(&map.labels.categories, builtin::category(code), code, lang)
 }
 
 /// A legal basis with its article: "Avtal (art. 6.1 b)".
 pub fn legal_basis(map: &DataMap, code: &str, lang: Lang) -> String {
-    if let Some(t) = find(&map.labels.legal_bases, code) {
-        return t.get(lang).to_string();
-    }
-    match builtin::legal_basis(code) {
-        Some((sv, en)) => match lang {
-            Lang::Sv => sv.to_string(),
-            Lang::En => en.to_string(),
-        },
-        None => code.to_string(),
-    }
+    worded(
+        &map.labels.legal_bases,
+        builtin::legal_basis(code),
+        code,
+        lang,
+    )
 }
 
 /// A table's label, or its name when the map gives none.
@@ -204,6 +203,17 @@ mod tests {
             builtin::legal_basis("contract"),
             Some(("Avtal (art. 6.1 b)", "Contract (Art. 6(1)(b))"))
         );
+    }
+
+    #[test]
+    fn the_manual_lists_the_vocabulary() {
+        let (_, line) = crate::help::MAP_KEYS
+            .iter()
+            .find(|(k, _)| *k == "categories with built-in words")
+            .expect("the manual's line");
+        let listed: Vec<&str> = line.split(';').next().unwrap_or("").split(", ").collect();
+        let codes: Vec<&str> = CATEGORIES.iter().map(|(c, _, _)| *c).collect();
+        assert_eq!(listed, codes);
     }
 
     #[test]

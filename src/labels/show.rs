@@ -212,14 +212,15 @@ pub fn pnr(key: &str) -> String {
     }
 }
 
-enum Iso {
+/// A date or an instant written as ISO-8601 text.
+pub enum Iso {
     Date(Date),
     Time(jiff::Timestamp),
 }
 
 /// ISO-8601 text: a date (`YYYY-MM-DD`), or a date-time with `T` or a
 /// space, with or without a zone (none means UTC).
-fn iso(s: &str) -> Option<Iso> {
+pub fn iso(s: &str) -> Option<Iso> {
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
     if b.len() < 10

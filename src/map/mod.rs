@@ -1134,6 +1134,60 @@ hold = { after = "issued", keep = "7y", round = "year_end", reason = "Bokföring
     }
 
     #[test]
+    fn labels_language_and_zone_are_read_and_checked() {
+        let m = parse_str(&(GOOD.replace(
+            "version = 1\n",
+            "version = 1\nlanguage = \"sv\"\ntimezone = \"Europe/Helsinki\"\n",
+        ).replace(
+            "[tables.customers]\nsubjects = true\n",
+            "[tables.customers]\nsubjects = true\nlabel = { sv = \"Kunder\", en = \"Customers\" }\nkeep_reason = \"lagen\"\n",
+        ).replace(
+            "pnr = { category",
+            "pnr = { label = { en = \"National id\" }, description = \"Tio siffror\", category",
+        ) + "\n[labels.categories]\n\"usage.heat\" = { sv = \"Värme\", en = \"Heat\" }\n"))
+        .expect("valid");
+        assert_eq!(m.language, Some(Lang::Sv));
+        assert_eq!(m.timezone_name, "Europe/Helsinki");
+        let c = &m.tables[0];
+        assert_eq!(c.label, Some(Text::new("Kunder", "Customers")));
+        assert_eq!(c.keep_reason, Some(Text::new("lagen", "lagen")));
+        let pnr = c.column("pnr").expect("pnr");
+        // One language stands in for the other.
+        assert_eq!(pnr.label, Some(Text::new("National id", "National id")));
+        assert_eq!(
+            pnr.description,
+            Some(Text::new("Tio siffror", "Tio siffror"))
+        );
+        assert_eq!(
+            m.labels.categories,
+            [("usage.heat".to_string(), Text::new("Värme", "Heat"))]
+        );
+        assert_eq!(m.tables[1].label, None);
+
+        let e = errors(
+            &(GOOD
+                .replace(
+                    "version = 1\n",
+                    "version = 1\nlanguage = \"de\"\ntimezone = \"Mars/Olympus\"\n",
+                )
+                .replace(
+                    "[tables.customers]\nsubjects = true\n",
+                    "[tables.customers]\nsubjects = true\nlabel = {}\n",
+                )
+                + "\n[labels.legal_bases]\nwhim = { sv = \"nyck\", en = \"whim\" }\n"),
+        );
+        assert_eq!(
+            e,
+            [
+                "m.toml:3:12: error: language: unknown language \"de\"; expected one of: sv, en",
+                "m.toml:4:12: error: timezone: unknown time zone \"Mars/Olympus\"; give an IANA name such as Europe/Stockholm",
+                "m.toml:39:1: error: labels.legal_bases.whim: unknown legal basis \"whim\"; expected one of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests",
+                "m.toml:17:9: error: tables.customers.label: gives no text\n  hint: write { sv = \"…\", en = \"…\" }, or one text for both languages",
+            ]
+        );
+    }
+
+    #[test]
     fn a_map_with_no_tables_is_refused() {
         let e =
             errors("version = 1\n[controller]\nname = \"a\"\ncontact = \"b\"\nauthority = \"c\"\n");

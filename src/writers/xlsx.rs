@@ -55,44 +55,33 @@ pub use crate::labels::show::is_date_column;
 /// A date or date-time written as ISO-8601 text, as Excel sees it; the bool
 /// is true for a date-time.
 pub fn iso_datetime(s: &str) -> Option<(ExcelDateTime, bool)> {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() < 10
-        || !digits(0..4)
-        || b[4] != b'-'
-        || !digits(5..7)
-        || b[7] != b'-'
-        || !digits(8..10)
-    {
-        return None;
-    }
-    if b.len() == 10 {
-        let d: jiff::civil::Date = s.parse().ok()?;
-        if d.year() < 1900 {
-            return None;
+    match crate::labels::show::iso(s)? {
+        crate::labels::show::Iso::Date(d) => {
+            if d.year() < 1900 {
+                return None;
+            }
+            let x =
+                ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).ok()?;
+            Some((x, false))
         }
-        let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).ok()?;
-        return Some((x, false));
+        crate::labels::show::Iso::Time(ts) => {
+            let z = ts.to_zoned(jiff::tz::TimeZone::UTC);
+            if z.year() < 1900 {
+                return None;
+            }
+            let x = ExcelDateTime::from_ymd(z.year() as u16, z.month() as u8, z.day() as u8)
+                .and_then(|d| {
+                    d.and_hms_milli(
+                        z.hour() as u16,
+                        z.minute() as u8,
+                        z.second() as u8,
+                        z.millisecond() as u16,
+                    )
+                })
+                .ok()?;
+            Some((x, true))
+        }
     }
-    if !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let ts = crate::time::parse_text(s)?;
-    let z = ts.to_zoned(jiff::tz::TimeZone::UTC);
-    if z.year() < 1900 {
-        return None;
-    }
-    let x = ExcelDateTime::from_ymd(z.year() as u16, z.month() as u8, z.day() as u8)
-        .and_then(|d| {
-            d.and_hms_milli(
-                z.hour() as u16,
-                z.minute() as u8,
-                z.second() as u8,
-                z.millisecond() as u16,
-            )
-        })
-        .ok()?;
-    Some((x, true))
 }
 
 /// A sheet name Excel accepts: no `[]:*?/\`, not starting or ending with

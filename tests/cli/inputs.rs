@@ -64,23 +64,20 @@ fn invalid_values_are_exit_3_with_positions() {
     --- stdout
     --- stderr
     dsr: error: the data map [TMP]/datamap.toml is not valid (4 errors); fix it and run `dsr check`:
-      [TMP]/datamap.toml:19:12: tables.employees.on_erase: unknown on_erase "shred"; expected one of: delete, anonymize, keep
-      [TMP]/datamap.toml:23:47: tables.employees.columns.email: unknown erase strategy "scramble"; expected one of: null, redact, hash, keep
-      [TMP]/datamap.toml:31:37: tables.time_reports.retention.keep: duration "2 years" has no unit; expected a whole number and a unit: 30d, 12w, 6m or 7y
-      [TMP]/datamap.toml:93:15: tables.visits.legal_basis: unknown legal basis "because"; expected one of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests
+      [TMP]/datamap.toml:22:12: tables.employees.on_erase: unknown on_erase "shred"; expected one of: delete, anonymize, keep
+      [TMP]/datamap.toml:28:47: tables.employees.columns.email: unknown erase strategy "scramble"; expected one of: null, redact, hash, keep
+      [TMP]/datamap.toml:38:37: tables.time_reports.retention.keep: duration "2 years" has no unit; expected a whole number and a unit: 30d, 12w, 6m or 7y
+      [TMP]/datamap.toml:127:15: tables.visits.legal_basis: unknown legal basis "because"; expected one of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests
     "#);
 }
 
 #[test]
 fn unknown_keys_are_refused() {
-    let map = agency_map().replace(
-        "subjects = true\npurpose = \"Employment\"",
-        "subjects = true\npurpos = \"Employment\"",
-    );
+    let map = agency_map().replace("purpose = \"Employment\"", "purpos = \"Employment\"");
     let (_env, out) = with_map(&map, &["check"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
-        out.stderr.contains("datamap.toml:16:1") && out.stderr.contains("purpos"),
+        out.stderr.contains("datamap.toml:19:1") && out.stderr.contains("purpos"),
         "{}",
         out.stderr
     );
@@ -92,21 +89,25 @@ fn a_map_that_does_not_fit_the_store_stops_every_command() {
         .replace("[tables.visits]", "[tables.visitors]")
         .replace("[tables.visits.columns]", "[tables.visitors.columns]")
         .replace("full_name = { category", "fullname = { category")
-        .replacen("on = { org = \"org\", emp_no = \"emp_no\" }", "on = { org = \"org\", emp_no = \"hired\" }", 1)
-        .replace("phone = { category = \"contact.phone\", erase = \"null\" }", "phone = { category = \"contact.phone\", erase = \"null\" }\ncreated = { erase = \"hash\" }");
+        .replacen(
+            "on = { org = \"org\", emp_no = \"emp_no\" }",
+            "on = { org = \"org\", emp_no = \"hired\" }",
+            1,
+        )
+        .replace("created = { label", "created = { erase = \"hash\", label");
     let (env, out) = with_map(&map, &["extract", "contact_id:c-1"]);
     insta::assert_snapshot!(out.snapshot(&env), @r#"
     exit: 3
     --- stdout
     --- stderr
     dsr: error: the data map [TMP]/datamap.toml does not fit the store [TMP]/tenant.db (4 errors); nothing was read or changed; run `dsr check` and fix the map:
-      [TMP]/datamap.toml:22:1: employees.fullname: mapped column "fullname" does not exist in table employees of the store
+      [TMP]/datamap.toml:27:1: employees.fullname: mapped column "fullname" does not exist in table employees of the store
         hint: fix the column name; `dsr check` lists what the map uses
-      [TMP]/datamap.toml:29:8: time_reports.link[0]: time_reports.emp_no (TEXT) and employees.hired (INTEGER) are not comparable: one holds numbers, the other text
+      [TMP]/datamap.toml:36:8: time_reports.link[0]: time_reports.emp_no (TEXT) and employees.hired (INTEGER) are not comparable: one holds numbers, the other text
         hint: link columns must hold the same kind of value; check that `on` names the right columns
-      [TMP]/datamap.toml:71:1: contacts.created: erase = "hash" writes text, but the column is INTEGER
+      [TMP]/datamap.toml:95:1: contacts.created: erase = "hash" writes text, but the column is INTEGER
         hint: use null for a number or date column
-      [TMP]/datamap.toml:92:9: visitors: table "visitors" does not exist in the store
+      [TMP]/datamap.toml:124:9: visitors: table "visitors" does not exist in the store
         hint: fix the name, or remove the table from the map
     "#);
     assert!(
@@ -127,7 +128,7 @@ fn null_on_not_null_is_an_error() {
     assert_eq!(out.code, 3);
     assert!(
         out.stdout.contains(
-            "datamap.toml:22:1: error: employees.full_name: erase = \"null\" on a NOT NULL column"
+            "datamap.toml:27:1: error: employees.full_name: erase = \"null\" on a NOT NULL column"
         ),
         "{}",
         out.stdout
@@ -338,8 +339,8 @@ fn a_broken_pipe_is_a_clean_exit() {
 #[test]
 fn erasing_a_referenced_column_is_an_error() {
     let map = agency_map().replace(
-        "[tables.contacts.columns]\n",
-        "[tables.contacts.columns]\nid = { erase = \"hash\" }\n",
+        "id = { label = { sv = \"Kontaktnummer\", en = \"Contact number\" } }",
+        "id = { erase = \"hash\", label = { sv = \"Kontaktnummer\", en = \"Contact number\" } }",
     );
     let (_env, out) = with_map(&map, &["check"]);
     assert_eq!(out.code, 3, "{}", out.stdout);
