@@ -77,6 +77,15 @@ fn details(env: &TestEnv, seq: usize) -> (String, String, Option<String>, Json) 
     )
 }
 
+/// Every cell of a sheet, one a line.
+fn cells_text(rows: &[Vec<String>]) -> String {
+    rows.iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Codes and names of the agency fixture that have labels: none may reach
 /// a person.
 const AGENCY_CODES: &[&str] = &[
@@ -207,12 +216,7 @@ fn xlsx_extract_of_the_agency_cell_by_cell() {
     );
     assert!(about[15][0].starts_with("s:Your rights"), "{:?}", about[15]);
     assert!(about[15][1].contains("Integritetsskyddsmyndigheten"));
-    let text: String = about
-        .iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = cells_text(about);
     assert_no_codes(&text, AGENCY_CODES);
 
     // A header row of labels, the column names below it; typed cells.
@@ -399,12 +403,7 @@ fn xlsx_extract_in_swedish_names_its_first_sheet_and_lists_transfers() {
         .expect("created_at");
     assert!(customers[2][c].starts_with("d:"), "{}", customers[2][c]);
     // Built-in words for the legal bases and categories, in Swedish.
-    let text: String = about
-        .iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = cells_text(about);
     for words in [
         "Avtal (art. 6.1 b)",
         "Rättslig förpliktelse (art. 6.1 c)",
