@@ -271,8 +271,7 @@ impl<'t> Shape<'t> {
 
     /// The `after` column as a SELECT-list expression.
     pub fn select_col(&self, after: &str) -> String {
-        self.col(after)
-            .map_or_else(|| quote(after), |c| c.select())
+        self.col(after).map_or_else(|| quote(after), |c| c.select())
     }
 
     /// Every column as a SELECT list, in `TableSchema::columns` order.

@@ -203,9 +203,14 @@ impl PgBackend {
         );
         let doing = format!("looking for expired rows in {}", t.name);
         let mut out = Vec::new();
-        keyed(&mut c, &sql, &b, shape.key_width(), &doing, |k, mut rest| {
-            out.push((k, rest.pop().unwrap_or(Value::Null)))
-        })?;
+        keyed(
+            &mut c,
+            &sql,
+            &b,
+            shape.key_width(),
+            &doing,
+            |k, mut rest| out.push((k, rest.pop().unwrap_or(Value::Null))),
+        )?;
         Ok(out)
     }
 
@@ -280,3 +285,7 @@ impl Drop for Held {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "retention_tests.rs"]
+mod tests;
