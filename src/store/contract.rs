@@ -384,17 +384,17 @@ pub(super) fn expired_rows_are_paged(s: &Store) {
     );
 }
 
+fn cutoffs(before: i64, sure: i64, min: i64) -> super::Cutoffs {
+    super::Cutoffs { before, sure, min }
+}
+
 /// A one-pass range splits into what SQL deletes alone and what dsr
 /// tests: orders placed at 1000 and 1500 (Unix seconds) are before the
 /// cutoff, only the first before `sure`; ranges are (lo, hi] in key order.
 pub(super) fn expiry_splits_a_key_range(s: &Store) {
     let schema = s.schema().expect("schema");
     let orders = schema.table("orders").expect("orders");
-    let cut = super::Cutoffs {
-        before: 1_700_000_000,
-        sure: 1200,
-        min: 0,
-    };
+    let cut = cutoffs(1_700_000_000, 1200, 0);
     let surely = |lo: Option<&[Value]>, hi: Option<&[Value]>| {
         s.surely_expired_keys(orders, "placed_at", &cut, (lo, hi))
             .expect("surely")
@@ -409,21 +409,13 @@ pub(super) fn expiry_splits_a_key_range(s: &Store) {
     assert!(surely(Some(&ten), None).is_empty(), "lo is excluded");
     assert!(candidates(None, Some(&ten)).is_empty(), "hi is included");
     assert_eq!(surely(None, Some(&ten)), [vec![int(10)]]);
-    let early = super::Cutoffs {
-        before: 1000,
-        sure: 1000,
-        min: 0,
-    };
+    let early = cutoffs(1000, 1000, 0);
     assert!(s
         .expiry_candidates(orders, "placed_at", &early, (None, None))
         .expect("candidates")
         .is_empty());
     // Below `min` nothing is a time: never surely expired.
-    let late_min = super::Cutoffs {
-        before: 1_700_000_000,
-        sure: 1_700_000_000,
-        min: 1200,
-    };
+    let late_min = cutoffs(1_700_000_000, 1_700_000_000, 1200);
     assert_eq!(
         s.surely_expired_keys(orders, "placed_at", &late_min, (None, None))
             .expect("surely"),
@@ -436,11 +428,7 @@ pub(super) fn expiry_splits_a_key_range(s: &Store) {
 pub(super) fn surely_expired_rows_are_deleted_in_one_pass(s: &Store) {
     let schema = s.schema().expect("schema");
     let orders = schema.table("orders").expect("orders");
-    let cut = super::Cutoffs {
-        before: 1_700_000_000,
-        sure: 1_600,
-        min: 0,
-    };
+    let cut = cutoffs(1_700_000_000, 1_600, 0);
     let hi = [int(11)];
     let n = s
         .write(|tx| tx.delete_surely_expired(orders, "placed_at", &cut, (None, Some(&hi))))
