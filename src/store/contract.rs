@@ -384,6 +384,70 @@ pub(super) fn expired_rows_are_paged(s: &Store) {
     );
 }
 
+fn cutoffs(before: i64, sure: i64, min: i64) -> super::Cutoffs {
+    super::Cutoffs { before, sure, min }
+}
+
+/// A one-pass range splits into what SQL deletes alone and what dsr
+/// tests: orders placed at 1000 and 1500 (Unix seconds) are before the
+/// cutoff, only the first before `sure`; ranges are (lo, hi] in key order.
+pub(super) fn expiry_splits_a_key_range(s: &Store) {
+    let schema = s.schema().expect("schema");
+    let orders = schema.table("orders").expect("orders");
+    let cut = cutoffs(1_700_000_000, 1200, 0);
+    let surely = |lo: Option<&[Value]>, hi: Option<&[Value]>| {
+        s.surely_expired_keys(orders, "placed_at", &cut, (lo, hi))
+            .expect("surely")
+    };
+    let candidates = |lo: Option<&[Value]>, hi: Option<&[Value]>| {
+        s.expiry_candidates(orders, "placed_at", &cut, (lo, hi))
+            .expect("candidates")
+    };
+    assert_eq!(surely(None, None), [vec![int(10)]]);
+    assert_eq!(candidates(None, None), [(vec![int(12)], int(1500))]);
+    let ten = [int(10)];
+    assert!(surely(Some(&ten), None).is_empty(), "lo is excluded");
+    assert!(candidates(None, Some(&ten)).is_empty(), "hi is included");
+    assert_eq!(surely(None, Some(&ten)), [vec![int(10)]]);
+    let early = cutoffs(1000, 1000, 0);
+    assert!(s
+        .expiry_candidates(orders, "placed_at", &early, (None, None))
+        .expect("candidates")
+        .is_empty());
+    // Below `min` nothing is a time: never surely expired.
+    let late_min = cutoffs(1_700_000_000, 1_700_000_000, 1200);
+    assert_eq!(
+        s.surely_expired_keys(orders, "placed_at", &late_min, (None, None))
+            .expect("surely"),
+        [vec![int(12)]]
+    );
+}
+
+/// One statement deletes what has surely expired in a range, and only
+/// that (the cascade from orders reaches nothing).
+pub(super) fn surely_expired_rows_are_deleted_in_one_pass(s: &Store) {
+    let schema = s.schema().expect("schema");
+    let orders = schema.table("orders").expect("orders");
+    let cut = cutoffs(1_700_000_000, 1_600, 0);
+    let surely = || {
+        s.surely_expired_keys(orders, "placed_at", &cut, (None, None))
+            .expect("surely")
+    };
+    assert_eq!(surely(), [vec![int(10)], vec![int(12)]]);
+    let hi = [int(11)];
+    let n = s
+        .write(|tx| tx.delete_surely_expired(orders, "placed_at", &cut, (None, Some(&hi))))
+        .expect("delete");
+    assert_eq!(n, 1);
+    assert_eq!(surely(), [vec![int(12)]], "only the range's row");
+    assert_eq!(s.key_bounds(orders).expect("bounds"), Some((11, 12)));
+    let n = s
+        .write(|tx| tx.delete_surely_expired(orders, "placed_at", &cut, (Some(&hi), None)))
+        .expect("delete");
+    assert_eq!(n, 1);
+    assert_eq!(s.key_bounds(orders).expect("bounds"), Some((11, 11)));
+}
+
 /// A fresh SQLite tenant with the fixture.
 fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -427,7 +491,7 @@ macro_rules! contract {
 }
 
 contract! {
-    ready: [schema_is_read],
+    ready: [schema_is_read, expired_rows_are_paged, expiry_splits_a_key_range],
     pending: [
         select_by_each_filter,
         scan_text_with_needles,
@@ -435,7 +499,7 @@ contract! {
         delete_and_anonymize_count_rows,
         the_watch_flags_unplanned_changes,
         dsr_tables_hold_what_is_written,
-        expired_rows_are_paged
+        surely_expired_rows_are_deleted_in_one_pass
     ]
 }
 

@@ -17,6 +17,7 @@ mod inputs;
 mod lookups;
 mod mentions;
 mod people;
+mod pg_sweep;
 mod requests;
 mod sweep;
 mod tamper;

@@ -498,7 +498,7 @@ fn shop() -> TestEnv {
 
 /// A map of tables each with an `email` identifier and a retention rule
 /// that deletes: (table, legal basis, `after` column, `keep`).
-fn write_map(env: &TestEnv, tables: &[(&str, &str, &str, &str)]) {
+pub(crate) fn write_map(env: &TestEnv, tables: &[(&str, &str, &str, &str)]) {
     let mut map = String::from(
         "version = 1\n[controller]\nname = \"Test AB\"\ncontact = \"dpo@test.example\"\n\
          authority = \"Integritetsskyddsmyndigheten (IMY), www.imy.se\"\n[identifiers]\nemail = \"email\"\n",

@@ -15,6 +15,7 @@
 //!
 //! The trait impl below only delegates, in one place.
 
+mod expiry;
 mod reads;
 mod retention;
 mod writes;
@@ -32,14 +33,16 @@ use crate::store::{Filter, Needle, Row};
 use crate::value::Value;
 use std::cell::{RefCell, RefMut};
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// A tenant's schema on a PostgreSQL server.
 pub struct PgBackend {
     /// `postgres::Client` needs `&mut`; the store interface is `&self`.
     /// Callbacks never call back into the store while a result streams, so
     /// a borrow never meets another ([`PgBackend::conn`] refuses one that
-    /// would rather than panic).
-    conn: RefCell<PgConn>,
+    /// would rather than panic). Shared (`Rc`) with the sweep lock's
+    /// guard, which releases the lock on this session when dropped.
+    conn: Rc<RefCell<PgConn>>,
     /// The URL as given, the password shown as `***`.
     shown: String,
 }
@@ -59,7 +62,7 @@ impl PgBackend {
         let parsed = PgUrl::parse(url)?;
         let conn = connect(&parsed)?;
         Ok(PgBackend {
-            conn: RefCell::new(conn),
+            conn: Rc::new(RefCell::new(conn)),
             shown: redact_raw(url.trim()),
         })
     }

@@ -1,0 +1,381 @@
+//! `dsr sweep` on PostgreSQL (issue 11, the sweep group): the scenarios of
+//! sweep.rs on the agency fixture loaded from `fixtures/agency/schema.pg.sql`
+//! (expiry by ISO text and Unix seconds, the limit kept; a parent expiring
+//! over held children, finished years later), native `date`, `timestamp`
+//! and `timestamptz` columns swept in one pass and planned alike, dry runs
+//! equal to real runs, a second run changing nothing, and the tenant's
+//! advisory lock held across processes. Skipped without
+//! `DSR_TEST_POSTGRES_URL` (failing under CI=true).
+
+use crate::{Outcome, TestEnv};
+use dsr::store::pg::testing::{self, TestSchema};
+use serde_json::json;
+use std::time::Duration;
+
+/// A tenant in a PostgreSQL schema of the test's own, its map in a temp dir.
+struct PgTenant {
+    env: TestEnv,
+    schema: TestSchema,
+    url: String,
+}
+
+impl PgTenant {
+    /// The agency fixture, then `extra` SQL.
+    fn agency(label: &str, extra: &str) -> Option<PgTenant> {
+        let sql =
+            std::fs::read_to_string(crate::fixture("agency/schema.pg.sql")).expect("schema.pg.sql");
+        PgTenant::new(label, &format!("{sql}\n{extra}"), TestEnv::agency())
+    }
+
+    fn new(label: &str, sql: &str, env: TestEnv) -> Option<PgTenant> {
+        let schema = TestSchema::new(label)?;
+        schema.exec(sql);
+        let raw = std::env::var(testing::VAR).expect("the server's URL");
+        let sep = if raw.contains('?') { '&' } else { '?' };
+        let url = format!("{raw}{sep}schema={}", schema.name);
+        Some(PgTenant { env, schema, url })
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.env.std_cmd();
+        c.arg("--store")
+            .arg(&self.url)
+            .arg("--map")
+            .arg(&self.env.map)
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Outcome {
+        crate::outcome(assert_cmd::Command::from_std(self.cmd(args)))
+    }
+
+    /// `dsr --json sweep ARGS`, exit 0, its document.
+    fn sweep(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(&[&["--json", "sweep"], args].concat());
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.json()
+    }
+
+    fn client(&self) -> postgres::Client {
+        dsr::store::pg::connect(&self.schema.url())
+            .expect("connect")
+            .client
+    }
+
+    /// Rows as `a|b|NULL` lines, every value as PostgreSQL's text.
+    fn rows(&self, sql: &str) -> Vec<String> {
+        let msgs = self
+            .client()
+            .simple_query(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        msgs.iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => Some(
+                    (0..r.len())
+                        .map(|i| r.get(i).unwrap_or("NULL").to_string())
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The visits of sweep.rs's `agency_with_visits`, the numbers as digits
+/// (the column is text here).
+const VISITS: &str = "INSERT INTO visits VALUES
+    ('fresh@example.se', '2026-11-01'),
+    ('null@example.se', NULL),
+    ('limit@example.se', '2026-08-24T10:00:00Z'),
+    ('before-limit@example.se', '1787565599'),
+    ('offset@example.se', '2026-08-24T11:00:00+01:00'),
+    ('soon@example.se', 'soon');";
+
+#[test]
+#[ignore = "needs the PostgreSQL reads and writes (branches pgread, pgwrite); passes with them merged: un-ignore once they are on main"]
+fn pg_retention_reads_iso_and_unix_dates_and_keeps_the_row_at_the_limit() {
+    let Some(t) = PgTenant::agency("sweep_visits", VISITS) else {
+        return;
+    };
+    let doc = t.sweep(&["--table", "visits"]);
+    assert_eq!(
+        doc["tables"],
+        json!({ "visits": { "deleted": 4, "anonymized": 0, "held": 0, "kept": 0 } })
+    );
+    assert_eq!(
+        t.rows("SELECT email, at FROM visits ORDER BY email"),
+        [
+            "fresh@example.se|2026-11-01",
+            "limit@example.se|2026-08-24T10:00:00Z",
+            "null@example.se|NULL",
+            "offset@example.se|2026-08-24T11:00:00+01:00",
+            "soon@example.se|soon",
+        ]
+    );
+    assert_eq!(t.rows("SELECT count(*) FROM time_reports"), ["4"]);
+    // Unix seconds in a bigint column.
+    t.schema
+        .exec("INSERT INTO time_reports VALUES (5, 'acme', 'E2', 1790000000, 1.0, 'recent')");
+    let doc = t.sweep(&["--table", "time_reports"]);
+    assert_eq!(doc["tables"]["time_reports"]["deleted"], 4);
+    assert_eq!(t.rows("SELECT id FROM time_reports"), ["5"]);
+    let again = t.sweep(&[]);
+    assert_eq!(
+        (again["batches"].clone(), again["tables"].clone()),
+        (json!(0), json!({}))
+    );
+}
+
+#[test]
+#[ignore = "needs the PostgreSQL reads and writes (branches pgread, pgwrite); passes with them merged: un-ignore once they are on main"]
+fn pg_a_parent_expires_over_held_children_and_the_sweep_finishes_them_later() {
+    let Some(t) = PgTenant::agency("sweep_held", "") else {
+        return;
+    };
+    let map = std::fs::read_to_string(&t.env.map).expect("map").replace(
+        "identify = { email = \"email\", personnummer = \"personnummer\" }\non_erase = \"delete\"",
+        "identify = { email = \"email\", personnummer = \"personnummer\" }\non_erase = \"delete\"\nretention = { after = \"hired\", keep = \"1y\" }",
+    );
+    std::fs::write(&t.env.map, map).expect("write map");
+    let doc = t.sweep(&[]);
+    assert_eq!(
+        doc["tables"]["employees"],
+        json!({ "deleted": 1, "anonymized": 2, "held": 0, "kept": 0 })
+    );
+    assert_eq!(
+        doc["tables"]["payslips"],
+        json!({ "deleted": 1, "anonymized": 0, "held": 2, "kept": 0 })
+    );
+    assert_eq!(
+        t.rows("SELECT org, emp_no, full_name, personnummer FROM employees ORDER BY org, emp_no"),
+        ["acme|E1|[erased]|NULL", "acme|E2|[erased]|NULL"]
+    );
+    assert_eq!(t.rows("SELECT id FROM payslips ORDER BY id"), ["2", "3"]);
+    assert_eq!(
+        t.rows("SELECT tbl, key, action, until FROM _dsr_deferred ORDER BY key"),
+        [
+            "payslips|[2]|delete|2031-12-31",
+            "payslips|[3]|delete|2032-12-31"
+        ]
+    );
+    // Years later: payslip 2's hold has ended.
+    let mut c = t.cmd(&["--json", "sweep"]);
+    c.env("DSR_NOW", "2032-06-01T00:00:00Z");
+    let out = crate::outcome(assert_cmd::Command::from_std(c));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["deferred_completed"], 1);
+    assert_eq!(out.json()["tables"]["payslips"]["deleted"], 1);
+    assert_eq!(t.rows("SELECT id FROM payslips"), ["3"]);
+    assert_eq!(t.rows("SELECT key FROM _dsr_deferred"), ["[3]"]);
+    assert_eq!(t.run(&["audit", "verify"]).code, 0);
+}
+
+/// Tables with native date columns, each with a row before the 30-day
+/// limit (2026-10-23T10:00:00Z), one at it, one after, and NULL; logins 3
+/// is 09:59:59Z written at +02:00, a date is its midnight UTC, and
+/// `-infinity` is no time dsr reads.
+const NATIVE: &str = "
+CREATE TABLE logins (id bigint PRIMARY KEY, email text, at timestamptz);
+CREATE INDEX logins_at ON logins (at);
+INSERT INTO logins VALUES
+  (1, 'a@example.se', '2026-10-23T09:59:59Z'), (2, 'b@example.se', '2026-10-23T10:00:00Z'),
+  (3, 'c@example.se', '2026-10-23T11:59:59+02:00'), (4, 'd@example.se', NULL),
+  (5, 'e@example.se', '2025-01-01T00:00:00Z'), (6, 'f@example.se', '-infinity');
+CREATE TABLE stamps (id int4 PRIMARY KEY, email text, at timestamp);
+INSERT INTO stamps VALUES
+  (1, 'a@example.se', '2026-10-23 09:59:59.5'), (2, 'b@example.se', '2026-10-23 10:00:00'),
+  (3, 'c@example.se', '2026-11-01 00:00:00'), (4, 'd@example.se', NULL);
+CREATE TABLE days (region text, n int4, email text, at date, PRIMARY KEY (region, n));
+INSERT INTO days VALUES
+  ('eu', 1, 'a@example.se', '2026-10-22'), ('eu', 2, 'b@example.se', '2026-10-23'),
+  ('se', 1, 'c@example.se', '2026-10-24'), ('se', 2, 'd@example.se', NULL),
+  ('us', 1, 'e@example.se', '2020-02-29');
+CREATE TABLE visits (email text, at date);
+INSERT INTO visits VALUES ('a@example.se', '2026-01-01'), ('b@example.se', '2026-11-01');";
+
+fn native(label: &str) -> Option<PgTenant> {
+    let env = TestEnv::empty();
+    let t = PgTenant::new(label, NATIVE, env)?;
+    crate::sweep::write_map(
+        &t.env,
+        &[
+            ("logins", "contract", "at", "30d"),
+            ("stamps", "contract", "at", "30d"),
+            ("days", "contract", "at", "30d"),
+            ("visits", "contract", "at", "30d"),
+        ],
+    );
+    Some(t)
+}
+
+fn native_rows(t: &PgTenant) -> Vec<String> {
+    [
+        "SELECT 'logins', id FROM logins ORDER BY id",
+        "SELECT 'stamps', id FROM stamps ORDER BY id",
+        "SELECT 'days', region, n FROM days ORDER BY region, n",
+        "SELECT 'visits', email FROM visits ORDER BY email",
+    ]
+    .iter()
+    .flat_map(|q| t.rows(q))
+    .collect()
+}
+
+#[test]
+#[ignore = "needs the PostgreSQL reads and writes (branches pgread, pgwrite); passes with them merged: un-ignore once they are on main"]
+fn pg_native_dates_expire_alike_in_one_pass_planned_and_dry_runs() {
+    let want_left = [
+        "logins|2",
+        "logins|4",
+        "logins|6",
+        "stamps|2",
+        "stamps|3",
+        "stamps|4",
+        "days|se|1",
+        "days|se|2",
+        "visits|b@example.se",
+    ];
+    let counts = |n: u64| json!({ "deleted": n, "anonymized": 0, "held": 0, "kept": 0 });
+    let want =
+        json!({ "logins": counts(3), "stamps": counts(1), "days": counts(3), "visits": counts(1) });
+    for (label, planned, size) in [
+        ("sweep_native_fast", false, None),
+        ("sweep_native_small", false, Some("1")),
+        ("sweep_native_planned", true, Some("2")),
+    ] {
+        let Some(t) = native(label) else {
+            return;
+        };
+        let size: Vec<&str> = size.map_or(vec![], |n| vec!["--batch-size", n]);
+        let run = |extra: &[&str]| {
+            let mut c = t.cmd(&[&["--json", "sweep"], extra, &size].concat());
+            if planned {
+                c.env("DSR_SWEEP_PLANNED", "1");
+            }
+            let out = crate::outcome(assert_cmd::Command::from_std(c));
+            assert_eq!(out.code, 0, "{label}: {}", out.stderr);
+            out.json()
+        };
+        let before = native_rows(&t);
+        let dry = run(&["--dry-run"]);
+        assert_eq!(
+            native_rows(&t),
+            before,
+            "{label}: a dry run changes nothing"
+        );
+        let real = run(&[]);
+        assert_eq!(dry["tables"], real["tables"], "{label}");
+        assert_eq!(dry["batches"], real["batches"], "{label}");
+        assert_eq!(real["tables"], want, "{label}");
+        assert_eq!(native_rows(&t), want_left, "{label}");
+        let again = run(&[]);
+        assert_eq!(
+            (again["batches"].clone(), again["tables"].clone()),
+            (json!(0), json!({})),
+            "{label}"
+        );
+        // Which route each batch took.
+        let one_pass: Vec<bool> = t
+            .rows("SELECT details::json->>'one_pass' FROM _dsr_audit WHERE command = 'sweep' AND details::json->>'summary' IS NULL")
+            .iter()
+            .map(|s| s == "true")
+            .collect();
+        assert!(
+            !one_pass.is_empty() && one_pass.iter().all(|&o| o != planned),
+            "{label}: {one_pass:?}"
+        );
+        assert_eq!(t.run(&["audit", "verify"]).code, 0);
+    }
+}
+
+/// The advisory lock key dsr uses for this tenant.
+fn key(t: &PgTenant) -> i64 {
+    let url = t.schema.url();
+    dsr::store::pg::lock::tenant_key(&url.dbname, &url.schema)
+}
+
+#[test]
+#[ignore = "needs the PostgreSQL reads and writes (branches pgread, pgwrite); passes with them merged: un-ignore once they are on main"]
+fn pg_the_sweep_lock_holds_across_processes() {
+    let Some(t) = PgTenant::agency("sweep_lock", VISITS) else {
+        return;
+    };
+    // An admin session (a sweep on another machine) holds the lock.
+    let mut admin = t.client();
+    admin
+        .execute("SELECT pg_advisory_lock($1)", &[&key(&t)])
+        .expect("lock");
+    let pid: i32 = admin
+        .query_one("SELECT pg_backend_pid()", &[])
+        .expect("pid")
+        .get(0);
+    for args in [&["sweep"][..], &["sweep", "--dry-run"]] {
+        let out = t.run(args);
+        assert_eq!(out.code, 6, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "another dsr sweep holds the lock of database {} on ",
+                t.schema.url().dbname
+            )) && out.stderr.contains(&format!(
+                "schema {} (PostgreSQL session pid {pid}, user ",
+                t.schema.name
+            )) && out.stderr.contains("pass --wait"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(
+        t.rows("SELECT count(*) FROM visits"),
+        ["9"],
+        "nothing swept"
+    );
+    // --wait waits for the holder, then sweeps.
+    let mut child = t.cmd(&["-q", "sweep", "--wait"]).spawn().expect("spawn");
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(
+        child.try_wait().expect("poll").is_none(),
+        "--wait returned while the lock was held"
+    );
+    assert_eq!(t.rows("SELECT count(*) FROM visits"), ["9"]);
+    admin
+        .execute("SELECT pg_advisory_unlock($1)", &[&key(&t)])
+        .expect("unlock");
+    assert!(child.wait().expect("wait").success());
+    assert_eq!(t.rows("SELECT count(*) FROM visits"), ["5"]);
+    // Two dsr sweeps: while the first holds the lock (an application's
+    // transaction keeps it waiting on visits), the second exits 6 naming
+    // the first's session.
+    t.schema.exec(VISITS);
+    admin
+        .batch_execute("BEGIN; LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")
+        .expect("the application's lock");
+    let mut first = t.cmd(&["-q", "sweep"]).spawn().expect("spawn");
+    let held = |admin: &mut postgres::Client| -> i64 {
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND ((classid::int8 << 32) | objid::int8) = $1",
+                &[&key(&t)],
+            )
+            .expect("pg_locks")
+            .get(0)
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while held(&mut admin) == 0 {
+        assert!(
+            std::time::Instant::now() < until,
+            "the first sweep never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = t.run(&["sweep"]);
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert!(out.stderr.contains(", application dsr,"), "{}", out.stderr);
+    admin.batch_execute("COMMIT").expect("commit");
+    assert!(first.wait().expect("wait").success());
+    // Five kept, five added again, the one before the limit swept.
+    assert_eq!(t.rows("SELECT count(*) FROM visits"), ["10"]);
+    // The lock went with the sweep's session: free again.
+    assert_eq!(held(&mut admin), 0, "a finished sweep left the lock held");
+}
