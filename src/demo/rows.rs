@@ -1,0 +1,77 @@
+//! The generator's output: rows by table, handed to the store's loader and
+//! counted, and the order in which the phases make them.
+
+use super::calendar::Clock;
+use super::idents::Unique;
+use super::people::{customers, prospects, staff};
+use super::rng::Rng;
+use super::schema::Table;
+use super::tickets::{tickets, TicketCtx};
+use crate::error::Result;
+use crate::store::load::{Loader, TableId};
+use crate::value::Value;
+
+/// Where the generator puts its rows.
+pub(super) struct Rows<'l> {
+    loader: &'l mut dyn Loader,
+    ids: Vec<TableId>,
+    counts: [u64; 8],
+}
+
+impl<'l> Rows<'l> {
+    /// Declares every table's columns to the loader.
+    fn new(loader: &'l mut dyn Loader) -> Result<Rows<'l>> {
+        let ids = Table::ALL
+            .iter()
+            .map(|t| loader.table(t.name(), t.columns()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Rows {
+            loader,
+            ids,
+            counts: [0; 8],
+        })
+    }
+
+    pub(super) fn put(&mut self, table: Table, row: &[Value]) -> Result<()> {
+        self.loader.insert(self.ids[table.index()], row)?;
+        self.counts[table.index()] += 1;
+        Ok(())
+    }
+
+    /// The id the next row of `table` gets (ids are dense from 1).
+    pub(super) fn next_id(&self, table: Table) -> i64 {
+        self.counts[table.index()] as i64 + 1
+    }
+}
+
+pub(super) fn int(v: i64) -> Value {
+    Value::Integer(v)
+}
+
+pub(super) fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+pub(super) fn opt_text(s: Option<String>) -> Value {
+    s.map_or(Value::Null, Value::Text)
+}
+
+/// Generates every row into the loader (whose tables exist) and returns
+/// the row count of each table, in `TABLES` order. Each phase draws from
+/// its own PRNG stream, so the phases do not disturb each other's
+/// sequences.
+pub(super) fn fill(loader: &mut dyn Loader, n: u64, seed: u64, clock: &Clock) -> Result<[u64; 8]> {
+    let mut rows = Rows::new(loader)?;
+    let mut uniq = Unique::default();
+    let customers = customers(&mut rows, &mut uniq, n, Rng::new(seed, 1), clock)?;
+    let staff = staff(&mut rows, &mut uniq, n, Rng::new(seed, 2), clock)?;
+    let prospects = prospects(&mut rows, &mut uniq, n, Rng::new(seed, 3), clock)?;
+    let mut ctx = TicketCtx {
+        rng: Rng::new(seed, 4),
+        clock,
+        customers: &customers,
+        staff: &staff,
+    };
+    tickets(&mut rows, &mut ctx, &prospects)?;
+    Ok(rows.counts)
+}

@@ -1,0 +1,421 @@
+//! Loading into a PostgreSQL schema: one transaction holding the tenant's
+//! lock, the rows sent with `COPY … FROM STDIN` (text format) in chunks of
+//! about a megabyte per table, then the DDL that follows the rows. A
+//! failure anywhere, or a kill, leaves the schema as it was: the server
+//! rolls the transaction back.
+//!
+//! Values arrive as the generator made them for SQLite (ISO text, Unix
+//! seconds, 0/1); PostgreSQL's input functions read ISO text into `date`
+//! and `timestamptz` and 0/1 into `boolean` themselves, and an integer for
+//! a `date` or `timestamp[tz]` column is taken as Unix seconds and written
+//! as that instant in UTC.
+
+use super::{Ddl, Existing, Loader, TableId};
+use crate::error::{Error, Result};
+use crate::store::pg::errors::sql_error;
+use crate::store::pg::lock::{holder, tenant_key};
+use crate::store::pg::{connect, PgConn, PgUrl};
+use crate::store::schema::quote;
+use crate::value::Value;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use std::io::Write;
+
+/// Rows of one table are sent once this many bytes of them are buffered.
+const CHUNK: usize = 1 << 20;
+
+pub struct PgLoader {
+    conn: PgConn,
+    tables: Vec<PgTable>,
+}
+
+struct PgTable {
+    name: String,
+    /// The COPY statement, with the schema-qualified, quoted name.
+    copy: String,
+    kinds: Vec<Kind>,
+    /// Rows not yet sent, in COPY's text format.
+    buf: Vec<u8>,
+    pending: u64,
+}
+
+/// What a value must be written as, by the column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Timestamptz,
+    Timestamp,
+    Date,
+    Bytea,
+    Other,
+}
+
+impl PgLoader {
+    pub fn open(url: &PgUrl) -> Result<PgLoader> {
+        let mut conn = connect(url)?;
+        if conn.in_recovery {
+            return Err(Error::Runtime(format!(
+                "the PostgreSQL server at {} is a standby, which only reads (for {}); point --store at the primary; nothing was changed",
+                url.target(),
+                url.place()
+            )));
+        }
+        let may_create: bool = conn
+            .client
+            .query_one(
+                "SELECT pg_catalog.has_schema_privilege(oid, 'CREATE') FROM pg_catalog.pg_namespace WHERE nspname = $1",
+                &[&url.schema],
+            )
+            .map(|r| r.get(0))
+            .map_err(|e| conn.err("checking the privileges on the schema", e))?;
+        if !may_create {
+            return Err(Error::Runtime(format!(
+                "user {} may not create tables in schema {} (database {} on {}); ask the database's owner to GRANT CREATE ON SCHEMA {} TO {}, or use a schema of your own; nothing was changed",
+                url.user,
+                url.schema,
+                url.dbname,
+                url.target(),
+                quote(&url.schema),
+                quote(&url.user)
+            )));
+        }
+        // Only the tenant's schema on the search path: every name in the
+        // DDL is that schema's. No statement timeout for the load's own
+        // statements (an index over millions of rows takes a while).
+        conn.client
+            .batch_execute(&format!(
+                "BEGIN; SET LOCAL search_path TO {}; SET LOCAL statement_timeout = 0",
+                quote(&url.schema)
+            ))
+            .map_err(|e| conn.err("starting the transaction", e))?;
+        // The tenant's lock, for the transaction: a sweep, or another load,
+        // must not work on tables half made.
+        let key = tenant_key(&url.dbname, &url.schema);
+        let got: bool = conn
+            .client
+            .query_one("SELECT pg_catalog.pg_try_advisory_xact_lock($1)", &[&key])
+            .map(|r| r.get(0))
+            .map_err(|e| conn.err("taking the tenant's lock", e))?;
+        if !got {
+            let who = holder(&mut conn, key)?.unwrap_or_else(|| "holder unknown".into());
+            return Err(Error::Locked(format!(
+                "another session holds the lock of {} ({who}): a dsr sweep, or another dsr demo; try again when it is done; nothing was changed",
+                url.place()
+            )));
+        }
+        Ok(PgLoader {
+            conn,
+            tables: Vec::new(),
+        })
+    }
+
+    /// Sends the buffered rows of one table.
+    fn flush(&mut self, i: usize) -> Result<()> {
+        let PgConn { client, url, .. } = &mut self.conn;
+        let t = &mut self.tables[i];
+        if t.pending == 0 {
+            return Ok(());
+        }
+        let doing = format!("loading the rows of {}", t.name);
+        let mut w = client
+            .copy_in(t.copy.as_str())
+            .map_err(|e| sql_error(url, &doing, &e))?;
+        if let Err(e) = w.write_all(&t.buf) {
+            // The server's own reason, when it gave one, comes with finish.
+            return Err(match w.finish() {
+                Err(pe) => sql_error(url, &doing, &pe),
+                Ok(_) => Error::Runtime(format!(
+                    "the connection to the PostgreSQL server at {} failed while {doing} in {}: {}; the transaction was rolled back",
+                    url.target(),
+                    url.place(),
+                    crate::error::io_reason(&e)
+                )),
+            });
+        }
+        let sent = w.finish().map_err(|e| sql_error(url, &doing, &e))?;
+        if sent != t.pending {
+            return Err(Error::Runtime(format!(
+                "internal: PostgreSQL took {sent} rows of {} where {} were sent; the transaction was rolled back",
+                t.name, t.pending
+            )));
+        }
+        t.buf.clear();
+        t.pending = 0;
+        Ok(())
+    }
+}
+
+impl Loader for PgLoader {
+    fn describe(&self) -> String {
+        self.conn.url.place()
+    }
+
+    fn existing(&mut self, names: &[&str]) -> Result<Vec<Existing>> {
+        let rows = self
+            .conn
+            .client
+            .query(
+                "SELECT c.relname::text, c.relkind IN ('r', 'p'), pg_catalog.obj_description(c.oid, 'pg_class') \
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 \
+                   AND (c.relname::text = ANY($2) OR (c.relname LIKE '\\_dsr\\_%' AND c.relkind IN ('r', 'p'))) \
+                 ORDER BY 1",
+                &[&self.conn.url.schema, &names],
+            )
+            .map_err(|e| self.conn.err("reading the schema's tables", e))?;
+        Ok(rows
+            .iter()
+            .map(|r| Existing {
+                name: r.get(0),
+                table: r.get(1),
+                comment: r.get(2),
+            })
+            .collect())
+    }
+
+    fn drop_tables(&mut self, names: &[String]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let schema = quote(&self.conn.url.schema);
+        let list: Vec<String> = names
+            .iter()
+            .map(|n| format!("{schema}.{}", quote(n)))
+            .collect();
+        self.conn
+            .client
+            .batch_execute(&format!("DROP TABLE {}", list.join(", ")))
+            .map_err(|e| self.conn.err("dropping the tables being replaced", e))
+    }
+
+    fn create(&mut self, ddl: &Ddl) -> Result<()> {
+        self.conn
+            .client
+            .batch_execute(ddl.postgres)
+            .map_err(|e| self.conn.err("creating the tables", e))
+    }
+
+    fn table(&mut self, name: &str, columns: &[&str]) -> Result<TableId> {
+        let types = self
+            .conn
+            .client
+            .query(
+                "SELECT a.attname::text, t.typname::text \
+                 FROM pg_catalog.pg_attribute a \
+                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+                 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+                &[&self.conn.url.schema, &name],
+            )
+            .map_err(|e| self.conn.err(&format!("reading the columns of {name}"), e))?;
+        let mut kinds = Vec::with_capacity(columns.len());
+        for col in columns {
+            let typ: String = types
+                .iter()
+                .find(|r| r.get::<_, String>(0) == *col)
+                .map(|r| r.get(1))
+                .ok_or_else(|| {
+                    Error::Runtime(format!(
+                        "internal: table {name} has no column {col} in {}; the transaction was rolled back",
+                        self.conn.url.place()
+                    ))
+                })?;
+            kinds.push(match typ.as_str() {
+                "timestamptz" => Kind::Timestamptz,
+                "timestamp" => Kind::Timestamp,
+                "date" => Kind::Date,
+                "bytea" => Kind::Bytea,
+                _ => Kind::Other,
+            });
+        }
+        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        self.tables.push(PgTable {
+            name: name.to_string(),
+            copy: format!(
+                "COPY {}.{} ({}) FROM STDIN",
+                quote(&self.conn.url.schema),
+                quote(name),
+                cols.join(", ")
+            ),
+            kinds,
+            buf: Vec::with_capacity(CHUNK + 4096),
+            pending: 0,
+        });
+        Ok(TableId(self.tables.len() - 1))
+    }
+
+    fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()> {
+        let place = self.conn.url.place();
+        let t = self
+            .tables
+            .get_mut(table.0)
+            .ok_or_else(|| Error::Runtime("internal: a row for an undeclared table".into()))?;
+        if row.len() != t.kinds.len() {
+            return Err(Error::Runtime(format!(
+                "internal: a row of {} values for the {} columns of {}",
+                row.len(),
+                t.kinds.len(),
+                t.name
+            )));
+        }
+        for (k, (v, kind)) in row.iter().zip(&t.kinds).enumerate() {
+            if k > 0 {
+                t.buf.push(b'\t');
+            }
+            encode(&mut t.buf, v, *kind).map_err(|why| {
+                Error::Runtime(format!(
+                    "cannot load a row of {} into {place}: {why}; the transaction was rolled back",
+                    t.name
+                ))
+            })?;
+        }
+        t.buf.push(b'\n');
+        t.pending += 1;
+        if t.buf.len() >= CHUNK {
+            self.flush(table.0)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, after: &Ddl, comment: &str) -> Result<()> {
+        for i in 0..self.tables.len() {
+            self.flush(i)?;
+        }
+        self.conn
+            .client
+            .batch_execute(after.postgres)
+            .map_err(|e| self.conn.err("creating the foreign keys and indexes", e))?;
+        let schema = quote(&self.conn.url.schema);
+        let literal = format!("'{}'", comment.replace('\'', "''"));
+        let sql: String = self
+            .tables
+            .iter()
+            .map(|t| format!("COMMENT ON TABLE {schema}.{} IS {literal};", quote(&t.name)))
+            .collect();
+        self.conn
+            .client
+            .batch_execute(&sql)
+            .map_err(|e| self.conn.err("commenting the tables", e))
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.conn
+            .client
+            .batch_execute("COMMIT")
+            .map_err(|e| self.conn.err("committing", e))
+    }
+}
+
+/// Appends one value in COPY's text format.
+fn encode(out: &mut Vec<u8>, v: &Value, kind: Kind) -> std::result::Result<(), String> {
+    match (v, kind) {
+        (Value::Null, _) => out.extend_from_slice(b"\\N"),
+        (Value::Integer(i), Kind::Timestamptz | Kind::Timestamp | Kind::Date) => {
+            instant(out, *i, kind)?
+        }
+        (Value::Integer(i), _) => {
+            let _ = write!(out, "{i}");
+        }
+        (Value::Real(f), Kind::Timestamptz | Kind::Timestamp | Kind::Date) if f.is_finite() => {
+            instant(out, f.floor() as i64, kind)?
+        }
+        (Value::Real(f), _) => {
+            if f.is_nan() {
+                out.extend_from_slice(b"NaN");
+            } else if f.is_infinite() {
+                out.extend_from_slice(if *f > 0.0 { b"Infinity" } else { b"-Infinity" });
+            } else {
+                let _ = write!(out, "{f}");
+            }
+        }
+        (Value::Text(s), Kind::Bytea) => hex(out, s.as_bytes()),
+        (Value::Text(s), _) => escape(out, s)?,
+        (Value::Blob(b), Kind::Bytea) => hex(out, b),
+        (Value::Blob(_), _) => return Err("binary data for a column that is not bytea".into()),
+    }
+    Ok(())
+}
+
+/// Unix seconds as the instant in UTC, in the column's type.
+fn instant(out: &mut Vec<u8>, secs: i64, kind: Kind) -> std::result::Result<(), String> {
+    let ts = Timestamp::from_second(secs)
+        .map_err(|_| format!("{secs} is out of range for a date as Unix seconds"))?;
+    let _ = match kind {
+        Kind::Date => write!(out, "{}", ts.to_zoned(TimeZone::UTC).date()),
+        Kind::Timestamp => write!(out, "{}", ts.to_zoned(TimeZone::UTC).datetime()),
+        _ => write!(out, "{ts}"),
+    };
+    Ok(())
+}
+
+/// Text with COPY's escapes for backslash, newline, carriage return and tab.
+fn escape(out: &mut Vec<u8>, s: &str) -> std::result::Result<(), String> {
+    let special = |b: u8| matches!(b, b'\\' | b'\n' | b'\r' | b'\t' | 0);
+    if !s.bytes().any(special) {
+        out.extend_from_slice(s.as_bytes());
+        return Ok(());
+    }
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0 => return Err("a text with a NUL character, which PostgreSQL cannot store".into()),
+            b => out.push(b),
+        }
+    }
+    Ok(())
+}
+
+/// bytea's hex input (`\x…`), its backslash escaped for COPY.
+fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\\\\x");
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(v: Value, kind: Kind) -> String {
+        let mut out = Vec::new();
+        encode(&mut out, &v, kind).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn values_in_copy_text_format() {
+        assert_eq!(enc(Value::Null, Kind::Other), "\\N");
+        assert_eq!(enc(Value::Integer(-7), Kind::Other), "-7");
+        assert_eq!(
+            enc(Value::Integer(1_000_000_000), Kind::Timestamptz),
+            "2001-09-09T01:46:40Z"
+        );
+        assert_eq!(
+            enc(Value::Integer(1_000_000_000), Kind::Timestamp),
+            "2001-09-09T01:46:40"
+        );
+        assert_eq!(enc(Value::Integer(1_000_000_000), Kind::Date), "2001-09-09");
+        assert_eq!(enc(Value::Real(1234.5), Kind::Other), "1234.5");
+        assert_eq!(enc(Value::Real(f64::NAN), Kind::Other), "NaN");
+        assert_eq!(
+            enc(Value::Real(f64::NEG_INFINITY), Kind::Other),
+            "-Infinity"
+        );
+        assert_eq!(
+            enc(Value::Text("a\\b\tc\nd\re".into()), Kind::Other),
+            "a\\\\b\\tc\\nd\\re"
+        );
+        assert_eq!(enc(Value::Text("Åsa".into()), Kind::Other), "Åsa");
+        assert_eq!(enc(Value::Blob(vec![0, 0xab]), Kind::Bytea), "\\\\x00ab");
+        let mut out = Vec::new();
+        assert!(encode(&mut out, &Value::Text("a\0b".into()), Kind::Other).is_err());
+        assert!(encode(&mut out, &Value::Blob(vec![1]), Kind::Other).is_err());
+        assert!(encode(&mut out, &Value::Integer(i64::MAX), Kind::Date).is_err());
+    }
+}
