@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Directory to write tenant.db and datamap.toml into (created if missing)
+    /// Directory to write tenant.db and datamap.toml into (with --store only datamap.toml), created if missing
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// Number of data subjects (customers)
