@@ -8,32 +8,32 @@ use super::rng::Rng;
 use super::schema::Table;
 use super::tickets::{tickets, TicketCtx};
 use crate::error::Result;
-use crate::store::load::{Loader, TableId};
+use crate::store::load::{Inserter, Loader, TableId};
 use crate::value::Value;
 
 /// Where the generator puts its rows.
 pub(super) struct Rows<'l> {
-    loader: &'l mut dyn Loader,
+    inserter: Box<dyn Inserter + 'l>,
     ids: Vec<TableId>,
     counts: [u64; 8],
 }
 
 impl<'l> Rows<'l> {
-    /// Declares every table's columns to the loader.
+    /// Declares every table's columns to the loader, and takes its rows.
     fn new(loader: &'l mut dyn Loader) -> Result<Rows<'l>> {
         let ids = Table::ALL
             .iter()
             .map(|t| loader.table(t.name(), t.columns()))
             .collect::<Result<Vec<_>>>()?;
         Ok(Rows {
-            loader,
+            inserter: loader.rows()?,
             ids,
             counts: [0; 8],
         })
     }
 
     pub(super) fn put(&mut self, table: Table, row: &[Value]) -> Result<()> {
-        self.loader.insert(self.ids[table.index()], row)?;
+        self.inserter.insert(self.ids[table.index()], row)?;
         self.counts[table.index()] += 1;
         Ok(())
     }

@@ -60,14 +60,22 @@ pub trait Loader {
     fn create(&mut self, ddl: &Ddl) -> Result<()>;
     /// Declares the columns that rows of `table` carry, in order.
     fn table(&mut self, name: &str, columns: &[&str]) -> Result<TableId>;
-    /// Adds one row (buffered; a failure may surface at a later call).
-    fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()>;
+    /// Takes rows for the declared tables (the inserts stay prepared for
+    /// as long as this lives).
+    fn rows(&mut self) -> Result<Box<dyn Inserter + '_>>;
     /// Writes what is buffered, runs this backend's DDL that follows the
     /// rows, and puts `comment` on every declared table where the backend
     /// keeps comments. Nothing is visible to others until [`Loader::commit`].
     fn finish(&mut self, after: &Ddl, comment: &str) -> Result<()>;
     /// Makes the load durable and visible.
     fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// Rows going into a load.
+pub trait Inserter {
+    /// Adds one row (buffered; a failure may surface at a later call, or
+    /// at [`Loader::finish`]).
+    fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()>;
 }
 
 /// Opens a load into the target: for PostgreSQL, connected, the schema

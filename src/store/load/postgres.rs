@@ -10,7 +10,7 @@
 //! a `date` or `timestamp[tz]` column is taken as Unix seconds and written
 //! as that instant in UTC.
 
-use super::{Ddl, Existing, Loader, TableId};
+use super::{Ddl, Existing, Inserter, Loader, TableId};
 use crate::error::{Error, Result};
 use crate::store::pg::errors::sql_error;
 use crate::store::pg::lock::{holder, tenant_key};
@@ -244,37 +244,8 @@ impl Loader for PgLoader {
         Ok(TableId(self.tables.len() - 1))
     }
 
-    fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()> {
-        let place = self.conn.url.place();
-        let t = self
-            .tables
-            .get_mut(table.0)
-            .ok_or_else(|| Error::Runtime("internal: a row for an undeclared table".into()))?;
-        if row.len() != t.kinds.len() {
-            return Err(Error::Runtime(format!(
-                "internal: a row of {} values for the {} columns of {}",
-                row.len(),
-                t.kinds.len(),
-                t.name
-            )));
-        }
-        for (k, (v, kind)) in row.iter().zip(&t.kinds).enumerate() {
-            if k > 0 {
-                t.buf.push(b'\t');
-            }
-            encode(&mut t.buf, v, *kind).map_err(|why| {
-                Error::Runtime(format!(
-                    "cannot load a row of {} into {place}: {why}; the transaction was rolled back",
-                    t.name
-                ))
-            })?;
-        }
-        t.buf.push(b'\n');
-        t.pending += 1;
-        if t.buf.len() >= CHUNK {
-            self.flush(table.0)?;
-        }
-        Ok(())
+    fn rows(&mut self) -> Result<Box<dyn Inserter + '_>> {
+        Ok(Box::new(PgInserter(self)))
     }
 
     fn finish(&mut self, after: &Ddl, comment: &str) -> Result<()> {
@@ -303,6 +274,45 @@ impl Loader for PgLoader {
             .client
             .batch_execute("COMMIT")
             .map_err(|e| self.conn.err("committing", e))
+    }
+}
+
+/// Rows into the loader's per-table buffers, each sent when it is full
+/// (and the rest by `finish`).
+struct PgInserter<'l>(&'l mut PgLoader);
+
+impl Inserter for PgInserter<'_> {
+    fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()> {
+        let PgLoader { conn, tables } = &mut *self.0;
+        let t = tables
+            .get_mut(table.0)
+            .ok_or_else(|| Error::Runtime("internal: a row for an undeclared table".into()))?;
+        if row.len() != t.kinds.len() {
+            return Err(Error::Runtime(format!(
+                "internal: a row of {} values for the {} columns of {}",
+                row.len(),
+                t.kinds.len(),
+                t.name
+            )));
+        }
+        for (k, (v, kind)) in row.iter().zip(&t.kinds).enumerate() {
+            if k > 0 {
+                t.buf.push(b'\t');
+            }
+            encode(&mut t.buf, v, *kind).map_err(|why| {
+                Error::Runtime(format!(
+                    "cannot load a row of {} into {}: {why}; the transaction was rolled back",
+                    t.name,
+                    conn.url.place()
+                ))
+            })?;
+        }
+        t.buf.push(b'\n');
+        t.pending += 1;
+        if t.buf.len() >= CHUNK {
+            self.0.flush(table.0)?;
+        }
+        Ok(())
     }
 }
 
@@ -380,7 +390,9 @@ fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{open, Target};
     use super::*;
+    use crate::store::pg::testing::{self, TestSchema};
 
     fn enc(v: Value, kind: Kind) -> String {
         let mut out = Vec::new();
@@ -417,5 +429,114 @@ mod tests {
         assert!(encode(&mut out, &Value::Text("a\0b".into()), Kind::Other).is_err());
         assert!(encode(&mut out, &Value::Blob(vec![1]), Kind::Other).is_err());
         assert!(encode(&mut out, &Value::Integer(i64::MAX), Kind::Date).is_err());
+    }
+
+    #[test]
+    fn awkward_values_go_through_copy_unchanged_and_only_a_commit_shows_them() {
+        let Some(t) = TestSchema::new("load_copy") else {
+            return;
+        };
+        let ddl = Ddl {
+            sqlite: "",
+            postgres: "CREATE TABLE a (t text, ts timestamptz, d date, b boolean, n numeric, f float8, by bytea, ip inet)",
+        };
+        let cols = ["t", "ts", "d", "b", "n", "f", "by", "ip"];
+        // Dropped without a commit: nothing is left.
+        let mut l = open(Target::Postgres(&t.url())).unwrap();
+        l.create(&ddl).unwrap();
+        drop(l);
+        let mut admin = testing::admin().unwrap();
+        let tables = |c: &mut postgres::Client| -> i64 {
+            c.query_one(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'",
+                &[&t.name],
+            )
+            .unwrap()
+            .get(0)
+        };
+        assert_eq!(tables(&mut admin), 0);
+
+        let mut l = open(Target::Postgres(&t.url())).unwrap();
+        assert_eq!(l.describe(), t.url().place());
+        l.create(&ddl).unwrap();
+        let id = l.table("a", &cols).unwrap();
+        assert!(l.table("a", &["nope"]).is_err());
+        let mut ins = l.rows().unwrap();
+        ins.insert(
+            id,
+            &[
+                Value::Text("tab\there\nnew \\N back\\ cr\r Åsa".into()),
+                Value::Integer(1_000_000_000),
+                Value::Text("2026-05-14".into()),
+                Value::Integer(1),
+                Value::Real(1234.5),
+                Value::Real(f64::INFINITY),
+                Value::Blob(vec![0, 0x5c, 255]),
+                Value::Text("10.20.0.3".into()),
+            ],
+        )
+        .unwrap();
+        ins.insert(id, &vec![Value::Null; 8]).unwrap();
+        // Dozens of chunks, and the last one sent by finish.
+        for k in 0..60_000 {
+            ins.insert(
+                id,
+                &[
+                    Value::Text(format!("row {k} {}", "x".repeat(20))),
+                    Value::Text("2024-05-14T10:00:00Z".into()),
+                    Value::Integer(0),
+                    Value::Integer(0),
+                    Value::Integer(k),
+                    Value::Real(0.1),
+                    Value::Null,
+                    Value::Null,
+                ],
+            )
+            .unwrap();
+        }
+        drop(ins);
+        l.finish(
+            &Ddl {
+                sqlite: "",
+                postgres: "",
+            },
+            "it's the demo's",
+        )
+        .unwrap();
+        assert_eq!(tables(&mut admin), 0, "visible before the commit");
+        l.commit().unwrap();
+        let q = quote(&t.name);
+        let r = admin
+            .query_one(
+                &format!(
+                    "SELECT t, extract(epoch from ts)::bigint, d::text, b, n::text, f::text, encode(by, 'hex'), host(ip), \
+                     obj_description('{}.a'::regclass, 'pg_class') FROM {q}.a WHERE t LIKE 'tab%'",
+                    q.replace('\'', "''")
+                ),
+                &[],
+            )
+            .unwrap();
+        assert_eq!(r.get::<_, String>(0), "tab\there\nnew \\N back\\ cr\r Åsa");
+        assert_eq!(r.get::<_, i64>(1), 1_000_000_000);
+        assert_eq!(r.get::<_, String>(2), "2026-05-14");
+        assert!(r.get::<_, bool>(3));
+        assert_eq!(r.get::<_, String>(4), "1234.5");
+        assert_eq!(r.get::<_, String>(5), "Infinity");
+        assert_eq!(r.get::<_, String>(6), "005cff");
+        assert_eq!(r.get::<_, String>(7), "10.20.0.3");
+        assert_eq!(r.get::<_, String>(8), "it's the demo's");
+        let r = admin
+            .query_one(
+                &format!("SELECT count(*), count(t), sum(n)::text, count(*) FILTER (WHERE NOT b) FROM {q}.a"),
+                &[],
+            )
+            .unwrap();
+        assert_eq!(r.get::<_, i64>(0), 60_002);
+        assert_eq!(r.get::<_, i64>(1), 60_001);
+        assert_eq!(
+            r.get::<_, String>(2),
+            format!("{}", 1234.5 + (0..60_000i64).sum::<i64>() as f64)
+        );
+        assert_eq!(r.get::<_, i64>(3), 60_000);
     }
 }

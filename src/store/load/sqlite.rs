@@ -3,11 +3,11 @@
 //! one transaction, and WAL mode at the end, which is what `dsr check`
 //! recommends for a store an application writes to while dsr works.
 
-use super::{Ddl, Existing, Loader, TableId};
+use super::{Ddl, Existing, Inserter, Loader, TableId};
 use crate::error::{Error, Result};
 use crate::store::schema::quote;
 use crate::value::Value;
-use rusqlite::Connection;
+use rusqlite::{Connection, Statement};
 use std::path::{Path, PathBuf};
 
 pub struct SqliteLoader {
@@ -37,6 +37,30 @@ impl SqliteLoader {
 
     fn fail(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
         fail(&self.path, doing)
+    }
+}
+
+/// The prepared INSERT of each declared table, with its number of columns.
+struct SqliteInserter<'c> {
+    path: &'c Path,
+    statements: Vec<(Statement<'c>, usize)>,
+}
+
+impl Inserter for SqliteInserter<'_> {
+    fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()> {
+        let (st, n) = self
+            .statements
+            .get_mut(table.0)
+            .ok_or_else(|| Error::Runtime("internal: a row for an undeclared table".into()))?;
+        if row.len() != *n {
+            return Err(Error::Runtime(format!(
+                "internal: a row of {} values for {n} columns",
+                row.len()
+            )));
+        }
+        st.execute(rusqlite::params_from_iter(row.iter()))
+            .map(|_| ())
+            .map_err(fail(self.path, "inserting rows"))
     }
 }
 
@@ -101,30 +125,22 @@ impl Loader for SqliteLoader {
             ),
             columns.len(),
         ));
-        // Every table's statement stays prepared.
-        self.conn
-            .set_prepared_statement_cache_capacity(self.inserts.len().max(16));
         Ok(TableId(self.inserts.len() - 1))
     }
 
-    fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()> {
-        let (sql, n) = self
-            .inserts
-            .get(table.0)
-            .ok_or_else(|| Error::Runtime("internal: a row for an undeclared table".into()))?;
-        if row.len() != *n {
-            return Err(Error::Runtime(format!(
-                "internal: a row of {} values for {n} columns ({sql})",
-                row.len()
-            )));
+    fn rows(&mut self) -> Result<Box<dyn Inserter + '_>> {
+        let mut statements = Vec::with_capacity(self.inserts.len());
+        for (sql, n) in &self.inserts {
+            let st = self
+                .conn
+                .prepare(sql)
+                .map_err(fail(&self.path, "inserting rows"))?;
+            statements.push((st, *n));
         }
-        let mut st = self
-            .conn
-            .prepare_cached(sql)
-            .map_err(fail(&self.path, "inserting rows"))?;
-        st.execute(rusqlite::params_from_iter(row.iter()))
-            .map(|_| ())
-            .map_err(fail(&self.path, "inserting rows"))
+        Ok(Box::new(SqliteInserter {
+            path: &self.path,
+            statements,
+        }))
     }
 
     fn finish(&mut self, after: &Ddl, _comment: &str) -> Result<()> {
@@ -140,5 +156,83 @@ impl Loader for SqliteLoader {
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
             .map_err(fail(&path, "switching it to WAL"))?;
         conn.close().map_err(|(_, e)| fail(&path, "closing it")(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{open, Target};
+    use super::*;
+
+    #[test]
+    fn loads_rows_in_one_transaction_and_sees_what_is_in_the_way() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("t.db");
+        let mut l = open(Target::SqliteFile(&p)).unwrap();
+        assert_eq!(l.describe(), p.display().to_string());
+        l.create(&Ddl {
+            sqlite: "CREATE TABLE a (x INTEGER, y TEXT, z REAL, w BLOB); CREATE TABLE _dsr_meta (k TEXT); CREATE VIEW b AS SELECT 1",
+            postgres: "",
+        })
+        .unwrap();
+        let found = l.existing(&["a", "b", "c"]).unwrap();
+        let names: Vec<(&str, bool)> = found.iter().map(|e| (e.name.as_str(), e.table)).collect();
+        assert_eq!(names, [("_dsr_meta", true), ("a", true), ("b", false)]);
+        let t = l.table("a", &["x", "y", "z", "w"]).unwrap();
+        let mut ins = l.rows().unwrap();
+        ins.insert(
+            t,
+            &[
+                Value::Integer(1),
+                Value::Text("Åsa\n".into()),
+                Value::Real(0.5),
+                Value::Blob(vec![0, 1]),
+            ],
+        )
+        .unwrap();
+        ins.insert(t, &[Value::Null, Value::Null, Value::Null, Value::Null])
+            .unwrap();
+        assert!(ins.insert(t, &[Value::Null]).is_err());
+        drop(ins);
+        l.drop_tables(&["_dsr_meta".to_string()]).unwrap();
+        // Not visible to another connection before the commit.
+        let other = Connection::open(&p).unwrap();
+        let tables = |c: &Connection| -> i64 {
+            c.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(tables(&other), 0);
+        l.finish(
+            &Ddl {
+                sqlite: "CREATE INDEX a_x ON a(x)",
+                postgres: "",
+            },
+            "ignored",
+        )
+        .unwrap();
+        l.commit().unwrap();
+        assert_eq!(tables(&other), 1);
+        let rows: Vec<(Option<i64>, Option<String>, Option<f64>, Option<Vec<u8>>)> = other
+            .prepare("SELECT x, y, z, w FROM a ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Some(1), Some("Åsa\n".into()), Some(0.5), Some(vec![0, 1])),
+                (None, None, None, None)
+            ]
+        );
+        let mode: String = other
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
     }
 }
