@@ -12,26 +12,13 @@ use crate::store::load::{Inserter, Loader, TableId};
 use crate::value::Value;
 
 /// Where the generator puts its rows.
-pub(super) struct Rows<'l> {
-    inserter: Box<dyn Inserter + 'l>,
-    ids: Vec<TableId>,
+pub(super) struct Rows<'a> {
+    inserter: &'a mut dyn Inserter,
+    ids: &'a [TableId],
     counts: [u64; 8],
 }
 
-impl<'l> Rows<'l> {
-    /// Declares every table's columns to the loader, and takes its rows.
-    fn new(loader: &'l mut dyn Loader) -> Result<Rows<'l>> {
-        let ids = Table::ALL
-            .iter()
-            .map(|t| loader.table(t.name(), t.columns()))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Rows {
-            inserter: loader.rows()?,
-            ids,
-            counts: [0; 8],
-        })
-    }
-
+impl Rows<'_> {
     pub(super) fn put(&mut self, table: Table, row: &[Value]) -> Result<()> {
         self.inserter.insert(self.ids[table.index()], row)?;
         self.counts[table.index()] += 1;
@@ -57,21 +44,38 @@ pub(super) fn opt_text(s: Option<String>) -> Value {
 }
 
 /// Generates every row into the loader (whose tables exist) and returns
-/// the row count of each table, in `TABLES` order. Each phase draws from
-/// its own PRNG stream, so the phases do not disturb each other's
-/// sequences.
+/// the row count of each table, in `TABLES` order.
 pub(super) fn fill(loader: &mut dyn Loader, n: u64, seed: u64, clock: &Clock) -> Result<[u64; 8]> {
-    let mut rows = Rows::new(loader)?;
+    let ids = Table::ALL
+        .iter()
+        .map(|t| loader.table(t.name(), t.columns()))
+        .collect::<Result<Vec<_>>>()?;
+    let mut counts = [0; 8];
+    loader.with_rows(&mut |inserter| {
+        let mut rows = Rows {
+            inserter,
+            ids: &ids,
+            counts: [0; 8],
+        };
+        phases(&mut rows, n, seed, clock)?;
+        counts = rows.counts;
+        Ok(())
+    })?;
+    Ok(counts)
+}
+
+/// Each phase draws from its own PRNG stream, so the phases do not disturb
+/// each other's sequences.
+fn phases(rows: &mut Rows, n: u64, seed: u64, clock: &Clock) -> Result<()> {
     let mut uniq = Unique::default();
-    let customers = customers(&mut rows, &mut uniq, n, Rng::new(seed, 1), clock)?;
-    let staff = staff(&mut rows, &mut uniq, n, Rng::new(seed, 2), clock)?;
-    let prospects = prospects(&mut rows, &mut uniq, n, Rng::new(seed, 3), clock)?;
+    let customers = customers(rows, &mut uniq, n, Rng::new(seed, 1), clock)?;
+    let staff = staff(rows, &mut uniq, n, Rng::new(seed, 2), clock)?;
+    let prospects = prospects(rows, &mut uniq, n, Rng::new(seed, 3), clock)?;
     let mut ctx = TicketCtx {
         rng: Rng::new(seed, 4),
         clock,
         customers: &customers,
         staff: &staff,
     };
-    tickets(&mut rows, &mut ctx, &prospects)?;
-    Ok(rows.counts)
+    tickets(rows, &mut ctx, &prospects)
 }

@@ -60,11 +60,11 @@ pub trait Loader {
     fn create(&mut self, ddl: &Ddl) -> Result<()>;
     /// Declares the columns that rows of `table` carry, in order.
     fn table(&mut self, name: &str, columns: &[&str]) -> Result<TableId>;
-    /// Takes rows for the declared tables (the inserts stay prepared for
-    /// as long as this lives).
-    fn rows(&mut self) -> Result<Box<dyn Inserter + '_>>;
-    /// Writes what is buffered, runs this backend's DDL that follows the
-    /// rows, and puts `comment` on every declared table where the backend
+    /// Calls `fill` with the inserter of the declared tables (the inserts
+    /// stay prepared, and on PostgreSQL a thread sends the rows, while it
+    /// runs); every row is sent when this returns.
+    fn with_rows(&mut self, fill: &mut dyn FnMut(&mut dyn Inserter) -> Result<()>) -> Result<()>;
+    /// Runs this backend's DDL that follows the rows, and puts `comment` on every declared table where the backend
     /// keeps comments. Nothing is visible to others until [`Loader::commit`].
     fn finish(&mut self, after: &Ddl, comment: &str) -> Result<()>;
     /// Makes the load durable and visible.
@@ -73,8 +73,8 @@ pub trait Loader {
 
 /// Rows going into a load.
 pub trait Inserter {
-    /// Adds one row (buffered; a failure may surface at a later call, or
-    /// at [`Loader::finish`]).
+    /// Adds one row (buffered: a failure may surface at a later call, or
+    /// when [`Loader::with_rows`] returns).
     fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()>;
 }
 

@@ -1,8 +1,10 @@
 //! Loading into a PostgreSQL schema: one transaction holding the tenant's
 //! lock, the rows sent with `COPY … FROM STDIN` (text format) in chunks of
 //! about a megabyte per table, then the DDL that follows the rows. A
-//! failure anywhere, or a kill, leaves the schema as it was: the server
-//! rolls the transaction back.
+//! thread of its own sends the chunks while the caller makes the next
+//! rows, so that generating and the server's work overlap. A failure
+//! anywhere, or a kill, leaves the schema as it was: the server rolls the
+//! transaction back.
 //!
 //! Values arrive as the generator made them for SQLite (ISO text, Unix
 //! seconds, 0/1); PostgreSQL's input functions read ISO text into `date`
@@ -20,9 +22,15 @@ use crate::value::Value;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use std::io::Write;
+use std::sync::mpsc;
 
 /// Rows of one table are sent once this many bytes of them are buffered.
 const CHUNK: usize = 1 << 20;
+/// Chunks made but not yet sent (memory: at most this many more chunks).
+const QUEUE: usize = 4;
+
+/// One table's buffered rows: (table, COPY text, rows).
+type Chunk = (usize, Vec<u8>, u64);
 
 pub struct PgLoader {
     conn: PgConn,
@@ -34,9 +42,6 @@ struct PgTable {
     /// The COPY statement, with the schema-qualified, quoted name.
     copy: String,
     kinds: Vec<Kind>,
-    /// Rows not yet sent, in COPY's text format.
-    buf: Vec<u8>,
-    pending: u64,
 }
 
 /// What a value must be written as, by the column's type.
@@ -107,41 +112,35 @@ impl PgLoader {
             tables: Vec::new(),
         })
     }
+}
 
-    /// Sends the buffered rows of one table.
-    fn flush(&mut self, i: usize) -> Result<()> {
-        let PgConn { client, url, .. } = &mut self.conn;
-        let t = &mut self.tables[i];
-        if t.pending == 0 {
-            return Ok(());
-        }
-        let doing = format!("loading the rows of {}", t.name);
-        let mut w = client
-            .copy_in(t.copy.as_str())
-            .map_err(|e| sql_error(url, &doing, &e))?;
-        if let Err(e) = w.write_all(&t.buf) {
-            // The server's own reason, when it gave one, comes with finish.
-            return Err(match w.finish() {
-                Err(pe) => sql_error(url, &doing, &pe),
-                Ok(_) => Error::Runtime(format!(
-                    "the connection to the PostgreSQL server at {} failed while {doing} in {}: {}; the transaction was rolled back",
-                    url.target(),
-                    url.place(),
-                    crate::error::io_reason(&e)
-                )),
-            });
-        }
-        let sent = w.finish().map_err(|e| sql_error(url, &doing, &e))?;
-        if sent != t.pending {
-            return Err(Error::Runtime(format!(
-                "internal: PostgreSQL took {sent} rows of {} where {} were sent; the transaction was rolled back",
-                t.name, t.pending
-            )));
-        }
-        t.buf.clear();
-        t.pending = 0;
-        Ok(())
+/// Sends one chunk of a table's rows with COPY.
+fn copy_chunk(conn: &mut PgConn, t: &PgTable, buf: &[u8], rows: u64) -> Result<()> {
+    let PgConn { client, url, .. } = conn;
+    let doing = format!("loading the rows of {}", t.name);
+    let mut w = client
+        .copy_in(t.copy.as_str())
+        .map_err(|e| sql_error(url, &doing, &e))?;
+    if let Err(e) = w.write_all(buf) {
+        // The server's own reason, when it gave one, comes with finish.
+        return Err(match w.finish() {
+            Err(pe) => sql_error(url, &doing, &pe),
+            Ok(_) => Error::Runtime(format!(
+                "the connection to the PostgreSQL server at {} failed while {doing} in {}: {}; the transaction was rolled back",
+                url.target(),
+                url.place(),
+                crate::error::io_reason(&e)
+            )),
+        });
     }
+    let sent = w.finish().map_err(|e| sql_error(url, &doing, &e))?;
+    if sent != rows {
+        return Err(Error::Runtime(format!(
+            "internal: PostgreSQL took {sent} rows of {} where {rows} were sent; the transaction was rolled back",
+            t.name
+        )));
+    }
+    Ok(())
 }
 
 impl Loader for PgLoader {
@@ -238,20 +237,41 @@ impl Loader for PgLoader {
                 cols.join(", ")
             ),
             kinds,
-            buf: Vec::with_capacity(CHUNK + 4096),
-            pending: 0,
         });
         Ok(TableId(self.tables.len() - 1))
     }
 
-    fn rows(&mut self) -> Result<Box<dyn Inserter + '_>> {
-        Ok(Box::new(PgInserter(self)))
+    fn with_rows(&mut self, fill: &mut dyn FnMut(&mut dyn Inserter) -> Result<()>) -> Result<()> {
+        let PgLoader { conn, tables } = self;
+        let tables: &[PgTable] = tables;
+        let place = conn.url.place();
+        let (tx, rx) = mpsc::sync_channel::<Chunk>(QUEUE);
+        std::thread::scope(|s| {
+            let sender = s.spawn(move || -> Result<()> {
+                for (i, buf, rows) in rx {
+                    copy_chunk(conn, &tables[i], &buf, rows)?;
+                }
+                Ok(())
+            });
+            let mut ins = PgInserter {
+                tables,
+                bufs: tables.iter().map(|_| (Vec::new(), 0)).collect(),
+                tx,
+                place,
+            };
+            let made = fill(&mut ins).and_then(|()| ins.send_all());
+            drop(ins);
+            let sent = sender.join().unwrap_or_else(|_| {
+                Err(Error::Runtime(
+                    "internal: the thread sending rows to PostgreSQL failed; the transaction was rolled back".into(),
+                ))
+            });
+            // The sender's failure first: it is why a send was refused.
+            sent.and(made)
+        })
     }
 
     fn finish(&mut self, after: &Ddl, comment: &str) -> Result<()> {
-        for i in 0..self.tables.len() {
-            self.flush(i)?;
-        }
         self.conn
             .client
             .batch_execute(after.postgres)
@@ -277,16 +297,43 @@ impl Loader for PgLoader {
     }
 }
 
-/// Rows into the loader's per-table buffers, each sent when it is full
-/// (and the rest by `finish`).
-struct PgInserter<'l>(&'l mut PgLoader);
+/// Rows into per-table buffers, each handed to the sending thread when
+/// it is full (and the rest at the end of the rows).
+struct PgInserter<'l> {
+    tables: &'l [PgTable],
+    bufs: Vec<(Vec<u8>, u64)>,
+    tx: mpsc::SyncSender<Chunk>,
+    /// For messages: the sending thread has the connection.
+    place: String,
+}
+
+impl PgInserter<'_> {
+    fn send(&mut self, i: usize) -> Result<()> {
+        let (buf, rows) = std::mem::take(&mut self.bufs[i]);
+        self.tx.send((i, buf, rows)).map_err(|_| {
+            // The sender stopped on an error, which with_rows reports.
+            Error::Runtime("the rows could not be sent".into())
+        })
+    }
+
+    fn send_all(&mut self) -> Result<()> {
+        for i in 0..self.bufs.len() {
+            if self.bufs[i].1 > 0 {
+                self.send(i)?;
+            }
+        }
+        Ok(())
+    }
+}
 
 impl Inserter for PgInserter<'_> {
     fn insert(&mut self, table: TableId, row: &[Value]) -> Result<()> {
-        let PgLoader { conn, tables } = &mut *self.0;
-        let t = tables
-            .get_mut(table.0)
-            .ok_or_else(|| Error::Runtime("internal: a row for an undeclared table".into()))?;
+        let (Some(t), Some((buf, rows))) = (self.tables.get(table.0), self.bufs.get_mut(table.0))
+        else {
+            return Err(Error::Runtime(
+                "internal: a row for an undeclared table".into(),
+            ));
+        };
         if row.len() != t.kinds.len() {
             return Err(Error::Runtime(format!(
                 "internal: a row of {} values for the {} columns of {}",
@@ -295,22 +342,24 @@ impl Inserter for PgInserter<'_> {
                 t.name
             )));
         }
+        if buf.capacity() == 0 {
+            buf.reserve(CHUNK + 4096);
+        }
         for (k, (v, kind)) in row.iter().zip(&t.kinds).enumerate() {
             if k > 0 {
-                t.buf.push(b'\t');
+                buf.push(b'\t');
             }
-            encode(&mut t.buf, v, *kind).map_err(|why| {
+            encode(buf, v, *kind).map_err(|why| {
                 Error::Runtime(format!(
                     "cannot load a row of {} into {}: {why}; the transaction was rolled back",
-                    t.name,
-                    conn.url.place()
+                    t.name, self.place
                 ))
             })?;
         }
-        t.buf.push(b'\n');
-        t.pending += 1;
-        if t.buf.len() >= CHUNK {
-            self.0.flush(table.0)?;
+        buf.push(b'\n');
+        *rows += 1;
+        if buf.len() >= CHUNK {
+            self.send(table.0)?;
         }
         Ok(())
     }
@@ -461,40 +510,40 @@ mod tests {
         l.create(&ddl).unwrap();
         let id = l.table("a", &cols).unwrap();
         assert!(l.table("a", &["nope"]).is_err());
-        let mut ins = l.rows().unwrap();
-        ins.insert(
-            id,
-            &[
-                Value::Text("tab\there\nnew \\N back\\ cr\r Åsa".into()),
-                Value::Integer(1_000_000_000),
-                Value::Text("2026-05-14".into()),
-                Value::Integer(1),
-                Value::Real(1234.5),
-                Value::Real(f64::INFINITY),
-                Value::Blob(vec![0, 0x5c, 255]),
-                Value::Text("10.20.0.3".into()),
-            ],
-        )
-        .unwrap();
-        ins.insert(id, &vec![Value::Null; 8]).unwrap();
-        // Dozens of chunks, and the last one sent by finish.
-        for k in 0..60_000 {
+        l.with_rows(&mut |ins| {
             ins.insert(
                 id,
                 &[
-                    Value::Text(format!("row {k} {}", "x".repeat(20))),
-                    Value::Text("2024-05-14T10:00:00Z".into()),
-                    Value::Integer(0),
-                    Value::Integer(0),
-                    Value::Integer(k),
-                    Value::Real(0.1),
-                    Value::Null,
-                    Value::Null,
+                    Value::Text("tab\there\nnew \\N back\\ cr\r Åsa".into()),
+                    Value::Integer(1_000_000_000),
+                    Value::Text("2026-05-14".into()),
+                    Value::Integer(1),
+                    Value::Real(1234.5),
+                    Value::Real(f64::INFINITY),
+                    Value::Blob(vec![0, 0x5c, 255]),
+                    Value::Text("10.20.0.3".into()),
                 ],
-            )
-            .unwrap();
-        }
-        drop(ins);
+            )?;
+            ins.insert(id, &vec![Value::Null; 8])?;
+            // Several chunks, and the last one sent at the end of the rows.
+            for k in 0..60_000 {
+                ins.insert(
+                    id,
+                    &[
+                        Value::Text(format!("row {k} {}", "x".repeat(20))),
+                        Value::Text("2024-05-14T10:00:00Z".into()),
+                        Value::Integer(0),
+                        Value::Integer(0),
+                        Value::Integer(k),
+                        Value::Real(0.1),
+                        Value::Null,
+                        Value::Null,
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
         l.finish(
             &Ddl {
                 sqlite: "",
@@ -538,5 +587,38 @@ mod tests {
             format!("{}", 1234.5 + (0..60_000i64).sum::<i64>() as f64)
         );
         assert_eq!(r.get::<_, i64>(3), 60_000);
+        // A row the server refuses: the load fails, named.
+        let mut l = open(Target::Postgres(&t.url())).unwrap();
+        let id = l.table("a", &cols).unwrap();
+        let e = l
+            .with_rows(&mut |ins| {
+                ins.insert(
+                    id,
+                    &[
+                        Value::Text("x".into()),
+                        Value::Text("not a time".into()),
+                        Value::Null,
+                        Value::Null,
+                        Value::Null,
+                        Value::Null,
+                        Value::Null,
+                        Value::Null,
+                    ],
+                )
+            })
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with(&format!(
+                "PostgreSQL failed while loading the rows of a in {}: invalid input syntax for type timestamp with time zone: \"not a time\"",
+                t.url().place()
+            )),
+            "{e}"
+        );
+        drop(l);
+        let n: i64 = admin
+            .query_one(&format!("SELECT count(*) FROM {q}.a"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 60_002);
     }
 }

@@ -128,7 +128,7 @@ impl Loader for SqliteLoader {
         Ok(TableId(self.inserts.len() - 1))
     }
 
-    fn rows(&mut self) -> Result<Box<dyn Inserter + '_>> {
+    fn with_rows(&mut self, fill: &mut dyn FnMut(&mut dyn Inserter) -> Result<()>) -> Result<()> {
         let mut statements = Vec::with_capacity(self.inserts.len());
         for (sql, n) in &self.inserts {
             let st = self
@@ -137,10 +137,10 @@ impl Loader for SqliteLoader {
                 .map_err(fail(&self.path, "inserting rows"))?;
             statements.push((st, *n));
         }
-        Ok(Box::new(SqliteInserter {
+        fill(&mut SqliteInserter {
             path: &self.path,
             statements,
-        }))
+        })
     }
 
     fn finish(&mut self, after: &Ddl, _comment: &str) -> Result<()> {
@@ -179,21 +179,21 @@ mod tests {
         let names: Vec<(&str, bool)> = found.iter().map(|e| (e.name.as_str(), e.table)).collect();
         assert_eq!(names, [("_dsr_meta", true), ("a", true), ("b", false)]);
         let t = l.table("a", &["x", "y", "z", "w"]).unwrap();
-        let mut ins = l.rows().unwrap();
-        ins.insert(
-            t,
-            &[
-                Value::Integer(1),
-                Value::Text("Åsa\n".into()),
-                Value::Real(0.5),
-                Value::Blob(vec![0, 1]),
-            ],
-        )
+        l.with_rows(&mut |ins| {
+            ins.insert(
+                t,
+                &[
+                    Value::Integer(1),
+                    Value::Text("Åsa\n".into()),
+                    Value::Real(0.5),
+                    Value::Blob(vec![0, 1]),
+                ],
+            )?;
+            ins.insert(t, &[Value::Null, Value::Null, Value::Null, Value::Null])?;
+            assert!(ins.insert(t, &[Value::Null]).is_err());
+            Ok(())
+        })
         .unwrap();
-        ins.insert(t, &[Value::Null, Value::Null, Value::Null, Value::Null])
-            .unwrap();
-        assert!(ins.insert(t, &[Value::Null]).is_err());
-        drop(ins);
         l.drop_tables(&["_dsr_meta".to_string()]).unwrap();
         // Not visible to another connection before the commit.
         let other = Connection::open(&p).unwrap();
