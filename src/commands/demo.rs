@@ -64,5 +64,5 @@ fn destination(args: &Args) -> Result<Destination> {
             demo::STORE_FILE
         )));
     }
-    Ok(Destination::Postgres(PgUrl::parse(url)?))
+    Ok(Destination::Postgres(Box::new(PgUrl::parse(url)?)))
 }

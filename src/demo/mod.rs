@@ -66,7 +66,7 @@ pub enum Destination {
     /// `DIR/tenant.db`, beside the map.
     Dir,
     /// The URL's schema (which must exist); only the map goes into DIR.
-    Postgres(PgUrl),
+    Postgres(Box<PgUrl>),
 }
 
 /// What to generate.

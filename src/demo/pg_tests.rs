@@ -18,7 +18,7 @@ fn today() -> jiff::civil::Date {
 }
 
 fn pg(url: &PgUrl) -> Destination {
-    Destination::Postgres(url.clone())
+    Destination::Postgres(Box::new(url.clone()))
 }
 
 /// The key order of each table (SQLite, PostgreSQL as `x`); for text keys

@@ -216,7 +216,8 @@ mod tests {
         .unwrap();
         l.commit().unwrap();
         assert_eq!(tables(&other), 1);
-        let rows: Vec<(Option<i64>, Option<String>, Option<f64>, Option<Vec<u8>>)> = other
+        type Row = (Option<i64>, Option<String>, Option<f64>, Option<Vec<u8>>);
+        let rows: Vec<Row> = other
             .prepare("SELECT x, y, z, w FROM a ORDER BY rowid")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
