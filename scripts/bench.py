@@ -370,8 +370,9 @@ def bench_pg(a, sizes, workdir, sqlite_version):
         "## demo on PostgreSQL",
         "",
         f"Command: `scripts/bench.py --sizes {a.sizes} --store postgres://…`  ",
-        f"Machine: {os.cpu_count()} cores; PostgreSQL {server} on the same machine; sqlite3 CLI {sqlite_version}; "
-        "dsr release build; one build of each tenant (seed 1), as a whole `dsr demo` process.",
+        f"Machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the start); PostgreSQL {server} on the "
+        f"same machine; sqlite3 CLI {sqlite_version}; dsr release build; one build of each tenant (seed 1), as a whole "
+        "`dsr demo` process.",
         "",
         "| subjects | rows | dsr demo, SQLite (s) | dsr demo --store postgres://… (s) | ratio |",
         "| ---: | ---: | ---: | ---: | ---: |",

@@ -155,7 +155,8 @@ def main_pg(a, sizes, workdir):
         "## export (PostgreSQL)",
         "",
         f"Command: `scripts/bench_export.py --sizes {a.sizes} --runs {a.runs} --store postgres://…`  ",
-        f"Machine: {os.cpu_count()} cores; PostgreSQL {server} on the same machine; dsr release build; "
+        f"Machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the start); PostgreSQL {server} on "
+        "the same machine; dsr release build; "
         f"each figure the median of {a.runs} whole processes. psql dumps every demo table with "
         "`\\copy … to FILE csv header`, one file per table, in one process.",
         "",
