@@ -84,6 +84,14 @@ def psql(url, *commands):
         sys.exit(f"bench: psql failed: {p.stderr.strip()}")
 
 
+def pg_machine(url):
+    """The machine line's words for a PostgreSQL run: cores, load, server."""
+    server = subprocess.run(["psql", libpq_uri(url), "-X", "-tAc", "SHOW server_version"],
+                            capture_output=True, text=True).stdout.strip()
+    return (f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the start); "
+            f"PostgreSQL {server} on the same machine")
+
+
 def build_demo(n, workdir, store=None):
     """Builds the demo tenant of n subjects (seed 1): into DIR/tenant.db, or
     with `store` (a postgres:// URL) into the schema pg_schema(store, n).
@@ -364,15 +372,12 @@ def bench_extract(a, sizes, workdir, sqlite_version):
 def bench_pg(a, sizes, workdir, sqlite_version):
     """The demo tenants built on both stores, and whether dsr runs on the
     PostgreSQL one yet (the comparisons against psql need that backend)."""
-    server = subprocess.run(["psql", libpq_uri(a.store), "-X", "-tAc", "SHOW server_version"],
-                            capture_output=True, text=True).stdout.strip()
     lines = [
         "## demo on PostgreSQL",
         "",
         f"Command: `scripts/bench.py --sizes {a.sizes} --store postgres://…`  ",
-        f"Machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the start); PostgreSQL {server} on the "
-        f"same machine; sqlite3 CLI {sqlite_version}; dsr release build; one build of each tenant (seed 1), as a whole "
-        "`dsr demo` process.",
+        f"Machine: {pg_machine(a.store)}; sqlite3 CLI {sqlite_version}; dsr release build; one build of each tenant "
+        "(seed 1), as a whole `dsr demo` process.",
         "",
         "| subjects | rows | dsr demo, SQLite (s) | dsr demo --store postgres://… (s) | ratio |",
         "| ---: | ---: | ---: | ---: | ---: |",

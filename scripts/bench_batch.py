@@ -70,7 +70,7 @@ def main():
             p = subprocess.run([DSR, *base, "--quiet", "check"], cwd=d, env=env, capture_output=True, text=True)
             if p.returncode != 0:
                 line = (p.stderr.strip().splitlines() or [""])[0]
-                sys.exit(f"bench_batch: dsr does not run on this PostgreSQL tenant yet (exit {p.returncode}: {line})")
+                sys.exit(f"bench_batch: dsr does not run on this PostgreSQL tenant yet (exit {p.returncode}: {line.removeprefix('dsr: error: ')})")
         step = max(1, a.subjects // a.lines)
         nos = [f"K-{1 + i * step:06d}" for i in range(a.lines)]
         with open(os.path.join(d, "b.csv"), "w") as f:

@@ -149,15 +149,12 @@ def bench_pg_size(n, runs, workdir, url):
 def main_pg(a, sizes, workdir):
     if not shutil.which("psql"):
         sys.exit("bench_export: --store needs the psql CLI (Debian: apt-get install postgresql-client)")
-    server = subprocess.run(["psql", bench.libpq_uri(a.store), "-X", "-tAc", "SHOW server_version"],
-                            capture_output=True, text=True).stdout.strip()
     lines = [
         "## export (PostgreSQL)",
         "",
         f"Command: `scripts/bench_export.py --sizes {a.sizes} --runs {a.runs} --store postgres://…`  ",
-        f"Machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the start); PostgreSQL {server} on "
-        "the same machine; dsr release build; "
-        f"each figure the median of {a.runs} whole processes. psql dumps every demo table with "
+        f"Machine: {bench.pg_machine(a.store)}; dsr release build; each figure the median of {a.runs} whole processes. "
+        "psql dumps every demo table with "
         "`\\copy … to FILE csv header`, one file per table, in one process.",
         "",
         "| subjects | rows | demo build (s) | dsr export --all csv (s) | psql \\copy csv (s) | rows/s (psql) | ratio |",

@@ -128,6 +128,14 @@ fn same(sqlite: &Value, pg: Option<&str>, ty: &str) -> bool {
     }
 }
 
+/// Runs the demo (50 subjects) into `url`, expecting it to fail with
+/// `code`; the message.
+fn failure(dir: &Path, url: &PgUrl, force: bool, code: ExitCode) -> String {
+    let e = generate_to(dir, &pg(url), 50, 2, today(), force).unwrap_err();
+    assert_eq!(e.exit_code(), code, "{e}");
+    e.to_string()
+}
+
 fn count(c: &mut postgres::Client, schema: &str, table: &str) -> i64 {
     c.query_one(
         &format!("SELECT count(*) FROM {}.{}", quote(schema), quote(table)),
@@ -361,10 +369,9 @@ fn a_second_run_refuses_and_changes_nothing_until_forced() {
 
     let base = tempfile::tempdir().unwrap();
     let d2 = base.path().join("new");
-    let e = generate_to(&d2, &pg(&url), 30, 2, today(), false).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Usage, "{e}");
+    let e = failure(&d2, &url, false, ExitCode::Usage);
     assert_eq!(
-        e.to_string(),
+        e,
         format!(
             "a demo tenant is already in {} (tables customers, invoices, meter_readings, meters, newsletter, staff, staff_logins, tickets); pass --force to replace it, or pick another schema (?schema=NAME in --store; dsr never creates a schema, so create it first); nothing was changed",
             url.place()
@@ -373,10 +380,9 @@ fn a_second_run_refuses_and_changes_nothing_until_forced() {
     assert!(!d2.exists());
     assert_eq!(fingerprint(&mut c, &t.name), before);
     // Into the same DIR the map refuses first.
-    let e = generate_to(d1.path(), &pg(&url), 30, 2, today(), false).unwrap_err();
+    let e = failure(d1.path(), &url, false, ExitCode::Usage);
     assert!(
-        e.to_string()
-            .contains("datamap.toml already exists; pass --force"),
+        e.contains("datamap.toml already exists; pass --force"),
         "{e}"
     );
     assert_eq!(fingerprint(&mut c, &t.name), before);
@@ -402,10 +408,9 @@ fn tables_the_demo_did_not_write_are_never_replaced() {
     let base = tempfile::tempdir().unwrap();
     let dir = base.path().join("d");
     for force in [false, true] {
-        let e = generate_to(&dir, &pg(&url), 10, 1, today(), force).unwrap_err();
-        assert_eq!(e.exit_code(), ExitCode::Usage, "{e}");
+        let e = failure(&dir, &url, force, ExitCode::Usage);
         assert_eq!(
-            e.to_string(),
+            e,
             format!(
                 "customers in {} is not written by dsr demo (it marks its own tables with a comment), and dsr demo replaces only its own: pick another schema (?schema=NAME in --store; dsr never creates a schema, so create it first); nothing was changed",
                 url.place()
@@ -423,10 +428,9 @@ fn tables_the_demo_did_not_write_are_never_replaced() {
     };
     u.exec("CREATE TABLE _dsr_audit (seq bigint PRIMARY KEY)");
     for force in [false, true] {
-        let e = generate_to(&dir, &pg(&u.url()), 10, 1, today(), force).unwrap_err();
-        assert_eq!(e.exit_code(), ExitCode::Usage, "{e}");
+        let e = failure(&dir, &u.url(), force, ExitCode::Usage);
         assert!(
-            e.to_string().starts_with(&format!(
+            e.starts_with(&format!(
                 "{} already belongs to a tenant (it holds dsr's own tables _dsr_audit); the demo needs a schema of its own",
                 u.url().place()
             )),
@@ -444,10 +448,9 @@ fn a_missing_schema_is_exit_1_naming_the_place() {
     url.schema = "dsr_no_such_demo_schema".into();
     let base = tempfile::tempdir().unwrap();
     let dir = base.path().join("d");
-    let e = generate_to(&dir, &pg(&url), 10, 1, today(), false).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Runtime, "{e}");
+    let e = failure(&dir, &url, false, ExitCode::Runtime);
     assert_eq!(
-        e.to_string(),
+        e,
         format!(
             "schema dsr_no_such_demo_schema does not exist in database {} on {}; dsr never creates it; check ?schema= in --store / DSR_STORE (the name is case-sensitive), or ask the database's owner to create it; nothing was read or changed",
             url.dbname,
@@ -476,10 +479,9 @@ fn a_failed_load_leaves_the_schema_as_it_was() {
     t.exec("CREATE TABLE other (x int); CREATE INDEX staff_phone ON other (x)");
     let base = tempfile::tempdir().unwrap();
     let dir = base.path().join("d");
-    let e = generate_to(&dir, &pg(&t.url()), 50, 1, today(), false).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Runtime, "{e}");
+    let e = failure(&dir, &t.url(), false, ExitCode::Runtime);
     assert!(
-        e.to_string().starts_with(&format!(
+        e.starts_with(&format!(
             "PostgreSQL failed while creating the foreign keys and indexes in {}: relation \"staff_phone\" already exists",
             t.url().place()
         )),
@@ -505,10 +507,9 @@ fn a_held_tenant_lock_is_exit_6() {
         )
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let e = generate_to(dir.path(), &pg(&url), 10, 1, today(), false).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Locked, "{e}");
+    let e = failure(dir.path(), &url, false, ExitCode::Locked);
     assert!(
-        e.to_string().starts_with(&format!(
+        e.starts_with(&format!(
             "another session holds the lock of {} (PostgreSQL session pid ",
             url.place()
         )),
@@ -535,10 +536,9 @@ fn a_role_that_may_not_create_tables_is_told_what_to_ask_for() {
     let mut url = t.url();
     url.user = role.clone();
     let dir = tempfile::tempdir().unwrap();
-    let e = generate_to(dir.path(), &pg(&url), 10, 1, today(), false).unwrap_err();
-    assert_eq!(e.exit_code(), ExitCode::Runtime, "{e}");
+    let e = failure(dir.path(), &url, false, ExitCode::Runtime);
     assert_eq!(
-        e.to_string(),
+        e,
         format!(
             "user {role} may not create tables in schema {s} (database {} on {}); ask the database's owner to GRANT CREATE ON SCHEMA \"{s}\" TO \"{role}\", or use a schema of your own; nothing was changed",
             url.dbname,
