@@ -5,9 +5,9 @@
 
 use super::*;
 use crate::error::ExitCode;
+use crate::store::pg::connect;
 use crate::store::pg::lock::tenant_key;
 use crate::store::pg::testing::{self, DropRole, TestSchema};
-use crate::store::pg::{connect, introspect};
 use crate::store::schema::{quote, Schema};
 use crate::value::Value;
 use rusqlite::types::ValueRef;
@@ -268,16 +268,15 @@ fn the_postgres_schema_is_the_sqlite_one_and_the_map_fits_it() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     generate(a.path(), 20, 1, today(), false).unwrap();
     generate_to(b.path(), &pg(&t.url()), 20, 1, today(), false).unwrap();
-    let lite = crate::store::Store::open(
-        &a.path().join(STORE_FILE).display().to_string(),
-        true,
-        today(),
-    )
-    .unwrap()
-    .schema()
-    .unwrap();
-    let mut conn = connect(&t.url()).unwrap();
-    let pg = introspect::read_schema(&mut conn).unwrap().schema;
+    // Each as `dsr check` reads it.
+    let read = |url: &str| -> Schema {
+        crate::store::open(url, crate::store::Mode::ReadOnly, today())
+            .unwrap()
+            .schema()
+            .unwrap()
+    };
+    let lite = read(&a.path().join(STORE_FILE).display().to_string());
+    let pg = read(&t.url().to_string());
 
     type Shape = (
         Vec<(String, bool, usize)>,

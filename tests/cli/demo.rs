@@ -215,6 +215,25 @@ fn the_demo_on_postgres_never_shows_the_password() {
         .collect();
     assert_eq!(files, ["datamap.toml"]);
 
+    // The map fits the PostgreSQL tenant as it fits the SQLite one.
+    let out = env.run_plain(&[
+        "--store",
+        &url,
+        "--map",
+        "d/datamap.toml",
+        "--json",
+        "check",
+        "--strict",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let doc = out.json();
+    assert_eq!(
+        (&doc["tables"], &doc["errors"], &doc["warnings"]),
+        (&8.into(), &0.into(), &0.into()),
+        "{doc}"
+    );
+    assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
+
     let mut admin = testing::admin().expect("admin");
     let customers = |c: &mut postgres::Client| -> i64 {
         c.query_one(
