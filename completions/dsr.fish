@@ -48,13 +48,13 @@ complete -c dsr -n "__fish_dsr_needs_command" -f -a "batch" -d 'Carry out many r
 complete -c dsr -n "__fish_dsr_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l subjects -d 'Number of data subjects (customers)' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l seed -d 'Seed: the same seed and day give the same tenant' -r
-complete -c dsr -n "__fish_dsr_using_subcommand demo" -l store -d 'The tenant\'s store: a SQLite file path, or sqlite:PATH' -r
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l store -d 'Write the tables into a PostgreSQL schema instead of DIR/tenant.db: postgres://…[?schema=NAME] (the schema must exist; only the map goes into DIR). Taken from the command line only, never from DSR_STORE' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l map -d 'The data map (TOML) describing where personal data lives in the store' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l tenant -d 'Take store and map from the config file\'s [tenants.NAME]' -r -f -a "(dsr config --names 2>/dev/null)"
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l config -d 'Config file [default: ./dsr.toml, then $XDG_CONFIG_HOME/dsr/config.toml, then /etc/dsr/config.toml]' -r -F
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l operator -d 'Who is acting, for the audit record [default: the OS account]; for `audit log`, only that operator\'s records' -r
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l request -d 'The ticket or case number this command serves, for the audit record; for `audit log`, only its records' -r
-complete -c dsr -n "__fish_dsr_using_subcommand demo" -l force -d 'Replace an existing demo tenant in DIR'
+complete -c dsr -n "__fish_dsr_using_subcommand demo" -l force -d 'Replace an existing demo tenant in DIR (on PostgreSQL: the demo\'s tables in the schema)'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -l json -d 'Machine-readable result on stdout (one JSON document), nothing else on stdout'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -s q -l quiet -d 'No human summary; errors still go to stderr'
 complete -c dsr -n "__fish_dsr_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -15,8 +15,15 @@ for XLSX: at most 64 MB and flat from the smallest to the largest tenant).
 Results go to the "export" section of BENCHMARKS.md, with the command line
 that produced them.
 
-Needs the sqlite3 CLI and GNU time (/usr/bin/time).
-Usage: scripts/bench_export.py [--sizes 10000,100000] [--runs 3]
+With --store postgres://…[?schema=NAME] it times the same on PostgreSQL
+instead, in the section "export (PostgreSQL)": the demo tenants built there
+(scripts/bench.py's build_demo: one schema per size), `psql` dumping every
+table with `\\copy … to FILE csv header` in one process, against
+`dsr --store URL export --all --format csv` (target: dsr at most 1.2x); until
+dsr runs on PostgreSQL, its column says why not.
+
+Needs the sqlite3 CLI and GNU time (/usr/bin/time), and psql for --store.
+Usage: scripts/bench_export.py [--sizes 10000,100000] [--runs 3] [--store postgres://…]
 """
 
 import argparse
@@ -96,13 +103,97 @@ def bench_size(n, runs, workdir):
     return gen_s, rows, size_mb, res
 
 
+def bench_pg_size(n, runs, workdir, url):
+    """psql's \\copy of every demo table, and dsr's export --all csv, of the
+    PostgreSQL tenant of n subjects."""
+    tenant, store, gen_s = bench.build_demo(n, workdir, url)
+    dmap = os.path.join(tenant, "datamap.toml")
+    schema = bench.pg_schema(url, n)
+    out = os.path.join(workdir, "out-pg")
+    tables = ["customers", "meters", "meter_readings", "invoices", "staff", "staff_logins", "tickets", "newsletter"]
+    q = '"' + schema.replace('"', '""') + '"'
+    counts = subprocess.run(
+        ["psql", bench.libpq_uri(url), "-X", "-tA", "-c",
+         "SELECT " + " + ".join(f"(SELECT count(*) FROM {q}.{t})" for t in tables)],
+        capture_output=True, text=True, check=True).stdout.strip()
+    rows = int(counts)
+
+    def fresh():
+        shutil.rmtree(out, ignore_errors=True)
+        os.mkdir(out)
+
+    def psql_csv():
+        fresh()
+        cmd = ["psql", bench.libpq_uri(url), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+        for t in tables:
+            path = os.path.join(out, t + ".csv").replace("'", "''")
+            cmd += ["-c", f"\\copy {q}.{t} to '{path}' csv header"]
+        return measured(cmd)
+
+    dsr_cmd = ["-q", "--store", store, "--map", dmap, "export", "--all", "--format", "csv", "-o", os.path.join(out, "dsr")]
+    fresh()
+    refusal = bench.dsr_refusal(dsr_cmd)
+    res = {}
+    fns = [("psql", psql_csv)]
+    if refusal is None:
+        fns.append(("dsr", lambda: (fresh(), measured([bench.DSR, *dsr_cmd]))[1]))
+    for label, fn in fns:
+        fn()  # warm the caches
+        samples = [fn() for _ in range(runs)]
+        res[label] = (statistics.median(s for s, _ in samples), max(m for _, m in samples))
+        print(f"{n} {label:8} {res[label][0]:7.2f} s  {res[label][1]:6.1f} MB", file=sys.stderr)
+    shutil.rmtree(out, ignore_errors=True)
+    return gen_s, rows, res, refusal
+
+
+def main_pg(a, sizes, workdir):
+    if not shutil.which("psql"):
+        sys.exit("bench_export: --store needs the psql CLI (Debian: apt-get install postgresql-client)")
+    lines = [
+        "## export (PostgreSQL)",
+        "",
+        f"Command: `scripts/bench_export.py --sizes {a.sizes} --runs {a.runs} --store postgres://…`  ",
+        f"Machine: {bench.pg_machine(a.store)}; dsr release build; each figure the median of {a.runs} whole processes. "
+        "psql dumps every demo table with "
+        "`\\copy … to FILE csv header`, one file per table, in one process.",
+        "",
+        "| subjects | rows | demo build (s) | dsr export --all csv (s) | psql \\copy csv (s) | rows/s (psql) | ratio |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    refusal = None
+    for n in sizes:
+        gen_s, rows, res, refusal = bench_pg_size(n, a.runs, workdir, a.store)
+        ps = res["psql"][0]
+        if "dsr" in res:
+            d = res["dsr"][0]
+            lines.append(f"| {n:,} | {rows:,} | {gen_s:.1f} | {d:.2f} | {ps:.2f} | {rows / ps:,.0f} | {d / ps:.2f}× |")
+        else:
+            lines.append(f"| {n:,} | {rows:,} | {gen_s:.1f} | – | {ps:.2f} | {rows / ps:,.0f} | – |")
+    lines.append("")
+    if refusal:
+        lines.append(f"- dsr export on PostgreSQL: not yet ({refusal}).")
+    section = "\n".join(lines) + "\n"
+    bench.write_section(a.out, "export (PostgreSQL)", section)
+    print(section)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "BENCHMARKS.md"))
     ap.add_argument("--keep", help="directory to build tenants in (kept)")
+    ap.add_argument("--store", help="time the PostgreSQL tenant instead: postgres://…[?schema=NAME]")
     a = ap.parse_args()
+    if a.store:
+        if not shutil.which(TIME):
+            sys.exit("bench_export: GNU time is needed (Debian: apt-get install time)")
+        subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=bench.ROOT, check=True)
+        workdir = a.keep or tempfile.mkdtemp(prefix="dsr-bench-export-")
+        main_pg(a, [int(s) for s in a.sizes.split(",")], workdir)
+        if not a.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
     for tool in ("sqlite3", TIME):
         if not shutil.which(tool):
             sys.exit(f"bench_export: {tool} is needed (Debian: apt-get install sqlite3 time)")

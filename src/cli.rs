@@ -14,10 +14,9 @@ const GLOBAL: &str = "Global options";
 /// man page (still accepted, and ignored, so that a shared DSR_* environment
 /// or a habit of writing them first does no harm).
 const NOT_USED: &[(&str, &[&str])] = &[
-    (
-        "demo",
-        &["store", "map", "tenant", "config", "operator", "request"],
-    ),
+    // demo has a --store of its own (command line only, see
+    // commands::demo).
+    ("demo", &["map", "tenant", "config", "operator", "request"]),
     ("init", &["map", "operator", "request"]),
     ("check", &["operator", "request"]),
     ("config", &["operator", "request"]),
@@ -81,7 +80,7 @@ pub struct GlobalArgs {
 impl Cli {
     /// Notes, after parsing, where --operator and --request came from (the
     /// command line or their variables): `audit log` filters only by the
-    /// former.
+    /// former. Likewise --store for `demo`, which ignores DSR_STORE.
     pub fn note_sources(&mut self, m: &clap::ArgMatches) {
         use clap::parser::ValueSource::CommandLine;
         let mut level = Some(m);
@@ -94,6 +93,12 @@ impl Cli {
             }
             level = l.subcommand().map(|(_, s)| s);
         }
+        if let Command::Demo(a) = &mut self.command {
+            a.store_given = m
+                .subcommand_matches("demo")
+                .and_then(|d| d.value_source("store"))
+                == Some(CommandLine);
+        }
     }
 }
 
@@ -105,6 +110,8 @@ pub enum Command {
     /// several forms, meters and hourly readings, invoices under the seven-year bookkeeping hold,
     /// support tickets with free text that mentions other customers, and dates spread around
     /// today so that every retention rule has work. The same seed and day give the same tenant.
+    /// With --store postgres://… the tables go into that PostgreSQL schema instead (native date,
+    /// boolean and numeric types where SQLite has text and integers), and only the map into DIR.
     Demo(commands::demo::Args),
     /// Write a draft data map from the store's schema and a sample of its values
     ///

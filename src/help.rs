@@ -24,6 +24,10 @@ pub fn examples(path: &str) -> &'static [(&'static str, &'static str)] {
                 "A larger one for benchmarks, always the same for a seed",
                 "dsr demo /tmp/big --subjects 100000 --seed 7 --force",
             ),
+            (
+                "The tables in a PostgreSQL schema (which must exist), the map in /tmp/pgdemo",
+                "dsr demo /tmp/pgdemo --store 'postgres://dsr@db.internal/app?schema=demo'",
+            ),
         ],
         "init" => &[
             ("A draft map of an application's store, to finish by hand", "dsr --store app.db init -o datamap.toml"),

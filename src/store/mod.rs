@@ -15,6 +15,7 @@ pub mod backend;
 #[cfg(test)]
 mod contract;
 mod expire;
+pub mod load;
 pub mod migrate;
 pub mod pg;
 pub mod refs;
