@@ -427,14 +427,12 @@ macro_rules! contract {
 }
 
 contract! {
-    ready: [schema_is_read],
+    ready: [schema_is_read, the_watch_flags_unplanned_changes, dsr_tables_hold_what_is_written],
     pending: [
         select_by_each_filter,
         scan_text_with_needles,
         writes_commit_or_roll_back,
         delete_and_anonymize_count_rows,
-        the_watch_flags_unplanned_changes,
-        dsr_tables_hold_what_is_written,
         expired_rows_are_paged
     ]
 }
