@@ -21,6 +21,8 @@ mod retention;
 mod sql;
 mod watch;
 mod writes;
+#[cfg(test)]
+mod writes_tests;
 
 use super::connect::{connect, PgConn};
 use super::introspect::read_schema;

@@ -79,18 +79,8 @@ fn bind(v: &Value, ty: &Type, n: usize) -> Result<Box<dyn ToSql + Sync>> {
     };
     Ok(match *ty {
         Type::INT8 => Box::new(int(v)?),
-        Type::INT4 => Box::new(
-            int(v)?
-                .map(i32::try_from)
-                .transpose()
-                .map_err(|_| bad())?,
-        ),
-        Type::INT2 => Box::new(
-            int(v)?
-                .map(i16::try_from)
-                .transpose()
-                .map_err(|_| bad())?,
-        ),
+        Type::INT4 => Box::new(int(v)?.map(i32::try_from).transpose().map_err(|_| bad())?),
+        Type::INT2 => Box::new(int(v)?.map(i16::try_from).transpose().map_err(|_| bad())?),
         Type::FLOAT8 => Box::new(match v {
             Value::Null => None,
             Value::Real(f) => Some(*f),
@@ -321,7 +311,10 @@ mod tests {
             render("SELECT key FROM t WHERE tbl = ?1 AND key >= '[' AND key < '\\' AND x = ?12"),
             "SELECT key FROM t WHERE tbl = $1 AND key >= '[' AND key < '\\' AND x = $12"
         );
-        assert_eq!(render("SELECT '?1', \"a?2\", ?3"), "SELECT '?1', \"a?2\", $3");
+        assert_eq!(
+            render("SELECT '?1', \"a?2\", ?3"),
+            "SELECT '?1', \"a?2\", $3"
+        );
         assert_eq!(render("SELECT 'it''s ?1', ?2"), "SELECT 'it''s ?1', $2");
         assert_eq!(render("SELECT j ? 'k'"), "SELECT j ? 'k'");
     }

@@ -106,7 +106,10 @@ impl PgBackend {
         // The transaction needs its id for `xmin` to be compared with.
         {
             let mut c = self.conn()?;
-            if let Err(e) = c.client.execute("SELECT pg_catalog.pg_current_xact_id()", &[]) {
+            if let Err(e) = c
+                .client
+                .execute("SELECT pg_catalog.pg_current_xact_id()", &[])
+            {
                 return Err(self.fail(&c.url, "watching the erasure's changes", e));
             }
         }

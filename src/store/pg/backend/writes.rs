@@ -21,8 +21,8 @@ use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::store::pg::connect::PgConn;
 use crate::store::pg::errors::{classify, detail, sql_error, PgFailure};
-use crate::store::pg::url::PgUrl;
 use crate::store::pg::introspect::PgSchema;
+use crate::store::pg::url::PgUrl;
 use crate::store::pg::value;
 use crate::store::refs::hash_value;
 use crate::store::schema::{quote, TableSchema};
@@ -50,7 +50,17 @@ pub(crate) struct State {
     pub(super) watch: RefCell<Option<super::watch::Watching>>,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// A test's own busy timeout (the variable is the whole process's).
+    pub(super) static BUSY_MS_FOR_TESTS: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
 fn busy_ms() -> u64 {
+    #[cfg(test)]
+    if let Some(ms) = BUSY_MS_FOR_TESTS.with(Cell::get) {
+        return ms;
+    }
     std::env::var("DSR_BUSY_TIMEOUT")
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
@@ -84,14 +94,23 @@ pub(crate) fn check_writable(c: &mut PgConn) -> Result<()> {
             "the PostgreSQL server for {place} is a standby (read-only replica); dsr records every command in the tenant's audit trail, so it needs the primary: point --store / DSR_STORE at the primary server; nothing was read or changed"
         )));
     }
+    // `has_table_privilege` with a list answers whether any is held: each
+    // privilege is asked on its own.
     let row = c
         .client
         .query_one(
-            "SELECT current_setting('transaction_read_only') = 'on', \
+            "WITH t(audit, meta) AS (SELECT \
+                 pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '._dsr_audit'), \
+                 pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '._dsr_meta')) \
+             SELECT current_setting('transaction_read_only') = 'on', \
                     pg_catalog.has_schema_privilege(pg_catalog.quote_ident($1), 'CREATE'), \
-                    pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '._dsr_audit') IS NOT NULL, \
-                    coalesce(pg_catalog.has_table_privilege(pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '._dsr_audit'), 'SELECT, INSERT'), false) \
-                    AND coalesce(pg_catalog.has_table_privilege(pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '._dsr_meta'), 'SELECT, INSERT, UPDATE'), false)",
+                    audit IS NOT NULL, \
+                    coalesce(pg_catalog.has_table_privilege(audit, 'SELECT') \
+                         AND pg_catalog.has_table_privilege(audit, 'INSERT') \
+                         AND pg_catalog.has_table_privilege(meta, 'SELECT') \
+                         AND pg_catalog.has_table_privilege(meta, 'INSERT') \
+                         AND pg_catalog.has_table_privilege(meta, 'UPDATE'), false) \
+             FROM t",
             &[&schema],
         )
         .map_err(|e| c.err("checking the privileges", e))?;
