@@ -157,7 +157,7 @@ impl PgBackend {
     }
 
     /// Runs one statement of the write group.
-    fn run(&self, sql: &str, params: &[&(dyn ToSql + Sync)], doing: &str) -> Result<u64> {
+    fn exec_write(&self, sql: &str, params: &[&(dyn ToSql + Sync)], doing: &str) -> Result<u64> {
         let mut c = self.conn()?;
         match c.client.execute(sql, params) {
             Ok(n) => Ok(n),
@@ -245,7 +245,7 @@ impl PgBackend {
         let params: Vec<&(dyn ToSql + Sync)> =
             arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let sql = format!("DELETE FROM {} WHERE {}", quote(&t.name), kc.matches(1, ""));
-        let n = self.run(&sql, &params, &format!("deleting from {}", t.name))?;
+        let n = self.exec_write(&sql, &params, &format!("deleting from {}", t.name))?;
         self.watch_own(t, n, false);
         Ok(n)
     }
@@ -296,7 +296,7 @@ impl PgBackend {
                 assigns.join(", "),
                 kc.matches(1, "t.")
             );
-            let n = self.run(&sql, &params, &doing)?;
+            let n = self.exec_write(&sql, &params, &doing)?;
             self.watch_own(t, n, true);
             return Ok(n);
         }
@@ -382,7 +382,7 @@ impl PgBackend {
             found.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         params.extend(texts.iter().map(|s| s as &(dyn ToSql + Sync)));
         params.extend(hashes.iter().map(|a| a as &(dyn ToSql + Sync)));
-        let n = self.run(&sql, &params, &doing)?;
+        let n = self.exec_write(&sql, &params, &doing)?;
         self.watch_own(t, n, true);
         Ok(n)
     }
@@ -414,7 +414,7 @@ impl PgBackend {
             arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         params.push(&new);
         params.push(&old);
-        let n = self.run(
+        let n = self.exec_write(
             &sql,
             &params,
             &format!("erasing mentions in {}.{column}", t.name),
