@@ -491,14 +491,18 @@ macro_rules! contract {
 }
 
 contract! {
-    ready: [schema_is_read, expired_rows_are_paged, expiry_splits_a_key_range],
+    ready: [
+        schema_is_read,
+        expired_rows_are_paged,
+        expiry_splits_a_key_range,
+        the_watch_flags_unplanned_changes,
+        dsr_tables_hold_what_is_written
+    ],
     pending: [
         select_by_each_filter,
         scan_text_with_needles,
         writes_commit_or_roll_back,
         delete_and_anonymize_count_rows,
-        the_watch_flags_unplanned_changes,
-        dsr_tables_hold_what_is_written,
         surely_expired_rows_are_deleted_in_one_pass
     ]
 }

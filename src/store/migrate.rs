@@ -69,46 +69,49 @@ CREATE TABLE IF NOT EXISTS _dsr_deferred (
 );
 ";
 
-/// Step 1 on PostgreSQL: the same tables, `seq` a `bigint`.
-const V1_POSTGRES: &str = "
-CREATE TABLE IF NOT EXISTS _dsr_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+/// Step 1 on PostgreSQL: the same tables, `seq` a `bigint`, and every
+/// text column compared bytewise (`COLLATE "C"`), as SQLite compares text:
+/// the ranges over dsr's keys (`key >= '[' AND key < '\'`) and the orders
+/// of pages (`ORDER BY tbl, key`) then mean the same on both, and the
+/// primary keys' indexes answer them.
+const V1_POSTGRES: &str = r#"
+CREATE TABLE IF NOT EXISTS _dsr_meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT COLLATE "C" NOT NULL);
 CREATE TABLE IF NOT EXISTS _dsr_audit (
     seq BIGINT PRIMARY KEY,
-    at TEXT NOT NULL,
-    operator TEXT NOT NULL,
-    command TEXT NOT NULL,
-    request TEXT,
-    subject TEXT,
-    outcome TEXT NOT NULL,
-    details TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    at TEXT COLLATE "C" NOT NULL,
+    operator TEXT COLLATE "C" NOT NULL,
+    command TEXT COLLATE "C" NOT NULL,
+    request TEXT COLLATE "C",
+    subject TEXT COLLATE "C",
+    outcome TEXT COLLATE "C" NOT NULL,
+    details TEXT COLLATE "C" NOT NULL,
+    prev_hash TEXT COLLATE "C" NOT NULL,
+    hash TEXT COLLATE "C" NOT NULL
 );
 CREATE TABLE IF NOT EXISTS _dsr_anonymized (
-    tbl TEXT NOT NULL,
-    key TEXT NOT NULL,
-    at TEXT NOT NULL,
+    tbl TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    at TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (tbl, key)
 );
 CREATE TABLE IF NOT EXISTS _dsr_deferred (
-    tbl TEXT NOT NULL,
-    key TEXT NOT NULL,
-    action TEXT NOT NULL,
-    until TEXT,
-    reason TEXT NOT NULL,
-    subject TEXT,
-    created_at TEXT NOT NULL,
+    tbl TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    action TEXT COLLATE "C" NOT NULL,
+    until TEXT COLLATE "C",
+    reason TEXT COLLATE "C" NOT NULL,
+    subject TEXT COLLATE "C",
+    created_at TEXT COLLATE "C" NOT NULL,
     audit_seq BIGINT,
     PRIMARY KEY (tbl, key)
 );
-";
+"#;
 
 /// The request register (DESIGN §7): one row per subject request, and the
 /// keyed references of the identifiers it was registered with (one per
 /// identifier, so that an extract or a later request naming any of them
 /// finds it). Dates are `YYYY-MM-DD` text, times RFC 3339 text in UTC; a
-/// PostgreSQL backend may use `date`/`timestamptz` columns for them, as
-/// long as it reads and writes the same text; today it runs this same DDL.
+/// PostgreSQL backend keeps them as the same text (`V3_POSTGRES`).
 const V3_SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS _dsr_requests (
     id TEXT PRIMARY KEY,
@@ -135,6 +138,34 @@ CREATE TABLE IF NOT EXISTS _dsr_request_subjects (
 CREATE INDEX IF NOT EXISTS _dsr_request_subjects_ref ON _dsr_request_subjects (ref);
 ";
 
+/// Step 3 on PostgreSQL: the same tables, text compared bytewise (request
+/// ids in order as on SQLite) and dates and times kept as the same text.
+const V3_POSTGRES: &str = r#"
+CREATE TABLE IF NOT EXISTS _dsr_requests (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    kind TEXT COLLATE "C" NOT NULL,
+    received TEXT COLLATE "C" NOT NULL,
+    first_due TEXT COLLATE "C" NOT NULL,
+    due TEXT COLLATE "C" NOT NULL,
+    extended_at TEXT COLLATE "C",
+    extend_reason TEXT COLLATE "C",
+    channel TEXT COLLATE "C",
+    note TEXT COLLATE "C",
+    status TEXT COLLATE "C" NOT NULL,
+    close_reason TEXT COLLATE "C",
+    closed_at TEXT COLLATE "C",
+    registered_at TEXT COLLATE "C" NOT NULL,
+    subject TEXT COLLATE "C",
+    repeat_of TEXT COLLATE "C"
+);
+CREATE TABLE IF NOT EXISTS _dsr_request_subjects (
+    request TEXT COLLATE "C" NOT NULL,
+    ref TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (request, ref)
+);
+CREATE INDEX IF NOT EXISTS _dsr_request_subjects_ref ON _dsr_request_subjects (ref);
+"#;
+
 /// Every step, in order. The last one's number is [`CURRENT`].
 pub const STEPS: &[Step] = &[
     Step {
@@ -155,7 +186,7 @@ pub const STEPS: &[Step] = &[
         version: 3,
         what: "the request register: _dsr_requests and _dsr_request_subjects",
         sqlite: V3_SQLITE,
-        postgres: V3_SQLITE,
+        postgres: V3_POSTGRES,
         data: None,
     },
 ];

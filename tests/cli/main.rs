@@ -18,6 +18,7 @@ mod lookups;
 mod mentions;
 mod people;
 mod pg_sweep;
+mod pg_write;
 mod requests;
 mod sweep;
 mod tamper;

@@ -16,9 +16,14 @@
 //! The trait impl below only delegates, in one place.
 
 mod expiry;
+mod keys;
 mod reads;
 mod retention;
+mod sql;
+mod watch;
 mod writes;
+#[cfg(test)]
+mod writes_tests;
 
 use super::connect::{connect, PgConn};
 use super::introspect::read_schema;
@@ -45,6 +50,8 @@ pub struct PgBackend {
     conn: Rc<RefCell<PgConn>>,
     /// The URL as given, the password shown as `***`.
     shown: String,
+    /// The write group's session state (writes.rs).
+    w: writes::State,
 }
 
 /// The error of a method phase 1 leaves to phase 2.
@@ -55,15 +62,19 @@ pub(super) fn unsupported<T>(what: &str) -> Result<T> {
 }
 
 impl PgBackend {
-    /// Connects to the URL's database and checks the tenant schema. A
-    /// read-only `mode` needs no more than a connection for now (the
-    /// read-only role checks come with the writes).
-    pub fn open(url: &str, _mode: Mode) -> Result<PgBackend> {
+    /// Connects to the URL's database and checks the tenant schema; a
+    /// command that records (`Mode::ReadWrite`) is refused at once where
+    /// it could not write its audit record (writes.rs).
+    pub fn open(url: &str, mode: Mode) -> Result<PgBackend> {
         let parsed = PgUrl::parse(url)?;
-        let conn = connect(&parsed)?;
+        let mut conn = connect(&parsed)?;
+        if mode == Mode::ReadWrite {
+            writes::check_writable(&mut conn)?;
+        }
         Ok(PgBackend {
             conn: Rc::new(RefCell::new(conn)),
             shown: redact_raw(url.trim()),
+            w: writes::State::default(),
         })
     }
 

@@ -1,0 +1,389 @@
+//! `dsr erase` on PostgreSQL (issue 11, the write group): the agency
+//! fixture loaded from `fixtures/agency/schema.pg.sql` into a schema of the
+//! test's own, erased as on SQLite (same report, same rows), the audit
+//! trail written and verified, and the refusals: a trigger changing
+//! another table, a cascade into an unmapped table, a connection killed
+//! half way, a tampered trail. Skipped without `DSR_TEST_POSTGRES_URL`
+//! (failing under CI=true).
+
+use crate::{Outcome, TestEnv};
+use dsr::store::pg::testing::{self, TestSchema};
+use serde_json::json;
+
+/// The agency tenant in a PostgreSQL schema, its map in a temp dir.
+struct PgAgency {
+    env: TestEnv,
+    schema: TestSchema,
+    url: String,
+}
+
+impl PgAgency {
+    fn new(label: &str, extra: &str) -> Option<PgAgency> {
+        let schema = TestSchema::new(label)?;
+        schema.exec(
+            &std::fs::read_to_string(crate::fixture("agency/schema.pg.sql"))
+                .expect("schema.pg.sql"),
+        );
+        if !extra.is_empty() {
+            schema.exec(extra);
+        }
+        let raw = std::env::var(testing::VAR).expect("the server's URL");
+        let sep = if raw.contains('?') { '&' } else { '?' };
+        let url = format!("{raw}{sep}schema={}", schema.name);
+        Some(PgAgency {
+            env: TestEnv::agency(),
+            schema,
+            url,
+        })
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.env.std_cmd();
+        c.arg("--store")
+            .arg(&self.url)
+            .arg("--map")
+            .arg(&self.env.map)
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Outcome {
+        crate::outcome(assert_cmd::Command::from_std(self.cmd(args)))
+    }
+
+    fn client(&self) -> postgres::Client {
+        dsr::store::pg::connect(&self.schema.url())
+            .expect("connect")
+            .client
+    }
+
+    /// Rows as `a|b|NULL` lines, as `crate::query` gives them on SQLite.
+    fn rows(&self, sql: &str) -> Vec<String> {
+        let wrapped = format!("SELECT row_to_json(q)::text FROM ({sql}) q");
+        self.client()
+            .query(&wrapped, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .iter()
+            .map(|r| {
+                let v: serde_json::Value =
+                    serde_json::from_str(&r.get::<_, String>(0)).expect("json");
+                v.as_object()
+                    .expect("object")
+                    .values()
+                    .map(|x| match x {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Null => "NULL".into(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect()
+    }
+
+    /// Every row of every table of the tenant's (not dsr's), as text.
+    fn dump(&self) -> String {
+        let tables = self.rows(
+            "SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+             AND relname NOT LIKE '\\_dsr\\_%' ORDER BY 1",
+        );
+        let mut out = String::new();
+        for t in tables {
+            out.push_str(&format!("## {t}\n"));
+            for r in self.rows(&format!(
+                "SELECT row_to_json(t)::text AS r FROM \"{t}\" t ORDER BY 1"
+            )) {
+                out.push_str(&r);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    fn dsr_tables(&self) -> Vec<String> {
+        self.rows(
+            "SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND relname LIKE '\\_dsr\\_%' AND c.relkind = 'r' ORDER BY 1",
+        )
+    }
+
+    fn secret(&self) -> String {
+        self.rows("SELECT value FROM _dsr_meta WHERE key = 'secret'")[0].clone()
+    }
+}
+
+#[test]
+#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
+fn pg_anna_is_erased_as_on_sqlite() {
+    let Some(pg) = PgAgency::new("cli_anna", "") else {
+        return;
+    };
+    let args = ["--json", "erase", "--yes", "personnummer:811218-9876"];
+    let out = pg.run(&args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let on_sqlite = TestEnv::agency().run(&args);
+    assert_eq!(on_sqlite.code, 0, "{}", on_sqlite.stderr);
+    assert_eq!(out.json(), on_sqlite.json());
+    assert_eq!(out.json()["tables"]["time_reports"]["deleted"], json!(2));
+    let email_hash = dsr::audit::hmac_hex(&pg.secret(), b"anna@example.se");
+    assert_eq!(
+        pg.rows("SELECT * FROM employees ORDER BY org, emp_no"),
+        [
+            format!("acme|E1|[erased]|{email_hash}|NULL|1500000000"),
+            "acme|E2|Bo Ek|bo@example.se|8507099805|1600000000".to_string(),
+            "beta|E1|Cia Dahl|cia@example.com|198507099805|1650000000".to_string(),
+        ]
+    );
+    assert_eq!(
+        pg.rows("SELECT id, org, emp_no FROM time_reports ORDER BY id"),
+        ["2|acme|E2", "3|beta|E1"]
+    );
+    assert_eq!(
+        pg.rows("SELECT * FROM payslips ORDER BY id"),
+        ["2|acme|E1|2024-06-25|34000", "3|acme|E2|2025-01-25|29000"]
+    );
+    assert_eq!(
+        pg.rows("SELECT * FROM assignments ORDER BY id"),
+        [
+            "1|acme|NULL|c-3|[erased]",
+            "2|acme|E2|c-1|Bo visited Dan at 070-111 22 33"
+        ]
+    );
+    assert_eq!(
+        pg.rows("SELECT id, body FROM messages ORDER BY id"),
+        [
+            "1|Please call Dan at 0701112233 about the boiler",
+            "2|Anna Berg ([erased]) visited on Tuesday",
+            "3|Nothing personal here",
+            "4|Mail DAN@example.se. Thanks",
+        ]
+    );
+    assert_eq!(
+        pg.rows("SELECT tbl, key, action, until, reason FROM _dsr_deferred"),
+        ["payslips|[2]|delete|2031-12-31|Bokföringslagen 7 kap. 2 §"]
+    );
+    assert_eq!(
+        pg.rows("SELECT seq, command, outcome FROM _dsr_audit ORDER BY seq"),
+        ["1|erase|ok"]
+    );
+    let verify = pg.run(&["audit", "verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+}
+
+#[test]
+#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
+fn pg_dan_is_erased_through_both_links_and_the_deferrable_cycle() {
+    let Some(pg) = PgAgency::new("cli_dan", "") else {
+        return;
+    };
+    let out = pg.run(&["erase", "--yes", "email:DAN@example.se"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = pg.secret();
+    let h = |v: &str| dsr::audit::hmac_hex(&s, v.as_bytes());
+    assert_eq!(
+        pg.rows("SELECT id, household_id, name, email, phone, created FROM contacts ORDER BY id"),
+        [
+            format!("c-1|h-1|[erased]|{}|NULL|1600000000", h("dan@example.se")),
+            format!("c-2|h-1|[erased]|{}|NULL|1600003600", h("eva@example.se")),
+            "c-3|h-2|Gun Holm|GUN@Example.se|0702223344|1610000000".to_string(),
+        ]
+    );
+    assert_eq!(
+        pg.rows("SELECT id, primary_contact, address FROM households ORDER BY id"),
+        ["h-1|c-1|[address removed]", "h-2|c-3|Lillgatan 2, Luleå"]
+    );
+    assert_eq!(pg.rows("SELECT id FROM messages ORDER BY id"), ["2", "3"]);
+    assert_eq!(pg.rows("SELECT id FROM assignments ORDER BY id"), ["1"]);
+    assert_eq!(
+        pg.rows("SELECT email, at FROM visits"),
+        ["other@example.se|1700000100"]
+    );
+}
+
+/// A trigger that updates another table: the whole erasure is rolled
+/// back, exit 1 naming the table and how many of its rows.
+#[test]
+#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
+fn pg_a_trigger_updating_another_table_stops_the_erasure() {
+    let extra = "
+        CREATE TABLE report_count (id int PRIMARY KEY, n int NOT NULL);
+        INSERT INTO report_count VALUES (1, 0), (2, 0);
+        CREATE FUNCTION count_report() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE report_count SET n = n + 1; RETURN OLD; END $$;
+        CREATE TRIGGER time_reports_count AFTER DELETE ON time_reports
+            FOR EACH ROW EXECUTE FUNCTION count_report();";
+    let Some(pg) = PgAgency::new("cli_trigger", extra) else {
+        return;
+    };
+    let before = pg.dump();
+    let out = pg.run(&["erase", "--yes", "personnummer:811218-9876"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "would change rows that the erasure plan does not change: 2 rows of report_count; nothing was changed"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(pg.dump(), before);
+    // The refusal is recorded on its own, as failed.
+    assert_eq!(
+        pg.rows("SELECT seq, command, outcome FROM _dsr_audit ORDER BY seq"),
+        ["1|erase|failed"]
+    );
+    // A dry run predicts the refusal exactly.
+    let dry = pg.run(&["erase", "--dry-run", "personnummer:811218-9876"]);
+    assert_eq!(dry.code, 1, "{}", dry.stderr);
+    assert!(
+        dry.stderr.contains("2 rows of report_count"),
+        "{}",
+        dry.stderr
+    );
+    assert_eq!(pg.dump(), before);
+}
+
+/// ON DELETE CASCADE into a mapped table is part of the plan (the rows it
+/// would reach are deleted first, children before parents); into an
+/// unmapped one, the parent is kept and anonymized, as on SQLite.
+#[test]
+#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
+fn pg_cascades_are_planned_or_avoided() {
+    let extra = "
+        CREATE TABLE badges (id bigint PRIMARY KEY, org text, emp_no text,
+            FOREIGN KEY (org, emp_no) REFERENCES employees (org, emp_no) ON DELETE CASCADE);
+        INSERT INTO badges VALUES (7, 'acme', 'E2');
+        -- Bo and Cia share a personnummer (an ambiguous subject): not this
+        -- test's subject.
+        UPDATE employees SET personnummer = NULL WHERE org = 'beta';";
+    let Some(pg) = PgAgency::new("cli_cascade", extra) else {
+        return;
+    };
+    let out = pg.run(&["--json", "erase", "--yes", "email:cia@example.com"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["tables"]["employees"],
+        json!({ "deleted": 1, "anonymized": 0, "held": 0, "kept": 0 })
+    );
+    assert_eq!(
+        pg.rows("SELECT org, emp_no FROM employees ORDER BY 1, 2"),
+        ["acme|E1", "acme|E2"]
+    );
+    assert_eq!(
+        pg.rows("SELECT id FROM time_reports ORDER BY id"),
+        ["1", "2", "4"]
+    );
+    let out = pg.run(&["--json", "erase", "--yes", "email:bo@example.se"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["tables"]["employees"],
+        json!({ "deleted": 0, "anonymized": 1, "held": 0, "kept": 0 })
+    );
+    assert_eq!(pg.rows("SELECT * FROM badges"), ["7|acme|E2"]);
+    let verify = pg.run(&["audit", "verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+}
+
+/// The server ends dsr's session while the erasure waits in a trigger:
+/// nothing of it stays (the server rolled the transaction back), exit 1.
+#[test]
+#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
+fn pg_a_connection_killed_half_way_changes_nothing() {
+    let extra = "
+        CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_sleep(30); RETURN OLD; END $$;
+        CREATE TRIGGER time_reports_slow BEFORE DELETE ON time_reports
+            FOR EACH STATEMENT EXECUTE FUNCTION slow();";
+    let Some(pg) = PgAgency::new("cli_killed", extra) else {
+        return;
+    };
+    let before = pg.dump();
+    let child = pg
+        .cmd(&["erase", "--yes", "personnummer:811218-9876"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn dsr");
+    let mut admin = testing::admin().expect("admin");
+    let started = std::time::Instant::now();
+    let killed = loop {
+        // dsr's session, asleep in the trigger inside the erasure.
+        let rows = admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE wait_event = 'PgSleep' AND query LIKE 'DELETE FROM \"time_reports\"%' \
+                 AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL \
+                 AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE l.pid = pg_stat_activity.pid AND n.nspname = $1)",
+                &[&pg.schema.name],
+            )
+            .expect("terminate");
+        if !rows.is_empty() {
+            break true;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().expect("dsr ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(killed, "dsr never reached the trigger: {stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the connection to the PostgreSQL server at 127.0.0.1:5432 was lost"),
+        "{stderr}"
+    );
+    assert_eq!(pg.dump(), before);
+    assert_eq!(
+        pg.dsr_tables(),
+        Vec::<String>::new(),
+        "nothing of dsr's either"
+    );
+}
+
+/// A changed audit record is found by `audit verify` (exit 7), and a
+/// removed newest record by the head check of the next command (exit 7).
+#[test]
+#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
+fn pg_a_tampered_trail_is_exit_7() {
+    let Some(pg) = PgAgency::new("cli_tamper", "") else {
+        return;
+    };
+    for subject in ["contact_id:c-3", "personnummer:811218-9876"] {
+        let out = pg.run(&["erase", "--yes", subject]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let mut c = pg.client();
+    c.batch_execute("UPDATE _dsr_audit SET details = replace(details, '1', '2') WHERE seq = 1")
+        .expect("tamper");
+    let out = pg.run(&["audit", "verify"]);
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("record 1") || out.stderr.contains("record 1"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    // The newest record removed: the head names a record that is gone.
+    let Some(pg) = PgAgency::new("cli_head", "") else {
+        return;
+    };
+    for subject in ["contact_id:c-3", "personnummer:811218-9876"] {
+        let out = pg.run(&["erase", "--yes", subject]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    pg.client()
+        .batch_execute("DELETE FROM _dsr_audit WHERE seq = 2")
+        .expect("tamper");
+    let before = pg.dump();
+    let out = pg.run(&["erase", "--yes", "email:dan@example.se"]);
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the audit trail is broken: _dsr_meta.audit_head names record 2, but the trail ends at record 1"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(pg.dump(), before);
+}
