@@ -9,7 +9,9 @@
 //!   `'` from such a value gives back the stored text. Numbers are written as
 //!   they are (`-5` stays `-5`).
 //! - Integers as digits, reals in Rust's shortest round-trip form with a
-//!   decimal point (`8.0`, `7.5`), blobs as base64 text.
+//!   decimal point (`8.0`, `7.5`), blobs as base64 text; PostgreSQL's
+//!   booleans as `true`/`false`, exact numbers with their digits (`12.50`),
+//!   JSON documents and arrays as compact JSON text.
 //! - A field is quoted when it holds a comma, a quote, CR or LF, or is
 //!   empty text; quotes inside are doubled.
 
@@ -64,6 +66,10 @@ pub fn write_value(w: &mut impl Write, v: &Value) -> io::Result<()> {
         Value::Real(f) => write!(w, "{f:?}"),
         Value::Text(s) => write_text(w, s),
         Value::Blob(b) => write_text(w, &base64::engine::general_purpose::STANDARD.encode(b)),
+        // A number, as numbers are; JSON and arrays are text to a
+        // spreadsheet (and neutralised like any text).
+        Value::Bool(_) | Value::Numeric(_) => w.write_all(v.display_text().unwrap_or_default().as_bytes()),
+        Value::Json(_) | Value::Array(_) => write_text(w, &v.display_text().unwrap_or_default()),
     }
 }
 

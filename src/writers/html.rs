@@ -56,6 +56,7 @@ fn cell(v: &Value, is_date: bool) -> String {
                 base64::engine::general_purpose::STANDARD.encode(b)
             )
         }
+        v => format!("<td>{}</td>", escape(&v.display_text().unwrap_or_default())),
     }
 }
 

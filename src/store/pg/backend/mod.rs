@@ -15,7 +15,10 @@
 //!
 //! The trait impl below only delegates, in one place.
 
+mod read_sql;
 mod reads;
+#[cfg(test)]
+mod reads_tests;
 mod retention;
 mod writes;
 
@@ -42,6 +45,8 @@ pub struct PgBackend {
     conn: RefCell<PgConn>,
     /// The URL as given, the password shown as `***`.
     shown: String,
+    /// What the reads keep between calls (`reads.rs`).
+    reads: reads::ReadState,
 }
 
 /// The error of a method phase 1 leaves to phase 2.
@@ -55,12 +60,13 @@ impl PgBackend {
     /// Connects to the URL's database and checks the tenant schema. A
     /// read-only `mode` needs no more than a connection for now (the
     /// read-only role checks come with the writes).
-    pub fn open(url: &str, _mode: Mode) -> Result<PgBackend> {
+    pub fn open(url: &str, _mode: Mode, today: jiff::civil::Date) -> Result<PgBackend> {
         let parsed = PgUrl::parse(url)?;
         let conn = connect(&parsed)?;
         Ok(PgBackend {
             conn: RefCell::new(conn),
             shown: redact_raw(url.trim()),
+            reads: reads::ReadState::new(today),
         })
     }
 
@@ -105,7 +111,8 @@ impl Backend for PgBackend {
         }
     }
     fn schema(&self) -> Result<Schema> {
-        Ok(read_schema(&mut *self.conn()?)?.schema)
+        let pg = read_schema(&mut *self.conn()?)?;
+        Ok(self.remember_schema(pg))
     }
     fn has_table(&self, name: &str) -> Result<bool> {
         self.table_exists(name)
@@ -156,7 +163,7 @@ impl Backend for PgBackend {
         self.rollback_tx()
     }
     fn in_transaction(&self) -> bool {
-        self.in_tx()
+        self.in_tx() || self.in_read()
     }
     fn savepoint(&self) -> Result<()> {
         self.savepoint_tx()
