@@ -278,9 +278,8 @@ impl PgValue {
         }
     }
 
-    /// The value as JSON. A numeric with more digits than a JSON number
-    /// of serde_json holds (without `arbitrary_precision`) is as near as
-    /// f64 comes; [`PgValue::to_json_text`] writes the exact digits.
+    /// The value as JSON, numerics with their exact digits (serde_json's
+    /// `arbitrary_precision`), as [`PgValue::to_json_text`] writes them.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
@@ -404,19 +403,10 @@ fn is_json_number(s: &str) -> bool {
     s.parse::<f64>().is_ok_and(f64::is_finite) && !s.contains(['N', 'I', 'n', 'i'])
 }
 
+/// The exact digits as a JSON number (serde_json's `arbitrary_precision`
+/// keeps them as written); NaN and the infinities as text.
 fn numeric_json(s: &str) -> serde_json::Value {
-    if let Ok(i) = s.parse::<i64>() {
-        return i.into();
-    }
-    if let Ok(u) = s.parse::<u64>() {
-        return u.into();
-    }
-    match s.parse::<f64>() {
-        Ok(f) if is_json_number(s) => serde_json::Number::from_f64(f)
-            .map(serde_json::Value::Number)
-            .unwrap_or_else(|| serde_json::Value::String(s.to_string())),
-        _ => serde_json::Value::String(s.to_string()),
-    }
+    crate::value::Value::Numeric(s.to_string()).to_json()
 }
 
 #[cfg(test)]
