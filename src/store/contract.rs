@@ -260,7 +260,11 @@ pub(super) fn a_snapshot_reads_one_moment(s: &Store) {
         s.snapshot(|| Err(crate::error::Error::Runtime("stop".into())));
     assert_eq!(failed.expect_err("fails").to_string(), "stop");
     assert!(!s.backend.in_transaction());
-    assert_eq!(count(s, "orders"), 3, "still readable after a failed snapshot");
+    assert_eq!(
+        count(s, "orders"),
+        3,
+        "still readable after a failed snapshot"
+    );
 }
 
 pub(super) fn writes_commit_or_roll_back(s: &Store) {

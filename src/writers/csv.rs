@@ -68,7 +68,9 @@ pub fn write_value(w: &mut impl Write, v: &Value) -> io::Result<()> {
         Value::Blob(b) => write_text(w, &base64::engine::general_purpose::STANDARD.encode(b)),
         // A number, as numbers are; JSON and arrays are text to a
         // spreadsheet (and neutralised like any text).
-        Value::Bool(_) | Value::Numeric(_) => w.write_all(v.display_text().unwrap_or_default().as_bytes()),
+        Value::Bool(_) | Value::Numeric(_) => {
+            w.write_all(v.display_text().unwrap_or_default().as_bytes())
+        }
         Value::Json(_) | Value::Array(_) => write_text(w, &v.display_text().unwrap_or_default()),
     }
 }

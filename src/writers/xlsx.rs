@@ -418,7 +418,8 @@ impl Xlsx {
             // A number cell where a double holds the digits exactly
             // (Excel's numbers are doubles); otherwise the digits as text.
             Value::Numeric(s) if exact_in_f64(s) => {
-                sh.ws.write_number(row, col, s.parse::<f64>().unwrap_or(0.0))?;
+                sh.ws
+                    .write_number(row, col, s.parse::<f64>().unwrap_or(0.0))?;
                 Ok(s.len())
             }
             v => self.text(row, col, &v.display_text().unwrap_or_default()),

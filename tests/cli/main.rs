@@ -16,6 +16,7 @@ mod init;
 mod inputs;
 mod lookups;
 mod mentions;
+mod pg_reads;
 mod requests;
 mod sweep;
 mod tamper;

@@ -25,7 +25,10 @@ pub fn columns<'a>(t: &TableSchema, pg: &'a PgTable) -> Option<Vec<&'a PgColumn>
 /// The SELECT list that reads a row: the key first when the table has no
 /// primary key (`skip` = 1), then every column, each as value.rs decodes it.
 pub fn select_list(t: &TableSchema, cols: &[&PgColumn]) -> (String, usize) {
-    let list: Vec<String> = cols.iter().map(|c| c.ty.select_expr(&quote(&c.name))).collect();
+    let list: Vec<String> = cols
+        .iter()
+        .map(|c| c.ty.select_expr(&quote(&c.name)))
+        .collect();
     if t.pk.is_empty() {
         (format!("{CTID}, {}", list.join(", ")), 1)
     } else {
@@ -38,11 +41,10 @@ pub fn key_list(t: &TableSchema, pg: &PgTable) -> Option<String> {
     if t.pk.is_empty() {
         return Some(CTID.to_string());
     }
-    let parts: Option<Vec<String>> = t
-        .pk
-        .iter()
-        .map(|k| pg.column(k).map(|c| c.ty.select_expr(&quote(k))))
-        .collect();
+    let parts: Option<Vec<String>> =
+        t.pk.iter()
+            .map(|k| pg.column(k).map(|c| c.ty.select_expr(&quote(k))))
+            .collect();
     parts.map(|p| p.join(", "))
 }
 
@@ -51,7 +53,9 @@ pub fn key_list(t: &TableSchema, pg: &PgTable) -> Option<String> {
 /// compares (and matches nothing) instead of failing the statement.
 pub fn lookup_cast(c: &PgColumn) -> String {
     match &c.ty {
-        PgType::Domain(_, base) => builtin_name(base).map_or_else(|| c.cast.clone(), str::to_string),
+        PgType::Domain(_, base) => {
+            builtin_name(base).map_or_else(|| c.cast.clone(), str::to_string)
+        }
         _ => c.cast.clone(),
     }
 }
@@ -104,7 +108,13 @@ pub fn fit(ty: &PgType, v: &Value) -> Result<Option<String>, ()> {
         },
         PgType::Bool => match v {
             Value::Bool(_) => true,
-            Value::Integer(i) => return if matches!(i, 0 | 1) { Ok(Some((*i == 1).to_string())) } else { Err(()) },
+            Value::Integer(i) => {
+                return if matches!(i, 0 | 1) {
+                    Ok(Some((*i == 1).to_string()))
+                } else {
+                    Err(())
+                }
+            }
             Value::Text(_) => boolean(t),
             _ => false,
         },
@@ -161,7 +171,10 @@ fn boolean(t: &str) -> bool {
 /// PostgreSQL's uuid input: 32 hex digits, optionally in braces, a hyphen
 /// allowed after any group of four.
 fn uuid(t: &str) -> bool {
-    let t = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(t);
+    let t = t
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(t);
     let mut n = 0;
     let mut prev_hyphen = false;
     for c in t.chars() {
@@ -182,7 +195,11 @@ fn uuid(t: &str) -> bool {
 
 /// The row places `(block,offset)` that `ctid` keys are.
 pub fn is_ctid(v: &Value) -> bool {
-    let Some(inner) = v.as_text().and_then(|s| s.strip_prefix('(')).and_then(|s| s.strip_suffix(')')) else {
+    let Some(inner) = v
+        .as_text()
+        .and_then(|s| s.strip_prefix('('))
+        .and_then(|s| s.strip_suffix(')'))
+    else {
         return false;
     };
     inner
@@ -220,15 +237,24 @@ mod tests {
     fn forms_that_cannot_be_the_type_are_dropped() {
         let t = |s: &str| Value::Text(s.into());
         assert_eq!(fit(&PgType::Int8, &t("811218-9876")), Err(()));
-        assert_eq!(fits(PgType::Int8, t(" 8112189876 ")).as_deref(), Some(" 8112189876 "));
+        assert_eq!(
+            fits(PgType::Int8, t(" 8112189876 ")).as_deref(),
+            Some(" 8112189876 ")
+        );
         assert_eq!(fit(&PgType::Int4, &Value::Integer(1 << 40)), Err(()));
         assert_eq!(fits(PgType::Int4, Value::Real(5.0)).as_deref(), Some("5"));
         assert_eq!(fit(&PgType::Int2, &Value::Real(5.5)), Err(()));
         assert_eq!(fit(&PgType::Uuid, &t("c-1")), Err(()));
         assert!(fits(PgType::Uuid, t("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11")).is_some());
         assert!(fits(PgType::Uuid, t("{a0eebc999c0b4ef8bb6d6bb9bd380a11}")).is_some());
-        assert_eq!(fit(&PgType::Uuid, &t("a0eeb-c999c0b4ef8bb6d6bb9bd380a11")), Err(()));
-        assert_eq!(fits(PgType::Bool, Value::Integer(1)).as_deref(), Some("true"));
+        assert_eq!(
+            fit(&PgType::Uuid, &t("a0eeb-c999c0b4ef8bb6d6bb9bd380a11")),
+            Err(())
+        );
+        assert_eq!(
+            fits(PgType::Bool, Value::Integer(1)).as_deref(),
+            Some("true")
+        );
         assert_eq!(fit(&PgType::Bool, &t("maybe")), Err(()));
         assert!(fits(PgType::Bool, t("Y")).is_some());
         assert_eq!(fit(&PgType::Date, &t("someday")), Err(()));

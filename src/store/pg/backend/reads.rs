@@ -117,7 +117,8 @@ impl PgBackend {
         let pg = cat
             .table(&t.name)
             .ok_or_else(|| self.changed(&format!("table {}", t.name)))?;
-        let cols = columns(t, pg).ok_or_else(|| self.changed(&format!("a column of {}", t.name)))?;
+        let cols =
+            columns(t, pg).ok_or_else(|| self.changed(&format!("a column of {}", t.name)))?;
         let (list, skip) = select_list(t, &cols);
         let pk = t.pk.iter().filter_map(|p| t.column_index(p)).collect();
         Ok(Shape {
@@ -151,7 +152,7 @@ impl PgBackend {
         Ok(n)
     }
 
-    fn run(&self, sql: &str, doing: &str) -> Result<()> {
+    fn run_read(&self, sql: &str, doing: &str) -> Result<()> {
         let mut c = self.conn()?;
         let c = &mut *c;
         c.client
@@ -164,13 +165,16 @@ impl PgBackend {
     fn codepoint_order(&self, c: &PgColumn) -> Result<bool> {
         if let Some(coll) = &c.collation {
             let coll = coll.to_ascii_lowercase();
-            return Ok(matches!(coll.as_str(), "c" | "posix" | "ucs_basic")
-                || coll.starts_with("c."));
+            return Ok(
+                matches!(coll.as_str(), "c" | "posix" | "ucs_basic") || coll.starts_with("c.")
+            );
         }
         if let Some(known) = self.reads.codepoint.get() {
             return Ok(known);
         }
-        let probe = ["b", "B", "a", "-", ".", "_", "0", "é", "z", "Z", "~", "a-b", "ab", "A b"];
+        let probe = [
+            "b", "B", "a", "-", ".", "_", "0", "é", "z", "Z", "~", "a-b", "ab", "A b",
+        ];
         let mut want: Vec<String> = probe.iter().map(|s| s.to_string()).collect();
         want.sort();
         let sql = "SELECT array_agg(x ORDER BY x) FROM unnest($1::text[]) AS x";
@@ -316,7 +320,9 @@ impl PgBackend {
                 // order (phones), a LIKE passes only rows worth normalising.
                 let narrow: Option<Vec<String>> = keys
                     .iter()
-                    .map(|k| ident::required_digits(*kind, k).map(|d| crate::store::sqlite::spread(&d)))
+                    .map(|k| {
+                        ident::required_digits(*kind, k).map(|d| crate::store::sqlite::spread(&d))
+                    })
                     .collect();
                 let today = self.reads.today;
                 let kind = *kind;
@@ -375,7 +381,8 @@ impl PgBackend {
         let pg = cat
             .table(&t.name)
             .ok_or_else(|| self.changed(&format!("table {}", t.name)))?;
-        let keys = key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))?;
+        let keys =
+            key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))?;
         let nkey = t.pk.len().max(1);
         let q = quote(column);
         let (like, ilike) = read_sql::patterns(needles);
@@ -396,7 +403,9 @@ impl PgBackend {
         );
         let doing = format!("searching {}.{column}", t.name);
         self.stream(&sql, &params, &doing, &mut |r| {
-            let text = get(r, nkey).map_err(|e| self.decode(&t.name, e))?.to_value();
+            let text = get(r, nkey)
+                .map_err(|e| self.decode(&t.name, e))?
+                .to_value();
             if let Value::Text(text) = text {
                 let key = (0..nkey)
                     .map(|i| get(r, i).map(|v| v.to_value()))
@@ -431,7 +440,7 @@ impl PgBackend {
         f: &mut dyn FnMut(&[Value]) -> Result<()>,
     ) -> Result<u64> {
         if !self.reads.seqscans_pinned.get() {
-            self.run("SET synchronize_seqscans TO off", "setting up a read of")?;
+            self.run_read("SET synchronize_seqscans TO off", "setting up a read of")?;
             self.reads.seqscans_pinned.set(true);
         }
         let shape = self.shape(t)?;
@@ -457,17 +466,23 @@ impl PgBackend {
         let pg = cat
             .table(&t.name)
             .ok_or_else(|| self.changed(&format!("table {}", t.name)))?;
-        let keys = key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))?;
+        let keys =
+            key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))?;
         let n = t.pk.len().max(1);
         let sql = format!("SELECT {keys} FROM {}", quote(&t.name));
-        self.stream(&sql, &[], &format!("reading the keys of {}", t.name), &mut |r| {
-            let key = (0..n)
-                .map(|i| get(r, i).map(|v| v.to_value()))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| self.decode(&t.name, e))?;
-            f(key);
-            Ok(())
-        })?;
+        self.stream(
+            &sql,
+            &[],
+            &format!("reading the keys of {}", t.name),
+            &mut |r| {
+                let key = (0..n)
+                    .map(|i| get(r, i).map(|v| v.to_value()))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| self.decode(&t.name, e))?;
+                f(key);
+                Ok(())
+            },
+        )?;
         Ok(())
     }
 
@@ -484,7 +499,7 @@ impl PgBackend {
     }
 
     pub(super) fn begin_read_tx(&self) -> Result<()> {
-        self.run(
+        self.run_read(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             "starting a read of",
         )?;
@@ -509,7 +524,7 @@ impl PgBackend {
             return Ok(());
         }
         self.reads.reading.set(false);
-        self.run(if ok { "COMMIT" } else { "ROLLBACK" }, "ending a read of")
+        self.run_read(if ok { "COMMIT" } else { "ROLLBACK" }, "ending a read of")
     }
 }
 

@@ -154,15 +154,30 @@ fn lookups_bind_by_the_column_type() {
     };
     // Forms that cannot be the column's type are dropped, not sent: no
     // error, and the forms that can be still match.
-    assert_eq!(by("n", vec![text("811218-9876"), Value::Integer(42)]), [text(ANNA)]);
+    assert_eq!(
+        by("n", vec![text("811218-9876"), Value::Integer(42)]),
+        [text(ANNA)]
+    );
     assert!(by("n", vec![text("811218-9876")]).is_empty());
-    assert_eq!(by("id", vec![text("c-1"), text(&ANNA.to_uppercase())]), [text(ANNA)]);
-    assert_eq!(by("born", vec![text("1981-12-18"), text("soon")]), [text(ANNA)]);
+    assert_eq!(
+        by("id", vec![text("c-1"), text(&ANNA.to_uppercase())]),
+        [text(ANNA)]
+    );
+    assert_eq!(
+        by("born", vec![text("1981-12-18"), text("soon")]),
+        [text(ANNA)]
+    );
     assert_eq!(by("active", vec![Value::Bool(true)]), [text(ANNA)]);
-    assert_eq!(by("amount", vec![Value::Numeric("12.5".into())]), [text(ANNA)]);
+    assert_eq!(
+        by("amount", vec![Value::Numeric("12.5".into())]),
+        [text(ANNA)]
+    );
     assert_eq!(by("feeling", vec![text("busy")]), [text(ANNA)]);
     assert_eq!(by("photo", vec![Value::Blob(vec![0, 255])]), [text(ANNA)]);
-    assert!(by("scores", vec![Value::Array(vec![])]).is_empty(), "arrays are never looked up");
+    assert!(
+        by("scores", vec![Value::Array(vec![])]).is_empty(),
+        "arrays are never looked up"
+    );
     // A value the server cannot read for a type dsr does not check says
     // so without quoting it.
     let columns = ["ip".to_string()];
@@ -177,7 +192,10 @@ fn lookups_bind_by_the_column_type() {
         )
         .expect_err("not an address");
     let m = err.to_string();
-    assert!(m.contains("is not of its column's type") && !m.contains("811218"), "{m}");
+    assert!(
+        m.contains("is not of its column's type") && !m.contains("811218"),
+        "{m}"
+    );
     assert_eq!(
         ids(&Filter::Keys(&[vec![text(ANNA)], vec![text("nope")]])),
         [text(ANNA)]
@@ -192,9 +210,11 @@ fn tables_without_a_key_are_read_by_row_place() {
     let mut keys = Vec::new();
     s.read(|s| {
         let mut all = Vec::new();
-        s.select(t, &Filter::Keys(&[vec![text("(0,2)")], vec![text("junk")]]), |r| {
-            all.push(r)
-        })?;
+        s.select(
+            t,
+            &Filter::Keys(&[vec![text("(0,2)")], vec![text("junk")]]),
+            |r| all.push(r),
+        )?;
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].values, [text("second")]);
         assert_eq!(all[0].key, [text("(0,2)")]);
@@ -210,14 +230,19 @@ fn tables_without_a_key_are_read_by_row_place() {
 fn citext_compares_ignoring_case() {
     let Some(mut a) = admin() else { return };
     let has = a
-        .query_one("SELECT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'citext')", &[])
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'citext')",
+            &[],
+        )
         .map(|r| r.get::<_, bool>(0))
         .unwrap_or(false);
     if !has {
         eprintln!("citext is not installed on the test server: its test is skipped");
         return;
     }
-    let Some(ts) = TestSchema::new("citext") else { return };
+    let Some(ts) = TestSchema::new("citext") else {
+        return;
+    };
     ts.exec(
         "CREATE TABLE people (id bigint PRIMARY KEY, email citext, note citext);
          CREATE INDEX people_email ON people (email);
@@ -226,7 +251,12 @@ fn citext_compares_ignoring_case() {
     );
     let raw = std::env::var(VAR).expect("url");
     let sep = if raw.contains('?') { '&' } else { '?' };
-    let s = open(&format!("{raw}{sep}schema={}", ts.name), Mode::ReadOnly, TODAY).expect("store");
+    let s = open(
+        &format!("{raw}{sep}schema={}", ts.name),
+        Mode::ReadOnly,
+        TODAY,
+    )
+    .expect("store");
     let schema = s.schema().expect("schema");
     let t = schema.table("people").expect("people");
     assert!(t.is_indexed("email", true), "a citext index folds case");
@@ -264,5 +294,11 @@ fn citext_compares_ignoring_case() {
         |k, text| found.push((k, text.to_string())),
     )
     .expect("scan");
-    assert_eq!(found, [(vec![Value::Integer(1)], "wrote to Anna@EXAMPLE.se".to_string())]);
+    assert_eq!(
+        found,
+        [(
+            vec![Value::Integer(1)],
+            "wrote to Anna@EXAMPLE.se".to_string()
+        )]
+    );
 }
