@@ -207,6 +207,19 @@ mod tests {
     }
 
     #[test]
+    fn native_values_keep_their_form() {
+        assert_eq!(
+            rec(&[
+                Value::Bool(true),
+                Value::Numeric("-12.50".into()),
+                Value::Json(r#"{"a": "x,y"}"#.into()),
+                Value::Array(vec![Value::Integer(-1), Value::Null]),
+            ]),
+            "true,-12.50,\"{\"\"a\"\":\"\"x,y\"\"}\",\"[-1,null]\"\r\n"
+        );
+    }
+
+    #[test]
     fn formulas_are_neutralised_in_text_only() {
         assert_eq!(
             rec(&[

@@ -473,3 +473,36 @@ pub fn feed(tables: &[DocTable], sink: &mut impl TableSink) -> std::io::Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extract_json_back_to_values_keeps_the_types() {
+        let doc: serde_json::Value = serde_json::from_str(
+            r#"[1, 2.5, 12.50, 18446744073709551616, true, "t", null, [1], {"a": 1}]"#,
+        )
+        .expect("json");
+        let got: Vec<Value> = doc
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(json_to_value)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Value::Integer(1),
+                Value::Real(2.5),
+                Value::Numeric("12.50".into()),
+                Value::Numeric("18446744073709551616".into()),
+                Value::Bool(true),
+                Value::Text("t".into()),
+                Value::Null,
+                Value::Array(vec![Value::Integer(1)]),
+                Value::Json(r#"{"a":1}"#.into()),
+            ]
+        );
+    }
+}

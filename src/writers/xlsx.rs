@@ -497,6 +497,15 @@ impl TableSink for Xlsx {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn exact_numbers_are_number_cells_only_when_a_double_holds_them() {
+        assert!(
+            exact_in_f64("12.50") && exact_in_f64("-0.000123") && exact_in_f64("123456789012345")
+        );
+        assert!(!exact_in_f64("1234567890123456"));
+        assert!(!exact_in_f64("NaN") && !exact_in_f64("1e5") && !exact_in_f64(""));
+    }
+
     use super::*;
 
     #[test]
