@@ -659,6 +659,7 @@ pub fn display_value(v: &Value) -> String {
         Value::Real(f) => f.to_string(),
         Value::Text(s) => s.clone(),
         Value::Blob(b) => format!("<{} bytes>", b.len()),
+        v => v.display_text().unwrap_or_default(),
     }
 }
 

@@ -142,6 +142,11 @@ impl Present {
                 use base64::Engine;
                 Shown::Text(base64::engine::general_purpose::STANDARD.encode(b))
             }
+            Value::Numeric(d) => match d.parse::<f64>() {
+                Ok(f) if f.is_finite() && d.len() <= 15 => Shown::Number(f),
+                _ => Shown::BigNumber(d.clone()),
+            },
+            other => Shown::Text(other.display_text().unwrap_or_default()),
         }
     }
 

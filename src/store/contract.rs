@@ -178,6 +178,95 @@ pub(super) fn scan_text_with_needles(s: &Store) {
     assert_eq!(found(&[all]).len(), 2, "NULL is never a match");
 }
 
+pub(super) fn whole_tables_are_read(s: &Store) {
+    let schema = s.schema().expect("schema");
+    let people = schema.table("people").expect("people");
+    assert_eq!(count(s, "people"), 3);
+    let mut rows = Vec::new();
+    let n = s
+        .scan_all(people, |v| {
+            rows.push(v.to_vec());
+            Ok(())
+        })
+        .expect("scan_all");
+    assert_eq!(n, 3);
+    assert_eq!(
+        rows,
+        [
+            vec![
+                int(1),
+                Value::Text("ANNA@example.se".into()),
+                Value::Text("Anna".into()),
+                Value::Text("called 070-123 45 67 about K-17".into())
+            ],
+            vec![
+                int(2),
+                Value::Text("bo@example.se".into()),
+                Value::Text("Bo".into()),
+                Value::Text("nothing to say".into())
+            ],
+            vec![
+                int(3),
+                Value::Text("anna@example.se.com".into()),
+                Value::Text("Anna Two".into()),
+                Value::Null
+            ],
+        ],
+        "every column in schema order, in storage order"
+    );
+    // A failing callback stops the read with its error.
+    let err = s
+        .scan_all(people, |_| Err(crate::error::Error::Runtime("full".into())))
+        .expect_err("stops");
+    assert_eq!(err.to_string(), "full");
+    let tags = schema.table("tags").expect("tags");
+    let mut keys = Vec::new();
+    s.backend
+        .table_keys(tags, &mut |k: Vec<Value>| keys.push(k))
+        .expect("keys");
+    keys.sort_by(|a, b| crate::value::key_cmp(a, b));
+    let tag = |p: i64, t: &str| vec![int(p), Value::Text(t.into())];
+    assert_eq!(keys, [tag(1, "a"), tag(1, "b"), tag(2, "a")]);
+    let mut sample = s.sample("people", "note", 10).expect("sample");
+    sample.sort_by(|a, b| a.sql_cmp(b));
+    assert_eq!(
+        sample,
+        [
+            Value::Text("called 070-123 45 67 about K-17".into()),
+            Value::Text("nothing to say".into())
+        ],
+        "NULL is never sampled"
+    );
+    assert_eq!(s.sample("people", "note", 1).expect("sample").len(), 1);
+}
+
+pub(super) fn a_snapshot_reads_one_moment(s: &Store) {
+    let schema = s.schema().expect("schema");
+    let orders = schema.table("orders").expect("orders");
+    let n = s
+        .snapshot(|| {
+            let mut n = 0;
+            s.scan_all(orders, |_| {
+                n += 1;
+                Ok(())
+            })?;
+            // A read inside the snapshot runs in it, not in one of its own.
+            s.read(|s| Ok(s.count(orders)? + n))
+        })
+        .expect("snapshot");
+    assert_eq!(n, 6);
+    assert!(!s.backend.in_transaction(), "the snapshot ended");
+    let failed: crate::error::Result<()> =
+        s.snapshot(|| Err(crate::error::Error::Runtime("stop".into())));
+    assert_eq!(failed.expect_err("fails").to_string(), "stop");
+    assert!(!s.backend.in_transaction());
+    assert_eq!(
+        count(s, "orders"),
+        3,
+        "still readable after a failed snapshot"
+    );
+}
+
 pub(super) fn writes_commit_or_roll_back(s: &Store) {
     let schema = s.schema().expect("schema");
     let tags = schema.table("tags").expect("tags");
@@ -496,30 +585,15 @@ contract! {
         expired_rows_are_paged,
         expiry_splits_a_key_range,
         the_watch_flags_unplanned_changes,
-        dsr_tables_hold_what_is_written
-    ],
-    pending: [
+        dsr_tables_hold_what_is_written,
         select_by_each_filter,
         scan_text_with_needles,
+        whole_tables_are_read,
+        a_snapshot_reads_one_moment
+    ],
+    pending: [
         writes_commit_or_roll_back,
         delete_and_anonymize_count_rows,
         surely_expired_rows_are_deleted_in_one_pass
     ]
-}
-
-#[test]
-fn the_postgres_stub_says_what_is_not_supported_yet() {
-    let Some((s, schema_name)) = pg_store() else {
-        return;
-    };
-    let schema = s.schema().expect("schema");
-    let people = schema.table("people").expect("people");
-    let err = s.count(people).expect_err("not yet");
-    assert_eq!(
-        err.to_string(),
-        "counting people is not yet supported on PostgreSQL stores (issue 11)"
-    );
-    assert!(s.describe().contains(&schema_name.name));
-    assert!(!s.capabilities().journal_advice);
-    assert_eq!(schema.journal_mode, None);
 }

@@ -100,7 +100,7 @@ pub enum Needle {
 /// store URL is read. Never creates a database where none was.
 pub fn open(url: &str, mode: Mode, today: jiff::civil::Date) -> Result<Store> {
     let backend: Box<dyn Backend> = if pg::is_postgres_url(url) {
-        Box::new(pg::backend::PgBackend::open(url, mode)?)
+        Box::new(pg::backend::PgBackend::open(url, mode, today)?)
     } else {
         Box::new(sqlite::SqliteBackend::open(url, mode, today)?)
     };

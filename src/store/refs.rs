@@ -60,6 +60,11 @@ pub fn hash_value(secret: &str, v: &Value) -> Option<String> {
         Value::Blob(b) => Some(hmac_hex(secret, b)),
         Value::Integer(i) => Some(hmac_hex(secret, i.to_string().as_bytes())),
         Value::Real(f) => Some(hmac_hex(secret, f.to_string().as_bytes())),
+        // A boolean as the integer SQLite stores it; exact numbers and
+        // JSON documents as their text; arrays as their JSON text.
+        Value::Bool(b) => Some(hmac_hex(secret, i64::from(*b).to_string().as_bytes())),
+        Value::Numeric(t) | Value::Json(t) => Some(hmac_hex(secret, t.as_bytes())),
+        Value::Array(_) => Some(hmac_hex(secret, v.to_json().to_string().as_bytes())),
     }
 }
 

@@ -9,7 +9,9 @@
 //!   `'` from such a value gives back the stored text. Numbers are written as
 //!   they are (`-5` stays `-5`).
 //! - Integers as digits, reals in Rust's shortest round-trip form with a
-//!   decimal point (`8.0`, `7.5`), blobs as base64 text.
+//!   decimal point (`8.0`, `7.5`), blobs as base64 text; PostgreSQL's
+//!   booleans as `true`/`false`, exact numbers with their digits (`12.50`),
+//!   JSON documents and arrays as compact JSON text.
 //! - A field is quoted when it holds a comma, a quote, CR or LF, or is
 //!   empty text; quotes inside are doubled.
 //! - **For people** (the extract, [`CsvDir::for_people`]): every file opens
@@ -74,6 +76,12 @@ pub fn write_value(w: &mut impl Write, v: &Value) -> io::Result<()> {
         Value::Real(f) => write!(w, "{f:?}"),
         Value::Text(s) => write_text(w, s),
         Value::Blob(b) => write_text(w, &base64::engine::general_purpose::STANDARD.encode(b)),
+        // A number, as numbers are; JSON and arrays are text to a
+        // spreadsheet (and neutralised like any text).
+        Value::Bool(_) | Value::Numeric(_) => {
+            w.write_all(v.display_text().unwrap_or_default().as_bytes())
+        }
+        Value::Json(_) | Value::Array(_) => write_text(w, &v.display_text().unwrap_or_default()),
     }
 }
 
@@ -225,6 +233,19 @@ mod tests {
                 Value::Real(8.0),
             ]),
             ",\"\",\"a \"\"b\"\", c\nd\",-5,8.0\r\n"
+        );
+    }
+
+    #[test]
+    fn native_values_keep_their_form() {
+        assert_eq!(
+            rec(&[
+                Value::Bool(true),
+                Value::Numeric("-12.50".into()),
+                Value::Json(r#"{"a": "x,y"}"#.into()),
+                Value::Array(vec![Value::Integer(-1), Value::Null]),
+            ]),
+            "true,-12.50,\"{\"\"a\"\":\"\"x,y\"\"}\",\"[-1,null]\"\r\n"
         );
     }
 

@@ -52,6 +52,10 @@ pub fn write_value(w: &mut impl Write, v: &Value) -> io::Result<()> {
         Value::Real(_) => w.write_all(b"null"),
         Value::Text(s) => string(w, s),
         Value::Blob(b) => string(w, &base64::engine::general_purpose::STANDARD.encode(b)),
+        // Compact, on one line (a `json` document may hold line breaks).
+        Value::Bool(_) | Value::Numeric(_) | Value::Json(_) | Value::Array(_) => {
+            serde_json::to_writer(&mut *w, &v.to_json()).map_err(io::Error::from)
+        }
     }
 }
 

@@ -393,17 +393,22 @@ pub trait TableSink {
 }
 
 /// A JSON value of a `dsr.extract/1` row as a stored value (blobs are
-/// already base64 text there).
+/// already base64 text there). A number whose digits a double does not
+/// give back exactly (a `numeric`'s `12.50`) stays exact digits.
 pub fn json_to_value(j: &serde_json::Value) -> Value {
     match j {
         serde_json::Value::Null => Value::Null,
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Integer(i),
-            None => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::Integer(i),
+            (None, Some(f)) if serde_json::Number::from_f64(f).as_ref() == Some(n) => {
+                Value::Real(f)
+            }
+            _ => Value::Numeric(n.to_string()),
         },
         serde_json::Value::String(s) => Value::Text(s.clone()),
-        serde_json::Value::Bool(b) => Value::Integer(i64::from(*b)),
-        other => Value::Text(other.to_string()),
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Array(a) => Value::Array(a.iter().map(json_to_value).collect()),
+        other => Value::Json(other.to_string()),
     }
 }
 
@@ -604,4 +609,37 @@ pub fn feed(tables: &[DocTable], sink: &mut impl TableSink) -> std::io::Result<(
         sink.end_table()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extract_json_back_to_values_keeps_the_types() {
+        let doc: serde_json::Value = serde_json::from_str(
+            r#"[1, 2.5, 12.50, 18446744073709551616, true, "t", null, [1], {"a": 1}]"#,
+        )
+        .expect("json");
+        let got: Vec<Value> = doc
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(json_to_value)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Value::Integer(1),
+                Value::Real(2.5),
+                Value::Numeric("12.50".into()),
+                Value::Numeric("18446744073709551616".into()),
+                Value::Bool(true),
+                Value::Text("t".into()),
+                Value::Null,
+                Value::Array(vec![Value::Integer(1)]),
+                Value::Json(r#"{"a":1}"#.into()),
+            ]
+        );
+    }
 }

@@ -84,6 +84,18 @@ pub fn iso_datetime(s: &str) -> Option<(ExcelDateTime, bool)> {
     }
 }
 
+/// Whether exact digits (`12.50`, `-0.001`) survive as a double: at most
+/// 15 significant digits, which every double holds exactly as written.
+fn exact_in_f64(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let digits = format!("{int}{frac}");
+    digits.trim_start_matches('0').len() <= 15
+}
+
 /// A sheet name Excel accepts: no `[]:*?/\`, not starting or ending with
 /// `'`, at most 31 characters, unique ignoring case.
 pub fn sheet_name(want: &str, used: &mut Vec<String>) -> String {
@@ -497,6 +509,18 @@ impl Xlsx {
                 col,
                 &base64::engine::general_purpose::STANDARD.encode(b),
             ),
+            Value::Bool(b) => {
+                sh.ws.write_boolean(row, col, *b)?;
+                Ok(5)
+            }
+            // A number cell where a double holds the digits exactly
+            // (Excel's numbers are doubles); otherwise the digits as text.
+            Value::Numeric(s) if exact_in_f64(s) => {
+                sh.ws
+                    .write_number(row, col, s.parse::<f64>().unwrap_or(0.0))?;
+                Ok(s.len())
+            }
+            v => self.text(row, col, &v.display_text().unwrap_or_default()),
         }
     }
 
@@ -574,6 +598,15 @@ impl TableSink for Xlsx {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn exact_numbers_are_number_cells_only_when_a_double_holds_them() {
+        assert!(
+            exact_in_f64("12.50") && exact_in_f64("-0.000123") && exact_in_f64("123456789012345")
+        );
+        assert!(!exact_in_f64("1234567890123456"));
+        assert!(!exact_in_f64("NaN") && !exact_in_f64("1e5") && !exact_in_f64(""));
+    }
+
     use super::*;
 
     #[test]

@@ -526,30 +526,3 @@ fn a_huge_value_is_not_echoed_back_in_full() {
         "nothing recorded"
     );
 }
-
-/// A PostgreSQL store is opened and its schema read; what its backend
-/// cannot do yet (issue 11, phase 2) is exit 1 saying so, never a panic.
-#[test]
-fn a_postgres_store_says_what_it_cannot_do_yet() {
-    let Some(schema) = dsr::store::pg::testing::TestSchema::new("cli_stub") else {
-        return;
-    };
-    schema.exec(
-        &std::fs::read_to_string(crate::fixture("agency/schema.pg.sql")).expect("schema.pg.sql"),
-    );
-    let env = TestEnv::agency();
-    let raw = std::env::var(dsr::store::pg::testing::VAR).expect("the server's URL");
-    let sep = if raw.contains('?') { '&' } else { '?' };
-    let url = format!("{raw}{sep}schema={}", schema.name);
-    let map = env.map.display().to_string();
-    let out = env.run_plain(&["--store", &url, "--map", &map, "extract", "contact_id:c-1"]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr.starts_with("dsr: error: ")
-            && out
-                .stderr
-                .contains("is not yet supported on PostgreSQL stores (issue 11)"),
-        "{}",
-        out.stderr
-    );
-}

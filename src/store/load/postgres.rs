@@ -391,6 +391,7 @@ fn encode(out: &mut Vec<u8>, v: &Value, kind: Kind) -> std::result::Result<(), S
         (Value::Text(s), _) => escape(out, s)?,
         (Value::Blob(b), Kind::Bytea) => hex(out, b),
         (Value::Blob(_), _) => return Err("binary data for a column that is not bytea".into()),
+        (other, _) => escape(out, &other.display_text().unwrap_or_default())?,
     }
     Ok(())
 }

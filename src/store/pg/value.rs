@@ -3,22 +3,21 @@
 //!
 //! | PostgreSQL | read as | JSON | into `crate::value::Value` |
 //! | --- | --- | --- | --- |
-//! | `boolean` | Bool | true/false | Integer 1/0 |
+//! | `boolean` | Bool | true/false | Bool |
 //! | `smallint`, `integer`, `bigint`, `oid` | Int | number | Integer |
 //! | `real`, `double precision` | Float | number (`"NaN"`, `"Infinity"` as text) | Real |
-//! | `numeric` | Numeric, its exact digits | number with those digits | Text |
+//! | `numeric` | Numeric, its exact digits | number with those digits | Numeric |
 //! | `text`, `varchar`, `char`, `citext`, `name`, enums | Text | text | Text |
 //! | `uuid` | Text, hyphenated lower case | text | Text |
 //! | `date` | Text `YYYY-MM-DD` | text | Text |
 //! | `timestamp`, `timestamptz` | Text, RFC 3339 in UTC (`2026-11-22T10:00:00Z`; a `timestamp` is taken as UTC) | text | Text |
-//! | `json`, `jsonb` | Json, the document's text | the JSON value itself | Text |
-//! | arrays | Array | array | Text (the JSON array) |
+//! | `json`, `jsonb` | Json, the document's text | the JSON value itself | Json |
+//! | arrays | Array | array | Array |
 //! | `bytea` | Bytes | base64 text | Blob |
 //! | `interval` (ISO 8601), `time`, `timetz`, `inet`, `cidr`, `macaddr`, `money`, `xml`, others | Text, PostgreSQL's text form (selected as `::text`) | text | Text |
 //!
-//! `Value` has no boolean, exact-number, JSON or array variant, so those
-//! lose their JSON form when converted (see the README's notes for the
-//! store interface); [`PgValue::to_json`] keeps them.
+//! `Value` keeps each of these as itself, so every writer shows it as
+//! DESIGN §1 "Types" says.
 //!
 //! Parameters are bound as text and cast in SQL (`CAST($1::text AS type)`,
 //! [`param`]): PostgreSQL's own input functions parse every type, exact
@@ -268,18 +267,19 @@ impl PgValue {
         use crate::value::Value;
         match self {
             PgValue::Null => Value::Null,
-            PgValue::Bool(b) => Value::Integer(*b as i64),
+            PgValue::Bool(b) => Value::Bool(*b),
             PgValue::Int(i) => Value::Integer(*i),
             PgValue::Float(f) => Value::Real(*f),
-            PgValue::Numeric(s) | PgValue::Text(s) | PgValue::Json(s) => Value::Text(s.clone()),
+            PgValue::Numeric(s) => Value::Numeric(s.clone()),
+            PgValue::Text(s) => Value::Text(s.clone()),
+            PgValue::Json(s) => Value::Json(s.clone()),
             PgValue::Bytes(b) => Value::Blob(b.clone()),
-            PgValue::Array(_) => Value::Text(self.to_json_text()),
+            PgValue::Array(a) => Value::Array(a.iter().map(PgValue::to_value).collect()),
         }
     }
 
-    /// The value as JSON. A numeric with more digits than a JSON number
-    /// of serde_json holds (without `arbitrary_precision`) is as near as
-    /// f64 comes; [`PgValue::to_json_text`] writes the exact digits.
+    /// The value as JSON, numerics with their exact digits (serde_json's
+    /// `arbitrary_precision`), as [`PgValue::to_json_text`] writes them.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
@@ -348,7 +348,27 @@ pub fn value_param(v: &crate::value::Value) -> Option<String> {
         Value::Real(f) => float_text(*f),
         Value::Text(s) => s.clone(),
         Value::Blob(b) => bytea_text(b),
+        Value::Bool(b) => b.to_string(),
+        Value::Numeric(s) | Value::Json(s) => s.clone(),
+        Value::Array(_) => return from_value(v).to_param(),
     })
+}
+
+/// The PostgreSQL value a shared `Value` stands for (the inverse of
+/// [`PgValue::to_value`]).
+pub fn from_value(v: &crate::value::Value) -> PgValue {
+    use crate::value::Value;
+    match v {
+        Value::Null => PgValue::Null,
+        Value::Integer(i) => PgValue::Int(*i),
+        Value::Real(f) => PgValue::Float(*f),
+        Value::Text(s) => PgValue::Text(s.clone()),
+        Value::Blob(b) => PgValue::Bytes(b.clone()),
+        Value::Bool(b) => PgValue::Bool(*b),
+        Value::Numeric(s) => PgValue::Numeric(s.clone()),
+        Value::Json(s) => PgValue::Json(s.clone()),
+        Value::Array(a) => PgValue::Array(a.iter().map(from_value).collect()),
+    }
 }
 
 /// The placeholder for parameter `n` (1-based) bound for a column whose
@@ -383,19 +403,10 @@ fn is_json_number(s: &str) -> bool {
     s.parse::<f64>().is_ok_and(f64::is_finite) && !s.contains(['N', 'I', 'n', 'i'])
 }
 
+/// The exact digits as a JSON number (serde_json's `arbitrary_precision`
+/// keeps them as written); NaN and the infinities as text.
 fn numeric_json(s: &str) -> serde_json::Value {
-    if let Ok(i) = s.parse::<i64>() {
-        return i.into();
-    }
-    if let Ok(u) = s.parse::<u64>() {
-        return u.into();
-    }
-    match s.parse::<f64>() {
-        Ok(f) if is_json_number(s) => serde_json::Number::from_f64(f)
-            .map(serde_json::Value::Number)
-            .unwrap_or_else(|| serde_json::Value::String(s.to_string())),
-        _ => serde_json::Value::String(s.to_string()),
-    }
+    crate::value::Value::Numeric(s.to_string()).to_json()
 }
 
 #[cfg(test)]

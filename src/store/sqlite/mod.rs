@@ -29,8 +29,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-#[cfg(test)]
-pub(crate) use read::like_pattern;
+/// Also PostgreSQL's: the needles' LIKE patterns and the prefix ranges
+/// are the same text on both.
+pub(crate) use read::{like_pattern, prefix_ranges, spread};
 #[cfg(test)]
 pub(crate) use schema::{column_type, max_len};
 
@@ -60,6 +61,14 @@ impl ToSql for Value {
             Value::Real(f) => ValueRef::Real(*f),
             Value::Text(s) => ValueRef::Text(s.as_bytes()),
             Value::Blob(b) => ValueRef::Blob(b),
+            // Values only another backend reads: as SQLite would store them.
+            Value::Bool(b) => ValueRef::Integer(i64::from(*b)),
+            Value::Numeric(s) | Value::Json(s) => ValueRef::Text(s.as_bytes()),
+            Value::Array(_) => {
+                return Ok(ToSqlOutput::Owned(rusqlite::types::Value::Text(
+                    self.to_json().to_string(),
+                )))
+            }
         }))
     }
 }

@@ -379,7 +379,7 @@ pub(crate) fn like_pattern(n: &Needle) -> String {
 /// prefixes (`hi` None: no upper bound), sorted and merged so that no row
 /// is read twice. For `nocase` the prefixes are folded to ASCII lowercase,
 /// as SQLite's NOCASE compares.
-fn prefix_ranges(prefixes: &[String], nocase: bool) -> Vec<(String, Option<String>)> {
+pub(crate) fn prefix_ranges(prefixes: &[String], nocase: bool) -> Vec<(String, Option<String>)> {
     let mut ranges: Vec<(String, Option<String>)> = prefixes
         .iter()
         .filter(|p| !p.is_empty())
@@ -413,7 +413,7 @@ fn prefix_ranges(prefixes: &[String], nocase: bool) -> Vec<(String, Option<Strin
 
 /// A LIKE pattern matching text that holds `digits` in this order, with
 /// anything before, between and after them.
-fn spread(digits: &str) -> String {
+pub(crate) fn spread(digits: &str) -> String {
     let mut p = String::from("%");
     for d in digits.chars() {
         p.push(d);

@@ -17,7 +17,10 @@
 
 mod expiry;
 mod keys;
+mod read_sql;
 mod reads;
+#[cfg(test)]
+mod reads_tests;
 mod retention;
 mod sql;
 mod watch;
@@ -52,20 +55,15 @@ pub struct PgBackend {
     shown: String,
     /// The write group's session state (writes.rs).
     w: writes::State,
-}
-
-/// The error of a method phase 1 leaves to phase 2.
-pub(super) fn unsupported<T>(what: &str) -> Result<T> {
-    Err(Error::Runtime(format!(
-        "{what} is not yet supported on PostgreSQL stores (issue 11)"
-    )))
+    /// What the reads keep between calls (`reads.rs`).
+    reads: reads::ReadState,
 }
 
 impl PgBackend {
     /// Connects to the URL's database and checks the tenant schema; a
     /// command that records (`Mode::ReadWrite`) is refused at once where
     /// it could not write its audit record (writes.rs).
-    pub fn open(url: &str, mode: Mode) -> Result<PgBackend> {
+    pub fn open(url: &str, mode: Mode, today: jiff::civil::Date) -> Result<PgBackend> {
         let parsed = PgUrl::parse(url)?;
         let mut conn = connect(&parsed)?;
         if mode == Mode::ReadWrite {
@@ -75,6 +73,7 @@ impl PgBackend {
             conn: Rc::new(RefCell::new(conn)),
             shown: redact_raw(url.trim()),
             w: writes::State::default(),
+            reads: reads::ReadState::new(today),
         })
     }
 
@@ -119,7 +118,8 @@ impl Backend for PgBackend {
         }
     }
     fn schema(&self) -> Result<Schema> {
-        Ok(read_schema(&mut *self.conn()?)?.schema)
+        let pg = read_schema(&mut *self.conn()?)?;
+        Ok(self.remember_schema(pg))
     }
     fn has_table(&self, name: &str) -> Result<bool> {
         self.table_exists(name)
@@ -170,7 +170,7 @@ impl Backend for PgBackend {
         self.rollback_tx()
     }
     fn in_transaction(&self) -> bool {
-        self.in_tx()
+        self.in_tx() || self.in_read()
     }
     fn savepoint(&self) -> Result<()> {
         self.savepoint_tx()

@@ -1,74 +1,588 @@
 //! Reads on PostgreSQL: lookups by filter, the free-text scan, whole-table
-//! reads, and the read and snapshot transactions. Phase 2 fills these in
-//! (`REPEATABLE READ, READ ONLY` for reads and snapshots; needles as
-//! `ILIKE` / `LIKE '%1%2%'`; `Filter::Normalized` normalised in Rust).
+//! reads, and the read and snapshot transactions (`REPEATABLE READ, READ
+//! ONLY`: one snapshot, and the server refuses any write inside it).
+//!
+//! Every result streams (`query_raw`: rows are decoded as the server sends
+//! them, so memory stays flat on big tables), and every statement is one
+//! per table and filter: an `In` lookup binds one array per key column
+//! rather than a chunk of placeholders. Values are bound as text and cast
+//! to the column's type, and a looked-up form that cannot be of that type
+//! is dropped first (see `read_sql`). `Filter::Normalized` reads the
+//! column's non-null values and normalises them in Rust, as SQLite's
+//! `dsr_norm` does in SQL.
 
-use super::{unsupported, PgBackend};
-use crate::error::Result;
-use crate::store::schema::TableSchema;
+use super::read_sql::{self, columns, fit, key_list, lookup_cast, select_list};
+use super::PgBackend;
+use crate::error::{Error, Result};
+use crate::ident;
+use crate::store::pg::errors::sql_error;
+use crate::store::pg::introspect::{read_schema, PgColumn, PgSchema};
+use crate::store::pg::value::get;
+use crate::store::schema::{quote, Schema, TableSchema};
 use crate::store::{Filter, Needle, Row};
 use crate::value::Value;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::rc::Rc;
 
-impl PgBackend {
-    pub(super) fn sample_values(
-        &self,
-        _table: &str,
-        _column: &str,
-        _limit: usize,
-    ) -> Result<Vec<Value>> {
-        unsupported("sampling a column")
+/// What the reads keep between calls.
+pub(super) struct ReadState {
+    /// The date identifiers are normalised against (as the store's).
+    today: jiff::civil::Date,
+    /// The catalog's view of the tables, from the last `schema()`: the
+    /// types a statement casts to and decodes by.
+    catalog: RefCell<Option<Rc<PgSchema>>>,
+    /// Whether a read or snapshot transaction is open.
+    reading: Cell<bool>,
+    /// Rows read by `Filter::Normalized` scans.
+    scanned: Cell<u64>,
+    /// Whether the database's default collation orders text by code point.
+    codepoint: Cell<Option<bool>>,
+    /// Whether `synchronize_seqscans` is off in the session.
+    seqscans_pinned: Cell<bool>,
+}
+
+impl ReadState {
+    pub(super) fn new(today: jiff::civil::Date) -> ReadState {
+        ReadState {
+            today,
+            catalog: RefCell::new(None),
+            reading: Cell::new(false),
+            scanned: Cell::new(0),
+            codepoint: Cell::new(None),
+            seqscans_pinned: Cell::new(false),
+        }
+    }
+}
+
+type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
+
+/// How a row's SELECT list reads: the catalog's columns, the list, how
+/// many key columns come first, and where the primary key's columns are.
+struct Shape {
+    cols: Vec<PgColumn>,
+    list: String,
+    skip: usize,
+    pk: Vec<usize>,
+}
+
+impl Shape {
+    fn row(&self, r: &postgres::Row) -> std::result::Result<Row, postgres::Error> {
+        let mut values = Vec::with_capacity(self.cols.len());
+        for i in 0..self.cols.len() {
+            values.push(get(r, i + self.skip)?.to_value());
+        }
+        let key = if self.skip == 1 {
+            vec![get(r, 0)?.to_value()]
+        } else {
+            self.pk.iter().map(|&i| values[i].clone()).collect()
+        };
+        Ok(Row { key, values })
     }
 
+    fn column(&self, name: &str) -> Option<&PgColumn> {
+        self.cols.iter().find(|c| c.name == name)
+    }
+}
+
+impl PgBackend {
+    /// Keeps the catalog's details of a schema just read; the shared view.
+    pub(super) fn remember_schema(&self, pg: PgSchema) -> Schema {
+        let schema = pg.schema.clone();
+        *self.reads.catalog.borrow_mut() = Some(Rc::new(pg));
+        schema
+    }
+
+    fn catalog(&self) -> Result<Rc<PgSchema>> {
+        if let Some(c) = self.reads.catalog.borrow().as_ref() {
+            return Ok(c.clone());
+        }
+        let pg = Rc::new(read_schema(&mut *self.conn()?)?);
+        *self.reads.catalog.borrow_mut() = Some(pg.clone());
+        Ok(pg)
+    }
+
+    /// The error for a table or column the catalog no longer has.
+    fn changed(&self, what: &str) -> Error {
+        Error::Runtime(format!(
+            "{what} is not in the schema of the store {} as dsr read it at the start; the schema changed while dsr ran; nothing was changed; run the command again",
+            self.shown
+        ))
+    }
+
+    fn shape(&self, t: &TableSchema) -> Result<Shape> {
+        let cat = self.catalog()?;
+        let pg = cat
+            .table(&t.name)
+            .ok_or_else(|| self.changed(&format!("table {}", t.name)))?;
+        let cols =
+            columns(t, pg).ok_or_else(|| self.changed(&format!("a column of {}", t.name)))?;
+        let (list, skip) = select_list(t, &cols);
+        let pk = t.pk.iter().filter_map(|p| t.column_index(p)).collect();
+        Ok(Shape {
+            cols: cols.into_iter().cloned().collect(),
+            list,
+            skip,
+            pk,
+        })
+    }
+
+    /// Runs one query, calling `f` with each row as it arrives; the rows.
+    fn stream(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        doing: &str,
+        f: &mut dyn FnMut(&postgres::Row) -> Result<()>,
+    ) -> Result<u64> {
+        let mut guard = self.conn()?;
+        let conn = &mut *guard;
+        let url = &conn.url;
+        let mut rows = conn
+            .client
+            .query_raw(sql, params.iter().copied())
+            .map_err(|e| lookup_error(url, doing, &e))?;
+        let mut n = 0u64;
+        while let Some(r) = rows.next().map_err(|e| sql_error(url, doing, &e))? {
+            f(&r)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn run_read(&self, sql: &str, doing: &str) -> Result<()> {
+        let mut c = self.conn()?;
+        let c = &mut *c;
+        c.client
+            .batch_execute(sql)
+            .map_err(|e| sql_error(&c.url, doing, &e))
+    }
+
+    /// Whether comparisons in the column's collation order text by code
+    /// point, as the prefix ranges need (asked of the server once).
+    fn codepoint_order(&self, c: &PgColumn) -> Result<bool> {
+        if let Some(coll) = &c.collation {
+            let coll = coll.to_ascii_lowercase();
+            return Ok(
+                matches!(coll.as_str(), "c" | "posix" | "ucs_basic") || coll.starts_with("c.")
+            );
+        }
+        if let Some(known) = self.reads.codepoint.get() {
+            return Ok(known);
+        }
+        let probe = [
+            "b", "B", "a", "-", ".", "_", "0", "é", "z", "Z", "~", "a-b", "ab", "A b",
+        ];
+        let mut want: Vec<String> = probe.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        let sql = "SELECT array_agg(x ORDER BY x) FROM unnest($1::text[]) AS x";
+        let mut got: Vec<String> = Vec::new();
+        self.stream(sql, &[&want], "reading the collation of", &mut |r| {
+            got = r.try_get(0).unwrap_or_default();
+            Ok(())
+        })?;
+        let known = got == want;
+        self.reads.codepoint.set(Some(known));
+        Ok(known)
+    }
+
+    /// Up to `limit` non-null values of a column, for guessing what it holds.
+    pub(super) fn sample_values(
+        &self,
+        table: &str,
+        column: &str,
+        limit: usize,
+    ) -> Result<Vec<Value>> {
+        let cat = self.catalog()?;
+        let c = cat
+            .table(table)
+            .and_then(|t| t.column(column))
+            .ok_or_else(|| self.changed(&format!("column {table}.{column}")))?;
+        let q = quote(column);
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {q} IS NOT NULL LIMIT {limit}",
+            c.ty.select_expr(&q),
+            quote(table)
+        );
+        let mut out = Vec::new();
+        self.stream(&sql, &[], &format!("sampling {table}.{column}"), &mut |r| {
+            out.push(get(r, 0).map_err(|e| self.decode(table, e))?.to_value());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// A value that could not be decoded (called while the result streams,
+    /// so without the session).
+    fn decode(&self, table: &str, e: postgres::Error) -> Error {
+        Error::Runtime(format!(
+            "dsr could not read a value while reading {table} in the store {}: {e}; nothing was changed",
+            self.shown
+        ))
+    }
+
+    /// Reads the rows of `t` that match `filter`, calling `f` for each.
     pub(super) fn select_rows(
         &self,
         t: &TableSchema,
-        _filter: &Filter<'_>,
-        _f: &mut dyn FnMut(Row),
+        filter: &Filter<'_>,
+        f: &mut dyn FnMut(Row),
     ) -> Result<()> {
-        unsupported(&format!("reading rows of {}", t.name))
+        let shape = self.shape(t)?;
+        let from = quote(&t.name);
+        let doing = format!("reading {}", t.name);
+        let head = format!("SELECT {} FROM {from} WHERE", shape.list);
+        let mut emit = |r: &postgres::Row| -> Result<()> {
+            f(shape.row(r).map_err(|e| self.decode(&t.name, e))?);
+            Ok(())
+        };
+        let col = |name: &str| {
+            shape
+                .column(name)
+                .ok_or_else(|| self.changed(&format!("column {}.{name}", t.name)))
+        };
+        match filter {
+            Filter::In { columns, tuples } => {
+                let cols = columns.iter().map(|c| col(c)).collect::<Result<Vec<_>>>()?;
+                let Some(arrays) = tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)) else {
+                    return Ok(());
+                };
+                let cond = in_condition(&cols);
+                let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+                self.stream(&format!("{head} {cond}"), &params, &doing, &mut emit)?;
+            }
+            Filter::Keys(keys) if t.pk.is_empty() => {
+                let places: Vec<String> = keys
+                    .iter()
+                    .filter_map(|k| k.first().filter(|v| read_sql::is_ctid(v)))
+                    .filter_map(|v| v.as_text().map(str::to_string))
+                    .collect();
+                if places.is_empty() {
+                    return Ok(());
+                }
+                let sql = format!("{head} ctid = ANY(CAST($1::text[] AS pg_catalog.tid[]))");
+                self.stream(&sql, &[&places], &doing, &mut emit)?;
+            }
+            Filter::Keys(keys) => {
+                let cols = t.pk.iter().map(|c| col(c)).collect::<Result<Vec<_>>>()?;
+                let Some(arrays) = tuple_arrays(&cols, keys.iter().map(Vec::as_slice)) else {
+                    return Ok(());
+                };
+                let cond = in_condition(&cols);
+                let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+                self.stream(&format!("{head} {cond}"), &params, &doing, &mut emit)?;
+            }
+            Filter::Prefixed {
+                column,
+                prefixes,
+                nocase,
+            } => {
+                let c = col(column)?;
+                if !c.ty.holds_text() {
+                    return Ok(()); // non-text values never match
+                }
+                let citext = c.ty.case_insensitive();
+                let q = quote(column);
+                let (mut expr, cast) = match (*nocase, citext) {
+                    (true, false) => (format!("lower({q})"), "pg_catalog.text".to_string()),
+                    _ => (q, lookup_cast(c)),
+                };
+                if !self.codepoint_order(c)? {
+                    expr = format!("{expr} COLLATE \"C\"");
+                }
+                // lower() may fold more than ASCII: both foldings are
+                // looked for (a superset; the caller's normaliser decides).
+                let mut wanted: Vec<String> = prefixes.to_vec();
+                if *nocase {
+                    wanted.extend(prefixes.iter().map(|p| p.to_lowercase()));
+                }
+                let lo_hi = format!(
+                    "{head} {expr} >= CAST($1::text AS {cast}) AND {expr} < CAST($2::text AS {cast})"
+                );
+                let lo_only = format!("{head} {expr} >= CAST($1::text AS {cast})");
+                for (lo, hi) in crate::store::sqlite::prefix_ranges(&wanted, *nocase) {
+                    match hi {
+                        Some(hi) => self.stream(&lo_hi, &[&lo, &hi], &doing, &mut emit)?,
+                        None => self.stream(&lo_only, &[&lo], &doing, &mut emit)?,
+                    };
+                }
+            }
+            Filter::Normalized { column, kind, keys } => {
+                let c = col(column)?;
+                let Some(ci) = t.column_index(column) else {
+                    return Ok(());
+                };
+                let q = quote(column);
+                let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+                // Where every key has digits each stored form holds in
+                // order (phones), a LIKE passes only rows worth normalising.
+                let narrow: Option<Vec<String>> = keys
+                    .iter()
+                    .map(|k| {
+                        ident::required_digits(*kind, k).map(|d| crate::store::sqlite::spread(&d))
+                    })
+                    .collect();
+                let today = self.reads.today;
+                let kind = *kind;
+                let mut read = 0u64;
+                let mut check = |r: &postgres::Row| -> Result<()> {
+                    read += 1;
+                    let row = shape.row(r).map_err(|e| self.decode(&t.name, e))?;
+                    let text = match &row.values[ci] {
+                        Value::Text(s) => s.clone(),
+                        Value::Integer(i) => i.to_string(),
+                        _ => return Ok(()),
+                    };
+                    if ident::normalize_stored(kind, &text, today)
+                        .is_some_and(|k| wanted.contains(k.as_str()))
+                    {
+                        f(row);
+                    }
+                    Ok(())
+                };
+                match narrow.filter(|_| c.ty.holds_text() && !keys.is_empty()) {
+                    Some(likes) => {
+                        let sql = format!("{head} {q} LIKE ANY($1::text[])");
+                        self.stream(&sql, &[&likes], &doing, &mut check)?;
+                    }
+                    None if keys.is_empty() => {}
+                    None => {
+                        let sql = format!("{head} {q} IS NOT NULL");
+                        self.stream(&sql, &[], &doing, &mut check)?;
+                    }
+                }
+                self.reads.scanned.set(self.reads.scanned.get() + read);
+            }
+        }
+        Ok(())
     }
 
+    /// Streams (key, text) for the values of a text column that may hold
+    /// one of the needles: `LIKE ANY` / `ILIKE ANY` over the patterns.
+    /// Columns that hold no text are not searched (as on SQLite, where only
+    /// text values are).
     pub(super) fn scan_text_values(
         &self,
         t: &TableSchema,
         column: &str,
-        _needles: &[Needle],
-        _f: &mut dyn FnMut(Vec<Value>, &str),
+        needles: &[Needle],
+        f: &mut dyn FnMut(Vec<Value>, &str),
     ) -> Result<()> {
-        unsupported(&format!("searching {}.{column}", t.name))
+        let shape = self.shape(t)?;
+        let c = shape
+            .column(column)
+            .ok_or_else(|| self.changed(&format!("column {}.{column}", t.name)))?;
+        if needles.is_empty() || !c.ty.holds_text() {
+            return Ok(());
+        }
+        let cat = self.catalog()?;
+        let pg = cat
+            .table(&t.name)
+            .ok_or_else(|| self.changed(&format!("table {}", t.name)))?;
+        let keys =
+            key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))?;
+        let nkey = t.pk.len().max(1);
+        let q = quote(column);
+        let (like, ilike) = read_sql::patterns(needles);
+        let mut conds = Vec::new();
+        let mut params: Params = Vec::new();
+        if !like.is_empty() {
+            params.push(&like);
+            conds.push(format!("{q} LIKE ANY(${}::text[])", params.len()));
+        }
+        if !ilike.is_empty() {
+            params.push(&ilike);
+            conds.push(format!("{q} ILIKE ANY(${}::text[])", params.len()));
+        }
+        let sql = format!(
+            "SELECT {keys}, {q} FROM {} WHERE {q} IS NOT NULL AND ({})",
+            quote(&t.name),
+            conds.join(" OR ")
+        );
+        let doing = format!("searching {}.{column}", t.name);
+        self.stream(&sql, &params, &doing, &mut |r| {
+            let text = get(r, nkey)
+                .map_err(|e| self.decode(&t.name, e))?
+                .to_value();
+            if let Value::Text(text) = text {
+                let key = (0..nkey)
+                    .map(|i| get(r, i).map(|v| v.to_value()))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| self.decode(&t.name, e))?;
+                f(key, &text);
+            }
+            Ok(())
+        })?;
+        Ok(())
     }
 
+    /// Rows in a table.
     pub(super) fn count_rows(&self, t: &TableSchema) -> Result<u64> {
-        unsupported(&format!("counting {}", t.name))
+        let mut n = 0i64;
+        let sql = format!("SELECT count(*) FROM {}", quote(&t.name));
+        self.stream(&sql, &[], &format!("counting {}", t.name), &mut |r| {
+            n = r.try_get(0).map_err(|e| self.decode(&t.name, e))?;
+            Ok(())
+        })?;
+        Ok(n.max(0) as u64)
     }
 
+    /// Calls `f` with every row of `t` (its columns' values in schema
+    /// order) in one streaming statement, in the table's physical order:
+    /// a sequential scan, no sort, memory flat. `synchronize_seqscans` is
+    /// off so that a scan always starts at the table's first page: the
+    /// order is the same on every run over the same data.
     pub(super) fn scan_all_rows(
         &self,
         t: &TableSchema,
-        _f: &mut dyn FnMut(&[Value]) -> Result<()>,
+        f: &mut dyn FnMut(&[Value]) -> Result<()>,
     ) -> Result<u64> {
-        unsupported(&format!("reading all of {}", t.name))
+        if !self.reads.seqscans_pinned.get() {
+            self.run_read("SET synchronize_seqscans TO off", "setting up a read of")?;
+            self.reads.seqscans_pinned.set(true);
+        }
+        let shape = self.shape(t)?;
+        let list: Vec<String> = shape
+            .cols
+            .iter()
+            .map(|c| c.ty.select_expr(&quote(&c.name)))
+            .collect();
+        let sql = format!("SELECT {} FROM {}", list.join(", "), quote(&t.name));
+        let mut values: Vec<Value> = Vec::with_capacity(shape.cols.len());
+        self.stream(&sql, &[], &format!("reading {}", t.name), &mut |r| {
+            values.clear();
+            for i in 0..shape.cols.len() {
+                values.push(get(r, i).map_err(|e| self.decode(&t.name, e))?.to_value());
+            }
+            f(&values)
+        })
     }
 
-    pub(super) fn all_keys(&self, t: &TableSchema, _f: &mut dyn FnMut(Vec<Value>)) -> Result<()> {
-        unsupported(&format!("reading the keys of {}", t.name))
+    /// Every key of `t` (the key columns only).
+    pub(super) fn all_keys(&self, t: &TableSchema, f: &mut dyn FnMut(Vec<Value>)) -> Result<()> {
+        let cat = self.catalog()?;
+        let pg = cat
+            .table(&t.name)
+            .ok_or_else(|| self.changed(&format!("table {}", t.name)))?;
+        let keys =
+            key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))?;
+        let n = t.pk.len().max(1);
+        let sql = format!("SELECT {keys} FROM {}", quote(&t.name));
+        self.stream(
+            &sql,
+            &[],
+            &format!("reading the keys of {}", t.name),
+            &mut |r| {
+                let key = (0..n)
+                    .map(|i| get(r, i).map(|v| v.to_value()))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| self.decode(&t.name, e))?;
+                f(key);
+                Ok(())
+            },
+        )?;
+        Ok(())
     }
 
-    /// Rows read by full-table scans (phase 2: the `seq_tup_read` delta of
-    /// `pg_stat_xact_user_tables`).
+    /// Rows read by scans in `select`: those `Filter::Normalized` reads
+    /// (every non-null value of the column). Whether the server's planner
+    /// answered the other filters from an index is not counted.
     pub(super) fn scanned(&self) -> u64 {
-        0
+        self.reads.scanned.get()
+    }
+
+    /// Whether a read or snapshot transaction is open.
+    pub(super) fn in_read(&self) -> bool {
+        self.reads.reading.get()
     }
 
     pub(super) fn begin_read_tx(&self) -> Result<()> {
-        unsupported("a read transaction")
+        self.run_read(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "starting a read of",
+        )?;
+        self.reads.reading.set(true);
+        Ok(())
     }
 
+    /// One `REPEATABLE READ READ ONLY` transaction for a whole-tenant
+    /// export: every table as of one moment, and on PostgreSQL a reader
+    /// never blocks the application's writers. False inside a transaction
+    /// that is already open (its snapshot holds).
     pub(super) fn begin_snapshot_tx(&self) -> Result<bool> {
-        unsupported("a snapshot")
+        if self.in_read() || self.in_tx() {
+            return Ok(false);
+        }
+        self.begin_read_tx()?;
+        Ok(true)
     }
 
-    pub(super) fn end_read_tx(&self, _ok: bool) -> Result<()> {
-        unsupported("ending a read")
+    pub(super) fn end_read_tx(&self, ok: bool) -> Result<()> {
+        if !self.in_read() {
+            return Ok(());
+        }
+        self.reads.reading.set(false);
+        self.run_read(if ok { "COMMIT" } else { "ROLLBACK" }, "ending a read of")
+    }
+}
+
+/// One text array per column of the tuples whose every value can be of its
+/// column's type (the others can match no row); None when none is left.
+fn tuple_arrays<'a>(
+    cols: &[&PgColumn],
+    tuples: impl Iterator<Item = &'a [Value]>,
+) -> Option<Vec<Vec<String>>> {
+    let mut arrays: Vec<Vec<String>> = vec![Vec::new(); cols.len()];
+    'tuples: for tuple in tuples {
+        if tuple.len() != cols.len() {
+            continue;
+        }
+        let mut texts = Vec::with_capacity(cols.len());
+        for (c, v) in cols.iter().zip(tuple) {
+            // NULL equals nothing, as in SQL.
+            match fit(&c.ty, v) {
+                Ok(Some(t)) => texts.push(t),
+                _ => continue 'tuples,
+            }
+        }
+        for (a, t) in arrays.iter_mut().zip(texts) {
+            a.push(t);
+        }
+    }
+    (!arrays.first().is_none_or(Vec::is_empty)).then_some(arrays)
+}
+
+/// `c = ANY(…)` for one column, `(a, b) IN (SELECT * FROM unnest(…, …))`
+/// for several: one array parameter per column, each cast to the column's
+/// array type, so that an index on the columns answers.
+fn in_condition(cols: &[&PgColumn]) -> String {
+    let arrays: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("CAST(${}::text[] AS {}[])", i + 1, lookup_cast(c)))
+        .collect();
+    if cols.len() == 1 {
+        return format!("{} = ANY({})", quote(&cols[0].name), arrays[0]);
+    }
+    let names: Vec<String> = cols.iter().map(|c| quote(&c.name)).collect();
+    format!(
+        "({}) IN (SELECT * FROM unnest({}))",
+        names.join(", "),
+        arrays.join(", ")
+    )
+}
+
+/// A lookup's failure. A value the server could not read as the column's
+/// type (SQLSTATE class 22, for types whose input dsr does not check
+/// first) is said without the server's text, which would quote the value.
+fn lookup_error(url: &crate::store::pg::PgUrl, doing: &str, e: &postgres::Error) -> Error {
+    match e.code().map(|c| c.code()) {
+        Some(code) if code.starts_with("22") => Error::Runtime(format!(
+            "a value dsr looked up while {doing} in {} is not of its column's type (SQLSTATE {code}); nothing was changed; check that the map's identify and link columns have the types of the identifiers and keys they are matched with",
+            url.place()
+        )),
+        _ => sql_error(url, doing, e),
     }
 }

@@ -106,6 +106,7 @@ fn bind(v: &Value, ty: &Type, n: usize) -> Result<Box<dyn ToSql + Sync>> {
             Value::Integer(i) => Some(i.to_string()),
             Value::Real(f) => Some(f.to_string()),
             Value::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            other => other.display_text(),
         }),
     })
 }
@@ -116,7 +117,10 @@ fn value_type(v: &Value) -> Type {
         Value::Integer(_) => Type::INT8,
         Value::Real(_) => Type::FLOAT8,
         Value::Blob(_) => Type::BYTEA,
-        Value::Null | Value::Text(_) => Type::TEXT,
+        Value::Bool(_) => Type::BOOL,
+        Value::Null | Value::Text(_) | Value::Numeric(_) | Value::Json(_) | Value::Array(_) => {
+            Type::TEXT
+        }
     }
 }
 

@@ -1,0 +1,292 @@
+//! The pieces of the read statements that depend only on the column types:
+//! what a row's SELECT list is, whether a looked-up value can be of a
+//! column's type at all (a form that cannot is dropped before binding, not
+//! sent: the server would refuse the whole statement, naming the value),
+//! the cast a lookup binds to, and the needles as LIKE patterns.
+
+use crate::store::pg::introspect::{PgColumn, PgTable};
+use crate::store::pg::types::PgType;
+use crate::store::pg::value::value_param;
+use crate::store::schema::{quote, TableSchema};
+use crate::store::Needle;
+use crate::value::Value;
+
+/// The key of a table without a primary key: the row's physical place,
+/// stable within one transaction (`RowIds::InTransaction`), as text
+/// (`(0,1)`), which the `tid` type reads back.
+pub const CTID: &str = "ctid::text";
+
+/// The columns of `t` as the catalog describes them, in `t`'s order; None
+/// when one is missing (the table changed since the schema was read).
+pub fn columns<'a>(t: &TableSchema, pg: &'a PgTable) -> Option<Vec<&'a PgColumn>> {
+    t.columns.iter().map(|c| pg.column(&c.name)).collect()
+}
+
+/// The SELECT list that reads a row: the key first when the table has no
+/// primary key (`skip` = 1), then every column, each as value.rs decodes it.
+pub fn select_list(t: &TableSchema, cols: &[&PgColumn]) -> (String, usize) {
+    let list: Vec<String> = cols
+        .iter()
+        .map(|c| c.ty.select_expr(&quote(&c.name)))
+        .collect();
+    if t.pk.is_empty() {
+        (format!("{CTID}, {}", list.join(", ")), 1)
+    } else {
+        (list.join(", "), 0)
+    }
+}
+
+/// The key columns' SELECT list (`ctid` without a primary key).
+pub fn key_list(t: &TableSchema, pg: &PgTable) -> Option<String> {
+    if t.pk.is_empty() {
+        return Some(CTID.to_string());
+    }
+    let parts: Option<Vec<String>> =
+        t.pk.iter()
+            .map(|k| pg.column(k).map(|c| c.ty.select_expr(&quote(k))))
+            .collect();
+    parts.map(|p| p.join(", "))
+}
+
+/// The type a looked-up value is cast to: the column's own, except that a
+/// domain's base type is used, so that a value the domain's CHECK refuses
+/// compares (and matches nothing) instead of failing the statement.
+pub fn lookup_cast(c: &PgColumn) -> String {
+    match &c.ty {
+        PgType::Domain(_, base) => {
+            builtin_name(base).map_or_else(|| c.cast.clone(), str::to_string)
+        }
+        _ => c.cast.clone(),
+    }
+}
+
+fn builtin_name(t: &PgType) -> Option<&'static str> {
+    Some(match t.base() {
+        PgType::Bool => "pg_catalog.bool",
+        PgType::Int2 => "pg_catalog.int2",
+        PgType::Int4 => "pg_catalog.int4",
+        PgType::Int8 => "pg_catalog.int8",
+        PgType::Oid => "pg_catalog.oid",
+        PgType::Float4 => "pg_catalog.float4",
+        PgType::Float8 => "pg_catalog.float8",
+        PgType::Numeric(_) => "pg_catalog.numeric",
+        PgType::Text => "pg_catalog.text",
+        PgType::Varchar(_) => "pg_catalog.varchar",
+        PgType::Char(_) => "pg_catalog.bpchar",
+        PgType::Name => "pg_catalog.name",
+        PgType::Bytea => "pg_catalog.bytea",
+        PgType::Date => "pg_catalog.date",
+        PgType::Timestamp => "pg_catalog.timestamp",
+        PgType::Timestamptz => "pg_catalog.timestamptz",
+        PgType::Uuid => "pg_catalog.uuid",
+        PgType::Jsonb => "pg_catalog.jsonb",
+        _ => return None,
+    })
+}
+
+/// What a looked-up value is bound as for a column of type `ty`: `Ok(None)`
+/// for NULL, `Ok(Some(text))` for PostgreSQL's input function, `Err(())`
+/// when the value cannot be of that type (it can match no row). Types dsr
+/// does not know the input rules of (enums, intervals, network addresses)
+/// take any text; the statement's failure then says which column.
+#[allow(clippy::result_unit_err)]
+pub fn fit(ty: &PgType, v: &Value) -> Result<Option<String>, ()> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let text = value_param(v).ok_or(())?;
+    let t = text.trim();
+    let ok = match ty.base() {
+        PgType::Int2 => integer(v, t, i16::MIN as i64, i16::MAX as i64),
+        PgType::Int4 => integer(v, t, i32::MIN as i64, i32::MAX as i64),
+        PgType::Int8 => integer(v, t, i64::MIN, i64::MAX),
+        PgType::Oid => integer(v, t, 0, u32::MAX as i64),
+        PgType::Float4 | PgType::Float8 | PgType::Numeric(_) => match v {
+            Value::Integer(_) | Value::Real(_) | Value::Numeric(_) => true,
+            Value::Text(_) => t.parse::<f64>().is_ok(),
+            _ => false,
+        },
+        PgType::Bool => match v {
+            Value::Bool(_) => true,
+            Value::Integer(i) => {
+                return if matches!(i, 0 | 1) {
+                    Ok(Some((*i == 1).to_string()))
+                } else {
+                    Err(())
+                }
+            }
+            Value::Text(_) => boolean(t),
+            _ => false,
+        },
+        PgType::Uuid => matches!(v, Value::Text(_)) && uuid(t),
+        PgType::Date | PgType::Timestamp | PgType::Timestamptz => {
+            matches!(v, Value::Text(_)) && crate::time::parse_text(t).is_some()
+        }
+        PgType::Bytea => match v {
+            Value::Blob(_) => true,
+            // Text compares as its UTF-8 bytes.
+            Value::Text(s) => return Ok(value_param(&Value::Blob(s.as_bytes().to_vec()))),
+            _ => false,
+        },
+        PgType::Jsonb => match v {
+            Value::Json(_) => true,
+            Value::Text(s) => serde_json::from_str::<serde_json::Value>(s).is_ok(),
+            _ => false,
+        },
+        // `json` has no equality; an array is not one element of itself.
+        PgType::Json | PgType::Array(_) => false,
+        _ => !matches!(v, Value::Blob(_) | Value::Json(_) | Value::Array(_)),
+    };
+    if !ok {
+        return Err(());
+    }
+    // Integers written as reals (`5.0`) are read as the integer.
+    match (ty.base(), v) {
+        (PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid, Value::Real(f)) => {
+            Ok(Some(format!("{}", *f as i64)))
+        }
+        _ => Ok(Some(text)),
+    }
+}
+
+fn integer(v: &Value, t: &str, lo: i64, hi: i64) -> bool {
+    let n = match v {
+        Value::Integer(i) => Some(*i),
+        Value::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(*f as i64),
+        Value::Text(_) | Value::Numeric(_) => t.parse::<i64>().ok(),
+        _ => None,
+    };
+    n.is_some_and(|n| (lo..=hi).contains(&n))
+}
+
+/// PostgreSQL's boolean input: the words and their unique prefixes.
+fn boolean(t: &str) -> bool {
+    let t = t.to_ascii_lowercase();
+    ["true", "false", "yes", "no"]
+        .iter()
+        .any(|w| !t.is_empty() && w.starts_with(t.as_str()))
+        || matches!(t.as_str(), "on" | "off" | "of" | "1" | "0")
+}
+
+/// PostgreSQL's uuid input: 32 hex digits, optionally in braces, a hyphen
+/// allowed after any group of four.
+fn uuid(t: &str) -> bool {
+    let t = t
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(t);
+    let mut n = 0;
+    let mut prev_hyphen = false;
+    for c in t.chars() {
+        if c == '-' {
+            if n == 0 || n % 4 != 0 || prev_hyphen || n == 32 {
+                return false;
+            }
+            prev_hyphen = true;
+        } else if c.is_ascii_hexdigit() {
+            n += 1;
+            prev_hyphen = false;
+        } else {
+            return false;
+        }
+    }
+    n == 32 && !prev_hyphen
+}
+
+/// The row places `(block,offset)` that `ctid` keys are.
+pub fn is_ctid(v: &Value) -> bool {
+    let Some(inner) = v
+        .as_text()
+        .and_then(|s| s.strip_prefix('('))
+        .and_then(|s| s.strip_suffix(')'))
+    else {
+        return false;
+    };
+    inner
+        .split_once(',')
+        .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u16>().is_ok())
+}
+
+/// The needles as two lists of LIKE patterns (escape `\`): those compared
+/// with their case (LIKE), and those ignoring it (ILIKE, which folds at
+/// least ASCII: a superset of what the needle asks).
+pub fn patterns(needles: &[Needle]) -> (Vec<String>, Vec<String>) {
+    let mut like = Vec::new();
+    let mut ilike = Vec::new();
+    for n in needles {
+        let p = crate::store::sqlite::like_pattern(n);
+        match n {
+            Needle::Substring {
+                ignore_case: true, ..
+            } => ilike.push(p),
+            _ => like.push(p),
+        }
+    }
+    (like, ilike)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fits(ty: PgType, v: Value) -> Option<String> {
+        fit(&ty, &v).ok().flatten()
+    }
+
+    #[test]
+    fn forms_that_cannot_be_the_type_are_dropped() {
+        let t = |s: &str| Value::Text(s.into());
+        assert_eq!(fit(&PgType::Int8, &t("811218-9876")), Err(()));
+        assert_eq!(
+            fits(PgType::Int8, t(" 8112189876 ")).as_deref(),
+            Some(" 8112189876 ")
+        );
+        assert_eq!(fit(&PgType::Int4, &Value::Integer(1 << 40)), Err(()));
+        assert_eq!(fits(PgType::Int4, Value::Real(5.0)).as_deref(), Some("5"));
+        assert_eq!(fit(&PgType::Int2, &Value::Real(5.5)), Err(()));
+        assert_eq!(fit(&PgType::Uuid, &t("c-1")), Err(()));
+        assert!(fits(PgType::Uuid, t("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11")).is_some());
+        assert!(fits(PgType::Uuid, t("{a0eebc999c0b4ef8bb6d6bb9bd380a11}")).is_some());
+        assert_eq!(
+            fit(&PgType::Uuid, &t("a0eeb-c999c0b4ef8bb6d6bb9bd380a11")),
+            Err(())
+        );
+        assert_eq!(
+            fits(PgType::Bool, Value::Integer(1)).as_deref(),
+            Some("true")
+        );
+        assert_eq!(fit(&PgType::Bool, &t("maybe")), Err(()));
+        assert!(fits(PgType::Bool, t("Y")).is_some());
+        assert_eq!(fit(&PgType::Date, &t("someday")), Err(()));
+        assert!(fits(PgType::Date, t("2026-11-22")).is_some());
+        assert_eq!(fit(&PgType::Date, &Value::Integer(1_700_000_000)), Err(()));
+        assert_eq!(fits(PgType::Bytea, t("ab")).as_deref(), Some("\\x6162"));
+        assert_eq!(fit(&PgType::Jsonb, &t("{not json")), Err(()));
+        assert_eq!(fit(&PgType::Json, &t("{}")), Err(()));
+        assert_eq!(fit(&PgType::Text, &Value::Blob(vec![1])), Err(()));
+        assert_eq!(fits(PgType::Text, Value::Integer(7)).as_deref(), Some("7"));
+        assert_eq!(fit(&PgType::Text, &Value::Null), Ok(None));
+        let domain = PgType::Domain("pnr".into(), Box::new(PgType::Int8));
+        assert_eq!(fit(&domain, &t("x")), Err(()));
+    }
+
+    #[test]
+    fn ctids_and_patterns() {
+        assert!(is_ctid(&Value::Text("(0,1)".into())));
+        assert!(!is_ctid(&Value::Text("(0,1".into())));
+        assert!(!is_ctid(&Value::Integer(1)));
+        let (like, ilike) = patterns(&[
+            Needle::Substring {
+                text: "50%_off".into(),
+                ignore_case: true,
+            },
+            Needle::DigitsInOrder("123".into()),
+            Needle::Substring {
+                text: "Ab".into(),
+                ignore_case: false,
+            },
+        ]);
+        assert_eq!(like, ["%1%2%3%", "%Ab%"]);
+        assert_eq!(ilike, ["%50\\%\\_off%"]);
+    }
+}
