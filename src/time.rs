@@ -158,7 +158,8 @@ pub fn parse_value(v: &Value) -> Option<Timestamp> {
     match v {
         Value::Integer(i) => Timestamp::from_second(*i).ok(),
         Value::Real(f) if f.is_finite() => Timestamp::from_second(f.floor() as i64).ok(),
-        Value::Text(s) => parse_text(s),
+        // numeric as its exact digits, read like text (PostgreSQL).
+        Value::Text(s) | Value::Numeric(s) => parse_text(s),
         _ => None,
     }
 }
