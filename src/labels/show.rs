@@ -97,6 +97,16 @@ pub fn shape(t: Option<&Table>, name: &str) -> Shape {
     }
 }
 
+/// A boolean in words: a person reads "Ja", not `true`.
+fn yes_no(b: bool, lang: Lang) -> &'static str {
+    match (lang, b) {
+        (Lang::Sv, true) => "Ja",
+        (Lang::Sv, false) => "Nej",
+        (Lang::En, true) => "Yes",
+        (Lang::En, false) => "No",
+    }
+}
+
 /// What the people's writers need to show values.
 #[derive(Debug, Clone)]
 pub struct Present {
@@ -137,6 +147,7 @@ impl Present {
             Value::Integer(i) => Shown::BigNumber(i.to_string()),
             Value::Real(f) if f.is_finite() => Shown::Number(*f),
             Value::Real(f) => Shown::Text(f.to_string()),
+            Value::Bool(b) => Shown::Text(yes_no(*b, self.lang).to_string()),
             Value::Text(s) => self.text(s, shape),
             Value::Blob(b) => {
                 use base64::Engine;

@@ -619,7 +619,7 @@ fn the_subjects_own_requests_are_in_their_extract() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         std::fs::read_to_string(env.path("dan/Your-requests.csv")).expect("csv"),
-        "\u{feff}Reference (id),Kind of request (kind),Received (received),To be answered by (due),Status (status),Time extended (extended),Reason for the extension (extend_reason),Received through (channel),Note (note),Closed (closed_at),Reason given when closed (close_reason)\r\nR-2026-0003,Access to the data (Art. 15),2026-11-22,2026-12-22,Received,0,,,Dan's,,\r\n"
+        "\u{feff}Reference (id),Kind of request (kind),Received (received),To be answered by (due),Status (status),Time extended (extended),Reason for the extension (extend_reason),Received through (channel),Note (note),Closed (closed_at),Reason given when closed (close_reason)\r\nR-2026-0003,Access to the data (Art. 15),2026-11-22,2026-12-22,Received,false,,,Dan's,,\r\n"
     );
     let out = env.run(&[
         "extract",
@@ -644,6 +644,10 @@ fn the_subjects_own_requests_are_in_their_extract() {
     );
     assert!(
         page.contains("<dt>Ska besvaras senast</dt><dd>2026-12-22</dd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Tiden förlängd</dt><dd>Nej</dd>"),
         "{page}"
     );
     let eva_page = env.run(&[
