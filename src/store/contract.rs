@@ -6,9 +6,7 @@
 //! - SQLite: every function, on a temporary database file.
 //! - PostgreSQL: on a schema of its own (`pg::testing::TestSchema`;
 //!   skipped with a message without `DSR_TEST_POSTGRES_URL`, failing under
-//!   `CI=true`). `schema_is_read` runs now; the others are `#[ignore]`d
-//!   until phase 2 of issue 11 fills the backend's methods: remove a
-//!   function from the `pending` list when its group works.
+//!   `CI=true`).
 
 use super::{open, Assign, Deferred, Filter, Mode, Needle, Store};
 use crate::ident::Kind;
@@ -563,24 +561,17 @@ fn pg_store() -> Option<(Store, super::pg::testing::TestSchema)> {
 }
 
 macro_rules! contract {
-    (ready: [$($ready:ident),*], pending: [$($pending:ident),*]) => {
+    ($($case:ident),* $(,)?) => {
         mod on_sqlite {
-            $(#[test] fn $ready() { let (_dir, s) = super::sqlite_store(); super::$ready(&s); })*
-            $(#[test] fn $pending() { let (_dir, s) = super::sqlite_store(); super::$pending(&s); })*
+            $(#[test] fn $case() { let (_dir, s) = super::sqlite_store(); super::$case(&s); })*
         }
         mod on_postgres {
-            $(#[test] fn $ready() { if let Some((s, _schema)) = super::pg_store() { super::$ready(&s); } })*
-            $(
-                #[test]
-                #[ignore = "the PostgreSQL backend's method is phase 2 of issue 11"]
-                fn $pending() { if let Some((s, _schema)) = super::pg_store() { super::$pending(&s); } }
-            )*
+            $(#[test] fn $case() { if let Some((s, _schema)) = super::pg_store() { super::$case(&s); } })*
         }
     };
 }
 
 contract! {
-    ready: [
         schema_is_read,
         expired_rows_are_paged,
         expiry_splits_a_key_range,
@@ -589,11 +580,8 @@ contract! {
         select_by_each_filter,
         scan_text_with_needles,
         whole_tables_are_read,
-        a_snapshot_reads_one_moment
-    ],
-    pending: [
+        a_snapshot_reads_one_moment,
         writes_commit_or_roll_back,
         delete_and_anonymize_count_rows,
-        surely_expired_rows_are_deleted_in_one_pass
-    ]
+        surely_expired_rows_are_deleted_in_one_pass,
 }

@@ -52,7 +52,6 @@ fn on_pg(env: &TestEnv, url: &str, args: &[&str]) -> Outcome {
 }
 
 #[test]
-#[ignore = "needs the PostgreSQL writes (branch pgwrite) for the audit record; passes with them merged"]
 fn extract_on_postgres_gives_the_sqlite_document() {
     let Some((_schema, env, url)) = agency_on_both("cli_extract") else {
         return;
@@ -87,7 +86,6 @@ fn extract_on_postgres_gives_the_sqlite_document() {
 }
 
 #[test]
-#[ignore = "needs the PostgreSQL writes (branch pgwrite) for the audit record; passes with them merged"]
 fn export_all_on_postgres_gives_the_sqlite_document() {
     let Some((_schema, env, url)) = agency_on_both("cli_export") else {
         return;

@@ -94,7 +94,6 @@ const VISITS: &str = "INSERT INTO visits VALUES
     ('soon@example.se', 'soon');";
 
 #[test]
-#[ignore = "needs the PostgreSQL reads and writes (branches pgread, pgwrite); passes with them merged: un-ignore once they are on main"]
 fn pg_retention_reads_iso_and_unix_dates_and_keeps_the_row_at_the_limit() {
     let Some(t) = PgTenant::agency("sweep_visits", VISITS) else {
         return;
@@ -129,7 +128,6 @@ fn pg_retention_reads_iso_and_unix_dates_and_keeps_the_row_at_the_limit() {
 }
 
 #[test]
-#[ignore = "needs the PostgreSQL reads and writes (branches pgread, pgwrite); passes with them merged: un-ignore once they are on main"]
 fn pg_a_parent_expires_over_held_children_and_the_sweep_finishes_them_later() {
     let Some(t) = PgTenant::agency("sweep_held", "") else {
         return;
@@ -223,7 +221,6 @@ fn native_rows(t: &PgTenant) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "needs the PostgreSQL reads and writes (branches pgread, pgwrite); passes with them merged: un-ignore once they are on main"]
 fn pg_native_dates_expire_alike_in_one_pass_planned_and_dry_runs() {
     let want_left = [
         "logins|2",
@@ -296,7 +293,6 @@ fn key(t: &PgTenant) -> i64 {
 }
 
 #[test]
-#[ignore = "needs the PostgreSQL reads and writes (branches pgread, pgwrite); passes with them merged: un-ignore once they are on main"]
 fn pg_the_sweep_lock_holds_across_processes() {
     let Some(t) = PgTenant::agency("sweep_lock", VISITS) else {
         return;

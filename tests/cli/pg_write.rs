@@ -114,7 +114,6 @@ impl PgAgency {
 }
 
 #[test]
-#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
 fn pg_anna_is_erased_as_on_sqlite() {
     let Some(pg) = PgAgency::new("cli_anna", "") else {
         return;
@@ -172,7 +171,6 @@ fn pg_anna_is_erased_as_on_sqlite() {
 }
 
 #[test]
-#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
 fn pg_dan_is_erased_through_both_links_and_the_deferrable_cycle() {
     let Some(pg) = PgAgency::new("cli_dan", "") else {
         return;
@@ -204,7 +202,6 @@ fn pg_dan_is_erased_through_both_links_and_the_deferrable_cycle() {
 /// A trigger that updates another table: the whole erasure is rolled
 /// back, exit 1 naming the table and how many of its rows.
 #[test]
-#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
 fn pg_a_trigger_updating_another_table_stops_the_erasure() {
     let extra = "
         CREATE TABLE report_count (id int PRIMARY KEY, n int NOT NULL);
@@ -247,7 +244,6 @@ fn pg_a_trigger_updating_another_table_stops_the_erasure() {
 /// would reach are deleted first, children before parents); into an
 /// unmapped one, the parent is kept and anonymized, as on SQLite.
 #[test]
-#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
 fn pg_cascades_are_planned_or_avoided() {
     let extra = "
         CREATE TABLE badges (id bigint PRIMARY KEY, org text, emp_no text,
@@ -287,7 +283,6 @@ fn pg_cascades_are_planned_or_avoided() {
 /// The server ends dsr's session while the erasure waits in a trigger:
 /// nothing of it stays (the server rolled the transaction back), exit 1.
 #[test]
-#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
 fn pg_a_connection_killed_half_way_changes_nothing() {
     let extra = "
         CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -346,7 +341,6 @@ fn pg_a_connection_killed_half_way_changes_nothing() {
 /// A changed audit record is found by `audit verify` (exit 7), and a
 /// removed newest record by the head check of the next command (exit 7).
 #[test]
-#[ignore = "issue 11: needs the PostgreSQL reads (branch pgread); passes with them merged"]
 fn pg_a_tampered_trail_is_exit_7() {
     let Some(pg) = PgAgency::new("cli_tamper", "") else {
         return;
