@@ -4,7 +4,7 @@ use crate::TestEnv;
 use std::collections::BTreeMap;
 
 /// A value in a column that is not personal: it must never leave dsr.
-const SECRET: &str = "zebra-ultramarine-4471";
+pub const SECRET: &str = "zebra-ultramarine-4471";
 
 /// A schema shaped like a real application: Swedish and English names, a
 /// WITHOUT ROWID table, composite keys, a self-reference, free text found
@@ -85,19 +85,19 @@ fn shop() -> TestEnv {
     env
 }
 
-fn draft(env: &TestEnv) -> (String, toml::Table) {
+pub fn draft(env: &TestEnv) -> (String, toml::Table) {
     let out = env.run(&["init"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc: toml::Table = toml::from_str(&out.stdout).expect("the draft is TOML");
     (out.stdout, doc)
 }
 
-fn table<'a>(doc: &'a toml::Table, name: &str) -> &'a toml::Table {
+pub fn table<'a>(doc: &'a toml::Table, name: &str) -> &'a toml::Table {
     doc["tables"][name].as_table().expect(name)
 }
 
 /// column -> (category, erase) of a draft table.
-fn columns(doc: &toml::Table, name: &str) -> BTreeMap<String, (String, String)> {
+pub fn columns(doc: &toml::Table, name: &str) -> BTreeMap<String, (String, String)> {
     let Some(cols) = table(doc, name).get("columns").and_then(|c| c.as_table()) else {
         return BTreeMap::new();
     };
@@ -109,14 +109,14 @@ fn columns(doc: &toml::Table, name: &str) -> BTreeMap<String, (String, String)> 
         .collect()
 }
 
-fn cols(pairs: &[(&str, &str, &str)]) -> BTreeMap<String, (String, String)> {
+pub fn cols(pairs: &[(&str, &str, &str)]) -> BTreeMap<String, (String, String)> {
     pairs
         .iter()
         .map(|(c, cat, e)| (c.to_string(), (cat.to_string(), e.to_string())))
         .collect()
 }
 
-fn write_draft_and_check(env: &TestEnv, strict: bool) -> serde_json::Value {
+pub fn write_draft_and_check(env: &TestEnv, strict: bool) -> serde_json::Value {
     let out = env.run(&["init", "-o", "draft.toml"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     std::fs::copy(env.path("draft.toml"), &env.map).expect("the draft as the tenant's map");
@@ -135,6 +135,11 @@ fn write_draft_and_check(env: &TestEnv, strict: bool) -> serde_json::Value {
 fn the_draft_of_an_application_schema_is_exact() {
     let env = shop();
     let (text, doc) = draft(&env);
+    assert_shop_draft(&text, &doc);
+}
+
+/// The draft of the shop schema, the same on every store.
+pub fn assert_shop_draft(text: &str, doc: &toml::Table) {
     let ids: BTreeMap<String, String> = doc["identifiers"]
         .as_table()
         .expect("identifiers")
@@ -270,6 +275,11 @@ fn sampled_values_never_leave_dsr() {
     let env = shop();
     let out = env.run(&["init"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_no_sampled_value(&out);
+}
+
+/// Neither the draft nor the status shows a value dsr sampled.
+pub fn assert_no_sampled_value(out: &crate::Outcome) {
     for v in [
         SECRET,
         "anna@example.se",
@@ -321,11 +331,38 @@ fn output_is_a_new_private_file_and_never_overwritten() {
 /// Every column the fixture's own map erases or identifies by, and no
 /// foreign-key column, is among the draft's personal columns.
 fn finds_what_the_fixture_declares(env: TestEnv) {
+    let conn = env.conn();
+    let names = |sql: String| -> Vec<String> {
+        conn.prepare(&sql)
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .expect("the store's keys")
+    };
+    finds_declared(&env, |tn| TableKeys {
+        foreign: names(format!(
+            "SELECT \"from\" FROM pragma_foreign_key_list('{tn}')"
+        )),
+        primary: names(format!(
+            "SELECT name FROM pragma_table_info('{tn}') WHERE pk > 0"
+        )),
+    });
+}
+
+/// A table's foreign-key and primary-key columns, as the store has them.
+pub struct TableKeys {
+    pub foreign: Vec<String>,
+    pub primary: Vec<String>,
+}
+
+/// [`finds_what_the_fixture_declares`] on any store: `keys` reads a
+/// table's keys from it.
+pub fn finds_declared(env: &TestEnv, keys: impl Fn(&str) -> TableKeys) {
     let own: toml::Table =
         toml::from_str(&std::fs::read_to_string(&env.map).expect("map")).expect("toml");
-    let (_, doc) = draft(&env);
-    write_draft_and_check(&env, false);
-    let conn = env.conn();
+    let (_, doc) = draft(env);
+    write_draft_and_check(env, false);
     for (tn, t) in own["tables"].as_table().expect("tables") {
         let found = columns(&doc, tn);
         let personal = |c: &str| found.get(c).is_some_and(|(cat, _)| !cat.is_empty());
@@ -351,24 +388,13 @@ fn finds_what_the_fixture_declares(env: TestEnv) {
                 }
             }
         }
-        let fk_cols: Vec<String> = conn
-            .prepare(&format!(
-                "SELECT \"from\" FROM pragma_foreign_key_list('{tn}')"
-            ))
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .expect("foreign keys");
+        let TableKeys {
+            foreign: fk_cols,
+            primary,
+        } = keys(tn);
         for c in declared {
             // Keys used as identifiers (a customer's own id) are not found by name.
-            let is_key = conn
-                .query_row(
-                    &format!("SELECT type, pk FROM pragma_table_info('{tn}') WHERE name = ?1"),
-                    [&c],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-                )
-                .is_ok_and(|(_, pk)| pk > 0);
+            let is_key = primary.contains(&c);
             if is_key || fk_cols.contains(&c) {
                 continue;
             }

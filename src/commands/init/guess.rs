@@ -224,7 +224,7 @@ pub fn by_content(sample: &[Value], today: jiff::civil::Date) -> Option<Cat> {
     })) {
         return Some(Cat::NationalId);
     }
-    if most(count(&|s| s.trim().parse::<std::net::IpAddr>().is_ok())) {
+    if most(count(&|s| is_ip_address(s))) {
         return Some(Cat::Ip);
     }
     if most(count(&|s| {
@@ -237,6 +237,14 @@ pub fn by_content(sample: &[Value], today: jiff::civil::Date) -> Option<Cat> {
     }
     let long = count(&|s| s.chars().count() >= 40 && s.split_whitespace().count() >= 5);
     (long * 10 >= n * 3).then_some(Cat::FreeText)
+}
+
+/// An IP address, also in PostgreSQL's `inet` text form with its mask
+/// (`192.0.2.10/32`, `2001:db8::/64`).
+fn is_ip_address(s: &str) -> bool {
+    let s = s.trim();
+    let (addr, mask) = s.split_once('/').unwrap_or((s, "0"));
+    addr.parse::<std::net::IpAddr>().is_ok() && mask.parse::<u8>().is_ok_and(|m| m <= 128)
 }
 
 /// The first erase strategy, in the category's order of preference, that
@@ -346,7 +354,9 @@ fn guess_table(
     for cs in &ts.columns {
         let key = fit::is_key_column(schema, ts, &cs.name);
         let name_cat = if key { None } else { by_name(&cs.name, false) };
-        let (content_cat, flagged) = if cs.ty.holds_text() {
+        // `Other` is PostgreSQL's inet, uuid, enums, json, …: values that
+        // read as text and may be personal whatever the column's name.
+        let (content_cat, flagged) = if cs.ty.holds_text() || cs.ty == ColumnType::Other {
             let sample = store.sample(&ts.name, &cs.name, SAMPLE)?;
             (
                 by_content(&sample, today),
@@ -520,5 +530,32 @@ mod tests {
             erase_for(Cat::Name, &col("VARCHAR(5)", false)),
             Some("null")
         );
+    }
+
+    #[test]
+    fn ip_addresses_with_and_without_a_mask() {
+        for yes in [
+            "192.0.2.10",
+            " 192.0.2.10/32",
+            "2001:db8::1",
+            "2001:db8::/64",
+        ] {
+            assert!(is_ip_address(yes), "{yes}");
+        }
+        for no in [
+            "192.0.2",
+            "192.0.2.10/",
+            "192.0.2.10/129",
+            "10/8",
+            "070-123 45 67",
+        ] {
+            assert!(!is_ip_address(no), "{no}");
+        }
+        let d = jiff::civil::date(2026, 11, 22);
+        let sample = [
+            Value::Text("192.0.2.10/32".into()),
+            Value::Text("2001:db8::1/128".into()),
+        ];
+        assert_eq!(by_content(&sample, d), Some(Cat::Ip));
     }
 }
