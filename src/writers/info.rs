@@ -320,19 +320,12 @@ pub fn from_doc(doc: &Json, map: &DataMap, p: &Present) -> Info {
                 .into_iter()
                 .flatten()
                 .map(|w| {
-                    let label = w["label"]
-                        .as_str()
-                        .unwrap_or_else(|| w["column"].as_str().unwrap_or(""));
-                    match w["category"].as_str() {
-                        Some(c) => {
-                            let cl = labels::category(map, c, lang);
-                            if cl == label {
-                                label.to_string()
-                            } else {
-                                format!("{label} ({cl})")
-                            }
-                        }
-                        None => label.to_string(),
+                    // The column's own label, else its category's wording,
+                    // else (neither given) its name.
+                    match (w["label"].as_str(), w["category"].as_str()) {
+                        (Some(label), _) => label.to_string(),
+                        (None, Some(c)) => labels::category(map, c, lang),
+                        (None, None) => w["column"].as_str().unwrap_or("").to_string(),
                     }
                 })
                 .collect();

@@ -74,7 +74,7 @@ fn the_demo_tenant_checks_clean_and_answers_an_extract() {
         doc["tables"]["invoices"]["retention"]
             .as_str()
             .unwrap_or("")
-            .contains("until 31 December of the year that falls 7 years after issued (Bokföringslagen 7 kap. 2 §), and not erased on request before then"),
+            .contains("until 31 December of the year that falls 7 years after invoice date (Bokföringslagen 7 kap. 2 §), and not erased on request before then"),
         "{}",
         doc["tables"]["invoices"]["retention"]
     );

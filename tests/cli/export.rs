@@ -336,22 +336,26 @@ fn xlsx_extract_in_swedish_names_its_first_sheet_and_lists_transfers() {
         .iter()
         .position(|h| h == "s:Överföring utanför EU/EES och skyddsåtgärder (art. 15.2)")
         .expect("a transfers column, since the demo map names transfers");
-    let tickets = about.iter().find(|r| r[0] == "s:tickets");
-    if let Some(t) = tickets {
-        assert!(
-            t[transfers].contains("Standard Contractual Clauses"),
-            "{t:?}"
-        );
-    }
-    // Every data sheet agrees with the JSON extract of the same subject.
-    let doc = env.run(&["extract", "customer_id:1"]).json();
+    let tickets = about
+        .iter()
+        .find(|r| r[0] == "s:Kundärenden")
+        .expect("the tickets table, by its label");
+    assert!(
+        tickets[transfers].contains("Standard Contractual Clauses"),
+        "{tickets:?}"
+    );
+    // Every data sheet (named by the table's label) agrees with the JSON
+    // extract of the same subject.
+    let doc = env
+        .run(&["extract", "customer_id:1", "--lang", "sv"])
+        .json();
     let tables = doc["tables"].as_object().expect("tables");
     assert_eq!(
         all.len(),
         1 + tables.len() + doc["mentions"].as_object().map_or(0, |m| m.len())
     );
     for (name, t) in tables {
-        let cells = sheet(&all, name);
+        let cells = sheet(&all, t["label"].as_str().expect("a label"));
         let rows = t["rows"].as_array().expect("rows");
         let cols: Vec<&String> = rows[0].as_object().expect("row").keys().collect();
         // The column names in the second header row, below the labels.
@@ -396,7 +400,7 @@ fn xlsx_extract_in_swedish_names_its_first_sheet_and_lists_transfers() {
         }
     }
     // customers.created_at holds ISO text: a date cell.
-    let customers = sheet(&all, "customers");
+    let customers = sheet(&all, "Kunduppgifter");
     let c = customers[1]
         .iter()
         .position(|h| h == "s:created_at")

@@ -4,6 +4,7 @@
 mod assets;
 mod audit;
 mod batch;
+mod browser;
 mod check;
 mod crash;
 mod demo;

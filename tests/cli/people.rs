@@ -107,8 +107,31 @@ fn the_demo_copy_in_swedish_and_english() {
         ] {
             assert!(!all.contains(code), "{code} in the {lang} copy");
         }
+        // Every table and column of the demo map has a label, so the page
+        // names none of them (snake_case names are unmistakable); the CSV
+        // and XLSX headers give the name beside the label, by design.
+        let html = all.split("--- _").next().expect("the html part");
+        for name in snake_case_names(&env) {
+            assert!(!html.contains(&name), "{name} in the {lang} page");
+        }
         insta::assert_snapshot!(format!("demo_{lang}"), all);
     }
+}
+
+/// The map's table and column names that have an underscore.
+fn snake_case_names(env: &TestEnv) -> Vec<String> {
+    let map: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&env.map).expect("map")).expect("toml");
+    let mut names = Vec::new();
+    for (t, v) in map["tables"].as_table().expect("tables") {
+        names.push(t.clone());
+        if let Some(cols) = v.get("columns").and_then(|c| c.as_table()) {
+            names.extend(cols.keys().cloned());
+        }
+    }
+    names.retain(|n| n.contains('_'));
+    assert!(names.len() > 15, "{names:?}");
+    names
 }
 
 /// A message that names Dan, Eva (by email), a stranger's phone and Bo's
