@@ -154,7 +154,9 @@ pub enum Dialect {
     Sqlite,
     /// Tables are named schema-qualified: the owner runs the statement in
     /// a session of their own, whatever its search_path.
-    Postgres { schema: String },
+    Postgres {
+        schema: String,
+    },
 }
 
 /// The lookups an index `check` suggests must answer.
@@ -190,7 +192,9 @@ impl Schema {
     pub fn create_index_sql(&self, table: &str, column: &str, lookup: Lookup) -> Option<String> {
         let suffix = match (&self.dialect, lookup) {
             (Dialect::Sqlite, Lookup::Substring) => return None,
-            (Dialect::Postgres { .. }, Lookup::NoCase) if !self.is_citext(table, column) => "_lower",
+            (Dialect::Postgres { .. }, Lookup::NoCase) if !self.is_citext(table, column) => {
+                "_lower"
+            }
             (Dialect::Postgres { .. }, Lookup::Substring) => "_trgm",
             _ => "",
         };
@@ -198,7 +202,11 @@ impl Schema {
         let col = quote(column);
         Some(match &self.dialect {
             Dialect::Sqlite => {
-                let coll = if lookup == Lookup::NoCase { " COLLATE NOCASE" } else { "" };
+                let coll = if lookup == Lookup::NoCase {
+                    " COLLATE NOCASE"
+                } else {
+                    ""
+                };
                 format!("CREATE INDEX {name} ON {} ({col}{coll});", quote(table))
             }
             Dialect::Postgres { schema } => {

@@ -198,13 +198,21 @@ fn pg_check_gives_the_same_findings_with_postgresql_hints() {
     got.sort();
     assert_eq!(got, want);
     // The same places as on SQLite, less its journal mode, plus the scans.
-    let mut places: Vec<&str> = on_sqlite.iter().map(|(p, _)| p.as_str()).filter(|p| *p != "store").collect();
+    let mut places: Vec<&str> = on_sqlite
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .filter(|p| *p != "store")
+        .collect();
     places.extend(["assignments.note", "messages.body"]);
     places.sort();
-    assert_eq!(places, want.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>());
+    assert_eq!(
+        places,
+        want.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>()
+    );
     // The indexes asked for answer: their findings go.
     // (pg_trgm stays installed in the test database: once per database.)
-    pg.schema.exec("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
+    pg.schema
+        .exec("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
     let ns = &pg.rows(
         "SELECT quote_ident(extnamespace::regnamespace::text) FROM pg_extension WHERE extname = 'pg_trgm'",
     )[0];

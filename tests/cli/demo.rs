@@ -238,7 +238,12 @@ fn the_demo_on_postgres_never_shows_the_password() {
         .as_array()
         .expect("findings")
         .iter()
-        .map(|f| (f["place"].as_str().unwrap_or(""), f["hint"].as_str().unwrap_or("")))
+        .map(|f| {
+            (
+                f["place"].as_str().unwrap_or(""),
+                f["hint"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     let hint = |table: &str, c: &str| {
         format!(

@@ -30,7 +30,11 @@ fn free_port() -> u16 {
 
 fn run_at(env: &TestEnv, url: &str, args: &[&str]) -> Outcome {
     let mut c = env.cmd();
-    c.arg("--store").arg(url).arg("--map").arg(&env.map).args(args);
+    c.arg("--store")
+        .arg(url)
+        .arg("--map")
+        .arg(&env.map)
+        .args(args);
     crate::outcome(c)
 }
 
@@ -77,7 +81,11 @@ fn pg_bad_a_missing_database_is_named() {
     let Some((url, target)) = server_at(Some("dsr_no_such_db"), "tenant7") else {
         return;
     };
-    let out = run_at(&TestEnv::agency(), &url, &["extract", "email:dan@example.se"]);
+    let out = run_at(
+        &TestEnv::agency(),
+        &url,
+        &["extract", "email:dan@example.se"],
+    );
     assert_fails(&out, &format!(
         "the database dsr_no_such_db does not exist on {target} (wanted for schema tenant7); check the database name in --store / DSR_STORE; dsr never creates it; nothing was read or changed"
     ));
@@ -89,7 +97,11 @@ fn pg_bad_a_missing_schema_is_named_and_not_created() {
         return;
     };
     let db = testing::server_url().expect("server").dbname;
-    for args in [&["extract", "email:dan@example.se"][..], &["sweep"], &["check"]] {
+    for args in [
+        &["extract", "email:dan@example.se"][..],
+        &["sweep"],
+        &["check"],
+    ] {
         let out = run_at(&TestEnv::agency(), &url, args);
         assert_fails(&out, &format!(
             "schema dsr_no_such_tenant does not exist in database {db} on {target}; dsr never creates it; check ?schema= in --store / DSR_STORE (the name is case-sensitive), or ask the database's owner to create it; nothing was read or changed"
@@ -215,7 +227,10 @@ impl Cluster {
     }
 
     fn url(&self, userinfo: &str, rest: &str) -> String {
-        format!("postgres://{userinfo}@127.0.0.1:{}/postgres{rest}", self.port)
+        format!(
+            "postgres://{userinfo}@127.0.0.1:{}/postgres{rest}",
+            self.port
+        )
     }
 
     fn target(&self) -> String {
@@ -228,7 +243,8 @@ impl Drop for Cluster {
         let data = self.dir.path().join("data");
         let mut cmd = if self.as_postgres {
             let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(self.bin.join("pg_ctl"));
+            c.args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"));
             c
         } else {
             Command::new(self.bin.join("pg_ctl"))
@@ -256,9 +272,10 @@ fn pg_bad_a_wrong_password_is_refused_and_never_shown() {
     let env = TestEnv::agency();
     // The agency tenant in the cluster's public schema.
     let admin_url = cl.url(&format!("postgres:{CLUSTER_PW}"), "");
-    let mut admin = dsr::store::pg::connect(&dsr::store::pg::url::PgUrl::parse(&admin_url).unwrap())
-        .expect("the right password logs in")
-        .client;
+    let mut admin =
+        dsr::store::pg::connect(&dsr::store::pg::url::PgUrl::parse(&admin_url).unwrap())
+            .expect("the right password logs in")
+            .client;
     admin
         .batch_execute(&std::fs::read_to_string(crate::fixture("agency/schema.pg.sql")).unwrap())
         .expect("load agency");
@@ -269,7 +286,11 @@ fn pg_bad_a_wrong_password_is_refused_and_never_shown() {
         )
     };
     // From the URL.
-    let out = run_at(&env, &cl.url(&format!("postgres:{SECRET}"), ""), &["extract", "email:dan@example.se"]);
+    let out = run_at(
+        &env,
+        &cl.url(&format!("postgres:{SECRET}"), ""),
+        &["extract", "email:dan@example.se"],
+    );
     assert_fails(&out, &refused("the password came from the store URL"));
     // From PGPASSWORD.
     let url = cl.url("postgres", "");
@@ -278,10 +299,17 @@ fn pg_bad_a_wrong_password_is_refused_and_never_shown() {
         .args(["--store", &url, "--map"])
         .arg(&env.map)
         .args(["extract", "email:dan@example.se"]);
-    assert_fails(&crate::outcome(c), &refused("the password came from PGPASSWORD"));
+    assert_fails(
+        &crate::outcome(c),
+        &refused("the password came from PGPASSWORD"),
+    );
     // From ~/.pgpass (HOME is the test's temp dir).
     let pgpass = env.path(".pgpass");
-    std::fs::write(&pgpass, format!("127.0.0.1:{}:*:postgres:{SECRET}\n", cl.port)).unwrap();
+    std::fs::write(
+        &pgpass,
+        format!("127.0.0.1:{}:*:postgres:{SECRET}\n", cl.port),
+    )
+    .unwrap();
     set_mode(&pgpass, 0o600);
     let out = run_at(&env, &url, &["extract", "email:dan@example.se"]);
     assert_fails(
@@ -303,9 +331,16 @@ fn pg_bad_a_wrong_password_is_refused_and_never_shown() {
     set_mode(&pgpass, 0o600);
     let out = run_at(&env, &url, &["--json", "extract", "email:dan@example.se"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.json()["tables"]["contacts"]["rows"][0]["name"], "Dan Fors");
+    assert_eq!(
+        out.json()["tables"]["contacts"]["rows"][0]["name"],
+        "Dan Fors"
+    );
     // sslmode=require against this server, which has no TLS.
-    let out = run_at(&env, &cl.url("postgres", "?sslmode=require"), &["extract", "email:dan@example.se"]);
+    let out = run_at(
+        &env,
+        &cl.url("postgres", "?sslmode=require"),
+        &["extract", "email:dan@example.se"],
+    );
     assert_fails(&out, &format!(
         "the PostgreSQL server at {t} does not offer TLS, and sslmode=require requires it (for {place}); enable ssl on the server, or use sslmode=prefer or disable on a trusted network; nothing was read or changed",
         t = cl.target()
@@ -335,7 +370,12 @@ fn pg_bad_a_read_only_role_extracts_but_may_not_erase_or_sweep() {
     let _drop = DropRole(role.clone());
     let url = format!("{}&user={role}", pg.url);
     let u = pg.schema.url();
-    let place = format!("database {} on {}, schema {}", u.dbname, u.target(), pg.schema.name);
+    let place = format!(
+        "database {} on {}, schema {}",
+        u.dbname,
+        u.target(),
+        pg.schema.name
+    );
     let before = pg.dump();
     // SELECT only: the trail cannot be written, so nothing is read.
     let run = |args: &[&str]| crate::outcome(assert_cmd::Command::from_std(pg.cmd_at(&url, args)));
@@ -346,12 +386,17 @@ fn pg_bad_a_read_only_role_extracts_but_may_not_erase_or_sweep() {
     // With dsr's own tables writable, as the README's GRANTs give them.
     for t in pg.dsr_tables() {
         admin
-            .batch_execute(&format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {q}.\"{t}\" TO {r}"))
+            .batch_execute(&format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON {q}.\"{t}\" TO {r}"
+            ))
             .expect("grant");
     }
     let out = run(&["--json", "extract", "email:dan@example.se"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.json()["tables"]["contacts"]["rows"][0]["name"], "Dan Fors");
+    assert_eq!(
+        out.json()["tables"]["contacts"]["rows"][0]["name"],
+        "Dan Fors"
+    );
     let out = run(&["erase", "--yes", "email:dan@example.se"]);
     assert_fails(&out, &format!(
         "user {role} may not DELETE rows of table assignments in {place} (no DELETE privilege); erase and sweep need SELECT, UPDATE and DELETE on the mapped tables: ask the database's owner to GRANT SELECT, UPDATE, DELETE ON {q}.\"assignments\" TO {r} (or ON ALL TABLES IN SCHEMA {q}); nothing was changed"
@@ -364,7 +409,12 @@ fn pg_bad_a_read_only_role_extracts_but_may_not_erase_or_sweep() {
     assert_eq!(pg.dump(), before);
     assert_eq!(
         pg.rows("SELECT seq, command, outcome FROM _dsr_audit ORDER BY seq"),
-        ["1|extract|ok", "2|extract|ok", "3|erase|failed", "4|sweep|failed"]
+        [
+            "1|extract|ok",
+            "2|extract|ok",
+            "3|erase|failed",
+            "4|sweep|failed"
+        ]
     );
 }
 
@@ -479,4 +529,50 @@ fn pg_bad_a_connection_dropped_half_way_through_a_sweep_keeps_the_committed_batc
         ["1|sweep|ok|NULL", "2|sweep|ok|NULL", "3|sweep|ok|NULL", "4|sweep|failed|3"]
     );
     assert_eq!(pg.run(&["audit", "verify"]).code, 0);
+}
+
+/// Where dsr shows the store, a password given in the URL is `***`.
+#[test]
+fn pg_bad_a_password_in_the_url_is_shown_as_stars() {
+    let Some(pg) = PgAgency::new("bad_stars", "") else {
+        return;
+    };
+    let u = pg.schema.url();
+    let url = format!(
+        "postgres://{}:{SECRET}@{}/{}?schema={}",
+        u.user,
+        u.target(),
+        u.dbname,
+        pg.schema.name
+    );
+    let out = crate::outcome(assert_cmd::Command::from_std(
+        pg.cmd_at(&url, &["--json", "check"]),
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["store"],
+        format!(
+            "postgres://{}:***@{}/{}?schema={}",
+            u.user,
+            u.target(),
+            u.dbname,
+            pg.schema.name
+        )
+    );
+    assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
+    // An error as JSON: the place named, the password not.
+    let bad = url.replace(&format!("schema={}", pg.schema.name), "schema=nope");
+    let out = crate::outcome(assert_cmd::Command::from_std(
+        pg.cmd_at(&bad, &["--json", "extract", "email:dan@example.se"]),
+    ));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.json()["exit"], 1);
+    assert!(
+        out.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("schema nope does not exist in database ")),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
 }

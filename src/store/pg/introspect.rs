@@ -31,9 +31,7 @@
 use super::connect::PgConn;
 use super::types::PgType;
 use crate::error::Result;
-use crate::store::schema::{
-    ColumnSchema, Dialect, ForeignKey, Index, RowIds, Schema, TableSchema,
-};
+use crate::store::schema::{ColumnSchema, Dialect, ForeignKey, Index, RowIds, Schema, TableSchema};
 
 /// A PostgreSQL column, as the catalog describes it.
 #[derive(Debug, Clone, PartialEq)]
