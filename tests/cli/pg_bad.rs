@@ -422,12 +422,8 @@ fn pg_bad_a_read_only_role_extracts_but_may_not_erase_or_sweep() {
 /// cancelled, exit 1, nothing changed, the failure recorded.
 #[test]
 fn pg_bad_a_statement_timeout_rolls_the_erasure_back() {
-    let extra = "
-        CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN PERFORM pg_sleep(5); RETURN OLD; END $$;
-        CREATE TRIGGER time_reports_slow BEFORE DELETE ON time_reports
-            FOR EACH STATEMENT EXECUTE FUNCTION slow();";
-    let Some(pg) = PgAgency::new("bad_timeout", extra) else {
+    let slow = crate::pg_write::slow_report_deletes(5);
+    let Some(pg) = PgAgency::new("bad_timeout", &slow) else {
         return;
     };
     let before = pg.dump();

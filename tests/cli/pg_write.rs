@@ -286,17 +286,23 @@ fn pg_cascades_are_planned_or_avoided() {
     assert_eq!(verify.code, 0, "{}", verify.stderr);
 }
 
+/// A trigger that makes deleting time reports take `seconds` (also
+/// pg_bad.rs's): time to end the session, or for a timeout, mid-erasure.
+pub(crate) fn slow_report_deletes(seconds: u32) -> String {
+    format!(
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_sleep({seconds}); RETURN OLD; END $$;
+         CREATE TRIGGER time_reports_slow BEFORE DELETE ON time_reports
+             FOR EACH STATEMENT EXECUTE FUNCTION slow();"
+    )
+}
+
 /// The server ends dsr's session while the erasure waits in a trigger:
 /// nothing of it stays (the server rolled the transaction back), exit 1,
 /// and the failure is recorded.
 #[test]
 fn pg_a_connection_killed_half_way_changes_nothing() {
-    let extra = "
-        CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN PERFORM pg_sleep(30); RETURN OLD; END $$;
-        CREATE TRIGGER time_reports_slow BEFORE DELETE ON time_reports
-            FOR EACH STATEMENT EXECUTE FUNCTION slow();";
-    let Some(pg) = PgAgency::new("cli_killed", extra) else {
+    let Some(pg) = PgAgency::new("cli_killed", &slow_report_deletes(30)) else {
         return;
     };
     let before = pg.dump();
