@@ -4,7 +4,7 @@
 use super::{DataMap, Diagnostic, Loc, OnErase, Severity, Strategy, Table};
 use crate::error::Result;
 use crate::ident::{self, Kind};
-use crate::store::schema::{create_index_sql, ColumnType, ForeignKey, Schema, TableSchema};
+use crate::store::schema::{ColumnType, ForeignKey, Lookup, Schema, TableSchema};
 use crate::store::Store;
 use crate::value::Value;
 
@@ -137,6 +137,15 @@ fn words_for_people(map: &DataMap, f: &mut Findings) {
     }
 }
 
+/// The hint of a missing index: the statement to ask for.
+fn ask_for(schema: &Schema, table: &str, column: &str, lookup: Lookup) -> String {
+    schema
+        .create_index_sql(table, column, lookup)
+        .map_or_else(String::new, |sql| {
+            format!("ask the application's owner for: {sql}")
+        })
+}
+
 fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &mut Findings) {
     let tn = &t.name;
     let missing = |f: &mut Findings, loc: Loc, col: &str, what: &str| {
@@ -173,14 +182,14 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                 Kind::Email if !ts.is_indexed(c, true) => f.warn(
                     Some(idf.loc),
                     format!("{tn}.{c}"),
-                    "email lookups ignore case, and no COLLATE NOCASE index covers this column, so every lookup reads the whole table".into(),
-                    &format!("ask the application's owner for: {}", create_index_sql(tn, &[c], true)),
+                    format!("email lookups ignore case, and no {} covers this column, so every lookup reads the whole table", schema.nocase_index_words()),
+                    &ask_for(schema, tn, c, Lookup::NoCase),
                 ),
                 Kind::Personnummer | Kind::Text if !ts.is_indexed(c, false) => f.warn(
                     Some(idf.loc),
                     format!("{tn}.{c}"),
                     "identify column has no index, so every lookup reads the whole table".into(),
-                    &format!("ask the application's owner for: {}", create_index_sql(tn, &[c], false)),
+                    &ask_for(schema, tn, c, Lookup::Exact),
                 ),
                 _ => {}
             }
@@ -241,7 +250,7 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                     Some(l.loc),
                     format!("{tn}.{first}"),
                     format!("link column has no index, so following the link from {} reads the whole table", l.to),
-                    &format!("ask the application's owner for: {}", create_index_sql(tn, &[first], false)),
+                    &ask_for(schema, tn, first, Lookup::Exact),
                 );
             }
         }
@@ -327,6 +336,16 @@ fn check_table(map: &DataMap, schema: &Schema, t: &Table, ts: &TableSchema, f: &
                 ),
                 "remove scan",
             );
+        } else if c.scan && !ts.has_trigram_index(&c.name) {
+            // SQLite has no index for `LIKE '%…%'`: only where one exists.
+            if let Some(sql) = schema.create_index_sql(tn, &c.name, Lookup::Substring) {
+                f.warn(
+                    Some(c.loc),
+                    place.clone(),
+                    "scan = true: every extract and erase searches this column for the subject's identifiers (LIKE '%…%'), and no pg_trgm index covers it, so every search reads the whole table".into(),
+                    &format!("ask the application's owner for: {sql}"),
+                );
+            }
         }
     }
     for (rule, what) in [(&t.retention, "retention"), (&t.hold, "hold")] {

@@ -111,6 +111,16 @@ impl TableSchema {
         self.key_is_integer
     }
 
+    /// Whether an index answers `LIKE '%…%'` on `col` (PostgreSQL's
+    /// pg_trgm; SQLite has none).
+    pub fn has_trigram_index(&self, col: &str) -> bool {
+        self.indexes.iter().any(|i| {
+            i.parts
+                .iter()
+                .any(|(c, how)| c.as_deref() == Some(col) && how == "TRIGRAM")
+        })
+    }
+
     /// Whether a lookup on `col` (with this collation) can use an index:
     /// the column leads the primary key or a full, non-partial index.
     pub fn is_indexed(&self, col: &str, nocase: bool) -> bool {
@@ -133,11 +143,94 @@ pub struct Schema {
     /// The store's journal mode where the backend has one to advise on
     /// (SQLite: `check` recommends WAL); None elsewhere.
     pub journal_mode: Option<String>,
+    /// Whose SQL the statements `check` suggests are written in.
+    pub dialect: Dialect,
+}
+
+/// The SQL of the store, for the statements `check` asks the
+/// application's owner for (dsr itself never creates an index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    /// Tables are named schema-qualified: the owner runs the statement in
+    /// a session of their own, whatever its search_path.
+    Postgres {
+        schema: String,
+    },
+}
+
+/// The lookups an index `check` suggests must answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Equality, as for keys, links and most identifiers.
+    Exact,
+    /// Equality ignoring case (email).
+    NoCase,
+    /// `LIKE '%…%'` (`scan = true`).
+    Substring,
 }
 
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&TableSchema> {
         self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// How an index answering case-insensitive lookups looks here, for
+    /// messages.
+    pub fn nocase_index_words(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "COLLATE NOCASE index",
+            Dialect::Postgres { .. } => "lower(…) index (nor citext type)",
+        }
+    }
+
+    /// The statement that would create an index for `lookup` on one
+    /// column, valid for this store, or None where no index helps (a
+    /// substring search on SQLite). PostgreSQL: `lower(col)` for
+    /// case-insensitive lookups (a plain index on a citext column), a
+    /// pg_trgm GIN index for substrings.
+    pub fn create_index_sql(&self, table: &str, column: &str, lookup: Lookup) -> Option<String> {
+        let suffix = match (&self.dialect, lookup) {
+            (Dialect::Sqlite, Lookup::Substring) => return None,
+            (Dialect::Postgres { .. }, Lookup::NoCase) if !self.is_citext(table, column) => {
+                "_lower"
+            }
+            (Dialect::Postgres { .. }, Lookup::Substring) => "_trgm",
+            _ => "",
+        };
+        let name = quote(&format!("{}{suffix}_idx", index_name(&[table, column])));
+        let col = quote(column);
+        Some(match &self.dialect {
+            Dialect::Sqlite => {
+                let coll = if lookup == Lookup::NoCase {
+                    " COLLATE NOCASE"
+                } else {
+                    ""
+                };
+                format!("CREATE INDEX {name} ON {} ({col}{coll});", quote(table))
+            }
+            Dialect::Postgres { schema } => {
+                let on = format!("{}.{}", quote(schema), quote(table));
+                match lookup {
+                    Lookup::Exact => format!("CREATE INDEX {name} ON {on} ({col});"),
+                    Lookup::NoCase if self.is_citext(table, column) => {
+                        format!("CREATE INDEX {name} ON {on} ({col});")
+                    }
+                    Lookup::NoCase => format!(
+                        "CREATE INDEX {name} ON {on} (lower({col})); (or make the column citext and index it as it is)"
+                    ),
+                    Lookup::Substring => format!(
+                        "CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX {name} ON {on} USING gin ({col} gin_trgm_ops);"
+                    ),
+                }
+            }
+        })
+    }
+
+    fn is_citext(&self, table: &str, column: &str) -> bool {
+        self.table(table)
+            .and_then(|t| t.column(column))
+            .is_some_and(|c| c.decl_type.eq_ignore_ascii_case("citext"))
     }
 
     /// Foreign keys of every table that reference `parent`, as (child, fk).
@@ -160,12 +253,11 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The statement that would create an index `check` recommends, valid for
-/// this store (SQLite needs an index name; `nocase` for case-insensitive
-/// email lookups). A PostgreSQL backend would write `lower(col)` instead.
-pub fn create_index_sql(table: &str, columns: &[&str], nocase: bool) -> String {
-    let name: String = std::iter::once(table)
-        .chain(columns.iter().copied())
+/// An index name from its table and columns: lower-case letters, digits
+/// and `_` (SQLite needs a name; PostgreSQL's would differ per server).
+fn index_name(parts: &[&str]) -> String {
+    parts
+        .iter()
         .map(|p| {
             p.chars()
                 .map(|c| {
@@ -178,38 +270,73 @@ pub fn create_index_sql(table: &str, columns: &[&str], nocase: bool) -> String {
                 .collect::<String>()
         })
         .collect::<Vec<_>>()
-        .join("_");
-    let cols: Vec<String> = columns
-        .iter()
-        .map(|c| {
-            if nocase {
-                format!("{} COLLATE NOCASE", quote(c))
-            } else {
-                quote(c)
-            }
-        })
-        .collect();
-    format!(
-        "CREATE INDEX {} ON {} ({});",
-        quote(&format!("{name}_idx")),
-        quote(table),
-        cols.join(", ")
-    )
+        .join("_")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn schema(dialect: Dialect) -> Schema {
+        let col = |name: &str, decl: &str| ColumnSchema {
+            name: name.into(),
+            decl_type: decl.into(),
+            ty: ColumnType::Text,
+            max_len: None,
+            not_null: false,
+            pk: 0,
+        };
+        Schema {
+            tables: vec![TableSchema {
+                name: "Kund data".into(),
+                columns: vec![col("e-post", "text"), col("mail", "citext")],
+                pk: vec![],
+                row_ids: RowIds::Stable,
+                key_is_integer: false,
+                foreign_keys: vec![],
+                indexes: vec![],
+            }],
+            journal_mode: None,
+            dialect,
+        }
+    }
+
     #[test]
     fn index_hints_are_named_and_quoted() {
+        let s = schema(Dialect::Sqlite);
+        let sql = |c, l| s.create_index_sql("Kund data", c, l);
         assert_eq!(
-            create_index_sql("messages", &["sender"], false),
-            "CREATE INDEX \"messages_sender_idx\" ON \"messages\" (\"sender\");"
+            sql("e-post", Lookup::Exact).unwrap(),
+            "CREATE INDEX \"kund_data_e_post_idx\" ON \"Kund data\" (\"e-post\");"
         );
         assert_eq!(
-            create_index_sql("Kund data", &["e-post"], true),
+            sql("e-post", Lookup::NoCase).unwrap(),
             "CREATE INDEX \"kund_data_e_post_idx\" ON \"Kund data\" (\"e-post\" COLLATE NOCASE);"
+        );
+        assert_eq!(sql("e-post", Lookup::Substring), None);
+    }
+
+    #[test]
+    fn postgres_index_hints_are_schema_qualified() {
+        let s = schema(Dialect::Postgres {
+            schema: "Tenant 7".into(),
+        });
+        let sql = |c, l| s.create_index_sql("Kund data", c, l).unwrap();
+        assert_eq!(
+            sql("e-post", Lookup::Exact),
+            "CREATE INDEX \"kund_data_e_post_idx\" ON \"Tenant 7\".\"Kund data\" (\"e-post\");"
+        );
+        assert_eq!(
+            sql("e-post", Lookup::NoCase),
+            "CREATE INDEX \"kund_data_e_post_lower_idx\" ON \"Tenant 7\".\"Kund data\" (lower(\"e-post\")); (or make the column citext and index it as it is)"
+        );
+        assert_eq!(
+            sql("mail", Lookup::NoCase),
+            "CREATE INDEX \"kund_data_mail_idx\" ON \"Tenant 7\".\"Kund data\" (\"mail\");"
+        );
+        assert_eq!(
+            sql("e-post", Lookup::Substring),
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX \"kund_data_e_post_trgm_idx\" ON \"Tenant 7\".\"Kund data\" USING gin (\"e-post\" gin_trgm_ops);"
         );
     }
 

@@ -155,3 +155,73 @@ fn every_sql_hint_of_check_is_valid_sql_for_the_store() {
         );
     }
 }
+
+/// `check` on the agency tenant in PostgreSQL: SQLite's findings but the
+/// journal mode, each index hint in PostgreSQL's SQL (schema-qualified,
+/// quoted; `lower(email)`, or a plain index on citext), and a pg_trgm hint
+/// for each scanned column; an index that answers takes its finding away.
+#[test]
+fn pg_check_gives_the_same_findings_with_postgresql_hints() {
+    let Some(pg) = crate::pg_write::PgAgency::new("check_hints", "") else {
+        return;
+    };
+    let findings = |out: &crate::Outcome| -> Vec<(String, String)> {
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let doc = out.json();
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                (
+                    f["place"].as_str().unwrap_or("").to_string(),
+                    f["hint"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let on_sqlite = findings(&TestEnv::agency().run(&["--json", "check"]));
+    let on_pg = findings(&pg.run(&["--json", "check"]));
+    let s = &pg.schema.name;
+    let ask = |sql: String| format!("ask the application's owner for: {sql}");
+    let trgm = |t: &str, c: &str| {
+        ask(format!("CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX \"{t}_{c}_trgm_idx\" ON \"{s}\".\"{t}\" USING gin (\"{c}\" gin_trgm_ops);"))
+    };
+    let want: Vec<(String, String)> = vec![
+        ("assignments.note".into(), trgm("assignments", "note")),
+        ("messages.body".into(), trgm("messages", "body")),
+        ("messages.sender".into(), ask(format!("CREATE INDEX \"messages_sender_idx\" ON \"{s}\".\"messages\" (\"sender\");"))),
+        ("visits".into(), "give the table a primary key if the application can".into()),
+        ("visits.email".into(), ask(format!("CREATE INDEX \"visits_email_lower_idx\" ON \"{s}\".\"visits\" (lower(\"email\")); (or make the column citext and index it as it is)"))),
+    ];
+    let mut got = on_pg.clone();
+    got.sort();
+    assert_eq!(got, want);
+    // The same places as on SQLite, less its journal mode, plus the scans.
+    let mut places: Vec<&str> = on_sqlite
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .filter(|p| *p != "store")
+        .collect();
+    places.extend(["assignments.note", "messages.body"]);
+    places.sort();
+    assert_eq!(
+        places,
+        want.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>()
+    );
+    // The indexes asked for answer: their findings go.
+    // (pg_trgm stays installed in the test database: once per database.)
+    pg.schema
+        .exec("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
+    let ns = &pg.rows(
+        "SELECT quote_ident(extnamespace::regnamespace::text) FROM pg_extension WHERE extname = 'pg_trgm'",
+    )[0];
+    pg.schema.exec(&format!(
+        "CREATE INDEX ON messages USING gin (body {ns}.gin_trgm_ops);
+         CREATE INDEX ON messages (sender);
+         CREATE INDEX ON visits (lower(email));"
+    ));
+    let after = findings(&pg.run(&["--json", "check"]));
+    let places: Vec<&str> = after.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(places, ["assignments.note", "visits"]);
+}

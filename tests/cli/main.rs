@@ -18,6 +18,7 @@ mod inputs;
 mod lookups;
 mod mentions;
 mod people;
+mod pg_bad;
 mod pg_init;
 mod pg_reads;
 mod pg_sweep;

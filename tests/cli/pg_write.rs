@@ -10,15 +10,16 @@ use crate::{Outcome, TestEnv};
 use dsr::store::pg::testing::{self, TestSchema};
 use serde_json::json;
 
-/// The agency tenant in a PostgreSQL schema, its map in a temp dir.
-struct PgAgency {
-    env: TestEnv,
-    schema: TestSchema,
-    url: String,
+/// The agency tenant in a PostgreSQL schema, its map in a temp dir (also
+/// pg_bad.rs's).
+pub(crate) struct PgAgency {
+    pub(crate) env: TestEnv,
+    pub(crate) schema: TestSchema,
+    pub(crate) url: String,
 }
 
 impl PgAgency {
-    fn new(label: &str, extra: &str) -> Option<PgAgency> {
+    pub(crate) fn new(label: &str, extra: &str) -> Option<PgAgency> {
         let schema = TestSchema::new(label)?;
         schema.exec(
             &std::fs::read_to_string(crate::fixture("agency/schema.pg.sql"))
@@ -37,28 +38,33 @@ impl PgAgency {
         })
     }
 
-    fn cmd(&self, args: &[&str]) -> std::process::Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> std::process::Command {
+        self.cmd_at(&self.url, args)
+    }
+
+    /// dsr on this tenant's map, the store given by `url`.
+    pub(crate) fn cmd_at(&self, url: &str, args: &[&str]) -> std::process::Command {
         let mut c = self.env.std_cmd();
         c.arg("--store")
-            .arg(&self.url)
+            .arg(url)
             .arg("--map")
             .arg(&self.env.map)
             .args(args);
         c
     }
 
-    fn run(&self, args: &[&str]) -> Outcome {
+    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
         crate::outcome(assert_cmd::Command::from_std(self.cmd(args)))
     }
 
-    fn client(&self) -> postgres::Client {
+    pub(crate) fn client(&self) -> postgres::Client {
         dsr::store::pg::connect(&self.schema.url())
             .expect("connect")
             .client
     }
 
     /// Rows as `a|b|NULL` lines, as `crate::query` gives them on SQLite.
-    fn rows(&self, sql: &str) -> Vec<String> {
+    pub(crate) fn rows(&self, sql: &str) -> Vec<String> {
         let wrapped = format!("SELECT row_to_json(q)::text FROM ({sql}) q");
         self.client()
             .query(&wrapped, &[])
@@ -82,7 +88,7 @@ impl PgAgency {
     }
 
     /// Every row of every table of the tenant's (not dsr's), as text.
-    fn dump(&self) -> String {
+    pub(crate) fn dump(&self) -> String {
         let tables = self.rows(
             "SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = current_schema() AND c.relkind = 'r' \
@@ -101,7 +107,7 @@ impl PgAgency {
         out
     }
 
-    fn dsr_tables(&self) -> Vec<String> {
+    pub(crate) fn dsr_tables(&self) -> Vec<String> {
         self.rows(
             "SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = current_schema() AND relname LIKE '\\_dsr\\_%' AND c.relkind = 'r' ORDER BY 1",
@@ -280,16 +286,23 @@ fn pg_cascades_are_planned_or_avoided() {
     assert_eq!(verify.code, 0, "{}", verify.stderr);
 }
 
+/// A trigger that makes deleting time reports take `seconds` (also
+/// pg_bad.rs's): time to end the session, or for a timeout, mid-erasure.
+pub(crate) fn slow_report_deletes(seconds: u32) -> String {
+    format!(
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_sleep({seconds}); RETURN OLD; END $$;
+         CREATE TRIGGER time_reports_slow BEFORE DELETE ON time_reports
+             FOR EACH STATEMENT EXECUTE FUNCTION slow();"
+    )
+}
+
 /// The server ends dsr's session while the erasure waits in a trigger:
-/// nothing of it stays (the server rolled the transaction back), exit 1.
+/// nothing of it stays (the server rolled the transaction back), exit 1,
+/// and the failure is recorded.
 #[test]
 fn pg_a_connection_killed_half_way_changes_nothing() {
-    let extra = "
-        CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN PERFORM pg_sleep(30); RETURN OLD; END $$;
-        CREATE TRIGGER time_reports_slow BEFORE DELETE ON time_reports
-            FOR EACH STATEMENT EXECUTE FUNCTION slow();";
-    let Some(pg) = PgAgency::new("cli_killed", extra) else {
+    let Some(pg) = PgAgency::new("cli_killed", &slow_report_deletes(30)) else {
         return;
     };
     let before = pg.dump();
@@ -331,11 +344,13 @@ fn pg_a_connection_killed_half_way_changes_nothing() {
         "{stderr}"
     );
     assert_eq!(pg.dump(), before);
+    // The failure is recorded on a new session (DESIGN §4: whatever the
+    // outcome), on its own.
     assert_eq!(
-        pg.dsr_tables(),
-        Vec::<String>::new(),
-        "nothing of dsr's either"
+        pg.rows("SELECT seq, command, outcome FROM _dsr_audit ORDER BY seq"),
+        ["1|erase|failed"]
     );
+    assert!(!stderr.contains("could not be recorded"), "{stderr}");
 }
 
 /// A changed audit record is found by `audit verify` (exit 7), and a

@@ -443,7 +443,8 @@ fn stopped(cx: &Context, at: &str, mut summary: Json, totals: &Totals, e: Error)
     };
     Error::Runtime(format!(
         "the sweep stopped part way: {}; the {} batch{} committed before it stay committed ({} deleted, {} anonymized, {} deferred erasure{} completed; {records}); fix the cause and run dsr sweep again to carry on",
-        msg.replace("nothing was changed", "that batch was rolled back"),
+        msg.replace("nothing was changed", "that batch was rolled back")
+            .replace("the open transaction was rolled back", "that batch was rolled back"),
         totals.committed,
         if totals.committed == 1 { "" } else { "es" },
         rows(sum("deleted")),

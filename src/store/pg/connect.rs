@@ -69,6 +69,9 @@ fn config(url: &PgUrl, ssl: DriverSsl) -> Config {
     if let Some(p) = url.password() {
         c.password(p);
     }
+    if let Some(o) = &url.options {
+        c.options(o);
+    }
     c
 }
 

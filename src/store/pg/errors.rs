@@ -194,6 +194,14 @@ pub fn connect_error(url: &PgUrl, e: &postgres::Error) -> Error {
                 format!(
                     "the PostgreSQL server at {target} did not answer in time (for {place}); check that host and port are right and reachable from here (firewall, security group), or raise connect_timeout=SECONDS; nothing was read or changed"
                 )
+            } else if d.contains("failed to lookup address") {
+                let host = match &url.host {
+                    super::url::Host::Tcp(h) => h.clone(),
+                    super::url::Host::Socket(d) => d.display().to_string(),
+                };
+                format!(
+                    "cannot reach the PostgreSQL server at {target} for {place}: the host name {host} is not known (DNS lookup failed); check the host in --store / DSR_STORE, and the DNS from here; nothing was read or changed"
+                )
             } else {
                 let why = match io_kind(e) {
                     Some(ErrorKind::ConnectionRefused) => {
@@ -264,7 +272,12 @@ pub fn sql_error(url: &PgUrl, doing: &str, e: &postgres::Error) -> Error {
             "the session may only read while {doing} in {place}: {d}; the role or database is read-only (default_transaction_read_only) or the server is a standby; point dsr at the primary with a role that may write; the transaction was rolled back"
         ),
         PgFailure::Timeout => format!(
-            "a statement ran longer than the server allows (statement_timeout) while {doing} in {place}: {d}; the transaction was rolled back; raise statement_timeout for dsr's role (ALTER ROLE … SET statement_timeout) or use a smaller --batch-size"
+            "a statement ran longer than the server allows (statement_timeout) while {doing} in {place}: {d}; the transaction was rolled back; {}",
+            if url.options.as_deref().is_some_and(|o| o.contains("statement_timeout")) {
+                "raise statement_timeout in options= of --store / DSR_STORE (a sweep's --batch-size may also be smaller)"
+            } else {
+                "raise statement_timeout for dsr's role (ALTER ROLE … SET statement_timeout, or options=-c statement_timeout=… in the store URL; a sweep's --batch-size may also be smaller)"
+            }
         ),
         PgFailure::LockTimeout => format!(
             "rows or tables stayed locked by another session longer than lock_timeout while {doing} in {place}: {d}; the transaction was rolled back; try again when the application's transaction has finished"

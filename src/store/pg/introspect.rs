@@ -21,7 +21,8 @@
 //! - `Index::parts` carries, per key part, the column and the comparison
 //!   the index answers, in SQLite's words: `BINARY` for an exact one,
 //!   `NOCASE` for a case-insensitive one (`lower(col)`/`upper(col)`, a
-//!   `citext` column); other expressions
+//!   `citext` column), `TRIGRAM` for a pg_trgm operator class (answers
+//!   `LIKE '%…%'`: `TableSchema::has_trigram_index`); other expressions
 //!   have no column. The PostgreSQL store answers `Filter::NoCase` with
 //!   `lower(col)` (or plain equality on citext), so `is_indexed` keeps its
 //!   meaning.
@@ -30,7 +31,7 @@
 use super::connect::PgConn;
 use super::types::PgType;
 use crate::error::Result;
-use crate::store::schema::{ColumnSchema, ForeignKey, Index, RowIds, Schema, TableSchema};
+use crate::store::schema::{ColumnSchema, Dialect, ForeignKey, Index, RowIds, Schema, TableSchema};
 
 /// A PostgreSQL column, as the catalog describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -451,6 +452,7 @@ pub fn read_schema(conn: &mut PgConn) -> Result<PgSchema> {
         schema: Schema {
             tables: shared,
             journal_mode: None,
+            dialect: Dialect::Postgres { schema: ns.clone() },
         },
         namespace: ns,
         tables,
@@ -497,6 +499,9 @@ fn shared_table(t: &PgTable, pk: &[String], ns: &str) -> TableSchema {
                 .map(|k| match k {
                     PgIndexKey::Column { name, .. } if nocase_column(name) => {
                         (Some(name.clone()), "NOCASE".to_string())
+                    }
+                    PgIndexKey::Column { name, opclass, .. } if opclass.ends_with("_trgm_ops") => {
+                        (Some(name.clone()), "TRIGRAM".to_string())
                     }
                     PgIndexKey::Column { name, .. } => (Some(name.clone()), "BINARY".to_string()),
                     PgIndexKey::Folded { column } => (Some(column.clone()), "NOCASE".to_string()),

@@ -1,9 +1,8 @@
-//! The PostgreSQL backend's groundwork (issue 11): URL and password
-//! resolution, connecting with TLS, reading the tenant schema from the
-//! catalogs, converting values, and the tenant's sweep lock as an advisory
-//! lock; and the backend behind the store interface (`backend`), which so
-//! far connects and reads the schema (see the README, "The store
-//! interface").
+//! The PostgreSQL store (issue 11): URL and password resolution,
+//! connecting with TLS, failures in the user's words, reading the tenant
+//! schema from the catalogs, converting values, the tenant's sweep lock as
+//! an advisory lock, and the backend behind the store interface
+//! (`backend`). See the README, "PostgreSQL".
 
 pub mod backend;
 pub mod connect;

@@ -103,6 +103,10 @@ pub struct PgUrl {
     /// `connect_timeout` in seconds (libpq's; 0 or absent: dsr's default).
     pub connect_timeout: Option<u64>,
     pub application_name: Option<String>,
+    /// `options=` (else `PGOPTIONS`): settings sent at connection start,
+    /// libpq's form (`-c statement_timeout=30s`), for a role whose limits
+    /// dsr should not inherit or should tighten.
+    pub options: Option<String>,
     /// Why a password file was not used, when it exists but was ignored
     /// (said when the server then refuses the login).
     pub passfile_note: Option<String>,
@@ -301,7 +305,7 @@ impl PgUrl {
             _ => None,
         };
         let (mut schema, mut sslmode, mut sslrootcert) = (None, None, None);
-        let (mut connect_timeout, mut application_name) = (None, None);
+        let (mut connect_timeout, mut application_name, mut options) = (None, None, None);
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').ok_or_else(|| {
                 usage(
@@ -325,10 +329,11 @@ impl PgUrl {
                 "dbname" => dbname = Some(v),
                 "connect_timeout" => connect_timeout = Some(v),
                 "application_name" => application_name = Some(v),
+                "options" => options = Some(v),
                 other => {
                     return Err(usage(
                         raw,
-                        format!("unknown parameter {other:?}; dsr knows schema, sslmode, sslrootcert, host, port, user, password, dbname, connect_timeout and application_name"),
+                        format!("unknown parameter {other:?}; dsr knows schema, sslmode, sslrootcert, host, port, user, password, dbname, connect_timeout, application_name and options"),
                     ))
                 }
             }
@@ -399,6 +404,7 @@ impl PgUrl {
             sslrootcert,
             connect_timeout,
             application_name,
+            options: options.or_else(|| env.var("PGOPTIONS")),
             passfile_note: None,
         };
         if out.password.is_none() {
@@ -771,6 +777,19 @@ mod tests {
         assert_eq!(u.sslrootcert, Some(PathBuf::from("/ca.pem")));
         assert_eq!(u.connect_timeout, Some(3));
         assert_eq!(u.application_name.as_deref(), Some("job"));
+        assert_eq!(u.options, None);
+    }
+
+    #[test]
+    fn options_from_the_url_else_pgoptions() {
+        let u = parse(
+            "postgres://a@h/d?options=-c%20statement_timeout%3D5s",
+            &[("PGOPTIONS", "-c lock_timeout=1s")],
+        )
+        .unwrap();
+        assert_eq!(u.options.as_deref(), Some("-c statement_timeout=5s"));
+        let u = parse("postgres://a@h/d", &[("PGOPTIONS", "-c lock_timeout=1s")]).unwrap();
+        assert_eq!(u.options.as_deref(), Some("-c lock_timeout=1s"));
     }
 
     #[test]

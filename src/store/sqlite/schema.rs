@@ -4,7 +4,7 @@
 use super::SqliteBackend;
 use crate::error::Result;
 use crate::store::schema::{
-    ColumnSchema, ColumnType, ForeignKey, Index, RowIds, Schema, TableSchema,
+    ColumnSchema, ColumnType, Dialect, ForeignKey, Index, RowIds, Schema, TableSchema,
 };
 
 /// A declared type's kind by SQLite's affinity rules (§3.1 of "Datatypes
@@ -193,6 +193,7 @@ impl SqliteBackend {
         Ok(Schema {
             tables,
             journal_mode: Some(journal_mode),
+            dialect: Dialect::Sqlite,
         })
     }
 

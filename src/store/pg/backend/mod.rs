@@ -1,8 +1,6 @@
-//! The PostgreSQL backend behind the store interface (issue 11). Phase 1
-//! connects, describes itself and reads the schema; every other method
-//! says clearly that it is not supported yet. The methods are laid out by
-//! group, each group's `impl PgBackend` in its own file, so that each can
-//! be filled in on its own:
+//! The PostgreSQL backend behind the store interface (issue 11). The
+//! methods are laid out by group, each group's `impl PgBackend` in its own
+//! file:
 //!
 //! - `reads.rs`: select, scan_text, count, scan_all, table_keys, sample,
 //!   the read and snapshot transactions;

@@ -45,6 +45,12 @@ pub(super) struct ReadState {
 }
 
 impl ReadState {
+    /// Forgets what belonged to a session the server ended.
+    pub(super) fn session_lost(&self) {
+        self.reading.set(false);
+        self.seqscans_pinned.set(false);
+    }
+
     pub(super) fn new(today: jiff::civil::Date) -> ReadState {
         ReadState {
             today,

@@ -224,6 +224,7 @@ impl PgBackend {
         cut: &Cutoffs,
         (lo, hi): KeyRange<'_>,
     ) -> Result<u64> {
+        self.require(&t.name, "DELETE")?;
         let mut c = self.conn()?;
         let shape = Shape::read(&mut c, t)?;
         let mut b = Binds::default();

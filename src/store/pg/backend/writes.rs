@@ -19,7 +19,7 @@
 use super::keys::{column_cast, key_arrays};
 use super::PgBackend;
 use crate::error::{Error, Result};
-use crate::store::pg::connect::PgConn;
+use crate::store::pg::connect::{connect, PgConn};
 use crate::store::pg::errors::{classify, detail, sql_error, PgFailure};
 use crate::store::pg::introspect::PgSchema;
 use crate::store::pg::url::PgUrl;
@@ -31,7 +31,7 @@ use crate::value::Value;
 use postgres::types::ToSql;
 use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// How long dsr waits for a lock the application holds, in ms, when
@@ -48,6 +48,8 @@ pub(crate) struct State {
     secret: RefCell<Option<String>>,
     pub(super) schema: RefCell<Option<Rc<PgSchema>>>,
     pub(super) watch: RefCell<Option<super::watch::Watching>>,
+    /// (table, privilege) pairs the role was found to hold (`require`).
+    granted: RefCell<HashSet<(String, &'static str)>>,
 }
 
 #[cfg(test)]
@@ -156,6 +158,40 @@ impl PgBackend {
         sql_error(url, doing, &e)
     }
 
+    /// Refuses, before its statement, a change of a tenant table the role
+    /// may not make, naming the privilege and the GRANT to ask for (the
+    /// server's "permission denied" names neither). Asked once per table
+    /// and privilege in a session.
+    pub(super) fn require(&self, table: &str, privilege: &'static str) -> Result<()> {
+        let pair = (table.to_string(), privilege);
+        if self.w.granted.borrow().contains(&pair) {
+            return Ok(());
+        }
+        let mut c = self.conn()?;
+        let schema = c.url.schema.clone();
+        let held: bool = c
+            .client
+            .query_one(
+                "SELECT pg_catalog.has_table_privilege(\
+                 pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2), $3)",
+                &[&schema, &table, &privilege],
+            )
+            .map_err(|e| self.fail(&c.url, "checking the privileges", e))?
+            .get(0);
+        if !held {
+            let s = quote(&c.url.schema);
+            return Err(Error::Runtime(format!(
+                "user {} may not {privilege} rows of table {table} in {} (no {privilege} privilege); erase and sweep need SELECT, UPDATE and DELETE on the mapped tables: ask the database's owner to GRANT SELECT, UPDATE, DELETE ON {s}.{} TO {} (or ON ALL TABLES IN SCHEMA {s}); nothing was changed",
+                c.url.user,
+                c.url.place(),
+                quote(table),
+                quote(&c.url.user)
+            )));
+        }
+        self.w.granted.borrow_mut().insert(pair);
+        Ok(())
+    }
+
     /// Runs one statement of the write group.
     fn exec_write(&self, sql: &str, params: &[&(dyn ToSql + Sync)], doing: &str) -> Result<u64> {
         let mut c = self.conn()?;
@@ -172,8 +208,20 @@ impl PgBackend {
             "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE; SET LOCAL lock_timeout = '{}ms'",
             busy_ms()
         );
+        if c.client.is_closed() {
+            self.reconnect(&mut c)?;
+        }
         if let Err(e) = c.client.batch_execute(&sql) {
-            return Err(self.fail(&c.url, "starting a write", e));
+            // A session the server ended (a failed command's own record
+            // comes next, DESIGN §4): nothing was in flight, so a new one,
+            // set up as the first was, may begin instead.
+            if classify(&e) != PgFailure::ConnectionLost {
+                return Err(self.fail(&c.url, "starting a write", e));
+            }
+            self.reconnect(&mut c)?;
+            if let Err(e) = c.client.batch_execute(&sql) {
+                return Err(self.fail(&c.url, "starting a write", e));
+            }
         }
         self.w.in_tx.set(true);
         if let Err(e) = c
@@ -185,6 +233,14 @@ impl PgBackend {
             self.w.in_tx.set(false);
             return Err(err);
         }
+        Ok(())
+    }
+
+    /// A new session in place of one the server ended.
+    fn reconnect(&self, c: &mut PgConn) -> Result<()> {
+        *c = connect(&c.url)?;
+        self.w.statements.borrow_mut().clear();
+        self.reads.session_lost();
         Ok(())
     }
 
@@ -240,6 +296,7 @@ impl PgBackend {
         if keys.is_empty() {
             return Ok(0);
         }
+        self.require(&t.name, "DELETE")?;
         let kc = self.key_cols(t)?;
         let arrays = key_arrays(keys, kc.len())?;
         let params: Vec<&(dyn ToSql + Sync)> =
@@ -259,6 +316,7 @@ impl PgBackend {
         if keys.is_empty() || sets.is_empty() {
             return Ok(0);
         }
+        self.require(&t.name, "UPDATE")?;
         let doing = format!("anonymizing {}", t.name);
         let kc = self.key_cols(t)?;
         let (s, ti) = self.pg_table(&t.name)?;
@@ -395,6 +453,7 @@ impl PgBackend {
         old: &str,
         new: &str,
     ) -> Result<u64> {
+        self.require(&t.name, "UPDATE")?;
         let kc = self.key_cols(t)?;
         let (s, ti) = self.pg_table(&t.name)?;
         let cast = column_cast(&s.tables[ti], column)?;
