@@ -17,6 +17,7 @@ mod inputs;
 mod lookups;
 mod mentions;
 mod people;
+mod pg_env;
 mod pg_reads;
 mod pg_sweep;
 mod pg_write;

@@ -7,81 +7,10 @@
 //! advisory lock held across processes. Skipped without
 //! `DSR_TEST_POSTGRES_URL` (failing under CI=true).
 
-use crate::{Outcome, TestEnv};
-use dsr::store::pg::testing::{self, TestSchema};
+use crate::pg_env::PgTenant;
+use crate::TestEnv;
 use serde_json::json;
 use std::time::Duration;
-
-/// A tenant in a PostgreSQL schema of the test's own, its map in a temp dir.
-struct PgTenant {
-    env: TestEnv,
-    schema: TestSchema,
-    url: String,
-}
-
-impl PgTenant {
-    /// The agency fixture, then `extra` SQL.
-    fn agency(label: &str, extra: &str) -> Option<PgTenant> {
-        let sql =
-            std::fs::read_to_string(crate::fixture("agency/schema.pg.sql")).expect("schema.pg.sql");
-        PgTenant::new(label, &format!("{sql}\n{extra}"), TestEnv::agency())
-    }
-
-    fn new(label: &str, sql: &str, env: TestEnv) -> Option<PgTenant> {
-        let schema = TestSchema::new(label)?;
-        schema.exec(sql);
-        let raw = std::env::var(testing::VAR).expect("the server's URL");
-        let sep = if raw.contains('?') { '&' } else { '?' };
-        let url = format!("{raw}{sep}schema={}", schema.name);
-        Some(PgTenant { env, schema, url })
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::process::Command {
-        let mut c = self.env.std_cmd();
-        c.arg("--store")
-            .arg(&self.url)
-            .arg("--map")
-            .arg(&self.env.map)
-            .args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Outcome {
-        crate::outcome(assert_cmd::Command::from_std(self.cmd(args)))
-    }
-
-    /// `dsr --json sweep ARGS`, exit 0, its document.
-    fn sweep(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(&[&["--json", "sweep"], args].concat());
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        out.json()
-    }
-
-    fn client(&self) -> postgres::Client {
-        dsr::store::pg::connect(&self.schema.url())
-            .expect("connect")
-            .client
-    }
-
-    /// Rows as `a|b|NULL` lines, every value as PostgreSQL's text.
-    fn rows(&self, sql: &str) -> Vec<String> {
-        let msgs = self
-            .client()
-            .simple_query(sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        msgs.iter()
-            .filter_map(|m| match m {
-                postgres::SimpleQueryMessage::Row(r) => Some(
-                    (0..r.len())
-                        .map(|i| r.get(i).unwrap_or("NULL").to_string())
-                        .collect::<Vec<_>>()
-                        .join("|"),
-                ),
-                _ => None,
-            })
-            .collect()
-    }
-}
 
 /// The visits of sweep.rs's `agency_with_visits`, the numbers as digits
 /// (the column is text here).
