@@ -18,6 +18,7 @@ mod lookups;
 mod mentions;
 mod people;
 mod pg_env;
+mod pg_isolation;
 mod pg_reads;
 mod pg_sweep;
 mod pg_write;
