@@ -17,6 +17,7 @@ mod inputs;
 mod lookups;
 mod mentions;
 mod people;
+mod pg_compare;
 mod pg_env;
 mod pg_isolation;
 mod pg_reads;

@@ -37,8 +37,7 @@ impl PgTenant {
     /// SQL; the agency map. `env` is a SQLite agency tenant too, so the
     /// same commands can run on both (`TestEnv::run`).
     pub fn agency(label: &str, extra: &str) -> Option<PgTenant> {
-        let sql =
-            std::fs::read_to_string(fixture("agency/schema.pg.sql")).expect("schema.pg.sql");
+        let sql = std::fs::read_to_string(fixture("agency/schema.pg.sql")).expect("schema.pg.sql");
         PgTenant::new(label, &format!("{sql}\n{extra}"), TestEnv::agency())
     }
 

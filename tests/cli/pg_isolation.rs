@@ -67,7 +67,14 @@ fn two_tenants_in_two_schemas_never_touch_each_other() {
         &["extract", "personnummer:811218-9876"][..],
         &["erase", "--yes", "personnummer:811218-9876"],
         &["erase", "--yes", "email:dan@example.se"],
-        &["export", "contact_id:c-3", "--format", "json", "-o", "c3.json"],
+        &[
+            "export",
+            "contact_id:c-3",
+            "--format",
+            "json",
+            "-o",
+            "c3.json",
+        ],
         &["export", "--all", "--format", "csv", "-o", "all"],
         &["request", "new", "access", "email:gun@example.se"],
         &["sweep"],
@@ -93,7 +100,10 @@ fn two_tenants_in_two_schemas_never_touch_each_other() {
             "sweep|ok",
         ]
     );
-    assert_eq!(a.rows("SELECT count(*) FROM employees WHERE full_name = 'Anna Berg'"), ["0"]);
+    assert_eq!(
+        a.rows("SELECT count(*) FROM employees WHERE full_name = 'Anna Berg'"),
+        ["0"]
+    );
     assert_eq!(a.rows("SELECT count(*) FROM _dsr_requests"), ["1"]);
 
     // B: every row of its tables and of dsr's own as before.
