@@ -24,6 +24,7 @@ mod pg_reads;
 mod pg_sweep;
 mod pg_write;
 mod requests;
+mod stores;
 mod sweep;
 mod tamper;
 mod tool_tables;
