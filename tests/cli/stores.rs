@@ -7,7 +7,6 @@
 use crate::pg_env::PgTenant;
 use crate::{outcome, query, Outcome, TestEnv};
 use serde_json::Value;
-use std::path::PathBuf;
 
 /// A tenant on one of the two stores.
 pub enum Tenant {
@@ -38,10 +37,6 @@ impl Tenant {
             Tenant::Lite(_) => "SQLite",
             Tenant::Pg(_) => "PostgreSQL",
         }
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.env().path(name)
     }
 
     /// `dsr --store STORE --map MAP ARGS`.
@@ -123,9 +118,13 @@ impl Tenant {
         )
     }
 
-    /// The commands and outcomes of the trail, in order.
-    pub fn outcomes(&self) -> Vec<String> {
-        self.query("SELECT command, outcome FROM _dsr_audit ORDER BY seq")
+    /// How many audit records hold `text` in any text field (for leaks).
+    pub fn tool_tables_with(&self, text: &str) -> usize {
+        let rows = self.query(
+            "SELECT operator || command || coalesce(request, '') || coalesce(subject, '') \
+             || outcome || details || prev_hash || hash FROM _dsr_audit",
+        );
+        rows.iter().filter(|r| r.contains(text)).count()
     }
 
     /// A value of an untyped agency column as this store shows it: a
