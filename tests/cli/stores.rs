@@ -118,6 +118,30 @@ impl Tenant {
         )
     }
 
+    /// Every row of every table of the tenant's (not dsr's), as text.
+    pub fn dump(&self) -> String {
+        match self {
+            Tenant::Lite(env) => env.dump_user_tables(),
+            Tenant::Pg(t) => t.dump(),
+        }
+    }
+
+    /// dsr's own tables (`_dsr_…`) in the store, sorted.
+    pub fn dsr_tables(&self) -> Vec<String> {
+        match self {
+            Tenant::Lite(env) => query(
+                env,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_dsr\\_%' ESCAPE '\\' ORDER BY 1",
+            ),
+            Tenant::Pg(t) => t.tables(true),
+        }
+    }
+
+    /// The outcomes of the trail's records, in order.
+    pub fn outcomes(&self) -> Vec<String> {
+        self.query("SELECT outcome FROM _dsr_audit ORDER BY seq")
+    }
+
     /// How many audit records hold `text` in any text field (for leaks).
     pub fn tool_tables_with(&self, text: &str) -> usize {
         let rows = self.query(
