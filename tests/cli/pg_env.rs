@@ -75,13 +75,6 @@ impl PgTenant {
         outcome(assert_cmd::Command::from_std(self.cmd(args)))
     }
 
-    /// `dsr --json sweep ARGS`, exit 0, its document.
-    pub fn sweep(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(&[&["--json", "sweep"], args].concat());
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        out.json()
-    }
-
     /// A session in the tenant's schema (first on its search path).
     pub fn client(&self) -> postgres::Client {
         dsr::store::pg::connect(&self.schema.url())
