@@ -16,7 +16,7 @@
 //!   their mask; and a hashed value (HMAC under the store's own random
 //!   tenant secret, DESIGN §3) as `hmac(ORIGINAL)`.
 
-use crate::pg_env::PgTenant;
+use crate::pg_env::{digits, map_column, PgTenant};
 use crate::{Outcome, TestEnv};
 use dsr::value::Value as DsrValue;
 use serde_json::{json, Value};
@@ -71,7 +71,7 @@ fn pg_form(v: &Value, form: Form) -> Value {
         (Form::Instant, Some(d)) => dsr::time::parse_value(&d)
             .map(|t| Value::String(dsr::time::format_ts(t)))
             .unwrap_or_else(|| v.clone()),
-        (Form::Digits, Some(DsrValue::Integer(i))) => Value::String(i.to_string()),
+        (Form::Digits, _) => digits(v),
         (Form::HostMask, Some(DsrValue::Text(s))) => Value::String(format!("{s}/32")),
         (Form::Bool, Some(DsrValue::Integer(i))) => Value::Bool(i != 0),
         _ => v.clone(),
@@ -79,20 +79,10 @@ fn pg_form(v: &Value, form: Form) -> Value {
 }
 
 /// The SQLite document as PostgreSQL gives it, by [`PG_FORMS`].
-fn as_pg(mut doc: Value) -> Value {
-    for (table, column, form) in PG_FORMS {
-        let rows = doc
-            .get_mut("tables")
-            .and_then(|t| t.get_mut(table))
-            .and_then(|t| t.get_mut("rows"))
-            .and_then(Value::as_array_mut);
-        for row in rows.into_iter().flatten() {
-            if let Some(v) = row.get(column).filter(|v| !v.is_null()).cloned() {
-                row[column] = pg_form(&v, form);
-            }
-        }
-    }
-    doc
+fn as_pg(doc: Value) -> Value {
+    PG_FORMS.iter().fold(doc, |d, (table, column, form)| {
+        map_column(d, table, column, |v| pg_form(v, *form))
+    })
 }
 
 /// The tables of the demo, in the order of its schema.

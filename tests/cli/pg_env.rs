@@ -15,6 +15,36 @@ pub struct PgTenant {
     pub url: String,
 }
 
+/// A SQLite number as PostgreSQL shows it from a `text` column that holds
+/// what SQLite left untyped (Unix seconds among ISO text): its digits.
+pub fn digits(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Number(n) => serde_json::Value::String(n.to_string()),
+        other => other.clone(),
+    }
+}
+
+/// A document with `f` applied to every non-null value of one column of
+/// one table's rows (`tables.T.rows[*].C`).
+pub fn map_column(
+    mut doc: serde_json::Value,
+    table: &str,
+    column: &str,
+    f: impl Fn(&serde_json::Value) -> serde_json::Value,
+) -> serde_json::Value {
+    let rows = doc
+        .get_mut("tables")
+        .and_then(|t| t.get_mut(table))
+        .and_then(|t| t.get_mut("rows"))
+        .and_then(serde_json::Value::as_array_mut);
+    for row in rows.into_iter().flatten() {
+        if let Some(v) = row.get(column).filter(|v| !v.is_null()).map(&f) {
+            row[column] = v;
+        }
+    }
+    doc
+}
+
 /// The test server's URL with `?schema=NAME`.
 pub fn url_of(schema: &TestSchema) -> String {
     let raw = std::env::var(testing::VAR).expect("the server's URL");

@@ -3,7 +3,7 @@
 //! test's own give the documents the same commands give on the SQLite
 //! fixture (skipped without DSR_TEST_POSTGRES_URL, failing under CI).
 
-use crate::pg_env::PgTenant;
+use crate::pg_env::{digits, map_column, PgTenant};
 use serde_json::Value;
 
 /// The columns SQLite leaves untyped, holding Unix seconds and ISO text
@@ -12,24 +12,10 @@ use serde_json::Value;
 /// become those digits before the documents are compared.
 const UNTYPED: [(&str, &str); 2] = [("messages", "sent_at"), ("visits", "at")];
 
-fn as_pg_fixture_stores(mut doc: Value) -> Value {
-    for (table, column) in UNTYPED {
-        let rows = doc
-            .get_mut("tables")
-            .and_then(|t| t.get_mut(table))
-            .and_then(|t| t.get_mut("rows"))
-            .and_then(Value::as_array_mut);
-        for row in rows.into_iter().flatten() {
-            if let Some(n) = row
-                .get(column)
-                .filter(|v| v.is_number())
-                .map(Value::to_string)
-            {
-                row[column] = Value::String(n);
-            }
-        }
-    }
-    doc
+fn as_pg_fixture_stores(doc: Value) -> Value {
+    UNTYPED.iter().fold(doc, |d, (table, column)| {
+        map_column(d, table, column, digits)
+    })
 }
 
 #[test]

@@ -154,9 +154,9 @@ impl Tenant {
     /// A value of an untyped agency column as this store shows it: a
     /// number as its digits on PostgreSQL.
     pub fn untyped(&self, v: Value) -> Value {
-        match (self, &v) {
-            (Tenant::Pg(_), Value::Number(n)) => Value::String(n.to_string()),
-            _ => v,
+        match self {
+            Tenant::Pg(_) => crate::pg_env::digits(&v),
+            Tenant::Lite(_) => v,
         }
     }
 }
