@@ -49,24 +49,24 @@ fn rental_a_hold_the_application_extended_is_not_cut_short() {
     // recorded date now says so.
     let doc = t.sweep_at("2032-01-02T00:00:00Z");
     assert_eq!(doc["deferred_completed"], 0);
-    assert_eq!(payments(&env), ["1", "2"]);
+    assert_eq!(payments(env), ["1", "2"]);
     assert_eq!(
-        query(&env, "SELECT key, until FROM _dsr_deferred ORDER BY key"),
+        query(env, "SELECT key, until FROM _dsr_deferred ORDER BY key"),
         ["[1]|2033-12-31", "[2]|2032-12-31"]
     );
     // Payment 2's own hold ends as recorded; payment 1 stays.
     let doc = t.sweep_at("2033-01-01T00:00:01Z");
     assert_eq!(doc["deferred_completed"], 1);
     assert_eq!(doc["tables"]["payment"]["deleted"], 1);
-    assert_eq!(payments(&env), ["1"]);
+    assert_eq!(payments(env), ["1"]);
     // The last day of the new hold, then the day after it.
     let doc = t.sweep_at("2033-12-31T23:59:59Z");
     assert_eq!(doc["deferred_completed"], 0);
-    assert_eq!(payments(&env), ["1"]);
+    assert_eq!(payments(env), ["1"]);
     let doc = t.sweep_at("2034-01-01T00:00:01Z");
     assert_eq!(doc["deferred_completed"], 1);
-    assert_eq!(payments(&env), Vec::<String>::new());
-    assert_eq!(query(&env, "SELECT count(*) FROM _dsr_deferred"), ["0"]);
+    assert_eq!(payments(env), Vec::<String>::new());
+    assert_eq!(query(env, "SELECT count(*) FROM _dsr_deferred"), ["0"]);
 }
 
 #[test]
@@ -83,16 +83,16 @@ fn rental_a_hold_the_application_shortened_ends_on_time() {
         .expect("update");
     let doc = t.sweep_at("2026-12-31T23:00:00Z");
     assert_eq!(doc["deferred_completed"], 0);
-    assert_eq!(payments(&env), ["1", "2"]);
+    assert_eq!(payments(env), ["1", "2"]);
     assert_eq!(
-        query(&env, "SELECT key, until FROM _dsr_deferred ORDER BY key"),
+        query(env, "SELECT key, until FROM _dsr_deferred ORDER BY key"),
         ["[1]|2031-12-31", "[2]|2026-12-31"]
     );
     let doc = t.sweep_at("2027-01-01T00:00:01Z");
     assert_eq!(doc["deferred_completed"], 1);
     assert_eq!(doc["tables"]["payment"]["deleted"], 1);
-    assert_eq!(payments(&env), ["1"]);
-    assert_eq!(query(&env, "SELECT key FROM _dsr_deferred"), ["[1]"]);
+    assert_eq!(payments(env), ["1"]);
+    assert_eq!(query(env, "SELECT key FROM _dsr_deferred"), ["[1]"]);
 }
 
 /// The agency fixture with employee acme/E1 erased, on each store:

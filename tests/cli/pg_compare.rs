@@ -85,18 +85,6 @@ fn as_pg(doc: Value) -> Value {
     })
 }
 
-/// The tables of the demo, in the order of its schema.
-const TABLES: [&str; 8] = [
-    "customers",
-    "meters",
-    "meter_readings",
-    "invoices",
-    "staff",
-    "staff_logins",
-    "tickets",
-    "newsletter",
-];
-
 /// The map's `erase = "hash"` columns (their originals are what a hash
 /// stands for).
 const HASHED: [(&str, &str); 4] = [
@@ -143,7 +131,7 @@ fn canonical(
 ) -> [Vec<String>; 2] {
     let mut out = [Vec::new(), Vec::new()];
     let conn = lite.conn();
-    for table in TABLES {
+    for table in dsr::demo::TABLES {
         let types = pg_types(pg, table);
         let is_date = |t: &str| matches!(t, "timestamptz" | "timestamp" | "date");
         let exprs: Vec<String> = types
@@ -320,20 +308,13 @@ fn the_demo_tenant_gives_the_same_results_on_both_stores() {
 
     // Retention: the same sweep, then later the held invoices finished.
     for (now, completed, deleted) in [(crate::NOW, 0, 46), ("2027-01-02T00:00:00Z", 50, 51)] {
-        let run = |c: std::process::Command| {
-            let mut c = c;
+        let run = |mut c: std::process::Command| {
             c.env("DSR_NOW", now);
             let out = crate::outcome(assert_cmd::Command::from_std(c));
             assert_eq!(out.code, 0, "sweep at {now}: {}", out.stderr);
             untimed(out.json())
         };
-        let mut lc = lite.std_cmd();
-        lc.arg("--store")
-            .arg(&lite.store)
-            .arg("--map")
-            .arg(&lite.map);
-        lc.args(["--json", "sweep"]);
-        let l = run(lc);
+        let l = run(lite.store_cmd(&["--json", "sweep"]));
         assert_eq!(
             (
                 &l["deferred_completed"],

@@ -11,14 +11,14 @@ use serde_json::Value;
 /// A tenant on one of the two stores.
 pub enum Tenant {
     Lite(TestEnv),
-    Pg(PgTenant),
+    Pg(Box<PgTenant>),
 }
 
 /// The agency fixture on SQLite, and on PostgreSQL unless its tests are
 /// skipped; `label` names the schema.
 pub fn agency(label: &str) -> Vec<Tenant> {
     let mut all = vec![Tenant::Lite(TestEnv::agency())];
-    all.extend(PgTenant::agency(label, "").map(Tenant::Pg));
+    all.extend(PgTenant::agency(label, "").map(|t| Tenant::Pg(Box::new(t))));
     all
 }
 
@@ -42,15 +42,7 @@ impl Tenant {
     /// `dsr --store STORE --map MAP ARGS`.
     pub fn cmd(&self, args: &[&str]) -> std::process::Command {
         match self {
-            Tenant::Lite(env) => {
-                let mut c = env.std_cmd();
-                c.arg("--store")
-                    .arg(&env.store)
-                    .arg("--map")
-                    .arg(&env.map)
-                    .args(args);
-                c
-            }
+            Tenant::Lite(env) => env.store_cmd(args),
             Tenant::Pg(t) => t.cmd(args),
         }
     }
