@@ -1,10 +1,19 @@
-//! The audit trail: listing, verifying, and catching every kind of tampering.
+//! The audit trail: listing, verifying, and catching every kind of tampering
+//! (the agency's trail on both stores, `stores::agency`).
 
+use crate::stores::{self, Tenant};
 use crate::{query, TestEnv};
 
-/// A tenant with four audit records.
-fn with_records() -> TestEnv {
-    let env = TestEnv::agency();
+/// The agency tenant with four audit records, on each store.
+fn with_records(label: &str) -> Vec<Tenant> {
+    let all = stores::agency(label);
+    for t in &all {
+        records(t);
+    }
+    all
+}
+
+fn records(env: &Tenant) {
     for (i, s) in [
         "contact_id:c-1",
         "contact_id:c-3",
@@ -18,24 +27,24 @@ fn with_records() -> TestEnv {
         let out = env.run(&["--request", &req, "extract", s]);
         assert!(out.code == 0 || out.code == 4, "{}", out.stderr);
     }
-    env
 }
 
 #[test]
 fn verify_holds_on_an_untouched_trail() {
-    let env = with_records();
-    let out = env.run_plain(&["--store", "tenant.db", "audit", "verify"]);
-    insta::assert_snapshot!(out.snapshot(&env), @r"
-    exit: 0
-    --- stdout
-    --- stderr
-    the audit chain holds: 4 records
-    ");
-    let out = env.run_plain(&["--store", "tenant.db", "--json", "audit", "verify"]);
-    assert_eq!(
-        out.json(),
-        serde_json::json!({ "schema": "dsr.audit-verify/1", "ok": true, "records": 4 })
-    );
+    for t in with_records("audit_untouched") {
+        let out = t.run(&["audit", "verify"]);
+        assert_eq!(
+            out.snapshot(t.env()),
+            "exit: 0\n--- stdout\n--- stderr\nthe audit chain holds: 4 records\n",
+            "{}",
+            t.store()
+        );
+        let out = t.run(&["--json", "audit", "verify"]);
+        assert_eq!(
+            out.json(),
+            serde_json::json!({ "schema": "dsr.audit-verify/1", "ok": true, "records": 4 })
+        );
+    }
 }
 
 #[test]
@@ -45,120 +54,121 @@ fn verify_on_a_store_without_a_trail_holds() {
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
-fn tampered(sql: &str) -> (TestEnv, crate::Outcome) {
-    let env = with_records();
-    env.conn().execute_batch(sql).expect("tamper");
-    let out = env.run_plain(&["--store", "tenant.db", "audit", "verify"]);
-    (env, out)
+/// `audit verify` on each store's trail of four records after `sql`.
+fn tampered(label: &str, sql: &str) -> Vec<(Tenant, crate::Outcome)> {
+    with_records(label)
+        .into_iter()
+        .map(|t| {
+            t.exec(sql);
+            let out = t.run(&["audit", "verify"]);
+            (t, out)
+        })
+        .collect()
 }
 
 #[test]
 fn an_edited_record_is_named() {
-    let (env, out) = tampered("UPDATE _dsr_audit SET operator = 'mallory' WHERE seq = 2");
-    insta::assert_snapshot!(out.snapshot(&env), @r"
-    exit: 7
-    --- stdout
-    --- stderr
-    dsr: error: the audit chain is broken at record 2: record 2 has been changed: its hash does not match its contents; the trail has been tampered with or damaged: compare with the audit log mirror or a backup, and after investigating run `dsr audit repair --reason TEXT`
-    ");
+    let sql = "UPDATE _dsr_audit SET operator = 'mallory' WHERE seq = 2";
+    for (t, out) in tampered("audit_edited", sql) {
+        assert_eq!(
+            out.snapshot(t.env()),
+            "exit: 7\n--- stdout\n--- stderr\ndsr: error: the audit chain is broken at record 2: record 2 has been changed: its hash does not match its contents; the trail has been tampered with or damaged: compare with the audit log mirror or a backup, and after investigating run `dsr audit repair --reason TEXT`\n",
+            "{}",
+            t.store()
+        );
+    }
+}
+
+/// `audit verify` after `sql` is exit 7 and says `broken`, on each store.
+fn broken(label: &str, sql: &str, broken: &str) {
+    for (t, out) in tampered(label, sql) {
+        assert_eq!(out.code, 7, "{}: {}", t.store(), out.stderr);
+        assert!(out.stderr.contains(broken), "{}: {}", t.store(), out.stderr);
+    }
 }
 
 #[test]
 fn edited_details_are_seen() {
-    let (_env, out) = tampered(
+    broken(
+        "audit_details",
         "UPDATE _dsr_audit SET details = replace(details, '\"ok\"', '\"ok\"') || ' ' WHERE seq = 3",
+        "broken at record 3",
     );
-    assert_eq!(out.code, 7);
-    assert!(out.stderr.contains("broken at record 3"), "{}", out.stderr);
 }
 
 #[test]
 fn a_removed_record_is_named() {
-    let (_env, out) = tampered("DELETE FROM _dsr_audit WHERE seq = 2");
-    assert_eq!(out.code, 7);
-    assert!(
-        out.stderr
-            .contains("broken at record 2: record 2 is missing"),
-        "{}",
-        out.stderr
+    broken(
+        "audit_removed",
+        "DELETE FROM _dsr_audit WHERE seq = 2",
+        "broken at record 2: record 2 is missing",
     );
 }
 
 #[test]
 fn a_removed_newest_record_is_named() {
-    let (_env, out) = tampered("DELETE FROM _dsr_audit WHERE seq = 4");
-    assert_eq!(out.code, 7);
-    assert!(out.stderr.contains("broken at record 4"), "{}", out.stderr);
+    broken(
+        "audit_newest",
+        "DELETE FROM _dsr_audit WHERE seq = 4",
+        "broken at record 4",
+    );
 }
 
 #[test]
 fn swapped_records_are_named() {
-    let (_env, out) = tampered(
+    broken(
+        "audit_swapped",
         "UPDATE _dsr_audit SET seq = -2 WHERE seq = 2; UPDATE _dsr_audit SET seq = 2 WHERE seq = 3; UPDATE _dsr_audit SET seq = 3 WHERE seq = -2;",
+        "broken at record 2",
     );
-    assert_eq!(out.code, 7);
-    assert!(out.stderr.contains("broken at record 2"), "{}", out.stderr);
-    let (_env, out) = tampered("UPDATE _dsr_audit SET request = 'REQ-9' WHERE seq = 1");
-    assert!(out.stderr.contains("broken at record 1"), "{}", out.stderr);
+    broken(
+        "audit_request",
+        "UPDATE _dsr_audit SET request = 'REQ-9' WHERE seq = 1",
+        "broken at record 1",
+    );
 }
 
 #[test]
 fn log_lists_and_filters() {
-    let env = with_records();
-    let out = env.run_plain(&["--store", "tenant.db", "audit", "log"]);
-    assert_eq!(out.code, 0);
-    let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 5);
-    assert!(lines[0].starts_with("  SEQ  AT"));
-    assert!(
-        lines[3].contains("REQ-3") && lines[3].contains("not_found"),
-        "{}",
-        lines[3]
-    );
-    assert!(
-        lines[1].contains("contacts 2; households 1; messages 2"),
-        "{}",
-        lines[1]
-    );
-    let out = env.run_plain(&[
-        "--store",
-        "tenant.db",
-        "--json",
-        "audit",
-        "log",
-        "--command",
-        "extract",
-        "--since",
-        "2026-11-22",
-    ]);
-    let doc = out.json();
-    assert_eq!(doc["schema"], "dsr.audit-log/1");
-    let recs = doc["records"].as_array().expect("records");
-    assert_eq!(recs.len(), 4);
-    assert_eq!(recs[2]["outcome"], "not_found");
-    assert_eq!(recs[2]["request"], "REQ-3");
-    assert_eq!(recs[0]["details"]["tables"]["contacts"], 2);
-    assert_eq!(recs[0]["prev_hash"], "0".repeat(64));
-    assert_eq!(recs[1]["prev_hash"], recs[0]["hash"]);
-    let out = env.run_plain(&[
-        "--store",
-        "tenant.db",
-        "--json",
-        "audit",
-        "log",
-        "--since",
-        "2026-11-23",
-    ]);
-    assert_eq!(out.json()["records"].as_array().map(Vec::len), Some(0));
-    let out = env.run_plain(&[
-        "--store",
-        "tenant.db",
-        "audit",
-        "log",
-        "--since",
-        "yesterday",
-    ]);
-    assert_eq!(out.code, 2);
+    for env in with_records("audit_log") {
+        let out = env.run(&["audit", "log"]);
+        assert_eq!(out.code, 0);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 5);
+        assert!(lines[0].starts_with("  SEQ  AT"));
+        assert!(
+            lines[3].contains("REQ-3") && lines[3].contains("not_found"),
+            "{}",
+            lines[3]
+        );
+        assert!(
+            lines[1].contains("contacts 2; households 1; messages 2"),
+            "{}",
+            lines[1]
+        );
+        let out = env.run(&[
+            "--json",
+            "audit",
+            "log",
+            "--command",
+            "extract",
+            "--since",
+            "2026-11-22",
+        ]);
+        let doc = out.json();
+        assert_eq!(doc["schema"], "dsr.audit-log/1");
+        let recs = doc["records"].as_array().expect("records");
+        assert_eq!(recs.len(), 4);
+        assert_eq!(recs[2]["outcome"], "not_found");
+        assert_eq!(recs[2]["request"], "REQ-3");
+        assert_eq!(recs[0]["details"]["tables"]["contacts"], 2);
+        assert_eq!(recs[0]["prev_hash"], "0".repeat(64));
+        assert_eq!(recs[1]["prev_hash"], recs[0]["hash"]);
+        let out = env.run(&["--json", "audit", "log", "--since", "2026-11-23"]);
+        assert_eq!(out.json()["records"].as_array().map(Vec::len), Some(0));
+        let out = env.run(&["audit", "log", "--since", "yesterday"]);
+        assert_eq!(out.code, 2);
+    }
 }
 
 /// Records by two operators for four requests (agency).
@@ -321,17 +331,16 @@ fn the_operator_is_the_os_account_and_never_empty() {
 
 #[test]
 fn log_prints_non_ascii_fields() {
-    let env = with_records();
-    env.conn()
-        .execute_batch("UPDATE _dsr_audit SET subject = 'hmac-sha256:xåäöåäöåäöåäöåäöåäö', operator = 'Åsa Öberg' WHERE seq = 2; UPDATE _dsr_audit SET subject = 'ärende för Åsa Öberg på kontoret' WHERE seq = 3")
-        .expect("edit");
-    let out = env.run(&["audit", "log"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("Åsa Öberg"), "{}", out.stdout);
-    assert!(out.stdout.contains("xåäöåäöåäöåä…"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("ärende för Åsa Öber…"),
-        "{}",
-        out.stdout
-    );
+    for env in with_records("audit_non_ascii") {
+        env.exec("UPDATE _dsr_audit SET subject = 'hmac-sha256:xåäöåäöåäöåäöåäöåäö', operator = 'Åsa Öberg' WHERE seq = 2; UPDATE _dsr_audit SET subject = 'ärende för Åsa Öberg på kontoret' WHERE seq = 3");
+        let out = env.run(&["audit", "log"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("Åsa Öberg"), "{}", out.stdout);
+        assert!(out.stdout.contains("xåäöåäöåäöåä…"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("ärende för Åsa Öber…"),
+            "{}",
+            out.stdout
+        );
+    }
 }

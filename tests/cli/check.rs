@@ -162,7 +162,7 @@ fn every_sql_hint_of_check_is_valid_sql_for_the_store() {
 /// for each scanned column; an index that answers takes its finding away.
 #[test]
 fn pg_check_gives_the_same_findings_with_postgresql_hints() {
-    let Some(pg) = crate::pg_write::PgAgency::new("check_hints", "") else {
+    let Some(pg) = crate::pg_env::PgTenant::agency("check_hints", "") else {
         return;
     };
     let findings = |out: &crate::Outcome| -> Vec<(String, String)> {

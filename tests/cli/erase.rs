@@ -1,6 +1,8 @@
 //! `dsr erase`: exact rows before and after, on the agency fixture and the
 //! demo; holds, referential safety, mentions, idempotence, refusals, faults.
+//! Scenarios that loop over `stores::agency` run on PostgreSQL too.
 
+use crate::stores;
 use crate::TestEnv;
 use serde_json::json;
 
@@ -134,111 +136,103 @@ fn dan_is_erased_through_both_links_and_the_cycle() {
 
 #[test]
 fn a_dry_run_changes_no_user_byte_and_plans_what_a_real_run_does() {
-    let env = TestEnv::agency();
-    let before = env.dump_user_tables();
-    let dry = env.run(&["--json", "erase", "--dry-run", "personnummer:811218-9876"]);
-    assert_eq!(dry.code, 0, "{}", dry.stderr);
-    assert_eq!(env.dump_user_tables(), before);
-    assert!(dry.stderr.contains("dry run"), "{}", dry.stderr);
-    let real = env.run(&["--json", "erase", "--yes", "personnummer:811218-9876"]);
-    assert_eq!(real.code, 0, "{}", real.stderr);
-    let (mut d, mut r) = (dry.json(), real.json());
-    assert_eq!(
-        (d["dry_run"].take(), r["dry_run"].take()),
-        (json!(true), json!(false))
-    );
-    assert_eq!(
-        (d["audit_seq"].take(), r["audit_seq"].take()),
-        (json!(1), json!(2))
-    );
-    assert_eq!(d, r);
-    let audit = env.audit_rows();
-    let details: serde_json::Value = serde_json::from_str(&audit[0].4).expect("details");
-    assert_eq!(details["dry_run"], true);
+    for env in stores::agency("erase_dry") {
+        let before = env.dump();
+        let dry = env.run(&["--json", "erase", "--dry-run", "personnummer:811218-9876"]);
+        assert_eq!(dry.code, 0, "{}", dry.stderr);
+        assert_eq!(env.dump(), before);
+        assert!(dry.stderr.contains("dry run"), "{}", dry.stderr);
+        let real = env.run(&["--json", "erase", "--yes", "personnummer:811218-9876"]);
+        assert_eq!(real.code, 0, "{}", real.stderr);
+        let (mut d, mut r) = (dry.json(), real.json());
+        assert_eq!(
+            (d["dry_run"].take(), r["dry_run"].take()),
+            (json!(true), json!(false))
+        );
+        assert_eq!(
+            (d["audit_seq"].take(), r["audit_seq"].take()),
+            (json!(1), json!(2))
+        );
+        assert_eq!(d, r);
+        assert_eq!(env.record(1).3["dry_run"], true);
+    }
 }
 
 #[test]
 fn a_repeated_erasure_changes_nothing_and_reports_zeros() {
-    let env = TestEnv::agency();
-    let out = env.run(&["erase", "--yes", "contact_id:c-3"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let after_first = env.dump_user_tables();
-    let out = env.run(&["--json", "erase", "--yes", "contact_id:c-3"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        env.dump_user_tables(),
-        after_first,
-        "the hash is not applied twice"
-    );
-    let doc = out.json();
-    for (table, c) in doc["tables"].as_object().expect("tables") {
-        assert_eq!(
-            c,
-            &json!({ "deleted": 0, "anonymized": 0, "held": 0, "kept": 0 }),
-            "{table}"
-        );
+    for env in stores::agency("erase_again") {
+        let out = env.run(&["erase", "--yes", "contact_id:c-3"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let after_first = env.dump();
+        let out = env.run(&["--json", "erase", "--yes", "contact_id:c-3"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(env.dump(), after_first, "the hash is not applied twice");
+        let doc = out.json();
+        for (table, c) in doc["tables"].as_object().expect("tables") {
+            assert_eq!(
+                c,
+                &json!({ "deleted": 0, "anonymized": 0, "held": 0, "kept": 0 }),
+                "{table}"
+            );
+        }
+        assert_eq!(doc["mentions"], json!({}));
     }
-    assert_eq!(doc["mentions"], json!({}));
 }
 
 #[test]
 fn refusals_change_nothing() {
-    let env = TestEnv::agency();
-    let before = env.dump_user_tables();
-    // No terminal, no --yes: refused before anything is read.
-    let out = env.run(&["erase", "email:dan@example.se"]);
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("pass --yes"), "{}", out.stderr);
-    assert!(
-        std::panic::catch_unwind(|| env.audit_rows()).is_err(),
-        "no audit table yet"
-    );
-    let out = env.run(&["erase", "--yes", "personnummer:198507099805"]);
-    assert_eq!(out.code, 5, "{}", out.stderr);
-    assert!(
+    for env in stores::agency("erase_refusals") {
+        let before = env.dump();
+        // No terminal, no --yes: refused before anything is read.
+        let out = env.run(&["erase", "email:dan@example.se"]);
+        assert_eq!(out.code, 2);
+        assert!(out.stderr.contains("pass --yes"), "{}", out.stderr);
+        assert_eq!(env.dsr_tables(), Vec::<String>::new(), "no audit table yet");
+        let out = env.run(&["erase", "--yes", "personnummer:198507099805"]);
+        assert_eq!(out.code, 5, "{}", out.stderr);
+        assert!(
         out.stderr
             .contains("employees: 2 rows: org=acme,emp_no=E2 by personnummer (given); org=beta,emp_no=E1 by personnummer (given)"),
         "{}",
         out.stderr
     );
-    let out = env.run(&["erase", "--yes", "email:nobody@example.se"]);
-    assert_eq!(out.code, 4, "{}", out.stderr);
-    assert_eq!(env.dump_user_tables(), before);
-    let outcomes: Vec<String> = env.audit_rows().into_iter().map(|r| r.2).collect();
-    assert_eq!(outcomes, ["ambiguous", "not_found"]);
+        let out = env.run(&["erase", "--yes", "email:nobody@example.se"]);
+        assert_eq!(out.code, 4, "{}", out.stderr);
+        assert_eq!(env.dump(), before);
+        assert_eq!(env.outcomes(), ["ambiguous", "not_found"]);
+    }
 }
 
 #[test]
 fn a_row_referenced_from_an_unmapped_table_is_not_deleted() {
-    let env = TestEnv::agency();
-    env.conn()
-        .execute_batch(
+    for env in stores::agency("erase_unmapped_ref") {
+        env.exec(
             "CREATE TABLE badges (id INTEGER PRIMARY KEY, org TEXT, emp_no TEXT,
-                FOREIGN KEY (org, emp_no) REFERENCES employees(org, emp_no) ON DELETE CASCADE);
-             INSERT INTO badges VALUES (7, 'acme', 'E2');
-             -- Bo's personnummer, found in his row, would also match Cia's
-             -- row (the same number in another org): ambiguous. Not this
-             -- test's subject.
-             UPDATE employees SET personnummer = NULL WHERE org = 'beta';",
-        )
-        .expect("badges");
-    let out = env.run(&["--json", "erase", "--yes", "email:bo@example.se"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        out.json()["tables"]["employees"],
-        json!({ "deleted": 0, "anonymized": 1, "held": 0, "kept": 0 })
-    );
-    assert!(
-        out.stderr
-            .contains("employees: anonymized instead of deleted"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(rows(&env, "SELECT * FROM badges"), ["7|acme|E2"]);
-    assert_eq!(
-        rows(&env, "SELECT count(*) FROM employees WHERE emp_no = 'E2'"),
-        ["1"]
-    );
+            FOREIGN KEY (org, emp_no) REFERENCES employees(org, emp_no) ON DELETE CASCADE);
+         INSERT INTO badges VALUES (7, 'acme', 'E2');
+         -- Bo's personnummer, found in his row, would also match Cia's
+         -- row (the same number in another org): ambiguous. Not this
+         -- test's subject.
+         UPDATE employees SET personnummer = NULL WHERE org = 'beta';",
+        );
+        let out = env.run(&["--json", "erase", "--yes", "email:bo@example.se"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            out.json()["tables"]["employees"],
+            json!({ "deleted": 0, "anonymized": 1, "held": 0, "kept": 0 })
+        );
+        assert!(
+            out.stderr
+                .contains("employees: anonymized instead of deleted"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(env.query("SELECT * FROM badges"), ["7|acme|E2"]);
+        assert_eq!(
+            env.query("SELECT count(*) FROM employees WHERE emp_no = 'E2'"),
+            ["1"]
+        );
+    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! exact contents on the agency and demo fixtures, read back with calamine
 //! and an independent CSV parser; file rules; audit records.
 
+use crate::stores;
 use crate::{Outcome, TestEnv, NOW};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use serde_json::{json, Value as Json};
@@ -435,10 +436,9 @@ fn xlsx_extract_in_swedish_names_its_first_sheet_and_lists_transfers() {
 
 #[test]
 fn csv_extract_is_a_directory_of_exact_files() {
-    let env = TestEnv::agency();
-    ok(
-        &env,
-        &[
+    for t in stores::agency("export_csv_extract") {
+        let env = t.env();
+        t.ok(&[
             "extract",
             "personnummer:811218-9876",
             "--format",
@@ -447,54 +447,55 @@ fn csv_extract_is_a_directory_of_exact_files() {
             "sv",
             "-o",
             "anna",
-        ],
-    );
-    let dir = env.path("anna");
-    assert_eq!(mode(&dir), 0o700);
-    for e in std::fs::read_dir(&dir).expect("dir") {
-        assert_eq!(mode(&e.expect("entry").path()), 0o600);
-    }
-    let files = dir_files(&dir);
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    // Files named by the tables' labels.
-    assert_eq!(
-        names,
-        [
-            "Anställda.csv",
-            "Lönebesked.csv",
-            "Omnämnanden-Meddelanden-till-kundtjänst.csv",
-            "Tidrapporter.csv",
-            "Uppdrag.csv",
-            "_om_dina_uppgifter.csv",
-        ]
-    );
-    let get = |n: &str| files.iter().find(|(f, _)| f == n).expect(n).1.clone();
-    // A byte order mark, so that Excel reads å/ä/ö; a header of labels with
-    // the column names beside them; values as stored (Art. 20).
-    assert_eq!(
+        ]);
+        let dir = env.path("anna");
+        assert_eq!(mode(&dir), 0o700);
+        for e in std::fs::read_dir(&dir).expect("dir") {
+            assert_eq!(mode(&e.expect("entry").path()), 0o600);
+        }
+        let files = dir_files(&dir);
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        // Files named by the tables' labels.
+        assert_eq!(
+            names,
+            [
+                "Anställda.csv",
+                "Lönebesked.csv",
+                "Omnämnanden-Meddelanden-till-kundtjänst.csv",
+                "Tidrapporter.csv",
+                "Uppdrag.csv",
+                "_om_dina_uppgifter.csv",
+            ]
+        );
+        let get = |n: &str| files.iter().find(|(f, _)| f == n).expect(n).1.clone();
+        // A byte order mark, so that Excel reads å/ä/ö; a header of labels with
+        // the column names beside them; values as stored (Art. 20).
+        assert_eq!(
         get("Anställda.csv"),
         "\u{feff}Bolag (org),Anställningsnummer (emp_no),Namn (full_name),E-postadress (email),Personnummer (personnummer),Anställd från (hired)\r\nacme,E1,Anna Berg,anna@example.se,19811218-9876,1500000000\r\n"
     );
-    // NULL hours and note: empty unquoted fields; reals keep their point.
-    assert_eq!(
+        // NULL hours and note: empty unquoted fields; reals keep their point.
+        assert_eq!(
         get("Tidrapporter.csv"),
         "\u{feff}Rapport (id),Bolag (org),Anställningsnummer (emp_no),Dag (day),Timmar (hours),Anteckning (note)\r\n1,acme,E1,1700000000,7.5,Met the client\r\n4,acme,E1,1700259200,,\r\n"
     );
-    assert_eq!(
+        assert_eq!(
         get("Lönebesked.csv"),
         "\u{feff}Lönebesked (id),Bolag (org),Anställningsnummer (emp_no),Utbetalningsdag (paid_on),Belopp (kr) (amount)\r\n1,acme,E1,2018-06-25,31000\r\n2,acme,E1,2024-06-25,34000\r\n"
     );
-    // A mention: the key and the excerpt, not the other person's row.
-    assert_eq!(
+        // A mention: the key and the excerpt, not the other person's row.
+        assert_eq!(
         get("Omnämnanden-Meddelanden-till-kundtjänst.csv"),
         "\u{feff}Meddelande (id),Utdrag (excerpt)\r\n2,Anna Berg (811218-9876) visited on Tuesday\r\n"
     );
-    let about = get("_om_dina_uppgifter.csv");
-    assert!(
-        about.starts_with("\u{feff}Tabell,uppgift,text\r\n,Personuppgiftsansvarig,Agency AB\r\n"),
-        "{about}"
-    );
-    for line in [
+        let about = get("_om_dina_uppgifter.csv");
+        assert!(
+            about.starts_with(
+                "\u{feff}Tabell,uppgift,text\r\n,Personuppgiftsansvarig,Agency AB\r\n"
+            ),
+            "{about}"
+        );
+        for line in [
         ",Utdraget gjort,2026-11-22 kl. 11:00 CET",
         ",Du identifierades genom,Personnummer: 19811218-9876; E-postadress: anna@example.se (hittad i Anställda)",
         ",Tider,\"Datum skrivs år-månad-dag. Tider anges i tidszonen Europe/Stockholm (lokal tid, med förkortningen efter tiden).\"",
@@ -508,16 +509,17 @@ fn csv_extract_is_a_directory_of_exact_files() {
     ] {
         assert!(about.contains(&format!("\r\n{line}\r\n")), "{line} missing:\n{about}");
     }
-    assert!(
-        about.contains("\r\n,\"Dina rättigheter (art. 15.1 e, f, h)\",\"Du har rätt"),
-        "{about}"
-    );
-    assert_no_codes(&about, AGENCY_CODES);
-    let (_, _, _, d) = details(&env, 1);
-    assert_eq!(
-        (d["format"].as_str(), d["lang"].as_str()),
-        (Some("csv"), Some("sv"))
-    );
+        assert!(
+            about.contains("\r\n,\"Dina rättigheter (art. 15.1 e, f, h)\",\"Du har rätt"),
+            "{about}"
+        );
+        assert_no_codes(&about, AGENCY_CODES);
+        let (_, _, _, d) = t.record(1);
+        assert_eq!(
+            (d["format"].as_str(), d["lang"].as_str()),
+            (Some("csv"), Some("sv"))
+        );
+    }
 }
 
 #[test]
@@ -785,102 +787,105 @@ fn csv_round_trips_tricky_values_and_neutralises_formulas() {
 
 #[test]
 fn all_exports_every_mapped_table_and_no_tool_table() {
-    let env = TestEnv::agency();
-    // dsr's own tables exist once a command has run.
-    assert_eq!(env.run(&["extract", "contact_id:c-3"]).code, 0);
-    let mapped = [
-        "employees",
-        "time_reports",
-        "payslips",
-        "assignments",
-        "contacts",
-        "households",
-        "messages",
-        "visits",
-    ];
-    let out = ok(&env, &["--json", "export", "--all", "-o", "all.json"]);
-    let res = out.json();
-    assert_eq!(res["schema"], "dsr.export-result/1");
-    assert_eq!(res["rows"], 24);
-    let doc: Json =
-        serde_json::from_str(&std::fs::read_to_string(env.path("all.json")).expect("read"))
-            .expect("json");
-    assert_eq!(doc["schema"], "dsr.export/1");
-    assert_eq!(doc["scope"], "tenant");
-    assert_eq!(doc["generated_at"], NOW);
-    let names: Vec<&String> = doc["tables"].as_object().expect("tables").keys().collect();
-    assert_eq!(names, mapped);
-    // All columns, withheld ones too; blobs as base64; types kept.
-    assert_eq!(
-        doc["tables"]["contacts"]["rows"][0],
-        json!({ "id": "c-1", "household_id": "h-1", "name": "Dan Fors", "email": "dan@example.se", "phone": "070-111 22 33", "created": 1600000000, "photo": "AP8Q" })
-    );
-    assert_eq!(doc["tables"]["contacts"]["purpose"], "Customer contact");
-    assert_eq!(doc["tables"]["contacts"]["legal_basis"], "contract");
-    assert_eq!(
-        doc["tables"]["time_reports"]["rows"][3],
-        json!({ "id": 4, "org": "acme", "emp_no": "E1", "day": 1700259200, "hours": null, "note": null })
-    );
-    assert_eq!(
-        doc["tables"]["time_reports"]["rows"][1]["hours"],
-        json!(8.0)
-    );
-    assert_eq!(
-        doc["tables"]["visits"]["rows"],
-        json!([
-            { "email": "dan@example.se", "at": 1700000000 },
-            { "email": "Dan@Example.se", "at": "2024-05-01T10:00:00Z" },
-            { "email": "other@example.se", "at": 1700000100 }
-        ])
-    );
-
-    // The same on stdout, byte for byte but for nothing.
-    let out = ok(&env, &["export", "--all"]);
-    let stdout_doc: Json = serde_json::from_str(&out.stdout).expect("stdout json");
-    assert_eq!(stdout_doc, doc);
-
-    ok(&env, &["export", "--all", "--format", "csv", "-o", "all"]);
-    let files: Vec<String> = dir_files(&env.path("all"))
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    let mut want: Vec<String> = mapped.iter().map(|t| format!("{t}.csv")).collect();
-    want.sort();
-    assert_eq!(files, want);
-
-    ok(
-        &env,
-        &["export", "--all", "--format", "xlsx", "-o", "all.xlsx"],
-    );
-    let all = sheets(&env.path("all.xlsx"));
-    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, mapped);
-    assert_eq!(
-        sheet(&all, "households")[2],
-        row(&["s:h-2", "s:c-3", "s:Lillgatan 2, Luleå", ""])
-    );
-    // sent_at mixes ISO text and Unix seconds: both are dates.
-    let messages = sheet(&all, "messages");
-    assert_eq!(messages[1][3], "d:2024-01-01 00:00:00");
-    assert_eq!(messages[2][3], "d:2023-11-14 22:13:20");
-
-    // Audit: subject null, tables and counts, format; four exports.
-    let rows = env.audit_rows();
-    assert_eq!(rows.len(), 5);
-    for (i, fmt) in [(2, "json"), (3, "json"), (4, "csv"), (5, "xlsx")] {
-        let (command, outcome, subject, d) = details(&env, i);
-        assert_eq!((command.as_str(), outcome.as_str()), ("export", "ok"));
-        assert_eq!(subject, None);
-        assert_eq!(d["format"], fmt);
-        assert_eq!(d["scope"], "tenant");
-        assert_eq!(d["rows"], 24);
+    for t in stores::agency("export_all") {
+        let env = t.env();
+        // dsr's own tables exist once a command has run.
+        assert_eq!(t.run(&["extract", "contact_id:c-3"]).code, 0);
+        let mapped = [
+            "employees",
+            "time_reports",
+            "payslips",
+            "assignments",
+            "contacts",
+            "households",
+            "messages",
+            "visits",
+        ];
+        let out = t.ok(&["--json", "export", "--all", "-o", "all.json"]);
+        let res = out.json();
+        assert_eq!(res["schema"], "dsr.export-result/1");
+        assert_eq!(res["rows"], 24);
+        let doc: Json =
+            serde_json::from_str(&std::fs::read_to_string(env.path("all.json")).expect("read"))
+                .expect("json");
+        assert_eq!(doc["schema"], "dsr.export/1");
+        assert_eq!(doc["scope"], "tenant");
+        assert_eq!(doc["generated_at"], NOW);
+        let names: Vec<&String> = doc["tables"].as_object().expect("tables").keys().collect();
+        assert_eq!(names, mapped);
+        // All columns, withheld ones too; blobs as base64; types kept.
         assert_eq!(
-            d["tables"],
-            json!({ "employees": 3, "time_reports": 4, "payslips": 3, "assignments": 2, "contacts": 3, "households": 2, "messages": 4, "visits": 3 })
+            doc["tables"]["contacts"]["rows"][0],
+            json!({ "id": "c-1", "household_id": "h-1", "name": "Dan Fors", "email": "dan@example.se", "phone": "070-111 22 33", "created": 1600000000, "photo": "AP8Q" })
         );
+        assert_eq!(doc["tables"]["contacts"]["purpose"], "Customer contact");
+        assert_eq!(doc["tables"]["contacts"]["legal_basis"], "contract");
+        assert_eq!(
+            doc["tables"]["time_reports"]["rows"][3],
+            json!({ "id": 4, "org": "acme", "emp_no": "E1", "day": 1700259200, "hours": null, "note": null })
+        );
+        assert_eq!(
+            doc["tables"]["time_reports"]["rows"][1]["hours"],
+            json!(8.0)
+        );
+        assert_eq!(
+            doc["tables"]["visits"]["rows"],
+            json!([
+                { "email": "dan@example.se", "at": t.untyped(json!(1700000000)) },
+                { "email": "Dan@Example.se", "at": "2024-05-01T10:00:00Z" },
+                { "email": "other@example.se", "at": t.untyped(json!(1700000100)) }
+            ])
+        );
+
+        // The same on stdout, byte for byte but for nothing.
+        let out = t.ok(&["export", "--all"]);
+        let stdout_doc: Json = serde_json::from_str(&out.stdout).expect("stdout json");
+        assert_eq!(stdout_doc, doc);
+
+        t.ok(&["export", "--all", "--format", "csv", "-o", "all"]);
+        let files: Vec<String> = dir_files(&env.path("all"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let mut want: Vec<String> = mapped.iter().map(|t| format!("{t}.csv")).collect();
+        want.sort();
+        assert_eq!(files, want);
+
+        t.ok(&["export", "--all", "--format", "xlsx", "-o", "all.xlsx"]);
+        let all = sheets(&env.path("all.xlsx"));
+        let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, mapped);
+        assert_eq!(
+            sheet(&all, "households")[2],
+            row(&["s:h-2", "s:c-3", "s:Lillgatan 2, Luleå", ""])
+        );
+        // sent_at mixes ISO text and Unix seconds: both are dates; on
+        // PostgreSQL the column is text, and digits in text stay text.
+        let messages = sheet(&all, "messages");
+        assert_eq!(messages[1][3], "d:2024-01-01 00:00:00");
+        let unix = match t {
+            stores::Tenant::Lite(_) => "d:2023-11-14 22:13:20",
+            stores::Tenant::Pg(_) => "s:1700000000",
+        };
+        assert_eq!(messages[2][3], unix);
+
+        // Audit: subject null, tables and counts, format; four exports.
+        assert_eq!(t.query("SELECT count(*) FROM _dsr_audit"), ["5"]);
+        for (i, fmt) in [(2, "json"), (3, "json"), (4, "csv"), (5, "xlsx")] {
+            let (command, outcome, subject, d) = t.record(i);
+            assert_eq!((command.as_str(), outcome.as_str()), ("export", "ok"));
+            assert_eq!(subject, None);
+            assert_eq!(d["format"], fmt);
+            assert_eq!(d["scope"], "tenant");
+            assert_eq!(d["rows"], 24);
+            assert_eq!(
+                d["tables"],
+                json!({ "employees": 3, "time_reports": 4, "payslips": 3, "assignments": 2, "contacts": 3, "households": 2, "messages": 4, "visits": 3 })
+            );
+        }
+        assert_eq!(t.record(3).3["output"], "stdout");
+        assert_eq!(t.tool_tables_with("Dan Fors"), 0);
     }
-    assert_eq!(details(&env, 3).3["output"], "stdout");
-    assert!(!env.tool_tables_text().contains("Dan Fors"));
 }
 
 #[test]
@@ -915,85 +920,76 @@ fn demo_tenant_export_matches_the_store() {
 
 #[test]
 fn portability_leaves_out_tables_not_under_consent_or_contract() {
-    let env = TestEnv::agency();
-    let out = ok(&env, &["export", "email:dan@example.se"]);
-    let doc = out.json();
-    assert_eq!(doc["schema"], "dsr.export/1");
-    assert_eq!(doc["scope"], "subject");
-    assert_eq!(
-        doc["subject"],
-        json!({ "identifiers": [
+    for t in stores::agency("export_portability") {
+        let env = t.env();
+        let out = t.ok(&["export", "email:dan@example.se"]);
+        let doc = out.json();
+        assert_eq!(doc["schema"], "dsr.export/1");
+        assert_eq!(doc["scope"], "subject");
+        assert_eq!(
+            doc["subject"],
+            json!({ "identifiers": [
             { "kind": "email", "value": "dan@example.se", "given": true },
             { "kind": "phone", "value": "+46701112233", "given": false, "found_in": "contacts" },
             { "kind": "contact_id", "value": "c-1", "given": false, "found_in": "contacts" }
         ] })
-    );
-    let names: Vec<&String> = doc["tables"].as_object().expect("tables").keys().collect();
-    // messages and visits are legitimate_interests: not portable.
-    assert_eq!(names, ["assignments", "contacts", "households"]);
-    assert!(doc.get("mentions").is_none());
-    assert!(out
-        .stderr
-        .contains("left out (legal basis not consent or contract): messages, visits"));
-    let (command, outcome, subject, d) = details(&env, 1);
-    assert_eq!((command.as_str(), outcome.as_str()), ("export", "ok"));
-    assert!(subject.is_some());
-    assert_eq!(d["scope"], "subject");
-    assert_eq!(
-        d["tables"],
-        json!({ "assignments": 1, "contacts": 2, "households": 1 })
-    );
-    assert_eq!(d["left_out"], json!({ "messages": 2, "visits": 2 }));
+        );
+        let names: Vec<&String> = doc["tables"].as_object().expect("tables").keys().collect();
+        // messages and visits are legitimate_interests: not portable.
+        assert_eq!(names, ["assignments", "contacts", "households"]);
+        assert!(doc.get("mentions").is_none());
+        assert!(out
+            .stderr
+            .contains("left out (legal basis not consent or contract): messages, visits"));
+        let (command, outcome, subject, d) = t.record(1);
+        assert_eq!((command.as_str(), outcome.as_str()), ("export", "ok"));
+        assert!(subject.is_some());
+        assert_eq!(d["scope"], "subject");
+        assert_eq!(
+            d["tables"],
+            json!({ "assignments": 1, "contacts": 2, "households": 1 })
+        );
+        assert_eq!(d["left_out"], json!({ "messages": 2, "visits": 2 }));
 
-    // Anna: payslips are a legal obligation.
-    ok(
-        &env,
-        &[
+        // Anna: payslips are a legal obligation.
+        t.ok(&[
             "export",
             "personnummer:811218-9876",
             "--format",
             "xlsx",
             "-o",
             "anna.xlsx",
-        ],
-    );
-    let all = sheets(&env.path("anna.xlsx"));
-    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["employees", "time_reports", "assignments"]);
-    ok(
-        &env,
-        &[
+        ]);
+        let all = sheets(&env.path("anna.xlsx"));
+        let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["employees", "time_reports", "assignments"]);
+        t.ok(&[
             "export",
             "personnummer:811218-9876",
             "--format",
             "csv",
             "-o",
             "anna",
-        ],
-    );
-    let files: Vec<String> = dir_files(&env.path("anna"))
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    assert_eq!(
-        files,
-        ["assignments.csv", "employees.csv", "time_reports.csv"]
-    );
+        ]);
+        let files: Vec<String> = dir_files(&env.path("anna"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            files,
+            ["assignments.csv", "employees.csv", "time_reports.csv"]
+        );
 
-    // Only non-portable data: exit 4, recorded.
-    env.conn()
-        .execute(
-            "INSERT INTO visits VALUES ('only@example.se', 1700000000)",
-            [],
-        )
-        .expect("insert");
-    let out = env.run(&["export", "email:only@example.se"]);
-    assert_eq!(out.code, 4, "{}", out.stderr);
-    assert!(out.stderr.contains("no portable data"), "{}", out.stderr);
-    assert_eq!(out.stdout, "");
-    let (_, outcome, _, d) = details(&env, 4);
-    assert_eq!(outcome, "not_found");
-    assert_eq!(d["left_out"], json!({ "visits": 1 }));
+        // Only non-portable data: exit 4, recorded.
+        t.exec("INSERT INTO visits VALUES ('only@example.se', 1700000000)");
+        let out = t.run(&["export", "email:only@example.se"]);
+        assert_eq!(out.code, 4, "{}", out.stderr);
+        assert!(out.stderr.contains("no portable data"), "{}", out.stderr);
+        assert_eq!(out.stdout, "");
+        let (_, outcome, _, d) = t.record(4);
+        assert_eq!(outcome, "not_found");
+        assert_eq!(d["left_out"], json!({ "visits": 1 }));
+    }
 }
 
 #[test]

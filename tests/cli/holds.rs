@@ -2,27 +2,10 @@
 //! erasure when the hold, judged on the row as it is when the sweep runs,
 //! has ended. A hold date the application moved later is never cut short;
 //! one moved earlier ends on time; the recorded date is for reports only.
+//! The agency's scenarios run on both stores (`stores::agency`).
 
+use crate::stores::{self, Tenant};
 use crate::{query, TestEnv};
-
-/// `dsr --json sweep` at another time (DSR_NOW ages the store); its document.
-fn sweep_at(env: &TestEnv, now: &str) -> serde_json::Value {
-    let mut c = env.std_cmd();
-    c.env("DSR_NOW", now)
-        .arg("--store")
-        .arg(&env.store)
-        .arg("--map")
-        .arg(&env.map)
-        .args(["--json", "sweep"]);
-    let out = c.output().expect("run dsr");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "sweep at {now}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("sweep json")
-}
 
 /// The rental fixture with customer C-1001 (Åsa) erased: her payments 1
 /// (2024-03-01, held to 2031-12-31) and 2 (2025-10-10, to 2032-12-31) are
@@ -53,7 +36,8 @@ fn payments(env: &TestEnv) -> Vec<String> {
 
 #[test]
 fn rental_a_hold_the_application_extended_is_not_cut_short() {
-    let env = rental_erased();
+    let t = Tenant::Lite(rental_erased());
+    let env = t.env();
     // The application moves payment 1's date: now held to 2033-12-31.
     env.conn()
         .execute(
@@ -63,31 +47,32 @@ fn rental_a_hold_the_application_extended_is_not_cut_short() {
         .expect("update");
     // Past the recorded date, before the new one: still held, and the
     // recorded date now says so.
-    let doc = sweep_at(&env, "2032-01-02T00:00:00Z");
+    let doc = t.sweep_at("2032-01-02T00:00:00Z");
     assert_eq!(doc["deferred_completed"], 0);
-    assert_eq!(payments(&env), ["1", "2"]);
+    assert_eq!(payments(env), ["1", "2"]);
     assert_eq!(
-        query(&env, "SELECT key, until FROM _dsr_deferred ORDER BY key"),
+        query(env, "SELECT key, until FROM _dsr_deferred ORDER BY key"),
         ["[1]|2033-12-31", "[2]|2032-12-31"]
     );
     // Payment 2's own hold ends as recorded; payment 1 stays.
-    let doc = sweep_at(&env, "2033-01-01T00:00:01Z");
+    let doc = t.sweep_at("2033-01-01T00:00:01Z");
     assert_eq!(doc["deferred_completed"], 1);
     assert_eq!(doc["tables"]["payment"]["deleted"], 1);
-    assert_eq!(payments(&env), ["1"]);
+    assert_eq!(payments(env), ["1"]);
     // The last day of the new hold, then the day after it.
-    let doc = sweep_at(&env, "2033-12-31T23:59:59Z");
+    let doc = t.sweep_at("2033-12-31T23:59:59Z");
     assert_eq!(doc["deferred_completed"], 0);
-    assert_eq!(payments(&env), ["1"]);
-    let doc = sweep_at(&env, "2034-01-01T00:00:01Z");
+    assert_eq!(payments(env), ["1"]);
+    let doc = t.sweep_at("2034-01-01T00:00:01Z");
     assert_eq!(doc["deferred_completed"], 1);
-    assert_eq!(payments(&env), Vec::<String>::new());
-    assert_eq!(query(&env, "SELECT count(*) FROM _dsr_deferred"), ["0"]);
+    assert_eq!(payments(env), Vec::<String>::new());
+    assert_eq!(query(env, "SELECT count(*) FROM _dsr_deferred"), ["0"]);
 }
 
 #[test]
 fn rental_a_hold_the_application_shortened_ends_on_time() {
-    let env = rental_erased();
+    let t = Tenant::Lite(rental_erased());
+    let env = t.env();
     // Payment 2 was booked in the wrong year: its hold ends 2026-12-31,
     // six years before the date recorded with the deferred erasure.
     env.conn()
@@ -96,108 +81,84 @@ fn rental_a_hold_the_application_shortened_ends_on_time() {
             [],
         )
         .expect("update");
-    let doc = sweep_at(&env, "2026-12-31T23:00:00Z");
+    let doc = t.sweep_at("2026-12-31T23:00:00Z");
     assert_eq!(doc["deferred_completed"], 0);
-    assert_eq!(payments(&env), ["1", "2"]);
+    assert_eq!(payments(env), ["1", "2"]);
     assert_eq!(
-        query(&env, "SELECT key, until FROM _dsr_deferred ORDER BY key"),
+        query(env, "SELECT key, until FROM _dsr_deferred ORDER BY key"),
         ["[1]|2031-12-31", "[2]|2026-12-31"]
     );
-    let doc = sweep_at(&env, "2027-01-01T00:00:01Z");
+    let doc = t.sweep_at("2027-01-01T00:00:01Z");
     assert_eq!(doc["deferred_completed"], 1);
     assert_eq!(doc["tables"]["payment"]["deleted"], 1);
-    assert_eq!(payments(&env), ["1"]);
-    assert_eq!(query(&env, "SELECT key FROM _dsr_deferred"), ["[1]"]);
+    assert_eq!(payments(env), ["1"]);
+    assert_eq!(query(env, "SELECT key FROM _dsr_deferred"), ["[1]"]);
 }
 
-/// The agency fixture with employee acme/E1 erased: payslip 2 (2024-06-25)
-/// is deferred to 2031-12-31.
-fn agency_erased() -> TestEnv {
-    let env = TestEnv::agency();
-    let out = env.run(&["erase", "--yes", "personnummer:811218-9876"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        query(&env, "SELECT tbl, key, until FROM _dsr_deferred"),
-        ["payslips|[2]|2031-12-31"]
-    );
-    env
+/// The agency fixture with employee acme/E1 erased, on each store:
+/// payslip 2 (2024-06-25) is deferred to 2031-12-31.
+fn agency_erased(label: &str) -> Vec<Tenant> {
+    let all = stores::agency(label);
+    for t in &all {
+        t.ok(&["erase", "--yes", "personnummer:811218-9876"]);
+        assert_eq!(
+            t.query("SELECT tbl, key, until FROM _dsr_deferred"),
+            ["payslips|[2]|2031-12-31"],
+            "{}",
+            t.store()
+        );
+    }
+    all
 }
 
 #[test]
 fn agency_an_extended_payslip_hold_is_not_cut_short() {
-    let env = agency_erased();
-    env.conn()
-        .execute(
-            "UPDATE payslips SET paid_on = '2027-03-25' WHERE id = 2",
-            [],
-        )
-        .expect("update");
-    let doc = sweep_at(&env, "2032-01-01T00:00:01Z");
-    assert_eq!(doc["deferred_completed"], 0);
-    assert_eq!(query(&env, "SELECT id FROM payslips WHERE id = 2"), ["2"]);
-    assert_eq!(
-        query(&env, "SELECT until FROM _dsr_deferred"),
-        ["2034-12-31"]
-    );
-    let doc = sweep_at(&env, "2035-01-01T00:00:01Z");
-    assert_eq!(doc["deferred_completed"], 1);
-    assert_eq!(
-        query(&env, "SELECT count(*) FROM payslips WHERE id = 2"),
-        ["0"]
-    );
+    for t in agency_erased("holds_extended") {
+        t.exec("UPDATE payslips SET paid_on = '2027-03-25' WHERE id = 2");
+        let doc = t.sweep_at("2032-01-01T00:00:01Z");
+        assert_eq!(doc["deferred_completed"], 0);
+        assert_eq!(t.query("SELECT id FROM payslips WHERE id = 2"), ["2"]);
+        assert_eq!(t.query("SELECT until FROM _dsr_deferred"), ["2034-12-31"]);
+        let doc = t.sweep_at("2035-01-01T00:00:01Z");
+        assert_eq!(doc["deferred_completed"], 1, "{}", t.store());
+        assert_eq!(t.query("SELECT count(*) FROM payslips WHERE id = 2"), ["0"]);
+    }
 }
 
 #[test]
 fn agency_a_shortened_payslip_hold_ends_on_time() {
-    let env = agency_erased();
-    env.conn()
-        .execute(
-            "UPDATE payslips SET paid_on = '2018-05-25' WHERE id = 2",
-            [],
-        )
-        .expect("update");
-    // Its hold ended 2025-12-31: the next sweep (at the fixed test clock,
-    // 2026-11-22) completes it, five years before the recorded date.
-    let doc = sweep_at(&env, crate::NOW);
-    assert_eq!(doc["deferred_completed"], 1);
-    assert_eq!(doc["tables"]["payslips"]["deleted"], 1);
-    assert_eq!(
-        query(&env, "SELECT count(*) FROM payslips WHERE id = 2"),
-        ["0"]
-    );
-    assert_eq!(query(&env, "SELECT count(*) FROM _dsr_deferred"), ["0"]);
+    for t in agency_erased("holds_shortened") {
+        t.exec("UPDATE payslips SET paid_on = '2018-05-25' WHERE id = 2");
+        // Its hold ended 2025-12-31: the next sweep (at the fixed test
+        // clock, 2026-11-22) completes it, five years before the recorded
+        // date.
+        let doc = t.sweep_at(crate::NOW);
+        assert_eq!(doc["deferred_completed"], 1, "{}", t.store());
+        assert_eq!(doc["tables"]["payslips"]["deleted"], 1);
+        assert_eq!(t.query("SELECT count(*) FROM payslips WHERE id = 2"), ["0"]);
+        assert_eq!(t.query("SELECT count(*) FROM _dsr_deferred"), ["0"]);
+    }
 }
 
 #[test]
 fn agency_a_hold_date_unreadable_at_erasure_counts_once_the_application_fixes_it() {
-    let env = TestEnv::agency();
-    env.conn()
-        .execute("UPDATE payslips SET paid_on = 'pending' WHERE id = 2", [])
-        .expect("update");
-    let out = env.run(&["erase", "--yes", "personnummer:811218-9876"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        query(
-            &env,
-            "SELECT key, coalesce(until, 'NULL') FROM _dsr_deferred"
-        ),
-        ["[2]|NULL"]
-    );
-    // Still unreadable: still held.
-    let doc = sweep_at(&env, crate::NOW);
-    assert_eq!(doc["deferred_completed"], 0);
-    assert_eq!(query(&env, "SELECT id FROM payslips WHERE id = 2"), ["2"]);
-    // The application writes the real date (2018: its hold has ended).
-    env.conn()
-        .execute(
-            "UPDATE payslips SET paid_on = '2018-05-25' WHERE id = 2",
-            [],
-        )
-        .expect("update");
-    let doc = sweep_at(&env, crate::NOW);
-    assert_eq!(doc["deferred_completed"], 1);
-    assert_eq!(
-        query(&env, "SELECT count(*) FROM payslips WHERE id = 2"),
-        ["0"]
-    );
+    for t in stores::agency("holds_unreadable") {
+        t.exec("UPDATE payslips SET paid_on = 'pending' WHERE id = 2");
+        t.ok(&["erase", "--yes", "personnummer:811218-9876"]);
+        assert_eq!(
+            t.query("SELECT key, coalesce(until, 'NULL') FROM _dsr_deferred"),
+            ["[2]|NULL"],
+            "{}",
+            t.store()
+        );
+        // Still unreadable: still held.
+        let doc = t.sweep_at(crate::NOW);
+        assert_eq!(doc["deferred_completed"], 0);
+        assert_eq!(t.query("SELECT id FROM payslips WHERE id = 2"), ["2"]);
+        // The application writes the real date (2018: its hold has ended).
+        t.exec("UPDATE payslips SET paid_on = '2018-05-25' WHERE id = 2");
+        let doc = t.sweep_at(crate::NOW);
+        assert_eq!(doc["deferred_completed"], 1, "{}", t.store());
+        assert_eq!(t.query("SELECT count(*) FROM payslips WHERE id = 2"), ["0"]);
+    }
 }

@@ -19,11 +19,15 @@ mod lookups;
 mod mentions;
 mod people;
 mod pg_bad;
+mod pg_compare;
+mod pg_env;
 mod pg_init;
+mod pg_isolation;
 mod pg_reads;
 mod pg_sweep;
 mod pg_write;
 mod requests;
+mod stores;
 mod sweep;
 mod tamper;
 mod tool_tables;
@@ -143,15 +147,20 @@ impl TestEnv {
         Command::from_std(self.std_cmd())
     }
 
-    /// Runs dsr with --store and --map of this tenant.
-    pub fn run(&self, args: &[&str]) -> Outcome {
-        let mut c = self.cmd();
+    /// dsr with --store and --map of this tenant, and `args`.
+    pub fn store_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.std_cmd();
         c.arg("--store")
             .arg(&self.store)
             .arg("--map")
             .arg(&self.map)
             .args(args);
-        outcome(c)
+        c
+    }
+
+    /// Runs dsr with --store and --map of this tenant.
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        outcome(Command::from_std(self.store_cmd(args)))
     }
 
     /// Runs dsr with only the given arguments.

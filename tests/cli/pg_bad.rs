@@ -12,7 +12,7 @@
 //! saying why, where those are absent; failing under CI=true). The others
 //! use `DSR_TEST_POSTGRES_URL` as every PostgreSQL test does.
 
-use crate::pg_write::PgAgency;
+use crate::pg_env::PgTenant;
 use crate::{Outcome, TestEnv};
 use dsr::store::pg::testing::{self, DropRole};
 use std::path::{Path, PathBuf};
@@ -352,7 +352,7 @@ fn pg_bad_a_wrong_password_is_refused_and_never_shown() {
 /// are refused naming the missing privilege, and nothing changes.
 #[test]
 fn pg_bad_a_read_only_role_extracts_but_may_not_erase_or_sweep() {
-    let Some(pg) = PgAgency::new("bad_ro", "") else {
+    let Some(pg) = PgTenant::agency("bad_ro", "") else {
         return;
     };
     // The owner's first command makes dsr's tables.
@@ -384,7 +384,7 @@ fn pg_bad_a_read_only_role_extracts_but_may_not_erase_or_sweep() {
         "user {role} may not write dsr's audit trail in {place}: it needs SELECT and INSERT on _dsr_audit and SELECT, INSERT and UPDATE on _dsr_meta (and on the other _dsr_ tables; see the README, \"PostgreSQL privileges\"); dsr records every command there; ask the database's owner to GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {q} TO {r}, or run dsr as a role that may; nothing was read or changed"
     ));
     // With dsr's own tables writable, as the README's GRANTs give them.
-    for t in pg.dsr_tables() {
+    for t in pg.tables(true) {
         admin
             .batch_execute(&format!(
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON {q}.\"{t}\" TO {r}"
@@ -422,12 +422,14 @@ fn pg_bad_a_read_only_role_extracts_but_may_not_erase_or_sweep() {
 /// cancelled, exit 1, nothing changed, the failure recorded.
 #[test]
 fn pg_bad_a_statement_timeout_rolls_the_erasure_back() {
-    let slow = crate::pg_write::slow_report_deletes(5);
-    let Some(pg) = PgAgency::new("bad_timeout", &slow) else {
+    // The limit well above what reading the schema takes on a busy
+    // machine, the trigger's sleep well above the limit.
+    let slow = crate::pg_write::slow_report_deletes(30);
+    let Some(pg) = PgTenant::agency("bad_timeout", &slow) else {
         return;
     };
     let before = pg.dump();
-    let url = format!("{}&options=-c%20statement_timeout%3D500", pg.url);
+    let url = format!("{}&options=-c%20statement_timeout%3D4000", pg.url);
     let out = crate::outcome(assert_cmd::Command::from_std(
         pg.cmd_at(&url, &["erase", "--yes", "personnummer:811218-9876"]),
     ));
@@ -447,7 +449,7 @@ fn pg_bad_a_statement_timeout_rolls_the_erasure_back() {
 /// open transaction): the erasure waits DSR_BUSY_TIMEOUT, then exit 1.
 #[test]
 fn pg_bad_rows_locked_by_the_application_stop_the_erasure() {
-    let Some(pg) = PgAgency::new("bad_locked", "") else {
+    let Some(pg) = PgTenant::agency("bad_locked", "") else {
         return;
     };
     let before = pg.dump();
@@ -467,7 +469,7 @@ fn pg_bad_rows_locked_by_the_application_stop_the_erasure() {
     app.batch_execute("ROLLBACK").expect("rollback");
     assert_eq!(pg.dump(), before);
     // Not recorded, as a busy store is not on SQLite: nothing of dsr's.
-    assert_eq!(pg.dsr_tables(), Vec::<String>::new());
+    assert_eq!(pg.tables(true), Vec::<String>::new());
 }
 
 /// The server ends the sweep's session in its fourth batch: the three
@@ -481,7 +483,7 @@ fn pg_bad_a_connection_dropped_half_way_through_a_sweep_keeps_the_committed_batc
         CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF OLD.id = 4 THEN PERFORM pg_sleep(30); END IF; RETURN OLD; END $$;
         CREATE TRIGGER logs_slow BEFORE DELETE ON logs FOR EACH ROW EXECUTE FUNCTION slow();";
-    let Some(pg) = PgAgency::new("bad_sweep", extra) else {
+    let Some(pg) = PgTenant::agency("bad_sweep", extra) else {
         return;
     };
     crate::sweep::write_map(&pg.env, &[("logs", "contract", "at", "30d")]);
@@ -530,7 +532,7 @@ fn pg_bad_a_connection_dropped_half_way_through_a_sweep_keeps_the_committed_batc
 /// Where dsr shows the store, a password given in the URL is `***`.
 #[test]
 fn pg_bad_a_password_in_the_url_is_shown_as_stars() {
-    let Some(pg) = PgAgency::new("bad_stars", "") else {
+    let Some(pg) = PgTenant::agency("bad_stars", "") else {
         return;
     };
     let u = pg.schema.url();

@@ -3,20 +3,8 @@
 //! test's own give the documents the same commands give on the SQLite
 //! fixture (skipped without DSR_TEST_POSTGRES_URL, failing under CI).
 
-use crate::{fixture, Outcome, TestEnv};
-use dsr::store::pg::testing::{TestSchema, VAR};
+use crate::pg_env::{digits, map_column, PgTenant};
 use serde_json::Value;
-
-/// The agency fixture on both stores: the SQLite tenant of `env`, and the
-/// same tables and rows in a fresh PostgreSQL schema (its URL).
-fn agency_on_both(label: &str) -> Option<(TestSchema, TestEnv, String)> {
-    let schema = TestSchema::new(label)?;
-    schema.exec(&std::fs::read_to_string(fixture("agency/schema.pg.sql")).expect("schema.pg.sql"));
-    let raw = std::env::var(VAR).expect("the server's URL");
-    let sep = if raw.contains('?') { '&' } else { '?' };
-    let url = format!("{raw}{sep}schema={}", schema.name);
-    Some((schema, TestEnv::agency(), url))
-}
 
 /// The columns SQLite leaves untyped, holding Unix seconds and ISO text
 /// mixed: `text` in schema.pg.sql, the numbers written as digits. The one
@@ -24,36 +12,15 @@ fn agency_on_both(label: &str) -> Option<(TestSchema, TestEnv, String)> {
 /// become those digits before the documents are compared.
 const UNTYPED: [(&str, &str); 2] = [("messages", "sent_at"), ("visits", "at")];
 
-fn as_pg_fixture_stores(mut doc: Value) -> Value {
-    for (table, column) in UNTYPED {
-        let rows = doc
-            .get_mut("tables")
-            .and_then(|t| t.get_mut(table))
-            .and_then(|t| t.get_mut("rows"))
-            .and_then(Value::as_array_mut);
-        for row in rows.into_iter().flatten() {
-            if let Some(n) = row
-                .get(column)
-                .filter(|v| v.is_number())
-                .map(Value::to_string)
-            {
-                row[column] = Value::String(n);
-            }
-        }
-    }
-    doc
-}
-
-fn on_pg(env: &TestEnv, url: &str, args: &[&str]) -> Outcome {
-    let map = env.map.display().to_string();
-    let mut all = vec!["--store", url, "--map", &map];
-    all.extend_from_slice(args);
-    env.run_plain(&all)
+fn as_pg_fixture_stores(doc: Value) -> Value {
+    UNTYPED.iter().fold(doc, |d, (table, column)| {
+        map_column(d, table, column, digits)
+    })
 }
 
 #[test]
 fn extract_on_postgres_gives_the_sqlite_document() {
-    let Some((_schema, env, url)) = agency_on_both("cli_extract") else {
+    let Some(t) = PgTenant::agency("cli_extract", "") else {
         return;
     };
     for subject in [
@@ -63,9 +30,9 @@ fn extract_on_postgres_gives_the_sqlite_document() {
         "phone:070-111 22 33",
         "email:DAN@example.se",
     ] {
-        let lite = env.run(&["extract", subject]);
+        let lite = t.env.run(&["extract", subject]);
         assert_eq!(lite.code, 0, "{subject} on SQLite: {}", lite.stderr);
-        let pg = on_pg(&env, &url, &["extract", subject]);
+        let pg = t.run(&["extract", subject]);
         assert_eq!(pg.code, 0, "{subject} on PostgreSQL: {}", pg.stderr);
         assert_eq!(pg.json(), as_pg_fixture_stores(lite.json()), "{subject}");
         assert!(
@@ -76,8 +43,8 @@ fn extract_on_postgres_gives_the_sqlite_document() {
         );
     }
     // No data: the same refusal, exit 4 on both.
-    let lite = env.run(&["extract", "email:nobody@example.se"]);
-    let pg = on_pg(&env, &url, &["extract", "email:nobody@example.se"]);
+    let lite = t.env.run(&["extract", "email:nobody@example.se"]);
+    let pg = t.run(&["extract", "email:nobody@example.se"]);
     assert_eq!(
         (pg.code, pg.stdout.as_str()),
         (lite.code, lite.stdout.as_str())
@@ -87,12 +54,12 @@ fn extract_on_postgres_gives_the_sqlite_document() {
 
 #[test]
 fn export_all_on_postgres_gives_the_sqlite_document() {
-    let Some((_schema, env, url)) = agency_on_both("cli_export") else {
+    let Some(t) = PgTenant::agency("cli_export", "") else {
         return;
     };
-    let lite = env.run(&["export", "--all", "--format", "json"]);
+    let lite = t.env.run(&["export", "--all", "--format", "json"]);
     assert_eq!(lite.code, 0, "SQLite: {}", lite.stderr);
-    let pg = on_pg(&env, &url, &["export", "--all", "--format", "json"]);
+    let pg = t.run(&["export", "--all", "--format", "json"]);
     assert_eq!(pg.code, 0, "PostgreSQL: {}", pg.stderr);
     // The same tables, columns, rows in the same order, the same value
     // forms, and the same layout (a row per line), line for line apart

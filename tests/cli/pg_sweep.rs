@@ -1,174 +1,14 @@
-//! `dsr sweep` on PostgreSQL (issue 11, the sweep group): the scenarios of
-//! sweep.rs on the agency fixture loaded from `fixtures/agency/schema.pg.sql`
-//! (expiry by ISO text and Unix seconds, the limit kept; a parent expiring
-//! over held children, finished years later), native `date`, `timestamp`
-//! and `timestamptz` columns swept in one pass and planned alike, dry runs
+//! `dsr sweep` on PostgreSQL only (issue 11, the sweep group; sweep.rs runs
+//! the agency's scenarios on both stores): native `date`, `timestamp` and
+//! `timestamptz` columns swept in one pass and planned alike, dry runs
 //! equal to real runs, a second run changing nothing, and the tenant's
 //! advisory lock held across processes. Skipped without
 //! `DSR_TEST_POSTGRES_URL` (failing under CI=true).
 
-use crate::{Outcome, TestEnv};
-use dsr::store::pg::testing::{self, TestSchema};
+use crate::pg_env::PgTenant;
+use crate::TestEnv;
 use serde_json::json;
 use std::time::Duration;
-
-/// A tenant in a PostgreSQL schema of the test's own, its map in a temp dir.
-struct PgTenant {
-    env: TestEnv,
-    schema: TestSchema,
-    url: String,
-}
-
-impl PgTenant {
-    /// The agency fixture, then `extra` SQL.
-    fn agency(label: &str, extra: &str) -> Option<PgTenant> {
-        let sql =
-            std::fs::read_to_string(crate::fixture("agency/schema.pg.sql")).expect("schema.pg.sql");
-        PgTenant::new(label, &format!("{sql}\n{extra}"), TestEnv::agency())
-    }
-
-    fn new(label: &str, sql: &str, env: TestEnv) -> Option<PgTenant> {
-        let schema = TestSchema::new(label)?;
-        schema.exec(sql);
-        let raw = std::env::var(testing::VAR).expect("the server's URL");
-        let sep = if raw.contains('?') { '&' } else { '?' };
-        let url = format!("{raw}{sep}schema={}", schema.name);
-        Some(PgTenant { env, schema, url })
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::process::Command {
-        let mut c = self.env.std_cmd();
-        c.arg("--store")
-            .arg(&self.url)
-            .arg("--map")
-            .arg(&self.env.map)
-            .args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Outcome {
-        crate::outcome(assert_cmd::Command::from_std(self.cmd(args)))
-    }
-
-    /// `dsr --json sweep ARGS`, exit 0, its document.
-    fn sweep(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(&[&["--json", "sweep"], args].concat());
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        out.json()
-    }
-
-    fn client(&self) -> postgres::Client {
-        dsr::store::pg::connect(&self.schema.url())
-            .expect("connect")
-            .client
-    }
-
-    /// Rows as `a|b|NULL` lines, every value as PostgreSQL's text.
-    fn rows(&self, sql: &str) -> Vec<String> {
-        let msgs = self
-            .client()
-            .simple_query(sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        msgs.iter()
-            .filter_map(|m| match m {
-                postgres::SimpleQueryMessage::Row(r) => Some(
-                    (0..r.len())
-                        .map(|i| r.get(i).unwrap_or("NULL").to_string())
-                        .collect::<Vec<_>>()
-                        .join("|"),
-                ),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// The visits of sweep.rs's `agency_with_visits`, the numbers as digits
-/// (the column is text here).
-const VISITS: &str = "INSERT INTO visits VALUES
-    ('fresh@example.se', '2026-11-01'),
-    ('null@example.se', NULL),
-    ('limit@example.se', '2026-08-24T10:00:00Z'),
-    ('before-limit@example.se', '1787565599'),
-    ('offset@example.se', '2026-08-24T11:00:00+01:00'),
-    ('soon@example.se', 'soon');";
-
-#[test]
-fn pg_retention_reads_iso_and_unix_dates_and_keeps_the_row_at_the_limit() {
-    let Some(t) = PgTenant::agency("sweep_visits", VISITS) else {
-        return;
-    };
-    let doc = t.sweep(&["--table", "visits"]);
-    assert_eq!(
-        doc["tables"],
-        json!({ "visits": { "deleted": 4, "anonymized": 0, "held": 0, "kept": 0 } })
-    );
-    assert_eq!(
-        t.rows("SELECT email, at FROM visits ORDER BY email"),
-        [
-            "fresh@example.se|2026-11-01",
-            "limit@example.se|2026-08-24T10:00:00Z",
-            "null@example.se|NULL",
-            "offset@example.se|2026-08-24T11:00:00+01:00",
-            "soon@example.se|soon",
-        ]
-    );
-    assert_eq!(t.rows("SELECT count(*) FROM time_reports"), ["4"]);
-    // Unix seconds in a bigint column.
-    t.schema
-        .exec("INSERT INTO time_reports VALUES (5, 'acme', 'E2', 1790000000, 1.0, 'recent')");
-    let doc = t.sweep(&["--table", "time_reports"]);
-    assert_eq!(doc["tables"]["time_reports"]["deleted"], 4);
-    assert_eq!(t.rows("SELECT id FROM time_reports"), ["5"]);
-    let again = t.sweep(&[]);
-    assert_eq!(
-        (again["batches"].clone(), again["tables"].clone()),
-        (json!(0), json!({}))
-    );
-}
-
-#[test]
-fn pg_a_parent_expires_over_held_children_and_the_sweep_finishes_them_later() {
-    let Some(t) = PgTenant::agency("sweep_held", "") else {
-        return;
-    };
-    let map = std::fs::read_to_string(&t.env.map).expect("map").replace(
-        "identify = { email = \"email\", personnummer = \"personnummer\" }\non_erase = \"delete\"",
-        "identify = { email = \"email\", personnummer = \"personnummer\" }\non_erase = \"delete\"\nretention = { after = \"hired\", keep = \"1y\" }",
-    );
-    std::fs::write(&t.env.map, map).expect("write map");
-    let doc = t.sweep(&[]);
-    assert_eq!(
-        doc["tables"]["employees"],
-        json!({ "deleted": 1, "anonymized": 2, "held": 0, "kept": 0 })
-    );
-    assert_eq!(
-        doc["tables"]["payslips"],
-        json!({ "deleted": 1, "anonymized": 0, "held": 2, "kept": 0 })
-    );
-    assert_eq!(
-        t.rows("SELECT org, emp_no, full_name, personnummer FROM employees ORDER BY org, emp_no"),
-        ["acme|E1|[erased]|NULL", "acme|E2|[erased]|NULL"]
-    );
-    assert_eq!(t.rows("SELECT id FROM payslips ORDER BY id"), ["2", "3"]);
-    assert_eq!(
-        t.rows("SELECT tbl, key, action, until FROM _dsr_deferred ORDER BY key"),
-        [
-            "payslips|[2]|delete|2031-12-31",
-            "payslips|[3]|delete|2032-12-31"
-        ]
-    );
-    // Years later: payslip 2's hold has ended.
-    let mut c = t.cmd(&["--json", "sweep"]);
-    c.env("DSR_NOW", "2032-06-01T00:00:00Z");
-    let out = crate::outcome(assert_cmd::Command::from_std(c));
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.json()["deferred_completed"], 1);
-    assert_eq!(out.json()["tables"]["payslips"]["deleted"], 1);
-    assert_eq!(t.rows("SELECT id FROM payslips"), ["3"]);
-    assert_eq!(t.rows("SELECT key FROM _dsr_deferred"), ["[3]"]);
-    assert_eq!(t.run(&["audit", "verify"]).code, 0);
-}
 
 /// Tables with native date columns, each with a row before the 30-day
 /// limit (2026-10-23T10:00:00Z), one at it, one after, and NULL; logins 3
@@ -294,7 +134,7 @@ fn key(t: &PgTenant) -> i64 {
 
 #[test]
 fn pg_the_sweep_lock_holds_across_processes() {
-    let Some(t) = PgTenant::agency("sweep_lock", VISITS) else {
+    let Some(t) = PgTenant::agency("sweep_lock", crate::sweep::VISITS) else {
         return;
     };
     // An admin session (a sweep on another machine) holds the lock.
@@ -342,7 +182,7 @@ fn pg_the_sweep_lock_holds_across_processes() {
     // Two dsr sweeps: while the first holds the lock (an application's
     // transaction keeps it waiting on visits), the second exits 6 naming
     // the first's session.
-    t.schema.exec(VISITS);
+    t.schema.exec(crate::sweep::VISITS);
     admin
         .batch_execute("BEGIN; LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")
         .expect("the application's lock");

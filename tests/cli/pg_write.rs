@@ -6,128 +6,19 @@
 //! half way, a tampered trail. Skipped without `DSR_TEST_POSTGRES_URL`
 //! (failing under CI=true).
 
-use crate::{Outcome, TestEnv};
-use dsr::store::pg::testing::{self, TestSchema};
+use crate::pg_env::PgTenant;
+use dsr::store::pg::testing;
 use serde_json::json;
-
-/// The agency tenant in a PostgreSQL schema, its map in a temp dir (also
-/// pg_bad.rs's).
-pub(crate) struct PgAgency {
-    pub(crate) env: TestEnv,
-    pub(crate) schema: TestSchema,
-    pub(crate) url: String,
-}
-
-impl PgAgency {
-    pub(crate) fn new(label: &str, extra: &str) -> Option<PgAgency> {
-        let schema = TestSchema::new(label)?;
-        schema.exec(
-            &std::fs::read_to_string(crate::fixture("agency/schema.pg.sql"))
-                .expect("schema.pg.sql"),
-        );
-        if !extra.is_empty() {
-            schema.exec(extra);
-        }
-        let raw = std::env::var(testing::VAR).expect("the server's URL");
-        let sep = if raw.contains('?') { '&' } else { '?' };
-        let url = format!("{raw}{sep}schema={}", schema.name);
-        Some(PgAgency {
-            env: TestEnv::agency(),
-            schema,
-            url,
-        })
-    }
-
-    pub(crate) fn cmd(&self, args: &[&str]) -> std::process::Command {
-        self.cmd_at(&self.url, args)
-    }
-
-    /// dsr on this tenant's map, the store given by `url`.
-    pub(crate) fn cmd_at(&self, url: &str, args: &[&str]) -> std::process::Command {
-        let mut c = self.env.std_cmd();
-        c.arg("--store")
-            .arg(url)
-            .arg("--map")
-            .arg(&self.env.map)
-            .args(args);
-        c
-    }
-
-    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
-        crate::outcome(assert_cmd::Command::from_std(self.cmd(args)))
-    }
-
-    pub(crate) fn client(&self) -> postgres::Client {
-        dsr::store::pg::connect(&self.schema.url())
-            .expect("connect")
-            .client
-    }
-
-    /// Rows as `a|b|NULL` lines, as `crate::query` gives them on SQLite.
-    pub(crate) fn rows(&self, sql: &str) -> Vec<String> {
-        let wrapped = format!("SELECT row_to_json(q)::text FROM ({sql}) q");
-        self.client()
-            .query(&wrapped, &[])
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .iter()
-            .map(|r| {
-                let v: serde_json::Value =
-                    serde_json::from_str(&r.get::<_, String>(0)).expect("json");
-                v.as_object()
-                    .expect("object")
-                    .values()
-                    .map(|x| match x {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Null => "NULL".into(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-            .collect()
-    }
-
-    /// Every row of every table of the tenant's (not dsr's), as text.
-    pub(crate) fn dump(&self) -> String {
-        let tables = self.rows(
-            "SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = current_schema() AND c.relkind = 'r' \
-             AND relname NOT LIKE '\\_dsr\\_%' ORDER BY 1",
-        );
-        let mut out = String::new();
-        for t in tables {
-            out.push_str(&format!("## {t}\n"));
-            for r in self.rows(&format!(
-                "SELECT row_to_json(t)::text AS r FROM \"{t}\" t ORDER BY 1"
-            )) {
-                out.push_str(&r);
-                out.push('\n');
-            }
-        }
-        out
-    }
-
-    pub(crate) fn dsr_tables(&self) -> Vec<String> {
-        self.rows(
-            "SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = current_schema() AND relname LIKE '\\_dsr\\_%' AND c.relkind = 'r' ORDER BY 1",
-        )
-    }
-
-    fn secret(&self) -> String {
-        self.rows("SELECT value FROM _dsr_meta WHERE key = 'secret'")[0].clone()
-    }
-}
 
 #[test]
 fn pg_anna_is_erased_as_on_sqlite() {
-    let Some(pg) = PgAgency::new("cli_anna", "") else {
+    let Some(pg) = PgTenant::agency("cli_anna", "") else {
         return;
     };
     let args = ["--json", "erase", "--yes", "personnummer:811218-9876"];
     let out = pg.run(&args);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let on_sqlite = TestEnv::agency().run(&args);
+    let on_sqlite = pg.env.run(&args);
     assert_eq!(on_sqlite.code, 0, "{}", on_sqlite.stderr);
     assert_eq!(out.json(), on_sqlite.json());
     assert_eq!(out.json()["tables"]["time_reports"]["deleted"], json!(2));
@@ -178,7 +69,7 @@ fn pg_anna_is_erased_as_on_sqlite() {
 
 #[test]
 fn pg_dan_is_erased_through_both_links_and_the_deferrable_cycle() {
-    let Some(pg) = PgAgency::new("cli_dan", "") else {
+    let Some(pg) = PgTenant::agency("cli_dan", "") else {
         return;
     };
     let out = pg.run(&["erase", "--yes", "email:DAN@example.se"]);
@@ -216,7 +107,7 @@ fn pg_a_trigger_updating_another_table_stops_the_erasure() {
         BEGIN UPDATE report_count SET n = n + 1; RETURN OLD; END $$;
         CREATE TRIGGER time_reports_count AFTER DELETE ON time_reports
             FOR EACH ROW EXECUTE FUNCTION count_report();";
-    let Some(pg) = PgAgency::new("cli_trigger", extra) else {
+    let Some(pg) = PgTenant::agency("cli_trigger", extra) else {
         return;
     };
     let before = pg.dump();
@@ -258,7 +149,7 @@ fn pg_cascades_are_planned_or_avoided() {
         -- Bo and Cia share a personnummer (an ambiguous subject): not this
         -- test's subject.
         UPDATE employees SET personnummer = NULL WHERE org = 'beta';";
-    let Some(pg) = PgAgency::new("cli_cascade", extra) else {
+    let Some(pg) = PgTenant::agency("cli_cascade", extra) else {
         return;
     };
     let out = pg.run(&["--json", "erase", "--yes", "email:cia@example.com"]);
@@ -302,7 +193,7 @@ pub(crate) fn slow_report_deletes(seconds: u32) -> String {
 /// and the failure is recorded.
 #[test]
 fn pg_a_connection_killed_half_way_changes_nothing() {
-    let Some(pg) = PgAgency::new("cli_killed", &slow_report_deletes(30)) else {
+    let Some(pg) = PgTenant::agency("cli_killed", &slow_report_deletes(30)) else {
         return;
     };
     let before = pg.dump();
@@ -357,7 +248,7 @@ fn pg_a_connection_killed_half_way_changes_nothing() {
 /// removed newest record by the head check of the next command (exit 7).
 #[test]
 fn pg_a_tampered_trail_is_exit_7() {
-    let Some(pg) = PgAgency::new("cli_tamper", "") else {
+    let Some(pg) = PgTenant::agency("cli_tamper", "") else {
         return;
     };
     for subject in ["contact_id:c-3", "personnummer:811218-9876"] {
@@ -376,7 +267,7 @@ fn pg_a_tampered_trail_is_exit_7() {
         out.stderr
     );
     // The newest record removed: the head names a record that is gone.
-    let Some(pg) = PgAgency::new("cli_head", "") else {
+    let Some(pg) = PgTenant::agency("cli_head", "") else {
         return;
     };
     for subject in ["contact_id:c-3", "personnummer:811218-9876"] {

@@ -1,7 +1,9 @@
 //! `dsr sweep`: retention with mixed dates, limits and NULLs; parents that
 //! expire over held children; deferred erasures completed once holds end;
-//! idempotence; the lock; quiet runs; faults under load and kill -9.
+//! idempotence; the lock; quiet runs; faults under load and kill -9. The
+//! agency's scenarios run on both stores (`stores::agency`).
 
+use crate::stores::{self, Tenant};
 use crate::TestEnv;
 use serde_json::json;
 use std::process::{Command, Stdio};
@@ -10,64 +12,69 @@ fn rows(env: &TestEnv, sql: &str) -> Vec<String> {
     crate::query(env, sql)
 }
 
-/// The agency fixture with visits on both sides of the 90-day limit.
-fn agency_with_visits() -> TestEnv {
+/// Visits on both sides of the 90-day limit (SQL for both stores).
+pub const VISITS: &str = "INSERT INTO visits VALUES
+    ('fresh@example.se', '2026-11-01'),
+    ('null@example.se', NULL),
+    ('limit@example.se', '2026-08-24T10:00:00Z'),
+    ('before-limit@example.se', 1787565599),
+    ('offset@example.se', '2026-08-24T11:00:00+01:00'),
+    ('soon@example.se', 'soon');";
+
+/// The agency fixture with [`VISITS`], on each store.
+fn agency_with_visits(label: &str) -> Vec<Tenant> {
+    let all = stores::agency(label);
+    for t in &all {
+        t.exec(VISITS);
+    }
+    all
+}
+
+/// The SQLite agency fixture with [`VISITS`].
+fn lite_agency_with_visits() -> TestEnv {
     let env = TestEnv::agency();
-    env.conn()
-        .execute_batch(
-            "INSERT INTO visits VALUES
-                ('fresh@example.se', '2026-11-01'),
-                ('null@example.se', NULL),
-                ('limit@example.se', '2026-08-24T10:00:00Z'),
-                ('before-limit@example.se', 1787565599),
-                ('offset@example.se', '2026-08-24T11:00:00+01:00'),
-                ('soon@example.se', 'soon');",
-        )
-        .expect("visits");
+    env.conn().execute_batch(VISITS).expect("visits");
     env
 }
 
 #[test]
 fn retention_reads_iso_and_unix_dates_and_keeps_the_row_at_the_limit() {
-    let env = agency_with_visits();
-    let out = env.run(&["--json", "sweep", "--table", "visits"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let doc = out.json();
-    assert_eq!(doc["schema"], "dsr.sweep/1");
-    assert_eq!(
-        doc["tables"],
-        json!({ "visits": { "deleted": 4, "anonymized": 0, "held": 0, "kept": 0 } })
-    );
-    // 2026-08-24T10:00:00Z is exactly 90 days before now: not older, kept.
-    // 1787565599 is one second earlier: expired. The +01:00 value is the
-    // same instant as the limit. NULL and unreadable dates never expire.
-    assert_eq!(
-        rows(&env, "SELECT email, at FROM visits ORDER BY email"),
-        [
-            "fresh@example.se|2026-11-01",
-            "limit@example.se|2026-08-24T10:00:00Z",
-            "null@example.se|NULL",
-            "offset@example.se|2026-08-24T11:00:00+01:00",
-            "soon@example.se|soon",
-        ]
-    );
-    // --table: nothing else was swept.
-    assert_eq!(rows(&env, "SELECT count(*) FROM time_reports"), ["4"]);
+    for env in agency_with_visits("sweep_visits") {
+        let out = env.run(&["--json", "sweep", "--table", "visits"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let doc = out.json();
+        assert_eq!(doc["schema"], "dsr.sweep/1");
+        assert_eq!(
+            doc["tables"],
+            json!({ "visits": { "deleted": 4, "anonymized": 0, "held": 0, "kept": 0 } })
+        );
+        // 2026-08-24T10:00:00Z is exactly 90 days before now: not older, kept.
+        // 1787565599 is one second earlier: expired. The +01:00 value is the
+        // same instant as the limit. NULL and unreadable dates never expire.
+        assert_eq!(
+            env.query("SELECT email, at FROM visits ORDER BY email"),
+            [
+                "fresh@example.se|2026-11-01",
+                "limit@example.se|2026-08-24T10:00:00Z",
+                "null@example.se|NULL",
+                "offset@example.se|2026-08-24T11:00:00+01:00",
+                "soon@example.se|soon",
+            ]
+        );
+        // --table: nothing else was swept.
+        assert_eq!(env.query("SELECT count(*) FROM time_reports"), ["4"]);
+    }
 }
 
 #[test]
 fn time_reports_expire_by_unix_seconds() {
-    let env = TestEnv::agency();
-    env.conn()
-        .execute(
-            "INSERT INTO time_reports VALUES (5, 'acme', 'E2', 1790000000, 1.0, 'recent')",
-            [],
-        )
-        .expect("insert");
-    let out = env.run(&["--json", "sweep", "--table", "time_reports"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.json()["tables"]["time_reports"]["deleted"], 4);
-    assert_eq!(rows(&env, "SELECT id FROM time_reports"), ["5"]);
+    for env in stores::agency("sweep_reports") {
+        env.exec("INSERT INTO time_reports VALUES (5, 'acme', 'E2', 1790000000, 1.0, 'recent')");
+        let out = env.run(&["--json", "sweep", "--table", "time_reports"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(out.json()["tables"]["time_reports"]["deleted"], 4);
+        assert_eq!(env.query("SELECT id FROM time_reports"), ["5"]);
+    }
 }
 
 fn with_employee_retention(env: &TestEnv) {
@@ -80,105 +87,83 @@ fn with_employee_retention(env: &TestEnv) {
 
 #[test]
 fn a_parent_expires_over_held_children_and_the_sweep_finishes_them_later() {
-    let env = TestEnv::agency();
-    with_employee_retention(&env);
-    let out = env.run(&["--json", "sweep"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let doc = out.json();
-    assert_eq!(
-        doc["tables"]["employees"],
-        json!({ "deleted": 1, "anonymized": 2, "held": 0, "kept": 0 })
-    );
-    assert_eq!(
-        doc["tables"]["payslips"],
-        json!({ "deleted": 1, "anonymized": 0, "held": 2, "kept": 0 })
-    );
-    assert_eq!(
-        doc["held"],
-        json!([
-            { "table": "payslips", "rows": 1, "until": "2031-12-31", "reason": "Bokföringslagen 7 kap. 2 §" },
-            { "table": "payslips", "rows": 1, "until": "2032-12-31", "reason": "Bokföringslagen 7 kap. 2 §" }
-        ])
-    );
-    // Held payslips keep their employees (anonymized); beta/E1 had none.
-    assert_eq!(
-        rows(
-            &env,
-            "SELECT org, emp_no, full_name, personnummer FROM employees ORDER BY org, emp_no"
-        ),
-        ["acme|E1|[erased]|NULL", "acme|E2|[erased]|NULL"]
-    );
-    assert_eq!(
-        rows(&env, "SELECT id FROM payslips ORDER BY id"),
-        ["2", "3"]
-    );
-    assert_eq!(
-        rows(&env, "SELECT id FROM time_reports ORDER BY id"),
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        rows(
-            &env,
-            "SELECT tbl, key, action, until FROM _dsr_deferred ORDER BY key"
-        ),
-        [
-            "payslips|[2]|delete|2031-12-31",
-            "payslips|[3]|delete|2032-12-31"
-        ]
-    );
+    for env in stores::agency("sweep_held") {
+        with_employee_retention(env.env());
+        let out = env.run(&["--json", "sweep"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let doc = out.json();
+        assert_eq!(
+            doc["tables"]["employees"],
+            json!({ "deleted": 1, "anonymized": 2, "held": 0, "kept": 0 })
+        );
+        assert_eq!(
+            doc["tables"]["payslips"],
+            json!({ "deleted": 1, "anonymized": 0, "held": 2, "kept": 0 })
+        );
+        assert_eq!(
+            doc["held"],
+            json!([
+                { "table": "payslips", "rows": 1, "until": "2031-12-31", "reason": "Bokföringslagen 7 kap. 2 §" },
+                { "table": "payslips", "rows": 1, "until": "2032-12-31", "reason": "Bokföringslagen 7 kap. 2 §" }
+            ])
+        );
+        // Held payslips keep their employees (anonymized); beta/E1 had none.
+        assert_eq!(
+            env.query(
+                "SELECT org, emp_no, full_name, personnummer FROM employees ORDER BY org, emp_no"
+            ),
+            ["acme|E1|[erased]|NULL", "acme|E2|[erased]|NULL"]
+        );
+        assert_eq!(env.query("SELECT id FROM payslips ORDER BY id"), ["2", "3"]);
+        assert_eq!(
+            env.query("SELECT id FROM time_reports ORDER BY id"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            env.query("SELECT tbl, key, action, until FROM _dsr_deferred ORDER BY key"),
+            [
+                "payslips|[2]|delete|2031-12-31",
+                "payslips|[3]|delete|2032-12-31"
+            ]
+        );
 
-    // Years later (DSR_NOW ages the store): payslip 2's hold has ended.
-    let mut c = env.cmd();
-    c.env("DSR_NOW", "2032-06-01T00:00:00Z")
-        .arg("--store")
-        .arg(&env.store)
-        .arg("--map")
-        .arg(&env.map)
-        .args(["--json", "sweep"]);
-    let out = c.output().expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(doc["deferred_completed"], 1);
-    assert_eq!(doc["tables"]["payslips"]["deleted"], 1);
-    assert_eq!(rows(&env, "SELECT id FROM payslips"), ["3"]);
-    assert_eq!(rows(&env, "SELECT key FROM _dsr_deferred"), ["[3]"]);
-    assert_eq!(rows(&env, "PRAGMA foreign_key_check"), Vec::<String>::new());
+        // Years later (DSR_NOW ages the store): payslip 2's hold has ended.
+        let doc = env.sweep_at("2032-06-01T00:00:00Z");
+        assert_eq!(doc["deferred_completed"], 1);
+        assert_eq!(doc["tables"]["payslips"]["deleted"], 1);
+        assert_eq!(env.query("SELECT id FROM payslips"), ["3"]);
+        assert_eq!(env.query("SELECT key FROM _dsr_deferred"), ["[3]"]);
+        if let Tenant::Lite(lite) = &env {
+            assert_eq!(rows(lite, "PRAGMA foreign_key_check"), Vec::<String>::new());
+        }
+    }
 }
 
 #[test]
 fn an_erasure_deferred_by_a_hold_is_completed_when_it_ends() {
-    let env = TestEnv::agency();
-    let out = env.run(&["erase", "--yes", "personnummer:811218-9876"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        rows(&env, "SELECT id FROM payslips WHERE emp_no = 'E1'"),
-        ["2"]
-    );
-    // Still held on 2031-12-31; gone on 2032-01-01.
-    for (now, left) in [
-        ("2031-12-31T23:00:00Z", vec!["2"]),
-        ("2032-01-01T00:00:01Z", vec![]),
-    ] {
-        let mut c = env.std_cmd();
-        c.env("DSR_NOW", now)
-            .arg("--store")
-            .arg(&env.store)
-            .arg("--map")
-            .arg(&env.map)
-            .args(["-q", "sweep", "--table", "payslips"]);
-        assert!(c.status().expect("run").success());
+    for env in stores::agency("sweep_deferred") {
+        let out = env.run(&["erase", "--yes", "personnummer:811218-9876"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
         assert_eq!(
-            rows(&env, "SELECT id FROM payslips WHERE emp_no = 'E1'"),
-            left,
-            "{now}"
+            env.query("SELECT id FROM payslips WHERE emp_no = 'E1'"),
+            ["2"]
         );
+        // Still held on 2031-12-31; gone on 2032-01-01.
+        for (now, left) in [
+            ("2031-12-31T23:00:00Z", vec!["2"]),
+            ("2032-01-01T00:00:01Z", vec![]),
+        ] {
+            let mut c = env.cmd(&["-q", "sweep", "--table", "payslips"]);
+            c.env("DSR_NOW", now);
+            assert!(c.status().expect("run").success());
+            assert_eq!(
+                env.query("SELECT id FROM payslips WHERE emp_no = 'E1'"),
+                left,
+                "{now}"
+            );
+        }
+        assert_eq!(env.query("SELECT count(*) FROM _dsr_deferred"), ["0"]);
     }
-    assert_eq!(rows(&env, "SELECT count(*) FROM _dsr_deferred"), ["0"]);
 }
 
 #[test]
@@ -302,14 +287,15 @@ fn a_second_sweep_on_the_same_tenant_exits_6_and_a_dead_holder_is_no_obstacle() 
 
 #[test]
 fn a_quiet_sweep_prints_nothing() {
-    let env = TestEnv::agency();
-    let out = env.run(&["-q", "sweep"]);
-    assert_eq!(
-        (out.code, out.stdout.as_str(), out.stderr.as_str()),
-        (0, "", "")
-    );
-    let out = env.run(&["sweep", "--table", "nope"]);
-    assert_eq!(out.code, 2);
+    for env in stores::agency("sweep_quiet") {
+        let out = env.run(&["-q", "sweep"]);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (0, "", "")
+        );
+        let out = env.run(&["sweep", "--table", "nope"]);
+        assert_eq!(out.code, 2);
+    }
 }
 
 /// An application writes all the time during a sweep: no write fails.
@@ -609,7 +595,7 @@ fn a_one_pass_sweep_tests_text_dates_exactly() {
 fn one_pass_and_planned_sweeps_change_the_same_rows_on_three_schemas() {
     for (name, env, one_pass_table) in [
         ("demo", TestEnv::demo(300), "staff_logins"),
-        ("agency", agency_with_visits(), "visits"),
+        ("agency", lite_agency_with_visits(), "visits"),
         ("shop", shop(), "sessions"),
     ] {
         // A dry run creates the tenant secret, so that both runs hash alike.
@@ -650,7 +636,7 @@ fn one_pass_and_planned_sweeps_change_the_same_rows_on_three_schemas() {
 
 #[test]
 fn a_trigger_on_a_one_pass_table_stops_the_sweep_with_nothing_changed() {
-    let env = agency_with_visits();
+    let env = lite_agency_with_visits();
     env.conn()
         .execute_batch(
             "CREATE TABLE visit_log (what TEXT);
