@@ -41,14 +41,12 @@ const SUBJECTS: [&str; 8] = [
 
 /// The demo's columns whose forms differ by store, and how the SQLite
 /// document's value reads on PostgreSQL (DESIGN §1 "Types").
-const PG_FORMS: [(&str, &str, Form); 4] = [
+const PG_FORMS: [(&str, &str, Form); 3] = [
     // timestamptz on PostgreSQL: RFC 3339 in UTC; SQLite holds the ISO
     // date, ISO date-time or Unix seconds as written.
     ("customers", "closed_at", Form::Instant),
     // text on PostgreSQL: the SQLite column's integers written as digits.
     ("tickets", "closed_at", Form::Digits),
-    // inet: its text form carries the mask (`/32`) of a host address.
-    ("staff_logins", "ip", Form::HostMask),
     // boolean on PostgreSQL: true/false; SQLite has no booleans, 0/1.
     ("customers", "marketing_consent", Form::Bool),
 ];
@@ -57,7 +55,6 @@ const PG_FORMS: [(&str, &str, Form); 4] = [
 enum Form {
     Instant,
     Digits,
-    HostMask,
     Bool,
 }
 
@@ -72,7 +69,6 @@ fn pg_form(v: &Value, form: Form) -> Value {
             .map(|t| Value::String(dsr::time::format_ts(t)))
             .unwrap_or_else(|| v.clone()),
         (Form::Digits, _) => digits(v),
-        (Form::HostMask, Some(DsrValue::Text(s))) => Value::String(format!("{s}/32")),
         (Form::Bool, Some(DsrValue::Integer(i))) => Value::Bool(i != 0),
         _ => v.clone(),
     }

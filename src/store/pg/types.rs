@@ -193,6 +193,10 @@ impl PgType {
     pub fn select_expr(&self, quoted: &str) -> String {
         if self.decoded_natively() {
             quoted.to_string()
+        } else if self.base() == &PgType::Inet {
+            // inet's output form, as psql shows it (`10.0.0.4`, not the
+            // text cast's `10.0.0.4/32`): the address an application wrote.
+            format!("abbrev({quoted})")
         } else if matches!(self.base(), PgType::Array(_)) {
             format!("{quoted}::text[]")
         } else {
