@@ -68,6 +68,11 @@ def libpq_uri(url):
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(q)))
 
 
+def database_of(url):
+    """The database a store URL names (libpq's default: postgres)."""
+    return urllib.parse.urlsplit(url).path.lstrip("/") or "postgres"
+
+
 def pg_schema(url, n):
     """The schema the tenant of n subjects goes into: NAME_n."""
     q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
