@@ -20,7 +20,11 @@ insert itself waited, not how late pgbench started it.
 
 Writes the section "sweep (PostgreSQL)" of BENCHMARKS.md with the command.
 Needs psql and pgbench (Debian: postgresql-client, postgresql-contrib).
+With --also BIN a third side sweeps with another dsr build (say, main's
+before a change), in the same turns.
+
 Usage: scripts/bench_sweep_pg.py --store postgres://…/dsr_bench [--rows 10000000] [--runs 3] [--rate 100]
+       [--also BIN [--also-label TEXT]]
 """
 
 import argparse
@@ -38,7 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 from bench_sweep import MAP  # noqa: E402
 
-SIDES = ("dsr", "DELETE")
+ALSO = "dsr, --also build"
 
 
 def psql(url, sql, capture=False):
@@ -112,11 +116,11 @@ class App:
         return out, during
 
 
-def run_side(side, url, schema, dmap, rate, work):
+def run_side(side, url, schema, dmap, rate, work, also=None):
     app = App(url, schema, rate, work)
     t0 = time.time()
-    if side == "dsr":
-        p = subprocess.run([bench.DSR, "--store", bench.pg_url(url, schema), "--map", dmap, "--json", "sweep"],
+    if side.startswith("dsr"):
+        p = subprocess.run([also if side == ALSO else bench.DSR, "--store", bench.pg_url(url, schema), "--map", dmap, "--json", "sweep"],
                            capture_output=True, text=True)
     else:
         p = subprocess.run(["psql", bench.libpq_uri(url), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
@@ -128,7 +132,7 @@ def run_side(side, url, schema, dmap, rate, work):
         sys.exit(f"bench_sweep_pg: the {side} side failed (exit {p.returncode}): {p.stderr.strip()}")
     r = {"s": t1 - t0, "inserts": during,
          "wait": max((w for _, w in inserts), default=0.0), "latency": max((x for x, _ in inserts), default=0.0)}
-    if side == "dsr":
+    if side.startswith("dsr"):
         doc = json.loads(p.stdout)
         r["deleted"] = doc["tables"].get("events", {}).get("deleted", 0)
         r["batches"], r["longest"] = doc["batches"], doc["longest_transaction_ms"]
@@ -144,8 +148,11 @@ def main():
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--rate", type=int, default=100, help="application inserts per second")
+    ap.add_argument("--also", metavar="BIN", help="another dsr build swept too, in turns (before and after a change)")
+    ap.add_argument("--also-label", default="the --also build", help="its column's name")
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "BENCHMARKS.md"))
     a = ap.parse_args()
+    sides = ("dsr", "DELETE") + ((ALSO,) if a.also else ())
     for tool in ("psql", "pgbench"):
         if not shutil.which(tool):
             sys.exit(f"bench_sweep_pg: {tool} is needed (Debian: apt-get install postgresql-client postgresql-contrib)")
@@ -155,17 +162,17 @@ def main():
     with open(dmap, "w") as f:
         f.write(MAP)
     machine = bench.pg_machine(a.store)
-    res = {s: [] for s in SIDES}
+    res = {s: [] for s in sides}
     builds, n_expired = [], None
     try:
         for i in range(a.runs):
-            for side in SIDES if i % 2 == 0 else reversed(SIDES):
-                schema = "dsr_sweep_" + ("dsr" if side == "dsr" else "raw")
+            for side in sides if i % 2 == 0 else reversed(sides):
+                schema = f"dsr_sweep_{sides.index(side)}"
                 t = time.perf_counter()
                 build(a.store, schema, a.rows)
                 builds.append(time.perf_counter() - t)
                 n_expired = expired(a.store, schema)
-                r = run_side(side, a.store, schema, dmap, a.rate, work)
+                r = run_side(side, a.store, schema, dmap, a.rate, work, a.also)
                 res[side].append(r)
                 print(f"run {i + 1} {side:6} {r['s']:6.2f} s  longest insert wait {r['wait']:.0f} ms "
                       f"(latency {r['latency']:.0f} ms), {r['inserts']} inserts", file=sys.stderr)
@@ -173,18 +180,18 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    med = {s: statistics.median(r["s"] for r in res[s]) for s in SIDES}
+    med = {s: statistics.median(r["s"] for r in res[s]) for s in sides}
     ratio = med["dsr"] / med["DELETE"]
     wait = max(r["wait"] for r in res["dsr"])
 
     def row(label, f):
-        return f"| {label} | " + " | ".join(f(res[s]) for s in SIDES) + " |"
+        return f"| {label} | " + " | ".join(f(res[s]) for s in sides) + " |"
 
     lines = [
         "## sweep (PostgreSQL)",
         "",
         f"Command: `scripts/bench_sweep_pg.py --store postgres://…/dsr_bench --rows {a.rows} --runs {a.runs} "
-        f"--rate {a.rate}`  ",
+        f"--rate {a.rate}{' --also BIN' if a.also else ''}`  ",
         f"Machine: {machine}; dsr release build. A table of {a.rows:,} rows (`bigint` identity key, `timestamptz` "
         f"column `at` with an index; each copy built in {statistics.median(builds):.0f} s, then vacuumed, analysed and "
         f"checkpointed), {n_expired:,} of them past the map's one-year retention rule. {a.runs} runs; in each, both "
@@ -192,16 +199,16 @@ def main():
         f"into the same table at {a.rate} per second (one client, `-R {a.rate} --log`). The longest insert is "
         "pgbench's latency less its schedule lag; the goal is about dsr's side.",
         "",
-        "| | dsr sweep | psql `DELETE … WHERE at < now() - interval '1 year'` |",
-        "| --- | ---: | ---: |",
+        "| | dsr sweep | psql `DELETE … WHERE at < now() - interval '1 year'` |" + (f" dsr sweep, {a.also_label} |" if a.also else ""),
+        "| --- | ---: | ---: |" + (" ---: |" if a.also else ""),
         row("median wall time (s)", lambda v: f"{statistics.median(r['s'] for r in v):.2f}"),
-        f"| ratio to the raw DELETE | {ratio:.2f}× | 1.00× |",
+        row("ratio to the raw DELETE", lambda v: f"{statistics.median(r['s'] for r in v) / med['DELETE']:.2f}×"),
         row("each run (s)", lambda v: ", ".join(f"{r['s']:.2f}" for r in v)),
         row("rows deleted per run", lambda v: f"{v[0].get('deleted', n_expired):,}"),
         row("longest application insert, each run (ms)", lambda v: ", ".join(f"{r['wait']:.0f}" for r in v)),
         row("longest latency incl. schedule lag (ms)", lambda v: f"{max(r['latency'] for r in v):.0f}"),
         row("application inserts during the side, per run", lambda v: ", ".join(str(r["inserts"]) for r in v)),
-        row("batches (write transactions) per run", lambda v: str(v[0].get("batches", 1))),
+        row("batches (write transactions), each run", lambda v: ", ".join(str(r.get("batches", 1)) for r in v)),
         row("longest dsr transaction (ms)", lambda v: str(max(r["longest"] for r in v)) if "longest" in v[0] else ""),
         "",
         f"- sweep ≤ 1.3× the raw DELETE: {ratio:.2f}×, {'met' if ratio <= 1.3 else 'missed'}",

@@ -63,6 +63,7 @@ impl Form {
 
 /// A column of the table: its native type and the type a bound value is
 /// cast to (see `introspect::PgColumn::cast`).
+#[derive(Clone)]
 pub(super) struct Col {
     pub name: String,
     pub ty: PgType,

@@ -50,15 +50,33 @@ fn keyed(
 }
 
 impl PgBackend {
-    /// The sweep's view of `t` (see [`Shape`]), its catalog query prepared
-    /// once per session. The statements that read or delete rows are not:
-    /// each is planned for its own values (a generic plan could not tell a
-    /// narrow key range from the whole table).
+    /// The sweep's view of `t` (see [`Shape`]), read from the catalog once
+    /// per session: every batch of a sweep asks for it again, and the
+    /// statements built from it fail, in dsr's words, if the table changes
+    /// under them. The statements that read or delete rows are not
+    /// prepared: each is planned for its own values (a generic plan could
+    /// not tell a narrow key range from the whole table).
     fn expiry_shape<'t>(&self, c: &mut PgConn, t: &'t TableSchema) -> Result<Shape<'t>> {
+        if let Some(cols) = self.w.expiry_columns.borrow().get(&t.name) {
+            // The same columns as asked for (a table migrated since is read again).
+            if cols.len() == t.columns.len()
+                && cols.iter().zip(&t.columns).all(|(a, b)| a.name == b.name)
+            {
+                return Ok(Shape {
+                    t,
+                    cols: cols.clone(),
+                });
+            }
+        }
         let st = self
             .prepared(c, COLUMNS)
             .map_err(|e| c.err(&format!("reading the columns of {}", t.name), e))?;
-        Shape::read_by(c, &st, t)
+        let shape = Shape::read_by(c, &st, t)?;
+        self.w
+            .expiry_columns
+            .borrow_mut()
+            .insert(t.name.clone(), shape.cols.clone());
+        Ok(shape)
     }
 
     /// A page of the rows of `t` whose `after` column may hold a time

@@ -46,6 +46,8 @@ pub(crate) struct State {
     pub(super) statements: RefCell<HashMap<String, postgres::Statement>>,
     /// Tables `has_table` found (mod.rs), forgotten at a rollback.
     pub(super) tables_seen: RefCell<HashSet<String>>,
+    /// The sweep's columns of each table, as read once (retention.rs).
+    pub(super) expiry_columns: RefCell<HashMap<String, Vec<super::expiry::Col>>>,
     /// The tenant secret `hash` keys with (`prepare_erasure`).
     secret: RefCell<Option<String>>,
     pub(super) schema: RefCell<Option<Rc<PgSchema>>>,
