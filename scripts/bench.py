@@ -46,7 +46,8 @@ import time
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DSR = os.path.join(ROOT, "target", "release", "dsr")
+# DSR_BENCH_BIN times another build (say, main's, for a before-and-after).
+DSR = os.environ.get("DSR_BENCH_BIN") or os.path.join(ROOT, "target", "release", "dsr")
 
 
 def run(cmd, **kw):
@@ -66,6 +67,11 @@ def libpq_uri(url):
     parts = urllib.parse.urlsplit(url)
     q = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != "schema"]
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(q)))
+
+
+def database_of(url):
+    """The database a store URL names (libpq's default: postgres)."""
+    return urllib.parse.urlsplit(url).path.lstrip("/") or "postgres"
 
 
 def pg_schema(url, n):
@@ -397,7 +403,7 @@ def bench_pg(a, sizes, workdir, sqlite_version):
     if refusal:
         lines.append(f"- dsr extract on the PostgreSQL tenant: not yet ({refusal}); extract, erase and export are compared with psql once the backend lands.")
     else:
-        lines.append("- dsr extract on the PostgreSQL tenant runs; its comparison with psql is still to be written.")
+        lines.append("- dsr extract on the PostgreSQL tenant runs: scripts/bench_pg_extract.py compares it with psql.")
     section = "\n".join(lines) + "\n"
     write_section(a.out, "demo on PostgreSQL", section)
     print(section)
@@ -407,9 +413,12 @@ def write_section(path, name, section):
     """Replaces the `## name …` section of BENCHMARKS.md, keeping the others."""
     head = "# Benchmarks\n\nFigures from the scripts under `scripts/`; each section names the command that produced it.\n\n"
     text = open(path).read() if os.path.exists(path) else head
-    pattern = re.compile(rf"^## {re.escape(name)}\b.*?(?=^## |\Z)", re.S | re.M)
+    # The heading is the name, or the name and a note in brackets ("extract
+    # (issue: core)"); "NAME (PostgreSQL)" is another section.
+    pattern = re.compile(rf"^## {re.escape(name)}(?: \((?!PostgreSQL\))[^)\n]*\))?[ \t]*\n.*?(?=^## |\Z)",
+                         re.S | re.M)
     if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
+        text = pattern.sub(lambda _: section + "\n", text, count=1)
     else:
         text = text.rstrip("\n") + "\n\n" + section
     open(path, "w").write(text)

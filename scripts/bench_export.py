@@ -19,11 +19,13 @@ With --store postgres://…[?schema=NAME] it times the same on PostgreSQL
 instead, in the section "export (PostgreSQL)": the demo tenants built there
 (scripts/bench.py's build_demo: one schema per size), `psql` dumping every
 table with `\\copy … to FILE csv header` in one process, against
-`dsr --store URL export --all --format csv` (target: dsr at most 1.2x); until
-dsr runs on PostgreSQL, its column says why not.
+`dsr --store URL export --all --format csv` (target: dsr at most 1.2x), the
+two taking turns; until dsr runs on PostgreSQL, its column says why not.
+With --keep DIR --reuse, tenants an earlier run (or scripts/bench_pg_extract.py
+with the same --keep) built there are timed as they are.
 
 Needs the sqlite3 CLI and GNU time (/usr/bin/time), and psql for --store.
-Usage: scripts/bench_export.py [--sizes 10000,100000] [--runs 3] [--store postgres://…]
+Usage: scripts/bench_export.py [--sizes 10000,100000] [--runs 3] [--store postgres://… [--keep DIR --reuse]]
 """
 
 import argparse
@@ -103,10 +105,14 @@ def bench_size(n, runs, workdir):
     return gen_s, rows, size_mb, res
 
 
-def bench_pg_size(n, runs, workdir, url):
+def bench_pg_size(n, runs, workdir, url, reuse):
     """psql's \\copy of every demo table, and dsr's export --all csv, of the
-    PostgreSQL tenant of n subjects."""
-    tenant, store, gen_s = bench.build_demo(n, workdir, url)
+    PostgreSQL tenant of n subjects, run in turns (psql, dsr, psql, …)."""
+    tenant = os.path.join(workdir, f"demo-{n}-pg")
+    if reuse and os.path.exists(os.path.join(tenant, "datamap.toml")):
+        store, gen_s = bench.pg_url(url, bench.pg_schema(url, n)), None
+    else:
+        tenant, store, gen_s = bench.build_demo(n, workdir, url)
     dmap = os.path.join(tenant, "datamap.toml")
     schema = bench.pg_schema(url, n)
     out = os.path.join(workdir, "out-pg")
@@ -133,14 +139,18 @@ def bench_pg_size(n, runs, workdir, url):
     dsr_cmd = ["-q", "--store", store, "--map", dmap, "export", "--all", "--format", "csv", "-o", os.path.join(out, "dsr")]
     fresh()
     refusal = bench.dsr_refusal(dsr_cmd)
-    res = {}
     fns = [("psql", psql_csv)]
     if refusal is None:
         fns.append(("dsr", lambda: (fresh(), measured([bench.DSR, *dsr_cmd]))[1]))
+    samples = {label: [] for label, _ in fns}
     for label, fn in fns:
         fn()  # warm the caches
-        samples = [fn() for _ in range(runs)]
-        res[label] = (statistics.median(s for s, _ in samples), max(m for _, m in samples))
+    for _ in range(runs):
+        for label, fn in fns:
+            samples[label].append(fn())
+    res = {}
+    for label, v in samples.items():
+        res[label] = (statistics.median(s for s, _ in v), max(m for _, m in v), [s for s, _ in v])
         print(f"{n} {label:8} {res[label][0]:7.2f} s  {res[label][1]:6.1f} MB", file=sys.stderr)
     shutil.rmtree(out, ignore_errors=True)
     return gen_s, rows, res, refusal
@@ -149,27 +159,36 @@ def bench_pg_size(n, runs, workdir, url):
 def main_pg(a, sizes, workdir):
     if not shutil.which("psql"):
         sys.exit("bench_export: --store needs the psql CLI (Debian: apt-get install postgresql-client)")
+    reuse = " --keep DIR --reuse" if a.reuse else ""
     lines = [
         "## export (PostgreSQL)",
         "",
-        f"Command: `scripts/bench_export.py --sizes {a.sizes} --runs {a.runs} --store postgres://…`  ",
-        f"Machine: {bench.pg_machine(a.store)}; dsr release build; each figure the median of {a.runs} whole processes. "
-        "psql dumps every demo table with "
-        "`\\copy … to FILE csv header`, one file per table, in one process.",
+        f"Command: `scripts/bench_export.py --sizes {a.sizes} --runs {a.runs} --store postgres://…{reuse}`  ",
+        f"Machine: {bench.pg_machine(a.store)}; dsr release build; each figure the median of {a.runs} whole processes, "
+        "psql and dsr taking turns (peak RSS: the largest run, from `/usr/bin/time -f %M`). psql dumps every demo "
+        "table with `\\copy … to FILE csv header`, one file per table, in one process; dsr exports the same "
+        "tables in one `REPEATABLE READ READ ONLY` snapshot.",
         "",
-        "| subjects | rows | demo build (s) | dsr export --all csv (s) | psql \\copy csv (s) | rows/s (psql) | ratio |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| subjects | rows | demo build (s) | dsr export --all csv (s) | dsr peak RSS (MB) | psql \\copy csv (s) "
+        "| rows/s (dsr / psql) | ratio | each run, dsr / psql (s) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     refusal = None
+    verdicts = []
     for n in sizes:
-        gen_s, rows, res, refusal = bench_pg_size(n, a.runs, workdir, a.store)
+        gen_s, rows, res, refusal = bench_pg_size(n, a.runs, workdir, a.store, a.reuse)
         ps = res["psql"][0]
+        built = "–" if gen_s is None else f"{gen_s:.1f}"
         if "dsr" in res:
             d = res["dsr"][0]
-            lines.append(f"| {n:,} | {rows:,} | {gen_s:.1f} | {d:.2f} | {ps:.2f} | {rows / ps:,.0f} | {d / ps:.2f}× |")
+            runs = ", ".join(f"{x:.2f} / {y:.2f}" for x, y in zip(res["dsr"][2], res["psql"][2]))
+            lines.append(f"| {n:,} | {rows:,} | {built} | {d:.2f} | {res['dsr'][1]:.1f} | {ps:.2f} "
+                         f"| {rows / d:,.0f} / {rows / ps:,.0f} | {d / ps:.2f}× | {runs} |")
+            verdicts.append(f"- {n:,} subjects: ratio {d / ps:.2f}×: goal ≤ 1.2× {'met' if d <= 1.2 * ps else 'missed'}")
         else:
-            lines.append(f"| {n:,} | {rows:,} | {gen_s:.1f} | – | {ps:.2f} | {rows / ps:,.0f} | – |")
+            lines.append(f"| {n:,} | {rows:,} | {built} | – | – | {ps:.2f} | – / {rows / ps:,.0f} | – | |")
     lines.append("")
+    lines += verdicts
     if refusal:
         lines.append(f"- dsr export on PostgreSQL: not yet ({refusal}).")
     section = "\n".join(lines) + "\n"
@@ -184,6 +203,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(bench.ROOT, "BENCHMARKS.md"))
     ap.add_argument("--keep", help="directory to build tenants in (kept)")
     ap.add_argument("--store", help="time the PostgreSQL tenant instead: postgres://…[?schema=NAME]")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --store and --keep: keep the demo tenants an earlier run built there")
     a = ap.parse_args()
     if a.store:
         if not shutil.which(TIME):

@@ -28,6 +28,7 @@ use crate::store::pg::value::{value_param, PgValue};
 use crate::store::schema::{quote, TableSchema};
 use crate::value::Value;
 use postgres::types::ToSql;
+use postgres::ToStatement;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The earliest time PostgreSQL's timestamps hold (4714-11-24 BC, UTC), in
@@ -62,6 +63,7 @@ impl Form {
 
 /// A column of the table: its native type and the type a bound value is
 /// cast to (see `introspect::PgColumn::cast`).
+#[derive(Clone)]
 pub(super) struct Col {
     pub name: String,
     pub ty: PgType,
@@ -76,7 +78,7 @@ impl Col {
 }
 
 /// The columns of a table that the sweep needs, read from the catalog.
-const COLUMNS: &str = "
+pub(super) const COLUMNS: &str = "
 SELECT a.attname::text, t.typname::text, t.typtype::text, a.atttypmod,
        et.typname::text, et.typtype::text, bt.typname::text, bt.typtype::text, t.typtypmod,
        pg_catalog.format('%I.%I', tn.nspname, t.typname)
@@ -101,11 +103,22 @@ pub(super) struct Shape<'t> {
 impl<'t> Shape<'t> {
     /// Reads the types of `t`'s columns (one catalog query: the shared
     /// schema has only their neutral kinds).
+    #[cfg(test)]
     pub fn read(conn: &mut PgConn, t: &'t TableSchema) -> Result<Shape<'t>> {
+        Self::read_by(conn, COLUMNS, t)
+    }
+
+    /// [`Shape::read`] with `query` the catalog query [`COLUMNS`], as text
+    /// or prepared.
+    pub fn read_by<Q: ToStatement + ?Sized>(
+        conn: &mut PgConn,
+        query: &Q,
+        t: &'t TableSchema,
+    ) -> Result<Shape<'t>> {
         let ns = conn.url.schema.clone();
         let rows = conn
             .client
-            .query(COLUMNS, &[&ns, &t.name])
+            .query(query, &[&ns, &t.name])
             .map_err(|e| conn.err(&format!("reading the columns of {}", t.name), e))?;
         let mut found: Vec<Col> = rows
             .iter()

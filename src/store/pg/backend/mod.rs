@@ -85,19 +85,49 @@ impl PgBackend {
         })
     }
 
+    /// A statement prepared once per session, its text the key: a sweep
+    /// sends the same few statements in every batch, and preparing one is
+    /// a round trip to the server of its own.
+    pub(super) fn prepared(
+        &self,
+        c: &mut PgConn,
+        sql: &str,
+    ) -> std::result::Result<postgres::Statement, postgres::Error> {
+        if let Some(st) = self.w.statements.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = c.client.prepare(sql)?;
+        self.w
+            .statements
+            .borrow_mut()
+            .insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
+
+    /// Whether the tenant's schema has the table. A table found is
+    /// remembered (dsr asks about its own tables several times a batch)
+    /// until a write transaction or dry run is rolled back, which may undo
+    /// its creation.
     fn table_exists(&self, name: &str) -> Result<bool> {
+        if self.w.tables_seen.borrow().contains(name) {
+            return Ok(true);
+        }
         let mut c = self.conn()?;
         let schema = c.url.schema.clone();
-        let row = c
-            .client
-            .query_one(
+        let row = self
+            .prepared(
+                &mut c,
                 "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p'))",
-                &[&schema, &name],
             )
+            .and_then(|st| c.client.query_one(&st, &[&schema, &name]))
             .map_err(|e| c.err("reading the schema", e))?;
-        Ok(row.get(0))
+        let found: bool = row.get(0);
+        if found {
+            self.w.tables_seen.borrow_mut().insert(name.to_string());
+        }
+        Ok(found)
     }
 }
 

@@ -5,7 +5,7 @@
 //! transaction it commits by itself, so nothing stays open between a
 //! sweep's batches.
 
-use super::expiry::{cell, Binds, Shape};
+use super::expiry::{cell, Binds, Shape, COLUMNS};
 use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::store::backend::SweepLock;
@@ -50,6 +50,35 @@ fn keyed(
 }
 
 impl PgBackend {
+    /// The sweep's view of `t` (see [`Shape`]), read from the catalog once
+    /// per session: every batch of a sweep asks for it again, and the
+    /// statements built from it fail, in dsr's words, if the table changes
+    /// under them. The statements that read or delete rows are not
+    /// prepared: each is planned for its own values (a generic plan could
+    /// not tell a narrow key range from the whole table).
+    fn expiry_shape<'t>(&self, c: &mut PgConn, t: &'t TableSchema) -> Result<Shape<'t>> {
+        if let Some(cols) = self.w.expiry_columns.borrow().get(&t.name) {
+            // The same columns as asked for (a table migrated since is read again).
+            if cols.len() == t.columns.len()
+                && cols.iter().zip(&t.columns).all(|(a, b)| a.name == b.name)
+            {
+                return Ok(Shape {
+                    t,
+                    cols: cols.clone(),
+                });
+            }
+        }
+        let st = self
+            .prepared(c, COLUMNS)
+            .map_err(|e| c.err(&format!("reading the columns of {}", t.name), e))?;
+        let shape = Shape::read_by(c, &st, t)?;
+        self.w
+            .expiry_columns
+            .borrow_mut()
+            .insert(t.name.clone(), shape.cols.clone());
+        Ok(shape)
+    }
+
     /// A page of the rows of `t` whose `after` column may hold a time
     /// before `before` (Unix seconds), in key order after `cursor`; NULL
     /// is never returned. The caller tests each row exactly: this is the
@@ -63,7 +92,7 @@ impl PgBackend {
         limit: usize,
     ) -> Result<Vec<Row>> {
         let mut c = self.conn()?;
-        let shape = Shape::read(&mut c, t)?;
+        let shape = self.expiry_shape(&mut c, t)?;
         let mut b = Binds::default();
         let pred = shape.may_be_before(after, before, &mut b);
         let range = shape.range(cursor, None, &mut b);
@@ -105,7 +134,7 @@ impl PgBackend {
         span: usize,
     ) -> Result<Option<Vec<Value>>> {
         let mut c = self.conn()?;
-        let shape = Shape::read(&mut c, t)?;
+        let shape = self.expiry_shape(&mut c, t)?;
         let mut b = Binds::default();
         let range = shape.range(lo, None, &mut b);
         let offset = b.push(span.saturating_sub(1).min(i64::MAX as usize) as i64);
@@ -157,7 +186,7 @@ impl PgBackend {
         (lo, hi): KeyRange<'_>,
     ) -> Result<Vec<Vec<Value>>> {
         let mut c = self.conn()?;
-        let shape = Shape::read(&mut c, t)?;
+        let shape = self.expiry_shape(&mut c, t)?;
         let mut b = Binds::default();
         let Some(surely) = shape.surely(after, cut, &mut b) else {
             return Ok(Vec::new());
@@ -187,7 +216,7 @@ impl PgBackend {
         (lo, hi): KeyRange<'_>,
     ) -> Result<Vec<(Vec<Value>, Value)>> {
         let mut c = self.conn()?;
-        let shape = Shape::read(&mut c, t)?;
+        let shape = self.expiry_shape(&mut c, t)?;
         let mut b = Binds::default();
         let may = shape.may_be_before(after, cut.before, &mut b);
         let not_surely = shape
@@ -226,7 +255,7 @@ impl PgBackend {
     ) -> Result<u64> {
         self.require(&t.name, "DELETE")?;
         let mut c = self.conn()?;
-        let shape = Shape::read(&mut c, t)?;
+        let shape = self.expiry_shape(&mut c, t)?;
         let mut b = Binds::default();
         let Some(surely) = shape.surely(after, cut, &mut b) else {
             return Ok(0);

@@ -76,7 +76,10 @@ const OURS: &str = "pg_catalog.age(xmin) <= 0 AND pg_catalog.pg_xact_status(\
 impl PgBackend {
     fn stats(&self) -> Result<HashMap<(String, String), Counts>> {
         let mut c = self.conn()?;
-        let rows = match c.client.query(STATS, &[]) {
+        let rows = match self
+            .prepared(&mut c, STATS)
+            .and_then(|st| c.client.query(&st, &[]))
+        {
             Ok(r) => r,
             Err(e) => return Err(self.fail(&c.url, "watching the erasure's changes", e)),
         };
@@ -106,9 +109,9 @@ impl PgBackend {
         // The transaction needs its id for `xmin` to be compared with.
         {
             let mut c = self.conn()?;
-            if let Err(e) = c
-                .client
-                .execute("SELECT pg_catalog.pg_current_xact_id()", &[])
+            if let Err(e) = self
+                .prepared(&mut c, "SELECT pg_catalog.pg_current_xact_id()")
+                .and_then(|st| c.client.execute(&st, &[]))
             {
                 return Err(self.fail(&c.url, "watching the erasure's changes", e));
             }

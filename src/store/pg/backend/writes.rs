@@ -44,6 +44,10 @@ pub(crate) struct State {
     pub(super) in_tx: Cell<bool>,
     /// Shared statements, prepared once (`sql.rs`).
     pub(super) statements: RefCell<HashMap<String, postgres::Statement>>,
+    /// Tables `has_table` found (mod.rs), forgotten at a rollback.
+    pub(super) tables_seen: RefCell<HashSet<String>>,
+    /// The sweep's columns of each table, as read once (retention.rs).
+    pub(super) expiry_columns: RefCell<HashMap<String, Vec<super::expiry::Col>>>,
     /// The tenant secret `hash` keys with (`prepare_erasure`).
     secret: RefCell<Option<String>>,
     pub(super) schema: RefCell<Option<Rc<PgSchema>>>,
@@ -144,7 +148,10 @@ impl PgBackend {
     /// ends the transaction (the server rolled it back).
     pub(super) fn fail(&self, url: &PgUrl, doing: &str, e: postgres::Error) -> Error {
         match classify(&e) {
-            PgFailure::ConnectionLost => self.w.in_tx.set(false),
+            PgFailure::ConnectionLost => {
+                self.w.in_tx.set(false);
+                self.w.tables_seen.borrow_mut().clear();
+            }
             PgFailure::LockTimeout => {
                 return Error::Runtime(format!(
                     "the store {} is locked by another process (a PostgreSQL session holds rows or tables dsr must change) while {doing}: {}; nothing was changed; try again when the application's transaction finishes, or set DSR_BUSY_TIMEOUT (ms) higher (waited {} ms)",
@@ -224,9 +231,9 @@ impl PgBackend {
             }
         }
         self.w.in_tx.set(true);
-        if let Err(e) = c
-            .client
-            .execute("SELECT pg_catalog.pg_advisory_xact_lock($1)", &[&key])
+        if let Err(e) = self
+            .prepared(&mut c, "SELECT pg_catalog.pg_advisory_xact_lock($1)")
+            .and_then(|st| c.client.execute(&st, &[&key]))
         {
             let err = self.fail(&c.url, "waiting for another dsr writing this tenant", e);
             let _ = c.client.batch_execute("ROLLBACK");
@@ -252,7 +259,11 @@ impl PgBackend {
         *self.w.secret.borrow_mut() = None;
         match c.client.batch_execute("COMMIT") {
             Ok(()) => Ok(()),
-            Err(e) => Err(self.fail(&c.url, "committing", e)),
+            Err(e) => {
+                // Rolled back: tables it created are gone.
+                self.w.tables_seen.borrow_mut().clear();
+                Err(self.fail(&c.url, "committing", e))
+            }
         }
     }
 
@@ -261,6 +272,7 @@ impl PgBackend {
             return;
         }
         *self.w.secret.borrow_mut() = None;
+        self.w.tables_seen.borrow_mut().clear();
         if let Ok(mut c) = self.conn() {
             let _ = c.client.batch_execute("ROLLBACK");
         }
@@ -277,6 +289,7 @@ impl PgBackend {
     /// Also after a failed statement inside the savepoint: rolling back to
     /// it is what makes the transaction usable again.
     pub(super) fn rollback_savepoint_tx(&self) -> Result<()> {
+        self.w.tables_seen.borrow_mut().clear();
         self.batch(
             "ROLLBACK TO SAVEPOINT dsr_trial; RELEASE SAVEPOINT dsr_trial",
             "undoing a dry run",

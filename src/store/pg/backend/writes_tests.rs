@@ -494,3 +494,31 @@ fn dsr_tables_are_made_at_the_current_version_and_compare_bytewise() {
         [["[10]"], ["[2]"]]
     );
 }
+
+#[test]
+fn a_table_made_in_a_write_that_rolls_back_is_not_remembered() {
+    let Some(e) = Env::new("w_seen", "") else {
+        return;
+    };
+    assert!(!e.store.has_table("_dsr_audit").unwrap());
+    let failed: crate::error::Result<()> = e.store.write(|tx| {
+        tx.ensure_tool_tables()?;
+        assert!(tx.has_table("_dsr_audit")?);
+        Err(Error::Runtime("stop".into()))
+    });
+    assert!(failed.is_err());
+    assert!(!e.store.has_table("_dsr_audit").unwrap());
+    e.store
+        .write(|tx| {
+            let made = tx.trial(|tx| {
+                tx.ensure_tool_tables()?;
+                tx.has_table("_dsr_audit")
+            })?;
+            assert!(made);
+            assert!(!tx.has_table("_dsr_audit")?);
+            tx.ensure_tool_tables().map(drop)
+        })
+        .unwrap();
+    assert!(e.store.has_table("_dsr_audit").unwrap());
+    assert_eq!(e.count("_dsr_audit"), 0);
+}
