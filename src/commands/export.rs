@@ -302,11 +302,15 @@ fn bar(g: &Globals, cx: &Context, ts: &TableSchema) -> Result<Option<ProgressBar
 }
 
 /// Streams every exported table into `sink`; returns rows per table.
-fn stream(
+/// `direct` may write a table's rows into the sink itself (the CSV of a
+/// store that writes CSV: PostgreSQL's COPY) and return how many, or
+/// `None` to have them read row by row.
+fn stream<S: TableSink>(
     g: &Globals,
     cx: &Context,
-    sink: &mut impl TableSink,
+    sink: &mut S,
     werr: &dyn Fn(std::io::Error) -> Error,
+    mut direct: impl FnMut(&TableSchema, &mut S) -> Result<Option<u64>>,
 ) -> Result<Vec<(String, u64)>> {
     let tables = export_tables(cx);
     cx.store.snapshot(|| {
@@ -315,16 +319,19 @@ fn stream(
             let pb = bar(g, cx, ts)?;
             sink.begin_table(&ts.name, cols).map_err(werr)?;
             let mut n = 0u64;
-            let total = cx.store.scan_all(ts, |vals| {
-                sink.row(vals).map_err(werr)?;
-                n += 1;
-                if n.is_multiple_of(4096) {
-                    if let Some(pb) = &pb {
-                        pb.set_position(n);
+            let total = match direct(ts, sink)? {
+                Some(total) => total,
+                None => cx.store.scan_all(ts, |vals| {
+                    sink.row(vals).map_err(werr)?;
+                    n += 1;
+                    if n.is_multiple_of(4096) {
+                        if let Some(pb) = &pb {
+                            pb.set_position(n);
+                        }
                     }
-                }
-                Ok(())
-            })?;
+                    Ok(())
+                })?,
+            };
             sink.end_table().map_err(werr)?;
             if let Some(pb) = pb {
                 pb.set_position(total);
@@ -334,6 +341,11 @@ fn stream(
         }
         Ok(out)
     })
+}
+
+/// For [`stream`]: every row through the sink.
+fn row_by_row<S>(_: &TableSchema, _: &mut S) -> Result<Option<u64>> {
+    Ok(None)
 }
 
 /// The head of the whole-tenant JSON document, and each table's metadata.
@@ -400,7 +412,7 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
         let w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
         let mut js =
             writers::json::JsonStream::start(w, &head, meta).map_err(crate::error::stdout_error)?;
-        let written = stream(g, &cx, &mut js, &crate::error::stdout_error)?;
+        let written = stream(g, &cx, &mut js, &crate::error::stdout_error, row_by_row)?;
         js.finish()
             .and_then(|mut w| w.flush())
             .map_err(crate::error::stdout_error)?;
@@ -432,12 +444,14 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
         let (output, written) = match (args.format, target) {
             (_, Target::Dir(d)) => {
                 let mut c = writers::csv::CsvDir::new(&d);
-                let written = stream(g, &cx, &mut c, &werr)?;
+                let written = stream(g, &cx, &mut c, &werr, |ts, c| {
+                    c.records(|w| cx.store.copy_csv(ts, w, &werr))
+                })?;
                 (Output::Dir(d), written)
             }
             (ExportFormat::Xlsx, Target::File(mut p)) => {
                 let mut x = writers::xlsx::Xlsx::new(Lang::En, &p.dir()).map_err(werr)?;
-                let written = stream(g, &cx, &mut x, &werr)?;
+                let written = stream(g, &cx, &mut x, &werr, row_by_row)?;
                 x.finish(p.writer()).map_err(werr)?;
                 (Output::File(p), written)
             }
@@ -445,7 +459,7 @@ fn tenant(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
                 let (head, meta) = json_head(&cx, &at);
                 let mut js =
                     writers::json::JsonStream::start(p.writer(), &head, meta).map_err(werr)?;
-                let written = stream(g, &cx, &mut js, &werr)?;
+                let written = stream(g, &cx, &mut js, &werr, row_by_row)?;
                 js.finish().map_err(werr)?;
                 (Output::File(p), written)
             }

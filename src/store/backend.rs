@@ -148,6 +148,18 @@ pub trait Backend {
     fn count(&self, t: &TableSchema) -> Result<u64>;
     /// Every row's values in a stable order, in batches; the row count.
     fn scan_all(&self, t: &TableSchema, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<u64>;
+    /// Every row of `t` as `writers::csv` records (CRLF, no header),
+    /// written by the store itself where it can (PostgreSQL's COPY), in
+    /// `scan_all`'s order; the number of rows, or `None` where the caller
+    /// must write the rows from `scan_all`.
+    fn copy_csv(
+        &self,
+        _t: &TableSchema,
+        _out: &mut dyn std::io::Write,
+        _werr: &dyn Fn(std::io::Error) -> crate::error::Error,
+    ) -> Result<Option<u64>> {
+        Ok(None)
+    }
     /// Every key of `t` (only the key columns).
     fn table_keys(&self, t: &TableSchema, f: &mut dyn FnMut(Vec<Value>)) -> Result<()>;
     /// Rows read by full-table scans in `select` so far.

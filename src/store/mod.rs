@@ -203,6 +203,17 @@ impl Store {
         self.backend.scan_all(t, &mut f)
     }
 
+    /// [`Backend::copy_csv`]: `t`'s rows as CSV records written by the
+    /// store itself, or `None` (write them from [`Store::scan_all`]).
+    pub fn copy_csv(
+        &self,
+        t: &TableSchema,
+        out: &mut dyn std::io::Write,
+        werr: &dyn Fn(std::io::Error) -> Error,
+    ) -> Result<Option<u64>> {
+        self.backend.copy_csv(t, out, werr)
+    }
+
     /// Runs `f` as one consistent snapshot where the backend can hold one
     /// without blocking the application's writers (SQLite in WAL mode);
     /// otherwise each batch is its own read.

@@ -172,6 +172,23 @@ fn finish(w: BufWriter<File>) -> io::Result<()> {
     f.sync_all()
 }
 
+impl CsvDir<'_> {
+    /// Lets `write` put the current table's records (CRLF, no header) into
+    /// its file directly; the records it wrote, or `None` when it wrote
+    /// nothing and the rows must come through [`TableSink::row`].
+    pub fn records<E>(
+        &mut self,
+        write: impl FnOnce(&mut dyn Write) -> Result<Option<u64>, E>,
+    ) -> Result<Option<u64>, E> {
+        let (Some(w), Some(f)) = (self.cur.as_mut(), self.files.last_mut()) else {
+            return Ok(None);
+        };
+        let n = write(w)?;
+        f.1 += n.unwrap_or(0);
+        Ok(n)
+    }
+}
+
 impl TableSink for CsvDir<'_> {
     fn begin_table(&mut self, name: &str, columns: &[ColumnHead]) -> io::Result<()> {
         let file = file_name(name, &mut self.names);

@@ -205,6 +205,55 @@ impl PgType {
     }
 }
 
+/// Text that a spreadsheet could run as a formula gets one `'` in front,
+/// as `writers::csv` does with every text value it writes.
+fn neutralised(expr: &str) -> String {
+    format!(
+        "CASE WHEN left({expr}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r', '''') \
+         THEN '''' || {expr} ELSE {expr} END"
+    )
+}
+
+impl PgType {
+    /// The SELECT-list expression whose text, as `COPY … (FORMAT csv)`
+    /// writes it, is exactly the field `writers::csv` writes for the value
+    /// dsr reads from the column (value.rs): booleans as `true`/`false`,
+    /// dates and instants in dsr's RFC 3339 UTC form, formula text
+    /// neutralised. `None` for types whose text forms differ in ways SQL
+    /// cannot cheaply match (reals, bytea, json, arrays, `char(n)`, …): a
+    /// table with one of those is read row by row.
+    pub fn csv_expr(&self, quoted: &str) -> Option<String> {
+        // RFC 3339 in UTC with the fraction's digits trimmed, as jiff
+        // prints an instant; `ts` is a timestamp already in UTC.
+        let instant = |ts: String| {
+            format!(
+                "CASE WHEN NOT isfinite({quoted}) THEN {quoted}::text \
+                 ELSE to_char({ts}, 'YYYY-MM-DD\"T\"HH24:MI:SS') \
+                 || CASE WHEN extract(microseconds FROM {ts})::bigint % 1000000 = 0 THEN '' \
+                    ELSE '.' || rtrim(to_char({ts}, 'US'), '0') END || 'Z' END"
+            )
+        };
+        Some(match self.base() {
+            PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid | PgType::Numeric(_) => {
+                quoted.to_string()
+            }
+            PgType::Bool => {
+                format!("CASE WHEN {quoted} THEN 'true' WHEN NOT {quoted} THEN 'false' END")
+            }
+            PgType::Text | PgType::Varchar(_) | PgType::Citext | PgType::Name => {
+                neutralised(&format!("{quoted}::text"))
+            }
+            PgType::Enum(_) => neutralised(&format!("{quoted}::text")),
+            PgType::Uuid => format!("{quoted}::text"),
+            PgType::Inet => neutralised(&format!("abbrev({quoted})")),
+            PgType::Date => neutralised(&format!("{quoted}::text")),
+            PgType::Timestamp => neutralised(&instant(quoted.to_string())),
+            PgType::Timestamptz => neutralised(&instant(format!("({quoted} AT TIME ZONE 'UTC')"))),
+            _ => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

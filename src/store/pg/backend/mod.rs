@@ -13,6 +13,7 @@
 //!
 //! The trait impl below only delegates, in one place.
 
+mod copy;
 mod expiry;
 mod keys;
 mod read_sql;
@@ -172,6 +173,14 @@ impl Backend for PgBackend {
     }
     fn scan_all(&self, t: &TableSchema, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<u64> {
         self.scan_all_rows(t, f)
+    }
+    fn copy_csv(
+        &self,
+        t: &TableSchema,
+        out: &mut dyn std::io::Write,
+        werr: &dyn Fn(std::io::Error) -> Error,
+    ) -> Result<Option<u64>> {
+        self.copy_csv_rows(t, out, werr)
     }
     fn table_keys(&self, t: &TableSchema, f: &mut dyn FnMut(Vec<Value>)) -> Result<()> {
         self.all_keys(t, f)

@@ -67,8 +67,8 @@ type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
 
 /// How a row's SELECT list reads: the catalog's columns, the list, how
 /// many key columns come first, and where the primary key's columns are.
-struct Shape {
-    cols: Vec<PgColumn>,
+pub(super) struct Shape {
+    pub(super) cols: Vec<PgColumn>,
     list: String,
     skip: usize,
     pk: Vec<usize>,
@@ -118,7 +118,7 @@ impl PgBackend {
         ))
     }
 
-    fn shape(&self, t: &TableSchema) -> Result<Shape> {
+    pub(super) fn shape(&self, t: &TableSchema) -> Result<Shape> {
         let cat = self.catalog()?;
         let pg = cat
             .table(&t.name)
@@ -435,6 +435,16 @@ impl PgBackend {
         Ok(n.max(0) as u64)
     }
 
+    /// `synchronize_seqscans` off in the session, so that a whole-table
+    /// read always starts at the table's first page.
+    pub(super) fn pin_seqscans(&self) -> Result<()> {
+        if !self.reads.seqscans_pinned.get() {
+            self.run_read("SET synchronize_seqscans TO off", "setting up a read of")?;
+            self.reads.seqscans_pinned.set(true);
+        }
+        Ok(())
+    }
+
     /// Calls `f` with every row of `t` (its columns' values in schema
     /// order) in one streaming statement, in the table's physical order:
     /// a sequential scan, no sort, memory flat. `synchronize_seqscans` is
@@ -445,10 +455,7 @@ impl PgBackend {
         t: &TableSchema,
         f: &mut dyn FnMut(&[Value]) -> Result<()>,
     ) -> Result<u64> {
-        if !self.reads.seqscans_pinned.get() {
-            self.run_read("SET synchronize_seqscans TO off", "setting up a read of")?;
-            self.reads.seqscans_pinned.set(true);
-        }
+        self.pin_seqscans()?;
         let shape = self.shape(t)?;
         let list: Vec<String> = shape
             .cols
