@@ -118,7 +118,7 @@ fn export_all_csv_on_postgres_is_the_sqlite_files() {
     let (l, p) = (files("lite"), files("pg"));
     assert_eq!(
         l.len(),
-        9,
+        8,
         "{:?}",
         l.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
