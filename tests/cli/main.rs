@@ -22,6 +22,7 @@ mod pg_init;
 mod pg_reads;
 mod pg_sweep;
 mod pg_write;
+mod replay;
 mod requests;
 mod sweep;
 mod tamper;
