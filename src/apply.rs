@@ -210,7 +210,10 @@ pub fn replay_payload(map: &DataMap, b: &Belonging, plan: &Plan) -> Option<Paylo
             }
         }
         if !c.anonymized.is_empty() {
-            c.columns = planner::assignments(t).into_iter().map(|(n, _)| n).collect();
+            c.columns = planner::assignments(t)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect();
         }
         if c != TableChanges::default() {
             p.tables.insert(t.name.clone(), c);

@@ -356,7 +356,10 @@ mod tests {
         assert_eq!(std::fs::read(&p).expect("read"), before);
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).expect("chmod");
         let e = load(&p).expect_err("readable by group");
-        assert!(matches!(e, Error::Usage(_)) && e.to_string().contains("chmod 600"), "{e}");
+        assert!(
+            matches!(e, Error::Usage(_)) && e.to_string().contains("chmod 600"),
+            "{e}"
+        );
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         std::fs::write(&p, b"short").expect("write");
         assert!(load(&p).expect_err("short").to_string().contains("5 bytes"));

@@ -99,12 +99,14 @@ fn replay_readiness(tenant: &crate::config::Tenant) -> Vec<map::Diagnostic> {
     let Some(name) = &tenant.name else {
         return Vec::new();
     };
-    let warn = |what: &str, hint: String| map::Diagnostic {
+    let warn = |what: &str, hint: String| {
+        map::Diagnostic {
         severity: Severity::Warning,
         loc: None,
         place: format!("[tenants.{name}]"),
         message: format!("{what}, so erasures made now cannot be carried out again by `dsr replay` after a backup of the store is restored"),
         hint: Some(hint),
+    }
     };
     let mut out = Vec::new();
     if tenant.actor.mirror.is_none() {

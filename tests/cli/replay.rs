@@ -52,7 +52,11 @@ fn erase_after_backup(env: &TestEnv) -> String {
     // K-000001 is mentioned in another customer's ticket; both have
     // invoices under the seven-year hold.
     let e1 = ok(env, &["--json", "erase", "--yes", "customer_no:K-000001"]).json();
-    assert_eq!(e1["tables"]["invoices"]["held"].as_u64().map(|n| n > 0), Some(true), "{e1}");
+    assert_eq!(
+        e1["tables"]["invoices"]["held"].as_u64().map(|n| n > 0),
+        Some(true),
+        "{e1}"
+    );
     assert_eq!(e1["mentions"]["tickets.body"], 1, "{e1}");
     ok(env, &["-q", "erase", "--dry-run", "customer_no:K-000004"]);
     ok(env, &["-q", "erase", "--yes", "customer_no:K-000002"]);
@@ -98,7 +102,11 @@ fn restore_and_replay(before: usize) {
     let replayed = dry["records"].as_array().map_or(0, Vec::len);
     assert!(replayed >= 3, "two erasures and the sweep's batches: {dry}");
     assert_eq!(dry["audit_seq"], serde_json::Value::Null);
-    assert_eq!(env.dump_user_tables(), at_backup, "a dry run changes nothing");
+    assert_eq!(
+        env.dump_user_tables(),
+        at_backup,
+        "a dry run changes nothing"
+    );
 
     let out = ok(&env, &["--json", "replay"]);
     let doc = out.json();
@@ -109,25 +117,50 @@ fn restore_and_replay(before: usize) {
         }
         rs
     };
-    assert_eq!(strip(&doc["records"]), strip(&dry["records"]), "the dry run predicted it");
-    assert_eq!(env.dump_user_tables(), erased, "the user tables are as before the restore");
+    assert_eq!(
+        strip(&doc["records"]),
+        strip(&dry["records"]),
+        "the dry run predicted it"
+    );
+    assert_eq!(
+        env.dump_user_tables(),
+        erased,
+        "the user tables are as before the restore"
+    );
     let commands: Vec<String> = env.audit_rows().into_iter().map(|r| r.1).collect();
     let n = commands.len();
-    assert!(commands[n - replayed - 1..].iter().all(|c| c == "replay"), "{commands:?}");
+    assert!(
+        commands[n - replayed - 1..].iter().all(|c| c == "replay"),
+        "{commands:?}"
+    );
     let first = &env.audit_rows()[n - replayed - 1];
     let details: serde_json::Value = serde_json::from_str(&first.4).expect("details");
     assert_eq!(details["original"]["command"], "erase");
-    assert_eq!(details["original"]["seq"], doc["records"][0]["original_seq"]);
+    assert_eq!(
+        details["original"]["seq"],
+        doc["records"][0]["original_seq"]
+    );
 
     // Again: nothing to do, nothing recorded.
     let again = ok(&env, &["replay"]);
-    assert!(again.stderr.contains("nothing to replay"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("nothing to replay"),
+        "{}",
+        again.stderr
+    );
     assert_eq!(env.audit_rows().len(), n);
-    let v = ok(&env, &["--json", "audit", "verify", "--mirror", "mirror.jsonl"]).json();
+    let v = ok(
+        &env,
+        &["--json", "audit", "verify", "--mirror", "mirror.jsonl"],
+    )
+    .json();
     assert_eq!(v["mirror"]["status"], "same", "{v}");
     ok(&env, &["-q", "extract", "customer_no:K-000003"]);
     // The held invoices are deferred again, for a later sweep.
-    let deferred = query(&env, "SELECT count(*) FROM _dsr_deferred WHERE tbl = 'invoices'");
+    let deferred = query(
+        &env,
+        "SELECT count(*) FROM _dsr_deferred WHERE tbl = 'invoices'",
+    );
     assert_ne!(deferred, ["0"]);
 }
 
@@ -139,4 +172,245 @@ fn a_restored_store_is_brought_back_by_replay() {
 #[test]
 fn a_backup_from_before_dsr_first_ran_gets_the_secret_back() {
     restore_and_replay(0);
+}
+
+/// A tenant with one record before its backup and two erasures after,
+/// restored: (env, user tables at the backup, mirror text).
+fn restored() -> (TestEnv, String, String) {
+    let env = tenant(1);
+    let backup = env.path("backup.db");
+    std::fs::copy(&env.store, &backup).expect("backup");
+    let at_backup = env.dump_user_tables();
+    ok(&env, &["-q", "erase", "--yes", "customer_no:K-000001"]);
+    ok(&env, &["-q", "erase", "--yes", "customer_no:K-000002"]);
+    std::fs::write(env.path("erased.txt"), env.dump_user_tables()).expect("keep the dump");
+    env.restore(&backup);
+    let mirror = std::fs::read_to_string(env.path("mirror.jsonl")).expect("mirror");
+    assert_eq!(mirror.lines().count(), 3);
+    (env, at_backup, mirror)
+}
+
+fn replay_commands(env: &TestEnv) -> usize {
+    env.audit_rows().iter().filter(|r| r.1 == "replay").count()
+}
+
+#[test]
+fn a_missing_or_wrong_key_replays_nothing() {
+    let (env, at_backup, _) = restored();
+    let key = env.path("replay.key");
+    std::fs::remove_file(&key).expect("rm key");
+    let out = t(&env, &["replay"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("replay_key_file replay.key cannot be read")
+            && out.stderr.contains("dsr replay --new-key"),
+        "{}",
+        out.stderr
+    );
+    // Every command that records refuses without the configured key.
+    let out = t(&env, &["-q", "extract", "customer_no:K-000003"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    ok(&env, &["replay", "--new-key"]);
+    let out = t(&env, &["replay"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("record 2 (line 2 of the mirror) it was sealed under another replay key"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.dump_user_tables(), at_backup);
+    assert_eq!(replay_commands(&env), 0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let out = t(&env, &["replay"]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("may be read by others (mode 0644)"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+/// The mirror with line `n` (1-based) changed by `f`.
+fn edit_line(env: &TestEnv, mirror: &str, n: usize, f: impl Fn(&str) -> String) {
+    let lines: Vec<String> = mirror
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i + 1 == n { f(l) } else { l.to_string() })
+        .collect();
+    std::fs::write(env.path("mirror.jsonl"), lines.join("\n") + "\n").expect("write mirror");
+}
+
+/// Replay stops before the bad line `n` (exit 1, naming it), having
+/// carried out the erasures before it.
+fn stops_at_line_3(env: &TestEnv, at_backup: &str, what: &str) {
+    let out = t(env, &["--json", "replay"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("line 3 of the audit log mirror.jsonl") && out.stderr.contains(what),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("nothing was replayed from that line on (1 record before it)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.json()["schema"], "dsr.error/1");
+    let originals: Vec<serde_json::Value> = env
+        .audit_rows()
+        .iter()
+        .filter(|r| r.1 == "replay")
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.4).expect("details"))
+        .map(|d| d["original"]["seq"].clone())
+        .collect();
+    // One erasure carried out again, and the closing record.
+    assert_eq!(originals, [serde_json::json!(2), serde_json::Value::Null]);
+    // K-000001's erasure was carried out again, K-000002's was not.
+    assert_ne!(env.dump_user_tables(), at_backup);
+    let k2 = query(
+        env,
+        "SELECT name FROM customers WHERE customer_no = 'K-000002'",
+    );
+    assert_eq!(k2, ["André Lundgren"]);
+    let k1 = query(
+        env,
+        "SELECT name FROM customers WHERE customer_no = 'K-000001'",
+    );
+    assert_ne!(k1, ["Gustav Björk"]);
+}
+
+#[test]
+fn a_damaged_mirror_line_stops_the_replay_before_it() {
+    let (env, at_backup, mirror) = restored();
+    edit_line(&env, &mirror, 3, |l| l[..l.len() / 2].to_string());
+    stops_at_line_3(&env, &at_backup, "it is damaged (not a whole audit record)");
+
+    // The line mended from the mirror's own copy: replay carries on with
+    // what it had not reached, and only that.
+    let now = std::fs::read_to_string(env.path("mirror.jsonl")).expect("mirror");
+    let good = mirror.lines().nth(2).expect("line 3").to_string();
+    edit_line(&env, &now, 3, |_| good.clone());
+    let doc = ok(&env, &["--json", "replay"]).json();
+    let originals: Vec<&serde_json::Value> = doc["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| &r["original_seq"])
+        .collect();
+    assert_eq!(originals, [&serde_json::json!(3)], "{doc}");
+    let erased = std::fs::read_to_string(env.path("erased.txt")).expect("dump");
+    assert_eq!(env.dump_user_tables(), erased);
+    assert!(ok(&env, &["replay"]).stderr.contains("nothing to replay"));
+    let v = ok(
+        &env,
+        &["--json", "audit", "verify", "--mirror", "mirror.jsonl"],
+    )
+    .json();
+    assert_eq!(v["mirror"]["status"], "same", "{v}");
+}
+
+#[test]
+fn a_cut_off_last_line_stops_the_replay_before_it() {
+    let (env, at_backup, mirror) = restored();
+    let cut = &mirror[..mirror.len() - 40];
+    std::fs::write(env.path("mirror.jsonl"), cut).expect("cut");
+    stops_at_line_3(&env, &at_backup, "it is damaged");
+}
+
+#[test]
+fn a_changed_sealed_payload_stops_the_replay_before_it() {
+    let (env, at_backup, mirror) = restored();
+    edit_line(&env, &mirror, 3, |l| {
+        let mut v: serde_json::Value = serde_json::from_str(l).expect("json");
+        let s = v["details"]["replay"]["sealed"]
+            .as_str()
+            .expect("sealed")
+            .to_string();
+        let flipped = if s.starts_with('A') {
+            format!("B{}", &s[1..])
+        } else {
+            format!("A{}", &s[1..])
+        };
+        v["details"]["replay"]["sealed"] = flipped.into();
+        v.to_string()
+    });
+    stops_at_line_3(
+        &env,
+        &at_backup,
+        "record 3 its replay payload does not open under the key",
+    );
+}
+
+#[test]
+fn another_tenant_s_mirror_or_a_store_newer_than_the_mirror_is_exit_7() {
+    let (env, at_backup, mirror) = restored();
+    let other = tenant(2);
+    std::fs::copy(other.path("mirror.jsonl"), env.path("mirror.jsonl")).expect("copy");
+    std::fs::copy(other.path("replay.key"), env.path("replay.key")).expect("copy");
+    let out = t(&env, &["replay"]);
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no record of the store is in the mirror: it is another tenant's mirror"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.dump_user_tables(), at_backup);
+
+    // Not restored, and the mirror lost its newest line: the store is newer.
+    let env = tenant(1);
+    ok(&env, &["-q", "erase", "--yes", "customer_no:K-000001"]);
+    let first: String = std::fs::read_to_string(env.path("mirror.jsonl"))
+        .expect("mirror")
+        .lines()
+        .next()
+        .expect("line")
+        .to_string()
+        + "\n";
+    std::fs::write(env.path("mirror.jsonl"), first).expect("write");
+    let before = env.dump_user_tables();
+    let out = t(&env, &["replay"]);
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "the store is newer than the mirror: its records after 1 are not in the mirror"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.dump_user_tables(), before);
+    drop(mirror);
+}
+
+#[test]
+fn check_warns_about_a_tenant_that_cannot_replay() {
+    let env = TestEnv::demo(5);
+    std::fs::write(
+        env.path("dsr.toml"),
+        "[tenants.t]\nstore = \"tenant.db\"\nmap = \"datamap.toml\"\n",
+    )
+    .expect("config");
+    let doc = ok(&env, &["--json", "check"]).json();
+    let places: Vec<String> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["place"] == "[tenants.t]")
+        .map(|f| format!("{}: {}", f["severity"], f["message"]))
+        .collect();
+    assert_eq!(places, [
+        "\"warning\": \"the tenant has no audit_log, so erasures made now cannot be carried out again by `dsr replay` after a backup of the store is restored\"",
+        "\"warning\": \"the tenant has no replay_key_file, so erasures made now cannot be carried out again by `dsr replay` after a backup of the store is restored\"",
+    ]);
+    config(&env);
+    ok(&env, &["replay", "--new-key"]);
+    let doc = ok(&env, &["--json", "check"]).json();
+    assert_eq!(doc["warnings"], 0, "{doc}");
 }

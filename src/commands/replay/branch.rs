@@ -71,13 +71,52 @@ pub fn after<'m>(
     tip: Option<&AuditRow>,
     store_rows: &[AuditRow],
 ) -> Result<Vec<&'m MirrorLine>> {
-    let mut by_hash: HashMap<&str, &MirrorLine> = HashMap::new();
-    let mut has_child: HashMap<&str, bool> = HashMap::new();
-    for l in &m.lines {
-        by_hash.entry(l.hash.as_str()).or_insert(l);
-        has_child.insert(l.prev_hash.as_str(), true);
+    let from = resume_point(store_rows, tip);
+    let own: Vec<&str> = store_rows
+        .iter()
+        .filter(|r| from.is_none_or(|f| r.seq > f.seq))
+        .map(|r| r.hash.as_str())
+        .collect();
+    check_tip(path, m, tip, store_rows)?;
+    Ok(branch_from(m, from, &own))
+}
+
+/// Where the branch to replay starts: the store's newest record, or, when
+/// that is a replay that did not finish (no closing record with outcome
+/// ok), the record that replay started from, so that a replay run again
+/// carries on with the erasures it had not reached.
+pub fn resume_point<'r>(rows: &'r [AuditRow], tip: Option<&'r AuditRow>) -> Option<&'r AuditRow> {
+    let tip = tip?;
+    let mut at = rows.iter().rposition(|r| r.hash == tip.hash)?;
+    while rows[at].command == "replay" && !closing_ok(&rows[at]) {
+        if at == 0 {
+            return None;
+        }
+        at -= 1;
     }
+    Some(&rows[at])
+}
+
+fn closing_ok(r: &AuditRow) -> bool {
+    r.outcome == "ok"
+        && serde_json::from_str::<serde_json::Value>(&r.details).is_ok_and(|d| d["summary"] == true)
+}
+
+/// The store's newest record must be in the mirror (exit 7 otherwise).
+fn check_tip(
+    path: &Path,
+    m: &Mirror,
+    tip: Option<&AuditRow>,
+    store_rows: &[AuditRow],
+) -> Result<()> {
     let target = tip.map_or(GENESIS, |t| t.hash.as_str());
+    let has_child: HashMap<&str, bool> = m
+        .lines
+        .iter()
+        .map(|l| (l.prev_hash.as_str(), true))
+        .collect();
+    let by_hash: HashMap<&str, &MirrorLine> =
+        m.lines.iter().map(|l| (l.hash.as_str(), l)).collect();
     if let Some(t) = tip {
         if !by_hash.contains_key(target) {
             let known = store_rows
@@ -95,9 +134,23 @@ pub fn after<'m>(
             });
         }
     }
+    Ok(())
+}
+
+/// The records after `from` (GENESIS when None) on the newest branch of
+/// the mirror that grows from it and does not end in one of `own` (the
+/// store's records after `from`: a replay's own branch).
+fn branch_from<'m>(m: &'m Mirror, from: Option<&AuditRow>, own: &[&str]) -> Vec<&'m MirrorLine> {
+    let mut by_hash: HashMap<&str, &MirrorLine> = HashMap::new();
+    let mut has_child: HashMap<&str, bool> = HashMap::new();
+    for l in &m.lines {
+        by_hash.entry(l.hash.as_str()).or_insert(l);
+        has_child.insert(l.prev_hash.as_str(), true);
+    }
+    let target = from.map_or(GENESIS, |t| t.hash.as_str());
     // The newest line that is a leaf and descends from the target.
     for leaf in m.lines.iter().rev() {
-        if has_child.contains_key(leaf.hash.as_str()) {
+        if has_child.contains_key(leaf.hash.as_str()) || own.contains(&leaf.hash.as_str()) {
             continue;
         }
         let mut path_back = Vec::new();
@@ -117,10 +170,10 @@ pub fn after<'m>(
         };
         if reached {
             path_back.reverse();
-            return Ok(path_back);
+            return path_back;
         }
     }
-    Ok(Vec::new())
+    Vec::new()
 }
 
 #[cfg(test)]
@@ -176,7 +229,9 @@ mod tests {
         let c = row(3, "c");
         assert!(after(p, &m, Some(&c), &[]).expect("c").is_empty());
         assert_eq!(seqs(&after(p, &m, None, &[]).expect("genesis")), vec![1, 4]);
-        let e = after(p, &m, Some(&row(9, "z")), &[]).err().expect("unknown");
+        let e = after(p, &m, Some(&row(9, "z")), &[])
+            .err()
+            .expect("unknown");
         assert!(e.to_string().contains("another tenant"), "{e}");
         let e = after(p, &m, Some(&row(4, "d")), &[c.clone(), row(4, "d")])
             .err()

@@ -136,7 +136,9 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         replay: Some(key.clone()),
         ..cx.tenant.actor.clone()
     };
-    let tip = cx.store.read(|s| audit::check_tip(s, actor.key.as_deref()))?;
+    let tip = cx
+        .store
+        .read(|s| audit::check_tip(s, actor.key.as_deref()))?;
     let mut rows: Vec<AuditRow> = Vec::new();
     cx.store.audit_items_after(0, |i| {
         if let AuditItem::Row(r) = i {
@@ -148,7 +150,16 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         .as_ref()
         .and_then(|t| rows.iter().find(|r| r.seq == t.seq && r.hash == t.hash));
     let m = branch::read(&path)?;
-    let later = branch::after(&path, &m, tip_row, &rows)?;
+    let from = branch::resume_point(&rows, tip_row);
+    // Erasures an unfinished replay of this restore carried out already.
+    let done: Vec<Json> = rows
+        .iter()
+        .filter(|r| r.command == "replay" && from.is_none_or(|f| r.seq > f.seq))
+        .filter_map(|r| serde_json::from_str::<Json>(&r.details).ok())
+        .map(|d| d["original"]["hash"].clone())
+        .collect();
+    let mut later = branch::after(&path, &m, tip_row, &rows)?;
+    later.retain(|l| !done.contains(&Json::String(l.hash.clone())));
     let mut stop = m
         .damaged
         .map(|n| (n, "it is damaged (not a whole audit record)".to_string()));
@@ -161,7 +172,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         .map(|l| l.seq)
         .collect();
     let at = time::format_ts(cx.now);
-    let restored_after = tip.as_ref().map(|t| t.seq);
+    let restored_after = from.map(|f| f.seq);
     let secret = todo.first().map(|t| t.payload.secret.clone());
     let work: Vec<&Todo> = todo.iter().filter(|t| t.payload.changes()).collect();
 
@@ -231,7 +242,16 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         mirrored(&path, &row);
         last_seq = Some(row.seq);
     }
-    finish(g, args, &records, &skipped, restored_after, last_seq, later.is_empty())?;
+    // A replay that stopped says so in its error document instead.
+    let json = g.json && stop.is_none();
+    let done = Done {
+        records: &records,
+        skipped: &skipped,
+        restored_after,
+        audit_seq: last_seq,
+        nothing: later.is_empty(),
+    };
+    finish(g, json, args.dry_run, &done)?;
     if let Some((line, why)) = stop {
         return Err(Error::Runtime(format!(
             "line {line} of the audit log {}: {why}; nothing was replayed from that line on ({} before it); restore the mirror from its own copy and run dsr replay again",
@@ -261,18 +281,27 @@ fn report(t: &Todo<'_>, r: &redo::Redone, seq: Option<i64>) -> Json {
     })
 }
 
-fn finish(
-    g: &Globals,
-    args: &Args,
-    records: &[Json],
-    skipped: &[i64],
+/// What a replay did, for its report.
+struct Done<'a> {
+    records: &'a [Json],
+    skipped: &'a [i64],
     restored_after: Option<i64>,
     audit_seq: Option<i64>,
+    /// Nothing was recorded after the store's newest record.
     nothing: bool,
-) -> Result<()> {
-    if g.json {
+}
+
+fn finish(g: &Globals, json: bool, dry_run: bool, d: &Done<'_>) -> Result<()> {
+    let Done {
+        records,
+        skipped,
+        restored_after,
+        audit_seq,
+        nothing,
+    } = *d;
+    if json {
         print_json(&json!({
-            "schema": "dsr.replay/1", "dry_run": args.dry_run, "restored_after": restored_after,
+            "schema": "dsr.replay/1", "dry_run": dry_run, "restored_after": restored_after,
             "records": records, "not_replayable": skipped, "audit_seq": audit_seq,
         }))?;
     }
@@ -285,8 +314,15 @@ fn finish(
     }
     let mut out = format!(
         "replay{} after record {}:",
-        if args.dry_run { " (dry run, nothing changed)" } else { "" },
-        restored_after.map_or("none (a store from before dsr's first record)".into(), |s| s.to_string())
+        if dry_run {
+            " (dry run, nothing changed)"
+        } else {
+            ""
+        },
+        restored_after.map_or(
+            "none (a store from before dsr's first record)".into(),
+            |s| s.to_string()
+        )
     );
     for r in records {
         let mut parts = Vec::new();

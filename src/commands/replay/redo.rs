@@ -104,11 +104,12 @@ fn mention_edits(cx: &Context, p: &Payload, b: &graph::Belonging, plan: &mut Pla
             continue;
         }
         let mut text = None;
-        cx.store.select(ts, &Filter::Keys(std::slice::from_ref(&key)), |r| {
-            if let Some(Value::Text(t)) = r.values.get(ci) {
-                text = Some(t.clone());
-            }
-        })?;
+        cx.store
+            .select(ts, &Filter::Keys(std::slice::from_ref(&key)), |r| {
+                if let Some(Value::Text(t)) = r.values.get(ci) {
+                    text = Some(t.clone());
+                }
+            })?;
         let Some(old) = text else { continue };
         let erased: Vec<String> = m
             .erased
@@ -119,9 +120,9 @@ fn mention_edits(cx: &Context, p: &Payload, b: &graph::Belonging, plan: &mut Pla
         if erased.is_empty() {
             continue;
         }
-        let new = erased
-            .iter()
-            .fold(old.clone(), |t, piece| t.replace(piece.as_str(), "[erased]"));
+        let new = erased.iter().fold(old.clone(), |t, piece| {
+            t.replace(piece.as_str(), "[erased]")
+        });
         plan.edits.push(TextEdit {
             table: ti,
             column: m.column.clone(),

@@ -186,7 +186,8 @@ impl Sweep<'_> {
                 if n == 0 {
                     return Ok((0, None));
                 }
-                let row = self.record(tx, &op.source, true, (&counts(n), &[], &json!({})), 0, None)?;
+                let row =
+                    self.record(tx, &op.source, true, (&counts(n), &[], &json!({})), 0, None)?;
                 Ok((n, Some(row)))
             })?;
             self.committed(row);
