@@ -87,7 +87,9 @@ pub fn after<'m>(
 /// carries on with the erasures it had not reached.
 pub fn resume_point<'r>(rows: &'r [AuditRow], tip: Option<&'r AuditRow>) -> Option<&'r AuditRow> {
     let tip = tip?;
-    let mut at = rows.iter().rposition(|r| r.hash == tip.hash)?;
+    let Some(mut at) = rows.iter().rposition(|r| r.hash == tip.hash) else {
+        return Some(tip);
+    };
     while rows[at].command == "replay" && !closing_ok(&rows[at]) {
         if at == 0 {
             return None;
