@@ -20,6 +20,7 @@ mod mentions;
 mod people;
 mod pg_init;
 mod pg_reads;
+mod pg_replay;
 mod pg_sweep;
 mod pg_write;
 mod replay;
