@@ -214,37 +214,15 @@ pub fn new_key(path: &Path) -> Result<ReplayKey> {
 /// Reads the replay key: a regular file, readable by its owner only, of
 /// exactly 32 bytes. Every refusal is a configuration error (exit 2).
 pub fn load(path: &Path) -> Result<ReplayKey> {
-    let show = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Error::Usage(format!(
-            "the tenant's replay_key_file {show} cannot be read: {}; create it with `dsr replay --new-key` (once, and keep it off the store's host and its backups), or fix the path in the config",
-            io_reason(&e)
-        ))
-    })?;
-    if !meta.is_file() {
-        return Err(Error::Usage(format!(
-            "the tenant's replay_key_file {show} is not a regular file; give the path of the key file"
-        )));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(Error::Usage(format!(
-                "the tenant's replay_key_file {show} may be read by others (mode {mode:04o}); the key must be readable by its owner only: chmod 600 {show}"
-            )));
-        }
-    }
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::Usage(format!(
-            "the tenant's replay_key_file {show} cannot be read: {}",
-            io_reason(&e)
-        ))
-    })?;
+    let bytes = super::key::read_private(
+        path,
+        "replay_key_file",
+        "create it with `dsr replay --new-key` (once, and keep it off the store's host and its backups)",
+    )?;
     let key: [u8; KEY_LEN] = bytes.as_slice().try_into().map_err(|_| {
         Error::Usage(format!(
-            "the tenant's replay_key_file {show} holds {} bytes, not the {KEY_LEN} of a replay key; write one with `dsr replay --new-key`",
+            "the tenant's replay_key_file {} holds {} bytes, not the {KEY_LEN} of a replay key; write one with `dsr replay --new-key`",
+            path.display(),
             bytes.len()
         ))
     })?;

@@ -59,7 +59,13 @@ fn erase_after_backup(env: &TestEnv) -> String {
     );
     assert_eq!(e1["mentions"]["tickets.body"], 1, "{e1}");
     ok(env, &["-q", "erase", "--dry-run", "customer_no:K-000004"]);
-    ok(env, &["-q", "erase", "--yes", "customer_no:K-000002"]);
+    // A batch's erase line records what it did like `dsr erase`.
+    std::fs::write(
+        env.path("b.csv"),
+        "request,kind,subject\nR-2,erase,customer_no:K-000002\n",
+    )
+    .expect("batch");
+    ok(env, &["-q", "batch", "b.csv", "--yes", "-o", "out"]);
     let sw = ok(env, &["--json", "sweep"]).json();
     let deleted: u64 = sw["tables"]
         .as_object()
@@ -274,16 +280,11 @@ fn stops_at_line_3(env: &TestEnv, at_backup: &str, what: &str) {
     assert_eq!(originals, [serde_json::json!(2), serde_json::Value::Null]);
     // K-000001's erasure was carried out again, K-000002's was not.
     assert_ne!(env.dump_user_tables(), at_backup);
-    let k2 = query(
+    let names = query(
         env,
-        "SELECT name FROM customers WHERE customer_no = 'K-000002'",
+        "SELECT name FROM customers WHERE id IN (1, 2) ORDER BY id",
     );
-    assert_eq!(k2, ["André Lundgren"]);
-    let k1 = query(
-        env,
-        "SELECT name FROM customers WHERE customer_no = 'K-000001'",
-    );
-    assert_ne!(k1, ["Gustav Björk"]);
+    assert_eq!(names, ["[erased]", "André Lundgren"]);
 }
 
 #[test]
@@ -412,4 +413,40 @@ fn check_warns_about_a_tenant_that_cannot_replay() {
     ok(&env, &["replay", "--new-key"]);
     let doc = ok(&env, &["--json", "check"]).json();
     assert_eq!(doc["warnings"], 0, "{doc}");
+}
+
+#[test]
+fn erasures_made_before_the_replay_key_are_named_not_replayed() {
+    let env = TestEnv::demo(40);
+    std::fs::write(
+        env.path("dsr.toml"),
+        "[tenants.t]\nstore = \"tenant.db\"\nmap = \"datamap.toml\"\naudit_log = \"mirror.jsonl\"\n",
+    )
+    .expect("config");
+    ok(&env, &["-q", "extract", "customer_no:K-000003"]);
+    let backup = env.path("backup.db");
+    std::fs::copy(&env.store, &backup).expect("backup");
+    let unsealed = ok(&env, &["--json", "erase", "--yes", "customer_no:K-000001"]).json();
+    config(&env);
+    ok(&env, &["replay", "--new-key"]);
+    ok(&env, &["-q", "erase", "--yes", "customer_no:K-000002"]);
+    env.restore(&backup);
+    let out = ok(&env, &["--json", "replay"]);
+    let doc = out.json();
+    assert_eq!(
+        doc["not_replayable"],
+        serde_json::json!([unsealed["audit_seq"]])
+    );
+    assert_eq!(doc["records"].as_array().map(Vec::len), Some(1), "{doc}");
+    assert_eq!(doc["records"][0]["original_seq"], 3);
+    assert!(
+        out.stderr.contains("record 2 changed rows before the tenant had a replay key, so it cannot be carried out again"),
+        "{}",
+        out.stderr
+    );
+    let names = query(
+        &env,
+        "SELECT name FROM customers WHERE id IN (1, 2) ORDER BY id",
+    );
+    assert_eq!(names, ["Gustav Björk", "[erased]"]);
 }

@@ -136,6 +136,9 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         replay: Some(key.clone()),
         ..cx.tenant.actor.clone()
     };
+    let at = time::format_ts(cx.now);
+    // No sweep meanwhile (exit 6): it would act on the store as restored.
+    let _lock = cx.store.sweep_lock(false, &at, false)?;
     let tip = cx
         .store
         .read(|s| audit::check_tip(s, actor.key.as_deref()))?;
@@ -171,7 +174,6 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         .filter(|l| before_stop(l) && unreplayable(l))
         .map(|l| l.seq)
         .collect();
-    let at = time::format_ts(cx.now);
     let restored_after = from.map(|f| f.seq);
     let secret = todo.first().map(|t| t.payload.secret.clone());
     let work: Vec<&Todo> = todo.iter().filter(|t| t.payload.changes()).collect();
