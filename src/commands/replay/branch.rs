@@ -246,6 +246,29 @@ mod tests {
     }
 
     #[test]
+    fn an_unfinished_replay_resumes_from_where_it_started() {
+        let mut closing = row(4, "d");
+        closing.command = "replay".into();
+        closing.details = r#"{"summary":true}"#.into();
+        let mut one = row(3, "c");
+        one.command = "replay".into();
+        let rows = [row(1, "a"), row(2, "b"), one.clone(), closing.clone()];
+        let at = |tip: &AuditRow| resume_point(&rows, Some(tip)).map(|r| r.seq);
+        // Finished: the closing record is where a later branch starts.
+        assert_eq!(at(&closing), Some(4));
+        // Stopped after one erasure, or closed as failed: from record 2.
+        assert_eq!(at(&one), Some(2));
+        let mut failed = closing.clone();
+        failed.outcome = "failed".into();
+        let rows = [row(1, "a"), row(2, "b"), one.clone(), failed.clone()];
+        assert_eq!(resume_point(&rows, Some(&failed)).map(|r| r.seq), Some(2));
+        // A store restored from before dsr's first record: from the start.
+        let rows = [one.clone()];
+        assert_eq!(resume_point(&rows, Some(&one)).map(|r| r.seq), None);
+        assert_eq!(resume_point(&rows, None).map(|r| r.seq), None);
+    }
+
+    #[test]
     fn reading_stops_at_a_damaged_or_cut_off_line() {
         let dir = tempfile::tempdir().expect("dir");
         let p = dir.path().join("m.jsonl");
