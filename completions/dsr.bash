@@ -46,6 +46,9 @@ _dsr() {
             dsr,init)
                 cmd="dsr__subcmd__init"
                 ;;
+            dsr,replay)
+                cmd="dsr__subcmd__replay"
+                ;;
             dsr,request)
                 cmd="dsr__subcmd__request"
                 ;;
@@ -93,6 +96,9 @@ _dsr() {
                 ;;
             dsr__subcmd__help,init)
                 cmd="dsr__subcmd__help__subcmd__init"
+                ;;
+            dsr__subcmd__help,replay)
+                cmd="dsr__subcmd__help__subcmd__replay"
                 ;;
             dsr__subcmd__help,request)
                 cmd="dsr__subcmd__help__subcmd__request"
@@ -155,7 +161,7 @@ _dsr() {
 
     case "${cmd}" in
         dsr)
-            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version demo init check extract erase export sweep audit config request batch help"
+            opts="-q -h -V --store --map --tenant --config --operator --request --json --quiet --help --version demo init check extract erase export sweep audit config request batch replay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -725,7 +731,7 @@ _dsr() {
             return 0
             ;;
         dsr__subcmd__help)
-            opts="demo init check extract erase export sweep audit config request batch help"
+            opts="demo init check extract erase export sweep audit config request batch replay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -934,6 +940,20 @@ _dsr() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dsr__subcmd__help__subcmd__replay)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dsr__subcmd__help__subcmd__request)
             opts="new list show extend close due"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1082,6 +1102,44 @@ _dsr() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dsr__subcmd__replay)
+            opts="-q -h -V --dry-run --new-key --store --map --tenant --config --operator --request --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -W "$(dsr config --names 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

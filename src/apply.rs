@@ -2,11 +2,13 @@
 //! children before parents, and refusing (so that everything is undone) if
 //! the store's own rules change rows the plan does not change.
 
+use crate::audit::replay::{MentionEdit, Payload, TableChanges};
 use crate::error::{Error, Result};
 use crate::graph::{Belonging, Skip};
 use crate::map::DataMap;
 use crate::planner::{self, Fate, Plan};
 use crate::store::schema::Schema;
+use crate::store::write::key_text;
 use crate::store::{Deferred, Tx, Unplanned};
 use crate::time;
 use crate::value::Value;
@@ -187,4 +189,45 @@ pub fn summary(map: &DataMap, plan: &Plan) -> (Json, Vec<Json>, Json) {
         mentions.insert(k, json!(n + 1));
     }
     (Json::Object(tables), held, Json::Object(mentions))
+}
+
+/// What the plan changes, as replay after a restore needs it (DESIGN §9):
+/// per table the keys deleted, anonymized (and the columns rewritten) and
+/// held, and the mentions erased. `None` when it changes nothing. The
+/// secret is filled in when the record is sealed.
+pub fn replay_payload(map: &DataMap, b: &Belonging, plan: &Plan) -> Option<Payload> {
+    let mut p = Payload::default();
+    for (ti, tp) in plan.tables.iter().enumerate() {
+        let t = &map.tables[ti];
+        let mut c = TableChanges::default();
+        for (i, f) in &tp.rows {
+            let key = || key_text(&b.tables[ti].rows[*i].key);
+            match f {
+                Fate::Delete => c.deleted.push(key()),
+                Fate::Anonymize => c.anonymized.push(key()),
+                Fate::Held { then, .. } => c.held.push((key(), then.as_str().to_string())),
+                Fate::Keep | Fate::AlreadyAnonymized => {}
+            }
+        }
+        if !c.anonymized.is_empty() {
+            c.columns = planner::assignments(t)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect();
+        }
+        if c != TableChanges::default() {
+            p.tables.insert(t.name.clone(), c);
+        }
+    }
+    p.mentions = plan
+        .edits
+        .iter()
+        .map(|e| MentionEdit {
+            table: map.tables[e.table].name.clone(),
+            column: e.column.clone(),
+            key: key_text(&e.key),
+            erased: e.erased.clone(),
+        })
+        .collect();
+    p.changes().then_some(p)
 }

@@ -13,6 +13,7 @@
 
 pub mod key;
 pub mod mirror;
+pub mod replay;
 pub mod verify;
 
 use crate::error::{Error, Result};
@@ -32,7 +33,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 pub const KEY_MARK: &str = "audit_key";
 
 /// The commands that write audit records, for `audit log --command`.
-pub const COMMANDS: &[&str] = &["extract", "erase", "export", "sweep", "repair"];
+pub const COMMANDS: &[&str] = &["extract", "erase", "export", "sweep", "repair", "replay"];
 
 /// Who acts and why: the same for every record a command writes.
 #[derive(Debug, Clone)]
@@ -43,6 +44,10 @@ pub struct Actor {
     pub mirror: Option<PathBuf>,
     /// Optional key of the chain (the tenant's `audit_key_file`).
     pub key: Option<Arc<AuditKey>>,
+    /// Optional replay key (the tenant's `replay_key_file`, DESIGN §9):
+    /// with it every record carries the sealed secret, and every erasure
+    /// what it changed.
+    pub replay: Option<Arc<replay::ReplayKey>>,
 }
 
 /// What a command records; the chain fields are filled in by [`append`].
@@ -268,8 +273,21 @@ pub fn precheck(store: &Store, actor: &Actor) -> Result<()> {
 /// transaction), and the mirror is brought up to date with the records
 /// already committed.
 pub fn append(tx: &Tx<'_>, actor: &Actor, at: &str, entry: &Entry) -> Result<AuditRow> {
+    append_with(tx, actor, at, entry, None)
+}
+
+/// [`append`] of a record that changed rows: `changes` is what replay needs
+/// to carry it out again, sealed into the details when the tenant has a
+/// replay key (otherwise dropped).
+pub fn append_with(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    at: &str,
+    entry: &Entry,
+    changes: Option<replay::Payload>,
+) -> Result<AuditRow> {
     let tip = check_tip(tx, actor.key.as_deref())?;
-    tx.ensure_tool_tables()?;
+    let secret = tx.ensure_tool_tables()?;
     if let Some(path) = &actor.mirror {
         mirror::catch_up(tx, path, tip.as_ref())?;
     }
@@ -278,6 +296,17 @@ pub fn append(tx: &Tx<'_>, actor: &Actor, at: &str, entry: &Entry) -> Result<Aud
         None => (1, GENESIS.to_string(), false),
     };
     let mut details = entry.details.clone();
+    if let Some(rk) = &actor.replay {
+        let mut p = changes.unwrap_or_default();
+        p.secret = secret;
+        let sealed = rk.seal(seq, &prev_hash, &p)?;
+        match details.as_object_mut() {
+            Some(o) => {
+                o.insert(replay::FIELD.into(), sealed);
+            }
+            None => details = serde_json::json!({ "value": details, replay::FIELD: sealed }),
+        }
+    }
     let key = actor.key.as_deref();
     let first_keyed = key.is_some() && !keyed;
     if let (true, Some(k)) = (first_keyed, key) {

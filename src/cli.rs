@@ -195,6 +195,17 @@ pub enum Command {
     /// succeeded. Ends with a summary (--json: dsr.batch/1); exit 0 only when every line succeeded,
     /// otherwise the exit code of the first line that did not.
     Batch(commands::batch::Args),
+    /// After a restore from a backup: carry out again the erasures recorded since (or --new-key)
+    ///
+    /// A store restored from a backup brings back what was erased after the backup was taken.
+    /// Every erasure and sweep batch made while the tenant has a replay_key_file seals, into its
+    /// record in the audit log mirror, the keys of the rows it changed and what it did. Replay finds
+    /// the restored store's newest audit record in the mirror (exit 7 when it is not there), and
+    /// carries out every erasure recorded after it, in order, with today's plan rules: holds are
+    /// judged on the rows as they are now, rows already gone are skipped, and each erasure gets an
+    /// audit record of its own (command replay). Run it before any other command on a restored
+    /// store; a second run finds nothing to do. --new-key writes the replay key once.
+    Replay(commands::replay::Args),
 }
 
 /// The whole command line as clap sees it: the derived definitions, built,
@@ -259,6 +270,7 @@ impl GlobalArgs {
             request: self.request.clone(),
             json: self.json,
             quiet: self.quiet,
+            defer_replay_key: false,
         }
     }
 }

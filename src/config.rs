@@ -21,6 +21,8 @@ struct TenantEntry {
     map: PathBuf,
     audit_log: Option<PathBuf>,
     audit_key_file: Option<PathBuf>,
+    /// The replay key (DESIGN §9).
+    replay_key_file: Option<PathBuf>,
     /// How long closed requests stay in the register (DESIGN §7).
     request_retention: Option<String>,
     /// The IANA time zone of the register's dates (default Europe/Stockholm).
@@ -43,6 +45,9 @@ pub struct Globals {
     pub request: Option<String>,
     pub json: bool,
     pub quiet: bool,
+    /// Leave the replay key unread (`dsr replay` reads it, or writes it,
+    /// itself).
+    pub defer_replay_key: bool,
 }
 
 /// One tenant, resolved: where its store and map are, and who is acting.
@@ -59,6 +64,8 @@ pub struct Tenant {
     pub request_retention: crate::time::Duration,
     /// The time zone of the register's dates.
     pub timezone: jiff::tz::TimeZone,
+    /// The tenant's `replay_key_file`, if the config names one.
+    pub replay_key_file: Option<PathBuf>,
 }
 
 /// What `dsr config` shows: the config file found and the tenants it names.
@@ -106,7 +113,7 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
             })
             .unwrap_or_default();
         Error::Usage(format!(
-            "{}{at}: {}; a config holds [tenants.NAME] tables with store, map and optionally audit_log, audit_key_file, request_retention and timezone",
+            "{}{at}: {}; a config holds [tenants.NAME] tables with store, map and optionally audit_log, audit_key_file, replay_key_file, request_retention and timezone",
             path.display(),
             e.message().trim()
         ))
@@ -172,6 +179,7 @@ impl Globals {
             request: self.request.clone().filter(|s| !s.trim().is_empty()),
             mirror,
             key,
+            replay: None,
         })
     }
 
@@ -212,6 +220,7 @@ impl Globals {
         let mut map = self.map.clone().filter(|p| !p.as_os_str().is_empty());
         let mut mirror = None;
         let mut key_file = None;
+        let mut replay_file = None;
         let mut name = self.tenant.clone().filter(|s| !s.trim().is_empty());
         let mut config = None;
         let mut retention = None;
@@ -254,6 +263,7 @@ impl Globals {
             map = map.or_else(|| Some(relative_to(base, &t.map)));
             mirror = t.audit_log.as_ref().map(|p| relative_to(base, p));
             key_file = t.audit_key_file.as_ref().map(|p| relative_to(base, p));
+            replay_file = t.replay_key_file.as_ref().map(|p| relative_to(base, p));
             let bad = |key: &str, why: String| {
                 Error::Usage(format!("{} [tenants.{name}] {key}: {why}", path.display()))
             };
@@ -288,7 +298,13 @@ impl Globals {
         Ok(Tenant {
             store,
             map,
-            actor: self.actor(mirror, key)?,
+            actor: Actor {
+                replay: match (&replay_file, self.defer_replay_key) {
+                    (Some(p), false) => Some(std::sync::Arc::new(crate::audit::replay::load(p)?)),
+                    _ => None,
+                },
+                ..self.actor(mirror, key)?
+            },
             name,
             config,
             request_retention: retention.unwrap_or(crate::time::Duration {
@@ -299,6 +315,7 @@ impl Globals {
                 Some(z) => z,
                 None => crate::deadline::time_zone(None).map_err(Error::Usage)?,
             },
+            replay_key_file: replay_file,
         })
     }
 }

@@ -117,6 +117,11 @@ pub fn examples(path: &str) -> &'static [(&'static str, &'static str)] {
                 "dsr --tenant acme --json batch requests.csv --yes -o out",
             ),
         ],
+        "replay" => &[
+            ("Once, when the tenant is set up: write its replay key", "dsr --tenant acme replay --new-key"),
+            ("After restoring the store from a backup: what would be erased again", "dsr --tenant acme replay --dry-run"),
+            ("Then carry it out, and check the trail against the mirror", "dsr --tenant acme replay && dsr --tenant acme audit verify --mirror /var/log/dsr/acme.jsonl"),
+        ],
         "request" => &[
             (
                 "Register an access request that arrived by e-mail",

@@ -46,5 +46,6 @@ pub fn run(cli: &Cli) -> Result<ExitCode, Error> {
         Command::Config(a) => commands::config::run(&g, a),
         Command::Request(a) => commands::request::run(&g, a),
         Command::Batch(a) => commands::batch::run(&g, a),
+        Command::Replay(a) => commands::replay::run(&g, a),
     }
 }

@@ -60,6 +60,21 @@ pub struct TextEdit {
     pub key: Vec<Value>,
     pub old: String,
     pub new: String,
+    /// The exact text replaced (each once), for replay after a restore.
+    pub erased: Vec<String>,
+}
+
+/// The distinct pieces of `text` at `ranges`.
+fn pieces(text: &str, ranges: &[std::ops::Range<usize>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in ranges {
+        if let Some(p) = text.get(r.clone()) {
+            if !p.is_empty() && !out.iter().any(|o| o == p) {
+                out.push(p.to_string());
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, Default)]
@@ -388,6 +403,7 @@ pub fn add_mention_edits(
             key: m.key.clone(),
             old: m.text.clone(),
             new,
+            erased: pieces(&m.text, &m.ranges),
         });
     }
     if mention_ids.is_empty() {
@@ -428,6 +444,7 @@ pub fn add_mention_edits(
                     key: b.tables[ti].rows[*i].key.clone(),
                     old: text.clone(),
                     new,
+                    erased: pieces(text, &ranges),
                 });
             }
         }

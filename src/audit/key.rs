@@ -34,20 +34,21 @@ impl AuditKey {
     }
 }
 
-/// Reads the key file: it must exist, be a regular file other than the
-/// store, readable by its owner only (0600 or 0400), and hold at least 32
-/// bytes. Every refusal is a configuration error (exit 2).
-pub fn load(path: &Path, store: &str) -> Result<AuditKey> {
+/// Reads a key file named by the tenant's `setting` (`audit_key_file`,
+/// `replay_key_file`): it must exist, be a regular file, and be readable by
+/// its owner only (0600 or 0400). `create` says how to make one. Every
+/// refusal is a configuration error (exit 2).
+pub(crate) fn read_private(path: &Path, setting: &str, create: &str) -> Result<Vec<u8>> {
     let show = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
         Error::Usage(format!(
-            "the tenant's audit_key_file {show} cannot be read: {}; create it (e.g. `head -c 32 /dev/urandom > FILE && chmod 600 FILE`) or fix the path in the config",
+            "the tenant's {setting} {show} cannot be read: {}; {create} or fix the path in the config",
             io_reason(&e)
         ))
     })?;
     if !meta.is_file() {
         return Err(Error::Usage(format!(
-            "the tenant's audit_key_file {show} is not a regular file; give the path of the key file"
+            "the tenant's {setting} {show} is not a regular file; give the path of the key file"
         )));
     }
     #[cfg(unix)]
@@ -56,10 +57,28 @@ pub fn load(path: &Path, store: &str) -> Result<AuditKey> {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(Error::Usage(format!(
-                "the tenant's audit_key_file {show} may be read by others (mode {mode:04o}); the key must be readable by its owner only: chmod 600 {show}"
+                "the tenant's {setting} {show} may be read by others (mode {mode:04o}); the key must be readable by its owner only: chmod 600 {show}"
             )));
         }
     }
+    std::fs::read(path).map_err(|e| {
+        Error::Usage(format!(
+            "the tenant's {setting} {show} cannot be read: {}",
+            io_reason(&e)
+        ))
+    })
+}
+
+/// Reads the key file: it must exist, be a regular file other than the
+/// store, readable by its owner only (0600 or 0400), and hold at least 32
+/// bytes. Every refusal is a configuration error (exit 2).
+pub fn load(path: &Path, store: &str) -> Result<AuditKey> {
+    let show = path.display();
+    let mut bytes = read_private(
+        path,
+        "audit_key_file",
+        "create it (e.g. `head -c 32 /dev/urandom > FILE && chmod 600 FILE`)",
+    )?;
     let store_path = crate::store::local_file(store).unwrap_or_default();
     if let (Ok(a), Ok(b)) = (path.canonicalize(), store_path.canonicalize()) {
         if a == b {
@@ -68,12 +87,6 @@ pub fn load(path: &Path, store: &str) -> Result<AuditKey> {
             )));
         }
     }
-    let mut bytes = std::fs::read(path).map_err(|e| {
-        Error::Usage(format!(
-            "the tenant's audit_key_file {show} cannot be read: {}",
-            io_reason(&e)
-        ))
-    })?;
     while bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
         bytes.pop();
     }

@@ -31,7 +31,7 @@ pub struct MirrorLine {
     pub value: serde_json::Value,
 }
 
-fn parse_line(line: u64, text: &str) -> Option<MirrorLine> {
+pub(crate) fn parse_line(line: u64, text: &str) -> Option<MirrorLine> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     Some(MirrorLine {
         line,
@@ -492,6 +492,12 @@ pub fn compare(rows: &[AuditRow], lines: &[MirrorLine]) -> Report {
                 seqs(&others),
                 rows[i].seq
             ));
+        } else if rows[i].command == "replay" {
+            notes.push(format!(
+                "the mirror also holds record {} after {after}, which the store does not: the history before the store was restored, which replay record {} carried on from",
+                seqs(&others),
+                rows[i].seq
+            ));
         } else {
             for m in others {
                 if m.seq == rows[i].seq {
@@ -538,4 +544,15 @@ pub fn compare(rows: &[AuditRow], lines: &[MirrorLine]) -> Report {
         problems,
         notes,
     }
+}
+
+/// Appends a record of a replay after a restore, whose chain branches off
+/// the mirror's newest line (DESIGN §9): the caller has checked that the
+/// mirror holds the record it chains on.
+pub fn append_branch(path: &Path, row: &AuditRow) -> std::result::Result<(), String> {
+    let io = |e: std::io::Error| io_reason(&e);
+    let mut f = open_locked(path).map_err(io)?;
+    let (_, torn) = tail(&mut f).map_err(io)?;
+    drop_torn(&f, torn).map_err(io)?;
+    write_rows(&mut f, std::slice::from_ref(row)).map_err(io)
 }

@@ -27,6 +27,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     if let Ok(src) = std::fs::read_to_string(&map_path) {
         findings.extend(map::fit::todos(&src));
     }
+    findings.extend(replay_readiness(&tenant));
     let errors = findings
         .iter()
         .filter(|d| d.severity == Severity::Error)
@@ -89,4 +90,36 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     } else {
         ExitCode::MapMismatch
     })
+}
+
+/// A config tenant without a mirror or a replay key cannot have its
+/// erasures carried out again after a backup is restored (DESIGN §9): said
+/// as warnings, for the tenant, not the map.
+fn replay_readiness(tenant: &crate::config::Tenant) -> Vec<map::Diagnostic> {
+    let Some(name) = &tenant.name else {
+        return Vec::new();
+    };
+    let warn = |what: &str, hint: String| {
+        map::Diagnostic {
+        severity: Severity::Warning,
+        loc: None,
+        place: format!("[tenants.{name}]"),
+        message: format!("{what}, so erasures made now cannot be carried out again by `dsr replay` after a backup of the store is restored"),
+        hint: Some(hint),
+    }
+    };
+    let mut out = Vec::new();
+    if tenant.actor.mirror.is_none() {
+        out.push(warn(
+            "the tenant has no audit_log",
+            "set audit_log to a file on another system than the store and its backups".into(),
+        ));
+    }
+    if tenant.replay_key_file.is_none() {
+        out.push(warn(
+            "the tenant has no replay_key_file",
+            format!("set replay_key_file to a path outside the store, then run `dsr --tenant {name} replay --new-key`"),
+        ));
+    }
+    out
 }

@@ -325,7 +325,12 @@ pub fn erase_one(
             outcome: if failed.is_some() { "failed" } else { "ok" }.into(),
             details: cx.details(details),
         };
-        let row = audit::append(tx, actor, at, &entry)?;
+        let changes = if dry_run || failed.is_some() {
+            None
+        } else {
+            apply::replay_payload(&cx.map, &p.b, &p.plan)
+        };
+        let row = audit::append_with(tx, actor, at, &entry, changes)?;
         if let Some(e) = failed {
             return Ok((row, Json::Null, Some(e), String::new()));
         }

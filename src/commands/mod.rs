@@ -9,6 +9,7 @@ pub mod erase;
 pub mod export;
 pub mod extract;
 pub mod init;
+pub mod replay;
 pub mod request;
 pub mod sweep;
 
@@ -55,8 +56,12 @@ impl Context {
     /// Resolves the tenant, reads the map, opens the store and refuses a map
     /// that does not fit it (exit 3) before any personal data is read.
     pub fn open(g: &Globals, read_only: bool) -> Result<Context> {
+        Context::open_tenant(g.tenant(true)?, read_only)
+    }
+
+    /// [`Context::open`] of a tenant already resolved.
+    pub fn open_tenant(tenant: Tenant, read_only: bool) -> Result<Context> {
         let (now, today) = clock()?;
-        let tenant = g.tenant(true)?;
         let map_path = tenant
             .map
             .clone()

@@ -534,6 +534,20 @@ impl Tx<'_> {
             .ok_or_else(|| Error::Runtime("the tenant secret could not be read back".into()))
     }
 
+    /// Takes the tenant's secret kept (sealed) in the audit log mirror for
+    /// a store restored from a backup taken before dsr first ran, so that
+    /// hashes and subject references stay what they were (DESIGN §9). A
+    /// store that has a secret keeps its own.
+    pub fn adopt_secret(&self, secret: &str) -> Result<()> {
+        migrate::pending(self)?;
+        self.exec(
+            "INSERT INTO _dsr_meta (key, value) VALUES ('secret', ?1) ON CONFLICT (key) DO NOTHING",
+            &[text(secret)],
+            "writing the tenant secret to",
+        )
+        .map(|_| ())
+    }
+
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.exec(
             "INSERT INTO _dsr_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

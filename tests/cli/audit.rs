@@ -250,7 +250,7 @@ fn log_answers_supports_questions() {
     exit: 2
     --- stdout
     --- stderr
-    dsr: error: --command "bogus" is not a command that writes audit records; use one of: extract, erase, export, sweep, repair
+    dsr: error: --command "bogus" is not a command that writes audit records; use one of: extract, erase, export, sweep, repair, replay
     "#);
     assert_eq!(env.run(&["audit", "log", "--limit", "0"]).code, 2);
     let out = env.run(&["audit", "log", "--subject", "bogus:1"]);

@@ -61,7 +61,8 @@ fn man_pages_have_the_usual_sections_and_no_help_page() {
             "dsr-request-extend.1",
             "dsr-request-close.1",
             "dsr-request-due.1",
-            "dsr-batch.1"
+            "dsr-batch.1",
+            "dsr-replay.1"
         ]
     );
     for (name, bytes) in &pages {

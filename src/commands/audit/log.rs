@@ -19,7 +19,7 @@ pub struct LogArgs {
     /// Only records at or after this time (YYYY-MM-DD or an ISO date-time)
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
-    /// Only records of this command (extract, erase, export, sweep, repair)
+    /// Only records of this command (extract, erase, export, sweep, repair, replay)
     #[arg(long, value_name = "C")]
     pub command: Option<String>,
     /// Only records about this data subject (KIND:VALUE, as the commands take it; needs the map)

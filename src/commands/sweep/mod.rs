@@ -284,7 +284,9 @@ impl Sweep<'_> {
                 let done = completed(&plan, &b);
                 let n = tx.forget_deferred(&done)?;
                 let row = if changed(&tables) || !plan.edits.is_empty() || n > 0 {
-                    let row = self.record(tx, source, false, (&tables, &held, &mentions), n)?;
+                    let changes = apply::replay_payload(&cx.map, &b, &plan);
+                    let counts: Counts<'_> = (&tables, &held, &mentions);
+                    let row = self.record(tx, source, false, counts, n, changes)?;
                     tx.defer(
                         &apply::deferred(&cx.map, &b, &plan, None),
                         &self.at,
@@ -315,6 +317,7 @@ impl Sweep<'_> {
         one_pass: bool,
         (tables, held, mentions): Counts<'_>,
         completed: u64,
+        changes: Option<crate::audit::replay::Payload>,
     ) -> Result<AuditRow> {
         let details = self.cx.details(json!({
             "dry_run": false, "batch": self.totals.batches + 1, "source": source,
@@ -327,7 +330,7 @@ impl Sweep<'_> {
             outcome: "ok".into(),
             details,
         };
-        audit::append(tx, &self.actor, &self.at, &entry)
+        audit::append_with(tx, &self.actor, &self.at, &entry, changes)
     }
 
     /// After a batch's transaction committed with its audit record.

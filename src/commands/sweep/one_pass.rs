@@ -186,7 +186,8 @@ impl Sweep<'_> {
                 if n == 0 {
                     return Ok((0, None));
                 }
-                let row = self.record(tx, &op.source, true, (&counts(n), &[], &json!({})), 0)?;
+                let row =
+                    self.record(tx, &op.source, true, (&counts(n), &[], &json!({})), 0, None)?;
                 Ok((n, Some(row)))
             })?;
             self.committed(row);
@@ -206,7 +207,9 @@ impl Sweep<'_> {
 /// into it. The planner would then give every expired row the fate Delete
 /// and touch nothing else, so one statement deletes, in one pass, what has
 /// surely expired, and dsr deletes the few rows it must test itself.
-/// `DSR_SWEEP_PLANNED` turns this off (the tests compare both ways).
+/// `DSR_SWEEP_PLANNED` turns this off (the tests compare both ways), and
+/// so does a replay key: replay after a restore needs the keys of the rows
+/// each batch deleted, which one pass never reads (DESIGN §9).
 ///
 /// A `subjects = true` table (one row per person, with their identifiers)
 /// is never swept in one pass while the map scans free text: the people
@@ -232,4 +235,5 @@ pub(super) fn one_pass(cx: &Context, ti: usize, action: OnErase) -> bool {
             .flat_map(|t| &t.foreign_keys)
             .any(|fk| into(&fk.table))
         && std::env::var_os("DSR_SWEEP_PLANNED").is_none()
+        && cx.tenant.actor.replay.is_none()
 }
