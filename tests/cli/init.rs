@@ -159,7 +159,7 @@ pub fn assert_shop_draft(text: &str, doc: &toml::Table) {
         .collect()
     );
 
-    let kunder = table(&doc, "kunder");
+    let kunder = table(doc, "kunder");
     assert_eq!(kunder["subjects"].as_bool(), Some(true));
     assert_eq!(kunder["on_erase"].as_str(), Some("anonymize"));
     assert_eq!(
@@ -175,7 +175,7 @@ pub fn assert_shop_draft(text: &str, doc: &toml::Table) {
     ));
     assert!(text.contains("# link = { to = \"kunder\", on = { referred_by = \"id\" } }"));
     assert_eq!(
-        columns(&doc, "kunder"),
+        columns(doc, "kunder"),
         cols(&[
             ("kundnummer", "identity.customer_number", "hash"),
             ("förnamn", "identity.name", "redact"),
@@ -195,14 +195,14 @@ pub fn assert_shop_draft(text: &str, doc: &toml::Table) {
         Some(true)
     );
 
-    let users = table(&doc, "users");
+    let users = table(doc, "users");
     assert_eq!(users["subjects"].as_bool(), Some(true));
     assert_eq!(
         users["identify"].to_string(),
         "{ email = [\"email\", \"contact\"], phone = \"mobile\" }"
     );
     assert_eq!(
-        columns(&doc, "users"),
+        columns(doc, "users"),
         cols(&[
             // VARCHAR(40) NOT NULL: a hash does not fit, NULL is not allowed.
             ("email", "contact.email", "redact"),
@@ -214,13 +214,13 @@ pub fn assert_shop_draft(text: &str, doc: &toml::Table) {
         ])
     );
 
-    let link = |t: &str| table(&doc, t)["link"].to_string();
+    let link = |t: &str| table(doc, t)["link"].to_string();
     assert_eq!(
         link("sessions"),
         "{ to = \"users\", on = { user_id = \"user_id\" } }"
     );
     assert_eq!(
-        columns(&doc, "sessions"),
+        columns(doc, "sessions"),
         cols(&[("ip", "online.ip_address", "null")])
     );
     assert_eq!(
@@ -228,28 +228,28 @@ pub fn assert_shop_draft(text: &str, doc: &toml::Table) {
         "{ to = \"org_members\", on = { org = \"org\", member_no = \"member_no\" } }"
     );
     assert_eq!(
-        columns(&doc, "member_notes"),
+        columns(doc, "member_notes"),
         cols(&[("details", "content.free_text", "redact")])
     );
     assert_eq!(
         link("org_members"),
         "{ to = \"users\", on = { user_id = \"user_id\" } }"
     );
-    assert_eq!(columns(&doc, "org_members"), cols(&[]));
+    assert_eq!(columns(doc, "org_members"), cols(&[]));
     assert_eq!(
         link("fakturor"),
         "{ to = \"kunder\", on = { kund_id = \"id\" } }"
     );
-    assert_eq!(columns(&doc, "fakturor"), cols(&[]));
+    assert_eq!(columns(doc, "fakturor"), cols(&[]));
     assert!(text.contains(
         "# hold = { after = \"utfärdad\", keep = \"7y\", round = \"year_end\", reason = \"Bokföringslagen 7 kap. 2 §\" }"
     ));
     // A product's name is not a person's; listed (check would ask) without a category.
-    assert_eq!(columns(&doc, "products"), cols(&[("name", "", "")]));
-    assert_eq!(table(&doc, "products")["on_erase"].as_str(), Some("keep"));
+    assert_eq!(columns(doc, "products"), cols(&[("name", "", "")]));
+    assert_eq!(table(doc, "products")["on_erase"].as_str(), Some("keep"));
     for t in ["kunder", "users", "sessions", "fakturor", "products"] {
         assert_eq!(
-            table(&doc, t)["purpose"].as_str(),
+            table(doc, t)["purpose"].as_str(),
             Some("TODO: why this table is processed")
         );
     }

@@ -231,17 +231,17 @@ mod tests {
         let c = row(3, "c");
         assert!(after(p, &m, Some(&c), &[]).expect("c").is_empty());
         assert_eq!(seqs(&after(p, &m, None, &[]).expect("genesis")), vec![1, 4]);
-        let e = after(p, &m, Some(&row(9, "z")), &[])
-            .err()
-            .expect("unknown");
+        let Err(e) = after(p, &m, Some(&row(9, "z")), &[]) else {
+            panic!("unknown: no error");
+        };
         assert!(e.to_string().contains("another tenant"), "{e}");
-        let e = after(p, &m, Some(&row(4, "d")), &[c.clone(), row(4, "d")])
-            .err()
-            .expect("newer");
+        let Err(e) = after(p, &m, Some(&row(4, "d")), &[c.clone(), row(4, "d")]) else {
+            panic!("newer: no error");
+        };
         assert!(e.to_string().contains("newer than the mirror"), "{e}");
-        let e = after(p, &m, Some(&row(3, "x")), &[a, b, row(3, "x")])
-            .err()
-            .expect("forked");
+        let Err(e) = after(p, &m, Some(&row(3, "x")), &[a, b, row(3, "x")]) else {
+            panic!("forked: no error");
+        };
         assert!(e.to_string().contains("forked"), "{e}");
     }
 
