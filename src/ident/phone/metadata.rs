@@ -1,0 +1,192 @@
+//! libphonenumber's metadata, loaded one calling code at a time.
+//!
+//! The crate's own database (`phonenumber::metadata::DATABASE`) builds every
+//! region and parses each of its thousands of patterns on first use: ~60 ms,
+//! most of a small extract. build.rs splits the same metadata per calling
+//! code; here a code's group becomes a `Database` the first time a number of
+//! that code is read, and stays for the process.
+//!
+//! Every database also holds a stub for each other calling code: the parser
+//! decides where a country code ends by which codes exist (`+4470…` is +44
+//! because 4 is none and 44 is one), so the set must be complete. A stub is
+//! never read otherwise: with a region given the parser reads the region's
+//! own metadata, and validity and formats are read from the number's code's
+//! database, where that code is complete. Results are the crate's; the tests
+//! compare them with its full database.
+
+use std::sync::OnceLock;
+
+use phonenumber::metadata::{loader, Database, DATABASE};
+use phonenumber::{ParseError, PhoneNumber};
+
+include!(concat!(env!("OUT_DIR"), "/phone_metadata.rs"));
+
+static GROUPS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/phone_metadata.bin"));
+
+/// The national-number pattern of a stub: no number belongs to it.
+const STUB_PATTERN: &str = "[^0-9]";
+
+/// One built database per calling code (same index as [`CODES`]); `None`
+/// when a group could not be read, and the full database is used instead.
+static BY_CODE: [OnceLock<Option<Database>>; CODES.len()] = [const { OnceLock::new() }; CODES.len()];
+
+/// Stubs only: enough to find a number's calling code.
+static SKELETON: OnceLock<Option<Database>> = OnceLock::new();
+
+/// The calling code of a region id (`SE` → 46); `None` when libphonenumber
+/// has no metadata for it.
+pub(super) fn calling_code(region: &str) -> Option<u16> {
+    REGIONS
+        .binary_search_by(|(id, _)| (*id).cmp(region))
+        .ok()
+        .map(|i| REGIONS[i].1)
+}
+
+/// The database that holds `code`'s regions in full. An unknown code gets
+/// the stubs alone, which, like the full database, know no number of it.
+pub(super) fn for_code(code: u16) -> &'static Database {
+    match CODES.binary_search_by_key(&code, |c| c.0) {
+        Ok(i) => BY_CODE[i].get_or_init(|| build(Some(i))).as_ref(),
+        Err(_) => skeleton(),
+    }
+    .unwrap_or(&DATABASE)
+}
+
+fn skeleton() -> Option<&'static Database> {
+    SKELETON.get_or_init(|| build(None)).as_ref()
+}
+
+/// A number written with its country code (`+46…`), read without a region,
+/// with the database of its code.
+pub(super) fn parse_international(s: &str) -> Option<(PhoneNumber, &'static Database)> {
+    // With no region, the parser reads the metadata of the code it found, a
+    // stub in the skeleton: that may only end the reading early. Errors that
+    // come before (no number, no such code) are final; others are asked of
+    // the full database.
+    let code = match skeleton().map(|db| phonenumber::parse_with(db, None, s)) {
+        Some(Ok(n)) => n.code().value(),
+        Some(Err(ParseError::NoNumber | ParseError::InvalidCountryCode)) => return None,
+        Some(Err(_)) | None => {
+            let n = phonenumber::parse_with(&DATABASE, None, s).ok()?;
+            return Some((n, &DATABASE));
+        }
+    };
+    let db = for_code(code);
+    phonenumber::parse_with(db, None, s).ok().map(|n| (n, db))
+}
+
+fn stub(code: u16) -> loader::Metadata {
+    loader::Metadata {
+        id: Some("001".to_string()),
+        country_code: Some(code),
+        general: Some(loader::Descriptor {
+            national_number: Some(STUB_PATTERN.to_string()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Stubs for every code but `full` (an index into [`CODES`]), then `full`'s
+/// group in the crate's order, so its regions win any shared id.
+fn build(full: Option<usize>) -> Option<Database> {
+    let mut metas: Vec<loader::Metadata> = CODES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != full)
+        .map(|(_, c)| stub(c.0))
+        .collect();
+    if let Some(i) = full {
+        let (_, at, len) = CODES[i];
+        let group: Vec<loader::Metadata> = postcard::from_bytes(GROUPS.get(at..at + len)?).ok()?;
+        metas.extend(group);
+    }
+    Database::from(metas).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(db: &Database) -> Vec<&str> {
+        let mut ids: Vec<&str> = db
+            .iter()
+            .filter(|m| m.descriptors().general().national_number().as_str() != STUB_PATTERN)
+            .map(|m| m.id())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn tables_cover_the_crate_database() {
+        let mut codes: Vec<u16> = DATABASE.iter().map(|m| m.country_code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(CODES.iter().map(|c| c.0).collect::<Vec<_>>(), codes);
+        for m in DATABASE.iter() {
+            assert_eq!(calling_code(m.id()), Some(m.country_code()), "{}", m.id());
+        }
+        assert_eq!(calling_code("SE"), Some(46));
+        assert_eq!(calling_code("XX"), None);
+        assert_eq!(calling_code("se"), None);
+    }
+
+    /// Every region's metadata, every code's region order and main country
+    /// are the crate's, field for field (Debug shows every field).
+    #[test]
+    fn groups_equal_the_crate_database() {
+        for &(code, _, _) in CODES {
+            let db = for_code(code);
+            let ours: Vec<String> = db
+                .by_code(&code)
+                .expect("group")
+                .iter()
+                .map(|m| format!("{m:?}"))
+                .collect();
+            let theirs: Vec<String> = DATABASE
+                .by_code(&code)
+                .expect("group")
+                .iter()
+                .map(|m| format!("{m:?}"))
+                .collect();
+            assert_eq!(ours, theirs, "+{code}");
+            assert_eq!(db.region(&code), DATABASE.region(&code), "+{code}");
+        }
+    }
+
+    #[test]
+    fn a_code_is_built_once_and_holds_only_its_regions() {
+        let se = for_code(46);
+        assert!(std::ptr::eq(se, for_code(46)));
+        assert!(!std::ptr::eq(se, &*DATABASE));
+        assert_eq!(loaded(se), ["SE"]);
+        assert_eq!(loaded(for_code(358)), ["AX", "FI"]);
+        assert_eq!(loaded(for_code(47)), ["NO", "SJ"]);
+        assert_eq!(loaded(for_code(44)), ["GB", "GG", "IM", "JE"]);
+        let nanp = loaded(for_code(1));
+        assert_eq!(nanp.len(), 25, "{nanp:?}");
+        assert!(nanp.contains(&"US") && nanp.contains(&"CA") && nanp.contains(&"JM"));
+        // Every other code is there as a stub, so codes are found as in the crate.
+        for &(code, _, _) in CODES {
+            assert!(se.by_code(&code).is_some(), "+{code}");
+        }
+        // An unknown code: no regions, like the crate's database.
+        assert!(CODES.iter().all(|c| c.0 != 0 && c.0 != 999));
+        assert!(for_code(999).by_code(&999).is_none());
+        assert!(std::ptr::eq(for_code(999), for_code(0)));
+    }
+
+    #[test]
+    fn international_numbers_read_as_the_crate_reads_them() {
+        for s in ["+46701234567", "+12015550123", "+447400123456", "+358401234567", "+4722334455"] {
+            let (n, db) = parse_international(s).expect(s);
+            let full = phonenumber::parse(None, s).expect(s);
+            assert_eq!(n, full, "{s}");
+            assert!(std::ptr::eq(db, for_code(full.code().value())), "{s}");
+        }
+        for bad in ["+0701234567", "+999123456", "+"] {
+            assert!(parse_international(bad).is_none(), "{bad}");
+        }
+    }
+}
