@@ -15,6 +15,7 @@
 //! cached. Parsing one stored value then takes some microseconds, which is
 //! what a lookup that must scan a phone column pays per row.
 
+mod format;
 mod metadata;
 
 use std::fmt;
@@ -102,12 +103,13 @@ pub(super) fn key(raw: &str, region: Region) -> Result<String, IdentError> {
     // Read with the region's metadata; the number may have another code
     // (`+44…` in `SE`), whose metadata then says whether it is valid.
     let (id, code) = region.id().zip(region.calling_code()).ok_or_else(invalid)?;
-    let n = phonenumber::parse_with(metadata::for_code(code), Some(id), s).map_err(|_| invalid())?;
+    let n =
+        phonenumber::parse_with(metadata::for_code(code), Some(id), s).map_err(|_| invalid())?;
     let db = metadata::for_code(n.code().value());
     if !n.is_valid_with(db) {
         return Err(invalid());
     }
-    Ok(n.format_with(db).mode(Mode::E164).to_string())
+    format::format(&n, db, Mode::E164).ok_or_else(invalid)
 }
 
 /// A canonical key read back, with its country code and national
@@ -136,6 +138,15 @@ fn parts(key: &str) -> Option<Parts> {
     })
 }
 
+impl Parts {
+    /// The number as its metadata writes it in `mode`.
+    fn written(&self, mode: Mode) -> String {
+        // The database has the number's code, so the fallback is not reached.
+        format::format(&self.number, self.db, mode)
+            .unwrap_or_else(|| format!("+{}{}", self.cc, self.nsn))
+    }
+}
+
 /// The number's national (trunk) prefix, from its country's metadata.
 fn trunk_prefix(p: &Parts) -> Option<String> {
     p.number
@@ -155,13 +166,10 @@ pub(super) fn forms(key: &str) -> Vec<String> {
     let Some(p) = parts(key) else {
         return vec![key.to_string()];
     };
-    let national = p.number.format_with(p.db).mode(Mode::National).to_string();
+    let national = p.written(Mode::National);
     vec![
         key.to_string(),
-        p.number
-            .format_with(p.db)
-            .mode(Mode::International)
-            .to_string(),
+        p.written(Mode::International),
         national.clone(),
         digits_of(&national),
         format!("00{}{}", p.cc, p.nsn),
@@ -207,9 +215,7 @@ fn make_digit_patterns(key: &str) -> Vec<String> {
         out.push(format!("00{cc}{t}{nsn}"));
         out.push(format!("{t}{nsn}"));
     }
-    out.push(digits_of(
-        &p.number.format_with(p.db).mode(Mode::National).to_string(),
-    ));
+    out.push(digits_of(&p.written(Mode::National)));
     super::dedup(out)
 }
 
@@ -232,7 +238,8 @@ mod tests {
     /// before the metadata was loaded per calling code.
     fn crate_key(raw: &str, region: Region) -> Option<String> {
         let n = phonenumber::parse(region.id(), raw.trim()).ok()?;
-        n.is_valid().then(|| n.format().mode(Mode::E164).to_string())
+        n.is_valid()
+            .then(|| n.format().mode(Mode::E164).to_string())
     }
 
     #[test]
@@ -259,7 +266,11 @@ mod tests {
         ] {
             let got = key(raw, r(region));
             assert_eq!(got.as_deref(), Ok(want), "{raw} in {region}");
-            assert_eq!(crate_key(raw, r(region)).as_deref(), Some(want), "{raw} in {region}");
+            assert_eq!(
+                crate_key(raw, r(region)).as_deref(),
+                Some(want),
+                "{raw} in {region}"
+            );
         }
     }
 
@@ -322,6 +333,43 @@ mod tests {
         assert!(digit_patterns("+999123456").is_empty());
     }
 
+    /// Reading and writing numbers of several codes builds only their
+    /// groups, never the crate's whole database (~60 ms). Run in a child
+    /// process, since the other tests here build that database.
+    #[test]
+    fn reading_numbers_leaves_the_whole_database_unbuilt() {
+        const TEST: &str = "ident::phone::tests::reading_numbers_leaves_the_whole_database_unbuilt";
+        if std::env::var_os("DSR_TEST_PHONE_CHILD").is_some() {
+            assert_eq!(
+                key("070-123 45 67", Region::DEFAULT).as_deref(),
+                Ok("+46701234567")
+            );
+            assert_eq!(
+                key("+44 7400 123456", r("US")).as_deref(),
+                Ok("+447400123456")
+            );
+            assert!(key("+999 1234 5678", Region::DEFAULT).is_err());
+            assert_eq!(forms("+12015550123").len(), 5);
+            assert_eq!(digit_patterns("+358401234567").len(), 5);
+            assert_eq!(national_digits("+4721234567").as_deref(), Some("21234567"));
+            assert!(once_cell::sync::Lazy::get(&DATABASE).is_none());
+            return;
+        }
+        let exe = std::env::current_exe().expect("test binary");
+        let out = std::process::Command::new(exe)
+            .args([TEST, "--exact", "--test-threads=1"])
+            .env("DSR_TEST_PHONE_CHILD", "1")
+            .output()
+            .expect("run the test binary");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("1 passed"), "{stdout}");
+    }
+
     /// Every example number of every region, written nationally in its
     /// region and with `+` in two others, reads, validates and formats as
     /// with the crate's whole database.
@@ -333,10 +381,16 @@ mod tests {
                 continue;
             };
             let d = m.descriptors();
-            let examples = [Some(d.general()), d.fixed_line(), d.mobile(), d.toll_free(), d.voip()]
-                .into_iter()
-                .flatten()
-                .filter_map(|d| d.example());
+            let examples = [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.voip(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.example());
             for ex in examples {
                 let intl = format!("+{} {ex}", m.country_code());
                 for (raw, region) in [(ex, home), (&intl, Region::DEFAULT), (&intl, r("US"))] {
@@ -346,7 +400,8 @@ mod tests {
                     let full = phonenumber::parse(None, &k).expect("key");
                     assert_eq!(
                         forms(&k)[1..3],
-                        [Mode::International, Mode::National].map(|m| full.format().mode(m).to_string()),
+                        [Mode::International, Mode::National]
+                            .map(|m| full.format().mode(m).to_string()),
                         "{k}"
                     );
                     let trunk = full.metadata(&DATABASE).and_then(|m| m.national_prefix());

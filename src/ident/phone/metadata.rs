@@ -28,7 +28,8 @@ const STUB_PATTERN: &str = "[^0-9]";
 
 /// One built database per calling code (same index as [`CODES`]); `None`
 /// when a group could not be read, and the full database is used instead.
-static BY_CODE: [OnceLock<Option<Database>>; CODES.len()] = [const { OnceLock::new() }; CODES.len()];
+static BY_CODE: [OnceLock<Option<Database>>; CODES.len()] =
+    [const { OnceLock::new() }; CODES.len()];
 
 /// Stubs only: enough to find a number's calling code.
 static SKELETON: OnceLock<Option<Database>> = OnceLock::new();
@@ -49,7 +50,8 @@ pub(super) fn for_code(code: u16) -> &'static Database {
         Ok(i) => BY_CODE[i].get_or_init(|| build(Some(i))).as_ref(),
         Err(_) => skeleton(),
     }
-    .unwrap_or(&DATABASE)
+    // Not `unwrap_or(&DATABASE)`: its deref would build the whole database.
+    .unwrap_or_else(|| &DATABASE)
 }
 
 fn skeleton() -> Option<&'static Database> {
@@ -179,7 +181,13 @@ mod tests {
 
     #[test]
     fn international_numbers_read_as_the_crate_reads_them() {
-        for s in ["+46701234567", "+12015550123", "+447400123456", "+358401234567", "+4722334455"] {
+        for s in [
+            "+46701234567",
+            "+12015550123",
+            "+447400123456",
+            "+358401234567",
+            "+4722334455",
+        ] {
             let (n, db) = parse_international(s).expect(s);
             let full = phonenumber::parse(None, s).expect(s);
             assert_eq!(n, full, "{s}");
