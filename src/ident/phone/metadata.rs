@@ -23,8 +23,9 @@ include!(concat!(env!("OUT_DIR"), "/phone_metadata.rs"));
 
 static GROUPS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/phone_metadata.bin"));
 
-/// The national-number pattern of a stub: no number belongs to it.
-const STUB_PATTERN: &str = "[^0-9]";
+/// The national-number pattern of a stub: no number belongs to it (and a
+/// literal is the cheapest pattern to check when the database is built).
+const STUB_PATTERN: &str = "x";
 
 /// One built database per calling code (same index as [`CODES`]); `None`
 /// when a group could not be read, and the full database is used instead.
@@ -61,10 +62,22 @@ fn skeleton() -> Option<&'static Database> {
 /// A number written with its country code (`+46…`), read without a region,
 /// with the database of its code.
 pub(super) fn parse_international(s: &str) -> Option<(PhoneNumber, &'static Database)> {
-    // With no region, the parser reads the metadata of the code it found, a
-    // stub in the skeleton: that may only end the reading early. Errors that
-    // come before (no number, no such code) are final; others are asked of
-    // the full database.
+    // The parser takes the first of the leading one to three digits that is
+    // a calling code; read with that code's database, the number is read as
+    // with the crate's. The guess is checked, not trusted: if the parser
+    // found another code, or failed, the number is read the careful way.
+    if let Some(guess) = guess_code(s) {
+        let db = for_code(guess);
+        if let Ok(n) = phonenumber::parse_with(db, None, s) {
+            if n.code().value() == guess {
+                return Some((n, db));
+            }
+        }
+    }
+    // With the skeleton the parser finds the code, then reads a stub's
+    // metadata: that may only end the reading early. Errors that come
+    // before (no number, no such code) are final; others are asked of the
+    // crate's full database.
     let code = match skeleton().map(|db| phonenumber::parse_with(db, None, s)) {
         Some(Ok(n)) => n.code().value(),
         Some(Err(ParseError::NoNumber | ParseError::InvalidCountryCode)) => return None,
@@ -75,6 +88,15 @@ pub(super) fn parse_international(s: &str) -> Option<(PhoneNumber, &'static Data
     };
     let db = for_code(code);
     phonenumber::parse_with(db, None, s).ok().map(|n| (n, db))
+}
+
+/// The first calling code among the one to three digits after the `+`
+/// (none begins with 0).
+fn guess_code(s: &str) -> Option<u16> {
+    let digits = s.strip_prefix('+').filter(|d| !d.starts_with('0'))?;
+    (1..=3)
+        .filter_map(|len| digits.get(..len)?.parse::<u16>().ok())
+        .find(|code| CODES.binary_search_by_key(code, |c| c.0).is_ok())
 }
 
 fn stub(code: u16) -> loader::Metadata {
@@ -92,12 +114,15 @@ fn stub(code: u16) -> loader::Metadata {
 /// Stubs for every code but `full` (an index into [`CODES`]), then `full`'s
 /// group in the crate's order, so its regions win any shared id.
 fn build(full: Option<usize>) -> Option<Database> {
-    let mut metas: Vec<loader::Metadata> = CODES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| Some(*i) != full)
-        .map(|(_, c)| stub(c.0))
-        .collect();
+    // Reserved once: a loader entry is some 2 kB, and there are ~200 stubs.
+    let mut metas = Vec::with_capacity(CODES.len() + 32);
+    metas.extend(
+        CODES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != full)
+            .map(|(_, c)| stub(c.0)),
+    );
     if let Some(i) = full {
         let (_, at, len) = CODES[i];
         let group: Vec<loader::Metadata> = postcard::from_bytes(GROUPS.get(at..at + len)?).ok()?;
@@ -193,8 +218,25 @@ mod tests {
             assert_eq!(n, full, "{s}");
             assert!(std::ptr::eq(db, for_code(full.code().value())), "{s}");
         }
-        for bad in ["+0701234567", "+999123456", "+"] {
-            assert!(parse_international(bad).is_none(), "{bad}");
+        assert_eq!(guess_code("+447400123456"), Some(44));
+        assert_eq!(guess_code("+12015550123"), Some(1));
+        assert_eq!(guess_code("+358401234567"), Some(358));
+        assert_eq!(guess_code("+0701234567"), None);
+        assert_eq!(guess_code("46701234567"), None);
+        // Short, unknown and malformed numbers: the crate's answer, error or not.
+        for s in [
+            "+4670",
+            "+0701234567",
+            "+999123456",
+            "+",
+            "+1",
+            "+12",
+            "+123456789012345678901",
+        ] {
+            let ours = parse_international(s).map(|(n, _)| n);
+            assert_eq!(ours, phonenumber::parse(None, s).ok(), "{s}");
         }
+        assert!(parse_international("+0701234567").is_none());
+        assert!(parse_international("+999123456").is_none());
     }
 }
