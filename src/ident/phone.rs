@@ -106,7 +106,7 @@ pub(super) fn key(raw: &str, region: Region) -> Result<String, IdentError> {
     let n =
         phonenumber::parse_with(metadata::for_code(code), Some(id), s).map_err(|_| invalid())?;
     let db = metadata::for_code(n.code().value());
-    if !n.is_valid_with(db) {
+    if !metadata::is_valid(&n, db) {
         return Err(invalid());
     }
     format::format(&n, db, Mode::E164).ok_or_else(invalid)
@@ -386,14 +386,29 @@ mod tests {
                 d.fixed_line(),
                 d.mobile(),
                 d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
                 d.voip(),
+                d.personal_number(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
             ]
             .into_iter()
             .flatten()
             .filter_map(|d| d.example());
             for ex in examples {
                 let intl = format!("+{} {ex}", m.country_code());
-                for (raw, region) in [(ex, home), (&intl, Region::DEFAULT), (&intl, r("US"))] {
+                // One digit more or less: mostly invalid, sometimes another number.
+                let longer = format!("{ex}9");
+                let shorter = &ex[..ex.len().saturating_sub(1)];
+                for (raw, region) in [
+                    (ex, home),
+                    (&intl, Region::DEFAULT),
+                    (&intl, r("US")),
+                    (&longer, home),
+                    (shorter, home),
+                ] {
                     let got = key(raw, region).ok();
                     assert_eq!(got, crate_key(raw, region), "{raw} in {region}");
                     let Some(k) = got else { continue };
