@@ -53,7 +53,7 @@ pub(super) fn format(number: &PhoneNumber, db: &Database, mode: Mode) -> Option<
     };
     if let Some(ext) = number.extension() {
         out.push_str(meta.preferred_extension_prefix().unwrap_or(" ext. "));
-        out.push_str(&ext.to_string());
+        out.push_str(ext.as_ref());
     }
     Some(out)
 }
