@@ -380,23 +380,9 @@ mod tests {
             let Some(home) = Region::parse(m.id()) else {
                 continue;
             };
-            let d = m.descriptors();
-            let examples = [
-                Some(d.general()),
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.voip(),
-                d.personal_number(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.example());
+            let examples = std::iter::once(m.descriptors().general())
+                .chain(metadata::number_types(m))
+                .filter_map(|d| d.example());
             for ex in examples {
                 let intl = format!("+{} {ex}", m.country_code());
                 // One digit more or less: mostly invalid, sometimes another number.

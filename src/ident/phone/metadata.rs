@@ -16,7 +16,7 @@
 
 use std::sync::OnceLock;
 
-use phonenumber::metadata::{loader, Database, DATABASE};
+use phonenumber::metadata::{loader, Database, Descriptor, Metadata, DATABASE};
 use phonenumber::{ParseError, PhoneNumber};
 
 include!(concat!(env!("OUT_DIR"), "/phone_metadata.rs"));
@@ -109,23 +109,28 @@ pub(super) fn is_valid(n: &PhoneNumber, db: &Database) -> bool {
         return n.is_valid_with(db);
     };
     let national = n.national().to_string();
+    meta.descriptors().general().is_match(&national)
+        && number_types(meta).any(|d| d.is_match(&national))
+}
+
+/// The descriptors of a region's number types (the crate's `number_type`
+/// asks these), fixed line and mobile first.
+pub(super) fn number_types(meta: &Metadata) -> impl Iterator<Item = &Descriptor> {
     let d = meta.descriptors();
-    d.general().is_match(&national)
-        && [
-            d.fixed_line(),
-            d.mobile(),
-            d.toll_free(),
-            d.premium_rate(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|d| d.is_match(&national))
+    [
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The first calling code among the one to three digits after the `+`
