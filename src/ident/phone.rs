@@ -103,8 +103,7 @@ pub(super) fn key(raw: &str, region: Region) -> Result<String, IdentError> {
     // Read with the region's metadata; the number may have another code
     // (`+44…` in `SE`), whose metadata then says whether it is valid.
     let (id, code) = region.id().zip(region.calling_code()).ok_or_else(invalid)?;
-    let n =
-        phonenumber::parse_with(metadata::for_code(code), Some(id), s).map_err(|_| invalid())?;
+    let n = metadata::parse_in(id, code, s).map_err(|_| invalid())?;
     let db = metadata::for_code(n.code().value());
     if !metadata::is_valid(&n, db) {
         return Err(invalid());

@@ -6,16 +6,19 @@
 //! code; here a code's group becomes a `Database` the first time a number of
 //! that code is read, and stays for the process.
 //!
-//! Every database also holds a stub for each other calling code: the parser
-//! decides where a country code ends by which codes exist (`+4470…` is +44
-//! because 4 is none and 44 is one), so the set must be complete. A stub is
-//! never read otherwise: with a region given the parser reads the region's
-//! own metadata, and validity and formats are read from the number's code's
-//! database, where that code is complete. Results are the crate's; the tests
-//! compare them with its full database.
+//! The parser decides where a country code ends by which codes exist
+//! (`+4470…` is +44 because 4 is none and 44 is one). Codes are prefix-free
+//! (a test checks), so a database of one code finds that code where the
+//! whole one would, and fails on a number of any other code; that number is
+//! read again with a database that also holds a stub for every other code.
+//! A stub is never read otherwise: with a region given the parser reads the
+//! region's own metadata, and validity and formats are read from the
+//! number's code's database. Results are the crate's; the tests compare
+//! them with its full database.
 
 use std::sync::OnceLock;
 
+use phonenumber::country::Id;
 use phonenumber::metadata::{loader, Database, Descriptor, Metadata, DATABASE};
 use phonenumber::{ParseError, PhoneNumber};
 
@@ -32,6 +35,10 @@ const STUB_PATTERN: &str = "x";
 static BY_CODE: [OnceLock<Option<Database>>; CODES.len()] =
     [const { OnceLock::new() }; CODES.len()];
 
+/// The same with stubs for every other code, for numbers of another code.
+static WITH_STUBS: [OnceLock<Option<Database>>; CODES.len()] =
+    [const { OnceLock::new() }; CODES.len()];
+
 /// Stubs only: enough to find a number's calling code.
 static SKELETON: OnceLock<Option<Database>> = OnceLock::new();
 
@@ -44,19 +51,43 @@ pub(super) fn calling_code(region: &str) -> Option<u16> {
         .map(|i| REGIONS[i].1)
 }
 
-/// The database that holds `code`'s regions in full. An unknown code gets
-/// the stubs alone, which, like the full database, know no number of it.
+/// The database that holds `code`'s regions, and no other code. An unknown
+/// code gets the stubs alone, which, like the full database, know no number
+/// of it.
 pub(super) fn for_code(code: u16) -> &'static Database {
+    cached(&BY_CODE, code, false)
+}
+
+/// `code`'s regions and a stub for every other code.
+fn with_stubs(code: u16) -> &'static Database {
+    cached(&WITH_STUBS, code, true)
+}
+
+fn cached(
+    slots: &'static [OnceLock<Option<Database>>],
+    code: u16,
+    stubs: bool,
+) -> &'static Database {
     match CODES.binary_search_by_key(&code, |c| c.0) {
-        Ok(i) => BY_CODE[i].get_or_init(|| build(Some(i))).as_ref(),
+        Ok(i) => slots[i].get_or_init(|| build(Some(i), stubs)).as_ref(),
         Err(_) => skeleton(),
     }
     // Not `unwrap_or(&DATABASE)`: its deref would build the whole database.
     .unwrap_or_else(|| &DATABASE)
 }
 
+/// `s` read in region `id` of calling code `code`, as the crate reads it
+/// with its whole database.
+pub(super) fn parse_in(id: Id, code: u16, s: &str) -> Result<PhoneNumber, ParseError> {
+    // Most numbers are written without a code or with the region's own, and
+    // read as with the whole database by the region's code alone; any other
+    // fails there, and is read again with every code known.
+    phonenumber::parse_with(for_code(code), Some(id), s)
+        .or_else(|_| phonenumber::parse_with(with_stubs(code), Some(id), s))
+}
+
 fn skeleton() -> Option<&'static Database> {
-    SKELETON.get_or_init(|| build(None)).as_ref()
+    SKELETON.get_or_init(|| build(None, true)).as_ref()
 }
 
 /// A number written with its country code (`+46…`), read without a region,
@@ -86,8 +117,8 @@ pub(super) fn parse_international(s: &str) -> Option<(PhoneNumber, &'static Data
             return Some((n, &DATABASE));
         }
     };
-    let db = for_code(code);
-    phonenumber::parse_with(db, None, s).ok().map(|n| (n, db))
+    let n = phonenumber::parse_with(with_stubs(code), None, s).ok()?;
+    Some((n, for_code(code)))
 }
 
 /// Whether the metadata calls `n` valid, as the crate's `is_valid_with`.
@@ -154,18 +185,21 @@ fn stub(code: u16) -> loader::Metadata {
     }
 }
 
-/// Stubs for every code but `full` (an index into [`CODES`]), then `full`'s
-/// group in the crate's order, so its regions win any shared id.
-fn build(full: Option<usize>) -> Option<Database> {
+/// Stubs for every code but `full` (an index into [`CODES`]) if `stubs`,
+/// then `full`'s group in the crate's order, so its regions win any shared
+/// id.
+fn build(full: Option<usize>, stubs: bool) -> Option<Database> {
     // Reserved once: a loader entry is some 2 kB, and there are ~200 stubs.
-    let mut metas = Vec::with_capacity(CODES.len() + 32);
-    metas.extend(
-        CODES
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != full)
-            .map(|(_, c)| stub(c.0)),
-    );
+    let mut metas = Vec::with_capacity(if stubs { CODES.len() + 32 } else { 32 });
+    if stubs {
+        metas.extend(
+            CODES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != full)
+                .map(|(_, c)| stub(c.0)),
+        );
+    }
     if let Some(i) = full {
         let (_, at, len) = CODES[i];
         let group: Vec<loader::Metadata> = postcard::from_bytes(GROUPS.get(at..at + len)?).ok()?;
@@ -186,6 +220,18 @@ mod tests {
             .collect();
         ids.sort_unstable();
         ids
+    }
+
+    /// No calling code begins another, which lets a database of one code
+    /// find it where the whole database would.
+    #[test]
+    fn calling_codes_are_prefix_free() {
+        for &(a, _, _) in CODES {
+            for &(b, _, _) in CODES {
+                let (a, b) = (a.to_string(), b.to_string());
+                assert!(a == b || !b.starts_with(&a), "+{a} begins +{b}");
+            }
+        }
     }
 
     #[test]
@@ -237,9 +283,13 @@ mod tests {
         let nanp = loaded(for_code(1));
         assert_eq!(nanp.len(), 25, "{nanp:?}");
         assert!(nanp.contains(&"US") && nanp.contains(&"CA") && nanp.contains(&"JM"));
-        // Every other code is there as a stub, so codes are found as in the crate.
+        assert!(se.by_code(&44).is_none());
+        // With stubs, every other code is there, so codes are found as in the crate.
+        let stubbed = with_stubs(46);
+        assert!(std::ptr::eq(stubbed, with_stubs(46)) && !std::ptr::eq(stubbed, se));
+        assert_eq!(loaded(stubbed), ["SE"]);
         for &(code, _, _) in CODES {
-            assert!(se.by_code(&code).is_some(), "+{code}");
+            assert!(stubbed.by_code(&code).is_some(), "+{code}");
         }
         // An unknown code: no regions, like the crate's database.
         assert!(CODES.iter().all(|c| c.0 != 0 && c.0 != 999));
