@@ -9,16 +9,20 @@
 //! in a `US` kind. A number that the metadata calls invalid in the region it
 //! is read in is not a phone number of that kind.
 //!
-//! Cost: the metadata is deserialised once per process (the crate keeps it
-//! in a static) and its patterns are compiled once into the crate's regex
-//! cache; parsing one stored value then takes some microseconds, which is
+//! Cost: the crate's metadata is loaded one calling code at a time, when a
+//! number of that code (or of a region of it) is first read, not all of it
+//! up front ([`metadata`]); its patterns are compiled on first use and
+//! cached. Parsing one stored value then takes some microseconds, which is
 //! what a lookup that must scan a phone column pays per row.
+
+mod format;
+mod metadata;
 
 use std::fmt;
 use std::str::FromStr;
 
 use phonenumber::country::Id;
-use phonenumber::metadata::DATABASE;
+use phonenumber::metadata::Database;
 use phonenumber::{Mode, PhoneNumber};
 
 use super::IdentError;
@@ -40,7 +44,7 @@ impl Region {
         if b.len() != 2 || !b.iter().all(u8::is_ascii_uppercase) {
             return None;
         }
-        (Id::from_str(&up).is_ok() && DATABASE.by_id(up.as_str()).is_some())
+        (Id::from_str(&up).is_ok() && metadata::calling_code(&up).is_some())
             .then_some(Region([b[0], b[1]]))
     }
 
@@ -51,6 +55,11 @@ impl Region {
 
     fn id(self) -> Option<Id> {
         Id::from_str(self.as_str()).ok()
+    }
+
+    /// The region's calling code (46 for `SE`): which metadata reads its numbers.
+    fn calling_code(self) -> Option<u16> {
+        metadata::calling_code(self.as_str())
     }
 }
 
@@ -90,17 +99,24 @@ pub(super) fn key(raw: &str, region: Region) -> Result<String, IdentError> {
     if digits == 0 {
         return Err(IdentError::PhoneInvalid(region));
     }
-    let n = phonenumber::parse(region.id(), s).map_err(|_| IdentError::PhoneInvalid(region))?;
-    if !n.is_valid() {
-        return Err(IdentError::PhoneInvalid(region));
+    let invalid = || IdentError::PhoneInvalid(region);
+    // Read with the region's metadata; the number may have another code
+    // (`+44…` in `SE`), whose metadata then says whether it is valid.
+    let (id, code) = region.id().zip(region.calling_code()).ok_or_else(invalid)?;
+    let n = metadata::parse_in(id, code, s).map_err(|_| invalid())?;
+    let db = metadata::for_code(n.code().value());
+    if !metadata::is_valid(&n, db) {
+        return Err(invalid());
     }
-    Ok(n.format().mode(Mode::E164).to_string())
+    format::format(&n, db, Mode::E164).ok_or_else(invalid)
 }
 
 /// A canonical key read back, with its country code and national
 /// significant number as digit strings.
 struct Parts {
     number: PhoneNumber,
+    /// The metadata of the number's calling code.
+    db: &'static Database,
     cc: String,
     nsn: String,
 }
@@ -110,16 +126,30 @@ fn parts(key: &str) -> Option<Parts> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let number = phonenumber::parse(None, key).ok()?;
+    let (number, db) = metadata::parse_international(key)?;
     let cc = number.code().value().to_string();
     let nsn = digits.strip_prefix(cc.as_str())?.to_string();
-    (!nsn.is_empty()).then_some(Parts { number, cc, nsn })
+    (!nsn.is_empty()).then_some(Parts {
+        number,
+        db,
+        cc,
+        nsn,
+    })
+}
+
+impl Parts {
+    /// The number as its metadata writes it in `mode`.
+    fn written(&self, mode: Mode) -> String {
+        // The database has the number's code, so the fallback is not reached.
+        format::format(&self.number, self.db, mode)
+            .unwrap_or_else(|| format!("+{}{}", self.cc, self.nsn))
+    }
 }
 
 /// The number's national (trunk) prefix, from its country's metadata.
 fn trunk_prefix(p: &Parts) -> Option<String> {
     p.number
-        .metadata(&DATABASE)
+        .metadata(p.db)
         .and_then(|m| m.national_prefix())
         .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
         .map(str::to_string)
@@ -135,10 +165,10 @@ pub(super) fn forms(key: &str) -> Vec<String> {
     let Some(p) = parts(key) else {
         return vec![key.to_string()];
     };
-    let national = p.number.format().mode(Mode::National).to_string();
+    let national = p.written(Mode::National);
     vec![
         key.to_string(),
-        p.number.format().mode(Mode::International).to_string(),
+        p.written(Mode::International),
         national.clone(),
         digits_of(&national),
         format!("00{}{}", p.cc, p.nsn),
@@ -184,9 +214,7 @@ fn make_digit_patterns(key: &str) -> Vec<String> {
         out.push(format!("00{cc}{t}{nsn}"));
         out.push(format!("{t}{nsn}"));
     }
-    out.push(digits_of(
-        &p.number.format().mode(Mode::National).to_string(),
-    ));
+    out.push(digits_of(&p.written(Mode::National)));
     super::dedup(out)
 }
 
@@ -194,4 +222,200 @@ fn make_digit_patterns(key: &str) -> Vec<String> {
 /// number contains them in this order, whatever comes before them.
 pub fn national_digits(key: &str) -> Option<String> {
     parts(key).map(|p| p.nsn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phonenumber::metadata::DATABASE;
+
+    fn r(s: &str) -> Region {
+        Region::parse(s).expect("region")
+    }
+
+    /// The key as the crate's whole database reads it: what [`key`] gave
+    /// before the metadata was loaded per calling code.
+    fn crate_key(raw: &str, region: Region) -> Option<String> {
+        let n = phonenumber::parse(region.id(), raw.trim()).ok()?;
+        n.is_valid()
+            .then(|| n.format().mode(Mode::E164).to_string())
+    }
+
+    #[test]
+    fn numbers_of_several_calling_codes() {
+        for (region, raw, want) in [
+            ("SE", "070-123 45 67", "+46701234567"),
+            ("SE", "08-123 456 78", "+46812345678"),
+            ("US", "(201) 555-0123", "+12015550123"),
+            ("CA", "(506) 234-5678", "+15062345678"),
+            ("JM", "876-523-0123", "+18765230123"),
+            ("US", "+1 876 523 0123", "+18765230123"),
+            ("GB", "07400 123456", "+447400123456"),
+            ("GB", "0121 234 5678", "+441212345678"),
+            ("FI", "040 123 4567", "+358401234567"),
+            ("AX", "018 1234567", "+358181234567"),
+            ("NO", "21 23 45 67", "+4721234567"),
+            ("SJ", "79 12 34 56", "+4779123456"),
+            ("SE", "00 44 7400 123456", "+447400123456"),
+            ("US", "011 44 7400 123456", "+447400123456"),
+            ("GB", "00 358 40 123 4567", "+358401234567"),
+            ("FI", "00 47 21 23 45 67", "+4721234567"),
+            ("NO", "+46 70 123 45 67", "+46701234567"),
+            ("JM", "+1 (201) 555-0123", "+12015550123"),
+        ] {
+            let got = key(raw, r(region));
+            assert_eq!(got.as_deref(), Ok(want), "{raw} in {region}");
+            assert_eq!(
+                crate_key(raw, r(region)).as_deref(),
+                Some(want),
+                "{raw} in {region}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_numbers_stay_invalid() {
+        for (region, raw) in [
+            ("SE", "070 12"),
+            ("SE", "+46 70 123"),
+            ("SE", "+999 1234 5678"),
+            ("SE", "+0701234567"),
+            ("GB", "07400 12345"),
+            ("US", "(201) 055-0123"),
+            ("US", "070-123 45 67"),
+            ("FI", "+44 1234"),
+            ("NO", "1"),
+        ] {
+            assert_eq!(
+                key(raw, r(region)),
+                Err(IdentError::PhoneInvalid(r(region))),
+                "{raw} in {region}"
+            );
+            assert_eq!(crate_key(raw, r(region)), None, "{raw} in {region}");
+        }
+    }
+
+    #[test]
+    fn written_forms_of_several_calling_codes() {
+        assert_eq!(
+            forms("+447400123456"),
+            [
+                "+447400123456",
+                "+44 7400 123456",
+                "07400 123456",
+                "07400123456",
+                "00447400123456"
+            ]
+        );
+        assert_eq!(
+            *digit_patterns("+358401234567"),
+            [
+                "358401234567",
+                "00358401234567",
+                "3580401234567",
+                "003580401234567",
+                "0401234567"
+            ]
+        );
+        assert_eq!(
+            *digit_patterns("+12015550123"),
+            [
+                "12015550123",
+                "0012015550123",
+                "112015550123",
+                "00112015550123",
+                "2015550123"
+            ]
+        );
+        assert_eq!(national_digits("+4721234567").as_deref(), Some("21234567"));
+        assert_eq!(forms("+999123456"), ["+999123456"]);
+        assert!(digit_patterns("+999123456").is_empty());
+    }
+
+    /// Reading and writing numbers of several codes builds only their
+    /// groups, never the crate's whole database (~60 ms). Run in a child
+    /// process, since the other tests here build that database.
+    #[test]
+    fn reading_numbers_leaves_the_whole_database_unbuilt() {
+        const TEST: &str = "ident::phone::tests::reading_numbers_leaves_the_whole_database_unbuilt";
+        if std::env::var_os("DSR_TEST_PHONE_CHILD").is_some() {
+            assert_eq!(
+                key("070-123 45 67", Region::DEFAULT).as_deref(),
+                Ok("+46701234567")
+            );
+            assert_eq!(
+                key("+44 7400 123456", r("US")).as_deref(),
+                Ok("+447400123456")
+            );
+            assert!(key("+999 1234 5678", Region::DEFAULT).is_err());
+            assert_eq!(forms("+12015550123").len(), 5);
+            assert_eq!(digit_patterns("+358401234567").len(), 5);
+            assert_eq!(national_digits("+4721234567").as_deref(), Some("21234567"));
+            assert!(once_cell::sync::Lazy::get(&DATABASE).is_none());
+            return;
+        }
+        let exe = std::env::current_exe().expect("test binary");
+        let out = std::process::Command::new(exe)
+            .args([TEST, "--exact", "--test-threads=1"])
+            .env("DSR_TEST_PHONE_CHILD", "1")
+            .output()
+            .expect("run the test binary");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("1 passed"), "{stdout}");
+    }
+
+    /// Every example number of every region, written nationally in its
+    /// region and with `+` in two others, reads, validates and formats as
+    /// with the crate's whole database.
+    #[test]
+    fn every_example_number_reads_as_with_the_whole_database() {
+        let mut checked = 0;
+        for m in DATABASE.iter() {
+            let Some(home) = Region::parse(m.id()) else {
+                continue;
+            };
+            let examples = std::iter::once(m.descriptors().general())
+                .chain(metadata::number_types(m))
+                .filter_map(|d| d.example());
+            for ex in examples {
+                let intl = format!("+{} {ex}", m.country_code());
+                // One digit more or less: mostly invalid, sometimes another number.
+                let longer = format!("{ex}9");
+                let shorter = &ex[..ex.len().saturating_sub(1)];
+                for (raw, region) in [
+                    (ex, home),
+                    (&intl, Region::DEFAULT),
+                    (&intl, r("US")),
+                    (&longer, home),
+                    (shorter, home),
+                ] {
+                    let got = key(raw, region).ok();
+                    assert_eq!(got, crate_key(raw, region), "{raw} in {region}");
+                    let Some(k) = got else { continue };
+                    let full = phonenumber::parse(None, &k).expect("key");
+                    assert_eq!(
+                        forms(&k)[1..3],
+                        [Mode::International, Mode::National]
+                            .map(|m| full.format().mode(m).to_string()),
+                        "{k}"
+                    );
+                    let trunk = full.metadata(&DATABASE).and_then(|m| m.national_prefix());
+                    let p = parts(&k).expect("parts");
+                    assert_eq!(p.number, full, "{k}");
+                    assert_eq!(
+                        p.number.metadata(p.db).and_then(|m| m.national_prefix()),
+                        trunk,
+                        "{k}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1500, "{checked}");
+    }
 }
