@@ -145,6 +145,60 @@ pub(super) fn select_by_each_filter(s: &Store) {
     assert_eq!(got, [vec![int(1), Value::Text("b".into())]]);
 }
 
+/// The memo of `dsr batch` (memo.rs) answers `Filter::Normalized` as the
+/// backend does: the same rows, for several lookups of one column, for a
+/// key no row has, for two keys one row matches (once), and for text that
+/// is no identifier; switched off, the backend answers again.
+pub(super) fn memoized_lookups_give_the_backends_rows(s: &Store) {
+    let email = |keys: &[&str]| {
+        let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        ids(
+            s,
+            "people",
+            &Filter::Normalized {
+                column: "email",
+                kind: Kind::Email,
+                keys: &keys,
+            },
+        )
+    };
+    let phone = |keys: &[&str]| {
+        let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        ids(
+            s,
+            "people",
+            &Filter::Normalized {
+                column: "name",
+                kind: Kind::Phone(crate::ident::Region::DEFAULT),
+                keys: &keys,
+            },
+        )
+    };
+    let cases: [&[&str]; 4] = [
+        &["anna@example.se"],
+        &["bo@example.se", "anna@example.se"],
+        &["nobody@example.se"],
+        &[],
+    ];
+    let plain: Vec<Vec<i64>> = cases.iter().map(|k| email(k)).collect();
+    assert_eq!(plain, [vec![1], vec![1, 2], vec![], vec![]]);
+    let no_phone = phone(&["+46701234567"]);
+    let scanned = s.scanned_rows();
+    assert!(scanned > 0, "the backend scans for these lookups");
+    s.memoize_lookups(true);
+    let memo: Vec<Vec<i64>> = cases.iter().map(|k| email(k)).collect();
+    assert_eq!(memo, plain);
+    // Answered from the column read once, not by the backend's scans.
+    assert_eq!(s.scanned_rows(), scanned);
+    assert_eq!(email(&["anna@example.se", "ANNA@example.se"]), [1]);
+    assert_eq!(phone(&["+46701234567"]), no_phone);
+    assert_eq!(no_phone, Vec::<i64>::new());
+    assert_eq!(s.scanned_rows(), scanned);
+    s.memoize_lookups(false);
+    assert_eq!(email(&["anna@example.se"]), [1]);
+    assert!(s.scanned_rows() > scanned, "off: the backend again");
+}
+
 pub(super) fn scan_text_with_needles(s: &Store) {
     let schema = s.schema().expect("schema");
     let people = schema.table("people").expect("people");
@@ -578,6 +632,7 @@ contract! {
         the_watch_flags_unplanned_changes,
         dsr_tables_hold_what_is_written,
         select_by_each_filter,
+        memoized_lookups_give_the_backends_rows,
         scan_text_with_needles,
         whole_tables_are_read,
         a_snapshot_reads_one_moment,

@@ -16,6 +16,7 @@ pub mod backend;
 mod contract;
 mod expire;
 pub mod load;
+mod memo;
 pub mod migrate;
 pub mod pg;
 pub mod refs;
@@ -43,6 +44,8 @@ pub struct Store {
     today: jiff::civil::Date,
     /// Tables whose key is personal data (see `refs`).
     personal_keys: HashSet<String>,
+    /// Lookups read once per column while on (see `memo`).
+    memo: std::cell::RefCell<Option<memo::Memo>>,
 }
 
 /// A row as read: its key (primary key values, or the backend's row id for
@@ -108,6 +111,7 @@ pub fn open(url: &str, mode: Mode, today: jiff::civil::Date) -> Result<Store> {
         backend,
         today,
         personal_keys: Default::default(),
+        memo: Default::default(),
     };
     // A store whose dsr tables a newer dsr wrote is refused before
     // anything is read from it.
@@ -167,6 +171,9 @@ impl Store {
         filter: &Filter<'_>,
         mut f: impl FnMut(Row),
     ) -> Result<()> {
+        if self.select_memoized(t, filter, &mut f)? {
+            return Ok(());
+        }
         self.backend.select(t, filter, &mut f)
     }
 

@@ -113,6 +113,16 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         .unwrap_or(lines.len());
     let mut early: Vec<Option<(graph::Belonging, Option<Vec<graph::Mention>>)>> = Vec::new();
     {
+        // Their lookups too: a column that no index answers is read once
+        // for all of them (the memo is dropped before anything is written).
+        struct Memoized<'a>(&'a crate::store::Store);
+        impl Drop for Memoized<'_> {
+            fn drop(&mut self) {
+                self.0.memoize_lookups(false);
+            }
+        }
+        cx.store.memoize_lookups(true);
+        let _memo = Memoized(&cx.store);
         let mut resolved: Vec<(usize, graph::Belonging)> = Vec::new();
         for (i, p) in lines.iter().enumerate() {
             if i < first_erase && p.line.kind == Kind::Extract && !is_done(p) {
