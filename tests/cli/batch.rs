@@ -3,7 +3,8 @@
 //! stop the rest; a batch run again skips what succeeded; the free text
 //! scanned once, each subject getting exactly its own mentions.
 
-use crate::{query, TestEnv};
+use crate::stores::{self, Tenant};
+use crate::{query, Outcome, TestEnv};
 use serde_json::{json, Value};
 
 fn batch(env: &TestEnv, lines: &[&str]) {
@@ -20,20 +21,30 @@ fn read_json(env: &TestEnv, name: &str) -> Value {
     serde_json::from_str(&text).expect("json")
 }
 
+const RECORDS: &str =
+    "SELECT coalesce(request, '-') || ' ' || command || ' ' || outcome FROM _dsr_audit ORDER BY seq";
+
 /// (request, command, outcome) of every audit record, in order.
 fn records(env: &TestEnv) -> Vec<String> {
-    query(
-        env,
-        "SELECT coalesce(request, '-') || ' ' || command || ' ' || outcome FROM _dsr_audit ORDER BY seq",
-    )
+    query(env, RECORDS)
 }
 
 /// Each line's document is what `dsr --request ID extract …` writes.
 fn same_as_single(env: &TestEnv, request: &str, subjects: &[&str]) {
+    same_as_single_by(env, &|args| env.run(args), request, subjects)
+}
+
+/// [`same_as_single`], dsr run by `run` (on either store).
+fn same_as_single_by(
+    env: &TestEnv,
+    run: &dyn Fn(&[&str]) -> Outcome,
+    request: &str,
+    subjects: &[&str],
+) {
     let single = format!("single-{request}.json");
     let mut args = vec!["--request", request, "extract", "-o", &single];
     args.extend_from_slice(subjects);
-    let out = env.run(&args);
+    let out = run(&args);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         read_json(env, &format!("out/{request}.json")),
@@ -244,28 +255,34 @@ fn erase_lines_need_yes_before_anything_is_read() {
 
 #[test]
 fn a_batch_run_again_skips_the_lines_that_succeeded() {
-    let env = TestEnv::agency();
+    for t in stores::agency("batch_again") {
+        resumes(&t);
+    }
+}
+
+fn resumes(t: &Tenant) {
+    let env = t.env();
     // The first run "dies" at its second line (not found).
     batch(
-        &env,
+        env,
         &[
             "K-1,extract,email:anna@example.se",
             "K-2,extract,email:anna@exampel.se",
             "K-3,extract,email:dan@example.se",
         ],
     );
-    let out = env.run(&["batch", "b.csv", "-o", "out"]);
+    let out = t.run(&["batch", "b.csv", "-o", "out"]);
     assert_eq!(out.code, 4, "{}", out.stderr);
     // Fixed and started again: only the line that failed runs.
     batch(
-        &env,
+        env,
         &[
             "K-1,extract,email:anna@example.se",
             "K-2,extract,email:eva@example.se",
             "K-3,extract,email:dan@example.se",
         ],
     );
-    let out = env.run(&["--json", "batch", "b.csv", "-o", "out"]);
+    let out = t.run(&["--json", "batch", "b.csv", "-o", "out"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let outcomes: Vec<&str> = out.json()["lines"]
         .as_array()
@@ -278,7 +295,7 @@ fn a_batch_run_again_skips_the_lines_that_succeeded() {
         })
         .collect();
     assert_eq!(outcomes, ["skipped", "ok", "skipped"]);
-    let before = records(&env);
+    let before = t.query(RECORDS);
     assert_eq!(
         before,
         [
@@ -289,29 +306,33 @@ fn a_batch_run_again_skips_the_lines_that_succeeded() {
         ]
     );
     // Once more: everything is done, nothing new is recorded.
-    let out = env.run(&["batch", "b.csv", "-o", "out"]);
+    let out = t.run(&["batch", "b.csv", "-o", "out"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stderr.contains("3 lines: 0 ok, 3 skipped"),
         "{}",
         out.stderr
     );
-    assert_eq!(records(&env), before);
+    assert_eq!(t.query(RECORDS), before);
 }
 
 #[test]
 fn the_shared_scan_gives_each_subject_exactly_its_own_mentions() {
-    let env = TestEnv::agency();
-    env.conn()
-        .execute_batch(
+    for t in stores::agency("batch_scan") {
+        shared_scan(&t);
+    }
+}
+
+fn shared_scan(t: &Tenant) {
+    let env = t.env();
+    t.exec(
             "INSERT INTO messages VALUES (5, 'c-3', 'kalle@example.org and LISA@example.org met', '2024-03-01');
              INSERT INTO messages VALUES (6, 'c-3', 'only lisa@example.org here', '2024-03-02');
              INSERT INTO messages VALUES (7, 'c-3', 'only Kalle@Example.org here', '2024-03-03');
              INSERT INTO messages VALUES (8, 'c-1', 'call 070-222 33 44 or ask 811218-9876', '2024-03-04');",
-        )
-        .expect("messages");
+    );
     batch(
-        &env,
+        env,
         &[
             "M-1,extract,email:kalle@example.org",
             "M-2,extract,email:lisa@example.org",
@@ -319,10 +340,10 @@ fn the_shared_scan_gives_each_subject_exactly_its_own_mentions() {
             "M-4,extract,email:gun@example.se",
         ],
     );
-    let out = env.run(&["batch", "b.csv", "-o", "out"]);
+    let out = t.run(&["batch", "b.csv", "-o", "out"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let ids = |r: &str| -> Vec<i64> {
-        read_json(&env, &format!("out/{r}.json"))["mentions"]["messages"]["rows"]
+        read_json(env, &format!("out/{r}.json"))["mentions"]["messages"]["rows"]
             .as_array()
             .map(|rows| {
                 rows.iter()
@@ -338,8 +359,8 @@ fn the_shared_scan_gives_each_subject_exactly_its_own_mentions() {
     // (5 to 7, she sent them) are hers, not mentions.
     assert_eq!(ids("M-3"), [2, 8]);
     assert_eq!(ids("M-4"), [8]);
-    same_as_single(&env, "M-1", &["email:kalle@example.org"]);
-    same_as_single(&env, "M-2", &["email:lisa@example.org"]);
-    same_as_single(&env, "M-3", &["email:anna@example.se"]);
-    same_as_single(&env, "M-4", &["email:gun@example.se"]);
+    same_as_single_by(env, &|a| t.run(a), "M-1", &["email:kalle@example.org"]);
+    same_as_single_by(env, &|a| t.run(a), "M-2", &["email:lisa@example.org"]);
+    same_as_single_by(env, &|a| t.run(a), "M-3", &["email:anna@example.se"]);
+    same_as_single_by(env, &|a| t.run(a), "M-4", &["email:gun@example.se"]);
 }
