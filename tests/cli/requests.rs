@@ -5,6 +5,7 @@
 //! in their extract, the sweep of closed requests, the audit records of
 //! every change, and no plain identifier in the register.
 
+use crate::stores::{self, Tenant};
 use crate::{query, Outcome, TestEnv};
 use serde_json::json;
 
@@ -18,6 +19,13 @@ fn at(env: &TestEnv, now: &str, args: &[&str]) -> Outcome {
         .arg(&env.map)
         .args(args);
     crate::outcome(c)
+}
+
+/// [`at`] on either store.
+fn at_on(t: &Tenant, now: &str, args: &[&str]) -> Outcome {
+    let mut c = t.cmd(args);
+    c.env("DSR_NOW", now);
+    crate::outcome(assert_cmd::Command::from_std(c))
 }
 
 /// Runs and expects exit 0 with exactly `stdout`, nothing on stderr.
@@ -45,9 +53,14 @@ const HEAD: &str =
 
 #[test]
 fn new_list_and_due_on_the_agency_fixture() {
-    let env = TestEnv::agency();
+    for t in stores::agency("requests_new") {
+        new_list_and_due(&t);
+    }
+}
+
+fn new_list_and_due(t: &Tenant) {
     ok(
-        env.run(&[
+        t.run(&[
             "request",
             "new",
             "access",
@@ -61,7 +74,7 @@ fn new_list_and_due_on_the_agency_fixture() {
     );
     // LEGAL.md: received 31 August, September has no 31st.
     ok(
-        env.run(&[
+        t.run(&[
             "request",
             "new",
             "erasure",
@@ -73,7 +86,7 @@ fn new_list_and_due_on_the_agency_fixture() {
     );
     // 2026-11-22 is a Sunday: due on Monday the 23rd. No subject yet.
     ok(
-        env.run(&["request", "new", "objection", "--received", "2026-10-22"]),
+        t.run(&["request", "new", "objection", "--received", "2026-10-22"]),
         "R-2026-0003 due 2026-11-23\n",
     );
     let all = format!(
@@ -83,14 +96,14 @@ R-2026-0002   erasure        2026-08-31  2026-09-30  received               over
 R-2026-0003   objection      2026-10-22  2026-11-23  received               in 1 day
 "
     );
-    ok(env.run(&["request", "list"]), &all);
-    ok(env.run(&["request", "list", "--open"]), &all);
+    ok(t.run(&["request", "list"]), &all);
+    ok(t.run(&["request", "list", "--open"]), &all);
     ok(
-        env.run(&["request", "list", "--overdue"]),
+        t.run(&["request", "list", "--overdue"]),
         &format!("{HEAD}R-2026-0002   erasure        2026-08-31  2026-09-30  received               overdue by 53 days\n"),
     );
     ok(
-        env.run(&["request", "list", "--due-within", "1d"]),
+        t.run(&["request", "list", "--due-within", "1d"]),
         &format!(
             "{HEAD}\
 R-2026-0002   erasure        2026-08-31  2026-09-30  received               overdue by 53 days
@@ -99,20 +112,16 @@ R-2026-0003   objection      2026-10-22  2026-11-23  received               in 1
         ),
     );
     // Nothing matches: nothing on stdout, a word on stderr (not with -q).
-    let out = at(
-        &env,
-        "2026-08-31T12:00:00Z",
-        &["request", "list", "--overdue"],
-    );
+    let out = at_on(t, "2026-08-31T12:00:00Z", &["request", "list", "--overdue"]);
     assert_eq!(
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (0, "", "no requests in the register match\n")
     );
     ok(
-        env.run(&["request", "due"]),
+        t.run(&["request", "due"]),
         "R-2026-0002   erasure        due 2026-09-30  overdue by 53 days\nR-2026-0003   objection      due 2026-11-23  in 1 day\n",
     );
-    let doc = env.run(&["--json", "request", "list", "--overdue"]).json();
+    let doc = t.run(&["--json", "request", "list", "--overdue"]).json();
     assert_eq!(
         doc,
         json!({
@@ -130,7 +139,7 @@ R-2026-0003   objection      2026-10-22  2026-11-23  received               in 1
         .as_str()
         .is_some_and(|s| s.starts_with("hmac-sha256:")));
     // The list never carries the note (personal data); show does.
-    let list = env.run(&["--json", "request", "list"]).stdout;
+    let list = t.run(&["--json", "request", "list"]).stdout;
     assert!(!list.contains("front desk"), "{list}");
 }
 
