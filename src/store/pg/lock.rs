@@ -29,8 +29,14 @@ pub enum Wait {
 /// rather than `hashtext()`, whose 32 bits collide sooner and whose values
 /// PostgreSQL does not promise to keep across versions.
 pub fn tenant_key(database: &str, schema: &str) -> i64 {
+    advisory_key("dsr sweep lock", database, schema)
+}
+
+/// The first 8 bytes of SHA-256 over `purpose`, `database` and `schema`,
+/// each length-prefixed: an advisory lock key per tenant and purpose.
+pub(crate) fn advisory_key(purpose: &str, database: &str, schema: &str) -> i64 {
     let mut h = Sha256::new();
-    for part in ["dsr sweep lock", database, schema] {
+    for part in [purpose, database, schema] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }

@@ -383,12 +383,7 @@ impl PgBackend {
         if needles.is_empty() || !c.ty.holds_text() {
             return Ok(());
         }
-        let cat = self.catalog()?;
-        let pg = cat
-            .table(&t.name)
-            .ok_or_else(|| self.changed(&format!("table {}", t.name)))?;
-        let keys =
-            key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))?;
+        let keys = self.key_sql(t)?;
         let nkey = t.pk.len().max(1);
         let q = quote(column);
         let (like, ilike) = read_sql::patterns(needles);
@@ -473,14 +468,18 @@ impl PgBackend {
         })
     }
 
-    /// Every key of `t` (the key columns only).
-    pub(super) fn all_keys(&self, t: &TableSchema, f: &mut dyn FnMut(Vec<Value>)) -> Result<()> {
+    /// The SELECT list of `t`'s key (its primary key, or `ctid`).
+    fn key_sql(&self, t: &TableSchema) -> Result<String> {
         let cat = self.catalog()?;
         let pg = cat
             .table(&t.name)
             .ok_or_else(|| self.changed(&format!("table {}", t.name)))?;
-        let keys =
-            key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))?;
+        key_list(t, pg).ok_or_else(|| self.changed(&format!("the key of {}", t.name)))
+    }
+
+    /// Every key of `t` (the key columns only).
+    pub(super) fn all_keys(&self, t: &TableSchema, f: &mut dyn FnMut(Vec<Value>)) -> Result<()> {
+        let keys = self.key_sql(t)?;
         let n = t.pk.len().max(1);
         let sql = format!("SELECT {keys} FROM {}", quote(&t.name));
         self.stream(

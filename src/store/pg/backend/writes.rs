@@ -29,7 +29,6 @@ use crate::store::schema::{quote, TableSchema};
 use crate::store::write::Assign;
 use crate::value::Value;
 use postgres::types::ToSql;
-use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -76,15 +75,7 @@ fn busy_ms() -> u64 {
 /// The transaction advisory lock key of a tenant's writers (another key
 /// than the sweep lock's, which a sweep holds across its transactions).
 fn writer_key(database: &str, schema: &str) -> i64 {
-    let mut h = Sha256::new();
-    for part in ["dsr write lock", database, schema] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    let d = h.finalize();
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    i64::from_be_bytes(b)
+    crate::store::pg::lock::advisory_key("dsr write lock", database, schema)
 }
 
 /// Refuses, before anything is read, a session that could not write the
