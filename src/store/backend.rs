@@ -146,6 +146,19 @@ pub trait Backend {
         f: &mut dyn FnMut(Vec<Value>, &str),
     ) -> Result<()>;
     fn count(&self, t: &TableSchema) -> Result<u64>;
+    /// The rows of `t` (which has a primary key) whose `columns` equal one
+    /// of `tuples`, streamed in key order as [`crate::value::key_cmp`]
+    /// orders keys (text by code point), so that a writer can take them
+    /// straight from the store; `f` stops the read by failing.
+    fn select_in_key_order(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+        f: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()>;
+    /// How many rows of `t` have `columns` equal to one of `tuples`.
+    fn count_in(&self, t: &TableSchema, columns: &[String], tuples: &[Vec<Value>]) -> Result<u64>;
     /// Every row's values in a stable order, in batches; the row count.
     fn scan_all(&self, t: &TableSchema, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<u64>;
     /// Every row of `t` as `writers::csv` records (CRLF, no header),

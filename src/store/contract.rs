@@ -589,6 +589,59 @@ pub(super) fn surely_expired_rows_are_deleted_in_one_pass(s: &Store) {
     assert_eq!(s.key_bounds(orders).expect("bounds"), Some((11, 11)));
 }
 
+/// Rows by link values come in key order, text keys by code point (not
+/// the database's collation), across chunks of many tuples; `count_in`
+/// counts the same rows; a failing callback stops the read.
+pub(super) fn rows_stream_in_key_order(s: &Store) {
+    s.write(|tx| {
+        tx.exec(
+            "INSERT INTO tags VALUES (1, 'B'), (1, 'Z'), (1, '_x'), (1, 'é'), (3, 'x'), (550, 'y')",
+            &[],
+            "adding tags to",
+        )
+    })
+    .expect("insert");
+    let schema = s.schema().expect("schema");
+    let tags = schema.table("tags").expect("tags");
+    let cols = ["person_id".to_string()];
+    // More tuples than one statement binds, in descending order.
+    let tuples: Vec<Vec<Value>> = (1..=600).rev().map(|i| vec![int(i)]).collect();
+    let mut got: Vec<(i64, String)> = Vec::new();
+    s.select_in_key_order(tags, &cols, &tuples, |r| {
+        if let [Value::Integer(p), Value::Text(t)] = r.key.as_slice() {
+            got.push((*p, t.clone()));
+        }
+        Ok(())
+    })
+    .expect("ordered");
+    let want: Vec<(i64, String)> = [
+        (1, "B"),
+        (1, "Z"),
+        (1, "_x"),
+        (1, "a"),
+        (1, "b"),
+        (1, "é"),
+        (2, "a"),
+        (3, "x"),
+        (550, "y"),
+    ]
+    .iter()
+    .map(|(p, t)| (*p, t.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    assert_eq!(s.count_in(tags, &cols, &tuples).expect("count"), 9);
+    let two = [vec![int(2)], vec![int(3)]];
+    assert_eq!(s.count_in(tags, &cols, &two).expect("count"), 2);
+    assert_eq!(s.count_in(tags, &cols, &[]).expect("count"), 0);
+    let mut seen = 0;
+    let stopped = s.select_in_key_order(tags, &cols, &tuples, |_| {
+        seen += 1;
+        Err(crate::error::Error::Runtime("stop".into()))
+    });
+    assert!(stopped.is_err());
+    assert_eq!(seen, 1, "the first failure stops the read");
+}
+
 /// A fresh SQLite tenant with the fixture.
 fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -639,4 +692,5 @@ contract! {
         writes_commit_or_roll_back,
         delete_and_anonymize_count_rows,
         surely_expired_rows_are_deleted_in_one_pass,
+        rows_stream_in_key_order,
 }

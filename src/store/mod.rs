@@ -194,6 +194,49 @@ impl Store {
         self.backend.scan_text(t, column, needles, &mut f)
     }
 
+    /// [`Backend::select_in_key_order`]: the rows of `t` whose `columns`
+    /// equal one of `tuples` (distinct), in key order, as they stream
+    /// from the store. A row out of order (a key type whose order in the
+    /// store is not dsr's) stops the read with an error rather than
+    /// giving a copy in another order.
+    pub fn select_in_key_order(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+        mut f: impl FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        let mut last: Option<Vec<Value>> = None;
+        self.backend
+            .select_in_key_order(t, columns, tuples, &mut |row: Row| {
+                if let Some(prev) = &last {
+                    if !crate::value::key_cmp(prev, &row.key).is_lt() {
+                        return Err(Error::Runtime(format!(
+                            "the store {} gave the rows of {} out of the order of their keys; nothing was written; report this with the types of the table's key columns",
+                            self.describe(),
+                            t.name
+                        )));
+                    }
+                }
+                match &mut last {
+                    Some(k) => k.clone_from(&row.key),
+                    None => last = Some(row.key.clone()),
+                }
+                f(row)
+            })
+    }
+
+    /// [`Backend::count_in`]: how many rows of `t` have `columns` equal to
+    /// one of `tuples` (distinct).
+    pub fn count_in(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<u64> {
+        self.backend.count_in(t, columns, tuples)
+    }
+
     /// Rows in a table.
     pub fn count(&self, t: &TableSchema) -> Result<u64> {
         self.backend.count(t)

@@ -231,6 +231,18 @@ impl Backend for SqliteBackend {
     fn count(&self, t: &TableSchema) -> Result<u64> {
         self.count_rows(t)
     }
+    fn select_in_key_order(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+        f: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        self.select_ordered(t, columns, tuples, f)
+    }
+    fn count_in(&self, t: &TableSchema, columns: &[String], tuples: &[Vec<Value>]) -> Result<u64> {
+        self.count_matching(t, columns, tuples)
+    }
     fn scan_all(&self, t: &TableSchema, f: &mut dyn FnMut(&[Value]) -> Result<()>) -> Result<u64> {
         self.scan_all_rows(t, f)
     }

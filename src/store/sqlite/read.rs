@@ -194,6 +194,134 @@ impl SqliteBackend {
         Ok(())
     }
 
+    /// The condition of an `In` lookup of `n` tuples over `columns`.
+    fn in_condition(columns: &[String], n: usize) -> String {
+        if columns.len() == 1 {
+            return format!("{} IN ({})", quote(&columns[0]), vec!["?"; n].join(", "));
+        }
+        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
+        // A row-value IN over a plain VALUES list is not planned as an index
+        // search; over a subquery it is.
+        format!(
+            "({}) IN (SELECT {} FROM (VALUES {}))",
+            cols.join(", "),
+            (1..=columns.len())
+                .map(|i| format!("column{i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            vec![tuple.as_str(); n].join(", ")
+        )
+    }
+
+    /// [`crate::store::Backend::select_in_key_order`]: one statement per
+    /// chunk of tuples, each ordered by the key (`COLLATE BINARY`: by code
+    /// point, as `key_cmp` orders text; SQLite's order of types is
+    /// `key_cmp`'s), and the chunks' results merged as they stream, so that
+    /// memory holds one row per chunk.
+    pub(super) fn select_ordered(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+        f: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        if tuples.is_empty() || columns.is_empty() {
+            return Ok(());
+        }
+        let (list, skip) = Self::select_list(t);
+        let order = if t.pk.is_empty() {
+            "_rowid_".to_string()
+        } else {
+            t.pk.iter()
+                .map(|c| format!("{} COLLATE BINARY", quote(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let doing = format!("reading {}", t.name);
+        let per = (CHUNK / columns.len()).max(1);
+        let chunks: Vec<&[Vec<Value>]> = tuples.chunks(per).collect();
+        let mut statements = Vec::with_capacity(chunks.len());
+        for chunk in &chunks {
+            let sql = format!(
+                "SELECT {list} FROM {} WHERE {} ORDER BY {order}",
+                quote(&t.name),
+                Self::in_condition(columns, chunk.len())
+            );
+            statements.push(self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?);
+        }
+        let mut cursors = Vec::with_capacity(chunks.len());
+        for (st, chunk) in statements.iter_mut().zip(&chunks) {
+            let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            cursors.push(
+                st.query(params.as_slice())
+                    .map_err(|e| self.err(&doing, e))?,
+            );
+        }
+        let next = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<Row>> {
+            match rows.next().map_err(|e| self.err(&doing, e))? {
+                Some(r) => Ok(Some(
+                    Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?,
+                )),
+                None => Ok(None),
+            }
+        };
+        let mut heads: Vec<Option<Row>> = Vec::with_capacity(cursors.len());
+        for c in &mut cursors {
+            heads.push(next(c)?);
+        }
+        loop {
+            let mut min: Option<usize> = None;
+            for (i, h) in heads.iter().enumerate() {
+                let Some(h) = h else { continue };
+                let smaller = match min.and_then(|m| heads[m].as_ref()) {
+                    Some(m) => crate::value::key_cmp(&h.key, &m.key).is_lt(),
+                    None => true,
+                };
+                if smaller {
+                    min = Some(i);
+                }
+            }
+            let Some(i) = min else { break };
+            let fresh = next(&mut cursors[i])?;
+            if let Some(row) = std::mem::replace(&mut heads[i], fresh) {
+                f(row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`crate::store::Backend::count_in`], chunk by chunk (a row holds one
+    /// tuple, so no row is counted twice).
+    pub(super) fn count_matching(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<u64> {
+        if columns.is_empty() {
+            return Ok(0);
+        }
+        let doing = format!("counting {}", t.name);
+        let per = (CHUNK / columns.len()).max(1);
+        let mut n = 0u64;
+        for chunk in tuples.chunks(per) {
+            let sql = format!(
+                "SELECT count(*) FROM {} WHERE {}",
+                quote(&t.name),
+                Self::in_condition(columns, chunk.len())
+            );
+            let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            let c: i64 = self
+                .conn
+                .prepare_cached(&sql)
+                .and_then(|mut st| st.query_row(params.as_slice(), |r| r.get(0)))
+                .map_err(|e| self.err(&doing, e))?;
+            n += c.max(0) as u64;
+        }
+        Ok(n)
+    }
+
     /// Streams (key, text) for the values of a text column that match one of
     /// the needles, each a LIKE pattern (escape character `\\`): LIKE runs
     /// in SQLite's C, so only candidate rows reach the caller's matcher.

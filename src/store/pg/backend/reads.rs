@@ -365,6 +365,91 @@ impl PgBackend {
         Ok(())
     }
 
+    /// [`crate::store::Backend::select_in_key_order`]: one statement (the
+    /// tuples bound as one array per column), ordered by the key as
+    /// `key_cmp` orders the values read: text by code point (`COLLATE
+    /// "C"`, citext as its text), other types by their own order.
+    pub(super) fn select_ordered(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+        f: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        let shape = self.shape(t)?;
+        let col = |name: &str| {
+            shape
+                .column(name)
+                .ok_or_else(|| self.changed(&format!("column {}.{name}", t.name)))
+        };
+        let cols = columns.iter().map(|c| col(c)).collect::<Result<Vec<_>>>()?;
+        let Some(arrays) = tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)) else {
+            return Ok(());
+        };
+        let order = if t.pk.is_empty() {
+            "ctid".to_string()
+        } else {
+            let mut parts = Vec::new();
+            for k in &t.pk {
+                let c = col(k)?;
+                let q = quote(k);
+                parts.push(if c.ty.case_insensitive() {
+                    format!("{q}::text COLLATE \"C\"")
+                } else if c.ty.holds_text() {
+                    format!("{q} COLLATE \"C\"")
+                } else {
+                    q
+                });
+            }
+            parts.join(", ")
+        };
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} ORDER BY {order}",
+            shape.list,
+            quote(&t.name),
+            in_condition(&cols)
+        );
+        let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let doing = format!("reading {}", t.name);
+        self.stream(&sql, &params, &doing, &mut |r| {
+            f(shape.row(r).map_err(|e| self.decode(&t.name, e))?)
+        })?;
+        Ok(())
+    }
+
+    /// [`crate::store::Backend::count_in`].
+    pub(super) fn count_matching(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<u64> {
+        let shape = self.shape(t)?;
+        let cols = columns
+            .iter()
+            .map(|c| {
+                shape
+                    .column(c)
+                    .ok_or_else(|| self.changed(&format!("column {}.{c}", t.name)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let Some(arrays) = tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)) else {
+            return Ok(0);
+        };
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE {}",
+            quote(&t.name),
+            in_condition(&cols)
+        );
+        let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let mut n = 0i64;
+        self.stream(&sql, &params, &format!("counting {}", t.name), &mut |r| {
+            n = r.try_get(0).map_err(|e| self.decode(&t.name, e))?;
+            Ok(())
+        })?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Streams (key, text) for the values of a text column that may hold
     /// one of the needles: `LIKE ANY` / `ILIKE ANY` over the patterns.
     /// Columns that hold no text are not searched (as on SQLite, where only
