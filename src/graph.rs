@@ -104,6 +104,9 @@ pub struct Reach {
 pub struct Found {
     pub rows: Vec<Row>,
     pub reach: Vec<Reach>,
+    /// For a leaf read for a copy ([`resolve_copy`]): the rows not held,
+    /// but how to read them from the store. `rows` is then empty.
+    pub linked: Option<Linked>,
     /// Row keys are hashed often (every row of a sweep); FxHash is several
     /// times faster than the default SipHash, and keys are not attacker-chosen
     /// in a way that matters for a short-lived process.
@@ -147,13 +150,52 @@ impl Found {
         self.index.get(key).copied()
     }
 
+    /// The rows that belong, held or not.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.rows.len() + self.linked.as_ref().map_or(0, |l| l.count as usize)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
     }
+}
+
+/// The rows of a leaf table, not held: those whose link `columns` hold one
+/// of `tuples` (the linked-to rows' values, distinct), `count` of them.
+/// Read them with [`Store::select_in_key_order`].
+#[derive(Debug, Clone)]
+pub struct Linked {
+    /// The index of the link in the table's `links`.
+    pub link: usize,
+    pub columns: Vec<String>,
+    pub tuples: Vec<Vec<Value>>,
+    pub count: u64,
+}
+
+/// Whether a table's rows need not be held when a copy is made: nothing is
+/// read through them (no link leads from another table to it), they hold
+/// no identifiers to expand by (not `subjects`, no `identify`), no
+/// free-text search asks whether a row belongs (no `scan` column), its
+/// rows have a primary key to be read in order by, and an index answers
+/// each of its links (without one, the rows are read once, as a batch's
+/// memo of lookups does, rather than scanned to count and again to copy).
+pub fn is_leaf(map: &DataMap, schema: &Schema, ti: usize) -> bool {
+    let t = &map.tables[ti];
+    let linked_to = map
+        .tables
+        .iter()
+        .any(|o| o.links.iter().any(|l| l.to == t.name));
+    !linked_to
+        && !t.subjects
+        && t.identify.is_empty()
+        && !t.links.is_empty()
+        && !t.columns.iter().any(|c| c.scan)
+        && schema.table(&t.name).is_some_and(|ts| {
+            !ts.pk.is_empty()
+                && t.links
+                    .iter()
+                    .all(|l| l.on.first().is_some_and(|(c, _)| ts.is_indexed(c, false)))
+        })
 }
 
 /// Rows of a `subjects = true` table that the identifiers matched directly,
@@ -325,6 +367,30 @@ pub fn resolve(
     map: &DataMap,
     ids: &[SubjectId],
 ) -> Result<Belonging> {
+    resolve_with(store, schema, map, ids, false)
+}
+
+/// [`resolve`] for a copy of the data (extract, export): the rows of leaf
+/// tables ([`is_leaf`]) reached through one link are not read but counted,
+/// and [`Found::linked`] says how to stream them to the writer, so that a
+/// subject with millions of rows is copied in constant memory. Erasure
+/// plans from [`resolve`], which holds every row.
+pub fn resolve_copy(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    ids: &[SubjectId],
+) -> Result<Belonging> {
+    resolve_with(store, schema, map, ids, true)
+}
+
+fn resolve_with(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    ids: &[SubjectId],
+    leaves: bool,
+) -> Result<Belonging> {
     let n = map.tables.len();
     let schemas = table_schemas(schema, map)?;
     let today = store.today();
@@ -435,7 +501,18 @@ pub fn resolve(
         }
     }
 
-    follow_links(store, map, &schemas, &mut found, frontier, &Skip::default())?;
+    let leaf: Vec<bool> = (0..n)
+        .map(|ti| leaves && is_leaf(map, schema, ti))
+        .collect();
+    follow_links(
+        store,
+        map,
+        &schemas,
+        &mut found,
+        frontier,
+        &Skip::default(),
+        &leaf,
+    )?;
     Ok(Belonging {
         tables: found,
         ambiguous,
@@ -501,7 +578,10 @@ impl Skip {
 }
 
 /// Follows links from the rows in `frontier` into the tables that declare
-/// them, over any number of hops, adding what is found.
+/// them, over any number of hops, adding what is found. A table marked in
+/// `leaf` gets its link values gathered instead; reached through one link,
+/// its rows are counted and left in the store ([`Found::linked`]), through
+/// several they are read (a row reached twice is one row).
 fn follow_links(
     store: &Store,
     map: &DataMap,
@@ -509,7 +589,11 @@ fn follow_links(
     found: &mut [Found],
     mut frontier: Vec<(usize, Range<usize>)>,
     skip: &Skip,
+    leaf: &[bool],
 ) -> Result<()> {
+    // Per leaf table: per link, the distinct link values met.
+    type Gathered = Vec<(usize, Vec<Vec<Value>>, HashSet<Vec<Value>>)>;
+    let mut gathered: HashMap<usize, Gathered> = HashMap::new();
     let n = map.tables.len();
     let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
     for (ci, t) in map.tables.iter().enumerate() {
@@ -539,6 +623,23 @@ fn follow_links(
             if tuples.is_empty() {
                 continue;
             }
+            if leaf.get(ci).copied().unwrap_or(false) {
+                let per_link = gathered.entry(ci).or_default();
+                let at = match per_link.iter().position(|(l, _, _)| *l == li) {
+                    Some(at) => at,
+                    None => {
+                        per_link.push((li, Vec::new(), HashSet::new()));
+                        per_link.len() - 1
+                    }
+                };
+                let (_, list, set) = &mut per_link[at];
+                for t in tuples {
+                    if set.insert(t.clone()) {
+                        list.push(t);
+                    }
+                }
+                continue;
+            }
             let columns: Vec<String> = link.on.iter().map(|(c, _)| c.clone()).collect();
             let start = found[ci].len();
             let child = &mut found[ci];
@@ -558,6 +659,43 @@ fn follow_links(
             if end > start {
                 frontier.push((ci, start..end));
             }
+        }
+    }
+    let mut leaves: Vec<(usize, Gathered)> = gathered.into_iter().collect();
+    leaves.sort_by_key(|(ci, _)| *ci);
+    for (ci, mut per_link) in leaves {
+        per_link.sort_by_key(|(li, _, _)| *li);
+        let links = &map.tables[ci].links;
+        let columns =
+            |li: usize| -> Vec<String> { links[li].on.iter().map(|(c, _)| c.clone()).collect() };
+        if let [(li, tuples, _)] = per_link.as_slice() {
+            let columns = columns(*li);
+            let count = store.count_in(schemas[ci], &columns, tuples)?;
+            if count > 0 {
+                found[ci].linked = Some(Linked {
+                    link: *li,
+                    columns,
+                    tuples: tuples.clone(),
+                    count,
+                });
+            }
+            continue;
+        }
+        for (li, tuples, _) in per_link {
+            let columns = columns(li);
+            let child = &mut found[ci];
+            store.select(
+                schemas[ci],
+                &Filter::In {
+                    columns: &columns,
+                    tuples: &tuples,
+                },
+                |row| {
+                    if !skip.has(ci, &row.key) {
+                        child.add(row, false, Some(li));
+                    }
+                },
+            )?;
         }
     }
     Ok(())
@@ -590,7 +728,7 @@ pub fn resolve_from(
         .filter(|(_, f)| !f.is_empty())
         .map(|(ti, f)| (ti, 0..f.len()))
         .collect();
-    follow_links(store, map, &schemas, &mut found, frontier, skip)?;
+    follow_links(store, map, &schemas, &mut found, frontier, skip, &[])?;
     Ok(Belonging {
         tables: found,
         ambiguous: Vec::new(),

@@ -1,12 +1,23 @@
 //! The Art. 15 report: the copy of the data plus the information of
-//! Art. 15(1)(a)–(h) and 15(2), as one JSON document (`dsr.extract/1`) that
-//! every extract format is written from.
+//! Art. 15(1)(a)–(h) and 15(2), as one typed document (`dsr.extract/1`)
+//! that every extract format is written from, and the subject's
+//! `dsr.export/1` made from it. The structs' field order is the JSON's.
+//!
+//! A table's rows are either held (read while the subject was resolved) or
+//! read from the store as the writer asks for them ([`TableRows`]), in key
+//! order: the JSON serializer, the CSV, XLSX and HTML writers take them one
+//! by one, so that a copy of millions of rows is made in constant memory.
 
-use crate::graph::{Belonging, Known, Mention};
+use crate::error::{Error, Result};
+use crate::graph::{Belonging, Known, Linked, Mention};
 use crate::labels;
 use crate::map::{DataMap, Table};
-use crate::store::schema::Schema;
-use serde_json::{json, Map, Value as Json};
+use crate::store::schema::{Schema, TableSchema};
+use crate::store::{Row, Store};
+use crate::value::Value;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use std::cell::RefCell;
 
 pub use crate::labels::Lang;
 
@@ -37,66 +48,337 @@ pub fn rights(map: &DataMap, lang: Lang) -> String {
     }
 }
 
+/// A JSON object whose keys keep their order (the first of a repeated key
+/// wins).
+#[derive(Debug, Clone)]
+pub struct Ordered<V>(pub Vec<(String, V)>);
+
+impl<V> Default for Ordered<V> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<V> Ordered<V> {
+    /// Adds an entry unless the key is there already.
+    pub fn insert(&mut self, k: String, v: V) {
+        if !self.0.iter().any(|(have, _)| *have == k) {
+            self.0.push((k, v));
+        }
+    }
+
+    pub fn get(&self, k: &str) -> Option<&V> {
+        self.0.iter().find(|(have, _)| have == k).map(|(_, v)| v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<V: Serialize> Serialize for Ordered<V> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// A stored value as the document writes it ([`Value::to_json`]), without
+/// building a JSON tree for the common types.
+pub struct JsonCell<'a>(pub &'a Value);
+
+impl Serialize for JsonCell<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Null => s.serialize_unit(),
+            Value::Integer(i) => s.serialize_i64(*i),
+            Value::Text(t) => s.serialize_str(t),
+            other => other.to_json().serialize(s),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Controller {
+    pub name: String,
+    pub contact: String,
+    pub authority: String,
+}
+
 /// One identifier of `subject.identifiers`: its kind (the map's name for
 /// it), its normalised value, whether it was given, and if not, the table
 /// whose row held it.
-fn identifier_json(k: &Known) -> Json {
-    let mut o = Map::new();
-    o.insert("kind".into(), json!(k.id.name));
-    o.insert("value".into(), json!(k.id.key));
-    o.insert("given".into(), json!(k.found_in.is_none()));
-    if let Some(t) = &k.found_in {
-        o.insert("found_in".into(), json!(t));
-    }
-    Json::Object(o)
+#[derive(Debug, Clone, Serialize)]
+pub struct Identifier {
+    pub kind: String,
+    pub value: String,
+    pub given: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
 }
 
-/// The labels a table adds to its names (additive fields of
-/// `dsr.extract/1`): its own, its legal basis's, its categories' and its
-/// columns'.
-fn table_labels(map: &DataMap, t: &Table, columns: &[&str], lang: Lang) -> Map<String, Json> {
-    let mut o = Map::new();
-    o.insert("label".into(), json!(labels::table(t, lang)));
-    if let Some(d) = &t.description {
-        o.insert("description".into(), json!(d.get(lang)));
-    }
-    o.insert(
-        "legal_basis_label".into(),
-        json!(labels::legal_basis(map, &t.legal_basis, lang)),
-    );
-    let cats: Map<String, Json> = t
-        .categories()
-        .into_iter()
-        .map(|c| (c.to_string(), json!(labels::category(map, c, lang))))
-        .collect();
-    o.insert("category_labels".into(), Json::Object(cats));
-    let mut cols = Map::new();
-    let mut descs = Map::new();
-    for c in columns {
-        if let Some(l) = labels::column(map, t, c, lang) {
-            cols.insert(c.to_string(), json!(l));
-        }
-        if let Some(d) = labels::column_description(t, c, lang) {
-            descs.insert(c.to_string(), json!(d));
+impl Identifier {
+    fn of(k: &Known) -> Identifier {
+        Identifier {
+            kind: k.id.name.clone(),
+            value: k.id.key.clone(),
+            given: k.found_in.is_none(),
+            found_in: k.found_in.clone(),
         }
     }
-    o.insert("column_labels".into(), Json::Object(cols));
-    if !descs.is_empty() {
-        o.insert("column_descriptions".into(), Json::Object(descs));
-    }
-    o
 }
 
-/// Builds the `dsr.extract/1` document.
-pub fn extract_doc(
+#[derive(Debug, Clone, Serialize)]
+pub struct Subject {
+    pub identifiers: Vec<Identifier>,
+}
+
+/// A column held but not shown (`extract = false`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Withheld {
+    pub column: String,
+    pub category: Option<String>,
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_label: Option<String>,
+}
+
+/// One table of the document: the Art. 15 information about it, the
+/// labels it adds to its names (additive fields of `dsr.extract/1`), and
+/// its rows.
+#[derive(Serialize)]
+pub struct TableEntry<'a> {
+    pub purpose: String,
+    pub legal_basis: String,
+    pub source: Option<String>,
+    pub recipients: Vec<String>,
+    pub transfers: Vec<String>,
+    pub retention: String,
+    pub categories: Vec<String>,
+    pub withheld_columns: Vec<Withheld>,
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub legal_basis_label: String,
+    pub category_labels: Ordered<String>,
+    pub column_labels: Ordered<String>,
+    #[serde(skip_serializing_if = "Ordered::is_empty")]
+    pub column_descriptions: Ordered<String>,
+    pub rows: TableRows<'a>,
+}
+
+/// Where a table's rows come from.
+enum Source<'a> {
+    /// Held, in key order.
+    Held(Vec<&'a Row>),
+    /// In the store, read in key order when asked for.
+    Store {
+        store: &'a Store,
+        ts: &'a TableSchema,
+        linked: &'a Linked,
+    },
+}
+
+/// The rows of one document table: the columns shown (the table's, in
+/// schema order, less the withheld ones) and the rows, held or streamed
+/// from the store.
+pub struct TableRows<'a> {
+    /// The names of the columns shown.
+    pub columns: Vec<String>,
+    /// Where each shown column is in a row's values.
+    pick: Vec<usize>,
+    /// How many rows there are.
+    pub count: u64,
+    source: Source<'a>,
+    /// A store failure met while the rows were serialized.
+    failure: RefCell<Option<Error>>,
+}
+
+impl TableRows<'_> {
+    /// Calls `f` with each row's shown values, in key order.
+    pub fn each(&self, mut f: impl FnMut(&[&Value]) -> Result<()>) -> Result<()> {
+        let mut shown: Vec<&Value> = Vec::with_capacity(self.pick.len());
+        match &self.source {
+            Source::Held(rows) => {
+                for r in rows {
+                    shown.clear();
+                    shown.extend(self.pick.iter().map(|&i| &r.values[i]));
+                    f(&shown)?;
+                }
+                Ok(())
+            }
+            Source::Store { store, ts, linked } => {
+                store.select_in_key_order(ts, &linked.columns, &linked.tuples, |r| {
+                    let shown: Vec<&Value> = self.pick.iter().map(|&i| &r.values[i]).collect();
+                    f(&shown)
+                })
+            }
+        }
+    }
+
+    /// Whether the rows stream from the store rather than being held.
+    pub fn streamed(&self) -> bool {
+        matches!(self.source, Source::Store { .. })
+    }
+
+    fn take_failure(&self) -> Option<Error> {
+        self.failure.borrow_mut().take()
+    }
+}
+
+impl Serialize for TableRows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let mut seq = s.serialize_seq(None)?;
+        let mut ser_err: Option<S::Error> = None;
+        let read = self.each(|vals| {
+            let row = RowObject(&self.columns, vals);
+            seq.serialize_element(&row).map_err(|e| {
+                ser_err = Some(e);
+                Error::Runtime(String::new())
+            })
+        });
+        if let Some(e) = ser_err {
+            return Err(e);
+        }
+        if let Err(e) = read {
+            let msg = e.to_string();
+            *self.failure.borrow_mut() = Some(e);
+            return Err(S::Error::custom(msg));
+        }
+        seq.end()
+    }
+}
+
+/// One row as a JSON object of its shown columns.
+struct RowObject<'r>(&'r [String], &'r [&'r Value]);
+
+impl Serialize for RowObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0.iter().zip(self.1) {
+            m.serialize_entry(k, &JsonCell(v))?;
+        }
+        m.end()
+    }
+}
+
+/// The mentions of the subject in one free-text column (Art. 15(4)).
+#[derive(Debug, Clone, Serialize)]
+pub struct MentionEntry {
+    pub column: String,
+    pub label: String,
+    pub column_label: String,
+    pub rows: Vec<MentionRow>,
+}
+
+/// One row that mentions the subject: its key and the passages that name
+/// them, other people's identifiers masked; never the rest of the row.
+#[derive(Debug, Clone)]
+pub struct MentionRow {
+    pub key: Vec<(String, Value)>,
+    pub excerpts: Vec<String>,
+}
+
+impl Serialize for MentionRow {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        struct Key<'k>(&'k [(String, Value)]);
+        impl Serialize for Key<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(self.0.len()))?;
+                for (k, v) in self.0 {
+                    m.serialize_entry(k, &JsonCell(v))?;
+                }
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("key", &Key(&self.key))?;
+        m.serialize_entry("excerpts", &self.excerpts)?;
+        m.end()
+    }
+}
+
+/// One of the subject's requests in the register (the extract's
+/// `requests`).
+#[derive(Debug, Clone)]
+pub struct RequestEntry {
+    /// (field, value) in the document's order.
+    pub fields: Vec<(&'static str, Value)>,
+}
+
+impl Serialize for RequestEntry {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.fields.len()))?;
+        for (k, v) in &self.fields {
+            m.serialize_entry(k, &JsonCell(v))?;
+        }
+        m.end()
+    }
+}
+
+/// The `dsr.extract/1` document.
+#[derive(Serialize)]
+pub struct ExtractDoc<'a> {
+    pub schema: &'static str,
+    pub generated_at: String,
+    pub controller: Controller,
+    pub subject: Subject,
+    pub identifier_labels: Ordered<String>,
+    pub language: &'static str,
+    pub timezone: String,
+    pub tables: Ordered<TableEntry<'a>>,
+    pub mentions: Ordered<MentionEntry>,
+    pub rights: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Vec<RequestEntry>>,
+}
+
+/// A subject's `dsr.export/1` document: the portable tables of their
+/// extract.
+#[derive(Serialize)]
+pub struct ExportDoc<'d, 'a> {
+    pub schema: &'static str,
+    pub scope: &'static str,
+    pub generated_at: &'d str,
+    pub controller: &'d Controller,
+    pub subject: &'d Subject,
+    pub tables: Ordered<&'d TableEntry<'a>>,
+}
+
+impl ExtractDoc<'_> {
+    /// The store failure that stopped a serialization, if one did.
+    pub fn take_failure(&self) -> Option<Error> {
+        self.tables.iter().find_map(|(_, t)| t.rows.take_failure())
+    }
+}
+
+impl ExportDoc<'_, '_> {
+    pub fn take_failure(&self) -> Option<Error> {
+        self.tables.iter().find_map(|(_, t)| t.rows.take_failure())
+    }
+}
+
+/// Builds the `dsr.extract/1` document. Rows of tables the graph left in
+/// the store ([`crate::graph::Found::linked`]) are read from `store` when
+/// the document is written.
+pub fn extract_doc<'a>(
+    store: &'a Store,
     map: &DataMap,
-    schema: &Schema,
-    b: &Belonging,
+    schema: &'a Schema,
+    b: &'a Belonging,
     mentions: &[Mention],
     generated_at: &str,
     lang: Lang,
-) -> Json {
-    let mut tables = Map::new();
+) -> ExtractDoc<'a> {
+    let mut tables = Ordered::default();
     for (ti, t) in map.tables.iter().enumerate() {
         let found = &b.tables[ti];
         if found.is_empty() {
@@ -111,53 +393,76 @@ pub fn extract_doc(
             .filter(|c| !c.extract)
             .map(|c| c.name.as_str())
             .collect();
-        let mut ordered: Vec<&crate::store::Row> = found.rows.iter().collect();
-        ordered.sort_by(|a, b| crate::value::key_cmp(&a.key, &b.key));
-        let rows: Vec<Json> = ordered
-            .into_iter()
-            .map(|r| {
-                let mut o = Map::new();
-                for (cs, v) in ts.columns.iter().zip(&r.values) {
-                    if !withheld.contains(&cs.name.as_str()) {
-                        o.insert(cs.name.clone(), v.to_json());
-                    }
-                }
-                Json::Object(o)
-            })
-            .collect();
-        let shown: Vec<&str> = ts
+        let (pick, columns): (Vec<usize>, Vec<String>) = ts
             .columns
             .iter()
-            .map(|c| c.name.as_str())
-            .filter(|c| !withheld.contains(c))
-            .collect();
-        let mut entry = match json!({
-            "purpose": t.purpose,
-            "legal_basis": t.legal_basis,
-            "source": t.source,
-            "recipients": t.recipients,
-            "transfers": t.transfers,
-            "retention": retention_words(map, t, lang),
-            "categories": t.categories(),
-            "withheld_columns": t.columns.iter().filter(|c| !c.extract)
-                .map(|c| {
-                    let mut w = json!({ "column": c.name, "category": c.category,
-                        "label": labels::column(map, t, &c.name, lang).unwrap_or_else(|| c.name.clone()) });
-                    if let Some(cat) = &c.category {
-                        w["category_label"] = json!(labels::category(map, cat, lang));
-                    }
-                    w
-                })
-                .collect::<Vec<_>>(),
-        }) {
-            Json::Object(o) => o,
-            _ => Map::new(),
+            .enumerate()
+            .filter(|(_, c)| !withheld.contains(&c.name.as_str()))
+            .map(|(i, c)| (i, c.name.clone()))
+            .unzip();
+        let source = match &found.linked {
+            Some(linked) if found.rows.is_empty() => Source::Store { store, ts, linked },
+            _ => {
+                let mut ordered: Vec<&Row> = found.rows.iter().collect();
+                ordered.sort_by(|a, b| crate::value::key_cmp(&a.key, &b.key));
+                Source::Held(ordered)
+            }
         };
-        entry.extend(table_labels(map, t, &shown, lang));
-        entry.insert("rows".into(), Json::Array(rows));
-        tables.insert(t.name.clone(), Json::Object(entry));
+        let shown: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let withheld_columns = t
+            .columns
+            .iter()
+            .filter(|c| !c.extract)
+            .map(|c| Withheld {
+                column: c.name.clone(),
+                category: c.category.clone(),
+                label: labels::column(map, t, &c.name, lang).unwrap_or_else(|| c.name.clone()),
+                category_label: c
+                    .category
+                    .as_ref()
+                    .map(|cat| labels::category(map, cat, lang)),
+            })
+            .collect();
+        let mut column_labels = Ordered::default();
+        let mut column_descriptions = Ordered::default();
+        for c in &shown {
+            if let Some(l) = labels::column(map, t, c, lang) {
+                column_labels.insert(c.to_string(), l);
+            }
+            if let Some(d) = labels::column_description(t, c, lang) {
+                column_descriptions.insert(c.to_string(), d);
+            }
+        }
+        let mut category_labels = Ordered::default();
+        for c in t.categories() {
+            category_labels.insert(c.to_string(), labels::category(map, c, lang));
+        }
+        let entry = TableEntry {
+            purpose: t.purpose.clone(),
+            legal_basis: t.legal_basis.clone(),
+            source: t.source.clone(),
+            recipients: t.recipients.clone(),
+            transfers: t.transfers.clone(),
+            retention: retention_words(map, t, lang),
+            categories: t.categories().into_iter().map(str::to_string).collect(),
+            withheld_columns,
+            label: labels::table(t, lang),
+            description: t.description.as_ref().map(|d| d.get(lang).to_string()),
+            legal_basis_label: labels::legal_basis(map, &t.legal_basis, lang),
+            category_labels,
+            column_labels,
+            column_descriptions,
+            rows: TableRows {
+                columns,
+                pick,
+                count: found.len() as u64,
+                source,
+                failure: RefCell::new(None),
+            },
+        };
+        tables.insert(t.name.clone(), entry);
     }
-    let mut ment = Map::new();
+    let mut ment: Ordered<MentionEntry> = Ordered::default();
     let mut mentions: Vec<&Mention> = mentions.iter().collect();
     mentions.sort_by(|a, b| {
         (a.table, &a.column)
@@ -174,46 +479,109 @@ pub fn extract_doc(
         } else {
             t.name.clone()
         };
-        // Art. 15(4): the key and the passages that name the subject, with
-        // other people's identifiers masked; never the rest of the row.
-        let mut key = Map::new();
+        let mut key: Vec<(String, Value)> = Vec::new();
         for (k, v) in ts.pk.iter().zip(&m.key) {
-            key.insert(k.clone(), v.to_json());
+            if !key.iter().any(|(have, _)| have == k) {
+                key.push((k.clone(), v.clone()));
+            }
         }
-        let row = json!({
-            "key": key,
-            "excerpts": crate::excerpt::excerpts(&m.text, &m.ranges),
-        });
-        let e = ment.entry(entry_key).or_insert_with(|| {
-            json!({
-                "column": m.column,
-                "label": labels::table(t, lang),
-                "column_label": labels::column(map, t, &m.column, lang).unwrap_or_else(|| m.column.clone()),
-                "rows": [],
-            })
-        });
-        if let Some(rows) = e.get_mut("rows").and_then(Json::as_array_mut) {
-            rows.push(row);
+        let row = MentionRow {
+            key,
+            excerpts: crate::excerpt::excerpts(&m.text, &m.ranges),
+        };
+        if ment.get(&entry_key).is_none() {
+            ment.insert(
+                entry_key.clone(),
+                MentionEntry {
+                    column: m.column.clone(),
+                    label: labels::table(t, lang),
+                    column_label: labels::column(map, t, &m.column, lang)
+                        .unwrap_or_else(|| m.column.clone()),
+                    rows: Vec::new(),
+                },
+            );
+        }
+        if let Some((_, e)) = ment.0.iter_mut().find(|(k, _)| *k == entry_key) {
+            e.rows.push(row);
         }
     }
-    json!({
-        "schema": "dsr.extract/1",
-        "generated_at": generated_at,
-        "controller": {
-            "name": map.controller.name,
-            "contact": map.controller.contact,
-            "authority": map.controller.authority,
+    let mut identifier_labels = Ordered::default();
+    for k in &b.identifiers {
+        identifier_labels.insert(k.id.name.clone(), labels::identifier(map, &k.id.name, lang));
+    }
+    ExtractDoc {
+        schema: "dsr.extract/1",
+        generated_at: generated_at.to_string(),
+        controller: Controller {
+            name: map.controller.name.clone(),
+            contact: map.controller.contact.clone(),
+            authority: map.controller.authority.clone(),
         },
-        "subject": {
-            "identifiers": b.identifiers.iter().map(identifier_json).collect::<Vec<_>>(),
+        subject: Subject {
+            identifiers: b.identifiers.iter().map(Identifier::of).collect(),
         },
-        "identifier_labels": b.identifiers.iter()
-            .map(|k| (k.id.name.clone(), json!(labels::identifier(map, &k.id.name, lang))))
-            .collect::<Map<String, Json>>(),
-        "language": lang.code(),
-        "timezone": map.timezone_name,
-        "tables": tables,
-        "mentions": ment,
-        "rights": rights(map, lang),
-    })
+        identifier_labels,
+        language: lang.code(),
+        timezone: map.timezone_name.clone(),
+        tables,
+        mentions: ment,
+        rights: rights(map, lang),
+        requests: None,
+    }
+}
+
+/// An extract-like document for the writers: a subject's extract or
+/// portability export.
+#[derive(Clone, Copy)]
+pub enum Doc<'d> {
+    Extract(&'d ExtractDoc<'d>),
+    Export(&'d ExportDoc<'d, 'd>),
+}
+
+impl<'d> Doc<'d> {
+    /// The document's tables, in order.
+    pub fn tables(&self) -> Vec<(&'d str, &'d TableEntry<'d>)> {
+        match *self {
+            Doc::Extract(d) => d.tables.iter().map(|(k, t)| (k.as_str(), t)).collect(),
+            Doc::Export(d) => d.tables.iter().map(|(k, t)| (k.as_str(), *t)).collect(),
+        }
+    }
+
+    pub fn mentions(&self) -> Option<&'d Ordered<MentionEntry>> {
+        match *self {
+            Doc::Extract(d) => Some(&d.mentions),
+            Doc::Export(_) => None,
+        }
+    }
+
+    pub fn requests(&self) -> Option<&'d [RequestEntry]> {
+        match *self {
+            Doc::Extract(d) => d.requests.as_deref(),
+            Doc::Export(_) => None,
+        }
+    }
+
+    pub fn generated_at(&self) -> &'d str {
+        match *self {
+            Doc::Extract(d) => &d.generated_at,
+            Doc::Export(d) => d.generated_at,
+        }
+    }
+
+    /// The store failure that stopped writing the document, if one did.
+    pub fn take_failure(&self) -> Option<Error> {
+        match *self {
+            Doc::Extract(d) => d.take_failure(),
+            Doc::Export(d) => d.take_failure(),
+        }
+    }
+}
+
+impl Serialize for Doc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Doc::Extract(d) => d.serialize(s),
+            Doc::Export(d) => d.serialize(s),
+        }
+    }
 }

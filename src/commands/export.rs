@@ -3,8 +3,8 @@
 //! table of the tenant, streamed, for a customer who leaves.
 
 use super::{
-    category_of, counts, print_json, record_and_release, record_failure, resolve_subject,
-    scrub_path, status, write_doc,
+    category_of, print_json, record_and_release, record_failure, resolve_subject, scrub_path,
+    status, write_doc,
 };
 use super::{Context, Format};
 use crate::audit;
@@ -95,7 +95,6 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
 pub struct Exported {
     pub row: crate::store::AuditRow,
     pub path: Option<PathBuf>,
-    pub doc: Json,
     pub kept: Map<String, Json>,
     pub left_out: Map<String, Json>,
     pub rows: u64,
@@ -103,7 +102,8 @@ pub struct Exported {
 
 /// Plan, act and audit one resolved subject's Art. 20 export (no portable
 /// rows: recorded and refused with exit 4). Shared by `dsr export` and each
-/// export line of `dsr batch`.
+/// export line of `dsr batch`. Without `output` the document goes to
+/// stdout once the audit record is in, its rows streamed from the store.
 pub fn export_one(
     cx: &Context,
     r: &super::Resolved,
@@ -113,18 +113,14 @@ pub fn export_one(
     all_matches: bool,
 ) -> Result<Exported> {
     let fmt = format.as_str();
-    let doc = report::extract_doc(&cx.map, &cx.schema, &r.b, &[], &r.at, Lang::En);
-    let all_counts = counts(&cx.map, &r.b);
-    let mut tables = Map::new();
+    let doc = report::extract_doc(&cx.store, &cx.map, &cx.schema, &r.b, &[], &r.at, Lang::En);
+    let mut tables = report::Ordered::default();
     let mut kept = Map::new();
     let mut left_out = Map::new();
-    for (name, t) in doc["tables"].as_object().into_iter().flatten() {
-        let n = all_counts.get(name).cloned().unwrap_or(json!(0));
-        if t["legal_basis"]
-            .as_str()
-            .is_some_and(|b| PORTABLE.contains(&b))
-        {
-            tables.insert(name.clone(), t.clone());
+    for (name, t) in doc.tables.iter() {
+        let n = json!(t.rows.count);
+        if PORTABLE.contains(&t.legal_basis.as_str()) {
+            tables.insert(name.clone(), t);
             kept.insert(name.clone(), n);
         } else {
             left_out.insert(name.clone(), n);
@@ -156,20 +152,28 @@ pub fn export_one(
             left_out.keys().cloned().collect::<Vec<_>>().join(", ")
         )));
     }
-    let out_doc = json!({
-        "schema": "dsr.export/1",
-        "scope": "subject",
-        "generated_at": doc["generated_at"],
-        "controller": doc["controller"],
-        "subject": doc["subject"],
-        "tables": tables,
-    });
+    let out_doc = report::ExportDoc {
+        schema: "dsr.export/1",
+        scope: "subject",
+        generated_at: &doc.generated_at,
+        controller: &doc.controller,
+        subject: &doc.subject,
+        tables,
+    };
     let (row, path) = match output {
         Some(p) => {
-            let released = write_doc(format, &out_doc, p, force, Lang::En, &cx.map, false)
-                .and_then(|out| {
-                    record_and_release(cx, &r.at, "export", &r.secret_ids, details(&kept), out)
-                });
+            let written = write_doc(
+                format,
+                report::Doc::Export(&out_doc),
+                p,
+                force,
+                Lang::En,
+                &cx.map,
+                false,
+            );
+            let released = written.and_then(|out| {
+                record_and_release(cx, &r.at, "export", &r.secret_ids, details(&kept), out)
+            });
             match released {
                 Ok((row, path)) => (row, Some(path)),
                 Err(e) => {
@@ -190,13 +194,13 @@ pub fn export_one(
                 "ok",
                 details(&kept),
             )?;
+            super::print_doc(report::Doc::Export(&out_doc))?;
             (row, None)
         }
     };
     Ok(Exported {
         row,
         path,
-        doc: out_doc,
         kept,
         left_out,
         rows,
@@ -217,7 +221,7 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
         args.force,
         args.all_matches,
     )?;
-    let (row, written, out_doc) = (done.row, done.path, done.doc);
+    let (row, written) = (done.row, done.path);
     let (kept, left_out, rows) = (done.kept, done.left_out, done.rows);
     let left = if left_out.is_empty() {
         String::new()
@@ -245,7 +249,6 @@ fn subject(g: &Globals, args: &Args, format: Format) -> Result<ExitCode> {
             );
         }
         None => {
-            print_json(&out_doc)?;
             status(
                 g,
                 format!(

@@ -86,7 +86,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             );
         }
         None => {
-            print_json(&doc)?;
+            super::print_doc(report::Doc::Extract(&doc))?;
             status(
                 g,
                 format!(
@@ -103,10 +103,11 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
 
 /// A subject's extract carried out: its audit record, where it was written
 /// (`None`: the document is for stdout), and the document itself.
-pub struct Extracted {
+pub struct Extracted<'a> {
     pub row: crate::store::AuditRow,
     pub path: Option<PathBuf>,
-    pub doc: serde_json::Value,
+    /// For stdout: its rows may still be in the store, read as it is printed.
+    pub doc: report::ExtractDoc<'a>,
     pub rows: usize,
 }
 
@@ -114,21 +115,21 @@ pub struct Extracted {
 /// subject's requests, the output written under a temporary name and put in
 /// place together with the `ok` record (a failure recorded as `failed`).
 /// Shared by `dsr extract` and each extract line of `dsr batch`.
-pub fn extract_one(
-    cx: &Context,
-    r: &Resolved,
+pub fn extract_one<'a>(
+    cx: &'a Context,
+    r: &'a Resolved,
     format: Format,
     output: Option<&Path>,
     force: bool,
     lang: Lang,
     all_matches: bool,
-) -> Result<Extracted> {
+) -> Result<Extracted<'a>> {
     let fmt = format.as_str();
     let b = &r.b;
     let mentions = &r.mentions;
 
     // Plan: the document.
-    let mut doc = report::extract_doc(&cx.map, &cx.schema, b, mentions, &r.at, lang);
+    let mut doc = report::extract_doc(&cx.store, &cx.map, &cx.schema, b, mentions, &r.at, lang);
     // The subject's own requests in the register are data about them too.
     let requests = super::request::subject::for_extract(
         &cx.store,
@@ -136,7 +137,7 @@ pub fn extract_one(
         cx.tenant.actor.request.as_deref(),
     )?;
     if !requests.is_empty() {
-        doc["requests"] = json!(requests);
+        doc.requests = Some(requests);
     }
     let rows = b.total();
 
@@ -165,7 +166,16 @@ pub fn extract_one(
     };
     let (row, path) = match output {
         Some(p) => {
-            let released = write_doc(format, &doc, p, force, lang, &cx.map, true).and_then(|out| {
+            let written = write_doc(
+                format,
+                report::Doc::Extract(&doc),
+                p,
+                force,
+                lang,
+                &cx.map,
+                true,
+            );
+            let released = written.and_then(|out| {
                 record_and_release(cx, &r.at, "extract", &r.secret_ids, details.clone(), out)
             });
             match released {

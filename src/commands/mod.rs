@@ -17,7 +17,7 @@ use crate::config::{Globals, Tenant};
 use crate::error::{Error, Result};
 use crate::graph::{self, Belonging, SubjectId};
 use crate::map::{self, DataMap, Severity};
-use crate::report::Lang;
+use crate::report::{Doc, Lang};
 use crate::store::schema::Schema;
 use crate::store::{self, Mode, Store};
 use crate::time;
@@ -303,7 +303,14 @@ pub fn ambiguity_message(b: &Belonging) -> String {
 }
 
 /// Prints one JSON document on stdout.
-pub fn print_json(doc: &serde_json::Value) -> Result<()> {
+/// Prints an extract-like document on stdout, its rows streamed from the
+/// store where it left them there; a store failure on the way is reported
+/// as itself.
+pub fn print_doc(doc: Doc<'_>) -> Result<()> {
+    print_json(&doc).map_err(|e| doc.take_failure().unwrap_or(e))
+}
+
+pub fn print_json(doc: &impl serde::Serialize) -> Result<()> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     writers::write_json(&mut w, doc)
@@ -345,7 +352,7 @@ pub fn resolve_subject(
 ) -> Result<SubjectRun> {
     let cx = Context::open(g, false)?;
     let ids = graph::parse_subjects(&cx.map, subjects, cx.today)?;
-    let b = graph::resolve(&cx.store, &cx.schema, &cx.map, &ids)?;
+    let b = graph::resolve_copy(&cx.store, &cx.schema, &cx.map, &ids)?;
     let ambiguous = !b.ambiguous.is_empty() && !all_matches;
     let mentions = if with_mentions && !ambiguous {
         let needles = graph::mention_ids(&b);
@@ -459,7 +466,7 @@ pub fn category_of(map: &DataMap, table: &str, column: &str) -> Option<String> {
 /// `info`, the Art. 15 information comes first (XLSX sheet, CSV file, HTML).
 pub fn write_doc(
     format: Format,
-    doc: &serde_json::Value,
+    doc: Doc<'_>,
     path: &Path,
     force: bool,
     lang: Lang,
@@ -470,71 +477,70 @@ pub fn write_doc(
     // With `info` the output is the subject's copy, for people: labels,
     // values as people read them. Without, a subject's export: names.
     let people = info.then_some(writers::People { map, lang });
-    let mut tables = writers::doc_tables(doc, map, people);
-    tables.extend(writers::requests_table(doc, lang, info));
+    let mut tables = writers::doc_tables(&doc, map, people);
+    tables.extend(writers::requests_table(&doc, lang, info));
     if info {
         for t in &mut tables {
             word_requests(t, lang);
         }
     }
-    let today = doc["generated_at"]
-        .as_str()
-        .and_then(crate::time::parse_text)
-        .map_or_else(
-            || crate::time::today(jiff::Timestamp::now()),
-            crate::time::today,
-        );
+    let today = crate::time::parse_text(doc.generated_at()).map_or_else(
+        || crate::time::today(jiff::Timestamp::now()),
+        crate::time::today,
+    );
     let present = crate::labels::show::Present::new(map, lang, today);
+    // The Art. 15 information: only an extract has it.
+    let about = || match doc {
+        Doc::Extract(d) if info => Some(writers::info::from_doc(d, map, &present)),
+        _ => None,
+    };
     match format {
         Format::Json => {
             let mut p = Pending::create(path, force)?;
-            writers::write_json(p.writer(), doc).map_err(|e| p.write_error(e))?;
+            if let Err(e) = writers::write_json(p.writer(), &doc) {
+                return Err(doc.take_failure().unwrap_or_else(|| p.write_error(e)));
+            }
             Ok(Output::File(p))
         }
         Format::Html => {
             let mut p = Pending::create(path, force)?;
-            let info = writers::info::from_doc(doc, map, &present);
-            let page = writers::html::page(&info, &tables, map, &present);
-            p.writer()
-                .write_all(page.as_bytes())
-                .map_err(|e| p.write_error(e))?;
+            let info = about().ok_or_else(|| {
+                Error::Usage("an html output is an extract's: use json, xlsx or csv".into())
+            })?;
+            let werr = |e| writers::write_failed(path, e);
+            writers::html::page(p.writer(), &werr, &info, &tables, map, &present)?;
             Ok(Output::File(p))
         }
         Format::Xlsx => {
             let mut p = Pending::create(path, force)?;
-            let made = if info {
+            let werr = |e| writers::write_failed(path, e);
+            let mut x = if info {
                 writers::xlsx::Xlsx::for_people(present.clone(), &p.dir())
             } else {
                 writers::xlsx::Xlsx::new(lang, &p.dir())
-            };
-            let mut x = made.map_err(|e| p.write_error(e))?;
-            let done = (|| {
-                if info {
-                    x.info_sheet(&writers::info::from_doc(doc, map, &present))?;
-                }
-                writers::feed(&tables, &mut x)?;
-                x.finish(p.writer())
-            })();
-            done.map_err(|e| p.write_error(e))?;
+            }
+            .map_err(werr)?;
+            if let Some(info) = about() {
+                x.info_sheet(&info).map_err(werr)?;
+            }
+            writers::feed(&tables, &mut x, &werr)?;
+            x.finish(p.writer()).map_err(werr)?;
             Ok(Output::File(p))
         }
         Format::Csv => {
             let d = PendingDir::create(path, force)?;
-            let done = (|| {
-                let mut c = if info {
-                    writers::csv::CsvDir::for_people(&d)
-                } else {
-                    writers::csv::CsvDir::new(&d)
-                };
-                if info {
-                    c.text_file(
-                        l.about_file,
-                        &about_records(&writers::info::from_doc(doc, map, &present), l, &present),
-                    )?;
-                }
-                writers::feed(&tables, &mut c)
-            })();
-            done.map_err(|e| d.write_error(e))?;
+            let werr = |e| writers::write_failed(path, e);
+            let mut c = if info {
+                writers::csv::CsvDir::for_people(&d)
+            } else {
+                writers::csv::CsvDir::new(&d)
+            };
+            if let Some(info) = about() {
+                c.text_file(l.about_file, &about_records(&info, l, &present))
+                    .map_err(werr)?;
+            }
+            writers::feed(&tables, &mut c, &werr)?;
+            drop(c);
             Ok(Output::Dir(d))
         }
     }
@@ -546,7 +552,10 @@ fn word_requests(t: &mut writers::DocTable, lang: Lang) {
         return;
     }
     let names: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
-    for r in &mut t.rows {
+    let writers::DocRows::Held(rows) = &mut t.rows else {
+        return;
+    };
+    for r in rows {
         for (v, name) in r.iter_mut().zip(&names) {
             if let crate::value::Value::Text(s) = v {
                 if let Some(w) = writers::info::request_value(name, s, lang) {

@@ -9,10 +9,12 @@
 
 use super::info::{labels, Info};
 use super::{DocKind, DocTable};
+use crate::error::{Error, Result};
 use crate::labels::show::{Present, Shown};
 use crate::map::DataMap;
 use crate::value::Value;
 use std::fmt::Write as _;
+use std::io::Write;
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -59,8 +61,16 @@ fn item(h: &mut String, k: &str, v: &str) {
     let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));
 }
 
-/// The whole page.
-pub fn page(info: &Info, tables: &[DocTable], map: &DataMap, p: &Present) -> String {
+/// Writes the whole page to `w` as it is made (rows streamed where the
+/// document left them in the store), in pieces of about 64 KiB.
+pub fn page(
+    w: &mut impl Write,
+    werr: &dyn Fn(std::io::Error) -> Error,
+    info: &Info,
+    tables: &[DocTable],
+    map: &DataMap,
+    p: &Present,
+) -> Result<()> {
     let lang = p.lang;
     let l = labels(lang);
     let mut h = String::new();
@@ -142,7 +152,7 @@ pub fn page(info: &Info, tables: &[DocTable], map: &DataMap, p: &Present) -> Str
                 h.push_str("</dl>\n");
             }
         }
-        for r in &t.rows {
+        t.each_row(|r| {
             h.push_str("<dl class=\"entry\">\n");
             for (c, v) in t.columns.iter().zip(r) {
                 let _ = write!(h, "<dt>{}</dt>", escape(c.title()));
@@ -155,11 +165,16 @@ pub fn page(info: &Info, tables: &[DocTable], map: &DataMap, p: &Present) -> Str
                 }
             }
             h.push_str("</dl>\n");
-        }
+            if h.len() >= 1 << 16 {
+                w.write_all(h.as_bytes()).map_err(werr)?;
+                h.clear();
+            }
+            Ok(())
+        })?;
         h.push_str("</section>\n");
     }
     h.push_str("</main>\n</body>\n</html>\n");
-    h
+    w.write_all(h.as_bytes()).map_err(werr)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use crate::labels::show::{Present, Shown};
 use crate::labels::{self, Lang};
 use crate::map::DataMap;
-use serde_json::Value as Json;
+use crate::report::ExtractDoc;
 
 /// Words of the outputs in one language.
 pub struct Labels {
@@ -225,36 +225,27 @@ fn list(items: Vec<String>, none: &str) -> String {
     }
 }
 
-fn strings(v: &Json) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-        .collect()
-}
-
 /// Lays out the information of a `dsr.extract/1` document in the labels
 /// of the map.
-pub fn from_doc(doc: &Json, map: &DataMap, p: &Present) -> Info {
+pub fn from_doc(doc: &ExtractDoc, map: &DataMap, p: &Present) -> Info {
     let lang = p.lang;
     let l = labels(lang);
-    let s = |v: &Json| v.as_str().unwrap_or("").to_string();
-    let ids: Vec<String> = doc["subject"]["identifiers"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let ids: Vec<String> = doc
+        .subject
+        .identifiers
+        .iter()
         .map(|i| {
-            let kind = s(&i["kind"]);
-            let label = labels::identifier(map, &kind, lang);
+            let kind = &i.kind;
+            let label = labels::identifier(map, kind, lang);
             let is_pnr = map
-                .identifier(&kind)
+                .identifier(kind)
                 .is_some_and(|k| k.kind == crate::ident::Kind::Personnummer);
             let value = if is_pnr {
-                labels::show::pnr(&s(&i["value"]))
+                labels::show::pnr(&i.value)
             } else {
-                s(&i["value"])
+                i.value.clone()
             };
-            match i["found_in"].as_str() {
+            match &i.found_in {
                 Some(t) => format!(
                     "{label}: {value} ({} {})",
                     l.found_in,
@@ -264,35 +255,23 @@ pub fn from_doc(doc: &Json, map: &DataMap, p: &Present) -> Info {
             }
         })
         .collect();
-    let made = match crate::time::parse_text(&s(&doc["generated_at"])) {
+    let made = match crate::time::parse_text(&doc.generated_at) {
         Some(ts) => p.value(
             &crate::value::Value::Text(crate::time::format_ts(ts)),
             labels::show::Shape::Plain,
         ),
-        None => Shown::Text(s(&doc["generated_at"])),
+        None => Shown::Text(doc.generated_at.clone()),
     };
+    let c = &doc.controller;
     let general = vec![
-        (
-            l.controller.to_string(),
-            Shown::Text(s(&doc["controller"]["name"])),
-        ),
-        (
-            l.contact.to_string(),
-            Shown::Text(s(&doc["controller"]["contact"])),
-        ),
-        (
-            l.authority.to_string(),
-            Shown::Text(s(&doc["controller"]["authority"])),
-        ),
+        (l.controller.to_string(), Shown::Text(c.name.clone())),
+        (l.contact.to_string(), Shown::Text(c.contact.clone())),
+        (l.authority.to_string(), Shown::Text(c.authority.clone())),
         (l.generated_at.to_string(), made),
         (l.identifiers.to_string(), Shown::Text(ids.join("; "))),
         (l.times.to_string(), Shown::Text(p.zone_words())),
     ];
-    let tables_json = doc["tables"].as_object();
-    let any_transfers = tables_json
-        .into_iter()
-        .flatten()
-        .any(|(_, t)| t["transfers"].as_array().is_some_and(|a| !a.is_empty()));
+    let any_transfers = doc.tables.iter().any(|(_, t)| !t.transfers.is_empty());
     let mut table_labels = vec![
         l.table,
         l.purpose,
@@ -307,42 +286,34 @@ pub fn from_doc(doc: &Json, map: &DataMap, p: &Present) -> Info {
     }
     table_labels.push(l.withheld);
     table_labels.push(l.rows);
-    let tables = tables_json
-        .into_iter()
-        .flatten()
+    let tables = doc
+        .tables
+        .iter()
         .map(|(name, t)| {
-            let cats = strings(&t["categories"])
+            let cats = t
+                .categories
                 .iter()
                 .map(|c| labels::category(map, c, lang))
                 .collect();
-            let withheld = t["withheld_columns"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|w| {
-                    // The column's own label, else its category's wording,
-                    // else (neither given) its name.
-                    match (w["label"].as_str(), w["category"].as_str()) {
-                        (Some(label), _) => label.to_string(),
-                        (None, Some(c)) => labels::category(map, c, lang),
-                        (None, None) => w["column"].as_str().unwrap_or("").to_string(),
-                    }
-                })
-                .collect();
+            // The column's own label (the document always gives one: the
+            // map's, else its name).
+            let withheld = t.withheld_columns.iter().map(|w| w.label.clone()).collect();
             let mut row = vec![
                 labels::table_named(map, name, lang),
-                s(&t["purpose"]),
-                labels::legal_basis(map, t["legal_basis"].as_str().unwrap_or(""), lang),
+                t.purpose.clone(),
+                labels::legal_basis(map, &t.legal_basis, lang),
                 list(cats, l.none),
-                list(strings(&t["recipients"]), l.none),
-                s(&t["retention"]),
-                t["source"].as_str().unwrap_or(l.unknown_source).to_string(),
+                list(t.recipients.clone(), l.none),
+                t.retention.clone(),
+                t.source
+                    .clone()
+                    .unwrap_or_else(|| l.unknown_source.to_string()),
             ];
             if any_transfers {
-                row.push(list(strings(&t["transfers"]), l.none));
+                row.push(list(t.transfers.clone(), l.none));
             }
             row.push(list(withheld, l.none));
-            (row, t["rows"].as_array().map_or(0, Vec::len) as u64)
+            (row, t.rows.count)
         })
         .collect();
     Info {
@@ -350,7 +321,7 @@ pub fn from_doc(doc: &Json, map: &DataMap, p: &Present) -> Info {
         general,
         table_labels: table_labels.into_iter().map(String::from).collect(),
         tables,
-        rights: (l.rights.to_string(), s(&doc["rights"])),
-        authority: s(&doc["controller"]["authority"]),
+        rights: (l.rights.to_string(), doc.rights.clone()),
+        authority: c.authority.clone(),
     }
 }

@@ -13,6 +13,7 @@ use crate::error::{io_reason, Error, Result};
 use crate::labels::show::{is_date_column, Shape};
 use crate::labels::{self, Lang};
 use crate::map::DataMap;
+use crate::report::{Doc, TableRows};
 use crate::value::Value;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -159,7 +160,7 @@ impl Drop for Pending {
 }
 
 /// Writes one JSON document, pretty, with a final newline.
-pub fn write_json(w: &mut impl Write, doc: &serde_json::Value) -> std::io::Result<()> {
+pub fn write_json(w: &mut impl Write, doc: &impl serde::Serialize) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, doc)?;
     w.write_all(b"\n")
 }
@@ -423,9 +424,16 @@ pub enum DocKind {
     Requests,
 }
 
+/// Where a document table's rows are: held (mentions, requests), or a
+/// table of the document whose rows may stream from the store.
+pub enum DocRows<'d> {
+    Held(Vec<Vec<Value>>),
+    Table(&'d TableRows<'d>),
+}
+
 /// One table of a `dsr.extract/1`-shaped document: its name (for people:
 /// its label), columns and rows as values.
-pub struct DocTable {
+pub struct DocTable<'d> {
     pub name: String,
     /// The mapped table this came from.
     pub source: String,
@@ -433,7 +441,36 @@ pub struct DocTable {
     /// The map's description of the table, for people.
     pub description: Option<String>,
     pub columns: Vec<ColumnHead>,
-    pub rows: Vec<Vec<Value>>,
+    pub rows: DocRows<'d>,
+}
+
+/// A value of the document as the table writers take it: as the JSON
+/// gives it back ([`json_to_value`] of [`Value::to_json`]: blobs as base64
+/// text, a JSON document's scalars as scalars), so that every format shows
+/// what the JSON holds.
+pub fn doc_value(v: &Value) -> Value {
+    match v {
+        Value::Null | Value::Integer(_) | Value::Text(_) => v.clone(),
+        other => json_to_value(&other.to_json()),
+    }
+}
+
+impl DocTable<'_> {
+    /// Calls `f` with each row's values, in order (streamed from the store
+    /// where the document left them there).
+    pub fn each_row(&self, mut f: impl FnMut(&[Value]) -> Result<()>) -> Result<()> {
+        match &self.rows {
+            DocRows::Held(rows) => rows.iter().try_for_each(|r| f(r)),
+            DocRows::Table(t) => {
+                let mut buf: Vec<Value> = Vec::with_capacity(t.columns.len());
+                t.each(|vals| {
+                    buf.clear();
+                    buf.extend(vals.iter().map(|v| doc_value(v)));
+                    f(&buf)
+                })
+            }
+        }
+    }
 }
 
 /// For the outputs meant for people: the map and the language their labels
@@ -447,60 +484,42 @@ pub struct People<'a> {
 /// The data tables of an extract-like document, then its mentions (one row
 /// per excerpt, after the key), in document order. With `people`, tables
 /// and columns carry their labels.
-pub fn doc_tables(doc: &serde_json::Value, map: &DataMap, people: Option<People>) -> Vec<DocTable> {
+pub fn doc_tables<'d>(doc: &Doc<'d>, map: &DataMap, people: Option<People>) -> Vec<DocTable<'d>> {
     let lang = people.map_or(Lang::En, |p| p.lang);
     let l = info::labels(lang);
     let mut out = Vec::new();
-    for (name, t) in doc["tables"].as_object().into_iter().flatten() {
-        let Some(rows) = t["rows"].as_array() else {
-            continue;
-        };
-        let columns: Vec<ColumnHead> = rows
-            .first()
-            .and_then(|r| r.as_object())
-            .map(|o| {
-                o.keys()
-                    .map(|k| match people {
-                        Some(p) => ColumnHead::labelled(p.map, name, k, p.lang),
-                        None => ColumnHead::new(k, commands_category(map, name, k)),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let rows = rows
+    for (name, t) in doc.tables() {
+        let columns: Vec<ColumnHead> = t
+            .rows
+            .columns
             .iter()
-            .map(|r| {
-                columns
-                    .iter()
-                    .map(|c| r.get(&c.name).map(json_to_value).unwrap_or(Value::Null))
-                    .collect()
+            .map(|k| match people {
+                Some(p) => ColumnHead::labelled(p.map, name, k, p.lang),
+                None => ColumnHead::new(k, commands_category(map, name, k)),
             })
             .collect();
         let mt = map.table(name);
         out.push(DocTable {
             name: match (people, mt) {
                 (Some(p), Some(t)) => labels::table(t, p.lang),
-                _ => name.clone(),
+                _ => name.to_string(),
             },
-            source: name.clone(),
+            source: name.to_string(),
             kind: DocKind::Rows,
             description: people.and_then(|p| {
                 mt.and_then(|t| t.description.as_ref())
                     .map(|d| d.get(p.lang).to_string())
             }),
             columns,
-            rows,
+            rows: DocRows::Table(&t.rows),
         });
     }
-    for (name, m) in doc["mentions"].as_object().into_iter().flatten() {
+    for (name, m) in doc.mentions().into_iter().flat_map(|m| m.iter()) {
         let source = name.split('.').next().unwrap_or(name);
-        let Some(rows) = m["rows"].as_array() else {
-            continue;
-        };
-        let key_names: Vec<String> = rows
+        let key_names: Vec<String> = m
+            .rows
             .first()
-            .and_then(|r| r["key"].as_object())
-            .map(|o| o.keys().cloned().collect())
+            .map(|r| r.key.iter().map(|(k, _)| k.clone()).collect())
             .unwrap_or_default();
         let mut columns: Vec<ColumnHead> = key_names
             .iter()
@@ -515,20 +534,25 @@ pub fn doc_tables(doc: &serde_json::Value, map: &DataMap, people: Option<People>
         }
         columns.push(excerpt);
         let mut values = Vec::new();
-        for r in rows {
+        for r in &m.rows {
             let key: Vec<Value> = key_names
                 .iter()
-                .map(|k| r["key"].get(k).map(json_to_value).unwrap_or(Value::Null))
+                .map(|k| {
+                    r.key
+                        .iter()
+                        .find(|(have, _)| have == k)
+                        .map_or(Value::Null, |(_, v)| doc_value(v))
+                })
                 .collect();
-            for e in r["excerpts"].as_array().into_iter().flatten() {
+            for e in &r.excerpts {
                 let mut row = key.clone();
-                row.push(json_to_value(e));
+                row.push(Value::Text(e.clone()));
                 values.push(row);
             }
         }
         let shown = match people {
             Some(p) => {
-                let col = m["column"].as_str().unwrap_or("");
+                let col = m.column.as_str();
                 let t = labels::table_named(p.map, source, p.lang);
                 let c = labels::column_or_name(p.map, source, col, p.lang);
                 // The word first, so that a sheet name cut at 31
@@ -547,7 +571,7 @@ pub fn doc_tables(doc: &serde_json::Value, map: &DataMap, people: Option<People>
             kind: DocKind::Mentions,
             description: None,
             columns,
-            rows: values,
+            rows: DocRows::Held(values),
         });
     }
     out
@@ -561,18 +585,18 @@ fn commands_category(map: &DataMap, table: &str, column: &str) -> Option<String>
 
 /// The subject's requests in the register (an extract's `requests`), as
 /// one more table, for the formats meant for people.
-pub fn requests_table(doc: &serde_json::Value, lang: Lang, people: bool) -> Option<DocTable> {
+pub fn requests_table<'d>(doc: &Doc<'d>, lang: Lang, people: bool) -> Option<DocTable<'d>> {
     let l = info::labels(lang);
-    let rows = doc.get("requests")?.as_array()?;
+    let rows = doc.requests()?;
     let columns: Vec<ColumnHead> = rows
         .first()?
-        .as_object()?
-        .keys()
-        .map(|k| {
+        .fields
+        .iter()
+        .map(|(k, _)| {
             let mut c = ColumnHead::new(k, None);
             if people {
                 c.label = info::request_field(k, lang).map(str::to_string);
-                if matches!(k.as_str(), "received" | "due" | "closed_at") {
+                if matches!(*k, "received" | "due" | "closed_at") {
                     c.shape = Shape::Date;
                 }
             }
@@ -584,7 +608,12 @@ pub fn requests_table(doc: &serde_json::Value, lang: Lang, people: bool) -> Opti
         .map(|r| {
             columns
                 .iter()
-                .map(|c| r.get(&c.name).map(json_to_value).unwrap_or(Value::Null))
+                .map(|c| {
+                    r.fields
+                        .iter()
+                        .find(|(k, _)| *k == c.name)
+                        .map_or(Value::Null, |(_, v)| doc_value(v))
+                })
                 .collect()
         })
         .collect();
@@ -595,18 +624,21 @@ pub fn requests_table(doc: &serde_json::Value, lang: Lang, people: bool) -> Opti
         kind: DocKind::Requests,
         description: None,
         columns,
-        rows,
+        rows: DocRows::Held(rows),
     })
 }
 
-/// Feeds document tables into a sink.
-pub fn feed(tables: &[DocTable], sink: &mut impl TableSink) -> std::io::Result<()> {
+/// Feeds document tables into a sink, rows streamed where the document
+/// left them in the store; `werr` names a failed write.
+pub fn feed(
+    tables: &[DocTable],
+    sink: &mut impl TableSink,
+    werr: &dyn Fn(std::io::Error) -> Error,
+) -> Result<()> {
     for t in tables {
-        sink.begin_table(&t.name, &t.columns)?;
-        for r in &t.rows {
-            sink.row(r)?;
-        }
-        sink.end_table()?;
+        sink.begin_table(&t.name, &t.columns).map_err(werr)?;
+        t.each_row(|r| sink.row(r).map_err(werr))?;
+        sink.end_table().map_err(werr)?;
     }
     Ok(())
 }

@@ -128,7 +128,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
             if i < first_erase && p.line.kind == Kind::Extract && !is_done(p) {
                 // A line whose lookup fails is carried out on its own, and
                 // fails there with its own outcome.
-                if let Ok(b) = graph::resolve(&cx.store, &cx.schema, &cx.map, &p.ids) {
+                if let Ok(b) = graph::resolve_copy(&cx.store, &cx.schema, &cx.map, &p.ids) {
                     resolved.push((i, b));
                 }
             }
@@ -266,7 +266,7 @@ fn carry_out(
         let (b, mentions) = match pre {
             Some(v) => v,
             None => {
-                let b = graph::resolve(&cx.store, &cx.schema, &cx.map, &p.ids)?;
+                let b = graph::resolve_copy(&cx.store, &cx.schema, &cx.map, &p.ids)?;
                 let m = (with_mentions && b.ambiguous.is_empty())
                     .then(|| {
                         let needles = graph::mention_ids(&b);

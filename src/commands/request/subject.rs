@@ -8,8 +8,9 @@
 
 use crate::audit::subject_ref;
 use crate::error::Result;
+use crate::report::RequestEntry;
 use crate::store::Store;
-use serde_json::{json, Value as Json};
+use crate::value::Value;
 
 /// The subject's requests for the extract, oldest id first; empty when
 /// there are none (the section is then left out). `serving` is the
@@ -19,7 +20,7 @@ pub fn for_extract(
     store: &Store,
     ids: &[(String, String)],
     serving: Option<&str>,
-) -> Result<Vec<Json>> {
+) -> Result<Vec<RequestEntry>> {
     let Some(secret) = store.secret()? else {
         return Ok(Vec::new());
     };
@@ -36,12 +37,22 @@ pub fn for_extract(
             } else {
                 r.status.clone()
             };
-            json!({
-                "id": r.id, "kind": r.kind, "received": r.received, "due": r.due,
-                "status": status, "extended": r.extended_at.is_some(),
-                "extend_reason": r.extend_reason, "channel": r.channel, "note": r.note,
-                "closed_at": r.closed_at, "close_reason": r.close_reason,
-            })
+            let text = |s: Option<String>| s.map_or(Value::Null, Value::Text);
+            RequestEntry {
+                fields: vec![
+                    ("id", Value::Text(r.id)),
+                    ("kind", Value::Text(r.kind)),
+                    ("received", Value::Text(r.received)),
+                    ("due", Value::Text(r.due)),
+                    ("status", Value::Text(status)),
+                    ("extended", Value::Bool(r.extended_at.is_some())),
+                    ("extend_reason", text(r.extend_reason)),
+                    ("channel", text(r.channel)),
+                    ("note", text(r.note)),
+                    ("closed_at", text(r.closed_at)),
+                    ("close_reason", text(r.close_reason)),
+                ],
+            }
         })
         .collect())
 }
