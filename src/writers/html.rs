@@ -19,17 +19,25 @@ use std::io::Write;
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, s);
     out
+}
+
+/// [`escape`], appended to `out`.
+fn escape_into(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 const STYLE: &str = "*{box-sizing:border-box}\
@@ -46,14 +54,21 @@ p.note{color:#444;font-size:0.95rem}\
 @media (max-width:32rem){dl{grid-template-columns:1fr;gap:0.1rem}dd{margin-bottom:0.4rem}}\
 @media print{body{max-width:none;padding:0}section{break-inside:avoid}h2{break-after:avoid}}";
 
-fn dd(p: &Present, v: &Value, shape: crate::labels::show::Shape) -> String {
+/// Appends one value's `<dd>`.
+fn dd(h: &mut String, p: &Present, v: &Value, shape: crate::labels::show::Shape) {
     let shown = p.value(v, shape);
     match (&shown, v) {
-        (Shown::Empty, _) => "<dd class=\"null\">–</dd>".into(),
+        (Shown::Empty, _) => h.push_str("<dd class=\"null\">–</dd>"),
         (Shown::DateTime(..), Value::Integer(i)) => {
-            format!("<dd title=\"{i}\">{}</dd>", escape(&p.shown_text(&shown)))
+            let _ = write!(h, "<dd title=\"{i}\">");
+            escape_into(h, &p.shown_text(&shown));
+            h.push_str("</dd>");
         }
-        _ => format!("<dd>{}</dd>", escape(&p.shown_text(&shown))),
+        _ => {
+            h.push_str("<dd>");
+            escape_into(h, &p.shown_text(&shown));
+            h.push_str("</dd>");
+        }
     }
 }
 
@@ -152,15 +167,22 @@ pub fn page(
                 h.push_str("</dl>\n");
             }
         }
+        let titles: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| format!("<dt>{}</dt>", escape(c.title())))
+            .collect();
         t.each_row(|r| {
             h.push_str("<dl class=\"entry\">\n");
-            for (c, v) in t.columns.iter().zip(r) {
-                let _ = write!(h, "<dt>{}</dt>", escape(c.title()));
+            for ((c, v), title) in t.columns.iter().zip(r).zip(&titles) {
+                h.push_str(title);
                 if t.kind == DocKind::Mentions && c.name == "excerpt" {
                     let text = v.as_text().unwrap_or_default();
-                    let _ = writeln!(h, "<dd><blockquote>{}</blockquote></dd>", escape(text));
+                    h.push_str("<dd><blockquote>");
+                    escape_into(&mut h, text);
+                    h.push_str("</blockquote></dd>\n");
                 } else {
-                    h.push_str(&dd(p, v, c.shape));
+                    dd(&mut h, p, v, c.shape);
                     h.push('\n');
                 }
             }

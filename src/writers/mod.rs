@@ -102,7 +102,7 @@ impl Pending {
             tmp,
             path: path.to_path_buf(),
             force,
-            out: Some(BufWriter::new(f)),
+            out: Some(BufWriter::with_capacity(1 << 16, f)),
             done: false,
         })
     }
@@ -451,6 +451,10 @@ pub struct DocTable<'d> {
 pub fn doc_value(v: &Value) -> Value {
     match v {
         Value::Null | Value::Integer(_) | Value::Text(_) => v.clone(),
+        // A finite real comes back as itself; NaN and the infinities are
+        // JSON's null.
+        Value::Real(f) if f.is_finite() => Value::Real(*f),
+        Value::Real(_) => Value::Null,
         other => json_to_value(&other.to_json()),
     }
 }
@@ -646,6 +650,34 @@ pub fn feed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table writers take a value as the JSON gives it back, without
+    /// the round trip for the common types.
+    #[test]
+    fn doc_values_are_what_the_json_gives_back() {
+        let vals = [
+            Value::Null,
+            Value::Integer(-7),
+            Value::Text("t".into()),
+            Value::Real(8.0),
+            Value::Real(0.1),
+            Value::Real(1e300),
+            Value::Real(f64::NAN),
+            Value::Blob(vec![1, 2]),
+            Value::Numeric("12.50".into()),
+            Value::Json("\"s\"".into()),
+        ];
+        for v in &vals {
+            let want = json_to_value(&v.to_json());
+            assert_eq!(doc_value(v), want, "{v:?}");
+            let doc = crate::report::JsonCell(v);
+            assert_eq!(
+                serde_json::to_string(&doc).expect("json"),
+                v.to_json().to_string(),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn extract_json_back_to_values_keeps_the_types() {
