@@ -128,9 +128,11 @@ impl Present {
     }
 
     fn local(&self, ts: jiff::Timestamp) -> Shown {
-        let z = ts.to_zoned(self.tz.clone());
-        let abbr = z.strftime("%Z").to_string();
-        Shown::DateTime(z.datetime(), abbr)
+        // What `strftime("%Z")` of the zoned time gives (the abbreviation,
+        // upper case), without the formatter: this runs for every time of a
+        // copy of millions of rows.
+        let abbr = self.tz.to_offset_info(ts).abbreviation().to_uppercase();
+        Shown::DateTime(self.tz.to_datetime(ts), abbr)
     }
 
     /// A stored value as a person reads it.
@@ -191,14 +193,16 @@ impl Present {
             Shown::Date(d) => date(*d, self.lang),
             Shown::DateTime(dt, abbr) => match self.lang {
                 Lang::Sv => format!(
-                    "{} kl. {} {abbr}",
+                    "{} kl. {:02}:{:02} {abbr}",
                     date(dt.date(), self.lang),
-                    dt.strftime("%H:%M")
+                    dt.hour(),
+                    dt.minute()
                 ),
                 Lang::En => format!(
-                    "{}, {} {abbr}",
+                    "{}, {:02}:{:02} {abbr}",
                     date(dt.date(), self.lang),
-                    dt.strftime("%H:%M")
+                    dt.hour(),
+                    dt.minute()
                 ),
             },
         }
@@ -276,6 +280,9 @@ const MONTHS_EN: [&str; 12] = [
 /// English.
 pub fn date(d: Date, lang: Lang) -> String {
     match lang {
+        Lang::Sv if d.year() >= 0 => {
+            format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+        }
         Lang::Sv => d.strftime("%Y-%m-%d").to_string(),
         Lang::En => format!(
             "{} {} {}",
@@ -309,6 +316,36 @@ mod tests {
             tz: TimeZone::get("Europe/Stockholm").expect("tz"),
             tz_name: "Europe/Stockholm".into(),
             today: jiff::civil::date(2026, 11, 22),
+        }
+    }
+
+    /// The times are written as jiff's `strftime` writes them, without it.
+    #[test]
+    fn times_are_what_strftime_gives() {
+        for zone in [
+            "Europe/Stockholm",
+            "America/Sao_Paulo",
+            "UTC",
+            "Asia/Kolkata",
+        ] {
+            let tz = TimeZone::get(zone).expect("tz");
+            let p = Present {
+                lang: Lang::Sv,
+                tz: tz.clone(),
+                tz_name: zone.into(),
+                today: jiff::civil::date(2026, 11, 22),
+            };
+            for secs in [0i64, 1_700_000_000, 1_719_792_000, 253_402_207_200] {
+                let ts = jiff::Timestamp::from_second(secs).expect("ts");
+                let z = ts.to_zoned(tz.clone());
+                let want = format!(
+                    "{} kl. {} {}",
+                    z.date().strftime("%Y-%m-%d"),
+                    z.strftime("%H:%M"),
+                    z.strftime("%Z")
+                );
+                assert_eq!(p.shown_text(&p.local(ts)), want, "{zone} {secs}");
+            }
         }
     }
 
