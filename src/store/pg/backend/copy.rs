@@ -26,34 +26,96 @@ use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::store::pg::connect::connect_async;
 use crate::store::pg::errors::sql_error;
+use crate::store::pg::types::CsvFix;
 use crate::store::pg::PgUrl;
 use crate::store::schema::{quote, TableSchema};
 use futures_util::StreamExt;
 use std::io::{BufRead, Write};
 
-/// Turns the server's LF record ends into CRLF, counting records; a
-/// quote toggles whether a line break is data (doubled quotes toggle
-/// twice), across the chunks of one stream.
+/// Turns the server's LF record ends into CRLF, counting records, and
+/// does to each field what its column's [`CsvFix`] says; a quote toggles
+/// whether a comma or line break is data (doubled quotes toggle twice),
+/// across the chunks of one stream.
 #[derive(Default)]
 pub(crate) struct Crlf {
+    /// Per column (beyond the list: as is).
+    fixes: Vec<CsvFix>,
     in_quotes: bool,
+    /// The column of the field being read.
+    field: usize,
+    /// The next byte is a field's first.
+    at_start: bool,
+    /// The next byte is a quoted field's first after its opening quote.
+    after_quote: bool,
     pub records: u64,
 }
 
+/// The first bytes of text that `writers::csv` neutralises.
+fn formula_start(b: u8) -> bool {
+    matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'')
+}
+
 impl Crlf {
+    pub(crate) fn new(fixes: Vec<CsvFix>) -> Crlf {
+        Crlf {
+            fixes,
+            at_start: true,
+            ..Crlf::default()
+        }
+    }
+
+    fn fix(&self) -> CsvFix {
+        self.fixes.get(self.field).copied().unwrap_or_default()
+    }
+
     pub(crate) fn feed(&mut self, chunk: &[u8], out: &mut dyn Write) -> std::io::Result<()> {
         let mut start = 0;
-        for (i, &b) in chunk.iter().enumerate() {
+        let mut i = 0;
+        while i < chunk.len() {
+            let b = chunk[i];
+            if self.at_start {
+                self.at_start = false;
+                match (b, self.fix()) {
+                    (b'"', _) => self.after_quote = true,
+                    (_, CsvFix::Neutralise) if formula_start(b) => {
+                        out.write_all(&chunk[start..i])?;
+                        out.write_all(b"'")?;
+                        start = i;
+                    }
+                    (b't' | b'f', CsvFix::Bool) => {
+                        out.write_all(&chunk[start..i])?;
+                        out.write_all(if b == b't' { b"true" } else { b"false" })?;
+                        start = i + 1;
+                        i += 1;
+                        continue;
+                    }
+                    _ => {}
+                }
+            } else if self.after_quote {
+                self.after_quote = false;
+                if formula_start(b) && self.fix() == CsvFix::Neutralise {
+                    out.write_all(&chunk[start..i])?;
+                    out.write_all(b"'")?;
+                    start = i;
+                }
+            }
             match b {
                 b'"' => self.in_quotes = !self.in_quotes,
+                b',' if !self.in_quotes => {
+                    self.field += 1;
+                    self.at_start = true;
+                }
                 b'\n' if !self.in_quotes => {
                     out.write_all(&chunk[start..i])?;
                     out.write_all(b"\r\n")?;
                     start = i + 1;
                     self.records += 1;
+                    self.field = 0;
+                    self.at_start = true;
                 }
                 _ => {}
             }
+            i += 1;
         }
         out.write_all(&chunk[start..])
     }
@@ -132,6 +194,7 @@ impl Copier {
         sql: &str,
         url: &PgUrl,
         doing: &str,
+        mut crlf: Crlf,
         out: &mut dyn Write,
         werr: &dyn Fn(std::io::Error) -> Error,
     ) -> Result<u64> {
@@ -142,7 +205,6 @@ impl Copier {
                 .await
                 .map_err(|e| sql_error(url, doing, &e))?;
             let mut stream = std::pin::pin!(stream);
-            let mut crlf = Crlf::default();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| stopped(url, doing, &e))?;
                 crlf.feed(&chunk, out).map_err(werr)?;
@@ -181,11 +243,11 @@ impl PgBackend {
         werr: &dyn Fn(std::io::Error) -> Error,
     ) -> Result<Option<u64>> {
         let shape = self.shape(t)?;
-        let Some(list) = shape
+        let Some((list, fixes)) = shape
             .cols
             .iter()
             .map(|c| c.ty.csv_expr(&quote(&c.name)))
-            .collect::<Option<Vec<String>>>()
+            .collect::<Option<(Vec<String>, Vec<CsvFix>)>>()
         else {
             return Ok(None);
         };
@@ -196,7 +258,9 @@ impl PgBackend {
         );
         let doing = format!("reading {}", t.name);
         if self.in_tx() {
-            return self.copy_on_session(&sql, &doing, out, werr).map(Some);
+            return self
+                .copy_on_session(&sql, &doing, Crlf::new(fixes), out, werr)
+                .map(Some);
         }
         let url = self.conn()?.url.clone();
         let mut slot = self.copier.try_borrow_mut().map_err(|_| {
@@ -213,7 +277,7 @@ impl PgBackend {
                 Copier::open(&url, snapshot.as_deref())?
             }
         };
-        let n = copier.copy(&sql, &url, &doing, out, werr)?;
+        let n = copier.copy(&sql, &url, &doing, Crlf::new(fixes), out, werr)?;
         // Kept for the next table only when this one went through: after
         // a failure the session's state is unknown, and it is dropped.
         *slot = Some(copier);
@@ -246,6 +310,7 @@ impl PgBackend {
         &self,
         sql: &str,
         doing: &str,
+        mut crlf: Crlf,
         out: &mut dyn Write,
         werr: &dyn Fn(std::io::Error) -> Error,
     ) -> Result<u64> {
@@ -257,7 +322,6 @@ impl PgBackend {
             .client
             .copy_out(sql)
             .map_err(|e| sql_error(&url, doing, &e))?;
-        let mut crlf = Crlf::default();
         loop {
             let chunk = reader.fill_buf().map_err(|e| stopped(&url, doing, &e))?;
             if chunk.is_empty() {
@@ -274,6 +338,7 @@ impl PgBackend {
 #[cfg(test)]
 mod tests {
     use super::Crlf;
+    use crate::store::pg::types::CsvFix;
     use crate::store::pg::testing::{TestSchema, VAR};
     use crate::store::{open, Mode};
 
@@ -330,6 +395,15 @@ INSERT INTO floats VALUES (1, 0.1);
             String::from_utf8_lossy(&rows)
         );
         assert_eq!(n, Some(6));
+        // Inside a write transaction the first session copies: the same.
+        let mut in_tx = Vec::new();
+        store
+            .write(|_| store.copy_csv(t, &mut in_tx, &werr))
+            .expect("copy in a write");
+        assert_eq!(
+            String::from_utf8_lossy(&in_tx),
+            String::from_utf8_lossy(&rows)
+        );
         // A real column: its text forms differ, so the rows come one by one.
         let f = schema.table("floats").expect("floats");
         assert_eq!(
@@ -412,9 +486,29 @@ INSERT INTO floats VALUES (1, 0.1);
         );
     }
 
+    /// Formula text gets its `'` in front whether the field is quoted or
+    /// not, a chunk ending anywhere (after a field's opening quote too);
+    /// empty text and NULL stay, as do numbers in columns left as they
+    /// are; booleans are spelt out.
+    #[test]
+    fn fields_are_fixed_per_column_across_chunks() {
+        use CsvFix::{AsIs, Bool, Neutralise};
+        let stream: &[u8] = b"-5,=a,\"-x,y\",t,,\"\"\n+1,\"\r\n\",@,f,\"\"\"q\",'\n";
+        let want: &[u8] =
+            b"-5,'=a,\"'-x,y\",true,,\"\"\r\n+1,\"'\r\n\",'@,false,\"\"\"q\",''\r\n";
+        for cut in 0..stream.len() {
+            let mut c = Crlf::new(vec![AsIs, Neutralise, Neutralise, Bool, Neutralise, Neutralise]);
+            let mut out = Vec::new();
+            c.feed(&stream[..cut], &mut out).expect("feed");
+            c.feed(&stream[cut..], &mut out).expect("feed");
+            assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(want), "cut at {cut}");
+            assert_eq!(c.records, 2);
+        }
+    }
+
     #[test]
     fn record_ends_become_crlf_and_quoted_breaks_stay() {
-        let mut c = Crlf::default();
+        let mut c = Crlf::new(Vec::new());
         let mut out = Vec::new();
         // One record split across chunks inside a quoted field with a
         // doubled quote and a line break.
