@@ -5,7 +5,8 @@
 //!
 //! The `postgres` crate is synchronous to its callers; it runs a
 //! current-thread tokio runtime of its own inside the `Client`, so dsr's
-//! code has no async in it.
+//! code has no async in it, except the export's COPY reader
+//! ([`connect_async`], `backend/copy.rs`, README "PostgreSQL").
 
 use super::errors::{connect_error, no_schema, sql_error};
 use super::tls;
@@ -145,8 +146,7 @@ pub async fn connect_async(
             .await
             .map(|(client, c)| (client, spawn(c)))
     };
-    let (client, task) = if url.sslmode == SslMode::Disable || matches!(url.host, Host::Socket(_))
-    {
+    let (client, task) = if url.sslmode == SslMode::Disable || matches!(url.host, Host::Socket(_)) {
         plain(DriverSsl::Disable)
             .await
             .map_err(|e| connect_error(url, &e))?

@@ -338,8 +338,8 @@ impl PgBackend {
 #[cfg(test)]
 mod tests {
     use super::Crlf;
-    use crate::store::pg::types::CsvFix;
     use crate::store::pg::testing::{TestSchema, VAR};
+    use crate::store::pg::types::CsvFix;
     use crate::store::{open, Mode};
 
     /// Every value form COPY writes, against the row-by-row CSV of the
@@ -432,10 +432,7 @@ INSERT INTO floats VALUES (1, 0.1);
         let url = format!("{raw}{sep}schema={}&application_name={app}", ts.name);
         let store = open(&url, Mode::ReadOnly, jiff::civil::date(2026, 11, 22)).expect("store");
         let schema = store.schema().expect("schema");
-        let (a, b) = (
-            schema.table("a").expect("a"),
-            schema.table("b").expect("b"),
-        );
+        let (a, b) = (schema.table("a").expect("a"), schema.table("b").expect("b"));
         let werr = |e: std::io::Error| crate::error::Error::Runtime(e.to_string());
         let got = store
             .snapshot(|| {
@@ -494,14 +491,19 @@ INSERT INTO floats VALUES (1, 0.1);
     fn fields_are_fixed_per_column_across_chunks() {
         use CsvFix::{AsIs, Bool, Neutralise};
         let stream: &[u8] = b"-5,=a,\"-x,y\",t,,\"\"\n+1,\"\r\n\",@,f,\"\"\"q\",'\n";
-        let want: &[u8] =
-            b"-5,'=a,\"'-x,y\",true,,\"\"\r\n+1,\"'\r\n\",'@,false,\"\"\"q\",''\r\n";
+        let want: &[u8] = b"-5,'=a,\"'-x,y\",true,,\"\"\r\n+1,\"'\r\n\",'@,false,\"\"\"q\",''\r\n";
         for cut in 0..stream.len() {
-            let mut c = Crlf::new(vec![AsIs, Neutralise, Neutralise, Bool, Neutralise, Neutralise]);
+            let mut c = Crlf::new(vec![
+                AsIs, Neutralise, Neutralise, Bool, Neutralise, Neutralise,
+            ]);
             let mut out = Vec::new();
             c.feed(&stream[..cut], &mut out).expect("feed");
             c.feed(&stream[cut..], &mut out).expect("feed");
-            assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(want), "cut at {cut}");
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(want),
+                "cut at {cut}"
+            );
             assert_eq!(c.records, 2);
         }
     }
