@@ -50,6 +50,15 @@ pub(crate) struct Crlf {
     pub records: u64,
 }
 
+/// The bytes the stream looks at: quote, comma, line feed.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b',' as usize] = true;
+    t[b'\n' as usize] = true;
+    t
+};
+
 /// The first bytes of text that `writers::csv` neutralises.
 fn formula_start(b: u8) -> bool {
     matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'')
@@ -98,6 +107,14 @@ impl Crlf {
                     out.write_all(b"'")?;
                     start = i;
                 }
+            }
+            if !SPECIAL[b as usize] {
+                // The bytes up to the next quote, comma or line break.
+                i += 1;
+                while i < chunk.len() && !SPECIAL[chunk[i] as usize] {
+                    i += 1;
+                }
+                continue;
             }
             match b {
                 b'"' => self.in_quotes = !self.in_quotes,
