@@ -7,8 +7,12 @@ processes (median of --runs each):
   * `dsr export --all --format csv -o DIR` against the sqlite3 CLI dumping
     the same tables with `.mode csv` and `.headers on`, one file per table,
     in one process (target: dsr at most 1.0x);
-  * `dsr export --all --format xlsx` and `--format json`: throughput in rows
-    per second;
+  * `dsr export --all --format xlsx` against Python's xlsxwriter in
+    constant_memory mode writing the same tables (read with Python's sqlite3
+    module, one sheet per table, a header row of column names) into one
+    workbook, in one process (`pip install xlsxwriter`; without it the peer
+    column says so and the rest runs);
+  * `dsr export --all --format json`: throughput in rows per second;
 
 and records every run's peak resident memory (`/usr/bin/time -f %M`; target
 for XLSX: at most 64 MB and flat from the smallest to the largest tenant).
@@ -24,7 +28,11 @@ two taking turns; until dsr runs on PostgreSQL, its column says why not.
 With --keep DIR --reuse, tenants an earlier run (or scripts/bench_pg_extract.py
 with the same --keep) built there are timed as they are.
 
-Needs the sqlite3 CLI and GNU time (/usr/bin/time), and psql for --store.
+The formats take turns run by run (csv, sqlite3, xlsx, xlsxwriter, json, csv,
+…), as the machine may be shared.
+
+Needs the sqlite3 CLI and GNU time (/usr/bin/time), and psql for --store;
+xlsxwriter (pip install xlsxwriter) for the XLSX peer.
 Usage: scripts/bench_export.py [--sizes 10000,100000] [--runs 3] [--store postgres://… [--keep DIR --reuse]]
 """
 
@@ -54,6 +62,29 @@ def measured(cmd, stdin=None):
     secs = time.perf_counter() - t
     kb = int(p.stderr.decode().strip().splitlines()[-1])
     return secs, kb / 1024
+
+
+def have_xlsxwriter():
+    return importlib.util.find_spec("xlsxwriter") is not None
+
+
+def xlsx_peer(store, out, names):
+    """The XLSX peer, run as its own process (`bench_export.py --xlsx-peer
+    STORE OUT TABLE…`): every table into one sheet of one workbook, the
+    header row first, values written as they are (no strings turned into
+    formulas, numbers or links, as dsr writes text as text)."""
+    import xlsxwriter
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                   "strings_to_numbers": False, "strings_to_urls": False})
+    conn = sqlite3.connect(store)
+    for t in names:
+        ws = wb.add_worksheet(t[:31])
+        cur = conn.execute(f'SELECT * FROM "{t}"')
+        ws.write_row(0, 0, [d[0] for d in cur.description])
+        for r, row in enumerate(cur, start=1):
+            ws.write_row(r, 0, row)
+    conn.close()
+    wb.close()
 
 
 def tables_of(store):
@@ -94,13 +125,25 @@ def bench_size(n, runs, workdir):
             f".output {os.path.join(out, t + '.csv')}\nSELECT * FROM \"{t}\";\n" for t in names)
         return measured(["sqlite3", store], stdin=script.encode())
 
+    def python_xlsx():
+        clean()
+        return measured([sys.executable, os.path.abspath(__file__), "--xlsx-peer", store, out, *names])
+
+    fns = [("csv", lambda: dsr("csv")), ("sqlite3", sqlite_csv), ("xlsx", lambda: dsr("xlsx"))]
+    if have_xlsxwriter():
+        fns.append(("xlsxwriter", python_xlsx))
+    fns.append(("json", lambda: dsr("json")))
+    for label, fn in fns[:2]:
+        fn()  # warm the page cache (every run reads the whole store)
+    samples = {label: [] for label, _ in fns}
+    for _ in range(runs):
+        for label, fn in fns:
+            samples[label].append(fn())
+            print(f"{n} {label:10} {samples[label][-1][0]:7.2f} s", file=sys.stderr)
     res = {}
-    for label, fn in (("csv", lambda: dsr("csv")), ("sqlite3", sqlite_csv),
-                      ("xlsx", lambda: dsr("xlsx")), ("json", lambda: dsr("json"))):
-        fn()  # warm the page cache
-        samples = [fn() for _ in range(runs)]
-        res[label] = (statistics.median(s for s, _ in samples), max(m for _, m in samples))
-        print(f"{n} {label:8} {res[label][0]:7.2f} s  {res[label][1]:6.1f} MB", file=sys.stderr)
+    for label, v in samples.items():
+        res[label] = (statistics.median(s for s, _ in v), max(m for _, m in v))
+        print(f"{n} {label:10} median {res[label][0]:7.2f} s  {res[label][1]:6.1f} MB", file=sys.stderr)
     clean()
     return gen_s, rows, size_mb, res
 
@@ -196,7 +239,20 @@ def main_pg(a, sizes, workdir):
     print(section)
 
 
+def xlsx_peer_note():
+    if not have_xlsxwriter():
+        return ("Python's xlsxwriter, which is not installed here: its column is empty "
+                "(`pip install xlsxwriter`, then run again)")
+    import xlsxwriter
+    return (f"Python {sys.version.split()[0]}'s xlsxwriter {xlsxwriter.__version__} with `constant_memory` on, "
+            "reading the same tables with the sqlite3 module and writing one sheet per table (header row first, "
+            "no strings turned into formulas, numbers or links) into one workbook, in one process")
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--xlsx-peer":
+        xlsx_peer(sys.argv[2], sys.argv[3], sys.argv[4:])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--runs", type=int, default=3)
@@ -218,6 +274,9 @@ def main():
     for tool in ("sqlite3", TIME):
         if not shutil.which(tool):
             sys.exit(f"bench_export: {tool} is needed (Debian: apt-get install sqlite3 time)")
+    if not have_xlsxwriter():
+        print("bench_export: Python's xlsxwriter is not installed, so the XLSX peer is skipped "
+              "(pip install xlsxwriter, then run again)", file=sys.stderr)
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=bench.ROOT, check=True)
     workdir = a.keep or tempfile.mkdtemp(prefix="dsr-bench-export-")
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -228,23 +287,36 @@ def main():
         f"Command: `scripts/bench_export.py --sizes {a.sizes} --runs {a.runs}`  ",
         f"Machine: {os.cpu_count()} cores; sqlite3 CLI {sqlite_version}; dsr release build; "
         f"`dsr export --all` of a demo tenant, each figure the median of {a.runs} whole processes "
-        "(peak RSS: the largest of them, from `/usr/bin/time -f %M`). The sqlite3 CLI dumps the same tables "
-        "with `.mode csv` and `.headers on` into one file per table, in one process.",
+        "(peak RSS: the largest of them, from `/usr/bin/time -f %M`), the formats taking turns run by run. "
+        "Peers: for csv the sqlite3 CLI dumping the same tables with `.mode csv` and `.headers on` into one file "
+        f"per table, in one process; for xlsx {xlsx_peer_note()}.",
         "",
-        "| subjects | store (MB) | rows | format | dsr (s) | rows/s | peak RSS (MB) | sqlite3 -csv (s) | ratio |",
-        "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| subjects | store (MB) | rows | format | dsr (s) | rows/s | peak RSS (MB) | peer | peer (s) | ratio |",
+        "| ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     rss = {}
+    ratios = []
     for n in sizes:
         gen_s, rows, size_mb, res = bench_size(n, a.runs, workdir)
-        sq = res["sqlite3"][0]
+        peers = {"csv": ("sqlite3 -csv", "sqlite3")}
+        if "xlsxwriter" in res:
+            peers["xlsx"] = ("python xlsxwriter", "xlsxwriter")
         for fmt in ("csv", "xlsx", "json"):
             secs, mb = res[fmt]
-            cmp = f"{sq:.2f} | {secs / sq:.2f}×" if fmt == "csv" else "– | –"
+            if fmt in peers:
+                name, key = peers[fmt]
+                ps = res[key][0]
+                cmp = f"{name} | {ps:.2f} | {secs / ps:.2f}×"
+                ratios.append(f"- {n:,} subjects, {fmt}: dsr {secs:.2f} s, {name} {ps:.2f} s "
+                              f"({rows / ps:,.0f} rows/s, peak RSS {res[key][1]:.1f} MB): {secs / ps:.2f}×")
+            elif fmt == "xlsx":
+                cmp = "python xlsxwriter | not installed | –"
+            else:
+                cmp = "– | – | –"
             lines.append(f"| {n:,} | {size_mb:.0f} | {rows:,} | {fmt} | {secs:.2f} | {rows / secs:,.0f} | {mb:.1f} | {cmp} |")
             rss.setdefault(fmt, []).append(mb)
-        lines.append(f"| {n:,} | {size_mb:.0f} | {rows:,} | sqlite3 -csv | {sq:.2f} | {rows / sq:,.0f} | {res['sqlite3'][1]:.1f} | | |")
     lines.append("")
+    lines += ratios
     if len(sizes) > 1:
         for fmt, v in rss.items():
             lines.append(f"- peak RSS of {fmt} from {sizes[0]:,} to {sizes[-1]:,} subjects: {v[0]:.1f} MB → {v[-1]:.1f} MB")

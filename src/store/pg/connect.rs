@@ -5,7 +5,8 @@
 //!
 //! The `postgres` crate is synchronous to its callers; it runs a
 //! current-thread tokio runtime of its own inside the `Client`, so dsr's
-//! code has no async in it.
+//! code has no async in it, except the export's COPY reader
+//! ([`connect_async`], `backend/copy.rs`, README "PostgreSQL").
 
 use super::errors::{connect_error, no_schema, sql_error};
 use super::tls;
@@ -40,7 +41,14 @@ impl PgConn {
 }
 
 fn config(url: &PgUrl, ssl: DriverSsl) -> Config {
-    let mut c = Config::new();
+    Config::from(async_config(url, ssl))
+}
+
+/// The connection settings from the URL, as `tokio_postgres` takes them
+/// (the synchronous driver wraps the same): both sessions of an export
+/// (see `backend/copy.rs`) are opened from one place.
+fn async_config(url: &PgUrl, ssl: DriverSsl) -> tokio_postgres::Config {
+    let mut c = tokio_postgres::Config::new();
     match &url.host {
         Host::Tcp(h) => {
             c.host(h);
@@ -99,6 +107,75 @@ fn open(url: &PgUrl) -> Result<Client> {
     }
 }
 
+/// The session settings every dsr session runs with. The schema first,
+/// then public, where extensions such as citext usually live. Text output
+/// settings too, for values dsr reads as text (see value.rs): ISO dates
+/// and intervals, exact floats.
+fn session_setup(url: &PgUrl) -> String {
+    format!(
+        "SET search_path TO {}, public; SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; \
+         SET IntervalStyle TO 'iso_8601'; SET extra_float_digits TO 3",
+        quote(&url.schema)
+    )
+}
+
+/// A second session for the URL on `tokio_postgres` itself, for the one
+/// place dsr drives the driver's async interface (the COPY stream of an
+/// export, `backend/copy.rs`): the same settings, TLS and `sslmode`
+/// fallback as [`connect`], the same session setup; the schema was
+/// checked by the first session. Must run inside a tokio runtime, which
+/// the connection's task is spawned on; the handle ends with it.
+pub async fn connect_async(
+    url: &PgUrl,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>)> {
+    use tokio_postgres::NoTls;
+    // The connection's task: its error, if it has one, also reaches the
+    // client as a failed statement, which is where dsr reports it.
+    fn spawn<S, T>(c: tokio_postgres::Connection<S, T>) -> tokio::task::JoinHandle<()>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        tokio::spawn(async move {
+            let _ = c.await;
+        })
+    }
+    let plain = async |mode| {
+        async_config(url, mode)
+            .connect(NoTls)
+            .await
+            .map(|(client, c)| (client, spawn(c)))
+    };
+    let (client, task) = if url.sslmode == SslMode::Disable || matches!(url.host, Host::Socket(_)) {
+        plain(DriverSsl::Disable)
+            .await
+            .map_err(|e| connect_error(url, &e))?
+    } else {
+        let rustls = MakeRustlsConnect::new(tls::client_config(url)?);
+        match url.sslmode {
+            SslMode::Prefer => match async_config(url, DriverSsl::Prefer).connect(rustls).await {
+                Ok((client, c)) => (client, spawn(c)),
+                Err(e) if e.as_db_error().is_none() && e.to_string().contains("TLS") => {
+                    plain(DriverSsl::Disable)
+                        .await
+                        .map_err(|e| connect_error(url, &e))?
+                }
+                Err(e) => return Err(connect_error(url, &e)),
+            },
+            _ => async_config(url, DriverSsl::Require)
+                .connect(rustls)
+                .await
+                .map(|(client, c)| (client, spawn(c)))
+                .map_err(|e| connect_error(url, &e))?,
+        }
+    };
+    client
+        .batch_execute(&session_setup(url))
+        .await
+        .map_err(|e| sql_error(url, "setting up the session", &e))?;
+    Ok((client, task))
+}
+
 /// Opens a session for the URL: connected, the schema checked, the
 /// session's `search_path` and `TimeZone` set. Every failure is exit 1
 /// naming host, port, database and schema, never the password.
@@ -131,16 +208,8 @@ pub fn connect(url: &PgUrl) -> Result<PgConn> {
             quote(&url.user)
         )));
     }
-    // The schema first, then public, where extensions such as citext
-    // usually live. Text output settings too, for values dsr reads as
-    // text (see value.rs): ISO dates and intervals, exact floats.
-    let setup = format!(
-        "SET search_path TO {}, public; SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; \
-         SET IntervalStyle TO 'iso_8601'; SET extra_float_digits TO 3",
-        quote(&url.schema)
-    );
     client
-        .batch_execute(&setup)
+        .batch_execute(&session_setup(url))
         .map_err(|e| sql_error(url, "setting up the session", &e))?;
     Ok(PgConn {
         client,

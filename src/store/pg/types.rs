@@ -206,49 +206,91 @@ impl PgType {
 }
 
 /// Text that a spreadsheet could run as a formula gets one `'` in front,
-/// as `writers::csv` does with every text value it writes.
+/// as `writers::csv` does with every text value it writes (here for the
+/// server's text of instants out of the years 1 to 9999: `-infinity`).
 fn neutralised(expr: &str) -> String {
     format!(
-        "CASE WHEN left({expr}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r', '''') \
-         THEN '''' || {expr} ELSE {expr} END"
+        "CASE WHEN ascii({expr}) IN (61, 43, 45, 64, 9, 13, 39) THEN '''' || {expr} ELSE {expr} END"
     )
 }
 
+/// What the client still does to a field of the COPY stream (see
+/// `backend/copy.rs`), where changing it in the stream costs less than
+/// asking the server to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CsvFix {
+    /// The field is dsr's already.
+    #[default]
+    AsIs,
+    /// Text: one `'` in front when it starts with `=`, `+`, `-`, `@`, a
+    /// tab, a carriage return or `'` (as `writers::csv` neutralises).
+    Neutralise,
+    /// A boolean: `t`/`f` become `true`/`false`.
+    Bool,
+}
+
 impl PgType {
-    /// The SELECT-list expression whose text, as `COPY … (FORMAT csv)`
-    /// writes it, is exactly the field `writers::csv` writes for the value
-    /// dsr reads from the column (value.rs): booleans as `true`/`false`,
-    /// dates and instants in dsr's RFC 3339 UTC form, formula text
-    /// neutralised. `None` for types whose text forms differ in ways SQL
-    /// cannot cheaply match (reals, bytea, json, arrays, `char(n)`, …): a
-    /// table with one of those is read row by row.
-    pub fn csv_expr(&self, quoted: &str) -> Option<String> {
+    /// The SELECT-list expression, and what the stream does to its field,
+    /// whose text as `COPY … (FORMAT csv)` writes it is exactly the field
+    /// `writers::csv` writes for the value dsr reads from the column
+    /// (value.rs): booleans as `true`/`false`, dates and instants in dsr's
+    /// RFC 3339 UTC form, formula text neutralised. The column itself
+    /// wherever the server's text is dsr's or the stream can make it so
+    /// (text, dates, booleans): the server's time is most of an export's,
+    /// and every expression adds to it (BENCHMARKS.md, "export
+    /// (PostgreSQL)"). `None` for types whose text forms differ in ways
+    /// SQL cannot cheaply match (reals, bytea, json, arrays, `char(n)`,
+    /// …): a table with one of those is read row by row.
+    pub fn csv_expr(&self, quoted: &str) -> Option<(String, CsvFix)> {
         // RFC 3339 in UTC with the fraction's digits trimmed, as jiff
-        // prints an instant; `ts` is a timestamp already in UTC.
-        let instant = |ts: String| {
-            format!(
+        // prints an instant; `ts` is a timestamp already in UTC. For the
+        // years 1 to 9999 the server's own text (ISO, the session in UTC:
+        // `2026-11-22 10:00:00.5+00`, the fraction already trimmed) needs
+        // only its space and offset replaced; infinities and other years
+        // take the long way, as they always did.
+        let instant = |ts: String, fast: String| {
+            let slow = neutralised(&format!(
                 "CASE WHEN NOT isfinite({quoted}) THEN {quoted}::text \
                  ELSE to_char({ts}, 'YYYY-MM-DD\"T\"HH24:MI:SS') \
                  || CASE WHEN extract(microseconds FROM {ts})::bigint % 1000000 = 0 THEN '' \
                     ELSE '.' || rtrim(to_char({ts}, 'US'), '0') END || 'Z' END"
+            ));
+            format!(
+                "CASE WHEN {quoted} >= '0001-01-01' AND {quoted} < '10000-01-01' THEN {fast} \
+                 ELSE {slow} END"
             )
         };
+        let plain = || quoted.to_string();
         Some(match self.base() {
-            PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid | PgType::Numeric(_) => {
-                quoted.to_string()
+            PgType::Int2
+            | PgType::Int4
+            | PgType::Int8
+            | PgType::Oid
+            | PgType::Numeric(_)
+            | PgType::Uuid => (plain(), CsvFix::AsIs),
+            PgType::Bool => (plain(), CsvFix::Bool),
+            // Their output is their text (`::text` of them is the same).
+            PgType::Text | PgType::Varchar(_) | PgType::Citext | PgType::Name | PgType::Enum(_) => {
+                (plain(), CsvFix::Neutralise)
             }
-            PgType::Bool => {
-                format!("CASE WHEN {quoted} THEN 'true' WHEN NOT {quoted} THEN 'false' END")
-            }
-            PgType::Text | PgType::Varchar(_) | PgType::Citext | PgType::Name => {
-                neutralised(&format!("{quoted}::text"))
-            }
-            PgType::Enum(_) => neutralised(&format!("{quoted}::text")),
-            PgType::Uuid => format!("{quoted}::text"),
-            PgType::Inet => neutralised(&format!("abbrev({quoted})")),
-            PgType::Date => neutralised(&format!("{quoted}::text")),
-            PgType::Timestamp => neutralised(&instant(quoted.to_string())),
-            PgType::Timestamptz => neutralised(&instant(format!("({quoted} AT TIME ZONE 'UTC')"))),
+            // Of a date's texts only `-infinity` starts like a formula.
+            PgType::Date => (plain(), CsvFix::Neutralise),
+            // An address's text starts with a digit, a hex digit or `:`.
+            PgType::Inet => (format!("abbrev({quoted})"), CsvFix::AsIs),
+            PgType::Timestamp => (
+                instant(
+                    quoted.to_string(),
+                    format!("replace({quoted}::text, ' ', 'T') || 'Z'"),
+                ),
+                CsvFix::AsIs,
+            ),
+            PgType::Timestamptz => (
+                instant(
+                    format!("({quoted} AT TIME ZONE 'UTC')"),
+                    format!("left(replace({quoted}::text, ' ', 'T'), -3) || 'Z'"),
+                ),
+                CsvFix::AsIs,
+            ),
             _ => return None,
         })
     }

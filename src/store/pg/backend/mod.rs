@@ -56,6 +56,8 @@ pub struct PgBackend {
     w: writes::State,
     /// What the reads keep between calls (`reads.rs`).
     reads: reads::ReadState,
+    /// The second session an export copies on (`copy.rs`), once opened.
+    copier: RefCell<Option<copy::Copier>>,
 }
 
 impl PgBackend {
@@ -73,6 +75,7 @@ impl PgBackend {
             shown: redact_raw(url.trim()),
             w: writes::State::default(),
             reads: reads::ReadState::new(today),
+            copier: RefCell::new(None),
         })
     }
 

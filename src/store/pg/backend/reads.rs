@@ -596,6 +596,7 @@ impl PgBackend {
     }
 
     pub(super) fn begin_read_tx(&self) -> Result<()> {
+        self.close_copier();
         self.run_read(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             "starting a read of",
@@ -621,6 +622,7 @@ impl PgBackend {
             return Ok(());
         }
         self.reads.reading.set(false);
+        self.close_copier();
         self.run_read(if ok { "COMMIT" } else { "ROLLBACK" }, "ending a read of")
     }
 }
