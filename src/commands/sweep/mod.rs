@@ -18,6 +18,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::graph::{self, Skip};
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
+use crate::store::refs::row_refs_under;
 use crate::store::{AuditRow, Row, Tx};
 use crate::time;
 use crate::value::Value;
@@ -210,11 +211,15 @@ impl Sweep<'_> {
     ) -> Result<()> {
         let cx = self.cx;
         let started = Instant::now();
-        // Every form its deferred erasure may be recorded under.
+        // Every form a root's deferred erasure may be recorded under: only
+        // deferred erasures are completed by root (the secret read once).
         let mut root_keys: Vec<(usize, Vec<Value>, Vec<String>)> = Vec::new();
-        for (ti, r, _) in &roots {
-            let refs = cx.store.row_refs(&cx.map.tables[*ti].name, &r.key)?;
-            root_keys.push((*ti, r.key.clone(), refs));
+        if source == "deferred" {
+            let secret = cx.store.secret()?;
+            for (ti, r, _) in &roots {
+                let refs = row_refs_under(secret.as_deref(), &cx.map.tables[*ti].name, &r.key);
+                root_keys.push((*ti, r.key.clone(), refs));
+            }
         }
         let dry = self.args.dry_run;
         // A dry run carries the batch out too, and undoes it (a savepoint),
