@@ -266,6 +266,11 @@ pub trait Backend {
     /// The tenant's sweep lock, or exit 6 naming the holder; with `wait`,
     /// blocks (said on stderr when `announce`).
     fn sweep_lock(&self, wait: bool, now: &str, announce: bool) -> Result<SweepLock>;
+    /// Settles the connection for a sweep's many batches of deletes (its
+    /// own, not the store's: SQLite's page cache and statement journal).
+    fn prepare_sweep(&self) -> Result<()> {
+        Ok(())
+    }
 
     // --- SQL for dsr's own tables -----------------------------------------
     //

@@ -275,6 +275,12 @@ impl Store {
         self.backend.sweep_lock(wait, now, announce)
     }
 
+    /// Settles the connection for a sweep's batches (see
+    /// [`Backend::prepare_sweep`]).
+    pub fn prepare_sweep(&self) -> Result<()> {
+        self.backend.prepare_sweep()
+    }
+
     /// A page of the rows of `t` whose `after` column holds a time before
     /// `before` (Unix seconds), in key order after `cursor`. Integers and
     /// reals are Unix seconds, text is ISO-8601 (or a long run of digits,

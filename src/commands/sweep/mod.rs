@@ -495,6 +495,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let _lock = cx
         .store
         .sweep_lock(args.wait, &at, !g.quiet && std::io::stderr().is_terminal())?;
+    cx.store.prepare_sweep()?;
     let progress = (!g.quiet && std::io::stderr().is_terminal()).then(|| {
         let p = indicatif::ProgressBar::new_spinner();
         p.enable_steady_tick(Duration::from_millis(120));
