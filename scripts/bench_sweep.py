@@ -199,6 +199,7 @@ def main():
     ap.add_argument("--tickets", type=int, default=None, help="rows of the tickets table (default: --rows / 5)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--also", metavar="BIN", help="another dsr build, timed planned on both stores in the same turns")
     a = ap.parse_args()
     n_tickets = a.tickets if a.tickets is not None else a.rows // 5
     if not shutil.which("sqlite3"):
@@ -208,6 +209,8 @@ def main():
     work = tempfile.mkdtemp(prefix="dsr-bench-sweep-")
     sides = {"dsr": [], "planned": [], "sqlite3": [], "dsr alone": [], "sqlite3 alone": [],
              "tickets dsr": [], "tickets sqlite3": []}
+    if a.also:
+        sides["planned, also"], sides["tickets dsr, also"] = [], []
     try:
         base, db, dmap = (os.path.join(work, n) for n in ("base.db", "run.db", "map.toml"))
         tbase, tmap = os.path.join(work, "tickets.db"), os.path.join(work, "tickets.toml")
@@ -233,6 +236,8 @@ def main():
             order = list(sides)
             if run % 2:
                 order = ["sqlite3", "planned", "dsr", "sqlite3 alone", "dsr alone", "tickets sqlite3", "tickets dsr"]
+                if a.also:
+                    order = ["planned, also"] + order[:5] + ["tickets dsr, also"] + order[5:]
             for side in order:
                 tickets = side.startswith("tickets")
                 fresh(tbase if tickets else base, db)
@@ -252,8 +257,10 @@ def main():
                     timers = re.findall(r"Run Time: real ([0-9.]+)", r["out"].decode())
                     r["delete_s"], r["checkpoint_s"] = float(timers[0]), float(timers[1])
                 else:
-                    r = timed([DSR, "--store", db, "--map", tmap if tickets else dmap, "--json", "sweep"], db,
-                              with_app=with_app, tickets=tickets, env=planned_env if side == "planned" else None)
+                    binary = a.also if side.endswith(", also") else DSR
+                    r = timed([binary, "--store", db, "--map", tmap if tickets else dmap, "--json", "sweep"], db,
+                              with_app=with_app, tickets=tickets,
+                              env=planned_env if side.startswith("planned") else None)
                     doc = json.loads(r["out"])
                     if tickets:
                         r["deleted"] = doc["tables"].get("tickets", {}).get("deleted", 0)
@@ -275,7 +282,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    order = ("dsr", "planned", "sqlite3", "dsr alone", "sqlite3 alone")
+    order = ("dsr", "planned", "sqlite3", "dsr alone", "sqlite3 alone") + (("planned, also",) if a.also else ())
     med = {k: statistics.median(r["s"] for r in sides[k]) for k in sides}
 
     def row(label, f, keys=order):
@@ -296,7 +303,8 @@ def main():
     def timers(v):
         return "" if "delete_s" not in v[0] else ", ".join(f"{r['delete_s']:.2f} / {r['checkpoint_s']:.2f}" for r in v)
 
-    tk = ("tickets dsr", "tickets sqlite3")
+    tk = ("tickets dsr", "tickets sqlite3") + (("tickets dsr, also",) if a.also else ())
+    also_note = (f"The last column is another build, `{a.also}`, in the same turns. " if a.also else "")
     planned_ratio = med["planned"] / med["sqlite3"]
     tickets_ratio = med["tickets dsr"] / med["tickets sqlite3"]
     planned_stall = max(max(r["stall"] for r in sides[k]) for k in ("planned", "tickets dsr"))
@@ -304,7 +312,8 @@ def main():
     lines = [
         "## sweep",
         "",
-        f"Command: `scripts/bench_sweep.py --rows {a.rows} --runs {a.runs}`  ",
+        f"Command: `scripts/bench_sweep.py --rows {a.rows} --runs {a.runs}"
+        + (f" --also {a.also}" if a.also else "") + (f" --tickets {a.tickets}" if a.tickets is not None else "") + "`  ",
         f"A table of {a.rows:,} rows (built in {build_s:.0f} s), {expired:,} of them past a one-year retention rule. "
         f"{a.runs} runs; in each, every side sweeps a fresh copy of the same store while an application thread "
         "inserts a row every 5 ms into it (busy timeout 30 s) and times each insert, except the two sides "
@@ -317,11 +326,15 @@ def main():
         "(dsr's sweep does it after each batch, within its time). "
         f"{os.cpu_count()} cores.",
         "",
-        "| | dsr sweep | dsr sweep, planned | sqlite3 `DELETE … WHERE at < cutoff` | dsr sweep, alone | sqlite3, alone |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        also_note,
+        "",
+        "| | dsr sweep | dsr sweep, planned | sqlite3 `DELETE … WHERE at < cutoff` | dsr sweep, alone | sqlite3, alone |"
+        + (" the other build, planned |" if a.also else ""),
+        "| --- | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if a.also else ""),
         row("median wall time (s)", lambda v: f"{statistics.median(r['s'] for r in v):.2f}"),
         f"| ratio to the raw DELETE | {med['dsr'] / med['sqlite3']:.2f}× | {planned_ratio:.2f}× | 1.00× "
-        f"| {med['dsr alone'] / med['sqlite3 alone']:.2f}× | 1.00× |",
+        f"| {med['dsr alone'] / med['sqlite3 alone']:.2f}× | 1.00× |"
+        + (f" {med['planned, also'] / med['sqlite3']:.2f}× |" if a.also else ""),
         row("each run (s)", lambda v: ", ".join(f"{r['s']:.2f}" for r in v)),
         row("rows deleted per run", lambda v: f"{v[0]['deleted']:,}"),
         row("longest application insert (ms)", stall),
@@ -342,10 +355,13 @@ def main():
         "`closed_at < cutoff OR (closed_at >= '' AND closed_at < x'' AND unixepoch(closed_at) < cutoff)`. "
         "The application inserts a ticket every 5 ms.",
         "",
-        "| tickets | dsr sweep | sqlite3, the same deletes |",
-        "| --- | ---: | ---: |",
+        also_note,
+        "",
+        "| tickets | dsr sweep | sqlite3, the same deletes |" + (" the other build |" if a.also else ""),
+        "| --- | ---: | ---: |" + (" ---: |" if a.also else ""),
         row("median wall time (s)", lambda v: f"{statistics.median(r['s'] for r in v):.2f}", tk),
-        f"| ratio to the raw DELETE | {tickets_ratio:.2f}× | 1.00× |",
+        f"| ratio to the raw DELETE | {tickets_ratio:.2f}× | 1.00× |"
+        + (f" {med['tickets dsr, also'] / med['tickets sqlite3']:.2f}× |" if a.also else ""),
         row("each run (s)", lambda v: ", ".join(f"{r['s']:.2f}" for r in v), tk),
         row("tickets / attachments deleted per run", lambda v: f"{v[0]['deleted']:,} / {v[0]['attachments']:,}", tk),
         row("longest application insert (ms)", stall, tk),

@@ -233,6 +233,20 @@ pub trait Backend {
         cursor: Option<&[Value]>,
         limit: usize,
     ) -> Result<Vec<Row>>;
+    /// [`Backend::expired_page`] reading only the columns `read` marks
+    /// (by schema index; the key always): the others are NULL in the rows
+    /// returned. A backend may read them all.
+    fn expired_page_reading(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        page: (i64, Option<&[Value]>, usize),
+        read: &[bool],
+    ) -> Result<Vec<Row>> {
+        let _ = read;
+        let (before, cursor, limit) = page;
+        self.expired_page(t, after, before, cursor, limit)
+    }
     fn range_end(
         &self,
         t: &TableSchema,

@@ -297,6 +297,19 @@ impl Store {
         self.backend.expired_page(t, after, before, cursor, limit)
     }
 
+    /// [`Store::expired_page`] reading only the columns `read` marks (by
+    /// schema index; the key always): the others read as NULL. For callers
+    /// that know every column they will look at (the sweep's planning).
+    pub fn expired_page_reading(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        page: (i64, Option<&[Value]>, usize),
+        read: &[bool],
+    ) -> Result<Vec<Row>> {
+        self.backend.expired_page_reading(t, after, page, read)
+    }
+
     /// The key of the row `span` rows after `lo` in key order (after the
     /// first row when `lo` is None): the end of the next range of a
     /// one-pass sweep, or None when fewer rows remain.

@@ -313,7 +313,16 @@ impl Backend for SqliteBackend {
         cursor: Option<&[Value]>,
         limit: usize,
     ) -> Result<Vec<Row>> {
-        self.expired_rows(t, after, before, cursor, limit)
+        self.expired_rows(t, after, (before, cursor, limit), None)
+    }
+    fn expired_page_reading(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        page: (i64, Option<&[Value]>, usize),
+        read: &[bool],
+    ) -> Result<Vec<Row>> {
+        self.expired_rows(t, after, page, Some(read))
     }
     fn range_end(
         &self,
