@@ -223,6 +223,11 @@ pub struct Belonging {
     /// found in the subject's rows (in the map's order of identifier kinds,
     /// then by value). Empty for the roots of a sweep.
     pub identifiers: Vec<Known>,
+    /// Every map link was followed from every row found, leaving out only
+    /// the rows of the `Skip` the caller plans with (see [`resolve_from`]):
+    /// so the rows of a table that a link leads to from found rows are all
+    /// found, and the planner need not read them again.
+    pub links_followed: bool,
 }
 
 impl Belonging {
@@ -517,6 +522,7 @@ fn resolve_with(
         tables: found,
         ambiguous,
         identifiers: known,
+        links_followed: false,
     })
 }
 
@@ -733,6 +739,7 @@ pub fn resolve_from(
         tables: found,
         ambiguous: Vec::new(),
         identifiers: Vec::new(),
+        links_followed: true,
     })
 }
 
@@ -1117,6 +1124,7 @@ mod tests {
             tables: vec![Found::default()],
             ambiguous: Vec::new(),
             identifiers: Vec::new(),
+            links_followed: false,
         };
         let mut found: Vec<(Vec<Value>, usize)> = mentions(&store, &schema, &map, &b, &ids)
             .expect("mentions")

@@ -127,6 +127,27 @@ fn references(map: &DataMap, schema: &Schema, parent: &str) -> Vec<Reference> {
     out
 }
 
+/// The mapped table of `r`'s child when a map link of the same columns
+/// leads from it to `parent` and `b` followed every link (see
+/// [`Belonging::links_followed`]): its found rows are then every row of it
+/// that references the found rows of `parent` this way (less the rows the
+/// plan's `Skip` has gone, which block nothing), as a read would give them.
+fn followed_link(map: &DataMap, b: &Belonging, parent: &str, r: &Reference) -> Option<usize> {
+    if !b.links_followed {
+        return None;
+    }
+    let ci = map.table_index(&r.child)?;
+    let same = |l: &crate::map::Link| {
+        l.to == parent
+            && l.on.len() == r.child_cols.len()
+            && l.on
+                .iter()
+                .zip(r.child_cols.iter().zip(&r.parent_cols))
+                .all(|((c, p), (rc, rp))| c == rc && p == rp)
+    };
+    map.tables[ci].links.iter().any(same).then_some(ci)
+}
+
 fn strongest(t: &Table, reach: &Reach) -> OnErase {
     let mut best = if reach.direct {
         Some(reach.action.unwrap_or(t.on_erase))
@@ -286,27 +307,34 @@ pub fn plan(
                     by_tuple.entry(tup).or_default().push(i);
                 }
             }
-            let tuples: Vec<Vec<Value>> = by_tuple.keys().cloned().collect();
-            if tuples.is_empty() {
+            if by_tuple.is_empty() {
                 continue;
             }
+            let mut referrer = |row: &crate::store::Row| {
+                let tup: Vec<Value> = ccols.iter().map(|&c| row.values[c].clone()).collect();
+                if let Some(parents) = by_tuple.get(&tup) {
+                    for &p in parents {
+                        referrers
+                            .entry((pi, p))
+                            .or_default()
+                            .push((r.child.clone(), row.key.clone()));
+                    }
+                }
+            };
+            // A map link with these columns was followed from every found
+            // row of this table: the rows it leads to are found already.
+            if let Some(ci) = followed_link(map, b, &t.name, &r) {
+                b.tables[ci].rows.iter().for_each(&mut referrer);
+                continue;
+            }
+            let tuples: Vec<Vec<Value>> = by_tuple.keys().cloned().collect();
             store.select(
                 cs,
                 &Filter::In {
                     columns: &r.child_cols,
                     tuples: &tuples,
                 },
-                |row| {
-                    let tup: Vec<Value> = ccols.iter().map(|&c| row.values[c].clone()).collect();
-                    if let Some(parents) = by_tuple.get(&tup) {
-                        for &p in parents {
-                            referrers
-                                .entry((pi, p))
-                                .or_default()
-                                .push((r.child.clone(), row.key.clone()));
-                        }
-                    }
-                },
+                |row| referrer(&row),
             )?;
         }
     }

@@ -246,6 +246,20 @@ pub trait Backend {
         cursor: Option<&[Value]>,
         limit: usize,
     ) -> Result<Vec<Row>>;
+    /// [`Backend::expired_page`] reading only the columns `read` marks
+    /// (by schema index; the key always): the others are NULL in the rows
+    /// returned. A backend may read them all.
+    fn expired_page_reading(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        page: (i64, Option<&[Value]>, usize),
+        read: &[bool],
+    ) -> Result<Vec<Row>> {
+        let _ = read;
+        let (before, cursor, limit) = page;
+        self.expired_page(t, after, before, cursor, limit)
+    }
     fn range_end(
         &self,
         t: &TableSchema,
@@ -279,6 +293,11 @@ pub trait Backend {
     /// The tenant's sweep lock, or exit 6 naming the holder; with `wait`,
     /// blocks (said on stderr when `announce`).
     fn sweep_lock(&self, wait: bool, now: &str, announce: bool) -> Result<SweepLock>;
+    /// Settles the connection for a sweep's many batches of deletes (its
+    /// own, not the store's: SQLite's page cache and statement journal).
+    fn prepare_sweep(&self) -> Result<()> {
+        Ok(())
+    }
 
     // --- SQL for dsr's own tables -----------------------------------------
     //

@@ -318,6 +318,12 @@ impl Store {
         self.backend.sweep_lock(wait, now, announce)
     }
 
+    /// Settles the connection for a sweep's batches (see
+    /// [`Backend::prepare_sweep`]).
+    pub fn prepare_sweep(&self) -> Result<()> {
+        self.backend.prepare_sweep()
+    }
+
     /// A page of the rows of `t` whose `after` column holds a time before
     /// `before` (Unix seconds), in key order after `cursor`. Integers and
     /// reals are Unix seconds, text is ISO-8601 (or a long run of digits,
@@ -332,6 +338,19 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Row>> {
         self.backend.expired_page(t, after, before, cursor, limit)
+    }
+
+    /// [`Store::expired_page`] reading only the columns `read` marks (by
+    /// schema index; the key always): the others read as NULL. For callers
+    /// that know every column they will look at (the sweep's planning).
+    pub fn expired_page_reading(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        page: (i64, Option<&[Value]>, usize),
+        read: &[bool],
+    ) -> Result<Vec<Row>> {
+        self.backend.expired_page_reading(t, after, page, read)
     }
 
     /// The key of the row `span` rows after `lo` in key order (after the

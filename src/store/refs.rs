@@ -81,6 +81,13 @@ pub(super) fn ref_forms(
     (plain, hashed)
 }
 
+/// [`Store::row_refs`] with the tenant secret already read (`Store::secret`),
+/// for many rows at once: the secret is read once, not once a row.
+pub fn row_refs_under(secret: Option<&str>, table: &str, key: &[Value]) -> Vec<String> {
+    let (plain, hashed) = ref_forms(secret, table, key);
+    std::iter::once(plain).chain(hashed).collect()
+}
+
 impl Store {
     /// Which tables' keys are personal data (from the map; the store itself
     /// cannot tell): their rows are referred to by HMAC in dsr's tables.
@@ -113,8 +120,7 @@ impl Store {
 
     /// Every form a row may be recorded under (see [`ref_forms`]).
     pub fn row_refs(&self, table: &str, key: &[Value]) -> Result<Vec<String>> {
-        let (plain, hashed) = ref_forms(self.secret()?.as_deref(), table, key);
-        Ok(std::iter::once(plain).chain(hashed).collect())
+        Ok(row_refs_under(self.secret()?.as_deref(), table, key))
     }
 
     /// Whether a personal key is still held plain anywhere in dsr's tables

@@ -695,3 +695,70 @@ fn sparse_rowids_are_swept_in_ranges_of_rows_not_of_numbers() {
     assert_eq!(doc["batches"], 14);
     assert_eq!(rows(&env, "SELECT id FROM pings ORDER BY id"), odd);
 }
+
+/// A planned sweep reads only some columns of the expired rows (see
+/// `planned_columns` in `commands/sweep`): the hold's date, the column a
+/// map link leads to and the one a foreign key of an unmapped table
+/// references must be among them, or the hold, the link and the
+/// referential safety would meet NULL (and the rows beneath would stay).
+#[test]
+fn a_planned_sweep_reads_the_hold_link_and_foreign_key_columns_it_plans_by() {
+    let env = TestEnv::empty();
+    env.conn()
+        .execute_batch(
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, email TEXT,
+                note TEXT, ledger_no TEXT UNIQUE, closed_at, hold_from);
+             CREATE TABLE notes (id INTEGER PRIMARY KEY, account_code TEXT, body TEXT);
+             CREATE TABLE ledger (id INTEGER PRIMARY KEY, account_no TEXT REFERENCES accounts (ledger_no));
+             INSERT INTO accounts VALUES (1, 'A1', 'a1@example.se', 'one', 'L1', '2020-01-01', NULL),
+                (2, 'A2', 'a2@example.se', 'two', 'L2', 1577836800, '2026-10-01'),
+                (3, 'A3', 'a3@example.se', 'three', 'L3', '2020-01-01', NULL),
+                (4, 'A4', 'a4@example.se', 'four', 'L4', '2026-10-01', NULL);
+             INSERT INTO notes VALUES (1, 'A1', 'n1'), (2, 'A2', 'n2'), (3, 'A4', 'n4'), (4, 'A1', 'n1b');
+             INSERT INTO ledger VALUES (1, 'L3');",
+        )
+        .expect("store");
+    std::fs::write(
+        &env.map,
+        "version = 1\n[controller]\nname = \"Test AB\"\ncontact = \"dpo@test.example\"\n\
+         authority = \"Integritetsskyddsmyndigheten (IMY), www.imy.se\"\n[identifiers]\nemail = \"email\"\n\
+         [tables.accounts]\npurpose = \"Test\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\n\
+         on_erase = \"delete\"\nretention = { after = \"closed_at\", keep = \"1y\" }\n\
+         hold = { after = \"hold_from\", keep = \"1y\", reason = \"Test hold\" }\n\
+         [tables.accounts.columns]\nemail = { category = \"contact.email\", erase = \"hash\" }\n\
+         note = { category = \"content.free_text\", erase = \"redact\" }\n\
+         [tables.notes]\npurpose = \"Test\"\nlegal_basis = \"contract\"\n\
+         link = { to = \"accounts\", on = { account_code = \"code\" } }\non_erase = \"delete\"\n\
+         [tables.notes.columns]\nbody = { category = \"content.free_text\", erase = \"redact\" }\n",
+    )
+    .expect("map");
+    // Something links into accounts: planned without being asked to.
+    let doc = sweep_json(&env, false, &[]);
+    assert_eq!(
+        doc["tables"],
+        json!({
+            "accounts": { "deleted": 1, "anonymized": 1, "held": 1, "kept": 0 },
+            "notes": { "deleted": 3, "anonymized": 0, "held": 0, "kept": 0 },
+        })
+    );
+    assert_eq!(
+        doc["held"],
+        json!([{ "table": "accounts", "rows": 1, "until": "2027-09-30", "reason": "Test hold" }])
+    );
+    // A1 went with its notes (linked by code, no foreign key); A2 is held
+    // (its notes went: they have no hold); A3, which the unmapped ledger
+    // references by ledger number, was anonymized instead of deleted; A4
+    // has not expired.
+    assert_eq!(
+        rows(
+            &env,
+            "SELECT id, code, email LIKE '%@%', note FROM accounts ORDER BY id"
+        ),
+        ["2|A2|1|two", "3|A3|0|[erased]", "4|A4|1|four"]
+    );
+    assert_eq!(rows(&env, "SELECT id FROM notes ORDER BY id"), ["3"]);
+    assert_eq!(
+        rows(&env, "SELECT tbl, key, action, until FROM _dsr_deferred"),
+        ["accounts|[2]|delete|2027-09-30"]
+    );
+}

@@ -18,6 +18,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::graph::{self, Skip};
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
+use crate::store::refs::row_refs_under;
 use crate::store::{AuditRow, Row, Tx};
 use crate::time;
 use crate::value::Value;
@@ -210,11 +211,15 @@ impl Sweep<'_> {
     ) -> Result<()> {
         let cx = self.cx;
         let started = Instant::now();
-        // Every form its deferred erasure may be recorded under.
+        // Every form a root's deferred erasure may be recorded under: only
+        // deferred erasures are completed by root (the secret read once).
         let mut root_keys: Vec<(usize, Vec<Value>, Vec<String>)> = Vec::new();
-        for (ti, r, _) in &roots {
-            let refs = cx.store.row_refs(&cx.map.tables[*ti].name, &r.key)?;
-            root_keys.push((*ti, r.key.clone(), refs));
+        if source == "deferred" {
+            let secret = cx.store.secret()?;
+            for (ti, r, _) in &roots {
+                let refs = row_refs_under(secret.as_deref(), &cx.map.tables[*ti].name, &r.key);
+                root_keys.push((*ti, r.key.clone(), refs));
+            }
         }
         let dry = self.args.dry_run;
         // A dry run carries the batch out too, and undoes it (a savepoint),
@@ -284,7 +289,12 @@ impl Sweep<'_> {
                 let done = completed(&plan, &b);
                 let n = tx.forget_deferred(&done)?;
                 let row = if changed(&tables) || !plan.edits.is_empty() || n > 0 {
-                    let changes = apply::replay_payload(&cx.map, &b, &plan);
+                    // Only a replay key seals the changes into the record.
+                    let changes = self
+                        .actor
+                        .replay
+                        .as_ref()
+                        .and_then(|_| apply::replay_payload(&cx.map, &b, &plan));
                     let counts: Counts<'_> = (&tables, &held, &mentions);
                     let row = self.record(tx, source, false, counts, n, changes)?;
                     tx.defer(
@@ -382,15 +392,14 @@ impl Sweep<'_> {
         }
         let before = cutoff(cx.now, rule);
         let sure = surely_expired_before(cx.now, rule);
+        let read = planned_columns(cx, ti);
         let mut cursor: Option<Vec<Value>> = None;
         loop {
-            let page = cx.store.expired_page(
-                ts,
-                &rule.after,
-                before,
-                cursor.as_deref(),
-                self.batcher.size,
-            )?;
+            let at = (before, cursor.as_deref(), self.batcher.size);
+            let page = match &read {
+                Some(read) => cx.store.expired_page_reading(ts, &rule.after, at, read)?,
+                None => cx.store.expired_page(ts, &rule.after, at.0, at.1, at.2)?,
+            };
             let Some(last) = page.last() else { break };
             cursor = Some(last.key.clone());
             let mut rows: Vec<Row> = page
@@ -414,6 +423,51 @@ impl Sweep<'_> {
         }
         Ok(())
     }
+}
+
+/// The columns of a table's expired rows that sweeping them reads, by
+/// schema index, or None for all of them: the roots' other columns are
+/// then not read at all (they hold NULL), which spares a planned sweep most
+/// of the cost of reading whole rows. A column left out here would read as
+/// NULL, so this lists every reader of a root's values:
+///
+/// - the key (every step);
+/// - the rule's `after` column (the exact expiry test in `retention`);
+/// - the hold's `after` column (`planner::plan`, holds);
+/// - the columns that map links from other tables lead to
+///   (`graph::resolve_from` follows them), and those that links and the
+///   store's foreign keys reference (`planner::plan`, referential safety).
+///
+/// When the map scans free text, `erase_mentions` reads the erased rows'
+/// identifiers and the subject's own free text: all columns are read.
+fn planned_columns(cx: &Context, ti: usize) -> Option<Vec<bool>> {
+    if scans_mentions(&cx.map) {
+        return None;
+    }
+    let t = &cx.map.tables[ti];
+    let ts = cx.schema.table(&t.name)?;
+    let mut read = vec![false; ts.columns.len()];
+    let mut mark = |c: &str| {
+        if let Some(i) = ts.column_index(c) {
+            read[i] = true;
+        }
+    };
+    ts.pk.iter().for_each(|c| mark(c));
+    if let Some(r) = &t.retention {
+        mark(&r.after);
+    }
+    if let Some(h) = &t.hold {
+        mark(&h.after);
+    }
+    let links = cx.map.tables.iter().flat_map(|o| &o.links);
+    for l in links.filter(|l| l.to.eq_ignore_ascii_case(&t.name)) {
+        l.on.iter().for_each(|(_, p)| mark(p));
+    }
+    let fks = cx.schema.tables.iter().flat_map(|o| &o.foreign_keys);
+    for fk in fks.filter(|fk| fk.table.eq_ignore_ascii_case(&t.name)) {
+        fk.to.iter().for_each(|c| mark(c));
+    }
+    Some(read)
 }
 
 /// A batch's counts per table, its held groups and its mention edits per
@@ -490,6 +544,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let _lock = cx
         .store
         .sweep_lock(args.wait, &at, !g.quiet && std::io::stderr().is_terminal())?;
+    cx.store.prepare_sweep()?;
     let progress = (!g.quiet && std::io::stderr().is_terminal()).then(|| {
         let p = indicatif::ProgressBar::new_spinner();
         p.enable_steady_tick(Duration::from_millis(120));

@@ -61,15 +61,20 @@ impl SqliteBackend {
     /// reals are Unix seconds, text is ISO-8601 (or a long run of digits,
     /// Unix seconds); NULL and unreadable values are never returned. The
     /// caller checks each row exactly: this is the narrowing in SQL.
+    ///
+    /// With `read`, only the columns it marks are read (and the key): the
+    /// others are NULL, and cost neither the read nor an allocation.
     pub(super) fn expired_rows(
         &self,
         t: &TableSchema,
         after: &str,
-        before: i64,
-        cursor: Option<&[Value]>,
-        limit: usize,
+        (before, cursor, limit): (i64, Option<&[Value]>, usize),
+        read: Option<&[bool]>,
     ) -> Result<Vec<Row>> {
-        let (list, skip) = Self::select_list(t);
+        let (list, skip) = match read {
+            None => Self::select_list(t),
+            Some(read) => Self::select_only(t, read),
+        };
         let mut params: Vec<&dyn ToSql> = vec![&before];
         let range = key_range(t, cursor, None, &mut params);
         let limit = limit as i64;

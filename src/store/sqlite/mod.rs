@@ -325,7 +325,16 @@ impl Backend for SqliteBackend {
         cursor: Option<&[Value]>,
         limit: usize,
     ) -> Result<Vec<Row>> {
-        self.expired_rows(t, after, before, cursor, limit)
+        self.expired_rows(t, after, (before, cursor, limit), None)
+    }
+    fn expired_page_reading(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        page: (i64, Option<&[Value]>, usize),
+        read: &[bool],
+    ) -> Result<Vec<Row>> {
+        self.expired_rows(t, after, page, Some(read))
     }
     fn range_end(
         &self,
@@ -367,6 +376,19 @@ impl Backend for SqliteBackend {
     }
     fn sweep_lock(&self, wait: bool, now: &str, announce: bool) -> Result<SweepLock> {
         crate::lock::acquire(&self.path, wait, now, announce).map(SweepLock::new)
+    }
+    fn prepare_sweep(&self) -> Result<()> {
+        // A batch reads and rewrites a few thousand pages of the table and
+        // its indexes: with the default 2 MB page cache it spills dirty
+        // pages into the write-ahead log mid-transaction and reads pages
+        // again. And a DELETE from a table that a foreign key references
+        // keeps a statement journal, a copy of every page it changes: in
+        // memory rather than a temporary file. Both last for this
+        // connection only.
+        self.batch(
+            "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY",
+            "preparing the sweep of",
+        )
     }
     fn sql_batch(&self, sql: &str, doing: &str) -> Result<()> {
         if sql.trim().is_empty() {

@@ -50,6 +50,28 @@ impl SqliteBackend {
         }
     }
 
+    /// [`Self::select_list`] with NULL in place of the columns `read` does
+    /// not mark (key columns are always read).
+    pub(super) fn select_only(t: &TableSchema, read: &[bool]) -> (String, usize) {
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if read.get(i).copied().unwrap_or(false) || t.pk.contains(&c.name) {
+                    quote(&c.name)
+                } else {
+                    "NULL".to_string()
+                }
+            })
+            .collect();
+        if t.pk.is_empty() {
+            (format!("_rowid_, {}", cols.join(", ")), 1)
+        } else {
+            (cols.join(", "), 0)
+        }
+    }
+
     pub(super) fn read_row(
         t: &TableSchema,
         r: &rusqlite::Row<'_>,
