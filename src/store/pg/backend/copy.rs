@@ -286,12 +286,28 @@ impl PgBackend {
         let copier = match slot.take() {
             Some(c) => c,
             None => {
-                let snapshot = if self.in_read() {
-                    Some(self.export_snapshot()?)
-                } else {
+                let opened = if self.copier_refused.get() || self.in_read() && self.in_recovery()? {
                     None
+                } else {
+                    let snapshot = if self.in_read() {
+                        Some(self.export_snapshot()?)
+                    } else {
+                        None
+                    };
+                    Copier::open(&url, snapshot.as_deref()).ok()
                 };
-                Copier::open(&url, snapshot.as_deref())?
+                match opened {
+                    Some(c) => c,
+                    // No second session: the same COPY on the first one,
+                    // in the same snapshot, at the blocking driver's pace.
+                    None => {
+                        self.copier_refused.set(true);
+                        drop(slot);
+                        return self
+                            .copy_on_session(&sql, &doing, Crlf::new(fixes), out, werr)
+                            .map(Some);
+                    }
+                }
             }
         };
         let n = copier.copy(&sql, &url, &doing, Crlf::new(fixes), out, werr)?;
@@ -299,6 +315,17 @@ impl PgBackend {
         // a failure the session's state is unknown, and it is dropped.
         *slot = Some(copier);
         Ok(Some(n))
+    }
+
+    /// Whether the server is a standby, which cannot export a snapshot
+    /// (and asking would abort the read transaction).
+    fn in_recovery(&self) -> Result<bool> {
+        let mut c = self.conn()?;
+        let c = &mut *c;
+        c.client
+            .query_one("SELECT pg_catalog.pg_is_in_recovery()", &[])
+            .map(|r| r.get(0))
+            .map_err(|e| sql_error(&c.url, "asking whether the server is a standby", &e))
     }
 
     /// The first session's snapshot, for the second to join; the read
@@ -355,8 +382,9 @@ impl PgBackend {
 #[cfg(test)]
 mod tests {
     use super::Crlf;
-    use crate::store::pg::testing::{TestSchema, VAR};
+    use crate::store::pg::testing::{DropRole, TestSchema, VAR};
     use crate::store::pg::types::CsvFix;
+    use crate::store::schema::quote;
     use crate::store::{open, Mode};
 
     /// Every value form COPY writes, against the row-by-row CSV of the
@@ -498,6 +526,47 @@ INSERT INTO floats VALUES (1, 0.1);
             store.copy_csv(b, &mut Vec::new(), &werr).expect("copy"),
             Some(3)
         );
+    }
+
+    /// A role allowed one connection (as a server at max_connections):
+    /// the second session is refused, and the export copies on the first,
+    /// in its snapshot, with the same bytes.
+    #[test]
+    fn with_one_connection_the_copy_runs_on_the_first_session() {
+        let Some(ts) = TestSchema::new("copyone") else {
+            return;
+        };
+        ts.exec("CREATE TABLE a (id bigint PRIMARY KEY, t text); INSERT INTO a VALUES (1, '=x'), (2, 'y');");
+        let role = format!("{}_one", ts.name);
+        let (r, s) = (quote(&role), quote(&ts.name));
+        ts.exec(&format!(
+            "CREATE ROLE {r} LOGIN CONNECTION LIMIT 1; GRANT USAGE ON SCHEMA {s} TO {r}; \
+             GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {r}"
+        ));
+        let _drop = DropRole(role.clone());
+        let mut u = ts.url();
+        u.user = role;
+        let store = open(
+            &u.to_string(),
+            Mode::ReadOnly,
+            jiff::civil::date(2026, 11, 22),
+        )
+        .expect("store");
+        let schema = store.schema().expect("schema");
+        let a = schema.table("a").expect("a");
+        let werr = |e: std::io::Error| crate::error::Error::Runtime(e.to_string());
+        let got = store
+            .snapshot(|| {
+                assert_eq!(store.count(a)?, 2);
+                ts.exec("INSERT INTO a VALUES (3, 'later')");
+                let (mut f1, mut f2) = (Vec::new(), Vec::new());
+                let n1 = store.copy_csv(a, &mut f1, &werr)?;
+                let n2 = store.copy_csv(a, &mut f2, &werr)?;
+                Ok((f1, n1, f2, n2))
+            })
+            .expect("snapshot");
+        let want = b"1,'=x\r\n2,y\r\n".to_vec();
+        assert_eq!(got, (want.clone(), Some(2), want, Some(2)));
     }
 
     /// Formula text gets its `'` in front whether the field is quoted or

@@ -58,6 +58,10 @@ pub struct PgBackend {
     reads: reads::ReadState,
     /// The second session an export copies on (`copy.rs`), once opened.
     copier: RefCell<Option<copy::Copier>>,
+    /// Set once a second session could not be had (the server's or the
+    /// role's connection limit, a standby that cannot export a snapshot):
+    /// the export then copies on the first session.
+    copier_refused: std::cell::Cell<bool>,
 }
 
 impl PgBackend {
@@ -76,6 +80,7 @@ impl PgBackend {
             w: writes::State::default(),
             reads: reads::ReadState::new(today),
             copier: RefCell::new(None),
+            copier_refused: std::cell::Cell::new(false),
         })
     }
 
