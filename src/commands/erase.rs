@@ -325,7 +325,9 @@ pub fn erase_one(
             outcome: if failed.is_some() { "failed" } else { "ok" }.into(),
             details: cx.details(details),
         };
-        let changes = if dry_run || failed.is_some() {
+        // What replay needs is sealed into the record only where a replay
+        // key is set (`audit::append_with`): not worked out otherwise.
+        let changes = if dry_run || failed.is_some() || actor.replay.is_none() {
             None
         } else {
             apply::replay_payload(&cx.map, &p.b, &p.plan)

@@ -99,31 +99,12 @@ impl SqliteBackend {
         };
         match filter {
             Filter::In { columns, tuples } => {
-                let n = columns.len().max(1);
-                let per = (CHUNK / n).max(1);
+                let per = (CHUNK / columns.len().max(1)).max(1);
                 for chunk in tuples.chunks(per) {
-                    let sql =
-                        if n == 1 {
-                            format!(
-                                "SELECT {list} FROM {from} WHERE {} IN ({})",
-                                quote(&columns[0]),
-                                vec!["?"; chunk.len()].join(", ")
-                            )
-                        } else {
-                            let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-                            let tuple = format!("({})", vec!["?"; n].join(", "));
-                            format!(
-                            // A row-value IN over a plain VALUES list is not planned as an
-                        // index search; over a subquery it is.
-                        "SELECT {list} FROM {from} WHERE ({}) IN (SELECT {} FROM (VALUES {}))",
-                            cols.join(", "),
-                            (1..=n).map(|i| format!("column{i}")).collect::<Vec<_>>().join(", "),
-                            vec![tuple.as_str(); chunk.len()].join(", ")
-                        )
-                        };
+                    let cond = in_condition(columns, chunk.len());
                     let params: Vec<&dyn ToSql> =
                         chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
-                    run(&sql, params)?;
+                    run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
                 }
             }
             Filter::Prefixed {
@@ -192,6 +173,26 @@ impl SqliteBackend {
             }
         }
         Ok(())
+    }
+
+    /// Deletes the rows `select_rows` with `Filter::In` reads: the same
+    /// conditions, chunk by chunk.
+    pub(super) fn delete_in_rows(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<u64> {
+        let doing = format!("deleting from {} in", t.name);
+        let mut n = 0;
+        let per = (CHUNK / columns.len().max(1)).max(1);
+        for chunk in tuples.chunks(per) {
+            let cond = in_condition(columns, chunk.len());
+            let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            let sql = format!("DELETE FROM {} WHERE {cond}", quote(&t.name));
+            n += self.exec(&sql, &params, &doing)?;
+        }
+        Ok(n)
     }
 
     /// Streams (key, text) for the values of a text column that match one of
@@ -566,4 +567,29 @@ mod tests {
         assert_eq!(ids(de, &["+49300074321"]), [8]);
         assert_eq!(ids(de, &["+46701234567"]), [2, 3]);
     }
+}
+
+/// `columns IN (…)` for `tuples` tuples of placeholders.
+fn in_condition(columns: &[String], tuples: usize) -> String {
+    let n = columns.len().max(1);
+    if n == 1 {
+        return format!(
+            "{} IN ({})",
+            quote(&columns[0]),
+            vec!["?"; tuples].join(", ")
+        );
+    }
+    let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let tuple = format!("({})", vec!["?"; n].join(", "));
+    // A row-value IN over a plain VALUES list is not planned as an index
+    // search; over a subquery it is.
+    format!(
+        "({}) IN (SELECT {} FROM (VALUES {}))",
+        cols.join(", "),
+        (1..=n)
+            .map(|i| format!("column{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        vec![tuple.as_str(); tuples].join(", ")
+    )
 }
