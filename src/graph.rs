@@ -93,10 +93,43 @@ pub fn parse_subjects(
 #[derive(Debug, Clone, Default)]
 pub struct Reach {
     pub direct: bool,
-    pub links: Vec<usize>,
+    pub links: Links,
     /// For a root of a sweep: the action it gets (its rule's), instead of
     /// the table's on_erase.
     pub action: Option<OnErase>,
+}
+
+/// The links a row was reached through (indices into its table's `links`):
+/// almost always one, kept without an allocation of its own (a subject may
+/// have many thousand rows).
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    first: Option<usize>,
+    more: Vec<usize>,
+}
+
+impl Links {
+    fn one(link: Option<usize>) -> Links {
+        Links {
+            first: link,
+            more: Vec::new(),
+        }
+    }
+
+    pub fn contains(&self, link: &usize) -> bool {
+        self.first == Some(*link) || self.more.contains(link)
+    }
+
+    pub fn push(&mut self, link: usize) {
+        match self.first {
+            None => self.first = Some(link),
+            Some(_) => self.more.push(link),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.first.into_iter().chain(self.more.iter().copied())
+    }
 }
 
 /// The belonging rows of one mapped table.
@@ -155,7 +188,7 @@ impl Found {
         self.rows.push(row);
         self.reach.push(Reach {
             direct,
-            links: link.into_iter().collect(),
+            links: Links::one(link),
             action: None,
         });
         true

@@ -156,7 +156,7 @@ fn strongest(t: &Table, reach: &Reach) -> OnErase {
     } else {
         None
     };
-    for &l in &reach.links {
+    for l in reach.links.iter() {
         let a = t
             .links
             .get(l)
@@ -329,18 +329,21 @@ pub fn plan(
                     tup.iter()
                         .all(|v| matches!(v, Value::Integer(_) | Value::Null))
                 };
-                let tuple = |j: usize| -> Vec<Value> {
-                    ccols.iter().map(|&c| rows[j].values[c].clone()).collect()
-                };
-                if by_tuple.keys().all(|k| integers(k))
-                    && (0..rows.len()).all(|j| integers(&tuple(j)))
-                {
+                // One column (the usual link) is looked up in place.
+                let tuples: Vec<std::borrow::Cow<'_, [Value]>> = rows
+                    .iter()
+                    .map(|row| match ccols.as_slice() {
+                        [c] => std::borrow::Cow::Borrowed(std::slice::from_ref(&row.values[*c])),
+                        _ => ccols.iter().map(|&c| row.values[c].clone()).collect(),
+                    })
+                    .collect();
+                if by_tuple.keys().all(|k| integers(k)) && tuples.iter().all(|t| integers(t)) {
                     // Every row that references these rows along a link of
                     // the map belongs too (the link was followed from all of
                     // them, in this transaction); integers compare alike in
                     // memory and in the store, so the store need not be read.
-                    for j in 0..rows.len() {
-                        add(Referrer::Row(ci, j), &tuple(j));
+                    for (j, tup) in tuples.iter().enumerate() {
+                        add(Referrer::Row(ci, j), tup);
                     }
                     continue;
                 }
