@@ -438,6 +438,31 @@ fn successor(p: &str) -> Option<String> {
     None
 }
 
+/// `columns IN (…)` for `tuples` tuples of placeholders.
+fn in_condition(columns: &[String], tuples: usize) -> String {
+    let n = columns.len().max(1);
+    if n == 1 {
+        return format!(
+            "{} IN ({})",
+            quote(&columns[0]),
+            vec!["?"; tuples].join(", ")
+        );
+    }
+    let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let tuple = format!("({})", vec!["?"; n].join(", "));
+    // A row-value IN over a plain VALUES list is not planned as an index
+    // search; over a subquery it is.
+    format!(
+        "({}) IN (SELECT {} FROM (VALUES {}))",
+        cols.join(", "),
+        (1..=n)
+            .map(|i| format!("column{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        vec![tuple.as_str(); tuples].join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,29 +592,4 @@ mod tests {
         assert_eq!(ids(de, &["+49300074321"]), [8]);
         assert_eq!(ids(de, &["+46701234567"]), [2, 3]);
     }
-}
-
-/// `columns IN (…)` for `tuples` tuples of placeholders.
-fn in_condition(columns: &[String], tuples: usize) -> String {
-    let n = columns.len().max(1);
-    if n == 1 {
-        return format!(
-            "{} IN ({})",
-            quote(&columns[0]),
-            vec!["?"; tuples].join(", ")
-        );
-    }
-    let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-    let tuple = format!("({})", vec!["?"; n].join(", "));
-    // A row-value IN over a plain VALUES list is not planned as an index
-    // search; over a subquery it is.
-    format!(
-        "({}) IN (SELECT {} FROM (VALUES {}))",
-        cols.join(", "),
-        (1..=n)
-            .map(|i| format!("column{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        vec![tuple.as_str(); tuples].join(", ")
-    )
 }
