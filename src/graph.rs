@@ -93,10 +93,43 @@ pub fn parse_subjects(
 #[derive(Debug, Clone, Default)]
 pub struct Reach {
     pub direct: bool,
-    pub links: Vec<usize>,
+    pub links: Links,
     /// For a root of a sweep: the action it gets (its rule's), instead of
     /// the table's on_erase.
     pub action: Option<OnErase>,
+}
+
+/// The links a row was reached through (indices into its table's `links`):
+/// almost always one, kept without an allocation of its own (a subject may
+/// have many thousand rows).
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    first: Option<usize>,
+    more: Vec<usize>,
+}
+
+impl Links {
+    fn one(link: Option<usize>) -> Links {
+        Links {
+            first: link,
+            more: Vec::new(),
+        }
+    }
+
+    pub fn contains(&self, link: &usize) -> bool {
+        self.first == Some(*link) || self.more.contains(link)
+    }
+
+    pub fn push(&mut self, link: usize) {
+        match self.first {
+            None => self.first = Some(link),
+            Some(_) => self.more.push(link),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.first.into_iter().chain(self.more.iter().copied())
+    }
 }
 
 /// The belonging rows of one mapped table.
@@ -107,47 +140,78 @@ pub struct Found {
     /// For a leaf read for a copy ([`resolve_copy`]): the rows not held,
     /// but how to read them from the store. `rows` is then empty.
     pub linked: Option<Linked>,
-    /// Row keys are hashed often (every row of a sweep); FxHash is several
-    /// times faster than the default SipHash, and keys are not attacker-chosen
-    /// in a way that matters for a short-lived process.
-    index: FxHashMap<Vec<Value>, usize>,
+    /// Row positions by the hash of their key, so that a key is not kept
+    /// twice (a subject may have many thousand rows). Row keys are hashed
+    /// often (every row of a sweep); FxHash is several times faster than the
+    /// default SipHash, and keys are not attacker-chosen in a way that
+    /// matters for a short-lived process.
+    index: FxHashMap<u64, Slot>,
+}
+
+/// The rows whose keys have one hash: almost always one.
+#[derive(Debug)]
+enum Slot {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+fn key_hash(key: &[Value]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    key.hash(&mut h);
+    h.finish()
 }
 
 impl Found {
     /// Adds a row, or records the new way it was reached; true when new.
     fn add(&mut self, row: Row, direct: bool, link: Option<usize>) -> bool {
-        use std::collections::hash_map::Entry;
-        match self.index.entry(row.key.clone()) {
-            Entry::Occupied(e) => {
-                let r = &mut self.reach[*e.get()];
-                r.direct |= direct;
-                if let Some(l) = link {
-                    if !r.links.contains(&l) {
-                        r.links.push(l);
-                    }
+        let h = key_hash(&row.key);
+        if let Some(i) = self.find(h, &row.key) {
+            let r = &mut self.reach[i];
+            r.direct |= direct;
+            if let Some(l) = link {
+                if !r.links.contains(&l) {
+                    r.links.push(l);
                 }
-                return false;
             }
-            Entry::Vacant(e) => {
-                e.insert(self.rows.len());
+            return false;
+        }
+        let at = self.rows.len();
+        match self.index.get_mut(&h) {
+            None => {
+                self.index.insert(h, Slot::One(at));
+            }
+            Some(Slot::Many(v)) => v.push(at),
+            Some(slot) => {
+                if let Slot::One(first) = *slot {
+                    *slot = Slot::Many(vec![first, at]);
+                }
             }
         }
         self.rows.push(row);
         self.reach.push(Reach {
             direct,
-            links: link.into_iter().collect(),
+            links: Links::one(link),
             action: None,
         });
         true
     }
 
     pub fn contains(&self, key: &[Value]) -> bool {
-        self.index.contains_key(key)
+        self.position(key).is_some()
     }
 
     /// The index of the row with this key, if it belongs.
     pub fn position(&self, key: &[Value]) -> Option<usize> {
-        self.index.get(key).copied()
+        self.find(key_hash(key), key)
+    }
+
+    fn find(&self, h: u64, key: &[Value]) -> Option<usize> {
+        let is = |i: &usize| self.rows[*i].key.as_slice() == key;
+        match self.index.get(&h)? {
+            Slot::One(i) => Some(*i).filter(is),
+            Slot::Many(v) => v.iter().copied().find(is),
+        }
     }
 
     /// The rows that belong, held or not.

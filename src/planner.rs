@@ -85,8 +85,16 @@ pub struct Plan {
 
 /// A belonging row: (mapped table index, row index in its `Found`).
 type RowRef = (usize, usize);
-/// A row that references another: (its table's name in the store, its key).
-type Referrer = (String, Vec<Value>);
+/// A row that references a row planned for deletion.
+#[derive(Debug, Clone, Copy)]
+enum Referrer {
+    /// A row of a table the map does not have (its name, by index).
+    Unmapped(usize),
+    /// A row of a mapped table that is not part of this erasure.
+    Outside(usize),
+    /// A row of this erasure: (mapped table index, row index in its `Found`).
+    Row(usize, usize),
+}
 
 /// What erasing reaches: a deletion of a row referenced from a table.
 struct Reference {
@@ -127,25 +135,19 @@ fn references(map: &DataMap, schema: &Schema, parent: &str) -> Vec<Reference> {
     out
 }
 
-/// The mapped table of `r`'s child when a map link of the same columns
-/// leads from it to `parent` and `b` followed every link (see
-/// [`Belonging::links_followed`]): its found rows are then every row of it
-/// that references the found rows of `parent` this way (less the rows the
-/// plan's `Skip` has gone, which block nothing), as a read would give them.
-fn followed_link(map: &DataMap, b: &Belonging, parent: &str, r: &Reference) -> Option<usize> {
-    if !b.links_followed {
-        return None;
-    }
-    let ci = map.table_index(&r.child)?;
-    let same = |l: &crate::map::Link| {
-        l.to == parent
+/// Whether the reference is one of the map's links of table `ci` to table
+/// `pi`, its columns in the link's order: the links the subject graph
+/// followed, so that every row referencing a belonging row along it
+/// belongs too.
+fn along_link(map: &DataMap, ci: usize, pi: usize, r: &Reference) -> bool {
+    map.tables[ci].links.iter().any(|l| {
+        map.table_index(&l.to) == Some(pi)
             && l.on.len() == r.child_cols.len()
             && l.on
                 .iter()
                 .zip(r.child_cols.iter().zip(&r.parent_cols))
                 .all(|((c, p), (rc, rp))| c == rc && p == rp)
-    };
-    map.tables[ci].links.iter().any(same).then_some(ci)
+    })
 }
 
 fn strongest(t: &Table, reach: &Reach) -> OnErase {
@@ -154,7 +156,7 @@ fn strongest(t: &Table, reach: &Reach) -> OnErase {
     } else {
         None
     };
-    for &l in &reach.links {
+    for l in reach.links.iter() {
         let a = t
             .links
             .get(l)
@@ -269,9 +271,12 @@ pub fn plan(
     }
 
     // 2. Referential safety. Who references each row planned for deletion
-    // is read once; the fixpoint then runs in memory.
+    // is read once (or, along the map's links, known already); the
+    // fixpoint then runs in memory.
     let mut downgraded: Vec<Vec<String>> = vec![Vec::new(); n];
     let mut referrers: HashMap<RowRef, Vec<Referrer>> = HashMap::new();
+    // The names of the referencing tables the map does not have.
+    let mut unmapped: Vec<String> = Vec::new();
     for (pi, t) in map.tables.iter().enumerate() {
         let Some(ps) = schemas[pi] else { continue };
         let deleting: Vec<usize> = (0..fates[pi].len())
@@ -310,23 +315,48 @@ pub fn plan(
             if by_tuple.is_empty() {
                 continue;
             }
-            let mut referrer = |row: &crate::store::Row| {
-                let tup: Vec<Value> = ccols.iter().map(|&c| row.values[c].clone()).collect();
-                if let Some(parents) = by_tuple.get(&tup) {
+            let ci = map.table_index(&r.child);
+            let mut add = |row: Referrer, tup: &[Value]| {
+                if let Some(parents) = by_tuple.get(tup) {
                     for &p in parents {
-                        referrers
-                            .entry((pi, p))
-                            .or_default()
-                            .push((r.child.clone(), row.key.clone()));
+                        referrers.entry((pi, p)).or_default().push(row);
                     }
                 }
             };
-            // A map link with these columns was followed from every found
-            // row of this table: the rows it leads to are found already.
-            if let Some(ci) = followed_link(map, b, &t.name, &r) {
-                b.tables[ci].rows.iter().for_each(&mut referrer);
-                continue;
+            if let Some(ci) = ci.filter(|&ci| along_link(map, ci, pi, &r)) {
+                let rows = &b.tables[ci].rows;
+                let integers = |tup: &[Value]| {
+                    tup.iter()
+                        .all(|v| matches!(v, Value::Integer(_) | Value::Null))
+                };
+                // One column (the usual link) is looked up in place.
+                let tuples: Vec<std::borrow::Cow<'_, [Value]>> = rows
+                    .iter()
+                    .map(|row| match ccols.as_slice() {
+                        [c] => std::borrow::Cow::Borrowed(std::slice::from_ref(&row.values[*c])),
+                        _ => ccols.iter().map(|&c| row.values[c].clone()).collect(),
+                    })
+                    .collect();
+                if b.links_followed
+                    || by_tuple.keys().all(|k| integers(k)) && tuples.iter().all(|t| integers(t))
+                {
+                    // Every row that references these rows along a link of
+                    // the map belongs too (the link was followed from all of
+                    // them, in this transaction); integers compare alike in
+                    // memory and in the store, so the store need not be read.
+                    for (j, tup) in tuples.iter().enumerate() {
+                        add(Referrer::Row(ci, j), tup);
+                    }
+                    continue;
+                }
             }
+            let who = match ci {
+                Some(_) => None,
+                None => {
+                    unmapped.push(r.child.clone());
+                    Some(unmapped.len() - 1)
+                }
+            };
             let tuples: Vec<Vec<Value>> = by_tuple.keys().cloned().collect();
             store.select(
                 cs,
@@ -334,7 +364,20 @@ pub fn plan(
                     columns: &r.child_cols,
                     tuples: &tuples,
                 },
-                |row| referrer(&row),
+                |row| {
+                    let referrer = match (ci, who) {
+                        (Some(ci), _) if skip.has(ci, &row.key) => {
+                            return; // deleted by an earlier batch of this sweep
+                        }
+                        (Some(ci), _) => match b.tables[ci].position(&row.key) {
+                            Some(j) => Referrer::Row(ci, j),
+                            None => Referrer::Outside(ci),
+                        },
+                        (None, w) => Referrer::Unmapped(w.unwrap_or(0)),
+                    };
+                    let tup: Vec<Value> = ccols.iter().map(|&c| row.values[c].clone()).collect();
+                    add(referrer, &tup);
+                },
             )?;
         }
     }
@@ -344,16 +387,20 @@ pub fn plan(
             if fates[*pi][*p] != Fate::Delete {
                 continue;
             }
-            let blocker = refs.iter().find_map(|(child, key)| {
-                let Some(ci) = map.table_index(child) else {
-                    return Some(format!("{child} (not in the map)"));
+            let blocker = refs.iter().find_map(|r| {
+                let (ci, row) = match *r {
+                    Referrer::Unmapped(w) => {
+                        return Some(format!("{} (not in the map)", unmapped[w]))
+                    }
+                    Referrer::Outside(ci) => {
+                        return Some(format!(
+                            "{} (rows outside this erasure)",
+                            map.tables[ci].name
+                        ))
+                    }
+                    Referrer::Row(ci, row) => (ci, row),
                 };
-                if skip.has(ci, key) {
-                    return None; // deleted by an earlier batch of this sweep
-                }
-                let Some(row) = b.tables[ci].position(key) else {
-                    return Some(format!("{child} (rows outside this erasure)"));
-                };
+                let child = &map.tables[ci].name;
                 match &fates[ci][row] {
                     Fate::Delete => None,
                     Fate::Held { .. } => Some(format!("{child} (held)")),

@@ -251,6 +251,10 @@ pub struct Erased {
     pub row: crate::store::AuditRow,
     pub report: Json,
     pub text: String,
+    /// The subject's rows as read and the plan (a large subject's are many
+    /// small allocations): `dsr erase`, which exits next, leaves them to
+    /// the end of the process rather than freeing them one by one.
+    pub rows: Option<Box<dyn std::any::Any>>,
 }
 
 /// Plans the subject's erasure again under the write lock, acts, and
@@ -272,6 +276,7 @@ pub fn erase_one(
     // A dry run carries the plan out too, and undoes it (a savepoint), so
     // that it meets every refusal the real run would; its record stays.
     let mut planned = json!({});
+    let mut rows: Option<Box<dyn std::any::Any>> = None;
     let done = cx.store.write(|tx| {
         let secret = tx.ensure_tool_tables()?;
         let subject = audit::subject_ref(&secret, id_pairs);
@@ -325,7 +330,9 @@ pub fn erase_one(
             outcome: if failed.is_some() { "failed" } else { "ok" }.into(),
             details: cx.details(details),
         };
-        let changes = if dry_run || failed.is_some() {
+        // What replay needs is sealed into the record only where a replay
+        // key is set (`audit::append_with`): not worked out otherwise.
+        let changes = if dry_run || failed.is_some() || actor.replay.is_none() {
             None
         } else {
             apply::replay_payload(&cx.map, &p.b, &p.plan)
@@ -342,7 +349,9 @@ pub fn erase_one(
             "tables": tables, "held": held, "mentions": mentions, "recipients": to_tell,
             "audit_seq": row.seq,
         });
-        Ok((row, report, None, describe(cx, &p.plan, dry_run)))
+        let text = describe(cx, &p.plan, dry_run);
+        rows = Some(p);
+        Ok((row, report, None, text))
     });
     let (row, report, refusal, text) = match done {
         Ok(v) => v,
@@ -358,7 +367,12 @@ pub fn erase_one(
     if let Some(err) = refusal {
         return Err(err);
     }
-    Ok(Erased { row, report, text })
+    Ok(Erased {
+        row,
+        report,
+        text,
+        rows,
+    })
 }
 
 pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
@@ -403,6 +417,8 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         args.all_matches,
         shown.as_ref(),
     )?;
+    // The process ends after the report: its memory goes with it.
+    std::mem::forget(done.rows);
     let (row, report, text) = (done.row, done.report, done.text);
     if g.json {
         print_json(&report)?;

@@ -214,6 +214,11 @@ pub trait Backend {
         sets: &[(String, Assign)],
         keys: &[Vec<Value>],
     ) -> Result<u64>;
+    /// Deletes the rows of `t` whose `columns` hold one of `tuples`: the
+    /// rows `select` with `Filter::In` of the same columns and tuples
+    /// gives, compared alike (a link's rows, by its parents' values). Rows
+    /// the statements themselves deleted (not cascades).
+    fn delete_in(&self, t: &TableSchema, columns: &[String], tuples: &[Vec<Value>]) -> Result<u64>;
     /// Replaces one value only if it is still `old`.
     fn replace_text(
         &self,
@@ -235,6 +240,23 @@ pub trait Backend {
     fn watch_finish(&self, plan: &WatchPlan) -> Unplanned;
     /// Ends the watch without a report (it was dropped).
     fn watch_stop(&self);
+
+    /// Starts, where the backend has one, a watch by counts alone, with no
+    /// cost per row: it tells only whether every row changed from now on
+    /// is one that dsr's own statements changed (SQLite: a savepoint and
+    /// the connection's count of changed rows). False where the backend
+    /// has none, or where the store's own rules would often write more than
+    /// dsr does (triggers): the ordinary watch is then used.
+    fn quick_watch_start(&self) -> Result<bool> {
+        Ok(false)
+    }
+    /// Ends the watch by counts: true when the rows changed since it began
+    /// are exactly `own`, the rows dsr's own statements changed themselves
+    /// (the changes stay); false otherwise, with everything since it began
+    /// undone.
+    fn quick_watch_finish(&self, _own: u64) -> Result<bool> {
+        Ok(false)
+    }
 
     // --- retention ------------------------------------------------------
 

@@ -431,6 +431,79 @@ pub(super) fn the_watch_flags_unplanned_changes(s: &Store) {
     assert_eq!(unplanned.unwatched, 0);
 }
 
+/// Deleting along a link: the rows `Filter::In` selects, by one or
+/// several columns, counted without the store's cascades.
+pub(super) fn rows_are_deleted_by_a_links_values(s: &Store) {
+    let schema = s.schema().expect("schema");
+    let people = schema.table("people").expect("people");
+    let orders = schema.table("orders").expect("orders");
+    let tags = schema.table("tags").expect("tags");
+    let person_id = ["person_id".to_string()];
+    let both = ["person_id".to_string(), "tag".to_string()];
+    s.write(|tx| {
+        tx.trial(|tx| {
+            assert_eq!(
+                tx.delete_in(orders, &person_id, &[vec![int(1)], vec![int(7)]])?,
+                2
+            );
+            assert_eq!(
+                ids(
+                    tx,
+                    "orders",
+                    &Filter::Keys(&[vec![int(10)], vec![int(11)], vec![int(12)]])
+                ),
+                [12]
+            );
+            let pairs = [
+                vec![int(1), Value::Text("a".into())],
+                vec![int(2), Value::Text("a".into())],
+                vec![int(2), Value::Text("z".into())],
+            ];
+            assert_eq!(tx.delete_in(tags, &both, &pairs)?, 2);
+            assert_eq!(count(tx, "tags"), 1);
+            assert_eq!(tx.delete_in(tags, &both, &[])?, 0);
+            // Person 2's order goes by the store's cascade: not counted.
+            assert_eq!(
+                tx.delete_in(people, &["id".to_string()], &[vec![int(2)]])?,
+                1
+            );
+            assert_eq!(count(tx, "orders"), 0);
+            Ok(())
+        })
+    })
+    .expect("delete along a link");
+    assert_eq!(count(s, "orders"), 3, "a trial keeps nothing");
+}
+
+/// The watch by counts: where the backend has one (SQLite), dsr's own
+/// changes alone pass, and a cascade's undoes everything since it began.
+pub(super) fn a_watch_by_counts_tells_the_stores_own_changes(s: &Store) {
+    let schema = s.schema().expect("schema");
+    let people = schema.table("people").expect("people");
+    let orders = schema.table("orders").expect("orders");
+    let has = s.kind() == super::BackendKind::Sqlite;
+    s.write(|tx| {
+        tx.trial(|tx| {
+            assert_eq!(tx.quick_watch_start()?, has);
+            let n = tx.delete_keys(orders, &[vec![int(10)]])?;
+            assert_eq!(tx.quick_watch_finish(n)?, has, "only dsr's own change");
+            assert_eq!(count(tx, "orders"), 2, "the change stays");
+            assert_eq!(tx.quick_watch_start()?, has);
+            // Person 1's remaining order goes by the store's cascade.
+            let n = tx.delete_keys(people, &[vec![int(1)]])?;
+            assert_eq!(n, 1);
+            assert!(!tx.quick_watch_finish(n)?, "the cascade is not dsr's own");
+            if has {
+                assert_eq!(count(tx, "people"), 3, "undone since the start");
+                assert_eq!(count(tx, "orders"), 2);
+            }
+            Ok(())
+        })
+    })
+    .expect("watch by counts");
+    assert_eq!(count(s, "orders"), 3, "a trial keeps nothing");
+}
+
 pub(super) fn dsr_tables_hold_what_is_written(s: &Store) {
     let row = AuditRow {
         seq: 1,
@@ -693,4 +766,6 @@ contract! {
         delete_and_anonymize_count_rows,
         surely_expired_rows_are_deleted_in_one_pass,
         rows_stream_in_key_order,
+        rows_are_deleted_by_a_links_values,
+        a_watch_by_counts_tells_the_stores_own_changes,
 }

@@ -535,6 +535,21 @@ impl Tx<'_> {
         self.store.backend.delete_keys(t, keys)
     }
 
+    /// Deletes the rows whose `columns` hold one of `tuples` (the rows
+    /// [`Filter::In`] selects; see [`Backend::delete_in`]); returns how many
+    /// the statements themselves deleted (not counting cascades).
+    pub fn delete_in(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<u64> {
+        if tuples.is_empty() {
+            return Ok(0);
+        }
+        self.store.backend.delete_in(t, columns, tuples)
+    }
+
     /// Rewrites the given columns of rows by key.
     pub fn anonymize_keys(
         &self,

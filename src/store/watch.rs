@@ -69,6 +69,22 @@ impl Tx<'_> {
         self.start_watch(schema, Some(&counted.name))
     }
 
+    /// Starts a watch by counts alone where the backend has one (see
+    /// [`Backend::quick_watch_start`](super::backend::Backend::quick_watch_start)):
+    /// false where it has not, and the ordinary watch is to be used.
+    pub fn quick_watch_start(&self) -> Result<bool> {
+        self.store.backend.quick_watch_start()
+    }
+
+    /// Ends the watch by counts: true when the rows changed since it
+    /// started are `own` alone, the rows dsr's own statements changed
+    /// themselves (nothing else changed, and the changes stay); false when
+    /// more changed, with everything since the start undone, for the caller
+    /// to carry its statements out again under [`Tx::watch`].
+    pub fn quick_watch_finish(&self, own: u64) -> Result<bool> {
+        self.store.backend.quick_watch_finish(own)
+    }
+
     fn start_watch(&self, schema: &Schema, counted: Option<&str>) -> Result<Watch<'_>> {
         let watched = self.store.backend.watch_start(schema, counted)?;
         Ok(Watch {
@@ -90,6 +106,13 @@ impl Watch<'_> {
                 .or_default()
                 .extend(keys);
         }
+    }
+
+    /// Whether the watch sees each row of `t` that changes (by key), so
+    /// that a statement of dsr's that changed a row the plan does not name
+    /// would be refused too.
+    pub fn sees(&self, t: &TableSchema) -> bool {
+        self.watched.contains(&t.name)
     }
 
     /// `n` rows of `t` changed by one of dsr's own statements: needed only

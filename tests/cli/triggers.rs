@@ -703,3 +703,57 @@ fn a_cascade_that_a_trigger_sets_off_on_other_rows_is_refused_naming_each_table(
     let outcomes: Vec<String> = audit(&env).into_iter().map(|(_, o, _)| o).collect();
     assert_eq!(outcomes, ["failed", "failed"]);
 }
+
+/// With no trigger in the store, an erasure is watched by counts first. A
+/// foreign-key action of the store's own (here a cycle of references,
+/// whose parent goes first and cascades to the planned children) is then
+/// counted beyond dsr's statements: that run is undone, and the erasure
+/// carried out again under the row-by-row watch, which sees that only
+/// planned rows changed. The outcome is the plan's, for the dry run as
+/// for the real one.
+#[test]
+fn a_cascade_to_planned_rows_takes_the_row_watch_and_goes_through() {
+    let env = TestEnv::empty();
+    let conn = rusqlite::Connection::open(&env.store).expect("store");
+    conn.execute_batch(
+        "CREATE TABLE owners (id INTEGER PRIMARY KEY, email TEXT,
+             first_pet INTEGER REFERENCES pets(id) DEFERRABLE INITIALLY DEFERRED);
+         CREATE TABLE pets (id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owners(id) ON DELETE CASCADE, name TEXT);
+         CREATE INDEX pets_owner ON pets(owner_id);
+         BEGIN;
+         INSERT INTO owners VALUES (1, 'ann@example.se', 10), (2, 'bo@example.se', 12);
+         INSERT INTO pets VALUES (10, 1, 'Rex'), (11, 1, 'Fido'), (12, 2, 'Tuss');
+         COMMIT;",
+    )
+    .expect("schema");
+    drop(conn);
+    std::fs::write(
+        &env.map,
+        "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n\
+         [tables.owners]\nsubjects = true\npurpose = \"Owners\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\non_erase = \"delete\"\n\
+         [tables.owners.columns]\nemail = { category = \"contact.email\", erase = \"hash\" }\n\
+         [tables.pets]\npurpose = \"Pets\"\nlegal_basis = \"contract\"\nlink = { to = \"owners\", on = { owner_id = \"id\" } }\non_erase = \"delete\"\n\
+         [tables.pets.columns]\nname = { category = \"identity.name\", erase = \"redact\" }\n",
+    )
+    .expect("map");
+    let before = env.dump_user_tables();
+    let deleted = |n: u64| json!({ "deleted": n, "anonymized": 0, "held": 0, "kept": 0 });
+    let dry = env.run(&["--json", "erase", "--dry-run", "email:ann@example.se"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(
+        dry.json()["tables"],
+        json!({ "owners": deleted(1), "pets": deleted(2) })
+    );
+    assert_eq!(env.dump_user_tables(), before);
+    let out = env.run(&["--json", "erase", "--yes", "email:ann@example.se"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["tables"],
+        json!({ "owners": deleted(1), "pets": deleted(2) })
+    );
+    assert_eq!(query(&env, "SELECT id, first_pet FROM owners"), ["2|12"]);
+    assert_eq!(
+        query(&env, "SELECT id, owner_id, name FROM pets"),
+        ["12|2|Tuss"]
+    );
+}

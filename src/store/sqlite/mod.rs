@@ -51,6 +51,11 @@ pub struct SqliteBackend {
     seen: watch::Shared,
     /// Whether the store has triggers or foreign-key actions (see `watch`).
     own_rules: Cell<Option<bool>>,
+    /// Whether the store has triggers (see `watch`).
+    triggers: Cell<Option<bool>>,
+    /// The connection's count of changed rows when a watch by counts
+    /// began (see `watch`).
+    quick_from: Cell<Option<u64>>,
 }
 
 impl ToSql for Value {
@@ -185,6 +190,8 @@ impl SqliteBackend {
             scanned: Cell::new(0),
             seen,
             own_rules: Cell::new(None),
+            triggers: Cell::new(None),
+            quick_from: Cell::new(None),
         })
     }
 
@@ -290,6 +297,9 @@ impl Backend for SqliteBackend {
     fn delete_keys(&self, t: &TableSchema, keys: &[Vec<Value>]) -> Result<u64> {
         self.delete_by_keys(t, keys)
     }
+    fn delete_in(&self, t: &TableSchema, columns: &[String], tuples: &[Vec<Value>]) -> Result<u64> {
+        self.delete_in_rows(t, columns, tuples)
+    }
     fn anonymize_keys(
         &self,
         t: &TableSchema,
@@ -316,6 +326,12 @@ impl Backend for SqliteBackend {
     }
     fn watch_stop(&self) {
         self.stop_watch()
+    }
+    fn quick_watch_start(&self) -> Result<bool> {
+        self.start_quick_watch()
+    }
+    fn quick_watch_finish(&self, own: u64) -> Result<bool> {
+        self.finish_quick_watch(own)
     }
     fn expired_page(
         &self,

@@ -121,31 +121,12 @@ impl SqliteBackend {
         };
         match filter {
             Filter::In { columns, tuples } => {
-                let n = columns.len().max(1);
-                let per = (CHUNK / n).max(1);
+                let per = (CHUNK / columns.len().max(1)).max(1);
                 for chunk in tuples.chunks(per) {
-                    let sql =
-                        if n == 1 {
-                            format!(
-                                "SELECT {list} FROM {from} WHERE {} IN ({})",
-                                quote(&columns[0]),
-                                vec!["?"; chunk.len()].join(", ")
-                            )
-                        } else {
-                            let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-                            let tuple = format!("({})", vec!["?"; n].join(", "));
-                            format!(
-                            // A row-value IN over a plain VALUES list is not planned as an
-                        // index search; over a subquery it is.
-                        "SELECT {list} FROM {from} WHERE ({}) IN (SELECT {} FROM (VALUES {}))",
-                            cols.join(", "),
-                            (1..=n).map(|i| format!("column{i}")).collect::<Vec<_>>().join(", "),
-                            vec![tuple.as_str(); chunk.len()].join(", ")
-                        )
-                        };
+                    let cond = in_condition(columns, chunk.len());
                     let params: Vec<&dyn ToSql> =
                         chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
-                    run(&sql, params)?;
+                    run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
                 }
             }
             Filter::Prefixed {
@@ -216,26 +197,6 @@ impl SqliteBackend {
         Ok(())
     }
 
-    /// The condition of an `In` lookup of `n` tuples over `columns`.
-    fn in_condition(columns: &[String], n: usize) -> String {
-        if columns.len() == 1 {
-            return format!("{} IN ({})", quote(&columns[0]), vec!["?"; n].join(", "));
-        }
-        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-        let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
-        // A row-value IN over a plain VALUES list is not planned as an index
-        // search; over a subquery it is.
-        format!(
-            "({}) IN (SELECT {} FROM (VALUES {}))",
-            cols.join(", "),
-            (1..=columns.len())
-                .map(|i| format!("column{i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            vec![tuple.as_str(); n].join(", ")
-        )
-    }
-
     /// [`crate::store::Backend::select_in_key_order`]: one statement per
     /// chunk of tuples, each ordered by the key (`COLLATE BINARY`: by code
     /// point, as `key_cmp` orders text; SQLite's order of types is
@@ -268,7 +229,7 @@ impl SqliteBackend {
             let sql = format!(
                 "SELECT {list} FROM {} WHERE {} ORDER BY {order}",
                 quote(&t.name),
-                Self::in_condition(columns, chunk.len())
+                in_condition(columns, chunk.len())
             );
             statements.push(self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?);
         }
@@ -331,7 +292,7 @@ impl SqliteBackend {
             let sql = format!(
                 "SELECT count(*) FROM {} WHERE {}",
                 quote(&t.name),
-                Self::in_condition(columns, chunk.len())
+                in_condition(columns, chunk.len())
             );
             let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
             let c: i64 = self
@@ -340,6 +301,26 @@ impl SqliteBackend {
                 .and_then(|mut st| st.query_row(params.as_slice(), |r| r.get(0)))
                 .map_err(|e| self.err(&doing, e))?;
             n += c.max(0) as u64;
+        }
+        Ok(n)
+    }
+
+    /// Deletes the rows `select_rows` with `Filter::In` reads: the same
+    /// conditions, chunk by chunk.
+    pub(super) fn delete_in_rows(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<u64> {
+        let doing = format!("deleting from {} in", t.name);
+        let mut n = 0;
+        let per = (CHUNK / columns.len().max(1)).max(1);
+        for chunk in tuples.chunks(per) {
+            let cond = in_condition(columns, chunk.len());
+            let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            let sql = format!("DELETE FROM {} WHERE {cond}", quote(&t.name));
+            n += self.exec(&sql, &params, &doing)?;
         }
         Ok(n)
     }
@@ -585,6 +566,31 @@ fn successor(p: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// `columns IN (…)` for `tuples` tuples of placeholders.
+fn in_condition(columns: &[String], tuples: usize) -> String {
+    let n = columns.len().max(1);
+    if n == 1 {
+        return format!(
+            "{} IN ({})",
+            quote(&columns[0]),
+            vec!["?"; tuples].join(", ")
+        );
+    }
+    let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let tuple = format!("({})", vec!["?"; n].join(", "));
+    // A row-value IN over a plain VALUES list is not planned as an index
+    // search; over a subquery it is.
+    format!(
+        "({}) IN (SELECT {} FROM (VALUES {}))",
+        cols.join(", "),
+        (1..=n)
+            .map(|i| format!("column{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        vec![tuple.as_str(); tuples].join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -171,6 +171,56 @@ impl SqliteBackend {
         out
     }
 
+    /// A watch by counts alone (see `Backend::quick_watch_start`): a
+    /// savepoint, and the connection's count of changed rows, which
+    /// includes every row a trigger or a foreign-key action changed, while
+    /// each statement's own count does not. Not where the store has
+    /// triggers: one that writes the row dsr changes (an `AFTER UPDATE`
+    /// setting `last_update`) is allowed, but only the row-by-row watch can
+    /// tell it from one that writes another row, so every erasure would be
+    /// carried out twice.
+    pub(super) fn start_quick_watch(&self) -> Result<bool> {
+        if self.has_triggers()? {
+            return Ok(false);
+        }
+        self.batch("SAVEPOINT dsr_quick_watch", "watching the erasure on")?;
+        self.quick_from.set(Some(self.conn.total_changes()));
+        Ok(true)
+    }
+
+    pub(super) fn finish_quick_watch(&self, own: u64) -> Result<bool> {
+        let Some(from) = self.quick_from.take() else {
+            return Ok(false);
+        };
+        let all = self.conn.total_changes().saturating_sub(from);
+        if all == own {
+            self.batch("RELEASE dsr_quick_watch", "watching the erasure on")?;
+            return Ok(true);
+        }
+        self.batch(
+            "ROLLBACK TO dsr_quick_watch; RELEASE dsr_quick_watch",
+            "watching the erasure on",
+        )?;
+        Ok(false)
+    }
+
+    /// Whether the store has triggers. Read once per connection.
+    fn has_triggers(&self) -> Result<bool> {
+        if let Some(known) = self.triggers.get() {
+            return Ok(known);
+        }
+        let found = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger')",
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(|e| self.err("reading the schema of", e))?;
+        self.triggers.set(Some(found));
+        Ok(found)
+    }
+
     pub(super) fn stop_watch(&self) {
         let mut s = lock(&self.seen);
         s.on = false;

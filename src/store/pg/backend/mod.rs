@@ -241,6 +241,9 @@ impl Backend for PgBackend {
     fn delete_keys(&self, t: &TableSchema, keys: &[Vec<Value>]) -> Result<u64> {
         self.delete_by_keys(t, keys)
     }
+    fn delete_in(&self, t: &TableSchema, columns: &[String], tuples: &[Vec<Value>]) -> Result<u64> {
+        self.delete_in_rows(t, columns, tuples)
+    }
     fn anonymize_keys(
         &self,
         t: &TableSchema,

@@ -229,6 +229,38 @@ impl PgBackend {
         ))
     }
 
+    /// Deletes the rows `select_rows` with `Filter::In` reads: the same
+    /// condition, in one statement.
+    pub(super) fn delete_in_rows(
+        &self,
+        t: &TableSchema,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<u64> {
+        self.require(&t.name, "DELETE")?;
+        let shape = self.shape(t)?;
+        let cols = columns
+            .iter()
+            .map(|c| {
+                shape
+                    .column(c)
+                    .ok_or_else(|| self.changed(&format!("column {}.{c}", t.name)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let Some(arrays) = tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)) else {
+            return Ok(0);
+        };
+        let sql = format!(
+            "DELETE FROM {} WHERE {}",
+            quote(&t.name),
+            in_condition(&cols)
+        );
+        let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let n = self.exec_write(&sql, &params, &format!("deleting from {}", t.name))?;
+        self.watch_own(t, n, false);
+        Ok(n)
+    }
+
     /// Reads the rows of `t` that match `filter`, calling `f` for each.
     pub(super) fn select_rows(
         &self,

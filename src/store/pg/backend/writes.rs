@@ -191,7 +191,12 @@ impl PgBackend {
     }
 
     /// Runs one statement of the write group.
-    fn exec_write(&self, sql: &str, params: &[&(dyn ToSql + Sync)], doing: &str) -> Result<u64> {
+    pub(super) fn exec_write(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        doing: &str,
+    ) -> Result<u64> {
         let mut c = self.conn()?;
         match c.client.execute(sql, params) {
             Ok(n) => Ok(n),
