@@ -51,6 +51,8 @@ pub struct SqliteBackend {
     seen: watch::Shared,
     /// Whether the store has triggers or foreign-key actions (see `watch`).
     own_rules: Cell<Option<bool>>,
+    /// The date identifiers are normalised against (personnummer centuries).
+    today: jiff::civil::Date,
 }
 
 impl ToSql for Value {
@@ -185,6 +187,7 @@ impl SqliteBackend {
             scanned: Cell::new(0),
             seen,
             own_rules: Cell::new(None),
+            today,
         })
     }
 
