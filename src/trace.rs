@@ -72,3 +72,11 @@ pub fn step<T>(
     eprintln!("dsr trace:   {} {ms:.3} ms {}", what(), detail(&out));
     out
 }
+
+/// A line about the run (a library's version), not a phase: `dsr trace:
+/// note WHAT` when on.
+pub fn note(what: impl FnOnce() -> String) {
+    if on() {
+        eprintln!("dsr trace: note {}", what());
+    }
+}

@@ -178,6 +178,7 @@ impl SqliteBackend {
             },
         )
         .map_err(|e| db_error(&path, "preparing", e))?;
+        crate::trace::note(|| format!("SQLite {}", rusqlite::version()));
         let seen = watch::Shared::default();
         watch::register(&conn, &seen).map_err(|e| db_error(&path, "preparing", e))?;
         Ok(SqliteBackend {
