@@ -261,7 +261,9 @@ impl SqliteBackend {
             return Ok(());
         }
         let doing = format!("searching {}.{}", t.name, column);
-        let test = TextTest::new(needles)
+        // Checked here, so that the SQL function never meets needles it
+        // cannot build a test of (it would then admit every value).
+        TextTest::new(needles)
             .map_err(|e| crate::error::Error::Runtime(format!("{doing}: {e}")))?;
         let key = if t.pk.is_empty() {
             "_rowid_".to_string()
@@ -270,19 +272,19 @@ impl SqliteBackend {
         };
         let nkey = t.pk.len().max(1);
         let c = quote(column);
+        // The test runs inside the statement (`dsr_admits`, built once per
+        // statement from the encoded needles), so only candidates come out.
         let sql = format!(
-            "SELECT {c}, {key} FROM {t} WHERE {c} IS NOT NULL",
+            "SELECT {c}, {key} FROM {t} WHERE {c} IS NOT NULL AND dsr_admits(?1, {c})",
             t = quote(&t.name)
         );
+        let encoded = encode_needles(needles);
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(&doing, e))?;
+        let mut rows = st.query([&encoded]).map_err(|e| self.err(&doing, e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
             let ValueRef::Text(bytes) = r.get_ref(0).map_err(|e| self.err(&doing, e))? else {
                 continue;
             };
-            if !test.admits(bytes) {
-                continue;
-            }
             let text = String::from_utf8_lossy(bytes);
             let mut key = Vec::with_capacity(nkey);
             for i in 1..=nkey {
@@ -438,6 +440,9 @@ impl TextTest {
             Some(
                 aho_corasick::AhoCorasick::builder()
                     .ascii_case_insensitive(true)
+                    // A handful of patterns: the DFA is small, and the
+                    // fastest to run over every value of a column.
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .build(&subs)
                     .map_err(|e| format!("building the free-text search failed: {e}"))?,
             )
@@ -461,6 +466,44 @@ impl TextTest {
         }
         self.digits.iter().any(|d| in_order(d, text))
     }
+}
+
+/// The needles as one text parameter for `dsr_admits`: each `s` (a
+/// substring) or `d` (digits in order), its length in bytes, `:`, itself.
+pub(crate) fn encode_needles(needles: &[Needle]) -> String {
+    let mut out = String::new();
+    for n in needles {
+        let (tag, text) = match n {
+            Needle::Substring { text, .. } => ('s', text),
+            Needle::DigitsInOrder(d) => ('d', d),
+        };
+        out.push(tag);
+        out.push_str(&text.len().to_string());
+        out.push(':');
+        out.push_str(text);
+    }
+    out
+}
+
+/// [`encode_needles`] read back; None when it is not such a list.
+pub(crate) fn decode_needles(mut s: &str) -> Option<Vec<Needle>> {
+    let mut out = Vec::new();
+    while !s.is_empty() {
+        let tag = s.chars().next().filter(char::is_ascii)?;
+        let (len, rest) = s.get(1..)?.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let text = rest.get(..len)?.to_string();
+        s = &rest[len..];
+        out.push(match tag {
+            's' => Needle::Substring {
+                text,
+                ignore_case: true,
+            },
+            'd' => Needle::DigitsInOrder(text),
+            _ => return None,
+        });
+    }
+    Some(out)
 }
 
 /// Whether the bytes of `want` occur in `text` in this order, anything
@@ -626,6 +669,32 @@ mod tests {
         let test = TextTest::new(&needles[4..6]).expect("test");
         assert!(test.admits(b"070 123 45 67"));
         assert!(!test.admits(b"070 123 45 6"));
+    }
+
+    /// The needles travel to `dsr_admits` as one parameter and back whole,
+    /// whatever they hold; anything else is not read as needles.
+    #[test]
+    fn needles_encode_and_decode() {
+        let needles = vec![
+            Needle::Substring {
+                text: "a:b3:c".into(),
+                ignore_case: true,
+            },
+            Needle::DigitsInOrder("0701234567".into()),
+            Needle::Substring {
+                text: String::new(),
+                ignore_case: true,
+            },
+            Needle::Substring {
+                text: "åsa@x.se".into(),
+                ignore_case: true,
+            },
+        ];
+        assert_eq!(decode_needles(&encode_needles(&needles)), Some(needles));
+        assert_eq!(decode_needles(""), Some(Vec::new()));
+        for bad in ["x1:a", "s2:a", "s:a", "ås1:a", "s1"] {
+            assert_eq!(decode_needles(bad), None, "{bad}");
+        }
     }
 
     #[test]
