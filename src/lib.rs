@@ -24,6 +24,7 @@ pub mod planner;
 pub mod report;
 pub mod store;
 pub mod time;
+pub mod trace;
 pub mod value;
 pub mod writers;
 

@@ -6,6 +6,7 @@ use dsr::{Error, ExitCode};
 use std::io::Write;
 
 fn main() {
+    dsr::trace::start();
     let json = std::env::args_os().any(|a| a == "--json");
     let parsed = dsr::cli::command().try_get_matches().and_then(|m| {
         let mut cli = Cli::from_arg_matches(&m)?;
@@ -27,7 +28,10 @@ fn main() {
             fail(&Error::Usage(text.to_string()), json);
         }
     };
-    let code = match dsr::run(&cli) {
+    dsr::trace::mark("parse", String::new);
+    let outcome = dsr::run(&cli);
+    dsr::trace::mark("close", String::new);
+    let code = match outcome {
         Ok(code) => code,
         Err(Error::BrokenPipe) => ExitCode::Ok,
         Err(e) => fail(&e, cli.global.json),

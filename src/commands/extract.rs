@@ -68,10 +68,24 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     let (rows, mentions) = (done.rows, &run.r.mentions);
 
     // Report.
+    let out = report_extract(g, written, doc, rows, mentions.len(), &row, fmt);
+    crate::trace::mark("output", String::new);
+    out
+}
+
+fn report_extract(
+    g: &Globals,
+    written: Option<PathBuf>,
+    doc: report::ExtractDoc<'_>,
+    rows: usize,
+    mentions: usize,
+    row: &crate::store::AuditRow,
+    fmt: &str,
+) -> Result<ExitCode> {
     match written {
         Some(path) => {
             if g.json && !crate::writers::is_stdout(&path) {
-                let out = json!({ "schema": "dsr.extract-result/1", "path": path, "format": fmt, "rows": rows, "mentions": mentions.len(), "audit_seq": row.seq });
+                let out = json!({ "schema": "dsr.extract-result/1", "path": path, "format": fmt, "rows": rows, "mentions": mentions, "audit_seq": row.seq });
                 print_json(&out)?;
             }
             status(
@@ -79,7 +93,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
                 format!(
                     "wrote the extract ({}, {}) to {} (audit record {})",
                     super::count(rows as u64, "row"),
-                    super::count(mentions.len() as u64, "mention"),
+                    super::count(mentions as u64, "mention"),
                     crate::writers::shown(&path),
                     row.seq
                 ),
@@ -92,7 +106,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
                 format!(
                     "extract: {}, {} (audit record {})",
                     super::count(rows as u64, "row"),
-                    super::count(mentions.len() as u64, "mention"),
+                    super::count(mentions as u64, "mention"),
                     row.seq
                 ),
             );
@@ -140,6 +154,7 @@ pub fn extract_one<'a>(
         doc.requests = Some(requests);
     }
     let rows = b.total();
+    crate::trace::mark("document", String::new);
 
     // Act: write the output under a temporary name first, so that nothing
     // is released unless the audit record commits.
@@ -196,6 +211,7 @@ pub fn extract_one<'a>(
             (row, None)
         }
     };
+    crate::trace::mark("audit", String::new);
     Ok(Extracted {
         row,
         path,

@@ -66,16 +66,22 @@ impl Context {
             .map
             .clone()
             .ok_or_else(|| Error::Usage("no data map given".into()))?;
+        crate::trace::mark("tenant", String::new);
         let map = map::load(&map_path)?;
+        crate::trace::mark("map", String::new);
         let mut store = store::open(&tenant.store, mode(read_only), today)?;
+        crate::trace::mark("open", String::new);
         if !read_only {
             // A command that will record: refuse a broken trail before any
             // personal data is read (DESIGN §4); `append` checks again
             // inside its transaction.
             crate::audit::precheck(&store, &tenant.actor)?;
+            crate::trace::mark("precheck", String::new);
         }
         let schema = store.schema()?;
+        crate::trace::mark("schema", String::new);
         let diags = map::fit::check(&map, &schema, None)?;
+        crate::trace::mark("fit", String::new);
         let errors: Vec<String> = diags
             .iter()
             .filter(|d| d.severity == Severity::Error)
@@ -99,6 +105,7 @@ impl Context {
             // dsr's own tables at this dsr's version, with no plain personal
             // key in them, before the command reads them.
             crate::store::migrate::run(&store)?;
+            crate::trace::mark("migrate", String::new);
         }
         Ok(Context {
             tenant,
@@ -353,6 +360,7 @@ pub fn resolve_subject(
     let cx = Context::open(g, false)?;
     let ids = graph::parse_subjects(&cx.map, subjects, cx.today)?;
     let b = graph::resolve_copy(&cx.store, &cx.schema, &cx.map, &ids)?;
+    crate::trace::mark("resolve", || format!("{} rows", b.total()));
     let ambiguous = !b.ambiguous.is_empty() && !all_matches;
     let mentions = if with_mentions && !ambiguous {
         let needles = graph::mention_ids(&b);
@@ -362,6 +370,9 @@ pub fn resolve_subject(
     } else {
         None
     };
+    crate::trace::mark("mentions", || {
+        format!("{} mentions", mentions.as_ref().map_or(0, Vec::len))
+    });
     let at = time::format_ts(cx.now);
     let r = judge(&cx, ids, b, mentions, all_matches, command, format, &at)?;
     Ok(SubjectRun { cx, r })

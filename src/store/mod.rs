@@ -85,6 +85,32 @@ pub enum Filter<'a> {
     Keys(&'a [Vec<Value>]),
 }
 
+impl Filter<'_> {
+    /// What the filter is, for `DSR_TRACE` (names and counts, no values).
+    fn describe(&self) -> String {
+        match self {
+            Filter::In { columns, tuples } => {
+                format!("in({}) x{}", columns.join(","), tuples.len())
+            }
+            Filter::Prefixed {
+                column,
+                prefixes,
+                nocase,
+            } => {
+                format!(
+                    "prefixed({column}{}) x{}",
+                    if *nocase { " nocase" } else { "" },
+                    prefixes.len()
+                )
+            }
+            Filter::Normalized { column, kind, keys } => {
+                format!("normalized({column} {}) x{}", kind.as_str(), keys.len())
+            }
+            Filter::Keys(k) => format!("keys x{}", k.len()),
+        }
+    }
+}
+
 /// What a free-text value must hold to be worth the exact matcher: the
 /// narrowing of a scan, which each backend renders in its own SQL (SQLite:
 /// `LIKE … ESCAPE`). A backend may return a superset; never fewer rows.
@@ -174,7 +200,24 @@ impl Store {
         if self.select_memoized(t, filter, &mut f)? {
             return Ok(());
         }
-        self.backend.select(t, filter, &mut f)
+        let mut rows = 0usize;
+        let mut count = |r: Row| {
+            rows += 1;
+            f(r)
+        };
+        let scanned = self.backend.scanned_rows();
+        let out = crate::trace::step(
+            || format!("select {} {}", t.name, filter.describe()),
+            || self.backend.select(t, filter, &mut count),
+            |_| String::new(),
+        );
+        if crate::trace::on() {
+            eprintln!(
+                "dsr trace:     rows {rows}, scanned {}",
+                self.backend.scanned_rows() - scanned
+            );
+        }
+        out
     }
 
     /// Streams (key, text) for the values of a text column that may hold
@@ -191,7 +234,20 @@ impl Store {
         if needles.is_empty() {
             return Ok(());
         }
-        self.backend.scan_text(t, column, needles, &mut f)
+        let mut rows = 0usize;
+        let mut count = |k: Vec<Value>, text: &str| {
+            rows += 1;
+            f(k, text)
+        };
+        let out = crate::trace::step(
+            || format!("scan_text {}.{column} {} needles", t.name, needles.len()),
+            || self.backend.scan_text(t, column, needles, &mut count),
+            |_| String::new(),
+        );
+        if crate::trace::on() {
+            eprintln!("dsr trace:     candidates {rows}");
+        }
+        out
     }
 
     /// [`Backend::select_in_key_order`]: the rows of `t` whose `columns`

@@ -56,6 +56,8 @@ pub struct SqliteBackend {
     /// The connection's count of changed rows when a watch by counts
     /// began (see `watch`).
     quick_from: Cell<Option<u64>>,
+    /// The date identifiers are normalised against (personnummer centuries).
+    today: jiff::civil::Date,
 }
 
 impl ToSql for Value {
@@ -181,6 +183,29 @@ impl SqliteBackend {
             },
         )
         .map_err(|e| db_error(&path, "preparing", e))?;
+        conn.create_scalar_function(
+            "dsr_admits",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                // Built once per statement from the constant needles.
+                let test =
+                    ctx.get_or_create_aux(0, |v| -> std::result::Result<_, rusqlite::Error> {
+                        Ok(v.as_str()
+                            .ok()
+                            .and_then(read::decode_needles)
+                            .and_then(|n| read::TextTest::new(&n).ok()))
+                    })?;
+                Ok(match (test.as_ref(), ctx.get_raw(1)) {
+                    (Some(test), ValueRef::Text(t)) => test.admits(t),
+                    // Needles it cannot read: every value is a candidate.
+                    (None, ValueRef::Text(_)) => true,
+                    _ => false,
+                })
+            },
+        )
+        .map_err(|e| db_error(&path, "preparing", e))?;
+        crate::trace::note(|| format!("SQLite {}", rusqlite::version()));
         let seen = watch::Shared::default();
         watch::register(&conn, &seen).map_err(|e| db_error(&path, "preparing", e))?;
         Ok(SqliteBackend {
@@ -192,6 +217,7 @@ impl SqliteBackend {
             own_rules: Cell::new(None),
             triggers: Cell::new(None),
             quick_from: Cell::new(None),
+            today,
         })
     }
 

@@ -156,34 +156,13 @@ impl SqliteBackend {
                 }
             }
             Filter::Normalized { column, kind, keys } => {
-                let code = kind.code();
-                let c = quote(column);
-                // Where the kind knows digits that every stored form holds
-                // in order, a LIKE (cheap, in SQLite's C) passes only the
-                // rows worth normalising.
-                let narrow: Option<Vec<String>> = keys
-                    .iter()
-                    .map(|k| ident::required_digits(*kind, k).map(|d| spread(&d)))
-                    .collect();
-                for start in (0..keys.len()).step_by(CHUNK / 2) {
-                    let chunk = &keys[start..keys.len().min(start + CHUNK / 2)];
-                    let n = chunk.len();
-                    let placeholders = |from: usize| {
-                        (from..from + n)
-                            .map(|i| format!("?{i}"))
-                            .collect::<Vec<_>>()
-                    };
-                    let mut cond = format!("dsr_norm(?1, {c}) IN ({})", placeholders(2).join(", "));
-                    let mut params: Vec<&dyn ToSql> = vec![&code];
-                    params.extend(chunk.iter().map(|v| v as &dyn ToSql));
-                    if let Some(narrow) = &narrow {
-                        let likes: Vec<String> = placeholders(n + 2)
-                            .into_iter()
-                            .map(|p| format!("{c} LIKE {p}"))
-                            .collect();
-                        cond = format!("({}) AND {cond}", likes.join(" OR "));
-                        params.extend(narrow[start..start + n].iter().map(|v| v as &dyn ToSql));
-                    }
+                // The keys first, then the rows by key: a read of the
+                // column and the key only, which SQLite answers from an
+                // index on the column where there is one (it holds both),
+                // a fraction of the table's pages.
+                let found = self.normalized_keys(t, column, *kind, keys, &doing)?;
+                for chunk in found.chunks(CHUNK / t.pk.len().max(1)) {
+                    let (cond, params) = key_in(t, chunk);
                     run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
                 }
             }
@@ -325,9 +304,83 @@ impl SqliteBackend {
         Ok(n)
     }
 
+    /// The keys of the rows whose `column`, normalised as an identifier of
+    /// `kind` (text, or an integer read as its digits, as `dsr_norm` reads
+    /// them), is one of `keys`, in the order the store reads them. Where
+    /// the kind knows digits that every stored form of a key holds in order
+    /// ([`ident::required_digits`]), only values holding those of some key
+    /// are normalised (the test `LIKE '%d%d%…'` makes, done on the bytes).
+    /// Full-scan steps are counted as [`Self::select_rows`] counts them.
+    fn normalized_keys(
+        &self,
+        t: &TableSchema,
+        column: &str,
+        kind: ident::Kind,
+        keys: &[String],
+        doing: &str,
+    ) -> Result<Vec<Vec<Value>>> {
+        let narrow: Option<Vec<Vec<u8>>> = keys
+            .iter()
+            .map(|k| ident::required_digits(kind, k).map(String::into_bytes))
+            .collect();
+        let wanted: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let cols: Vec<String> = if t.pk.is_empty() {
+            vec!["_rowid_".into()]
+        } else {
+            t.pk.iter().map(|c| quote(c)).collect()
+        };
+        let c = quote(column);
+        // No WHERE: a full read of the column (an index's, where it has
+        // one), counted as one; NULLs are left out below.
+        let sql = format!("SELECT {c}, {} FROM {}", cols.join(", "), quote(&t.name));
+        let mut st = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| self.err(doing, e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(doing, e))?;
+        let mut out: Vec<Vec<Value>> = Vec::new();
+        let mut digits = String::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(doing, e))? {
+            let text: std::borrow::Cow<'_, str> =
+                match r.get_ref(0).map_err(|e| self.err(doing, e))? {
+                    ValueRef::Text(b) => String::from_utf8_lossy(b),
+                    ValueRef::Integer(i) => {
+                        digits.clear();
+                        use std::fmt::Write;
+                        let _ = write!(digits, "{i}");
+                        std::borrow::Cow::Borrowed(digits.as_str())
+                    }
+                    _ => continue,
+                };
+            if let Some(narrow) = &narrow {
+                if !narrow.iter().any(|d| in_order(d, text.as_bytes())) {
+                    continue;
+                }
+            }
+            let hit = ident::normalize_stored(kind, &text, self.today)
+                .is_some_and(|k| wanted.contains(k.as_str()));
+            if hit {
+                let mut key = Vec::with_capacity(cols.len());
+                for i in 1..=cols.len() {
+                    key.push(from_ref(r.get_ref(i).map_err(|e| self.err(doing, e))?));
+                }
+                out.push(key);
+            }
+        }
+        drop(rows);
+        let steps = st.reset_status(rusqlite::StatementStatus::FullscanStep);
+        self.scanned.set(self.scanned.get() + steps.max(0) as u64);
+        Ok(out)
+    }
+
     /// Streams (key, text) for the values of a text column that match one of
-    /// the needles, each a LIKE pattern (escape character `\\`): LIKE runs
-    /// in SQLite's C, so only candidate rows reach the caller's matcher.
+    /// the needles, as their LIKE patterns would ([`like_pattern`]), tested
+    /// here rather than in SQL: the column is read once, key and text, and
+    /// the patterns run over the bytes SQLite hands out (one Aho-Corasick
+    /// automaton for the substrings, a `memchr` chain per digit sequence),
+    /// which costs about what reading the column costs, where a chain of
+    /// `LIKE … OR LIKE …` ran every pattern over every value. Only candidate
+    /// rows have their key read.
     pub(super) fn scan_text_values(
         &self,
         t: &TableSchema,
@@ -338,7 +391,11 @@ impl SqliteBackend {
         if needles.is_empty() {
             return Ok(());
         }
-        let patterns: Vec<String> = needles.iter().map(like_pattern).collect();
+        let doing = format!("searching {}.{}", t.name, column);
+        // Checked here, so that the SQL function never meets needles it
+        // cannot build a test of (it would then admit every value).
+        TextTest::new(needles)
+            .map_err(|e| crate::error::Error::Runtime(format!("{doing}: {e}")))?;
         let key = if t.pk.is_empty() {
             "_rowid_".to_string()
         } else {
@@ -346,30 +403,25 @@ impl SqliteBackend {
         };
         let nkey = t.pk.len().max(1);
         let c = quote(column);
-        let any: Vec<String> = needles
-            .iter()
-            .map(|_| format!("{c} LIKE ? ESCAPE '\\'"))
-            .collect();
+        // The test runs inside the statement (`dsr_admits`, built once per
+        // statement from the encoded needles), so only candidates come out.
         let sql = format!(
-            "SELECT {key}, {c} FROM {t} WHERE {c} IS NOT NULL AND ({})",
-            any.join(" OR "),
+            "SELECT {c}, {key} FROM {t} WHERE {c} IS NOT NULL AND dsr_admits(?1, {c})",
             t = quote(&t.name)
         );
-        let doing = format!("searching {}.{}", t.name, column);
+        let encoded = encode_needles(needles);
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
-        let params: Vec<&dyn ToSql> = patterns.iter().map(|n| n as &dyn ToSql).collect();
-        let mut rows = st
-            .query(params.as_slice())
-            .map_err(|e| self.err(&doing, e))?;
+        let mut rows = st.query([&encoded]).map_err(|e| self.err(&doing, e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
-            if let ValueRef::Text(text) = r.get_ref(nkey).map_err(|e| self.err(&doing, e))? {
-                let text = String::from_utf8_lossy(text);
-                let mut key = Vec::with_capacity(nkey);
-                for i in 0..nkey {
-                    key.push(from_ref(r.get_ref(i).map_err(|e| self.err(&doing, e))?));
-                }
-                f(key, &text);
+            let ValueRef::Text(bytes) = r.get_ref(0).map_err(|e| self.err(&doing, e))? else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(bytes);
+            let mut key = Vec::with_capacity(nkey);
+            for i in 1..=nkey {
+                key.push(from_ref(r.get_ref(i).map_err(|e| self.err(&doing, e))?));
             }
+            f(key, &text);
         }
         Ok(())
     }
@@ -488,6 +540,116 @@ impl SqliteBackend {
     }
 }
 
+/// The needles of a free-text scan as a test of a value's bytes that
+/// admits exactly what their LIKE patterns admit: SQLite's LIKE folds ASCII
+/// case only, compares other characters as they are, and `%` takes any run
+/// of characters, so a substring is found ignoring ASCII case, and a digit
+/// sequence as a subsequence (each digit after the one before).
+pub(crate) struct TextTest {
+    /// Every value passes (a needle whose pattern is `%%`).
+    all: bool,
+    substrings: Option<aho_corasick::AhoCorasick>,
+    digits: Vec<Vec<u8>>,
+}
+
+impl TextTest {
+    pub(crate) fn new(needles: &[Needle]) -> std::result::Result<TextTest, String> {
+        let mut all = false;
+        let mut subs: Vec<&str> = Vec::new();
+        let mut digits: Vec<Vec<u8>> = Vec::new();
+        for n in needles {
+            match n {
+                Needle::Substring { text, .. } if text.is_empty() => all = true,
+                Needle::Substring { text, .. } => subs.push(text),
+                Needle::DigitsInOrder(d) if d.is_empty() => all = true,
+                Needle::DigitsInOrder(d) => digits.push(d.as_bytes().to_vec()),
+            }
+        }
+        let substrings = if subs.is_empty() {
+            None
+        } else {
+            Some(
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    // A handful of patterns: the DFA is small, and the
+                    // fastest to run over every value of a column.
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(&subs)
+                    .map_err(|e| format!("building the free-text search failed: {e}"))?,
+            )
+        };
+        digits.sort();
+        digits.dedup();
+        Ok(TextTest {
+            all,
+            substrings,
+            digits,
+        })
+    }
+
+    /// Whether the value holds one of the needles.
+    pub(crate) fn admits(&self, text: &[u8]) -> bool {
+        if self.all {
+            return true;
+        }
+        if self.substrings.as_ref().is_some_and(|ac| ac.is_match(text)) {
+            return true;
+        }
+        self.digits.iter().any(|d| in_order(d, text))
+    }
+}
+
+/// The needles as one text parameter for `dsr_admits`: each `s` (a
+/// substring) or `d` (digits in order), its length in bytes, `:`, itself.
+pub(crate) fn encode_needles(needles: &[Needle]) -> String {
+    let mut out = String::new();
+    for n in needles {
+        let (tag, text) = match n {
+            Needle::Substring { text, .. } => ('s', text),
+            Needle::DigitsInOrder(d) => ('d', d),
+        };
+        out.push(tag);
+        out.push_str(&text.len().to_string());
+        out.push(':');
+        out.push_str(text);
+    }
+    out
+}
+
+/// [`encode_needles`] read back; None when it is not such a list.
+pub(crate) fn decode_needles(mut s: &str) -> Option<Vec<Needle>> {
+    let mut out = Vec::new();
+    while !s.is_empty() {
+        let tag = s.chars().next().filter(char::is_ascii)?;
+        let (len, rest) = s.get(1..)?.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let text = rest.get(..len)?.to_string();
+        s = &rest[len..];
+        out.push(match tag {
+            's' => Needle::Substring {
+                text,
+                ignore_case: true,
+            },
+            'd' => Needle::DigitsInOrder(text),
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+/// Whether the bytes of `want` occur in `text` in this order, anything
+/// before, between and after them (`LIKE '%1%2%3%'`).
+fn in_order(want: &[u8], text: &[u8]) -> bool {
+    let mut at = 0;
+    for &b in want {
+        match memchr::memchr(b, &text[at..]) {
+            Some(i) => at += i + 1,
+            None => return false,
+        }
+    }
+    true
+}
+
 /// The LIKE pattern (escape `\\`) of a needle. LIKE folds ASCII case only,
 /// which is what [`Needle::Substring`] asks; a substring that must match
 /// case-sensitively is still found (a superset is allowed).
@@ -601,6 +763,94 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    /// The scan's test in Rust admits exactly what SQLite's LIKE patterns
+    /// of the same needles admit (ASCII case folded, other characters as
+    /// they are, digits in order with anything between).
+    #[test]
+    fn text_test_admits_what_like_admits() {
+        let c = Connection::open_in_memory().expect("db");
+        let like = |text: &str, n: &Needle| -> bool {
+            c.query_row(
+                "SELECT ?1 LIKE ?2 ESCAPE '\\'",
+                [text, &like_pattern(n)],
+                |r| r.get(0),
+            )
+            .expect("like")
+        };
+        let sub = |t: &str| Needle::Substring {
+            text: t.into(),
+            ignore_case: true,
+        };
+        let needles = [
+            sub("anna_b%@example.se"),
+            sub("K-000017"),
+            sub("åsa@x.se"),
+            sub(""),
+            Needle::DigitsInOrder("8112189876".into()),
+            Needle::DigitsInOrder("701234567".into()),
+            Needle::DigitsInOrder(String::new()),
+        ];
+        let texts = [
+            "",
+            "Mail ANNA_B%@Example.SE now",
+            "annaxb%@example.se",
+            "kundnr k-000017",
+            "K-00001",
+            "ÅSA@x.se",
+            "Åsa@X.SE",
+            "åsa@x.se",
+            "x 811218-9876 y",
+            "8 1 1 2 1 8 9 8 7 6",
+            "811218-9875",
+            "ring 070-123 45 67",
+            "0701234576",
+            "no digits at all",
+        ];
+        for (ni, n) in needles.iter().enumerate() {
+            let test = TextTest::new(std::slice::from_ref(n)).expect("test");
+            for t in texts {
+                assert_eq!(
+                    test.admits(t.as_bytes()),
+                    like(t, n),
+                    "needle {ni} on {t:?}"
+                );
+            }
+        }
+        // Several needles: any one admits.
+        let test = TextTest::new(&needles[..2]).expect("test");
+        assert!(test.admits(b"about K-000017"));
+        assert!(!test.admits(b"about K-000018"));
+        let test = TextTest::new(&needles[4..6]).expect("test");
+        assert!(test.admits(b"070 123 45 67"));
+        assert!(!test.admits(b"070 123 45 6"));
+    }
+
+    /// The needles travel to `dsr_admits` as one parameter and back whole,
+    /// whatever they hold; anything else is not read as needles.
+    #[test]
+    fn needles_encode_and_decode() {
+        let needles = vec![
+            Needle::Substring {
+                text: "a:b3:c".into(),
+                ignore_case: true,
+            },
+            Needle::DigitsInOrder("0701234567".into()),
+            Needle::Substring {
+                text: String::new(),
+                ignore_case: true,
+            },
+            Needle::Substring {
+                text: "åsa@x.se".into(),
+                ignore_case: true,
+            },
+        ];
+        assert_eq!(decode_needles(&encode_needles(&needles)), Some(needles));
+        assert_eq!(decode_needles(""), Some(Vec::new()));
+        for bad in ["x1:a", "s2:a", "s:a", "ås1:a", "s1"] {
+            assert_eq!(decode_needles(bad), None, "{bad}");
+        }
     }
 
     #[test]
