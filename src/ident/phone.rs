@@ -332,6 +332,82 @@ mod tests {
         assert!(digit_patterns("+999123456").is_empty());
     }
 
+    /// What the metadata makes of a number read in `id`: the parse error,
+    /// or the E.164 and national forms and validity.
+    fn reading(id: Id, raw: &str) -> String {
+        let code = r(id.as_ref()).calling_code().expect("code");
+        let full = phonenumber::parse(Some(id), raw);
+        let n = match metadata::parse_in(id, code, raw) {
+            Ok(n) => n,
+            Err(e) => {
+                assert_eq!(
+                    full.err().map(|e| e.to_string()),
+                    Some(e.to_string()),
+                    "{raw}"
+                );
+                return format!("{e:?}");
+            }
+        };
+        assert_eq!(full.ok().as_ref(), Some(&n), "{raw}");
+        let db = metadata::for_code(n.code().value());
+        let valid = metadata::is_valid(&n, db);
+        assert_eq!(valid, n.is_valid(), "{raw}");
+        let e164 = format::format(&n, db, Mode::E164).unwrap_or_default();
+        let national = format::format(&n, db, Mode::National).unwrap_or_default();
+        format!("{e164} {valid} {national}")
+    }
+
+    /// Numbers written with other scripts' digits (fullwidth, Arabic-Indic,
+    /// Persian, Devanagari) read as before build.rs rewrote the metadata's
+    /// `\d` as `[0-9]`: the crate turns such digits into ASCII ones (or
+    /// rejects the number) before any metadata pattern sees them. Expected
+    /// values recorded with main's code (f24a156), before the rewrite;
+    /// `key` itself accepts only ASCII digits.
+    #[test]
+    fn numbers_in_other_digits_read_as_before() {
+        let cases = [
+            (Id::SE, "０７０-１２３ ４５ ６７", "NoNumber"),
+            (Id::SE, "070-１２３ ４５ ６７", "NoNumber"),
+            (Id::SE, "+４６ ７０ １２３ ４５ ６７", "NoNumber"),
+            (Id::SE, "+46 ７０ １２３ ４５ ６７", "NoNumber"),
+            (Id::SE, "00 ٤٤ ٧٤٠٠ ١٢٣٤٥٦", "NoNumber"),
+            (Id::EG, "٠١٠ ٠١٢٣ ٤٥٦٧", "NoNumber"),
+            (Id::EG, "010 ٠١٢٣ ٤٥٦٧", "NoNumber"),
+            (Id::SA, "٠٥٠ ١٢٣ ٤٥٦٧", "NoNumber"),
+            (Id::IR, "۰۹۱۲ ۳۴۵ ۶۷۸۹", "NoNumber"),
+            (Id::IN, "०९८७६ ५४३२१०", "NoNumber"),
+            (Id::IN, "09876 ५४३२१०", "NoNumber"),
+            (Id::US, "(２０１) ５５５-０１２３", "NoNumber"),
+            (Id::US, "201 ５５５-０１２３", "NoNumber"),
+            (Id::BR, "0 15 11 ２３４５ ６７８９", "NoNumber"),
+            (Id::GB, "07400 ١٢٣٤٥", "NoNumber"),
+            (Id::SE, "070-123 45 67 ٨", "NoNumber"),
+            (
+                Id::SE,
+                "070-123 45 67 ext. ١٢",
+                "+46701234567 true 070-123 45 67 ext. 12",
+            ),
+            (
+                Id::US,
+                "201 555 0123 x ４",
+                "+12015550123 true (201) 555-0123 ext. 4",
+            ),
+            (Id::DE, "030 123456 / ٧", "NoNumber"),
+            (Id::SE, "070-123 45 67", "+46701234567 true 070-123 45 67"),
+        ];
+        for (id, raw, want) in cases {
+            assert_eq!(reading(id, raw), want, "{raw} in {id:?}");
+            let region = r(id.as_ref());
+            if !raw.is_ascii() {
+                assert_eq!(key(raw, region), Err(IdentError::PhoneCharacters), "{raw}");
+            }
+        }
+        for raw in ["+４４ ７４００ １２３４５６", "+44 ٧٤٠٠ ١٢٣٤٥٦"] {
+            assert!(metadata::parse_international(raw).is_none(), "{raw}");
+            assert!(phonenumber::parse(None, raw).is_err(), "{raw}");
+        }
+    }
+
     /// Reading and writing numbers of several codes builds only their
     /// groups, never the crate's whole database (~60 ms). Run in a child
     /// process, since the other tests here build that database.
