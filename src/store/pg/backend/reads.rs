@@ -239,22 +239,10 @@ impl PgBackend {
     ) -> Result<u64> {
         self.require(&t.name, "DELETE")?;
         let shape = self.shape(t)?;
-        let cols = columns
-            .iter()
-            .map(|c| {
-                shape
-                    .column(c)
-                    .ok_or_else(|| self.changed(&format!("column {}.{c}", t.name)))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let Some(arrays) = tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)) else {
+        let Some((cond, arrays)) = self.in_filter(t, &shape, columns, tuples)? else {
             return Ok(0);
         };
-        let sql = format!(
-            "DELETE FROM {} WHERE {}",
-            quote(&t.name),
-            in_condition(&cols)
-        );
+        let sql = format!("DELETE FROM {} WHERE {cond}", quote(&t.name));
         let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let n = self.exec_write(&sql, &params, &format!("deleting from {}", t.name))?;
         self.watch_own(t, n, false);
@@ -283,11 +271,9 @@ impl PgBackend {
         };
         match filter {
             Filter::In { columns, tuples } => {
-                let cols = columns.iter().map(|c| col(c)).collect::<Result<Vec<_>>>()?;
-                let Some(arrays) = tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)) else {
+                let Some((cond, arrays)) = self.in_filter(t, &shape, columns, tuples)? else {
                     return Ok(());
                 };
-                let cond = in_condition(&cols);
                 let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
                 self.stream(&format!("{head} {cond}"), &params, &doing, &mut emit)?;
             }
@@ -414,8 +400,7 @@ impl PgBackend {
                 .column(name)
                 .ok_or_else(|| self.changed(&format!("column {}.{name}", t.name)))
         };
-        let cols = columns.iter().map(|c| col(c)).collect::<Result<Vec<_>>>()?;
-        let Some(arrays) = tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)) else {
+        let Some((cond, arrays)) = self.in_filter(t, &shape, columns, tuples)? else {
             return Ok(());
         };
         let order = if t.pk.is_empty() {
@@ -436,10 +421,9 @@ impl PgBackend {
             parts.join(", ")
         };
         let sql = format!(
-            "SELECT {} FROM {} WHERE {} ORDER BY {order}",
+            "SELECT {} FROM {} WHERE {cond} ORDER BY {order}",
             shape.list,
-            quote(&t.name),
-            in_condition(&cols)
+            quote(&t.name)
         );
         let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let doing = format!("reading {}", t.name);
@@ -447,6 +431,37 @@ impl PgBackend {
             f(shape.row(r).map_err(|e| self.decode(&t.name, e))?)
         })?;
         Ok(())
+    }
+
+    /// The shape's columns named `columns`, or the error that the table
+    /// changed under dsr.
+    fn shape_columns<'s>(
+        &self,
+        t: &TableSchema,
+        shape: &'s Shape,
+        columns: &[String],
+    ) -> Result<Vec<&'s PgColumn>> {
+        columns
+            .iter()
+            .map(|c| {
+                shape
+                    .column(c)
+                    .ok_or_else(|| self.changed(&format!("column {}.{c}", t.name)))
+            })
+            .collect()
+    }
+
+    /// `WHERE` of a `Filter::In` over `columns` and its array parameters
+    /// (one per column); None when no tuple can match.
+    fn in_filter(
+        &self,
+        t: &TableSchema,
+        shape: &Shape,
+        columns: &[String],
+        tuples: &[Vec<Value>],
+    ) -> Result<Option<(String, Vec<Vec<String>>)>> {
+        let cols = self.shape_columns(t, shape, columns)?;
+        Ok(tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)).map(|a| (in_condition(&cols), a)))
     }
 
     /// [`crate::store::Backend::count_in`].
@@ -457,22 +472,10 @@ impl PgBackend {
         tuples: &[Vec<Value>],
     ) -> Result<u64> {
         let shape = self.shape(t)?;
-        let cols = columns
-            .iter()
-            .map(|c| {
-                shape
-                    .column(c)
-                    .ok_or_else(|| self.changed(&format!("column {}.{c}", t.name)))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let Some(arrays) = tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)) else {
+        let Some((cond, arrays)) = self.in_filter(t, &shape, columns, tuples)? else {
             return Ok(0);
         };
-        let sql = format!(
-            "SELECT count(*) FROM {} WHERE {}",
-            quote(&t.name),
-            in_condition(&cols)
-        );
+        let sql = format!("SELECT count(*) FROM {} WHERE {cond}", quote(&t.name));
         let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let mut n = 0i64;
         self.stream(&sql, &params, &format!("counting {}", t.name), &mut |r| {
