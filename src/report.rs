@@ -218,10 +218,22 @@ impl TableRows<'_> {
                 Ok(())
             }
             Source::Store { store, ts, linked } => {
+                let mut read = 0u64;
                 store.select_in_key_order(ts, &linked.columns, &linked.tuples, |r| {
+                    read += 1;
                     let shown: Vec<&Value> = self.pick.iter().map(|&i| &r.values[i]).collect();
                     f(&shown)
-                })
+                })?;
+                // The count went into the information and goes into the
+                // audit record; a copy that holds other rows than it says
+                // is refused rather than released.
+                if read != linked.count {
+                    return Err(Error::Runtime(format!(
+                        "the rows of {} changed while they were copied ({read} read, {} counted moments before: the application wrote them meanwhile); nothing was released; run the command again",
+                        ts.name, linked.count
+                    )));
+                }
+                Ok(())
             }
         }
     }
@@ -666,5 +678,64 @@ mod tests {
             .map(|r| r["item"].as_str().unwrap_or(""))
             .collect();
         assert_eq!(items, ["Z", "_", "é", "a", "b"]);
+    }
+
+    /// Rows written between the count and the read: the copy is refused,
+    /// not released with counts that are not its rows'.
+    #[test]
+    fn rows_that_change_between_count_and_read_fail_the_copy() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        let conn = rusqlite::Connection::open(&db).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT);
+             CREATE TABLE readings (id INTEGER PRIMARY KEY, customer_id INTEGER, kwh REAL);
+             CREATE INDEX readings_customer ON readings (customer_id);
+             INSERT INTO customers VALUES (1, 'anna@example.se');
+             INSERT INTO readings VALUES (1, 1, 1.0), (2, 1, 2.0);",
+        )
+        .expect("schema");
+        let map_path = dir.path().join("map.toml");
+        std::fs::write(
+            &map_path,
+            "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n\
+             [tables.customers]\nsubjects = true\npurpose = \"P\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\non_erase = \"delete\"\n\
+             [tables.readings]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"customers\", on = { customer_id = \"id\" } }\non_erase = \"delete\"\n",
+        )
+        .expect("map");
+        let map = crate::map::load(&map_path).expect("load map");
+        let today = jiff::civil::date(2026, 11, 22);
+        let store = crate::store::open(
+            db.to_str().expect("utf8"),
+            crate::store::Mode::ReadOnly,
+            today,
+        )
+        .expect("store");
+        let schema = store.schema().expect("schema");
+        let ids = crate::graph::parse_subjects(&map, &["email:anna@example.se".into()], today)
+            .expect("ids");
+        let copy = crate::graph::resolve_copy(&store, &schema, &map, &ids).expect("copy");
+        let ri = map.table_index("readings").expect("readings");
+        assert_eq!(copy.tables[ri].linked.as_ref().map(|l| l.count), Some(2));
+        let doc = extract_doc(
+            &store,
+            &map,
+            &schema,
+            &copy,
+            &[],
+            "2026-11-22T10:00:00Z",
+            Lang::En,
+        );
+        let mut out = Vec::new();
+        crate::writers::write_json(&mut out, &Doc::Extract(&doc)).expect("as counted");
+        // The application adds a reading after the subject was resolved.
+        conn.execute("INSERT INTO readings VALUES (3, 1, 3.0)", [])
+            .expect("insert");
+        let rows = &doc.tables.get("readings").expect("readings").rows;
+        let e = rows.each(|_| Ok(())).expect_err("a changed table");
+        assert_eq!(
+            e.to_string(),
+            "the rows of readings changed while they were copied (3 read, 2 counted moments before: the application wrote them meanwhile); nothing was released; run the command again"
+        );
     }
 }
