@@ -9,10 +9,12 @@ use crate::map::DataMap;
 use crate::planner::{self, Fate, Plan};
 use crate::store::schema::Schema;
 use crate::store::write::key_text;
-use crate::store::{Deferred, Tx, Unplanned};
+use crate::store::{Deferred, Filter, Tx, Unplanned};
+
 use crate::time;
 use crate::value::Value;
 use serde_json::{json, Map, Value as Json};
+use std::collections::HashMap;
 
 /// Carries out the plan inside the caller's transaction, watching every row
 /// the store changes; fails, so that everything is undone, if the store's
@@ -44,6 +46,7 @@ pub fn apply(
     // every row changed is one that dsr's own statements changed, nothing
     // else was. Otherwise that run is undone and the plan carried out again
     // under the watch that names the rows.
+    let no_keys = HashMap::new();
     if tx.quick_watch_start()? {
         let mut own = 0;
         let linked = vec![true; map.tables.len()];
@@ -52,12 +55,30 @@ pub fn apply(
             map,
             schema,
             (b, plan, skip),
-            &keys_of,
+            (&keys_of, &no_keys),
             &linked,
             &mut |_, n| own += n,
         )?;
         if tx.quick_watch_finish(own)? {
             return remember(tx, &anonymized, at);
+        }
+    }
+    // The rows of tables left unread are read now, as the row-by-row
+    // watch needs their keys.
+    let mut unread_keys: HashMap<usize, Vec<Vec<Value>>> = HashMap::new();
+    for (ti, t) in map.tables.iter().enumerate() {
+        if let (Some(l), Some(ts)) = (&b.tables[ti].linked, schema.table(&t.name)) {
+            let mut keys = Vec::new();
+            tx.select(
+                ts,
+                &Filter::In {
+                    columns: &l.columns,
+                    tuples: &l.tuples,
+                },
+                |row| keys.push(row.key),
+            )?;
+            unread_changed(ts, l.count, keys.len() as u64)?;
+            unread_keys.insert(ti, keys);
         }
     }
     let mut watch = tx.watch(schema)?;
@@ -69,6 +90,9 @@ pub fn apply(
             ts,
             keys_of(ti, &|f| matches!(f, Fate::Delete | Fate::Anonymize)),
         );
+        if let Some(keys) = unread_keys.get(&ti) {
+            watch.plan(ts, keys.iter().cloned());
+        }
         if let Some(gone) = skip.deleted.get(&ti) {
             watch.plan(ts, gone.iter().cloned());
         }
@@ -89,7 +113,7 @@ pub fn apply(
         map,
         schema,
         (b, plan, skip),
-        &keys_of,
+        (&keys_of, &unread_keys),
         &linked,
         &mut |ts, n| watch.changed(ts, n),
     )?;
@@ -100,23 +124,46 @@ pub fn apply(
 /// Keys of a table's rows whose fate passes the test.
 type KeysOf<'k> = dyn Fn(usize, &dyn Fn(&Fate) -> bool) -> Vec<Vec<Value>> + 'k;
 
+/// The failure, so that everything is undone, when a table left unread
+/// (`planner::unread_leaves`) no longer has the rows it was counted with.
+fn unread_changed(ts: &crate::store::schema::TableSchema, counted: u64, now: u64) -> Result<()> {
+    if counted == now {
+        return Ok(());
+    }
+    Err(Error::Runtime(format!(
+        "the subject's rows of {} changed while the erasure was planned ({counted} counted, {now} found when deleting); nothing was changed; run dsr erase again",
+        ts.name
+    )))
+}
+
 /// The plan's statements: deletions children first, anonymizations, the
 /// mention edits; `changed` hears how many rows each statement changed
 /// itself. A table whose rows are all deleted, all reached along one link,
 /// is deleted along that link (one statement per 500 parents, not per 500
 /// rows) where `linked` says the watch allows it: counting by counts alone
 /// (each change is then one of the plan's), or seeing each row. Returns
-/// the anonymized keys by table.
+/// the anonymized keys by table. A table left unread is deleted along its
+/// link (by its keys, `unread_keys`, where the watch does not allow it),
+/// and the erasure fails unless that deletes exactly the rows counted.
 fn carry_out(
     tx: &Tx<'_>,
     map: &DataMap,
     schema: &Schema,
     (b, plan, skip): (&Belonging, &Plan, &Skip),
-    keys_of: &KeysOf<'_>,
+    (keys_of, unread_keys): (&KeysOf<'_>, &HashMap<usize, Vec<Vec<Value>>>),
     linked: &[bool],
     changed: &mut dyn FnMut(&crate::store::schema::TableSchema, u64),
 ) -> Result<Vec<(String, Vec<Vec<Value>>)>> {
     for ti in planner::delete_order(map, schema) {
+        if let (Some(l), Some(ts)) = (&b.tables[ti].linked, schema.table(&map.tables[ti].name)) {
+            let n = match unread_keys.get(&ti) {
+                Some(keys) if !linked[ti] => tx.delete_keys(ts, keys)?,
+                _ => tx.delete_in(ts, &l.columns, &l.tuples)?,
+            };
+            unread_changed(ts, l.count, n)?;
+            changed(ts, n);
+            continue;
+        }
         if let (true, Some(ts)) = (linked[ti], schema.table(&map.tables[ti].name)) {
             if let Some((columns, tuples)) = along_one_link(map, schema, b, plan, skip, ti) {
                 let n = tx.delete_in(ts, &columns, &tuples)?;
@@ -260,7 +307,7 @@ pub fn summary(map: &DataMap, plan: &Plan) -> (Json, Vec<Json>, Json) {
     for (ti, tp) in plan.tables.iter().enumerate() {
         let t = &map.tables[ti];
         let edits = plan.edits.iter().filter(|e| e.table == ti).count();
-        if tp.rows.is_empty() && edits == 0 {
+        if tp.rows.is_empty() && tp.unread == 0 && edits == 0 {
             continue;
         }
         let held_n = tp.count(|f| matches!(f, Fate::Held { .. }));
@@ -345,4 +392,141 @@ pub fn replay_payload(map: &DataMap, b: &Belonging, plan: &Plan) -> Option<Paylo
         })
         .collect();
     p.changes().then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{self, Mode};
+
+    const MAP: &str = "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n\
+         [tables.customers]\nsubjects = true\npurpose = \"P\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\non_erase = \"delete\"\n\
+         [tables.orders]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"customers\", on = { customer_id = \"id\" } }\non_erase = \"delete\"\n\
+         [tables.lines]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"orders\", on = { order_id = \"id\" } }\non_erase = \"delete\"\n";
+
+    /// Every row of the three tables, as text.
+    fn dump(db: &std::path::Path) -> Vec<String> {
+        let conn = rusqlite::Connection::open(db).expect("db");
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT id || ' ' || email FROM customers ORDER BY id",
+            "SELECT id || ' ' || customer_id FROM orders ORDER BY id",
+            "SELECT order_id || ' ' || item FROM lines ORDER BY order_id, item",
+        ] {
+            let mut st = conn.prepare(sql).expect("prepare");
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .expect("query")
+                .collect::<Result<Vec<_>, _>>()
+                .expect("rows");
+            out.push(rows.join(", "));
+        }
+        out
+    }
+
+    /// Plans anna's erasure with the leaf `lines` left unread (counted)
+    /// or read, runs `between` (another connection) after planning, then
+    /// carries the plan out in one write transaction.
+    fn erase(
+        read_leaf: bool,
+        between: &str,
+    ) -> (tempfile::TempDir, crate::error::Result<serde_json::Value>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        let conn = rusqlite::Connection::open(&db).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT);
+             CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id));
+             CREATE INDEX orders_customer ON orders (customer_id);
+             CREATE TABLE lines (order_id INTEGER REFERENCES orders(id), item TEXT, PRIMARY KEY (order_id, item));
+             INSERT INTO customers VALUES (1, 'anna@example.se'), (2, 'bo@example.se');
+             INSERT INTO orders VALUES (10, 1), (11, 1), (12, 2);
+             INSERT INTO lines VALUES (11, 'b'), (10, 'é'), (10, 'Z'), (12, 'x'), (11, 'a');",
+        )
+        .expect("schema");
+        let map_path = dir.path().join("map.toml");
+        std::fs::write(&map_path, MAP).expect("map");
+        let map = crate::map::load(&map_path).expect("load map");
+        let today = jiff::civil::date(2026, 11, 22);
+        let now = jiff::Timestamp::from_second(1_795_000_000).expect("now");
+        let st = store::open(db.to_str().expect("utf8"), Mode::ReadWrite, today).expect("store");
+        let schema = st.schema().expect("schema");
+        let ids = crate::graph::parse_subjects(&map, &["email:anna@example.se".into()], today)
+            .expect("ids");
+        let unread = crate::planner::unread_leaves(&map, &schema);
+        let li = map.table_index("lines").expect("lines");
+        assert!(unread[li], "lines may be left unread");
+        assert_eq!(
+            unread.iter().filter(|u| **u).count(),
+            1,
+            "only the leaf: {unread:?}"
+        );
+        assert!(st.quick_watch_possible().expect("possible"));
+        let mask = if read_leaf { Vec::new() } else { unread };
+        let b = crate::graph::resolve_erase(&st, &schema, &map, &ids, &mask).expect("resolve");
+        if read_leaf {
+            assert_eq!(b.tables[li].rows.len(), 4);
+        } else {
+            assert!(b.tables[li].rows.is_empty(), "not read");
+            assert_eq!(b.tables[li].linked.as_ref().map(|l| l.count), Some(4));
+        }
+        let scope = crate::planner::Scope {
+            store: &st,
+            schema: &schema,
+            map: &map,
+        };
+        let skip = crate::graph::Skip::default();
+        let plan = crate::planner::plan(scope, &b, &[], &[], now, &skip).expect("plan");
+        let summary = super::summary(&map, &plan);
+        conn.execute_batch(between).expect("between");
+        drop(conn);
+        let done = st.write(|tx| {
+            let secret = tx.ensure_tool_tables()?;
+            let at = "2026-11-22T10:00:00Z";
+            super::apply(tx, &map, &schema, &b, &plan, &secret, at, &skip)
+        });
+        drop(st);
+        let out = done.map(|()| {
+            serde_json::json!({ "tables": summary.0, "held": summary.1, "mentions": summary.2 })
+        });
+        (dir, out)
+    }
+
+    /// Left unread, the leaf's rows are counted and deleted along the
+    /// link: the plan's counts and the store afterwards are those of the
+    /// erasure that reads them.
+    #[test]
+    fn an_unread_leaf_is_erased_as_a_read_one() {
+        let (unread_dir, unread) = erase(false, "");
+        let (read_dir, read) = erase(true, "");
+        let (unread, read) = (unread.expect("unread"), read.expect("read"));
+        assert_eq!(unread, read);
+        assert_eq!(
+            unread["tables"]["lines"],
+            serde_json::json!({ "deleted": 4, "anonymized": 0, "held": 0, "kept": 0 })
+        );
+        let after = dump(&unread_dir.path().join("t.db"));
+        assert_eq!(after, dump(&read_dir.path().join("t.db")));
+        assert_eq!(after, ["2 bo@example.se", "12 2", "12 x"]);
+    }
+
+    /// A row added to the leaf after it was counted: the deletion along
+    /// the link deletes one more than counted, and the erasure fails with
+    /// nothing changed.
+    #[test]
+    fn a_row_added_after_the_count_fails_the_erasure() {
+        let (dir, out) = erase(false, "INSERT INTO lines VALUES (10, 'new');");
+        let e = out.expect_err("must fail").to_string();
+        assert_eq!(
+            e,
+            "the subject's rows of lines changed while the erasure was planned (4 counted, 5 found when deleting); nothing was changed; run dsr erase again"
+        );
+        assert_eq!(
+            dump(&dir.path().join("t.db")),
+            [
+                "1 anna@example.se, 2 bo@example.se",
+                "10 1, 11 1, 12 2",
+                "10 Z, 10 new, 10 é, 11 a, 11 b, 12 x"
+            ]
+        );
+    }
 }

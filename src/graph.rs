@@ -436,7 +436,21 @@ pub fn resolve(
     map: &DataMap,
     ids: &[SubjectId],
 ) -> Result<Belonging> {
-    resolve_with(store, schema, map, ids, false)
+    resolve_with(store, schema, map, ids, &[])
+}
+
+/// [`resolve`] for an erasure that may leave some leaf tables unread
+/// (`unread`, by table index; see `planner::unread_leaves`): such a table
+/// reached through one link is counted, not read ([`Found::linked`]), and
+/// its rows are deleted along that link.
+pub fn resolve_erase(
+    store: &Store,
+    schema: &Schema,
+    map: &DataMap,
+    ids: &[SubjectId],
+    unread: &[bool],
+) -> Result<Belonging> {
+    resolve_with(store, schema, map, ids, unread)
 }
 
 /// [`resolve`] for a copy of the data (extract, export): the rows of leaf
@@ -450,7 +464,10 @@ pub fn resolve_copy(
     map: &DataMap,
     ids: &[SubjectId],
 ) -> Result<Belonging> {
-    resolve_with(store, schema, map, ids, true)
+    let leaf: Vec<bool> = (0..map.tables.len())
+        .map(|ti| is_leaf(map, schema, ti))
+        .collect();
+    resolve_with(store, schema, map, ids, &leaf)
 }
 
 fn resolve_with(
@@ -458,7 +475,7 @@ fn resolve_with(
     schema: &Schema,
     map: &DataMap,
     ids: &[SubjectId],
-    leaves: bool,
+    leaf: &[bool],
 ) -> Result<Belonging> {
     let n = map.tables.len();
     let schemas = table_schemas(schema, map)?;
@@ -570,9 +587,6 @@ fn resolve_with(
         }
     }
 
-    let leaf: Vec<bool> = (0..n)
-        .map(|ti| leaves && is_leaf(map, schema, ti))
-        .collect();
     follow_links(
         store,
         map,
@@ -580,7 +594,7 @@ fn resolve_with(
         &mut found,
         frontier,
         &Skip::default(),
-        &leaf,
+        leaf,
     )?;
     Ok(Belonging {
         tables: found,

@@ -44,12 +44,58 @@ pub struct TablePlan {
     pub nothing_to_anonymize: bool,
     /// Rows whose own action was anonymize, kept for that reason.
     pub kept_unanonymizable: usize,
+    /// Rows of a table left unread ([`unread_leaves`]), not in `rows`: each
+    /// is deleted (along its `Found::linked`).
+    pub unread: usize,
 }
 
 impl TablePlan {
+    /// How many rows have a fate that passes the test (the unread rows
+    /// counting as deleted).
     pub fn count(&self, f: impl Fn(&Fate) -> bool) -> usize {
-        self.rows.iter().filter(|(_, x)| f(x)).count()
+        let unread = if f(&Fate::Delete) { self.unread } else { 0 };
+        self.rows.iter().filter(|(_, x)| f(x)).count() + unread
     }
+}
+
+/// The tables an erasure may leave unread, counting their rows and then
+/// deleting them along their link in one statement: a leaf
+/// ([`graph::is_leaf`]) that no foreign key references, whose foreign keys
+/// to mapped tables are each one of its links, with no hold, and whose
+/// own `on_erase` and every link's are delete, so that every row of it
+/// reached is deleted whatever else the plan decides, nothing needs its
+/// values, and no referential check needs its rows. The caller adds what
+/// only it knows: that no replay payload (which names the rows) is made,
+/// and that the erasure is watched by counts alone.
+pub fn unread_leaves(map: &DataMap, schema: &Schema) -> Vec<bool> {
+    (0..map.tables.len())
+        .map(|ti| {
+            let t = &map.tables[ti];
+            let Some(ts) = schema.table(&t.name) else {
+                return false;
+            };
+            let fks_are_links = ts.foreign_keys.iter().all(|fk| {
+                map.table_index(&fk.table).is_none()
+                    || t.links.iter().any(|l| {
+                        l.to == fk.table
+                            && l.on.len() == fk.from.len()
+                            && l.on.len() == fk.to.len()
+                            && l.on
+                                .iter()
+                                .zip(fk.from.iter().zip(&fk.to))
+                                .all(|((c, p), (fc, fp))| c == fc && p == fp)
+                    })
+            });
+            crate::graph::is_leaf(map, schema, ti)
+                && schema.references_to(&t.name).next().is_none()
+                && fks_are_links
+                && t.hold.is_none()
+                && t.on_erase == OnErase::Delete
+                && t.links
+                    .iter()
+                    .all(|l| l.on_erase.is_none_or(|a| a == OnErase::Delete))
+        })
+        .collect()
 }
 
 /// A free-text value in which mentions of the subject are replaced.
@@ -324,6 +370,12 @@ pub fn plan(
                 }
             };
             if let Some(ci) = ci.filter(|&ci| along_link(map, ci, pi, &r)) {
+                if b.tables[ci].linked.is_some() {
+                    // Left unread ([`unread_leaves`]): every row of it
+                    // that references these rows along the link belongs
+                    // and is deleted, so none keeps them.
+                    continue;
+                }
                 let rows = &b.tables[ci].rows;
                 let integers = |tup: &[Value]| {
                     tup.iter()
@@ -447,6 +499,7 @@ pub fn plan(
             downgraded: d,
             nothing_to_anonymize: unanonymizable[ti],
             kept_unanonymizable: kept_unanonymizable[ti],
+            unread: b.tables[ti].linked.as_ref().map_or(0, |l| l.count as usize),
         })
         .collect();
     let mut plan = Plan {

@@ -43,7 +43,15 @@ struct Planned {
 }
 
 fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepared> {
-    let b = graph::resolve(&cx.store, &cx.schema, &cx.map, ids)?;
+    // Leaf tables whose every row is deleted are counted, not read, where
+    // nothing needs their rows: no replay payload (it names them), and a
+    // watch by counts (the row-by-row watch needs their keys).
+    let unread = if cx.tenant.actor.replay.is_none() && cx.store.quick_watch_possible()? {
+        planner::unread_leaves(&cx.map, &cx.schema)
+    } else {
+        Vec::new()
+    };
+    let b = graph::resolve_erase(&cx.store, &cx.schema, &cx.map, ids, &unread)?;
     if !b.ambiguous.is_empty() && !all_matches {
         return Ok(Prepared::Refused(
             "ambiguous",

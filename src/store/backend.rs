@@ -250,6 +250,12 @@ pub trait Backend {
     fn quick_watch_start(&self) -> Result<bool> {
         Ok(false)
     }
+    /// Whether [`Backend::quick_watch_start`] would start a watch by
+    /// counts (asked before a plan, which may then leave rows unread that
+    /// only the row-by-row watch would need).
+    fn quick_watch_possible(&self) -> Result<bool> {
+        Ok(false)
+    }
     /// Ends the watch by counts: true when the rows changed since it began
     /// are exactly `own`, the rows dsr's own statements changed themselves
     /// (the changes stay); false otherwise, with everything since it began

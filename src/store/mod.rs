@@ -293,6 +293,12 @@ impl Store {
         self.backend.count_in(t, columns, tuples)
     }
 
+    /// Whether an erasure's write transaction would be watched by counts
+    /// alone ([`Backend::quick_watch_possible`]).
+    pub fn quick_watch_possible(&self) -> Result<bool> {
+        self.backend.quick_watch_possible()
+    }
+
     /// Rows in a table.
     pub fn count(&self, t: &TableSchema) -> Result<u64> {
         self.backend.count(t)

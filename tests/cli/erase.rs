@@ -396,3 +396,90 @@ fn on_a_terminal_erase_asks_first() {
         ["[erased]"]
     );
 }
+
+/// A leaf whose every row is deleted (the demo's meter readings) is
+/// counted and deleted along its link, not read, where the erasure is
+/// watched by counts; the report, the plan in words, the audit details and
+/// the store afterwards are those of the erasure that reads it (forced
+/// here by a trigger, which makes dsr watch row by row).
+#[test]
+fn unread_leaf_is_erased_as_the_read_one() {
+    let quick = TestEnv::demo(30);
+    // The tenant's secret made first, so that both stores hash alike.
+    let none = quick.run(&["erase", "--dry-run", "customer_id:999999"]);
+    assert_eq!(none.code, 4, "{}", none.stderr);
+    let read = TestEnv::empty();
+    std::fs::copy(&quick.store, &read.store).expect("copy the store");
+    std::fs::copy(&quick.map, &read.map).expect("copy the map");
+    let id: i64 = quick
+        .conn()
+        .query_row(
+            "SELECT m.customer_id FROM meters m JOIN meter_readings r ON r.meter_id = m.id GROUP BY m.customer_id ORDER BY count(*) DESC, m.customer_id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a customer with readings");
+    let readings: i64 = quick
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM meter_readings r JOIN meters m ON m.id = r.meter_id WHERE m.customer_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert!(readings > 0);
+    read.conn()
+        .execute_batch(
+            "CREATE TABLE unrelated (x INTEGER); CREATE TRIGGER unrelated_t AFTER INSERT ON unrelated BEGIN SELECT 1; END;",
+        )
+        .expect("trigger");
+    let subject = format!("customer_id:{id}");
+    let run = |env: &TestEnv| {
+        let mut c = env.store_cmd(&["--json", "erase", "--yes", &subject]);
+        c.env("DSR_TRACE", "1");
+        crate::outcome(assert_cmd::Command::from_std(c))
+    };
+    let (q, r) = (run(&quick), run(&read));
+    assert_eq!((q.code, r.code), (0, 0), "{}\n{}", q.stderr, r.stderr);
+    let selects = |o: &crate::Outcome| {
+        o.stderr
+            .lines()
+            .filter(|l| l.contains("select meter_readings"))
+            .count()
+    };
+    assert_eq!(selects(&q), 0, "{}", q.stderr);
+    assert!(selects(&r) > 0, "{}", r.stderr);
+    assert_eq!(q.json(), r.json());
+    assert_eq!(
+        q.json()["tables"]["meter_readings"]["deleted"],
+        json!(readings)
+    );
+    let plan = |o: &crate::Outcome, env: &TestEnv| -> String {
+        o.stderr
+            .replace(&env.dir.path().display().to_string(), "[TMP]")
+            .lines()
+            .filter(|l| !l.starts_with("dsr trace:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(plan(&q, &quick), plan(&r, &read));
+    let dump = |env: &TestEnv| {
+        let d = env.dump_user_tables();
+        d.split("## ")
+            .filter(|t| !t.starts_with("unrelated"))
+            .collect::<Vec<_>>()
+            .join("## ")
+    };
+    assert_eq!(dump(&quick), dump(&read));
+    let details = "SELECT command, outcome, details FROM _dsr_audit ORDER BY seq";
+    assert_eq!(rows(&quick, details), rows(&read, details));
+    let left: i64 = quick
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM meter_readings r JOIN meters m ON m.id = r.meter_id WHERE m.customer_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(left, 0);
+}

@@ -356,6 +356,9 @@ impl Backend for SqliteBackend {
     fn quick_watch_start(&self) -> Result<bool> {
         self.start_quick_watch()
     }
+    fn quick_watch_possible(&self) -> Result<bool> {
+        self.counts_watch_possible()
+    }
     fn quick_watch_finish(&self, own: u64) -> Result<bool> {
         self.finish_quick_watch(own)
     }

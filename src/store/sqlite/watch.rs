@@ -179,8 +179,12 @@ impl SqliteBackend {
     /// setting `last_update`) is allowed, but only the row-by-row watch can
     /// tell it from one that writes another row, so every erasure would be
     /// carried out twice.
+    pub(super) fn counts_watch_possible(&self) -> Result<bool> {
+        Ok(!self.has_triggers()?)
+    }
+
     pub(super) fn start_quick_watch(&self) -> Result<bool> {
-        if self.has_triggers()? {
+        if !self.counts_watch_possible()? {
             return Ok(false);
         }
         self.batch("SAVEPOINT dsr_quick_watch", "watching the erasure on")?;
