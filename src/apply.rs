@@ -529,4 +529,103 @@ mod tests {
             ]
         );
     }
+
+    /// Where the watch by counts falls back to the row-by-row watch (an
+    /// `ON UPDATE CASCADE` from the anonymized customer's email changes a
+    /// contact row besides dsr's own statements), the unread leaf's keys
+    /// are read then: the erasure goes through as the one that reads them.
+    #[test]
+    fn an_unread_leaf_is_read_when_the_watch_falls_back() {
+        let run = |read_leaf: bool| -> (tempfile::TempDir, Vec<String>) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let db = dir.path().join("t.db");
+            let conn = rusqlite::Connection::open(&db).expect("db");
+            conn.execute_batch(
+                "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT UNIQUE);
+                 CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT REFERENCES customers(email) ON UPDATE CASCADE, note TEXT);
+                 CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id));
+                 CREATE INDEX orders_customer ON orders (customer_id);
+                 CREATE TABLE lines (order_id INTEGER REFERENCES orders(id), item TEXT, PRIMARY KEY (order_id, item));
+                 INSERT INTO customers VALUES (1, 'anna@example.se'), (2, 'bo@example.se');
+                 INSERT INTO contacts VALUES (5, 'anna@example.se', 'hi'), (6, 'bo@example.se', 'yo');
+                 INSERT INTO orders VALUES (10, 1), (11, 1), (12, 2);
+                 INSERT INTO lines VALUES (10, 'a'), (10, 'b'), (11, 'c'), (12, 'x');",
+            )
+            .expect("schema");
+            drop(conn);
+            let map_path = dir.path().join("map.toml");
+            std::fs::write(
+                &map_path,
+                "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n\
+                 [tables.customers]\nsubjects = true\npurpose = \"P\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\non_erase = \"anonymize\"\n\
+                 [tables.customers.columns]\nemail = { category = \"contact.email\", erase = \"hash\" }\n\
+                 [tables.contacts]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"customers\", on = { email = \"email\" } }\non_erase = \"anonymize\"\n\
+                 [tables.contacts.columns]\nnote = { category = \"identity.name\", erase = \"redact\" }\n\
+                 [tables.orders]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"customers\", on = { customer_id = \"id\" } }\non_erase = \"delete\"\n\
+                 [tables.lines]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"orders\", on = { order_id = \"id\" } }\non_erase = \"delete\"\n",
+            )
+            .expect("map");
+            let map = crate::map::load(&map_path).expect("load map");
+            let today = jiff::civil::date(2026, 11, 22);
+            let now = jiff::Timestamp::from_second(1_795_000_000).expect("now");
+            let st =
+                store::open(db.to_str().expect("utf8"), Mode::ReadWrite, today).expect("store");
+            let schema = st.schema().expect("schema");
+            let ids = crate::graph::parse_subjects(&map, &["email:anna@example.se".into()], today)
+                .expect("ids");
+            let li = map.table_index("lines").expect("lines");
+            let mask = if read_leaf {
+                Vec::new()
+            } else {
+                crate::planner::unread_leaves(&map, &schema)
+            };
+            let b = crate::graph::resolve_erase(&st, &schema, &map, &ids, &mask).expect("resolve");
+            assert_eq!(b.tables[li].linked.is_some(), !read_leaf);
+            let scope = crate::planner::Scope {
+                store: &st,
+                schema: &schema,
+                map: &map,
+            };
+            let skip = crate::graph::Skip::default();
+            let plan = crate::planner::plan(scope, &b, &[], &[], now, &skip).expect("plan");
+            assert_eq!(plan.tables[li].count(|f| *f == super::Fate::Delete), 3);
+            st.write(|tx| {
+                // A fixed secret, so that both runs hash alike.
+                tx.ensure_tool_tables()?;
+                super::apply(
+                    tx,
+                    &map,
+                    &schema,
+                    &b,
+                    &plan,
+                    "s3cret",
+                    "2026-11-22T10:00:00Z",
+                    &skip,
+                )
+            })
+            .expect("erased");
+            drop(st);
+            let conn = rusqlite::Connection::open(&db).expect("db");
+            let mut out = Vec::new();
+            for sql in [
+                "SELECT id || ' ' || (email = 'anna@example.se') FROM customers ORDER BY id",
+                "SELECT c.id || ' ' || (c.email = u.email) || ' ' || c.note FROM contacts c JOIN customers u ON u.email = c.email ORDER BY c.id",
+                "SELECT id || ' ' || customer_id FROM orders ORDER BY id",
+                "SELECT order_id || ' ' || item FROM lines ORDER BY order_id, item",
+            ] {
+                let mut q = conn.prepare(sql).expect("prepare");
+                let rows = q
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .expect("query")
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect("rows");
+                out.push(rows.join(", "));
+            }
+            (dir, out)
+        };
+        let (_a, unread) = run(false);
+        let (_b, read) = run(true);
+        assert_eq!(unread, read);
+        assert_eq!(unread, ["1 0, 2 0", "5 1 [erased], 6 1 yo", "12 2", "12 x"]);
+    }
 }
