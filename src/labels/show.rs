@@ -188,7 +188,6 @@ impl Present {
     /// (in a date column, in [`UNIX_RANGE`]), appended to `out`, its zone
     /// asked through `span`.
     pub fn write_time(&self, out: &mut String, span: &mut ZoneSpan, ts: jiff::Timestamp) {
-        use std::fmt::Write as _;
         let (offset, abbr) = span.at(&self.tz, ts);
         let dt = offset.to_datetime(ts);
         write_date(out, dt.date(), self.lang);
@@ -196,7 +195,12 @@ impl Present {
             Lang::Sv => " kl. ",
             Lang::En => ", ",
         };
-        let _ = write!(out, "{sep}{:02}:{:02} {abbr}", dt.hour(), dt.minute());
+        out.push_str(sep);
+        two_digits(out, dt.hour());
+        out.push(':');
+        two_digits(out, dt.minute());
+        out.push(' ');
+        out.push_str(abbr);
     }
 
     /// The text of a shown value.
@@ -302,19 +306,39 @@ pub fn date(d: Date, lang: Lang) -> String {
 /// [`date`], appended to `out`.
 pub fn write_date(out: &mut String, d: Date, lang: Lang) {
     use std::fmt::Write as _;
-    let _ = match lang {
-        Lang::Sv if d.year() >= 0 => {
-            write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    match lang {
+        // jiff's years end at 9999.
+        Lang::Sv if (0..=9999).contains(&d.year()) => {
+            let y = d.year();
+            two_digits(out, (y / 100) as i8);
+            two_digits(out, (y % 100) as i8);
+            out.push('-');
+            two_digits(out, d.month());
+            out.push('-');
+            two_digits(out, d.day());
         }
-        Lang::Sv => write!(out, "{}", d.strftime("%Y-%m-%d")),
-        Lang::En => write!(
-            out,
-            "{} {} {}",
-            d.day(),
-            MONTHS_EN[(d.month() - 1) as usize],
-            d.year()
-        ),
-    };
+        Lang::Sv => {
+            let _ = write!(out, "{}", d.strftime("%Y-%m-%d"));
+        }
+        Lang::En => {
+            out.push_str(itoa::Buffer::new().format(d.day()));
+            out.push(' ');
+            out.push_str(MONTHS_EN[(d.month() - 1) as usize]);
+            out.push(' ');
+            out.push_str(itoa::Buffer::new().format(d.year()));
+        }
+    }
+}
+
+/// `{:02}` of `n` in 0..=99 (a month, a day, an hour, a minute).
+fn two_digits(out: &mut String, n: i8) {
+    use std::fmt::Write as _;
+    if (0..=99).contains(&n) {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    } else {
+        let _ = write!(out, "{n:02}");
+    }
 }
 
 /// The map's zone over a span of instants with one offset and one
@@ -476,6 +500,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The dates are what `format!` of their fields gives.
+    #[test]
+    fn dates_are_their_fields() {
+        for (y, m, d) in [
+            (0, 1, 1),
+            (7, 2, 3),
+            (99, 12, 31),
+            (1973, 3, 3),
+            (2024, 6, 25),
+            (9999, 12, 31),
+        ] {
+            let day = jiff::civil::date(y, m, d);
+            assert_eq!(date(day, Lang::Sv), format!("{y:04}-{m:02}-{d:02}"));
+            assert_eq!(
+                date(day, Lang::En),
+                format!("{d} {} {y}", MONTHS_EN[(m - 1) as usize])
+            );
+        }
+        let bc = jiff::civil::date(-5, 1, 2);
+        assert_eq!(date(bc, Lang::Sv), bc.strftime("%Y-%m-%d").to_string());
     }
 
     #[test]

@@ -69,7 +69,9 @@ fn dd(h: &mut String, p: &Present, span: &mut ZoneSpan, v: &Value, shape: Shape)
         Value::Integer(i) if shape == Shape::Date && UNIX_RANGE.contains(i) => {
             match jiff::Timestamp::from_second(*i) {
                 Ok(ts) => {
-                    let _ = write!(h, "<dd title=\"{i}\">");
+                    h.push_str("<dd title=\"");
+                    h.push_str(itoa::Buffer::new().format(*i));
+                    h.push_str("\">");
                     // Digits, words and the zone's abbreviation: escaped
                     // all the same.
                     let start = h.len();
@@ -86,16 +88,18 @@ fn dd(h: &mut String, p: &Present, span: &mut ZoneSpan, v: &Value, shape: Shape)
         // A number as digits (what `number` writes for an integer that an
         // f64 holds exactly).
         Value::Integer(i) if i.unsigned_abs() <= 1 << 53 => {
-            let _ = write!(h, "<dd>{i}</dd>");
+            h.push_str("<dd>");
+            h.push_str(itoa::Buffer::new().format(*i));
+            h.push_str("</dd>");
         }
         Value::Real(f) if f.is_finite() => {
             h.push_str("<dd>");
             let start = h.len();
-            let _ = if f.fract() == 0.0 && f.abs() < 1e15 {
-                write!(h, "{}", *f as i64)
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                h.push_str(itoa::Buffer::new().format(*f as i64));
             } else {
-                write!(h, "{f}")
-            };
+                let _ = write!(h, "{f}");
+            }
             if p.lang == Lang::Sv {
                 if let Some(dot) = h[start..].find('.') {
                     h.replace_range(start + dot..start + dot + 1, ",");
