@@ -219,10 +219,15 @@ impl TableRows<'_> {
             }
             Source::Store { store, ts, linked } => {
                 let mut read = 0u64;
+                // One buffer for every row's picks (emptied between rows).
+                let mut spare: Vec<&'static Value> = Vec::with_capacity(self.pick.len());
                 store.select_in_key_order(ts, &linked.columns, &linked.tuples, |r| {
                     read += 1;
-                    let shown: Vec<&Value> = self.pick.iter().map(|&i| &r.values[i]).collect();
-                    f(&shown)
+                    let mut shown = recycle(std::mem::take(&mut spare));
+                    shown.extend(self.pick.iter().map(|&i| &r.values[i]));
+                    let res = f(&shown);
+                    spare = recycle(shown);
+                    res
                 })?;
                 // The count went into the information and goes into the
                 // audit record; a copy that holds other rows than it says
@@ -599,6 +604,15 @@ impl Serialize for Doc<'_> {
             Doc::Export(d) => d.serialize(s),
         }
     }
+}
+
+/// An empty vector of references of another lifetime, in the same
+/// allocation (the standard library collects a `vec::IntoIter` in place).
+fn recycle<'b>(mut v: Vec<&Value>) -> Vec<&'b Value> {
+    v.clear();
+    // `filter_map`, not `filter`: the element type changes (its lifetime).
+    #[allow(clippy::unnecessary_filter_map)]
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 #[cfg(test)]

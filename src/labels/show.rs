@@ -184,6 +184,25 @@ impl Present {
         }
     }
 
+    /// [`Present::shown_text`] of [`Present::value`] of Unix seconds `ts`
+    /// (in a date column, in [`UNIX_RANGE`]), appended to `out`, its zone
+    /// asked through `span`.
+    pub fn write_time(&self, out: &mut String, span: &mut ZoneSpan, ts: jiff::Timestamp) {
+        let (offset, abbr) = span.at(&self.tz, ts);
+        let dt = offset.to_datetime(ts);
+        write_date(out, dt.date(), self.lang);
+        let sep = match self.lang {
+            Lang::Sv => " kl. ",
+            Lang::En => ", ",
+        };
+        out.push_str(sep);
+        two_digits(out, dt.hour());
+        out.push(':');
+        two_digits(out, dt.minute());
+        out.push(' ');
+        out.push_str(abbr);
+    }
+
     /// The text of a shown value.
     pub fn shown_text(&self, v: &Shown) -> String {
         match v {
@@ -279,17 +298,106 @@ const MONTHS_EN: [&str; 12] = [
 /// "2024-06-25" in Swedish (the Swedish standard form), "25 June 2024" in
 /// English.
 pub fn date(d: Date, lang: Lang) -> String {
+    let mut s = String::new();
+    write_date(&mut s, d, lang);
+    s
+}
+
+/// [`date`], appended to `out`.
+pub fn write_date(out: &mut String, d: Date, lang: Lang) {
+    use std::fmt::Write as _;
     match lang {
-        Lang::Sv if d.year() >= 0 => {
-            format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+        // jiff's years end at 9999.
+        Lang::Sv if (0..=9999).contains(&d.year()) => {
+            let y = d.year();
+            two_digits(out, (y / 100) as i8);
+            two_digits(out, (y % 100) as i8);
+            out.push('-');
+            two_digits(out, d.month());
+            out.push('-');
+            two_digits(out, d.day());
         }
-        Lang::Sv => d.strftime("%Y-%m-%d").to_string(),
-        Lang::En => format!(
-            "{} {} {}",
-            d.day(),
-            MONTHS_EN[(d.month() - 1) as usize],
-            d.year()
-        ),
+        Lang::Sv => {
+            let _ = write!(out, "{}", d.strftime("%Y-%m-%d"));
+        }
+        Lang::En => {
+            out.push_str(itoa::Buffer::new().format(d.day()));
+            out.push(' ');
+            out.push_str(MONTHS_EN[(d.month() - 1) as usize]);
+            out.push(' ');
+            out.push_str(itoa::Buffer::new().format(d.year()));
+        }
+    }
+}
+
+/// `{:02}` of `n` in 0..=99 (a month, a day, an hour, a minute).
+fn two_digits(out: &mut String, n: i8) {
+    use std::fmt::Write as _;
+    if (0..=99).contains(&n) {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    } else {
+        let _ = write!(out, "{n:02}");
+    }
+}
+
+/// The map's zone over a span of instants with one offset and one
+/// abbreviation, so that a copy of millions of times asks the zone once per
+/// span rather than once per time.
+#[derive(Debug)]
+pub struct ZoneSpan {
+    /// `[lo, hi)` in Unix seconds; empty until the first time.
+    lo: i64,
+    hi: i64,
+    offset: jiff::tz::Offset,
+    /// Upper case, as [`Present::value`] gives it.
+    abbr: String,
+}
+
+impl Default for ZoneSpan {
+    fn default() -> ZoneSpan {
+        ZoneSpan {
+            lo: 0,
+            hi: 0,
+            offset: jiff::tz::Offset::UTC,
+            abbr: String::new(),
+        }
+    }
+}
+
+impl ZoneSpan {
+    /// The offset and abbreviation at `ts`, from the span when `ts` is in
+    /// it, else from the zone (and the span becomes the one around `ts`).
+    pub fn at(&mut self, tz: &TimeZone, ts: jiff::Timestamp) -> (jiff::tz::Offset, &str) {
+        let s = ts.as_second();
+        if !(self.lo <= s && s < self.hi) {
+            let shown = |t: jiff::Timestamp| {
+                let i = tz.to_offset_info(t);
+                (i.offset(), i.abbreviation().to_uppercase())
+            };
+            let (offset, abbr) = shown(ts);
+            // Constant from `ts` up to the next transition after it.
+            let hi = tz
+                .following(ts)
+                .map(|t| t.timestamp())
+                .find(|t| *t > ts)
+                .map_or(i64::MAX, |t| t.as_second());
+            // And back to the last transition at or before it when that one
+            // shows the same (whether or not `ts` is a transition itself).
+            let lo = match tz.preceding(ts).next().map(|t| t.timestamp()) {
+                Some(p) if p <= ts && shown(p) == (offset, abbr.clone()) => p.as_second(),
+                Some(_) => s,
+                None if shown(jiff::Timestamp::MIN) == (offset, abbr.clone()) => i64::MIN,
+                None => s,
+            };
+            *self = ZoneSpan {
+                lo,
+                hi,
+                offset,
+                abbr,
+            };
+        }
+        (self.offset, &self.abbr)
     }
 }
 
@@ -347,6 +455,73 @@ mod tests {
                 assert_eq!(p.shown_text(&p.local(ts)), want, "{zone} {secs}");
             }
         }
+    }
+
+    /// A span of the zone gives what the zone gives at every instant,
+    /// around transitions (both sides, and on them) and across years, in
+    /// whatever order the times come.
+    #[test]
+    fn zone_spans_give_what_the_zone_gives() {
+        for zone in [
+            "Europe/Stockholm",
+            "America/Sao_Paulo",
+            "UTC",
+            "Asia/Kathmandu",
+            "Australia/Lord_Howe",
+        ] {
+            let tz = TimeZone::get(zone).expect("tz");
+            // jiff's last instant is before the range's end.
+            let mut secs: Vec<i64> = vec![UNIX_RANGE.start, 253_402_207_200, 1_700_000_000];
+            let from = jiff::Timestamp::from_second(UNIX_RANGE.start).expect("ts");
+            for t in tz.following(from).take(200) {
+                let s = t.timestamp().as_second();
+                secs.extend([s - 3601, s - 1, s, s + 1, s + 3600]);
+            }
+            let mut forth = secs.clone();
+            forth.sort();
+            let mut shuffled = secs.clone();
+            shuffled.reverse();
+            shuffled.extend(forth.iter().step_by(7));
+            for lang in [Lang::Sv, Lang::En] {
+                let p = Present {
+                    lang,
+                    tz: tz.clone(),
+                    tz_name: zone.into(),
+                    today: jiff::civil::date(2026, 11, 22),
+                };
+                for order in [&forth, &shuffled] {
+                    let mut span = ZoneSpan::default();
+                    for &s in order.iter() {
+                        let ts = jiff::Timestamp::from_second(s).expect("ts");
+                        let mut got = String::new();
+                        p.write_time(&mut got, &mut span, ts);
+                        assert_eq!(got, p.shown_text(&p.local(ts)), "{zone} {s}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dates are what `format!` of their fields gives.
+    #[test]
+    fn dates_are_their_fields() {
+        for (y, m, d) in [
+            (0, 1, 1),
+            (7, 2, 3),
+            (99, 12, 31),
+            (1973, 3, 3),
+            (2024, 6, 25),
+            (9999, 12, 31),
+        ] {
+            let day = jiff::civil::date(y, m, d);
+            assert_eq!(date(day, Lang::Sv), format!("{y:04}-{m:02}-{d:02}"));
+            assert_eq!(
+                date(day, Lang::En),
+                format!("{d} {} {y}", MONTHS_EN[(m - 1) as usize])
+            );
+        }
+        let bc = jiff::civil::date(-5, 1, 2);
+        assert_eq!(date(bc, Lang::Sv), bc.strftime("%Y-%m-%d").to_string());
     }
 
     #[test]

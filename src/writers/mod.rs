@@ -477,6 +477,38 @@ impl DocTable<'_> {
     }
 }
 
+impl DocTable<'_> {
+    /// [`DocTable::each_row`] without copying the values that are already
+    /// what the JSON gives back (nulls, integers, text, finite reals: the
+    /// rows of a large copy), so that a row costs no allocation.
+    pub fn each_row_ref(&self, mut f: impl FnMut(&[&Value]) -> Result<()>) -> Result<()> {
+        let same = |v: &Value| match v {
+            Value::Null | Value::Integer(_) | Value::Text(_) => true,
+            Value::Real(f) => f.is_finite(),
+            _ => false,
+        };
+        match &self.rows {
+            DocRows::Held(rows) => {
+                let mut refs: Vec<&Value> = Vec::new();
+                rows.iter().try_for_each(|r| {
+                    refs.clear();
+                    refs.extend(r.iter());
+                    f(&refs)
+                })
+            }
+            DocRows::Table(t) => t.each(|vals| {
+                if vals.iter().all(|v| same(v)) {
+                    f(vals)
+                } else {
+                    let owned: Vec<Value> = vals.iter().map(|v| doc_value(v)).collect();
+                    let refs: Vec<&Value> = owned.iter().collect();
+                    f(&refs)
+                }
+            }),
+        }
+    }
+}
+
 /// For the outputs meant for people: the map and the language their labels
 /// come from.
 #[derive(Clone, Copy)]
