@@ -405,13 +405,21 @@ mod tests {
 
     /// Every row of the three tables, as text.
     fn dump(db: &std::path::Path) -> Vec<String> {
+        dump_by(
+            db,
+            &[
+                "SELECT id || ' ' || email FROM customers ORDER BY id",
+                "SELECT id || ' ' || customer_id FROM orders ORDER BY id",
+                "SELECT order_id || ' ' || item FROM lines ORDER BY order_id, item",
+            ],
+        )
+    }
+
+    /// The rows each query gives, as text, one line per query.
+    fn dump_by(db: &std::path::Path, queries: &[&str]) -> Vec<String> {
         let conn = rusqlite::Connection::open(db).expect("db");
         let mut out = Vec::new();
-        for sql in [
-            "SELECT id || ' ' || email FROM customers ORDER BY id",
-            "SELECT id || ' ' || customer_id FROM orders ORDER BY id",
-            "SELECT order_id || ' ' || item FROM lines ORDER BY order_id, item",
-        ] {
+        for sql in queries {
             let mut st = conn.prepare(sql).expect("prepare");
             let rows = st
                 .query_map([], |r| r.get::<_, String>(0))
@@ -605,22 +613,15 @@ mod tests {
             })
             .expect("erased");
             drop(st);
-            let conn = rusqlite::Connection::open(&db).expect("db");
-            let mut out = Vec::new();
-            for sql in [
-                "SELECT id || ' ' || (email = 'anna@example.se') FROM customers ORDER BY id",
-                "SELECT c.id || ' ' || (c.email = u.email) || ' ' || c.note FROM contacts c JOIN customers u ON u.email = c.email ORDER BY c.id",
-                "SELECT id || ' ' || customer_id FROM orders ORDER BY id",
-                "SELECT order_id || ' ' || item FROM lines ORDER BY order_id, item",
-            ] {
-                let mut q = conn.prepare(sql).expect("prepare");
-                let rows = q
-                    .query_map([], |r| r.get::<_, String>(0))
-                    .expect("query")
-                    .collect::<Result<Vec<_>, _>>()
-                    .expect("rows");
-                out.push(rows.join(", "));
-            }
+            let out = dump_by(
+                &db,
+                &[
+                    "SELECT id || ' ' || (email = 'anna@example.se') FROM customers ORDER BY id",
+                    "SELECT c.id || ' ' || (c.email = u.email) || ' ' || c.note FROM contacts c JOIN customers u ON u.email = c.email ORDER BY c.id",
+                    "SELECT id || ' ' || customer_id FROM orders ORDER BY id",
+                    "SELECT order_id || ' ' || item FROM lines ORDER BY order_id, item",
+                ],
+            );
             (dir, out)
         };
         let (_a, unread) = run(false);

@@ -623,6 +623,39 @@ mod tests {
     /// no free text) is counted, not held, by `resolve_copy`; the document
     /// written from it is byte for byte the one written from every row
     /// held, rows in key order (text by code point) either way.
+    /// The map (`tables` after a fixed controller and an `email`
+    /// identifier) over `dir`'s t.db, the store opened read-only, its
+    /// schema, and the subject email:anna@example.se.
+    fn tenant(
+        dir: &std::path::Path,
+        tables: &str,
+    ) -> (
+        crate::map::DataMap,
+        crate::store::Store,
+        crate::store::schema::Schema,
+        Vec<crate::graph::SubjectId>,
+    ) {
+        let map_path = dir.join("map.toml");
+        std::fs::write(
+            &map_path,
+            format!("version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n{tables}"),
+        )
+        .expect("map");
+        let map = crate::map::load(&map_path).expect("load map");
+        let today = jiff::civil::date(2026, 11, 22);
+        let db = dir.join("t.db");
+        let store = crate::store::open(
+            db.to_str().expect("utf8"),
+            crate::store::Mode::ReadOnly,
+            today,
+        )
+        .expect("store");
+        let schema = store.schema().expect("schema");
+        let ids = crate::graph::parse_subjects(&map, &["email:anna@example.se".into()], today)
+            .expect("ids");
+        (map, store, schema, ids)
+    }
+
     #[test]
     fn streamed_rows_give_the_document_of_held_rows() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -639,26 +672,12 @@ mod tests {
         )
         .expect("schema");
         drop(conn);
-        let map_path = dir.path().join("map.toml");
-        std::fs::write(
-            &map_path,
-            "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n\
-             [tables.customers]\nsubjects = true\npurpose = \"P\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\non_erase = \"delete\"\n\
+        let (map, store, schema, ids) = tenant(
+            dir.path(),
+            "[tables.customers]\nsubjects = true\npurpose = \"P\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\non_erase = \"delete\"\n\
              [tables.orders]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"customers\", on = { customer_id = \"id\" } }\non_erase = \"delete\"\n\
              [tables.lines]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"orders\", on = { order_id = \"id\" } }\non_erase = \"delete\"\n",
-        )
-        .expect("map");
-        let map = crate::map::load(&map_path).expect("load map");
-        let today = jiff::civil::date(2026, 11, 22);
-        let store = crate::store::open(
-            db.to_str().expect("utf8"),
-            crate::store::Mode::ReadOnly,
-            today,
-        )
-        .expect("store");
-        let schema = store.schema().expect("schema");
-        let ids = crate::graph::parse_subjects(&map, &["email:anna@example.se".into()], today)
-            .expect("ids");
+        );
         let held = crate::graph::resolve(&store, &schema, &map, &ids).expect("resolve");
         let copy = crate::graph::resolve_copy(&store, &schema, &map, &ids).expect("copy");
         let li = map.table_index("lines").expect("lines");
@@ -709,25 +728,11 @@ mod tests {
              INSERT INTO readings VALUES (1, 1, 1.0), (2, 1, 2.0);",
         )
         .expect("schema");
-        let map_path = dir.path().join("map.toml");
-        std::fs::write(
-            &map_path,
-            "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n\
-             [tables.customers]\nsubjects = true\npurpose = \"P\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\non_erase = \"delete\"\n\
+        let (map, store, schema, ids) = tenant(
+            dir.path(),
+            "[tables.customers]\nsubjects = true\npurpose = \"P\"\nlegal_basis = \"contract\"\nidentify = { email = \"email\" }\non_erase = \"delete\"\n\
              [tables.readings]\npurpose = \"P\"\nlegal_basis = \"contract\"\nlink = { to = \"customers\", on = { customer_id = \"id\" } }\non_erase = \"delete\"\n",
-        )
-        .expect("map");
-        let map = crate::map::load(&map_path).expect("load map");
-        let today = jiff::civil::date(2026, 11, 22);
-        let store = crate::store::open(
-            db.to_str().expect("utf8"),
-            crate::store::Mode::ReadOnly,
-            today,
-        )
-        .expect("store");
-        let schema = store.schema().expect("schema");
-        let ids = crate::graph::parse_subjects(&map, &["email:anna@example.se".into()], today)
-            .expect("ids");
+        );
         let copy = crate::graph::resolve_copy(&store, &schema, &map, &ids).expect("copy");
         let ri = map.table_index("readings").expect("readings");
         assert_eq!(copy.tables[ri].linked.as_ref().map(|l| l.count), Some(2));
