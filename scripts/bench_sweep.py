@@ -43,14 +43,17 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import DSR, ROOT, write_section  # noqa: E402
 
-MAP = """version = 1
+# The controller and identifier both benchmark maps share.
+HEADER = """version = 1
 [controller]
 name = "Bench AB"
 contact = "dpo@bench.example"
 authority = "Integritetsskyddsmyndigheten (IMY), www.imy.se"
 [identifiers]
 email = "email"
-[tables.events]
+"""
+
+MAP = HEADER + """[tables.events]
 purpose = "Usage statistics"
 legal_basis = "legitimate_interests"
 identify = { email = "email" }
@@ -60,14 +63,7 @@ retention = { after = "at", keep = "1y", action = "delete" }
 email = { category = "contact.email", erase = "hash" }
 """
 
-TICKETS_MAP = """version = 1
-[controller]
-name = "Bench AB"
-contact = "dpo@bench.example"
-authority = "Integritetsskyddsmyndigheten (IMY), www.imy.se"
-[identifiers]
-email = "email"
-[tables.tickets]
+TICKETS_MAP = HEADER + """[tables.tickets]
 purpose = "Customer service"
 legal_basis = "contract"
 identify = { email = "customer_email" }

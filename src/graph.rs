@@ -724,20 +724,16 @@ fn follow_links(
                 }
                 continue;
             }
-            let columns: Vec<String> = link.on.iter().map(|(c, _)| c.clone()).collect();
             let start = found[ci].len();
-            let child = &mut found[ci];
-            store.select(
+            let columns = link_columns(link);
+            read_linked(
+                store,
                 schemas[ci],
-                &Filter::In {
-                    columns: &columns,
-                    tuples: &tuples,
-                },
-                |row| {
-                    if !skip.has(ci, &row.key) {
-                        child.add(row, false, Some(li));
-                    }
-                },
+                &mut found[ci],
+                (ci, li),
+                &columns,
+                &tuples,
+                skip,
             )?;
             let end = found[ci].len();
             if end > start {
@@ -749,9 +745,7 @@ fn follow_links(
     leaves.sort_by_key(|(ci, _)| *ci);
     for (ci, mut per_link) in leaves {
         per_link.sort_by_key(|(li, _, _)| *li);
-        let links = &map.tables[ci].links;
-        let columns =
-            |li: usize| -> Vec<String> { links[li].on.iter().map(|(c, _)| c.clone()).collect() };
+        let columns = |li: usize| link_columns(&map.tables[ci].links[li]);
         if let [(li, tuples, _)] = per_link.as_slice() {
             let columns = columns(*li);
             let count = store.count_in(schemas[ci], &columns, tuples)?;
@@ -767,22 +761,41 @@ fn follow_links(
         }
         for (li, tuples, _) in per_link {
             let columns = columns(li);
-            let child = &mut found[ci];
-            store.select(
+            read_linked(
+                store,
                 schemas[ci],
-                &Filter::In {
-                    columns: &columns,
-                    tuples: &tuples,
-                },
-                |row| {
-                    if !skip.has(ci, &row.key) {
-                        child.add(row, false, Some(li));
-                    }
-                },
+                &mut found[ci],
+                (ci, li),
+                &columns,
+                &tuples,
+                skip,
             )?;
         }
     }
     Ok(())
+}
+
+/// The declaring table's columns of a link.
+fn link_columns(link: &crate::map::Link) -> Vec<String> {
+    link.on.iter().map(|(c, _)| c.clone()).collect()
+}
+
+/// Adds to `child` (table `ci`, reached along its link `li`) the rows whose
+/// link `columns` hold one of `tuples`, less those `skip` has gone.
+fn read_linked(
+    store: &Store,
+    schema: &TableSchema,
+    child: &mut Found,
+    (ci, li): (usize, usize),
+    columns: &[String],
+    tuples: &[Vec<Value>],
+    skip: &Skip,
+) -> Result<()> {
+    store.select(schema, &Filter::In { columns, tuples }, |row| {
+        if !skip.has(ci, &row.key) {
+            child.add(row, false, Some(li));
+        }
+    })
 }
 
 /// What belongs beneath given root rows (expired rows, deferred erasures):
