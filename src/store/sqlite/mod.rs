@@ -7,6 +7,7 @@
 mod expire;
 mod read;
 mod schema;
+mod split;
 mod sql;
 mod watch;
 mod write;
@@ -41,6 +42,10 @@ const DEFAULT_BUSY_MS: u64 = 5_000;
 const CHUNK: usize = 500;
 
 pub struct SqliteBackend {
+    /// Read-only connections that take part of a long free-text scan (see
+    /// `split`). Declared before `conn` so that they close first, and the
+    /// main connection, closing last, checkpoints the WAL as it always did.
+    helpers: split::Helpers,
     conn: Connection,
     path: PathBuf,
     busy: Duration,
@@ -160,55 +165,12 @@ impl SqliteBackend {
             r.get::<_, i64>(0)
         })
         .map_err(|e| locked_detail(db_error(&path, "reading the schema of", e), busy))?;
-        conn.create_scalar_function(
-            "dsr_norm",
-            2,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            move |ctx| {
-                // The kind is the same for every row of a statement: read
-                // it once (SQLite keeps it with the statement's constant).
-                let kind =
-                    ctx.get_or_create_aux(0, |v| -> std::result::Result<_, rusqlite::Error> {
-                        Ok(v.as_str().ok().and_then(Kind::from_code))
-                    })?;
-                let Some(kind) = *kind else {
-                    return Ok(None);
-                };
-                let text = match ctx.get_raw(1) {
-                    ValueRef::Text(t) => String::from_utf8_lossy(t),
-                    ValueRef::Integer(i) => i.to_string().into(),
-                    _ => return Ok(None),
-                };
-                Ok(ident::normalize_stored(kind, &text, today))
-            },
-        )
-        .map_err(|e| db_error(&path, "preparing", e))?;
-        conn.create_scalar_function(
-            "dsr_admits",
-            2,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |ctx| {
-                // Built once per statement from the constant needles.
-                let test =
-                    ctx.get_or_create_aux(0, |v| -> std::result::Result<_, rusqlite::Error> {
-                        Ok(v.as_str()
-                            .ok()
-                            .and_then(read::decode_needles)
-                            .and_then(|n| read::TextTest::new(&n).ok()))
-                    })?;
-                Ok(match (test.as_ref(), ctx.get_raw(1)) {
-                    (Some(test), ValueRef::Text(t)) => test.admits(t),
-                    // Needles it cannot read: every value is a candidate.
-                    (None, ValueRef::Text(_)) => true,
-                    _ => false,
-                })
-            },
-        )
-        .map_err(|e| db_error(&path, "preparing", e))?;
+        register_functions(&conn, today).map_err(|e| db_error(&path, "preparing", e))?;
         crate::trace::note(|| format!("SQLite {}", rusqlite::version()));
         let seen = watch::Shared::default();
         watch::register(&conn, &seen).map_err(|e| db_error(&path, "preparing", e))?;
         Ok(SqliteBackend {
+            helpers: split::Helpers::default(),
             conn,
             path,
             busy,
@@ -286,12 +248,17 @@ impl Backend for SqliteBackend {
         self.scanned.get()
     }
     fn begin_write(&self) -> Result<()> {
-        self.batch("BEGIN IMMEDIATE", "starting a write on")
+        self.helpers.began_write(None);
+        self.batch("BEGIN IMMEDIATE", "starting a write on")?;
+        self.helpers.began_write(Some(self.conn.total_changes()));
+        Ok(())
     }
     fn begin_read(&self) -> Result<()> {
+        self.helpers.began_write(None);
         self.batch("BEGIN", "starting a read of")
     }
     fn begin_snapshot(&self) -> Result<bool> {
+        self.helpers.began_write(None);
         self.begin_wal_snapshot()
     }
     fn commit(&self) -> Result<()> {
@@ -487,6 +454,54 @@ thread_local! {
 /// tries, which an application writing back to back never leaves a gap
 /// long enough for; polling every 200 µs (1 ms after the first 50 ms) finds
 /// the gaps between its transactions.
+/// dsr's SQL functions, on every connection that runs its statements.
+fn register_functions(conn: &Connection, today: jiff::civil::Date) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "dsr_norm",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        move |ctx| {
+            // The kind is the same for every row of a statement: read
+            // it once (SQLite keeps it with the statement's constant).
+            let kind =
+                ctx.get_or_create_aux(0, |v| -> std::result::Result<_, rusqlite::Error> {
+                    Ok(v.as_str().ok().and_then(Kind::from_code))
+                })?;
+            let Some(kind) = *kind else {
+                return Ok(None);
+            };
+            let text = match ctx.get_raw(1) {
+                ValueRef::Text(t) => String::from_utf8_lossy(t),
+                ValueRef::Integer(i) => i.to_string().into(),
+                _ => return Ok(None),
+            };
+            Ok(ident::normalize_stored(kind, &text, today))
+        },
+    )?;
+    conn.create_scalar_function(
+        "dsr_admits",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            // Built once per statement from the constant needles.
+            let test =
+                ctx.get_or_create_aux(0, |v| -> std::result::Result<_, rusqlite::Error> {
+                    Ok(v.as_str()
+                        .ok()
+                        .and_then(read::decode_needles)
+                        .and_then(|n| read::TextTest::new(&n).ok()))
+                })?;
+            Ok(match (test.as_ref(), ctx.get_raw(1)) {
+                (Some(test), ValueRef::Text(t)) => test.admits(t),
+                // Needles it cannot read: every value is a candidate.
+                (None, ValueRef::Text(_)) => true,
+                _ => false,
+            })
+        },
+    )?;
+    Ok(())
+}
+
 fn wait_for_lock(tries: i32) -> bool {
     let now = Instant::now();
     let since = WAITING_SINCE.with(|w| {

@@ -3,6 +3,7 @@
 //! so that memory stays flat and (outside WAL mode) the application's
 //! writers get their turn between batches.
 
+use super::split::Part;
 use super::write::key_in;
 use super::{from_ref, SqliteBackend, CHUNK};
 use crate::error::Result;
@@ -330,19 +331,39 @@ impl SqliteBackend {
             t.pk.iter().map(|c| quote(c)).collect()
         };
         let c = quote(column);
-        // No WHERE: a full read of the column (an index's, where it has
-        // one), counted as one; NULLs are left out below.
-        let sql = format!("SELECT {c}, {} FROM {}", cols.join(", "), quote(&t.name));
-        let mut st = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.err(doing, e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(doing, e))?;
-        let mut out: Vec<Vec<Value>> = Vec::new();
-        let mut digits = String::new();
-        while let Some(r) = rows.next().map_err(|e| self.err(doing, e))? {
-            let text: std::borrow::Cow<'_, str> =
-                match r.get_ref(0).map_err(|e| self.err(doing, e))? {
+        let indexed = t.indexes.iter().any(|i| {
+            i.parts
+                .first()
+                .is_some_and(|(ic, _)| ic.as_deref() == Some(column))
+        });
+        // A long read in parts at once (`split`): by ranges of the values
+        // where an index holds the column, by rowid where the table is read.
+        let parts = if indexed {
+            self.value_parts(t, column)
+        } else {
+            self.rowid_parts(t)
+        };
+        let today = self.today;
+        let read = |conn: &rusqlite::Connection, part: &Part| -> rusqlite::Result<_> {
+            // Whole, no WHERE: a full read of the column (an index's, where
+            // it has one), counted as one; NULLs are left out below.
+            let cond = part.condition(&c, 1);
+            let sql = format!(
+                "SELECT {c}, {} FROM {}{}{}{}",
+                cols.join(", "),
+                quote(&t.name),
+                part.indexed_by(),
+                if cond.is_empty() { "" } else { " WHERE " },
+                cond.strip_suffix(" AND ").unwrap_or(&cond),
+            );
+            let mut st = conn.prepare_cached(&sql)?;
+            let mut rows = st.query(part.bounds().as_slice())?;
+            let mut out: Vec<Vec<Value>> = Vec::new();
+            let mut digits = String::new();
+            let mut read = 0u64;
+            while let Some(r) = rows.next()? {
+                read += 1;
+                let text: std::borrow::Cow<'_, str> = match r.get_ref(0)? {
                     ValueRef::Text(b) => String::from_utf8_lossy(b),
                     ValueRef::Integer(i) => {
                         digits.clear();
@@ -352,24 +373,41 @@ impl SqliteBackend {
                     }
                     _ => continue,
                 };
-            if let Some(narrow) = &narrow {
-                if !narrow.iter().any(|d| in_order(d, text.as_bytes())) {
-                    continue;
+                if let Some(narrow) = &narrow {
+                    if !narrow.iter().any(|d| in_order(d, text.as_bytes())) {
+                        continue;
+                    }
+                }
+                let hit = ident::normalize_stored(kind, &text, today)
+                    .is_some_and(|k| wanted.contains(k.as_str()));
+                if hit {
+                    let mut key = Vec::with_capacity(cols.len());
+                    for i in 1..=cols.len() {
+                        key.push(from_ref(r.get_ref(i)?));
+                    }
+                    out.push(key);
                 }
             }
-            let hit = ident::normalize_stored(kind, &text, self.today)
-                .is_some_and(|k| wanted.contains(k.as_str()));
-            if hit {
-                let mut key = Vec::with_capacity(cols.len());
-                for i in 1..=cols.len() {
-                    key.push(from_ref(r.get_ref(i).map_err(|e| self.err(doing, e))?));
-                }
-                out.push(key);
-            }
+            drop(rows);
+            let steps = st.reset_status(rusqlite::StatementStatus::FullscanStep);
+            // A part is a range search, not a full scan, but together they
+            // read the whole column: counted as the rows they read.
+            let scanned = if matches!(part, Part::Whole) {
+                steps.max(0) as u64
+            } else {
+                read
+            };
+            Ok((out, scanned))
+        };
+        let done = self
+            .run_parts(&parts, &read)
+            .map_err(|e| self.err(doing, e))?;
+        crate::trace::note(|| format!("{doing}: {} part(s) at once", self.parts_at_once()));
+        let mut out = Vec::new();
+        for (keys, scanned) in done {
+            self.scanned.set(self.scanned.get() + scanned);
+            out.extend(keys);
         }
-        drop(rows);
-        let steps = st.reset_status(rusqlite::StatementStatus::FullscanStep);
-        self.scanned.set(self.scanned.get() + steps.max(0) as u64);
         Ok(out)
     }
 
@@ -404,23 +442,38 @@ impl SqliteBackend {
         let nkey = t.pk.len().max(1);
         let c = quote(column);
         // The test runs inside the statement (`dsr_admits`, built once per
-        // statement from the encoded needles), so only candidates come out.
-        let sql = format!(
-            "SELECT {c}, {key} FROM {t} WHERE {c} IS NOT NULL AND dsr_admits(?1, {c})",
-            t = quote(&t.name)
-        );
+        // statement from the encoded needles), so only candidates come out;
+        // a long table is read in parts at once (`split`).
         let encoded = encode_needles(needles);
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(&doing, e))?;
-        let mut rows = st.query([&encoded]).map_err(|e| self.err(&doing, e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
-            let ValueRef::Text(bytes) = r.get_ref(0).map_err(|e| self.err(&doing, e))? else {
-                continue;
-            };
-            let text = String::from_utf8_lossy(bytes);
-            let mut key = Vec::with_capacity(nkey);
-            for i in 1..=nkey {
-                key.push(from_ref(r.get_ref(i).map_err(|e| self.err(&doing, e))?));
+        let parts = self.rowid_parts(t);
+        let read = |conn: &rusqlite::Connection, part: &Part| -> rusqlite::Result<_> {
+            let sql = format!(
+                "SELECT {c}, {key} FROM {t} WHERE {range}{c} IS NOT NULL AND dsr_admits(?1, {c})",
+                t = quote(&t.name),
+                range = part.condition(&c, 2),
+            );
+            let mut st = conn.prepare(&sql)?;
+            let mut params: Vec<&dyn ToSql> = vec![&encoded];
+            params.extend(part.bounds());
+            let mut rows = st.query(params.as_slice())?;
+            let mut found: Vec<(Vec<Value>, String)> = Vec::new();
+            while let Some(r) = rows.next()? {
+                let ValueRef::Text(bytes) = r.get_ref(0)? else {
+                    continue;
+                };
+                let mut key = Vec::with_capacity(nkey);
+                for i in 1..=nkey {
+                    key.push(from_ref(r.get_ref(i)?));
+                }
+                found.push((key, String::from_utf8_lossy(bytes).into_owned()));
             }
+            Ok(found)
+        };
+        let found = self
+            .run_parts(&parts, &read)
+            .map_err(|e| self.err(&doing, e))?;
+        crate::trace::note(|| format!("{doing}: {} part(s) at once", self.parts_at_once()));
+        for (key, text) in found.into_iter().flatten() {
             f(key, &text);
         }
         Ok(())
