@@ -396,25 +396,28 @@ mod tests {
     /// four-way split of 1..=2000 has, and the last.
     const NAMED: [i64; 8] = [1, 500, 501, 1000, 1001, 1500, 1501, 2000];
 
-    fn store(wal: bool) -> (tempfile::TempDir, SqliteBackend) {
+    /// A store of one table, `setup` its DDL, `value(id)` the second
+    /// column of rows 1 to [`ROWS`], opened as dsr opens a store.
+    fn tenant(
+        setup: &str,
+        value: impl Fn(i64) -> rusqlite::types::Value,
+    ) -> (tempfile::TempDir, SqliteBackend) {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("t.db");
         let c = Connection::open(&path).expect("create");
-        if wal {
-            c.execute_batch("PRAGMA journal_mode = WAL").expect("wal");
-        }
-        c.execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        c.execute_batch(setup).expect("setup");
+        let table: String = c
+            .query_row(
+                "SELECT name FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
             .expect("table");
         let tx = c.unchecked_transaction().expect("tx");
         for id in 1..=ROWS {
-            let body = if NAMED.contains(&id) {
-                format!("call back Alice@Example.com about {id}")
-            } else {
-                format!("nothing about anyone {id}")
-            };
             tx.execute(
-                "INSERT INTO notes VALUES (?1, ?2)",
-                rusqlite::params![id, body],
+                &format!("INSERT INTO {table} VALUES (?1, ?2)"),
+                rusqlite::params![id, value(id)],
             )
             .expect("row");
         }
@@ -424,6 +427,20 @@ mod tests {
         let b = SqliteBackend::open(path.to_str().expect("path"), Mode::ReadWrite, today)
             .expect("open");
         (dir, b)
+    }
+
+    fn store(wal: bool) -> (tempfile::TempDir, SqliteBackend) {
+        let mode = if wal { "WAL" } else { "DELETE" };
+        let setup = format!(
+            "PRAGMA journal_mode = {mode}; CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"
+        );
+        tenant(&setup, |id| {
+            if NAMED.contains(&id) {
+                format!("call back Alice@Example.com about {id}").into()
+            } else {
+                format!("nothing about anyone {id}").into()
+            }
+        })
     }
 
     fn found(b: &SqliteBackend) -> Vec<i64> {
@@ -544,37 +561,19 @@ mod tests {
     /// them; the rows whose number is +46 70 123 45 67 are spread over the
     /// table, at the ends and near the bounds of a four-way split.
     fn phones(index: Option<&str>) -> (tempfile::TempDir, SqliteBackend) {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("p.db");
-        let c = Connection::open(&path).expect("create");
-        c.execute_batch("CREATE TABLE people (id INTEGER PRIMARY KEY, phone TEXT)")
-            .expect("table");
-        if let Some(ddl) = index {
-            c.execute_batch(ddl).expect("index");
-        }
-        let tx = c.unchecked_transaction().expect("tx");
-        for id in 1..=ROWS {
-            let phone: rusqlite::types::Value = match id {
-                1 | 777 | 1999 => "070-123 45 67".to_string().into(),
-                500 | 1000 => "+46 70 123 45 67".to_string().into(),
-                1501 => "0046701234567".to_string().into(),
-                2000 => 46701234567_i64.into(),
-                _ if id % 7 == 0 => rusqlite::types::Value::Null,
-                _ if id % 5 == 0 => (46_700_000_000_i64 + id).into(),
-                _ => format!("08-{:06}", id * 37 % 1_000_000).into(),
-            };
-            tx.execute(
-                "INSERT INTO people VALUES (?1, ?2)",
-                rusqlite::params![id, phone],
-            )
-            .expect("row");
-        }
-        tx.commit().expect("commit");
-        drop(c);
-        let today = jiff::civil::date(2026, 12, 1);
-        let b = SqliteBackend::open(path.to_str().expect("path"), Mode::ReadWrite, today)
-            .expect("open");
-        (dir, b)
+        let setup = format!(
+            "CREATE TABLE people (id INTEGER PRIMARY KEY, phone TEXT); {}",
+            index.unwrap_or("")
+        );
+        tenant(&setup, |id| match id {
+            1 | 777 | 1999 => "070-123 45 67".to_string().into(),
+            500 | 1000 => "+46 70 123 45 67".to_string().into(),
+            1501 => "0046701234567".to_string().into(),
+            2000 => 46701234567_i64.into(),
+            _ if id % 7 == 0 => rusqlite::types::Value::Null,
+            _ if id % 5 == 0 => (46_700_000_000_i64 + id).into(),
+            _ => format!("08-{:06}", id * 37 % 1_000_000).into(),
+        })
     }
 
     fn by_phone(b: &SqliteBackend) -> Vec<i64> {
