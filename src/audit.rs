@@ -288,6 +288,21 @@ pub fn append_with(
 ) -> Result<AuditRow> {
     let tip = check_tip(tx, actor.key.as_deref())?;
     let secret = tx.ensure_tool_tables()?;
+    append_checked(tx, actor, at, entry, changes, tip, secret)
+}
+
+/// [`append_with`] after the trail's tip was checked and the tenant secret
+/// read, in this transaction: [`record`] has done both to build the entry,
+/// and need not do them again.
+pub(crate) fn append_checked(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    at: &str,
+    entry: &Entry,
+    changes: Option<replay::Payload>,
+    tip: Option<Tip>,
+    secret: String,
+) -> Result<AuditRow> {
     if let Some(path) = &actor.mirror {
         mirror::catch_up(tx, path, tip.as_ref())?;
     }
@@ -369,7 +384,7 @@ pub fn record(
 ) -> Result<AuditRow> {
     let row = store.write(|tx| {
         // Before the tables and secret are made: a dropped table is named as such.
-        check_tip(tx, actor.key.as_deref())?;
+        let tip = check_tip(tx, actor.key.as_deref())?;
         let secret = tx.ensure_tool_tables()?;
         let entry = Entry {
             command: command.into(),
@@ -377,7 +392,7 @@ pub fn record(
             outcome: outcome.into(),
             details,
         };
-        append(tx, actor, at, &entry)
+        append_checked(tx, actor, at, &entry, None, tip, secret)
     })?;
     after_commit(actor, &row);
     Ok(row)

@@ -210,7 +210,10 @@ pub fn record_and_release(
             outcome: "ok".into(),
             details,
         };
-        let row = crate::audit::append(tx, actor, at, &entry)?;
+        // The tables and secret are made before the tip is checked (the
+        // order `append` would take again); checked once.
+        let tip = crate::audit::check_tip(tx, actor.key.as_deref())?;
+        let row = crate::audit::append_checked(tx, actor, at, &entry, None, tip, secret)?;
         let dir = matches!(output, writers::Output::Dir(_));
         let path = output.commit()?;
         released = Some((path.clone(), dir));

@@ -352,15 +352,17 @@ pub fn parse(
         message,
         hint: hint.map(str::to_string),
     };
-    if let Err(e) = toml::from_str::<toml::Table>(src) {
-        return Err(vec![err(
-            e.span().map(|s| loc.at(s.start)),
-            "syntax",
-            e.message().trim().to_string(),
-            Some("the map must be TOML; its keys are listed under THE DATA MAP in dsr-check(1) (man dsr-check)"),
-        )]);
-    }
+    // Read once; only a map that does not read is parsed again as plain
+    // TOML, to tell a syntax error from a key or value the map does not take.
     let raw: RawMap = toml::from_str(src).map_err(|e| {
+        if let Err(e) = toml::from_str::<toml::Table>(src) {
+            return vec![err(
+                e.span().map(|s| loc.at(s.start)),
+                "syntax",
+                e.message().trim().to_string(),
+                Some("the map must be TOML; its keys are listed under THE DATA MAP in dsr-check(1) (man dsr-check)"),
+            )];
+        }
         vec![err(
             e.span().map(|s| loc.at(s.start)),
             "map",

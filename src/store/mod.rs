@@ -659,17 +659,19 @@ impl Tx<'_> {
     /// break every earlier subject reference.
     pub fn ensure_tool_tables(&self) -> Result<String> {
         migrate::pending(self)?;
-        if self.secret()?.is_none() {
-            let f = self.trail_facts()?;
-            if f.newest.is_some() || f.head.is_some() {
-                let records = self.audit_count()?;
-                return Err(Error::ChainBroken(format!(
-                    "the audit trail is broken: the tenant secret is missing from _dsr_meta, though the trail has {} record{}{}; nothing was changed or released; restore _dsr_meta from a backup, or after investigating run `dsr audit repair --reason TEXT` (which makes a new secret and says so)",
-                    records,
-                    if records == 1 { "" } else { "s" },
-                    if f.head.is_some() { " and a head" } else { "" }
-                )));
-            }
+        // The common case: the secret is there, and inserting it would do nothing.
+        if let Some(secret) = self.secret()? {
+            return Ok(secret);
+        }
+        let f = self.trail_facts()?;
+        if f.newest.is_some() || f.head.is_some() {
+            let records = self.audit_count()?;
+            return Err(Error::ChainBroken(format!(
+                "the audit trail is broken: the tenant secret is missing from _dsr_meta, though the trail has {} record{}{}; nothing was changed or released; restore _dsr_meta from a backup, or after investigating run `dsr audit repair --reason TEXT` (which makes a new secret and says so)",
+                records,
+                if records == 1 { "" } else { "s" },
+                if f.head.is_some() { " and a head" } else { "" }
+            )));
         }
         self.exec(
             "INSERT INTO _dsr_meta (key, value) VALUES ('secret', ?1) ON CONFLICT (key) DO NOTHING",
