@@ -41,8 +41,10 @@ pub fn time_zone(name: Option<&str>) -> Result<TimeZone, String> {
 /// every command needs only the one zone of its tenant.
 fn zoneinfo_file(name: &str) -> Option<TimeZone> {
     // jiff's first directory on Unix; elsewhere it reads no directory.
+    // Linux only: on a case-insensitive file system (macOS) the file of
+    // `europe/stockholm` would open under a name jiff spells otherwise.
     const DIR: &str = "/usr/share/zoneinfo";
-    if !cfg!(unix) || std::env::var_os("TZDIR").is_some() || name.len() > 128 {
+    if !cfg!(target_os = "linux") || std::env::var_os("TZDIR").is_some() || name.len() > 128 {
         return None;
     }
     let mut parts = name.split('/');
@@ -350,7 +352,8 @@ mod tests {
             }
         }
         // Where the system has the file, the fast path is the one taken.
-        if std::env::var_os("TZDIR").is_none()
+        if cfg!(target_os = "linux")
+            && std::env::var_os("TZDIR").is_none()
             && std::path::Path::new("/usr/share/zoneinfo/Europe/Stockholm").is_file()
         {
             assert!(zoneinfo_file("Europe/Stockholm").is_some());
