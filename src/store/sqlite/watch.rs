@@ -284,3 +284,48 @@ fn install(conn: &Connection, t: &TableSchema, ti: usize, counting: bool) -> boo
             conn.execute_batch(&sql).is_ok()
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::SqliteBackend;
+    use crate::store::Mode;
+
+    /// With no trigger and no foreign-key action the watch by counts takes
+    /// no savepoint; a count that differs all the same (an FTS5 table's
+    /// writes to its shadow tables) is refused, as the row-by-row watch
+    /// refuses it, rather than undone and carried out again.
+    #[test]
+    fn a_count_that_differs_without_a_savepoint_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        let conn = rusqlite::Connection::open(&db).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);
+             INSERT INTO t VALUES (1, 'x'), (2, 'y');
+             CREATE VIRTUAL TABLE f USING fts5(a);
+             INSERT INTO f (rowid, a) VALUES (1, 'x y'), (2, 'y z');",
+        )
+        .expect("schema");
+        drop(conn);
+        let today = jiff::civil::date(2026, 11, 22);
+        let url = db.to_str().expect("utf8");
+        let b = SqliteBackend::open(url, Mode::ReadWrite, today).expect("open");
+        b.batch("BEGIN IMMEDIATE", "test").expect("begin");
+        assert!(b.start_quick_watch().expect("start"));
+        let n = b
+            .exec("DELETE FROM t WHERE id = 1", &[], "test")
+            .expect("t");
+        assert!(b.finish_quick_watch(n).expect("own changes pass"));
+        assert!(b.start_quick_watch().expect("start"));
+        let n = b
+            .exec("DELETE FROM f WHERE rowid = 1", &[], "test")
+            .expect("f");
+        let e = b.finish_quick_watch(n).expect_err("refused").to_string();
+        assert!(
+            e.starts_with("the store's own triggers or ON DELETE / ON UPDATE actions would change rows that the erasure plan does not change: ")
+                && e.contains(" rows that dsr could not watch (in virtual tables or their shadow tables); nothing was changed; "),
+            "{e}"
+        );
+        assert!(!b.conn.is_autocommit(), "the caller rolls back");
+    }
+}
