@@ -243,8 +243,9 @@ pub trait Backend {
 
     /// Starts, where the backend has one, a watch by counts alone, with no
     /// cost per row: it tells only whether every row changed from now on
-    /// is one that dsr's own statements changed (SQLite: a savepoint and
-    /// the connection's count of changed rows). False where the backend
+    /// is one that dsr's own statements changed (SQLite: the connection's
+    /// count of changed rows, and a savepoint where foreign-key actions
+    /// may change rows). False where the backend
     /// has none, or where the store's own rules would often write more than
     /// dsr does (triggers): the ordinary watch is then used.
     fn quick_watch_start(&self) -> Result<bool> {
@@ -259,7 +260,8 @@ pub trait Backend {
     /// Ends the watch by counts: true when the rows changed since it began
     /// are exactly `own`, the rows dsr's own statements changed themselves
     /// (the changes stay); false otherwise, with everything since it began
-    /// undone.
+    /// undone, or the refusal where nothing but dsr's statements could have
+    /// changed rows and so no savepoint was taken.
     fn quick_watch_finish(&self, _own: u64) -> Result<bool> {
         Ok(false)
     }

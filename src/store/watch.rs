@@ -80,7 +80,9 @@ impl Tx<'_> {
     /// started are `own` alone, the rows dsr's own statements changed
     /// themselves (nothing else changed, and the changes stay); false when
     /// more changed, with everything since the start undone, for the caller
-    /// to carry its statements out again under [`Tx::watch`].
+    /// to carry its statements out again under [`Tx::watch`]; the refusal
+    /// (`apply::refuse_unplanned`) where no rule of the store could have
+    /// changed rows, so that there was nothing to carry out again.
     pub fn quick_watch_finish(&self, own: u64) -> Result<bool> {
         self.store.backend.quick_watch_finish(own)
     }

@@ -225,7 +225,9 @@ impl Sweep<'_> {
         // A dry run carries the batch out too, and undoes it (a savepoint),
         // so that it meets every refusal the real run would.
         let work = |tx: &Tx<'_>| -> Result<(Plan, graph::Belonging)> {
+            crate::trace::mark("sweep begin", String::new);
             let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
+            crate::trace::mark("sweep resolve", String::new);
             let scope = planner::Scope {
                 store: &cx.store,
                 schema: &cx.schema,
@@ -233,6 +235,7 @@ impl Sweep<'_> {
             };
             let mut plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
             erase_mentions(cx, &self.skip, &b, &mut plan)?;
+            crate::trace::mark("sweep plan", String::new);
             let secret = tx.ensure_tool_tables()?;
             let carry_out = |tx: &Tx<'_>| {
                 let (map, schema) = (&cx.map, &cx.schema);
@@ -243,6 +246,7 @@ impl Sweep<'_> {
             } else {
                 carry_out(tx)?;
             }
+            crate::trace::mark("sweep apply", String::new);
             Ok((plan, b))
         };
         // Which deferred erasures this batch completes: roots no longer held.
@@ -306,8 +310,10 @@ impl Sweep<'_> {
                 } else {
                     None
                 };
+                crate::trace::mark("sweep record", String::new);
                 Ok((tables, held, mentions, n, row))
             })?;
+            crate::trace::mark("sweep commit", String::new);
             self.committed(row);
             (tables, held, mentions, n)
         };
@@ -400,6 +406,7 @@ impl Sweep<'_> {
                 Some(read) => cx.store.expired_page_reading(ts, &rule.after, at, read)?,
                 None => cx.store.expired_page(ts, &rule.after, at.0, at.1, at.2)?,
             };
+            crate::trace::mark("sweep page", || format!("{} rows", page.len()));
             let Some(last) = page.last() else { break };
             cursor = Some(last.key.clone());
             let mut rows: Vec<Row> = page

@@ -61,6 +61,8 @@ pub struct SqliteBackend {
     /// The connection's count of changed rows when a watch by counts
     /// began (see `watch`).
     quick_from: Cell<Option<u64>>,
+    /// Whether that watch began with a savepoint to undo to (see `watch`).
+    quick_undo: Cell<bool>,
     /// The date identifiers are normalised against (personnummer centuries).
     today: jiff::civil::Date,
 }
@@ -157,6 +159,10 @@ impl SqliteBackend {
                 .map_err(|e| db_error(&path, "opening", e))?;
         }
         BUSY_MS.store(busy.as_millis() as u64, Ordering::Relaxed);
+        // A sweep's batch runs a few dozen statement shapes (reads, chunked
+        // deletes, the audit record's): rusqlite's 16 cached would prepare
+        // most of them anew every batch.
+        conn.set_prepared_statement_cache_capacity(128);
         conn.busy_handler(Some(wait_for_lock))
             .map_err(|e| db_error(&path, "opening", e))?;
         // Touch the schema now, so that a file that is not a database fails
@@ -179,6 +185,7 @@ impl SqliteBackend {
             own_rules: Cell::new(None),
             triggers: Cell::new(None),
             quick_from: Cell::new(None),
+            quick_undo: Cell::new(false),
             today,
         })
     }

@@ -4,7 +4,7 @@
 //! writers get their turn between batches.
 
 use super::split::Part;
-use super::write::key_in;
+use super::write::{key_in, padded};
 use super::{from_ref, SqliteBackend, CHUNK};
 use crate::error::Result;
 use crate::ident;
@@ -124,9 +124,8 @@ impl SqliteBackend {
             Filter::In { columns, tuples } => {
                 let per = (CHUNK / columns.len().max(1)).max(1);
                 for chunk in tuples.chunks(per) {
-                    let cond = in_condition(columns, chunk.len());
-                    let params: Vec<&dyn ToSql> =
-                        chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+                    let (bound, params) = padded(chunk, per);
+                    let cond = in_condition(columns, bound);
                     run(&format!("SELECT {list} FROM {from} WHERE {cond}"), params)?;
                 }
             }
@@ -269,12 +268,12 @@ impl SqliteBackend {
         let per = (CHUNK / columns.len()).max(1);
         let mut n = 0u64;
         for chunk in tuples.chunks(per) {
+            let (bound, params) = padded(chunk, per);
             let sql = format!(
                 "SELECT count(*) FROM {} WHERE {}",
                 quote(&t.name),
-                in_condition(columns, chunk.len())
+                in_condition(columns, bound)
             );
-            let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
             let c: i64 = self
                 .conn
                 .prepare_cached(&sql)
@@ -297,8 +296,8 @@ impl SqliteBackend {
         let mut n = 0;
         let per = (CHUNK / columns.len().max(1)).max(1);
         for chunk in tuples.chunks(per) {
-            let cond = in_condition(columns, chunk.len());
-            let params: Vec<&dyn ToSql> = chunk.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            let (bound, params) = padded(chunk, per);
+            let cond = in_condition(columns, bound);
             let sql = format!("DELETE FROM {} WHERE {cond}", quote(&t.name));
             n += self.exec(&sql, &params, &doing)?;
         }

@@ -24,19 +24,44 @@ pub(super) fn key_sql(t: &TableSchema) -> (String, usize) {
     }
 }
 
-/// `KEY IN (…)` for a chunk of keys, with the values to bind.
+/// How many tuples a chunk of `n` is bound as: the next power of two, at
+/// most `per` (the chunk size). A sweep's every batch ends in a chunk of
+/// its own length; padded, a table's statements come in a few shapes that
+/// stay in the connection's statement cache instead of being prepared anew.
+fn padded_len(n: usize, per: usize) -> usize {
+    n.checked_next_power_of_two().unwrap_or(n).min(per).max(n)
+}
+
+/// The values of a chunk of tuples to bind, padded (see [`padded_len`]) by
+/// repeating its last tuple: `IN` tests membership, so a repeat matches no
+/// other row and a row is still read, counted or changed once. Returns the
+/// number of tuples bound.
+pub(super) fn padded(chunk: &[Vec<Value>], per: usize) -> (usize, Vec<&dyn ToSql>) {
+    let n = padded_len(chunk.len(), per);
+    let fill = chunk.last().into_iter().cycle().take(n - chunk.len());
+    let params = chunk
+        .iter()
+        .chain(fill)
+        .flatten()
+        .map(|v| v as &dyn ToSql)
+        .collect();
+    (n, params)
+}
+
+/// `KEY IN (…)` for a chunk of keys, with the values to bind (padded, see
+/// [`padded`]).
 pub(super) fn key_in<'k>(t: &TableSchema, keys: &'k [Vec<Value>]) -> (String, Vec<&'k dyn ToSql>) {
     let (k, n) = key_sql(t);
-    let params: Vec<&dyn ToSql> = keys.iter().flatten().map(|v| v as &dyn ToSql).collect();
+    let (tuples, params) = padded(keys, (CHUNK / n).max(1));
     let sql = if n == 1 {
-        format!("{k} IN ({})", vec!["?"; keys.len()].join(", "))
+        format!("{k} IN ({})", vec!["?"; tuples].join(", "))
     } else {
         let tuple = format!("({})", vec!["?"; n].join(", "));
         let cols: Vec<String> = (1..=n).map(|i| format!("column{i}")).collect();
         format!(
             "{k} IN (SELECT {} FROM (VALUES {}))",
             cols.join(", "),
-            vec![tuple.as_str(); keys.len()].join(", ")
+            vec![tuple.as_str(); tuples].join(", ")
         )
     };
     (sql, params)
@@ -158,5 +183,37 @@ impl SqliteBackend {
             &all,
             &format!("erasing mentions in {}.{column} in", t.name),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_padded_to_a_few_shapes_by_their_last_tuple() {
+        let lens: Vec<usize> = [1, 2, 3, 5, 137, 256, 257, 499, 500]
+            .iter()
+            .map(|n| padded_len(*n, 500))
+            .collect();
+        assert_eq!(lens, [1, 2, 4, 8, 256, 256, 500, 500, 500]);
+        let chunk = vec![
+            vec![Value::Integer(1), Value::Text("a".into())],
+            vec![Value::Integer(2), Value::Text("b".into())],
+            vec![Value::Integer(3), Value::Text("c".into())],
+        ];
+        let (n, params) = padded(&chunk, 250);
+        assert_eq!((n, params.len()), (4, 8));
+        let bound: Vec<String> = params
+            .iter()
+            .map(|p| format!("{:?}", p.to_sql().expect("value")))
+            .collect();
+        let last = [bound[4].clone(), bound[5].clone()];
+        assert_eq!(
+            [bound[6].clone(), bound[7].clone()],
+            last,
+            "the last tuple again"
+        );
+        assert!(padded(&[], 500).1.is_empty());
     }
 }
