@@ -330,14 +330,9 @@ impl SqliteBackend {
             t.pk.iter().map(|c| quote(c)).collect()
         };
         let c = quote(column);
-        let indexed = t.indexes.iter().any(|i| {
-            i.parts
-                .first()
-                .is_some_and(|(ic, _)| ic.as_deref() == Some(column))
-        });
         // A long read in parts at once (`split`): by ranges of the values
         // where an index holds the column, by rowid where the table is read.
-        let parts = if indexed {
+        let parts = if super::split::leading_index(t, column).is_some() {
             self.value_parts(t, column)
         } else {
             self.rowid_parts(t)

@@ -197,12 +197,7 @@ impl SqliteBackend {
     /// parts are about equal. [`Part::Whole`] alone otherwise.
     pub(super) fn value_parts(&self, t: &TableSchema, column: &str) -> Vec<Part> {
         let whole = vec![Part::Whole];
-        let Some(index) = t.indexes.iter().find(|i| {
-            !i.partial
-                && i.parts
-                    .first()
-                    .is_some_and(|(c, _)| c.as_deref() == Some(column))
-        }) else {
+        let Some(index) = leading_index(t, column) else {
             return whole;
         };
         let Some((n, first, last)) = self.split_span(t) else {
@@ -350,6 +345,20 @@ impl SqliteBackend {
         }
         Ok(out)
     }
+}
+
+/// An index of all of `t`'s rows whose first key is `column`: one that
+/// can answer a whole read of the column.
+pub(super) fn leading_index<'t>(
+    t: &'t TableSchema,
+    column: &str,
+) -> Option<&'t crate::store::schema::Index> {
+    t.indexes.iter().find(|i| {
+        !i.partial
+            && i.parts
+                .first()
+                .is_some_and(|(c, _)| c.as_deref() == Some(column))
+    })
 }
 
 /// SQLite's order of values of different types (NULL, numbers, text,
