@@ -1166,6 +1166,29 @@ fn mention_ranges(ids: &[(Kind, String)], text: &str) -> Vec<Range<usize>> {
     merged
 }
 
+/// For tests: the map (`tables` after a fixed controller and an `email`
+/// identifier) over `dir`'s t.db, the store opened read-only on
+/// 2026-11-22, and its schema.
+#[cfg(test)]
+pub(crate) fn test_tenant(dir: &std::path::Path, tables: &str) -> (DataMap, Store, Schema) {
+    let map_path = dir.join("map.toml");
+    std::fs::write(
+        &map_path,
+        format!("version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n{tables}"),
+    )
+    .expect("map");
+    let map = crate::map::load(&map_path).expect("load map");
+    let today = jiff::civil::date(2026, 11, 22);
+    let store = crate::store::open(
+        dir.join("t.db").to_str().expect("utf8"),
+        crate::store::Mode::ReadOnly,
+        today,
+    )
+    .expect("store");
+    let schema = store.schema().expect("schema");
+    (map, store, schema)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1193,21 +1216,10 @@ mod tests {
         )
         .expect("schema");
         drop(conn);
-        let map_path = dir.path().join("map.toml");
-        std::fs::write(
-            &map_path,
-            "version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n[tables.notes]\npurpose = \"Notes\"\nlegal_basis = \"contract\"\non_erase = \"keep\"\n[tables.notes.columns]\nbody = { category = \"content.free_text\", scan = true }\n",
-        )
-        .expect("map");
-        let map = crate::map::load(&map_path).expect("load map");
-        let today = jiff::civil::date(2026, 11, 22);
-        let store = crate::store::open(
-            db.to_str().expect("utf8"),
-            crate::store::Mode::ReadOnly,
-            today,
-        )
-        .expect("store");
-        let schema = store.schema().expect("schema");
+        let (map, store, schema) = test_tenant(
+            dir.path(),
+            "[tables.notes]\npurpose = \"Notes\"\nlegal_basis = \"contract\"\non_erase = \"keep\"\n[tables.notes.columns]\nbody = { category = \"content.free_text\", scan = true }\n",
+        );
         let ids: Vec<(Kind, String)> = (1..=1200)
             .map(|i| (Kind::Email, format!("p{i}@example.se")))
             .collect();

@@ -619,10 +619,6 @@ fn recycle<'b>(mut v: Vec<&Value>) -> Vec<&'b Value> {
 mod tests {
     use super::*;
 
-    /// A leaf table (order lines: nothing links from it, no identifiers,
-    /// no free text) is counted, not held, by `resolve_copy`; the document
-    /// written from it is byte for byte the one written from every row
-    /// held, rows in key order (text by code point) either way.
     /// The map (`tables` after a fixed controller and an `email`
     /// identifier) over `dir`'s t.db, the store opened read-only, its
     /// schema, and the subject email:anna@example.se.
@@ -635,27 +631,17 @@ mod tests {
         crate::store::schema::Schema,
         Vec<crate::graph::SubjectId>,
     ) {
-        let map_path = dir.join("map.toml");
-        std::fs::write(
-            &map_path,
-            format!("version = 1\n[controller]\nname = \"C\"\ncontact = \"c@example.se\"\nauthority = \"IMY\"\n[identifiers]\nemail = \"email\"\n{tables}"),
-        )
-        .expect("map");
-        let map = crate::map::load(&map_path).expect("load map");
+        let (map, store, schema) = crate::graph::test_tenant(dir, tables);
         let today = jiff::civil::date(2026, 11, 22);
-        let db = dir.join("t.db");
-        let store = crate::store::open(
-            db.to_str().expect("utf8"),
-            crate::store::Mode::ReadOnly,
-            today,
-        )
-        .expect("store");
-        let schema = store.schema().expect("schema");
         let ids = crate::graph::parse_subjects(&map, &["email:anna@example.se".into()], today)
             .expect("ids");
         (map, store, schema, ids)
     }
 
+    /// A leaf table (order lines: nothing links from it, no identifiers,
+    /// no free text) is counted, not held, by `resolve_copy`; the document
+    /// written from it is byte for byte the one written from every row
+    /// held, rows in key order (text by code point) either way.
     #[test]
     fn streamed_rows_give_the_document_of_held_rows() {
         let dir = tempfile::tempdir().expect("tempdir");

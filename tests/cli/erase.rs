@@ -419,14 +419,16 @@ fn unread_leaf_is_erased_as_the_read_one() {
             |r| r.get(0),
         )
         .expect("a customer with readings");
-    let readings: i64 = quick
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM meter_readings r JOIN meters m ON m.id = r.meter_id WHERE m.customer_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .expect("count");
+    let readings_of = |env: &TestEnv| -> i64 {
+        env.conn()
+            .query_row(
+                "SELECT count(*) FROM meter_readings r JOIN meters m ON m.id = r.meter_id WHERE m.customer_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .expect("count")
+    };
+    let readings = readings_of(&quick);
     assert!(readings > 0);
     read.conn()
         .execute_batch(
@@ -473,13 +475,5 @@ fn unread_leaf_is_erased_as_the_read_one() {
     assert_eq!(dump(&quick), dump(&read));
     let details = "SELECT command, outcome, details FROM _dsr_audit ORDER BY seq";
     assert_eq!(rows(&quick, details), rows(&read, details));
-    let left: i64 = quick
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM meter_readings r JOIN meters m ON m.id = r.meter_id WHERE m.customer_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(left, 0);
+    assert_eq!(readings_of(&quick), 0);
 }
