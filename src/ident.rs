@@ -144,6 +144,23 @@ pub enum IdentError {
     PhoneInvalid(Region),
 }
 
+/// Starts building, in the background, what reading the map's phone
+/// numbers will need (see `phone::warm`): once per region the map uses.
+pub fn warm<'a>(kinds: impl IntoIterator<Item = &'a Kind>) {
+    let mut regions: Vec<Region> = kinds
+        .into_iter()
+        .filter_map(|k| match k {
+            Kind::Phone(r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    regions.sort();
+    regions.dedup();
+    for r in regions {
+        phone::warm(r);
+    }
+}
+
 /// Normalise a value given by the user in a request to its canonical key.
 /// `today` is used only for personnummer century inference.
 pub fn normalize(kind: Kind, raw: &str, today: Date) -> Result<String, IdentError> {
@@ -319,29 +336,42 @@ fn email_key(raw: &str) -> Result<String, IdentError> {
     }
 }
 
-/// See [`stored_prefixes`]: the key up to the first character whose stored
-/// forms a NOCASE comparison does not cover, then each of those forms.
+/// See [`stored_prefixes`]: the key, with each character whose stored
+/// forms a NOCASE comparison does not cover written in each of those forms
+/// (`erik@x.se`: `erik@x.se` and `eri\u{212A}@x.se`, for the Kelvin sign).
+/// Where that would make more than [`MAX_EMAIL_PREFIXES`], the prefixes end
+/// before the character: shorter, still complete, each a wider range read.
 fn email_prefixes(key: &str) -> Vec<String> {
-    let mut chars = key.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let mut out = vec![String::new()];
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
         let variants: Vec<String> = if !c.is_ascii() {
             case_variants(c)
         } else if c == 'k' {
             // The Kelvin sign lowercases to an ASCII k.
             vec!["k".into(), "\u{212A}".into()]
-        } else if c == 'i' && chars.peek().is_some_and(|&(_, d)| d == '\u{307}') {
-            // İ lowercases to i and a combining dot.
-            vec!["i".into(), "\u{130}".into()]
+        } else if c == 'i' && chars.peek() == Some(&'\u{307}') {
+            // İ lowercases to i and a combining dot: one stored character
+            // for two of the key's.
+            chars.next();
+            vec!["i\u{307}".into(), "\u{130}".into()]
         } else {
+            out.iter_mut().for_each(|p| p.push(c));
             continue;
         };
-        return variants
-            .into_iter()
-            .map(|v| format!("{}{v}", &key[..i]))
+        if out.len() * variants.len() > MAX_EMAIL_PREFIXES {
+            break;
+        }
+        out = out
+            .iter()
+            .flat_map(|p| variants.iter().map(move |v| format!("{p}{v}")))
             .collect();
     }
-    vec![key.to_string()]
+    out
 }
+
+/// At most this many email prefixes, each one range read of the index.
+const MAX_EMAIL_PREFIXES: usize = 32;
 
 /// Characters that lowercase to `c` (as part of a key made by
 /// `str::to_lowercase`): itself, its uppercase, and the few compatibility
@@ -894,7 +924,12 @@ mod tests {
             if lower == d.to_string() {
                 continue;
             }
-            for stored in [format!("{d}x@y.se"), format!("ab{d}@y.se")] {
+            for stored in [
+                format!("{d}x@y.se"),
+                format!("ab{d}@y.se"),
+                // After a character of several forms, and before another.
+                format!("\u{212A}{d}ö@y.se"),
+            ] {
                 let key = email_key(&stored).expect("address");
                 let prefixes = stored_prefixes(Kind::Email, &key).expect("prefixes");
                 if !prefixes.iter().any(|p| nocase_starts(&stored, p)) {
@@ -923,15 +958,40 @@ mod tests {
         assert_eq!(without_ws(Kind::Email, "anna@x.se"), ["anna@x.se"]);
         assert_eq!(
             without_ws(Kind::Email, "erik@x.se"),
-            ["erik", "eri\u{212A}"]
+            ["erik@x.se", "eri\u{212A}@x.se"]
         );
         assert_eq!(
             without_ws(Kind::Email, "åsa.öberg@example.se"),
-            ["å", "Å", "\u{212B}"]
+            [
+                "åsa.öberg@example.se",
+                "åsa.Öberg@example.se",
+                "Åsa.öberg@example.se",
+                "Åsa.Öberg@example.se",
+                "\u{212B}sa.öberg@example.se",
+                "\u{212B}sa.Öberg@example.se",
+            ]
         );
         assert_eq!(
             without_ws(Kind::Email, "anna.öst@x.se"),
-            ["anna.ö", "anna.Ö"]
+            ["anna.öst@x.se", "anna.Öst@x.se"]
+        );
+        assert_eq!(
+            without_ws(Kind::Email, "i\u{307}k@x.se"),
+            [
+                "i\u{307}k@x.se",
+                "i\u{307}\u{212A}@x.se",
+                "\u{130}k@x.se",
+                "\u{130}\u{212A}@x.se",
+            ]
+        );
+        // Six k: 64 forms; the prefixes end before the sixth.
+        assert_eq!(
+            without_ws(Kind::Email, "kkkkkk@x.se"),
+            (0..32)
+                .map(|n: u32| (0..5)
+                    .map(|b| if n & (16 >> b) == 0 { 'k' } else { '\u{212A}' })
+                    .collect::<String>())
+                .collect::<Vec<_>>()
         );
         // Every form a request accepts, padded, starts with a prefix.
         for (k, key, stored) in [

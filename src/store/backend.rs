@@ -182,6 +182,13 @@ pub trait Backend {
 
     /// A write transaction, its locks taken at once.
     fn begin_write(&self) -> Result<()>;
+    /// Runs `f`, which writes only dsr's own tables: where the write had
+    /// changed nothing before, the tenant's tables are still as committed,
+    /// and a backend that reads them on other connections may go on doing
+    /// so (SQLite's reads in parts, `split`).
+    fn own_tables_write(&self, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        f()
+    }
     /// A consistent read of dsr's tables (the audit trail).
     fn begin_read(&self) -> Result<()>;
     /// A snapshot for a whole-tenant export, where the backend can hold one

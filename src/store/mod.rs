@@ -658,6 +658,16 @@ impl Tx<'_> {
     /// trail (exit 7), never silently made anew, since a new secret would
     /// break every earlier subject reference.
     pub fn ensure_tool_tables(&self) -> Result<String> {
+        let mut secret = None;
+        self.store.backend.own_tables_write(&mut || {
+            secret = Some(self.make_tool_tables()?);
+            Ok(())
+        })?;
+        secret.ok_or_else(|| Error::Runtime("the tenant secret could not be read back".into()))
+    }
+
+    /// [`Self::ensure_tool_tables`]'s work: dsr's tables only.
+    fn make_tool_tables(&self) -> Result<String> {
         migrate::pending(self)?;
         // The common case: the secret is there, and inserting it would do nothing.
         if let Some(secret) = self.secret()? {

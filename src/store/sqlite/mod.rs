@@ -260,6 +260,16 @@ impl Backend for SqliteBackend {
         self.helpers.began_write(Some(self.conn.total_changes()));
         Ok(())
     }
+    fn own_tables_write(&self, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        let unchanged = self
+            .helpers
+            .unchanged_since_begin(self.conn.total_changes());
+        f()?;
+        if unchanged {
+            self.helpers.began_write(Some(self.conn.total_changes()));
+        }
+        Ok(())
+    }
     fn begin_read(&self) -> Result<()> {
         self.helpers.began_write(None);
         self.batch("BEGIN", "starting a read of")
