@@ -59,7 +59,9 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
         ));
     }
     let mention_ids = graph::mention_ids(&b);
+    crate::trace::mark("resolve", || format!("{} rows", b.total()));
     let mentions = graph::mentions(&cx.store, &cx.schema, &cx.map, &b, &mention_ids)?;
+    crate::trace::mark("mentions", || format!("{} mentions", mentions.len()));
     if b.total() == 0 && mentions.is_empty() {
         return Ok(Prepared::Refused(
             "not_found",
@@ -81,6 +83,7 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
         cx.now,
         &graph::Skip::default(),
     )?;
+    crate::trace::mark("plan", String::new);
     Ok(Prepared::Planned(Box::new(Planned { b, plan })))
 }
 
@@ -329,6 +332,7 @@ pub fn erase_one(
             carry_out(tx)?;
             None
         };
+        crate::trace::mark("apply", String::new);
         if let (Some(e), Some(d)) = (&failed, details.as_object_mut()) {
             d.insert("reason".into(), json!(e.to_string()));
         }
@@ -346,12 +350,14 @@ pub fn erase_one(
             apply::replay_payload(&cx.map, &p.b, &p.plan)
         };
         let row = audit::append_with(tx, actor, at, &entry, changes)?;
+        crate::trace::mark("audit", String::new);
         if let Some(e) = failed {
             return Ok((row, Json::Null, Some(e), String::new()));
         }
         if !dry_run {
             tx.defer(&apply::deferred(&cx.map, &p.b, &p.plan, Some(&subject)), at, row.seq)?;
         }
+        crate::trace::mark("defer", String::new);
         let report = json!({
             "schema": "dsr.erase/1", "dry_run": dry_run,
             "tables": tables, "held": held, "mentions": mentions, "recipients": to_tell,
@@ -361,6 +367,7 @@ pub fn erase_one(
         rows = Some(p);
         Ok((row, report, None, text))
     });
+    crate::trace::mark("commit", String::new);
     let (row, report, refusal, text) = match done {
         Ok(v) => v,
         Err(e) => {
