@@ -7,15 +7,17 @@ subjects times, as whole processes:
   * `dsr extract KIND:VALUE` (lookups, the mention scan, and the audit record
     committed with fsync), and
   * `sqlite3` running the same lookups (the same indexed SELECTs over the same
-    links, the same free-text scan) and the same durable write (one INSERT in
-    an IMMEDIATE transaction).
+    links; the customer's phone number looked up in every phone column, each
+    value read and those holding the number's last six digits in order kept,
+    as dsr narrows before it parses; the same free-text scan) and the same
+    durable write (one INSERT in an IMMEDIATE transaction).
 
 and for erasure (`--only erase`), on the largest size:
 
   * `dsr erase --yes` of typical customers (each run a different customer,
     since an erasure cannot be repeated), and of customers grown to 10,000
     and to 50,000 rows (both sides of a pair grown alike), against
-  * `sqlite3` running the same reads (lookups, mention scan) and the same
+  * `sqlite3` running the same reads (lookups with the phone lookups, mention scan) and the same
     writes (the deletes and the anonymizing update, in one IMMEDIATE
     transaction with one audit insert).
 
@@ -167,6 +169,16 @@ def scan_sql(cust):
     return "\n".join(out)
 
 
+def phone_sql(cust):
+    """The phone lookups of the customer's number (dsr's normalized
+    lookups, narrowed as dsr narrows them: `ident::required_digits`)."""
+    if not cust["phone"]:
+        return []
+    digits = re.sub(r"\D", "", cust["phone"])[-6:]
+    pattern = "%" + "".join(d + "%" for d in digits)
+    return [f"SELECT id, phone FROM {t} WHERE phone LIKE {q(pattern)};" for t in ("customers", "staff")]
+
+
 def sql_for(kind, value, cust):
     """The statements dsr's extract runs on the demo map, with one subject."""
     pnr_digits = re.sub(r"\D", "", cust["personnummer"])
@@ -188,6 +200,12 @@ def sql_for(kind, value, cust):
         "SELECT * FROM invoices WHERE customer_id IN (SELECT id FROM c);",
         "SELECT * FROM tickets WHERE customer_id IN (SELECT id FROM c);",
         f"SELECT * FROM newsletter WHERE email COLLATE NOCASE IN ({q(email)});",
+        f"SELECT * FROM staff WHERE email COLLATE NOCASE IN ({q(email)});",
+        # The customer's phone number, looked up in every phone column: a
+        # stored number may be written in any form, so each is read, and
+        # those holding the national number's last six digits in order are
+        # candidates (dsr then parses each).
+        *phone_sql(cust),
         # The mention scan: dsr narrows it with a LIKE pattern per identifier
         # held in the customer's row, then matches candidates exactly.
         scan_sql(cust),
@@ -274,6 +292,7 @@ SELECT * FROM meters WHERE customer_id IN (SELECT id FROM c);
 SELECT * FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id IN (SELECT id FROM c));
 SELECT * FROM invoices WHERE customer_id IN (SELECT id FROM c);
 SELECT * FROM tickets WHERE customer_id IN (SELECT id FROM c);
+{phones}
 {scan}
 DELETE FROM meter_readings WHERE meter_id IN (SELECT id FROM meters WHERE customer_id IN (SELECT id FROM c));
 DELETE FROM meters WHERE customer_id IN (SELECT id FROM c);
@@ -289,7 +308,7 @@ COMMIT;
 
 
 def erase_sql(cust):
-    return ERASE_SQL.format(cid=cust["id"], scan=scan_sql(cust))
+    return ERASE_SQL.format(cid=cust["id"], phones="\n".join(phone_sql(cust)), scan=scan_sql(cust))
 
 
 def subject_rows(conn, cid):
