@@ -13,10 +13,14 @@ use rusqlite::ToSql;
 
 /// `c` holds a time before `?1` (Unix seconds). Numbers compare directly
 /// (and text never compares below a number); only text values pay for
-/// parsing. NULL never qualifies.
+/// parsing. NULL never qualifies. The tests for text (`>= ''`, `< x''`)
+/// take the column without its affinity (`+c`): in a column of numeric
+/// affinity SQLite would otherwise try to read `''` as a number for every
+/// row that has not expired; the answer is the same (a number is below
+/// any text either way, and `+` keeps the column's collation).
 fn before_cutoff(c: &str) -> String {
     format!(
-        "({c} < ?1 OR ({c} >= '' AND {c} < x'' AND \
+        "({c} < ?1 OR (+{c} >= '' AND +{c} < x'' AND \
          (CASE WHEN {c} GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND {c} NOT GLOB '*[^0-9]*' \
          THEN CAST({c} AS INTEGER) ELSE unixepoch({c}) END) < ?1))"
     )
@@ -261,5 +265,71 @@ impl SqliteBackend {
         let range = key_range(t, lo, hi, &mut params);
         let sql = format!("DELETE FROM {} WHERE {surely}{range}", quote(&t.name));
         self.exec(&sql, &params, &format!("deleting from {} in", t.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Mode;
+
+    /// The expired rows of a column holding every kind of value, in a
+    /// column of each affinity, read in pages each after the last: the same
+    /// rows as the test before it took the column without its affinity,
+    /// among them numbers and ISO-8601 text before the cutoff.
+    #[test]
+    fn expired_rows_are_the_same_in_columns_of_every_affinity() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        let conn = rusqlite::Connection::open(&db).expect("db");
+        let cutoff = 1_700_000_000_i64;
+        for ty in ["INTEGER", "TEXT", "REAL", "NUMERIC", ""] {
+            conn.execute_batch(&format!(
+                "CREATE TABLE \"t{ty}\" (id INTEGER PRIMARY KEY, at {ty});
+                 INSERT INTO \"t{ty}\" VALUES
+                   (1, 1600000000), (2, 1800000000), (3, 1699999999.5), (4, '2020-01-01T00:00:00Z'),
+                   (5, '2030-01-01T00:00:00Z'), (6, '1600000000'), (7, '1800000000'), (8, NULL),
+                   (9, x'00'), (10, 'soon'), (11, ''), (12, -5), (13, '2020-01-01');"
+            ))
+            .expect("table");
+        }
+        drop(conn);
+        let today = jiff::civil::date(2026, 11, 22);
+        let b =
+            SqliteBackend::open(db.to_str().expect("utf8"), Mode::ReadWrite, today).expect("open");
+        let schema = b.read_schema().expect("schema");
+        for ty in ["INTEGER", "TEXT", "REAL", "NUMERIC", ""] {
+            let t = schema.table(&format!("t{ty}")).expect("table");
+            // In pages of two, each after the last key of the one before.
+            let mut cursor: Option<Vec<Value>> = None;
+            let mut ids = Vec::new();
+            loop {
+                let page = b
+                    .expired_rows(t, "at", (cutoff, cursor.as_deref(), 2), None)
+                    .expect("page");
+                let Some(last) = page.last() else { break };
+                cursor = Some(last.key.clone());
+                ids.extend(page.iter().map(|r| match r.key[..] {
+                    [Value::Integer(i)] => i,
+                    _ => -1,
+                }));
+            }
+            // The test as it was before `+` dropped the column's affinity.
+            let before = "(at < ?1 OR (at >= '' AND at < x'' AND \
+                (CASE WHEN at GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND at NOT GLOB '*[^0-9]*' \
+                THEN CAST(at AS INTEGER) ELSE unixepoch(at) END) < ?1))";
+            let sql = format!("SELECT id FROM \"t{ty}\" WHERE {before} ORDER BY id");
+            let mut st = b.conn.prepare(&sql).expect("prepare");
+            let want: Vec<i64> = st
+                .query_map([cutoff], |r| r.get(0))
+                .expect("query")
+                .map(|r| r.expect("row"))
+                .collect();
+            assert_eq!(ids, want, "a column of type {ty:?}");
+            assert!(
+                [1, 4, 6, 13].iter().all(|i| ids.contains(i)) && !ids.contains(&2),
+                "{ty:?}: {ids:?}"
+            );
+        }
     }
 }

@@ -24,7 +24,7 @@ use crate::value::Value;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +63,10 @@ pub struct SqliteBackend {
     quick_from: Cell<Option<u64>>,
     /// Whether that watch began with a savepoint to undo to (see `watch`).
     quick_undo: Cell<bool>,
+    /// The secret `dsr_hash` was created with on this connection.
+    hashing: RefCell<Option<String>>,
+    /// Whether the store declares foreign keys (see `write`).
+    foreign_keys: Cell<Option<bool>>,
     /// The date identifiers are normalised against (personnummer centuries).
     today: jiff::civil::Date,
 }
@@ -186,6 +190,8 @@ impl SqliteBackend {
             triggers: Cell::new(None),
             quick_from: Cell::new(None),
             quick_undo: Cell::new(false),
+            hashing: RefCell::new(None),
+            foreign_keys: Cell::new(None),
             today,
         })
     }

@@ -96,8 +96,24 @@ impl SqliteBackend {
     }
 
     /// Creates the `dsr_hash` SQL function keyed with the tenant secret for
-    /// this connection, and defers the foreign keys to the commit.
+    /// this connection (once: creating a function, like setting a pragma
+    /// flag, makes SQLite prepare every cached statement anew, a cost paid
+    /// every batch of a sweep), and defers the foreign keys to the commit
+    /// where the store has any.
     pub(super) fn prepare_hashing(&self, secret: &str) -> Result<()> {
+        if self.hashing.borrow().as_deref() != Some(secret) {
+            self.create_hashing(secret)?;
+        }
+        // Cycles of links are deleted in one go; the store's constraints
+        // are checked at commit. With no foreign key there is nothing to
+        // defer.
+        if self.has_foreign_keys()? {
+            self.batch("PRAGMA defer_foreign_keys = ON", "preparing")?;
+        }
+        Ok(())
+    }
+
+    fn create_hashing(&self, secret: &str) -> Result<()> {
         let key = secret.to_string();
         self.conn
             .create_scalar_function(
@@ -107,9 +123,26 @@ impl SqliteBackend {
                 move |ctx| Ok(hash_ref(&key, ctx.get_raw(0))),
             )
             .map_err(|e| self.err("preparing", e))?;
-        // Cycles of links are deleted in one go; the store's constraints
-        // are checked at commit.
-        self.batch("PRAGMA defer_foreign_keys = ON", "preparing")
+        *self.hashing.borrow_mut() = Some(secret.to_string());
+        Ok(())
+    }
+
+    /// Whether the store declares any foreign key. Read once per connection.
+    fn has_foreign_keys(&self) -> Result<bool> {
+        if let Some(known) = self.foreign_keys.get() {
+            return Ok(known);
+        }
+        let found = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table')",
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(|e| self.err("reading the foreign keys of", e))?;
+        self.foreign_keys.set(Some(found));
+        Ok(found)
     }
 
     pub(super) fn delete_by_keys(&self, t: &TableSchema, keys: &[Vec<Value>]) -> Result<u64> {
@@ -189,6 +222,99 @@ impl SqliteBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Mode;
+
+    fn store(sql: &str) -> (tempfile::TempDir, SqliteBackend) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        let conn = rusqlite::Connection::open(&db).expect("db");
+        conn.execute_batch(sql).expect("schema");
+        drop(conn);
+        let today = jiff::civil::date(2026, 11, 22);
+        let b =
+            SqliteBackend::open(db.to_str().expect("utf8"), Mode::ReadWrite, today).expect("open");
+        (dir, b)
+    }
+
+    fn ints(b: &SqliteBackend, sql: &str) -> Vec<i64> {
+        let mut st = b.conn.prepare(sql).expect("prepare");
+        let rows = st.query_map([], |r| r.get::<_, i64>(0)).expect("query");
+        rows.map(|r| r.expect("row")).collect()
+    }
+
+    /// Deleting by keys: a key given twice or missing deletes nothing more,
+    /// a key given as text matches by the column's affinity, composite keys
+    /// match on every column, and the foreign keys are checked at the
+    /// commit (deferred where the store has any).
+    #[test]
+    fn deleting_by_keys_counts_each_row_once_and_defers_foreign_keys() {
+        let (_dir, b) = store(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY, a TEXT);
+             CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));
+             CREATE TABLE q (id INTEGER PRIMARY KEY);
+             CREATE TABLE qc (id INTEGER PRIMARY KEY, q_id INTEGER REFERENCES q (id) ON DELETE CASCADE);
+             CREATE TABLE k (a INTEGER, b TEXT, PRIMARY KEY (a, b));
+             CREATE TABLE kc (a INTEGER, b TEXT, FOREIGN KEY (a, b) REFERENCES k (a, b) ON DELETE RESTRICT);
+             INSERT INTO p VALUES (1, 'x'), (2, 'x'), (3, 'x'), (4, 'x'), (5, 'x');
+             INSERT INTO c VALUES (1, 5);
+             INSERT INTO q VALUES (1), (2);
+             INSERT INTO qc VALUES (1, 1);
+             INSERT INTO k VALUES (1, 'x'), (1, 'y'), (2, 'x');",
+        );
+        let schema = b.read_schema().expect("schema");
+        let (p, k) = (schema.table("p").expect("p"), schema.table("k").expect("k"));
+        b.batch("BEGIN IMMEDIATE", "test").expect("begin");
+        b.prepare_hashing("secret").expect("prepare");
+        let i = |n: i64| vec![Value::Integer(n)];
+        let keys = [i(1), i(2), i(2), i(9), vec![Value::Text("3".into())]];
+        assert_eq!(b.delete_by_keys(p, &keys).expect("delete"), 3);
+        assert_eq!(ints(&b, "SELECT id FROM p ORDER BY id"), [4, 5]);
+        let kv = |a: i64, s: &str| vec![Value::Integer(a), Value::Text(s.into())];
+        let keys = [kv(1, "x"), kv(2, "x"), kv(2, "y")];
+        assert_eq!(b.delete_by_keys(k, &keys).expect("delete"), 2);
+        assert_eq!(ints(&b, "SELECT a FROM k WHERE b = 'y'"), [1]);
+        assert_eq!(ints(&b, "SELECT count(*) FROM k"), [1]);
+        b.batch("COMMIT", "test").expect("commit");
+        // Deferred, as before: the statement passes, the commit does not.
+        b.batch("BEGIN IMMEDIATE", "test").expect("begin");
+        b.prepare_hashing("secret").expect("prepare");
+        assert_eq!(b.delete_by_keys(p, &[i(5)]).expect("deferred"), 1);
+        assert!(b.batch("COMMIT", "test").is_err(), "c still references 5");
+        b.batch("ROLLBACK", "test").expect("rollback");
+        assert_eq!(ints(&b, "SELECT id FROM p ORDER BY id"), [4, 5]);
+    }
+
+    /// `dsr_hash` is created once per secret, and the foreign keys are
+    /// deferred in each transaction where the store has any.
+    #[test]
+    fn hashing_is_prepared_once_and_foreign_keys_deferred_where_there_are_any() {
+        let (_dir, b) = store("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);");
+        let hash = |b: &SqliteBackend| -> String {
+            b.conn
+                .query_row("SELECT dsr_hash('a')", [], |r| r.get(0))
+                .expect("hash")
+        };
+        let deferred = |b: &SqliteBackend| ints(b, "PRAGMA defer_foreign_keys") == [1];
+        b.batch("BEGIN IMMEDIATE", "test").expect("begin");
+        b.prepare_hashing("one").expect("prepare");
+        let first = hash(&b);
+        b.prepare_hashing("one").expect("again");
+        assert_eq!(hash(&b), first);
+        assert!(!deferred(&b), "no foreign key: nothing deferred");
+        b.prepare_hashing("two").expect("another secret");
+        assert_ne!(hash(&b), first, "keyed with the new secret");
+        b.batch("COMMIT", "test").expect("commit");
+        let (_dir2, b) = store(
+            "CREATE TABLE p (id INTEGER PRIMARY KEY);
+             CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));",
+        );
+        for _ in 0..2 {
+            b.batch("BEGIN IMMEDIATE", "test").expect("begin");
+            b.prepare_hashing("one").expect("prepare");
+            assert!(deferred(&b), "every transaction");
+            b.batch("COMMIT", "test").expect("commit");
+        }
+    }
 
     #[test]
     fn chunks_are_padded_to_a_few_shapes_by_their_last_tuple() {
