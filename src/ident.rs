@@ -144,23 +144,6 @@ pub enum IdentError {
     PhoneInvalid(Region),
 }
 
-/// Starts building, in the background, what reading the map's phone
-/// numbers will need (see `phone::warm`): once per region the map uses.
-pub fn warm<'a>(kinds: impl IntoIterator<Item = &'a Kind>) {
-    let mut regions: Vec<Region> = kinds
-        .into_iter()
-        .filter_map(|k| match k {
-            Kind::Phone(r) => Some(*r),
-            _ => None,
-        })
-        .collect();
-    regions.sort();
-    regions.dedup();
-    for r in regions {
-        phone::warm(r);
-    }
-}
-
 /// Normalise a value given by the user in a request to its canonical key.
 /// `today` is used only for personnummer century inference.
 pub fn normalize(kind: Kind, raw: &str, today: Date) -> Result<String, IdentError> {

@@ -68,9 +68,6 @@ impl Context {
             .ok_or_else(|| Error::Usage("no data map given".into()))?;
         crate::trace::mark("tenant", String::new);
         let map = map::load(&map_path)?;
-        // Most commands read phone numbers soon (a subject's, or those
-        // found in their rows); the metadata is built meanwhile.
-        crate::ident::warm(map.identifiers.iter().map(|i| &i.kind));
         crate::trace::mark("map", String::new);
         let mut store = store::open(&tenant.store, mode(read_only), today)?;
         crate::trace::mark("open", String::new);

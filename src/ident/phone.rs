@@ -75,41 +75,6 @@ impl fmt::Debug for Region {
     }
 }
 
-/// Builds, on a thread of its own, what the first reading of a number in
-/// `region` builds: its calling code's metadata and the parser's patterns
-/// (~6 ms, a third of a small extract), while the command goes on to open
-/// the store and read its schema. What is built is kept in the same
-/// `OnceLock`s a reading fills, so a reading that comes first waits for it
-/// rather than building it twice; results are the same either way.
-pub(super) fn warm(region: Region) {
-    let work = move || {
-        let Some(code) = region.calling_code() else {
-            return;
-        };
-        let db = metadata::for_code(code);
-        let Some(meta) = db.by_id(region.as_str()) else {
-            return;
-        };
-        let example = meta
-            .descriptors()
-            .mobile()
-            .and_then(|d| d.example())
-            .or_else(|| meta.descriptors().general().example());
-        if let Some(example) = example {
-            // As stored: with the trunk prefix, and with the country code.
-            let trunk = meta.national_prefix().unwrap_or("");
-            if let Ok(k) = key(&format!("{trunk}{example}"), region) {
-                let _ = forms(&k);
-            }
-            let _ = key(&format!("+{code} {example}"), region);
-        }
-    };
-    // Without a thread the first reading builds it; nothing is lost.
-    let _ = std::thread::Builder::new()
-        .name("dsr-phone-warm".into())
-        .spawn(work);
-}
-
 /// The E.164 key of a number written in `region`.
 ///
 /// Only what people write in a phone field is accepted: digits, spaces and
@@ -266,27 +231,6 @@ mod tests {
 
     fn r(s: &str) -> Region {
         Region::parse(s).expect("region")
-    }
-
-    /// Readings racing the background build (several regions, the same
-    /// code twice) wait for it and read as the crate does.
-    #[test]
-    fn readings_during_the_warm_up_read_as_without_it() {
-        let raws = ["070-123 45 67", "+44 20 7946 0018", "0049 30 901820"];
-        let threads: Vec<_> = (0..4)
-            .map(|i| {
-                std::thread::spawn(move || {
-                    warm(r(["SE", "GB", "DE", "SE"][i]));
-                    raws.map(|raw| key(raw, r("SE")).ok())
-                })
-            })
-            .collect();
-        for t in threads {
-            let got = t.join().expect("thread");
-            let want = raws.map(|raw| crate_key(raw, r("SE")));
-            assert_eq!(got, want);
-            assert_eq!(got[0].as_deref(), Some("+46701234567"));
-        }
     }
 
     /// The key as the crate's whole database reads it: what [`key`] gave
