@@ -270,8 +270,8 @@ impl SqliteBackend {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_store;
     use super::*;
-    use crate::store::Mode;
 
     /// The expired rows of a column holding every kind of value, in a
     /// column of each affinity, read in pages each after the last: the same
@@ -279,24 +279,20 @@ mod tests {
     /// among them numbers and ISO-8601 text before the cutoff.
     #[test]
     fn expired_rows_are_the_same_in_columns_of_every_affinity() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("t.db");
-        let conn = rusqlite::Connection::open(&db).expect("db");
         let cutoff = 1_700_000_000_i64;
-        for ty in ["INTEGER", "TEXT", "REAL", "NUMERIC", ""] {
-            conn.execute_batch(&format!(
-                "CREATE TABLE \"t{ty}\" (id INTEGER PRIMARY KEY, at {ty});
-                 INSERT INTO \"t{ty}\" VALUES
-                   (1, 1600000000), (2, 1800000000), (3, 1699999999.5), (4, '2020-01-01T00:00:00Z'),
-                   (5, '2030-01-01T00:00:00Z'), (6, '1600000000'), (7, '1800000000'), (8, NULL),
-                   (9, x'00'), (10, 'soon'), (11, ''), (12, -5), (13, '2020-01-01');"
-            ))
-            .expect("table");
-        }
-        drop(conn);
-        let today = jiff::civil::date(2026, 11, 22);
-        let b =
-            SqliteBackend::open(db.to_str().expect("utf8"), Mode::ReadWrite, today).expect("open");
+        let tables: String = ["INTEGER", "TEXT", "REAL", "NUMERIC", ""]
+            .iter()
+            .map(|ty| {
+                format!(
+                    "CREATE TABLE \"t{ty}\" (id INTEGER PRIMARY KEY, at {ty});
+                     INSERT INTO \"t{ty}\" VALUES
+                       (1, 1600000000), (2, 1800000000), (3, 1699999999.5), (4, '2020-01-01T00:00:00Z'),
+                       (5, '2030-01-01T00:00:00Z'), (6, '1600000000'), (7, '1800000000'), (8, NULL),
+                       (9, x'00'), (10, 'soon'), (11, ''), (12, -5), (13, '2020-01-01');"
+                )
+            })
+            .collect();
+        let (_dir, b) = test_store(&tables);
         let schema = b.read_schema().expect("schema");
         for ty in ["INTEGER", "TEXT", "REAL", "NUMERIC", ""] {
             let t = schema.table(&format!("t{ty}")).expect("table");

@@ -472,11 +472,6 @@ thread_local! {
     static WAITING_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
-/// SQLite's busy handler: called with the number of earlier calls for this
-/// lock; true to try again. SQLite's own handler sleeps up to 100 ms between
-/// tries, which an application writing back to back never leaves a gap
-/// long enough for; polling every 200 µs (1 ms after the first 50 ms) finds
-/// the gaps between its transactions.
 /// dsr's SQL functions, on every connection that runs its statements.
 fn register_functions(conn: &Connection, today: jiff::civil::Date) -> rusqlite::Result<()> {
     conn.create_scalar_function(
@@ -525,6 +520,11 @@ fn register_functions(conn: &Connection, today: jiff::civil::Date) -> rusqlite::
     Ok(())
 }
 
+/// SQLite's busy handler: called with the number of earlier calls for this
+/// lock; true to try again. SQLite's own handler sleeps up to 100 ms between
+/// tries, which an application writing back to back never leaves a gap
+/// long enough for; polling every 200 µs (1 ms after the first 50 ms) finds
+/// the gaps between its transactions.
 fn wait_for_lock(tries: i32) -> bool {
     let now = Instant::now();
     let since = WAITING_SINCE.with(|w| {
@@ -602,6 +602,25 @@ pub fn db_error(path: &Path, doing: &str, e: rusqlite::Error) -> Error {
         _ => format!("SQLite failed while {doing} the store {p}: {e}; nothing was changed"),
     };
     Error::Runtime(msg)
+}
+
+/// A store built with `sql` in a new directory, opened for writing, for
+/// the backend's unit tests.
+#[cfg(test)]
+pub(super) fn test_store(sql: &str) -> (tempfile::TempDir, SqliteBackend) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("t.db");
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    conn.execute_batch(sql).expect("schema");
+    drop(conn);
+    let today = jiff::civil::date(2026, 11, 22);
+    let b = SqliteBackend::open(
+        db.to_str().expect("utf8"),
+        crate::store::Mode::ReadWrite,
+        today,
+    )
+    .expect("open");
+    (dir, b)
 }
 
 #[cfg(test)]

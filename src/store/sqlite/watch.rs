@@ -287,8 +287,7 @@ fn install(conn: &Connection, t: &TableSchema, ti: usize, counting: bool) -> boo
 
 #[cfg(test)]
 mod tests {
-    use super::super::SqliteBackend;
-    use crate::store::Mode;
+    use super::super::test_store;
 
     /// With no trigger and no foreign-key action the watch by counts takes
     /// no savepoint; a count that differs all the same (an FTS5 table's
@@ -296,20 +295,12 @@ mod tests {
     /// refuses it, rather than undone and carried out again.
     #[test]
     fn a_count_that_differs_without_a_savepoint_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("t.db");
-        let conn = rusqlite::Connection::open(&db).expect("db");
-        conn.execute_batch(
+        let (_dir, b) = test_store(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);
              INSERT INTO t VALUES (1, 'x'), (2, 'y');
              CREATE VIRTUAL TABLE f USING fts5(a);
              INSERT INTO f (rowid, a) VALUES (1, 'x y'), (2, 'y z');",
-        )
-        .expect("schema");
-        drop(conn);
-        let today = jiff::civil::date(2026, 11, 22);
-        let url = db.to_str().expect("utf8");
-        let b = SqliteBackend::open(url, Mode::ReadWrite, today).expect("open");
+        );
         b.batch("BEGIN IMMEDIATE", "test").expect("begin");
         assert!(b.start_quick_watch().expect("start"));
         let n = b

@@ -221,20 +221,8 @@ impl SqliteBackend {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_store as store;
     use super::*;
-    use crate::store::Mode;
-
-    fn store(sql: &str) -> (tempfile::TempDir, SqliteBackend) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("t.db");
-        let conn = rusqlite::Connection::open(&db).expect("db");
-        conn.execute_batch(sql).expect("schema");
-        drop(conn);
-        let today = jiff::civil::date(2026, 11, 22);
-        let b =
-            SqliteBackend::open(db.to_str().expect("utf8"), Mode::ReadWrite, today).expect("open");
-        (dir, b)
-    }
 
     fn ints(b: &SqliteBackend, sql: &str) -> Vec<i64> {
         let mut st = b.conn.prepare(sql).expect("prepare");
