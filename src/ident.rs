@@ -144,6 +144,28 @@ pub enum IdentError {
     PhoneInvalid(Region),
 }
 
+/// Starts building, in the background, what reading phone numbers of
+/// these regions will need (see `phone::warm`).
+pub fn warm(regions: impl IntoIterator<Item = Region>) {
+    for r in regions {
+        phone::warm(r);
+    }
+}
+
+/// The regions of a map's phone kinds.
+pub fn phone_regions<'a>(kinds: impl IntoIterator<Item = &'a Kind>) -> Vec<Region> {
+    let mut regions: Vec<Region> = kinds
+        .into_iter()
+        .filter_map(|k| match k {
+            Kind::Phone(r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    regions.sort();
+    regions.dedup();
+    regions
+}
+
 /// Normalise a value given by the user in a request to its canonical key.
 /// `today` is used only for personnummer century inference.
 pub fn normalize(kind: Kind, raw: &str, today: Date) -> Result<String, IdentError> {

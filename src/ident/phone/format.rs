@@ -9,15 +9,15 @@
 //! compare every example number of every region with the crate's own output.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
 use phonenumber::metadata::{Database, Format, Metadata};
 use phonenumber::{Mode, PhoneNumber};
-use regex::Regex;
+
+use super::pattern;
 
 /// The crate's `consts::FIRST_GROUP`, `NP`, `FG` and `CC`: the first group
 /// of a format, and the placeholders of a national-prefix rule.
-static FIRST_GROUP: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(\$\d)").ok());
+const FIRST_GROUP: &str = r"(\$\d)";
 const NP: &str = "$NP";
 const FG: &str = "$FG";
 const CC: &str = "$CC";
@@ -64,10 +64,8 @@ fn choose<'a>(national: &str, formats: &'a [Format]) -> Option<&'a Format> {
     formats.iter().find(|f| match f.leading_digits().last() {
         None => true,
         Some(leading) => {
-            leading.find(national).is_some_and(|m| m.start() == 0)
-                && f.pattern()
-                    .find(national)
-                    .is_some_and(|m| m.start() == 0 && m.end() == national.len())
+            pattern::match_at_start(leading.as_str(), national).is_some()
+                && pattern::match_at_start(f.pattern().as_str(), national) == Some(national.len())
         }
     })
 }
@@ -81,24 +79,18 @@ fn replace(
     rule: Option<&str>,
     carrier: Option<&str>,
 ) -> String {
-    let template: Cow<str> = match (rule, FIRST_GROUP.as_ref()) {
-        (Some(rule), Some(first_group)) => {
-            match first_group.captures(f.format()).and_then(|c| c.get(1)) {
-                Some(first) => {
-                    let rule = rule
-                        .replace(NP, meta.national_prefix().unwrap_or(""))
-                        .replace(FG, &format!("${}", first.as_str()))
-                        .replace(CC, carrier.unwrap_or(""));
-                    Cow::Owned(first_group.replace(f.format(), rule.as_str()).into_owned())
-                }
-                None => Cow::Borrowed(f.format()),
-            }
+    let first = rule.and_then(|rule| Some((rule, pattern::find(FIRST_GROUP, f.format())?)));
+    let template: Cow<str> = match first {
+        Some((rule, first)) => {
+            let rule = rule
+                .replace(NP, meta.national_prefix().unwrap_or(""))
+                .replace(FG, &format!("${first}"))
+                .replace(CC, carrier.unwrap_or(""));
+            Cow::Owned(pattern::replace_first(FIRST_GROUP, f.format(), &rule))
         }
-        _ => Cow::Borrowed(f.format()),
+        None => Cow::Borrowed(f.format()),
     };
-    f.pattern()
-        .replace(national, template.as_ref())
-        .into_owned()
+    pattern::replace_first(f.pattern().as_str(), national, &template)
 }
 
 #[cfg(test)]

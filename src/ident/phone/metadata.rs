@@ -140,8 +140,8 @@ pub(super) fn is_valid(n: &PhoneNumber, db: &Database) -> bool {
         return n.is_valid_with(db);
     };
     let national = n.national().to_string();
-    meta.descriptors().general().is_match(&national)
-        && number_types(meta).any(|d| d.is_match(&national))
+    super::pattern::holds(meta.descriptors().general(), &national)
+        && number_types(meta).any(|d| super::pattern::holds(d, &national))
 }
 
 /// The descriptors of a region's number types (the crate's `number_type`
