@@ -204,6 +204,12 @@ pub trait Backend {
     /// Whether a transaction is open (a trigger's `RAISE(ROLLBACK)` or a
     /// full disk may end one early).
     fn in_transaction(&self) -> bool;
+    /// A number that differs between two calls when another connection
+    /// committed a change to the store between them; `None` when the backend
+    /// cannot tell, and a caller must then assume that something changed.
+    fn others_version(&self) -> Result<Option<i64>> {
+        Ok(None)
+    }
     fn savepoint(&self) -> Result<()>;
     /// Rolls back to the savepoint and releases it.
     fn rollback_savepoint(&self) -> Result<()>;

@@ -415,6 +415,12 @@ impl Store {
         self.backend.expired_page_reading(t, after, page, read)
     }
 
+    /// See [`Backend::others_version`]: whether rows read before a write
+    /// transaction began may have been changed by another connection since.
+    pub fn others_version(&self) -> Result<Option<i64>> {
+        self.backend.others_version()
+    }
+
     /// The key of the row `span` rows after `lo` in key order (after the
     /// first row when `lo` is None): the end of the next range of a
     /// one-pass sweep, or None when fewer rows remain.

@@ -22,6 +22,8 @@ impl Sweep<'_> {
         let cx = self.cx;
         let mut cursor: Option<(String, String)> = None;
         loop {
+            // Before the rows are judged: a change after it has them read again.
+            let seen = cx.store.others_version()?;
             let page = cx.store.deferred_page(
                 self.args.table.as_deref(),
                 cursor.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
@@ -42,7 +44,9 @@ impl Sweep<'_> {
                 i += n;
             }
             if !roots.is_empty() || !gone.is_empty() {
-                self.batch("deferred", roots, gone)?;
+                // Rows the application changed meanwhile are judged again
+                // by the planner, as they are then (their holds).
+                self.batch("deferred", (roots, seen), &|_, _| true, gone)?;
             }
             if !moved.is_empty() && !self.args.dry_run {
                 cx.store.write(|tx| tx.set_deferred_until(&moved))?;

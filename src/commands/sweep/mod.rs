@@ -19,7 +19,7 @@ use crate::graph::{self, Skip};
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
 use crate::store::refs::row_refs_under;
-use crate::store::{AuditRow, Row, Tx};
+use crate::store::{AuditRow, Filter, Row, Tx};
 use crate::time;
 use crate::value::Value;
 use jiff::civil::Date;
@@ -203,10 +203,16 @@ impl Sweep<'_> {
     /// Plans and (unless a dry run) carries out one batch of roots in one
     /// write transaction with its audit record. `done` are the deferred
     /// erasures the batch completes if its root is no longer held.
+    ///
+    /// The roots were read before the transaction: `seen` is the store's
+    /// [`Store::others_version`] then, and `still` tells whether a root, as
+    /// it is once the transaction holds the lock, is still one (see
+    /// [`current_roots`]).
     fn batch(
         &mut self,
         source: &str,
-        roots: Vec<(usize, Row, OnErase)>,
+        (roots, seen): (Vec<(usize, Row, OnErase)>, Option<i64>),
+        still: &dyn Fn(usize, &Row) -> bool,
         gone: Vec<(String, String)>,
     ) -> Result<()> {
         let cx = self.cx;
@@ -226,6 +232,7 @@ impl Sweep<'_> {
         // so that it meets every refusal the real run would.
         let work = |tx: &Tx<'_>| -> Result<(Plan, graph::Belonging)> {
             crate::trace::mark("sweep begin", String::new);
+            let roots = current_roots(cx, roots, seen, still)?;
             let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
             crate::trace::mark("sweep resolve", String::new);
             let scope = planner::Scope {
@@ -402,6 +409,9 @@ impl Sweep<'_> {
         let mut cursor: Option<Vec<Value>> = None;
         loop {
             let at = (before, cursor.as_deref(), self.batcher.size);
+            // Before the read: a commit by another connection during it or
+            // after it has the batch read its roots again.
+            let seen = cx.store.others_version()?;
             let page = match &read {
                 Some(read) => cx.store.expired_page_reading(ts, &rule.after, at, read)?,
                 None => cx.store.expired_page(ts, &rule.after, at.0, at.1, at.2)?,
@@ -425,11 +435,70 @@ impl Sweep<'_> {
             let roots: Vec<(usize, Row, OnErase)> =
                 rows.into_iter().map(|r| (ti, r, action)).collect();
             if !roots.is_empty() {
-                self.batch(&format!("retention:{}", t.name), roots, Vec::new())?;
+                let still = |_: usize, r: &Row| expired(cx.now, sure, rule, &r.values[ci]);
+                let source = format!("retention:{}", t.name);
+                self.batch(&source, (roots, seen), &still, Vec::new())?;
             }
         }
         Ok(())
     }
+}
+
+/// The roots of a batch as they are now, inside its write transaction: a
+/// root read before it (a page of expired rows, a deferred erasure's row)
+/// may have been changed or deleted by the application in between, while
+/// the sweep waited for the lock, say. When the store tells that no other
+/// connection committed since (`seen`, [`Store::others_version`]), the
+/// rows stand as read; otherwise they are read again by key, those gone
+/// are left out, and so are those that `still` no longer takes (a row
+/// whose retention date the application moved is no longer expired).
+/// Holds are then judged on the rows as they are now.
+fn current_roots(
+    cx: &Context,
+    roots: Vec<(usize, Row, OnErase)>,
+    seen: Option<i64>,
+    still: &dyn Fn(usize, &Row) -> bool,
+) -> Result<Vec<(usize, Row, OnErase)>> {
+    let table = |ti: usize| cx.schema.table(&cx.map.tables[ti].name);
+    roots_now(&cx.store, &table, roots, seen, still)
+}
+
+/// [`current_roots`] with the store and each table's schema by index.
+fn roots_now<'s>(
+    store: &crate::store::Store,
+    table: &dyn Fn(usize) -> Option<&'s crate::store::schema::TableSchema>,
+    roots: Vec<(usize, Row, OnErase)>,
+    seen: Option<i64>,
+    still: &dyn Fn(usize, &Row) -> bool,
+) -> Result<Vec<(usize, Row, OnErase)>> {
+    if seen.is_some() && store.others_version()? == seen {
+        return Ok(roots);
+    }
+    let mut keys: HashMap<usize, Vec<Vec<Value>>> = HashMap::new();
+    for (ti, r, _) in &roots {
+        keys.entry(*ti).or_default().push(r.key.clone());
+    }
+    let mut now: HashMap<(usize, Vec<Value>), Row> = HashMap::new();
+    for (ti, keys) in &keys {
+        let Some(ts) = table(*ti) else {
+            continue;
+        };
+        store.select(ts, &Filter::Keys(keys), |row| {
+            now.insert((*ti, row.key.clone()), row);
+        })?;
+    }
+    let before = roots.len();
+    let current: Vec<(usize, Row, OnErase)> = roots
+        .into_iter()
+        .filter_map(|(ti, r, action)| {
+            let row = now.remove(&(ti, r.key))?;
+            still(ti, &row).then_some((ti, row, action))
+        })
+        .collect();
+    crate::trace::mark("sweep roots read again", || {
+        format!("{} of {before} still roots", current.len())
+    });
+    Ok(current)
 }
 
 /// The columns of a table's expired rows that sweeping them reads, by
@@ -673,4 +742,95 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         ),
     );
     Ok(ExitCode::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{open, Mode};
+
+    /// A root the application changed or deleted between the page read and
+    /// the batch's lock is read again: gone rows and rows no longer taken
+    /// are left out, the others carry their values of now. Without a change
+    /// by another connection the rows stand as read, unread.
+    #[test]
+    fn roots_changed_by_another_connection_are_read_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("t.db");
+        let app = rusqlite::Connection::open(&db).expect("db");
+        app.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE t (id INTEGER PRIMARY KEY, closed TEXT, held INTEGER);
+             INSERT INTO t VALUES (1, '2020-01-01', 0), (2, '2020-01-01', 0), (3, '2020-01-01', 0);",
+        )
+        .expect("schema");
+        let store = open(
+            db.to_str().expect("utf8"),
+            Mode::ReadWrite,
+            jiff::civil::date(2026, 11, 22),
+        )
+        .expect("open");
+        let schema = store.schema().expect("schema");
+        let ts = schema.table("t").expect("t");
+        let table = |_: usize| Some(ts);
+        let still = |_: usize, r: &Row| r.values[1] == Value::Text("2020-01-01".into());
+        let read = |store: &crate::store::Store| {
+            let mut rows = Vec::new();
+            let keys: Vec<Vec<Value>> = (1..=3).map(|i| vec![Value::Integer(i)]).collect();
+            store
+                .select(ts, &Filter::Keys(&keys), |r| {
+                    rows.push((0, r, OnErase::Delete))
+                })
+                .expect("select");
+            rows.sort_by_key(|(_, r, _)| format!("{:?}", r.key));
+            rows
+        };
+        let summary = |rows: &[(usize, Row, OnErase)]| -> Vec<String> {
+            rows.iter()
+                .map(|(_, r, _)| format!("{:?}", r.values))
+                .collect()
+        };
+
+        // Nothing changed since: the rows as given, not read again (a
+        // value only the caller has stays).
+        let seen = store.others_version().expect("version");
+        assert!(seen.is_some());
+        let mut given = read(&store);
+        given[0].1.values[2] = Value::Integer(7);
+        let out = store
+            .write(|_| roots_now(&store, &table, given.clone(), seen, &still))
+            .expect("roots");
+        assert_eq!(summary(&out), summary(&given));
+
+        // The application moves 1's date, holds 2 and deletes 3.
+        let seen = store.others_version().expect("version");
+        let given = read(&store);
+        app.execute_batch(
+            "UPDATE t SET closed = '2026-11-01' WHERE id = 1;
+             UPDATE t SET held = 1 WHERE id = 2;
+             DELETE FROM t WHERE id = 3;",
+        )
+        .expect("app");
+        let out = store
+            .write(|_| roots_now(&store, &table, given.clone(), seen, &still))
+            .expect("roots");
+        assert_eq!(
+            summary(&out),
+            [r#"[Integer(2), Text("2020-01-01"), Integer(1)]"#]
+        );
+
+        // A backend that cannot tell (None) always reads again.
+        let mut stale = read(&store);
+        stale[0].1.values[2] = Value::Integer(9);
+        let out = store
+            .write(|_| roots_now(&store, &table, stale, None, &|_, _| true))
+            .expect("roots");
+        assert_eq!(
+            summary(&out),
+            [
+                r#"[Integer(1), Text("2026-11-01"), Integer(0)]"#,
+                r#"[Integer(2), Text("2020-01-01"), Integer(1)]"#
+            ]
+        );
+    }
 }

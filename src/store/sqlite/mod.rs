@@ -298,6 +298,15 @@ impl Backend for SqliteBackend {
     fn in_transaction(&self) -> bool {
         !self.conn.is_autocommit()
     }
+    fn others_version(&self) -> Result<Option<i64>> {
+        // SQLite's own count, per connection, of commits by other
+        // connections: inside a write transaction (BEGIN IMMEDIATE) it
+        // counts up to the moment the lock was taken.
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map(Some)
+            .map_err(|e| self.err("reading the data version of", e))
+    }
     fn savepoint(&self) -> Result<()> {
         self.batch("SAVEPOINT dsr_trial", "starting a dry run on")
     }
