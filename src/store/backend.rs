@@ -204,6 +204,19 @@ pub trait Backend {
     /// Whether a transaction is open (a trigger's `RAISE(ROLLBACK)` or a
     /// full disk may end one early).
     fn in_transaction(&self) -> bool;
+    /// Rows of `t` by key ([`Filter::Keys`]) reading only the columns `read`
+    /// marks (by schema index; the key always): the others are NULL. A
+    /// backend may read them all.
+    fn rows_reading(
+        &self,
+        t: &TableSchema,
+        keys: &[Vec<Value>],
+        read: &[bool],
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
+        let _ = read;
+        self.select(t, &Filter::Keys(keys), f)
+    }
     /// A number that differs between two calls when another connection
     /// committed a change to the store between them; `None` when the backend
     /// cannot tell, and a caller must then assume that something changed.

@@ -649,6 +649,40 @@ pub(super) fn expired_rows_are_paged(s: &Store) {
     );
 }
 
+/// Rows by key with some columns read: those columns and the key as
+/// stored, the others NULL or as stored; keys not there give no row.
+pub(super) fn rows_are_read_by_key_in_some_columns(s: &Store) {
+    let schema = s.schema().expect("schema");
+    let people = schema.table("people").expect("people");
+    let read: Vec<bool> = people.columns.iter().map(|c| c.name == "name").collect();
+    let keys = [vec![int(3)], vec![int(1)], vec![int(99)]];
+    let mut rows = Vec::new();
+    s.rows_reading(people, &keys, Some(&read), |r| rows.push(r))
+        .expect("rows");
+    rows.sort_by_key(|r| format!("{:?}", r.key));
+    let name = people.column_index("name").expect("name");
+    let email = people.column_index("email").expect("email");
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.key.clone(), r.values[name].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (vec![int(1)], Value::Text("Anna".into())),
+            (vec![int(3)], Value::Text("Anna Two".into()))
+        ]
+    );
+    for (r, stored) in rows.iter().zip(["ANNA@example.se", "anna@example.se.com"]) {
+        assert!(
+            matches!(&r.values[email], Value::Null)
+                || r.values[email] == Value::Text(stored.into()),
+            "{:?}",
+            r.values
+        );
+    }
+}
+
 fn cutoffs(before: i64, sure: i64, min: i64) -> super::Cutoffs {
     super::Cutoffs { before, sure, min }
 }
@@ -820,4 +854,5 @@ contract! {
         rows_stream_in_key_order,
         rows_are_deleted_by_a_links_values,
         a_watch_by_counts_tells_the_stores_own_changes,
+        rows_are_read_by_key_in_some_columns,
 }

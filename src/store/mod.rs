@@ -415,6 +415,20 @@ impl Store {
         self.backend.expired_page_reading(t, after, page, read)
     }
 
+    /// See [`Backend::rows_reading`]: rows by key, only some columns read.
+    pub fn rows_reading(
+        &self,
+        t: &TableSchema,
+        keys: &[Vec<Value>],
+        read: Option<&[bool]>,
+        mut f: impl FnMut(Row),
+    ) -> Result<()> {
+        match read {
+            Some(read) => self.backend.rows_reading(t, keys, read, &mut f),
+            None => self.select(t, &Filter::Keys(keys), f),
+        }
+    }
+
     /// See [`Backend::others_version`]: whether rows read before a write
     /// transaction began may have been changed by another connection since.
     pub fn others_version(&self) -> Result<Option<i64>> {

@@ -46,7 +46,12 @@ impl Sweep<'_> {
             if !roots.is_empty() || !gone.is_empty() {
                 // Rows the application changed meanwhile are judged again
                 // by the planner, as they are then (their holds).
-                self.batch("deferred", (roots, seen), &|_, _| true, gone)?;
+                let fresh = super::Fresh {
+                    seen,
+                    read: None,
+                    still: &|_, _| true,
+                };
+                self.batch("deferred", roots, fresh, gone)?;
             }
             if !moved.is_empty() && !self.args.dry_run {
                 cx.store.write(|tx| tx.set_deferred_until(&moved))?;

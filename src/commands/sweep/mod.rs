@@ -19,7 +19,7 @@ use crate::graph::{self, Skip};
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
 use crate::store::refs::row_refs_under;
-use crate::store::{AuditRow, Filter, Row, Tx};
+use crate::store::{AuditRow, Row, Tx};
 use crate::time;
 use crate::value::Value;
 use jiff::civil::Date;
@@ -204,15 +204,13 @@ impl Sweep<'_> {
     /// write transaction with its audit record. `done` are the deferred
     /// erasures the batch completes if its root is no longer held.
     ///
-    /// The roots were read before the transaction: `seen` is the store's
-    /// [`Store::others_version`] then, and `still` tells whether a root, as
-    /// it is once the transaction holds the lock, is still one (see
+    /// The roots were read before the transaction, as `fresh` says (see
     /// [`current_roots`]).
     fn batch(
         &mut self,
         source: &str,
-        (roots, seen): (Vec<(usize, Row, OnErase)>, Option<i64>),
-        still: &dyn Fn(usize, &Row) -> bool,
+        roots: Vec<(usize, Row, OnErase)>,
+        fresh: Fresh<'_>,
         gone: Vec<(String, String)>,
     ) -> Result<()> {
         let cx = self.cx;
@@ -232,7 +230,7 @@ impl Sweep<'_> {
         // so that it meets every refusal the real run would.
         let work = |tx: &Tx<'_>| -> Result<(Plan, graph::Belonging)> {
             crate::trace::mark("sweep begin", String::new);
-            let roots = current_roots(cx, roots, seen, still)?;
+            let roots = current_roots(cx, roots, &fresh)?;
             let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
             crate::trace::mark("sweep resolve", String::new);
             let scope = planner::Scope {
@@ -437,11 +435,32 @@ impl Sweep<'_> {
             if !roots.is_empty() {
                 let still = |_: usize, r: &Row| expired(cx.now, sure, rule, &r.values[ci]);
                 let source = format!("retention:{}", t.name);
-                self.batch(&source, (roots, seen), &still, Vec::new())?;
+                self.batch(
+                    &source,
+                    roots,
+                    Fresh {
+                        seen,
+                        read: read.as_deref(),
+                        still: &still,
+                    },
+                    Vec::new(),
+                )?;
             }
         }
         Ok(())
     }
+}
+
+/// How a batch's roots were read, to tell whether they are still as read
+/// (see [`current_roots`]).
+#[derive(Clone, Copy)]
+struct Fresh<'a> {
+    /// [`Store::others_version`] before they were read.
+    seen: Option<i64>,
+    /// The columns they were read with ([`planned_columns`]); all if None.
+    read: Option<&'a [bool]>,
+    /// Whether a row, as it is now, is still a root.
+    still: &'a dyn Fn(usize, &Row) -> bool,
 }
 
 /// The roots of a batch as they are now, inside its write transaction: a
@@ -456,11 +475,10 @@ impl Sweep<'_> {
 fn current_roots(
     cx: &Context,
     roots: Vec<(usize, Row, OnErase)>,
-    seen: Option<i64>,
-    still: &dyn Fn(usize, &Row) -> bool,
+    fresh: &Fresh<'_>,
 ) -> Result<Vec<(usize, Row, OnErase)>> {
     let table = |ti: usize| cx.schema.table(&cx.map.tables[ti].name);
-    roots_now(&cx.store, &table, roots, seen, still)
+    roots_now(&cx.store, &table, roots, fresh)
 }
 
 /// [`current_roots`] with the store and each table's schema by index.
@@ -468,9 +486,9 @@ fn roots_now<'s>(
     store: &crate::store::Store,
     table: &dyn Fn(usize) -> Option<&'s crate::store::schema::TableSchema>,
     roots: Vec<(usize, Row, OnErase)>,
-    seen: Option<i64>,
-    still: &dyn Fn(usize, &Row) -> bool,
+    fresh: &Fresh<'_>,
 ) -> Result<Vec<(usize, Row, OnErase)>> {
+    let Fresh { seen, read, still } = *fresh;
     if seen.is_some() && store.others_version()? == seen {
         return Ok(roots);
     }
@@ -478,20 +496,23 @@ fn roots_now<'s>(
     for (ti, r, _) in &roots {
         keys.entry(*ti).or_default().push(r.key.clone());
     }
-    let mut now: HashMap<(usize, Vec<Value>), Row> = HashMap::new();
+    // Some thousands of rows a batch: hashed the cheap way.
+    let mut now: rustc_hash::FxHashMap<(usize, Vec<Value>), Vec<Value>> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(roots.len(), Default::default());
     for (ti, keys) in &keys {
         let Some(ts) = table(*ti) else {
             continue;
         };
-        store.select(ts, &Filter::Keys(keys), |row| {
-            now.insert((*ti, row.key.clone()), row);
+        store.rows_reading(ts, keys, read, |row| {
+            now.insert((*ti, row.key), row.values);
         })?;
     }
     let before = roots.len();
     let current: Vec<(usize, Row, OnErase)> = roots
         .into_iter()
         .filter_map(|(ti, r, action)| {
-            let row = now.remove(&(ti, r.key))?;
+            let ((_, key), values) = now.remove_entry(&(ti, r.key))?;
+            let row = Row { key, values };
             still(ti, &row).then_some((ti, row, action))
         })
         .collect();
@@ -747,12 +768,20 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{open, Mode};
+    use crate::store::{open, Filter, Mode};
 
     /// A root the application changed or deleted between the page read and
     /// the batch's lock is read again: gone rows and rows no longer taken
     /// are left out, the others carry their values of now. Without a change
     /// by another connection the rows stand as read, unread.
+    fn fresh<'a>(
+        seen: Option<i64>,
+        read: Option<&'a [bool]>,
+        still: &'a dyn Fn(usize, &Row) -> bool,
+    ) -> Fresh<'a> {
+        Fresh { seen, read, still }
+    }
+
     #[test]
     fn roots_changed_by_another_connection_are_read_again() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -798,7 +827,7 @@ mod tests {
         let mut given = read(&store);
         given[0].1.values[2] = Value::Integer(7);
         let out = store
-            .write(|_| roots_now(&store, &table, given.clone(), seen, &still))
+            .write(|_| roots_now(&store, &table, given.clone(), &fresh(seen, None, &still)))
             .expect("roots");
         assert_eq!(summary(&out), summary(&given));
 
@@ -812,24 +841,46 @@ mod tests {
         )
         .expect("app");
         let out = store
-            .write(|_| roots_now(&store, &table, given.clone(), seen, &still))
+            .write(|_| roots_now(&store, &table, given.clone(), &fresh(seen, None, &still)))
             .expect("roots");
         assert_eq!(
             summary(&out),
             [r#"[Integer(2), Text("2020-01-01"), Integer(1)]"#]
         );
 
-        // A backend that cannot tell (None) always reads again.
+        // A backend that cannot tell (None) always reads again, the
+        // columns the roots were read with.
         let mut stale = read(&store);
         stale[0].1.values[2] = Value::Integer(9);
         let out = store
-            .write(|_| roots_now(&store, &table, stale, None, &|_, _| true))
+            .write(|_| {
+                roots_now(
+                    &store,
+                    &table,
+                    stale.clone(),
+                    &fresh(None, None, &|_, _| true),
+                )
+            })
             .expect("roots");
         assert_eq!(
             summary(&out),
             [
                 r#"[Integer(1), Text("2026-11-01"), Integer(0)]"#,
                 r#"[Integer(2), Text("2020-01-01"), Integer(1)]"#
+            ]
+        );
+        let only_dates = [false, true, false];
+        let out = store
+            .write(|_| {
+                let got = fresh(None, Some(&only_dates[..]), &|_, _| true);
+                roots_now(&store, &table, stale, &got)
+            })
+            .expect("roots");
+        assert_eq!(
+            summary(&out),
+            [
+                r#"[Integer(1), Text("2026-11-01"), Null]"#,
+                r#"[Integer(2), Text("2020-01-01"), Null]"#
             ]
         );
     }

@@ -298,6 +298,15 @@ impl Backend for SqliteBackend {
     fn in_transaction(&self) -> bool {
         !self.conn.is_autocommit()
     }
+    fn rows_reading(
+        &self,
+        t: &TableSchema,
+        keys: &[Vec<Value>],
+        read: &[bool],
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
+        self.keyed_rows_reading(t, keys, read, f)
+    }
     fn others_version(&self) -> Result<Option<i64>> {
         // SQLite's own count, per connection, of commits by other
         // connections: inside a write transaction (BEGIN IMMEDIATE) it
