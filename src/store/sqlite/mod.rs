@@ -305,7 +305,8 @@ impl Backend for SqliteBackend {
         read: &[bool],
         f: &mut dyn FnMut(Row),
     ) -> Result<()> {
-        self.keyed_rows_reading(t, keys, read, f)
+        let list = Self::select_only(t, read);
+        self.select_listing(t, &Filter::Keys(keys), list, f)
     }
     fn others_version(&self) -> Result<Option<i64>> {
         // SQLite's own count, per connection, of commits by other

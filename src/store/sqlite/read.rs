@@ -93,34 +93,6 @@ impl SqliteBackend {
         Ok(Row { key, values })
     }
 
-    /// [`crate::store::Backend::rows_reading`]: rows by key, the columns
-    /// `read` does not mark as NULL, a chunk of keys a statement.
-    pub(super) fn keyed_rows_reading(
-        &self,
-        t: &TableSchema,
-        keys: &[Vec<Value>],
-        read: &[bool],
-        f: &mut dyn FnMut(Row),
-    ) -> Result<()> {
-        let (list, skip) = Self::select_only(t, read);
-        let doing = format!("reading {}", t.name);
-        for chunk in keys.chunks(CHUNK / t.pk.len().max(1)) {
-            let (cond, params) = super::write::key_in(t, chunk);
-            let sql = format!("SELECT {list} FROM {} WHERE {cond}", quote(&t.name));
-            let mut st = self
-                .conn
-                .prepare_cached(&sql)
-                .map_err(|e| self.err(&doing, e))?;
-            let mut rows = st
-                .query(params.as_slice())
-                .map_err(|e| self.err(&doing, e))?;
-            while let Some(r) = rows.next().map_err(|e| self.err(&doing, e))? {
-                f(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
-            }
-        }
-        Ok(())
-    }
-
     /// Reads the rows of `t` that match `filter`, calling `f` for each. Work
     /// is chunked so that each statement binds a bounded number of values.
     pub(super) fn select_rows(
@@ -129,7 +101,18 @@ impl SqliteBackend {
         filter: &Filter<'_>,
         f: &mut dyn FnMut(Row),
     ) -> Result<()> {
-        let (list, skip) = Self::select_list(t);
+        self.select_listing(t, filter, Self::select_list(t), f)
+    }
+
+    /// [`Self::select_rows`] reading the columns of `(list, skip)`
+    /// ([`Self::select_list`] or [`Self::select_only`]).
+    pub(super) fn select_listing(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        (list, skip): (String, usize),
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
         let from = quote(&t.name);
         let doing = format!("reading {}", t.name);
         let mut run = |sql: &str, params: Vec<&dyn ToSql>| -> Result<()> {
