@@ -770,10 +770,6 @@ mod tests {
     use super::*;
     use crate::store::{open, Filter, Mode};
 
-    /// A root the application changed or deleted between the page read and
-    /// the batch's lock is read again: gone rows and rows no longer taken
-    /// are left out, the others carry their values of now. Without a change
-    /// by another connection the rows stand as read, unread.
     fn fresh<'a>(
         seen: Option<i64>,
         read: Option<&'a [bool]>,
@@ -782,6 +778,10 @@ mod tests {
         Fresh { seen, read, still }
     }
 
+    /// A root the application changed or deleted between the page read and
+    /// the batch's lock is read again: gone rows and rows no longer taken
+    /// are left out, the others carry their values of now. Without a change
+    /// by another connection the rows stand as read, unread.
     #[test]
     fn roots_changed_by_another_connection_are_read_again() {
         let dir = tempfile::tempdir().expect("tempdir");
