@@ -145,25 +145,13 @@ pub enum IdentError {
 }
 
 /// Starts building, in the background, what reading phone numbers of
-/// these regions will need (see `phone::warm`).
-pub fn warm(regions: impl IntoIterator<Item = Region>) {
-    for r in regions {
-        phone::warm(r);
+/// these kinds will need (see `phone::warm`, once per region).
+pub fn warm<'a>(kinds: impl IntoIterator<Item = &'a Kind>) {
+    for k in kinds {
+        if let Kind::Phone(r) = k {
+            phone::warm(*r);
+        }
     }
-}
-
-/// The regions of a map's phone kinds.
-pub fn phone_regions<'a>(kinds: impl IntoIterator<Item = &'a Kind>) -> Vec<Region> {
-    let mut regions: Vec<Region> = kinds
-        .into_iter()
-        .filter_map(|k| match k {
-            Kind::Phone(r) => Some(*r),
-            _ => None,
-        })
-        .collect();
-    regions.sort();
-    regions.dedup();
-    regions
 }
 
 /// Normalise a value given by the user in a request to its canonical key.

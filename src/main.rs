@@ -9,7 +9,7 @@ fn main() {
     dsr::trace::start();
     // Most tenants' numbers are Swedish (the region a map names by
     // default); their metadata is built while the arguments are parsed.
-    dsr::ident::warm([dsr::ident::Region::DEFAULT]);
+    dsr::ident::warm([&dsr::ident::Kind::Phone(dsr::ident::Region::DEFAULT)]);
     let json = std::env::args_os().any(|a| a == "--json");
     let parsed = dsr::cli::command().try_get_matches().and_then(|m| {
         let mut cli = Cli::from_arg_matches(&m)?;

@@ -69,9 +69,7 @@ impl Context {
         crate::trace::mark("tenant", String::new);
         let map = map::load(&map_path)?;
         // The map's phone regions are built while the store opens.
-        crate::ident::warm(crate::ident::phone_regions(
-            map.identifiers.iter().map(|i| &i.kind),
-        ));
+        crate::ident::warm(map.identifiers.iter().map(|i| &i.kind));
         crate::trace::mark("map", String::new);
         let mut store = store::open(&tenant.store, mode(read_only), today)?;
         crate::trace::mark("open", String::new);

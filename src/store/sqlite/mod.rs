@@ -196,6 +196,25 @@ impl SqliteBackend {
         })
     }
 
+    /// The one boolean `sql` answers about the store's schema, read once per
+    /// connection into `known`.
+    pub(super) fn schema_flag(
+        &self,
+        known: &Cell<Option<bool>>,
+        sql: &str,
+        doing: &str,
+    ) -> Result<bool> {
+        if let Some(known) = known.get() {
+            return Ok(known);
+        }
+        let found = self
+            .conn
+            .query_row(sql, [], |r| r.get::<_, bool>(0))
+            .map_err(|e| self.err(doing, e))?;
+        known.set(Some(found));
+        Ok(found)
+    }
+
     pub(crate) fn err(&self, doing: &str, e: rusqlite::Error) -> Error {
         locked_detail(db_error(&self.path, doing, e), self.busy)
     }

@@ -117,22 +117,14 @@ impl SqliteBackend {
     /// `ON UPDATE` other than NO ACTION and RESTRICT): rules that may change
     /// rows behind dsr's back. Read once per connection.
     fn has_own_rules(&self) -> Result<bool> {
-        if let Some(known) = self.own_rules.get() {
-            return Ok(known);
-        }
-        let found = self
-            .conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger') \
-                 OR EXISTS (SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
-                    WHERE m.type = 'table' AND (f.on_delete NOT IN ('NO ACTION', 'RESTRICT') \
-                    OR f.on_update NOT IN ('NO ACTION', 'RESTRICT')))",
-                [],
-                |r| r.get::<_, bool>(0),
-            )
-            .map_err(|e| self.err("reading the schema of", e))?;
-        self.own_rules.set(Some(found));
-        Ok(found)
+        self.schema_flag(
+            &self.own_rules,
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger') \
+             OR EXISTS (SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+                WHERE m.type = 'table' AND (f.on_delete NOT IN ('NO ACTION', 'RESTRICT') \
+                OR f.on_update NOT IN ('NO ACTION', 'RESTRICT')))",
+            "reading the schema of",
+        )
     }
 
     /// Ends the watch: the rows changed that were not planned, per table.
@@ -231,19 +223,11 @@ impl SqliteBackend {
 
     /// Whether the store has triggers. Read once per connection.
     fn has_triggers(&self) -> Result<bool> {
-        if let Some(known) = self.triggers.get() {
-            return Ok(known);
-        }
-        let found = self
-            .conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger')",
-                [],
-                |r| r.get::<_, bool>(0),
-            )
-            .map_err(|e| self.err("reading the schema of", e))?;
-        self.triggers.set(Some(found));
-        Ok(found)
+        self.schema_flag(
+            &self.triggers,
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger')",
+            "reading the schema of",
+        )
     }
 
     pub(super) fn stop_watch(&self) {

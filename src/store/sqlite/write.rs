@@ -129,20 +129,12 @@ impl SqliteBackend {
 
     /// Whether the store declares any foreign key. Read once per connection.
     fn has_foreign_keys(&self) -> Result<bool> {
-        if let Some(known) = self.foreign_keys.get() {
-            return Ok(known);
-        }
-        let found = self
-            .conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
-                 WHERE m.type = 'table')",
-                [],
-                |r| r.get::<_, bool>(0),
-            )
-            .map_err(|e| self.err("reading the foreign keys of", e))?;
-        self.foreign_keys.set(Some(found));
-        Ok(found)
+        self.schema_flag(
+            &self.foreign_keys,
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table')",
+            "reading the foreign keys of",
+        )
     }
 
     pub(super) fn delete_by_keys(&self, t: &TableSchema, keys: &[Vec<Value>]) -> Result<u64> {
