@@ -206,7 +206,10 @@ pub trait Backend {
     fn in_transaction(&self) -> bool;
     /// Rows of `t` by key ([`Filter::Keys`]) reading only the columns `read`
     /// marks (by schema index; the key always): the others are NULL. A
-    /// backend may read them all.
+    /// backend may read them all. Inside a write transaction the rows are
+    /// as they are now and stay so until it ends, whatever the application
+    /// does meanwhile (SQLite: the transaction holds the write lock;
+    /// PostgreSQL reads them `FOR UPDATE`): the sweep decides on them.
     fn rows_reading(
         &self,
         t: &TableSchema,

@@ -415,7 +415,8 @@ impl Store {
         self.backend.expired_page_reading(t, after, page, read)
     }
 
-    /// See [`Backend::rows_reading`]: rows by key, only some columns read.
+    /// See [`Backend::rows_reading`]: rows by key as they are now, only
+    /// some columns read (all with `None`).
     pub fn rows_reading(
         &self,
         t: &TableSchema,
@@ -423,10 +424,15 @@ impl Store {
         read: Option<&[bool]>,
         mut f: impl FnMut(Row),
     ) -> Result<()> {
-        match read {
-            Some(read) => self.backend.rows_reading(t, keys, read, &mut f),
-            None => self.select(t, &Filter::Keys(keys), f),
-        }
+        let all;
+        let read = match read {
+            Some(read) => read,
+            None => {
+                all = vec![true; t.columns.len()];
+                &all
+            }
+        };
+        self.backend.rows_reading(t, keys, read, &mut f)
     }
 
     /// See [`Backend::others_version`]: whether rows read before a write

@@ -167,6 +167,15 @@ impl Backend for PgBackend {
     fn select(&self, t: &TableSchema, filter: &Filter<'_>, f: &mut dyn FnMut(Row)) -> Result<()> {
         self.select_rows(t, filter, f)
     }
+    fn rows_reading(
+        &self,
+        t: &TableSchema,
+        keys: &[Vec<Value>],
+        _read: &[bool],
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
+        self.rows_current(t, keys, f)
+    }
     fn scan_text(
         &self,
         t: &TableSchema,

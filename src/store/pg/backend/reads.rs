@@ -256,6 +256,40 @@ impl PgBackend {
         filter: &Filter<'_>,
         f: &mut dyn FnMut(Row),
     ) -> Result<()> {
+        self.select_rows_then(t, filter, "", f)
+    }
+
+    /// [`crate::store::Backend::rows_reading`]: rows by key, inside a write
+    /// transaction read `FOR UPDATE`. READ COMMITTED reads nothing twice
+    /// alike: a row read without a lock may be changed by the application
+    /// a moment later, before the batch that read it deletes it (a hold
+    /// set on it meanwhile). Locked, each row is its newest committed
+    /// version (the server waits for a writer in flight, and follows an
+    /// update), and stays so until the transaction ends. Erase and sweep
+    /// need UPDATE on the table anyway, which `FOR UPDATE` asks for: the
+    /// privilege is checked first, for the message that names the grant.
+    pub(super) fn rows_current(
+        &self,
+        t: &TableSchema,
+        keys: &[Vec<Value>],
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
+        let lock = self.in_tx();
+        if lock {
+            self.require(&t.name, "UPDATE")?;
+        }
+        let tail = if lock { " FOR UPDATE" } else { "" };
+        self.select_rows_then(t, &Filter::Keys(keys), tail, f)
+    }
+
+    /// [`Self::select_rows`] with `tail` after each statement's condition.
+    fn select_rows_then(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        tail: &str,
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
         let shape = self.shape(t)?;
         let from = quote(&t.name);
         let doing = format!("reading {}", t.name);
@@ -275,7 +309,7 @@ impl PgBackend {
                     return Ok(());
                 };
                 let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-                self.stream(&format!("{head} {cond}"), &params, &doing, &mut emit)?;
+                self.stream(&format!("{head} {cond}{tail}"), &params, &doing, &mut emit)?;
             }
             Filter::Keys(keys) if t.pk.is_empty() => {
                 let places: Vec<String> = keys
@@ -286,7 +320,7 @@ impl PgBackend {
                 if places.is_empty() {
                     return Ok(());
                 }
-                let sql = format!("{head} ctid = ANY(CAST($1::text[] AS pg_catalog.tid[]))");
+                let sql = format!("{head} ctid = ANY(CAST($1::text[] AS pg_catalog.tid[])){tail}");
                 self.stream(&sql, &[&places], &doing, &mut emit)?;
             }
             Filter::Keys(keys) => {
@@ -296,7 +330,7 @@ impl PgBackend {
                 };
                 let cond = in_condition(&cols);
                 let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-                self.stream(&format!("{head} {cond}"), &params, &doing, &mut emit)?;
+                self.stream(&format!("{head} {cond}{tail}"), &params, &doing, &mut emit)?;
             }
             Filter::Prefixed {
                 column,
@@ -323,9 +357,9 @@ impl PgBackend {
                     wanted.extend(prefixes.iter().map(|p| p.to_lowercase()));
                 }
                 let lo_hi = format!(
-                    "{head} {expr} >= CAST($1::text AS {cast}) AND {expr} < CAST($2::text AS {cast})"
+                    "{head} {expr} >= CAST($1::text AS {cast}) AND {expr} < CAST($2::text AS {cast}){tail}"
                 );
-                let lo_only = format!("{head} {expr} >= CAST($1::text AS {cast})");
+                let lo_only = format!("{head} {expr} >= CAST($1::text AS {cast}){tail}");
                 for (lo, hi) in crate::store::sqlite::prefix_ranges(&wanted, *nocase) {
                     match hi {
                         Some(hi) => self.stream(&lo_hi, &[&lo, &hi], &doing, &mut emit)?,
@@ -368,12 +402,12 @@ impl PgBackend {
                 };
                 match narrow.filter(|_| c.ty.holds_text() && !keys.is_empty()) {
                     Some(likes) => {
-                        let sql = format!("{head} {q} LIKE ANY($1::text[])");
+                        let sql = format!("{head} {q} LIKE ANY($1::text[]){tail}");
                         self.stream(&sql, &[&likes], &doing, &mut check)?;
                     }
                     None if keys.is_empty() => {}
                     None => {
-                        let sql = format!("{head} {q} IS NOT NULL");
+                        let sql = format!("{head} {q} IS NOT NULL{tail}");
                         self.stream(&sql, &[], &doing, &mut check)?;
                     }
                 }

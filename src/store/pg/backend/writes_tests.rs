@@ -522,3 +522,93 @@ fn a_table_made_in_a_write_that_rolls_back_is_not_remembered() {
     assert!(e.store.has_table("_dsr_audit").unwrap());
     assert_eq!(e.count("_dsr_audit"), 0);
 }
+
+/// The sweep decides on the rows it reads by key inside its write
+/// transaction: there they are read `FOR UPDATE`, so a change the
+/// application commits meanwhile is either seen (a writer in flight is
+/// waited for) or waits for dsr's commit; outside one, nothing is locked.
+#[test]
+fn rows_read_by_key_in_a_write_stay_as_read_until_it_ends() {
+    let Some(e) = Env::new("w_cur", "") else {
+        return;
+    };
+    let schema = e.store.schema().unwrap();
+    let people = schema.table("people").unwrap();
+    let name = people.column_index("name").unwrap();
+    let read: Vec<bool> = people.columns.iter().map(|c| c.name == "name").collect();
+    let names = |keys: &[Vec<Value>]| {
+        let mut got = Vec::new();
+        e.store
+            .rows_reading(people, keys, Some(&read), |r| {
+                got.push((r.key.clone(), r.values[name].clone()))
+            })
+            .unwrap();
+        got
+    };
+    // The application changes Bo's row and has not committed yet.
+    let mut app = connect(&e.ts.url()).unwrap();
+    app.client
+        .batch_execute("BEGIN; UPDATE people SET name = 'Bo Changed' WHERE id = 2")
+        .unwrap();
+    // Outside a write nothing waits: the committed version.
+    assert_eq!(
+        names(&[vec![int(2)]]),
+        [(vec![int(2)], Value::Text("Bo".into()))]
+    );
+    let url = e.ts.url();
+    let committer = std::thread::spawn(move || {
+        // Commits once dsr's session waits for the row's lock.
+        let mut watch = connect(&url).unwrap();
+        for _ in 0..500 {
+            let waiting: i64 = watch
+                .client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        app.client.batch_execute("COMMIT").unwrap();
+        app
+    });
+    let got = e
+        .store
+        .write(|_| {
+            let got = names(&[vec![int(2)], vec![int(1)]]);
+            // Locked now: the application's next change waits for dsr.
+            let mut other = connect(&e.ts.url()).unwrap();
+            let err = other
+                .client
+                .batch_execute(
+                    "SET lock_timeout = '100ms'; UPDATE people SET name = 'Later' WHERE id = 1",
+                )
+                .unwrap_err();
+            assert_eq!(
+                err.code(),
+                Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE),
+                "{err}"
+            );
+            Ok(got)
+        })
+        .unwrap();
+    committer.join().unwrap();
+    let mut got = got;
+    got.sort_by_key(|(k, _)| format!("{k:?}"));
+    assert_eq!(
+        got,
+        [
+            (vec![int(1)], Value::Text("Anna".into())),
+            (vec![int(2)], Value::Text("Bo Changed".into()))
+        ]
+    );
+    // After dsr's commit the application writes again.
+    assert_eq!(
+        e.rows("SELECT name FROM people WHERE id = 1"),
+        [["Anna".to_string()]]
+    );
+}
