@@ -46,6 +46,12 @@ pub struct Capabilities {
     /// Whether dsr's functions run inside the store's SQL (SQLite's
     /// `dsr_norm`/`dsr_hash`); elsewhere dsr computes in Rust.
     pub sql_functions: bool,
+    /// Whether a write transaction keeps the application from writing
+    /// anything while it lasts (SQLite's one write lock). Where it does not
+    /// (PostgreSQL's row locks), the sweep reads each page of expired rows
+    /// inside its batch's transaction, locked as they are read, rather than
+    /// before it and then again by key.
+    pub writes_block_all: bool,
 }
 
 /// One stored value as a query of dsr's own tables returns it, raw: text
@@ -305,6 +311,9 @@ pub trait Backend {
         cursor: Option<&[Value]>,
         limit: usize,
     ) -> Result<Vec<Row>>;
+    /// Inside a write transaction, where [`Capabilities::writes_block_all`]
+    /// is false, the rows are locked as they are read (see
+    /// [`Backend::rows_reading`]).
     /// [`Backend::expired_page`] reading only the columns `read` marks
     /// (by schema index; the key always): the others are NULL in the rows
     /// returned. A backend may read them all.

@@ -51,7 +51,7 @@ impl Sweep<'_> {
                     read: None,
                     still: &|_, _| true,
                 };
-                self.batch("deferred", roots, fresh, gone)?;
+                self.batch("deferred", super::Roots::Read(roots, fresh), gone)?;
             }
             if !moved.is_empty() && !self.args.dry_run {
                 cx.store.write(|tx| tx.set_deferred_until(&moved))?;

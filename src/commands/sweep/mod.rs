@@ -206,31 +206,32 @@ impl Sweep<'_> {
     ///
     /// The roots were read before the transaction, as `fresh` says (see
     /// [`current_roots`]).
-    fn batch(
-        &mut self,
-        source: &str,
-        roots: Vec<(usize, Row, OnErase)>,
-        fresh: Fresh<'_>,
-        gone: Vec<(String, String)>,
-    ) -> Result<()> {
+    fn batch(&mut self, source: &str, roots: Roots<'_>, gone: Vec<(String, String)>) -> Result<()> {
         let cx = self.cx;
         let started = Instant::now();
         // Every form a root's deferred erasure may be recorded under: only
         // deferred erasures are completed by root (the secret read once).
         let mut root_keys: Vec<(usize, Vec<Value>, Vec<String>)> = Vec::new();
-        if source == "deferred" {
+        if let (Roots::Read(roots, _), "deferred") = (&roots, source) {
             let secret = cx.store.secret()?;
-            for (ti, r, _) in &roots {
+            for (ti, r, _) in roots {
                 let refs = row_refs_under(secret.as_deref(), &cx.map.tables[*ti].name, &r.key);
                 root_keys.push((*ti, r.key.clone(), refs));
             }
         }
         let dry = self.args.dry_run;
+        // A page read inside the transaction may hold no root: that
+        // transaction changed nothing and is no batch.
+        let had_roots = std::cell::Cell::new(true);
         // A dry run carries the batch out too, and undoes it (a savepoint),
         // so that it meets every refusal the real run would.
         let work = |tx: &Tx<'_>| -> Result<(Plan, graph::Belonging)> {
             crate::trace::mark("sweep begin", String::new);
-            let roots = current_roots(cx, roots, &fresh)?;
+            let roots = match roots {
+                Roots::Read(roots, fresh) => current_roots(cx, roots, &fresh)?,
+                Roots::Inside(read) => read(&self.skip)?,
+            };
+            had_roots.set(!roots.is_empty());
             let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
             crate::trace::mark("sweep resolve", String::new);
             let scope = planner::Scope {
@@ -323,6 +324,9 @@ impl Sweep<'_> {
             (tables, held, mentions, n)
         };
         let took = started.elapsed();
+        if !had_roots.get() && n_done == 0 {
+            return Ok(());
+        }
         self.batcher.adapt(took);
         self.tally(source, took, (&tables, &held, &mentions), n_done);
         Ok(())
@@ -404,51 +408,85 @@ impl Sweep<'_> {
         let before = cutoff(cx.now, rule);
         let sure = surely_expired_before(cx.now, rule);
         let read = planned_columns(cx, ti);
-        let mut cursor: Option<Vec<Value>> = None;
-        loop {
-            let at = (before, cursor.as_deref(), self.batcher.size);
-            // Before the read: a commit by another connection during it or
-            // after it has the batch read its roots again.
-            let seen = cx.store.others_version()?;
+        let source = format!("retention:{}", t.name);
+        let still = |_: usize, r: &Row| expired(cx.now, sure, rule, &r.values[ci]);
+        // A page of expired rows: the last key read (None: no rows left),
+        // and the batch's roots among them.
+        let page = |cursor: Option<&[Value]>, size: usize, skip: &Skip| -> Result<Page> {
+            let at = (before, cursor, size);
             let page = match &read {
                 Some(read) => cx.store.expired_page_reading(ts, &rule.after, at, read)?,
                 None => cx.store.expired_page(ts, &rule.after, at.0, at.1, at.2)?,
             };
             crate::trace::mark("sweep page", || format!("{} rows", page.len()));
-            let Some(last) = page.last() else { break };
-            cursor = Some(last.key.clone());
+            let last = page.last().map(|r| r.key.clone());
             let mut rows: Vec<Row> = page
                 .into_iter()
-                .filter(|r| {
-                    expired(cx.now, sure, rule, &r.values[ci]) && !self.skip.has(ti, &r.key)
-                })
+                .filter(|r| still(ti, r) && !skip.has(ti, &r.key))
                 .collect();
             if action == OnErase::Anonymize {
                 // Expired rows anonymized by an earlier sweep were handled
                 // then, with everything beneath them: not again every night.
                 let keys: Vec<Vec<Value>> = rows.iter().map(|r| r.key.clone()).collect();
                 let before = cx.store.anonymized(&t.name, &keys)?;
-                rows.retain(|r| !before.contains(&r.key) && !self.skip.was_anonymized(ti, &r.key));
+                rows.retain(|r| !before.contains(&r.key) && !skip.was_anonymized(ti, &r.key));
             }
-            let roots: Vec<(usize, Row, OnErase)> =
-                rows.into_iter().map(|r| (ti, r, action)).collect();
-            if !roots.is_empty() {
-                let still = |_: usize, r: &Row| expired(cx.now, sure, rule, &r.values[ci]);
-                let source = format!("retention:{}", t.name);
-                self.batch(
-                    &source,
-                    roots,
-                    Fresh {
-                        seen,
-                        read: read.as_deref(),
-                        still: &still,
-                    },
-                    Vec::new(),
-                )?;
+            let roots = rows.into_iter().map(|r| (ti, r, action)).collect();
+            Ok(Page { last, roots })
+        };
+        let mut cursor: Option<Vec<Value>> = None;
+        loop {
+            let size = self.batcher.size;
+            if !cx.store.capabilities().writes_block_all {
+                // The application keeps writing while the batch's
+                // transaction lasts: the page is read inside it, locked,
+                // and decided on as read (no second read).
+                let last = std::cell::RefCell::new(None);
+                let inside = |skip: &Skip| -> Result<Vec<(usize, Row, OnErase)>> {
+                    let p = page(cursor.as_deref(), size, skip)?;
+                    *last.borrow_mut() = p.last;
+                    Ok(p.roots)
+                };
+                self.batch(&source, Roots::Inside(Box::new(inside)), Vec::new())?;
+                match last.into_inner() {
+                    Some(k) => cursor = Some(k),
+                    None => break,
+                }
+                continue;
+            }
+            // Before the read: a commit by another connection during it or
+            // after it has the batch read its roots again.
+            let seen = cx.store.others_version()?;
+            let p = page(cursor.as_deref(), size, &self.skip)?;
+            let Some(last) = p.last else { break };
+            cursor = Some(last);
+            if !p.roots.is_empty() {
+                let fresh = Fresh {
+                    seen,
+                    read: read.as_deref(),
+                    still: &still,
+                };
+                self.batch(&source, Roots::Read(p.roots, fresh), Vec::new())?;
             }
         }
         Ok(())
     }
+}
+
+/// One page of a retention rule's expired rows (see `Sweep::retention`).
+struct Page {
+    /// The last key read, where the next page starts; None when no row was left.
+    last: Option<Vec<Value>>,
+    roots: Vec<(usize, Row, OnErase)>,
+}
+
+/// Where a batch's roots come from.
+enum Roots<'a> {
+    /// Read before its write transaction; decided on as they are once it
+    /// holds the lock ([`current_roots`]).
+    Read(Vec<(usize, Row, OnErase)>, Fresh<'a>),
+    /// Read inside it, as they are (PostgreSQL: locked as read).
+    Inside(Box<dyn FnOnce(&Skip) -> Result<Vec<(usize, Row, OnErase)>> + 'a>),
 }
 
 /// How a batch's roots were read, to tell whether they are still as read

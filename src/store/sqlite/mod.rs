@@ -232,6 +232,7 @@ impl Backend for SqliteBackend {
             row_ids: RowIds::Stable,
             journal_advice: true,
             sql_functions: true,
+            writes_block_all: true,
         }
     }
     fn schema(&self) -> Result<Schema> {

@@ -152,6 +152,7 @@ impl Backend for PgBackend {
             row_ids: RowIds::InTransaction,
             journal_advice: false,
             sql_functions: false,
+            writes_block_all: false,
         }
     }
     fn schema(&self) -> Result<Schema> {

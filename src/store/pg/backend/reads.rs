@@ -444,9 +444,13 @@ impl PgBackend {
             for k in &t.pk {
                 let c = col(k)?;
                 let q = quote(k);
+                // Where the column's own collation orders by code point
+                // (C.UTF-8, the default of many databases), its index
+                // gives the order; `COLLATE "C"` would sort the rows
+                // (on disk, for a subject of millions of rows).
                 parts.push(if c.ty.case_insensitive() {
                     format!("{q}::text COLLATE \"C\"")
-                } else if c.ty.holds_text() {
+                } else if c.ty.holds_text() && !self.codepoint_order(c)? {
                     format!("{q} COLLATE \"C\"")
                 } else {
                     q

@@ -421,3 +421,44 @@ fn pg_url(schema: &TestSchema) -> String {
     let sep = if raw.contains('?') { '&' } else { '?' };
     format!("{raw}{sep}schema={}", schema.name)
 }
+
+/// Inside a write transaction (a planned sweep's batch on PostgreSQL),
+/// a page of expired rows is locked as it is read: the application's
+/// change of one of them waits until the batch ends; outside one, nothing
+/// is locked.
+#[test]
+fn a_page_read_in_a_write_is_locked_until_it_ends() {
+    let Some((s, ts)) = pg_texts("text") else {
+        return;
+    };
+    let schema = s.schema().expect("schema");
+    let t = schema.table("visits").expect("table");
+    let limit = now() - NINETY_DAYS;
+    let update = |id: i64| {
+        let mut app = connect(&ts.url()).expect("connect");
+        app.client.batch_execute(&format!(
+            "SET lock_timeout = '100ms'; UPDATE visits SET at = '2026-11-20' WHERE id = {id}"
+        ))
+    };
+    let page = s.expired_page(t, "at", limit, None, 5).expect("page");
+    let first = page[0].key[0].clone();
+    let Value::Integer(first) = first else {
+        panic!("{first:?}")
+    };
+    update(first).expect("nothing locked outside a write");
+    let locked = s
+        .write(|_| {
+            let page = s.expired_page(t, "at", limit, None, 5).expect("page");
+            let Value::Integer(id) = page[0].key[0] else {
+                panic!("{:?}", page[0].key)
+            };
+            Ok((id, update(id).map_err(|e| e.code().cloned())))
+        })
+        .expect("write");
+    assert_ne!(locked.0, first, "the row moved out of the rule is not read");
+    assert_eq!(
+        locked.1,
+        Err(Some(postgres::error::SqlState::LOCK_NOT_AVAILABLE))
+    );
+    update(locked.0).expect("free again after the write");
+}
