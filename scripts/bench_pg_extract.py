@@ -93,6 +93,12 @@ def captured(url, server_log, cmd, schema):
     return stmts
 
 
+def with_params(sql, params):
+    """The statement with its bound parameters ($N) written in as the
+    literals the server logged."""
+    return re.sub(r"\$(\d+)", lambda m: params[int(m.group(1))], sql)
+
+
 def replay_script(stmts):
     """The psql script: dsr's reads of the map's tables with their
     parameters in place, in one read-only snapshot, then one durable write."""
@@ -101,7 +107,7 @@ def replay_script(stmts):
     for sql, params in stmts:
         if not re.search(rf'\bFROM "({names})"', sql) or "_dsr_" in sql:
             continue
-        reads.append(re.sub(r"\$(\d+)", lambda m: params[int(m.group(1))], sql) + ";")
+        reads.append(with_params(sql, params) + ";")
     script = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;", *reads, "COMMIT;",
               "INSERT INTO bench_audit (at, details) VALUES (now(), '{}');"]
     return "\n".join(script) + "\n", len(reads)
