@@ -442,7 +442,7 @@ impl Sweep<'_> {
                 // transaction lasts: the page is read inside it, locked,
                 // and decided on as read (no second read).
                 let last = std::cell::RefCell::new(None);
-                let inside = |skip: &Skip| -> Result<Vec<(usize, Row, OnErase)>> {
+                let inside = |skip: &Skip| -> Result<RootRows> {
                     let p = page(cursor.as_deref(), size, skip)?;
                     *last.borrow_mut() = p.last;
                     Ok(p.roots)
@@ -477,16 +477,19 @@ impl Sweep<'_> {
 struct Page {
     /// The last key read, where the next page starts; None when no row was left.
     last: Option<Vec<Value>>,
-    roots: Vec<(usize, Row, OnErase)>,
+    roots: RootRows,
 }
+
+/// A batch's roots: each a row of a table (by index) and what becomes of it.
+type RootRows = Vec<(usize, Row, OnErase)>;
 
 /// Where a batch's roots come from.
 enum Roots<'a> {
     /// Read before its write transaction; decided on as they are once it
     /// holds the lock ([`current_roots`]).
-    Read(Vec<(usize, Row, OnErase)>, Fresh<'a>),
+    Read(RootRows, Fresh<'a>),
     /// Read inside it, as they are (PostgreSQL: locked as read).
-    Inside(Box<dyn FnOnce(&Skip) -> Result<Vec<(usize, Row, OnErase)>> + 'a>),
+    Inside(Box<dyn FnOnce(&Skip) -> Result<RootRows> + 'a>),
 }
 
 /// How a batch's roots were read, to tell whether they are still as read
