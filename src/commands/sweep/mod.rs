@@ -489,8 +489,11 @@ enum Roots<'a> {
     /// holds the lock ([`current_roots`]).
     Read(RootRows, Fresh<'a>),
     /// Read inside it, as they are (PostgreSQL: locked as read).
-    Inside(Box<dyn FnOnce(&Skip) -> Result<RootRows> + 'a>),
+    Inside(ReadInside<'a>),
 }
+
+/// Reads a batch's roots inside its transaction (see [`Roots::Inside`]).
+type ReadInside<'a> = Box<dyn FnOnce(&Skip) -> Result<RootRows> + 'a>;
 
 /// How a batch's roots were read, to tell whether they are still as read
 /// (see [`current_roots`]).
