@@ -204,8 +204,8 @@ impl Sweep<'_> {
     /// write transaction with its audit record. `done` are the deferred
     /// erasures the batch completes if its root is no longer held.
     ///
-    /// The roots were read before the transaction, as `fresh` says (see
-    /// [`current_roots`]).
+    /// The roots were read before the transaction and are checked in it
+    /// ([`current_roots`]), or are read inside it ([`Roots`]).
     fn batch(&mut self, source: &str, roots: Roots<'_>, gone: Vec<(String, String)>) -> Result<()> {
         let cx = self.cx;
         let started = Instant::now();
