@@ -303,6 +303,9 @@ pub trait Backend {
 
     // --- retention ------------------------------------------------------
 
+    /// Inside a write transaction, where [`Capabilities::writes_block_all`]
+    /// is false, the rows are locked as they are read (see
+    /// [`Backend::rows_reading`]).
     fn expired_page(
         &self,
         t: &TableSchema,
@@ -311,9 +314,6 @@ pub trait Backend {
         cursor: Option<&[Value]>,
         limit: usize,
     ) -> Result<Vec<Row>>;
-    /// Inside a write transaction, where [`Capabilities::writes_block_all`]
-    /// is false, the rows are locked as they are read (see
-    /// [`Backend::rows_reading`]).
     /// [`Backend::expired_page`] reading only the columns `read` marks
     /// (by schema index; the key always): the others are NULL in the rows
     /// returned. A backend may read them all.

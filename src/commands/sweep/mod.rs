@@ -434,10 +434,11 @@ impl Sweep<'_> {
             let roots = rows.into_iter().map(|r| (ti, r, action)).collect();
             Ok(Page { last, roots })
         };
+        let inside = !cx.store.capabilities().writes_block_all;
         let mut cursor: Option<Vec<Value>> = None;
         loop {
             let size = self.batcher.size;
-            if !cx.store.capabilities().writes_block_all {
+            if inside {
                 // The application keeps writing while the batch's
                 // transaction lasts: the page is read inside it, locked,
                 // and decided on as read (no second read).

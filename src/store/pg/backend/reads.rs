@@ -266,23 +266,30 @@ impl PgBackend {
     /// set on it meanwhile). Locked, each row is its newest committed
     /// version (the server waits for a writer in flight, and follows an
     /// update), and stays so until the transaction ends. Erase and sweep
-    /// need UPDATE on the table anyway, which `FOR UPDATE` asks for: the
-    /// privilege is checked first, for the message that names the grant.
+    /// need UPDATE on the table anyway, which `FOR UPDATE` asks for.
     pub(super) fn rows_current(
         &self,
         t: &TableSchema,
         keys: &[Vec<Value>],
         f: &mut dyn FnMut(Row),
     ) -> Result<()> {
-        let lock = self.in_tx();
-        if lock {
-            self.require(&t.name, "UPDATE")?;
-        }
-        let tail = if lock { " FOR UPDATE" } else { "" };
+        let tail = self.lock_in_write(&t.name)?;
         self.select_rows_then(t, &Filter::Keys(keys), tail, f)
     }
 
-    /// [`Self::select_rows`] with `tail` after each statement's condition.
+    /// ` FOR UPDATE` inside a write transaction (after checking the UPDATE
+    /// privilege it asks for, for the message that names the grant), and
+    /// nothing outside one: how the sweep's reads lock what it decides on.
+    pub(super) fn lock_in_write(&self, table: &str) -> Result<&'static str> {
+        if !self.in_tx() {
+            return Ok("");
+        }
+        self.require(table, "UPDATE")?;
+        Ok(" FOR UPDATE")
+    }
+
+    /// [`Self::select_rows`] with `tail` after the condition of a read by
+    /// key (the only filter a lock is asked for).
     fn select_rows_then(
         &self,
         t: &TableSchema,
@@ -309,7 +316,7 @@ impl PgBackend {
                     return Ok(());
                 };
                 let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-                self.stream(&format!("{head} {cond}{tail}"), &params, &doing, &mut emit)?;
+                self.stream(&format!("{head} {cond}"), &params, &doing, &mut emit)?;
             }
             Filter::Keys(keys) if t.pk.is_empty() => {
                 let places: Vec<String> = keys
@@ -357,9 +364,9 @@ impl PgBackend {
                     wanted.extend(prefixes.iter().map(|p| p.to_lowercase()));
                 }
                 let lo_hi = format!(
-                    "{head} {expr} >= CAST($1::text AS {cast}) AND {expr} < CAST($2::text AS {cast}){tail}"
+                    "{head} {expr} >= CAST($1::text AS {cast}) AND {expr} < CAST($2::text AS {cast})"
                 );
-                let lo_only = format!("{head} {expr} >= CAST($1::text AS {cast}){tail}");
+                let lo_only = format!("{head} {expr} >= CAST($1::text AS {cast})");
                 for (lo, hi) in crate::store::sqlite::prefix_ranges(&wanted, *nocase) {
                     match hi {
                         Some(hi) => self.stream(&lo_hi, &[&lo, &hi], &doing, &mut emit)?,
@@ -402,12 +409,12 @@ impl PgBackend {
                 };
                 match narrow.filter(|_| c.ty.holds_text() && !keys.is_empty()) {
                     Some(likes) => {
-                        let sql = format!("{head} {q} LIKE ANY($1::text[]){tail}");
+                        let sql = format!("{head} {q} LIKE ANY($1::text[])");
                         self.stream(&sql, &[&likes], &doing, &mut check)?;
                     }
                     None if keys.is_empty() => {}
                     None => {
-                        let sql = format!("{head} {q} IS NOT NULL{tail}");
+                        let sql = format!("{head} {q} IS NOT NULL");
                         self.stream(&sql, &[], &doing, &mut check)?;
                     }
                 }

@@ -91,10 +91,9 @@ impl PgBackend {
         cursor: Option<&[Value]>,
         limit: usize,
     ) -> Result<Vec<Row>> {
-        let locked = self.in_tx();
-        if locked {
-            self.require(&t.name, "UPDATE")?;
-        }
+        // In a write transaction (the sweep's batch), locked as read: the
+        // batch decides on the rows as they are (`Backend::rows_reading`).
+        let lock = self.lock_in_write(&t.name)?;
         let mut c = self.conn()?;
         let shape = self.expiry_shape(&mut c, t)?;
         let mut b = Binds::default();
@@ -106,9 +105,6 @@ impl PgBackend {
         } else {
             (shape.select_all(), 0)
         };
-        // In a write transaction (the sweep's batch), locked as read: the
-        // batch decides on the rows as they are (`Backend::rows_reading`).
-        let lock = if locked { " FOR UPDATE" } else { "" };
         let sql = format!(
             "SELECT {list} FROM {} WHERE {pred}{range} ORDER BY {} LIMIT {limit}::int8{lock}",
             table(&c, t),
