@@ -21,6 +21,7 @@ pub mod labels;
 pub mod lock;
 pub mod map;
 pub mod planner;
+pub mod recheck;
 pub mod report;
 pub mod store;
 pub mod time;

@@ -27,6 +27,18 @@ pub enum Value {
 }
 
 impl Value {
+    /// Equal as stored: a real by its bits (a NaN read twice is the same
+    /// value), arrays element by element.
+    pub fn same_as_stored(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Real(a), Value::Real(b)) => a.to_bits() == b.to_bits(),
+            (Value::Array(a), Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_as_stored(y))
+            }
+            _ => self == other,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

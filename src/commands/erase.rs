@@ -11,6 +11,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::graph::{self, SubjectId};
 use crate::map::{DataMap, Strategy};
 use crate::planner::{self, Fate, Plan};
+use crate::recheck;
 use crate::time;
 use serde_json::{json, Value as Json};
 use std::io::{BufRead, IsTerminal, Write};
@@ -85,6 +86,37 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
     )?;
     crate::trace::mark("plan", String::new);
     Ok(Prepared::Planned(Box::new(Planned { b, plan })))
+}
+
+/// [`prepare`] inside the write transaction, on rows that stay as read
+/// until it ends. Where the transaction does not keep the application from
+/// writing (PostgreSQL: `writes_block_all` false), a row read without a
+/// lock may change a moment later, before the statement that deletes it
+/// (a hold set on it). So the rows the plan deletes or anonymizes, and
+/// those whose free text it edits, are read again locked (`FOR UPDATE`,
+/// [`crate::store::Store::rows_reading`]); where one is no longer as the
+/// plan read it, the plan is made again, on those rows now locked.
+fn prepare_current(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepared> {
+    let mut prepared = prepare(cx, ids, all_matches)?;
+    if cx.store.capabilities().writes_block_all {
+        return Ok(prepared);
+    }
+    for _ in 0..recheck::PLAN_ROUNDS {
+        let Prepared::Planned(p) = &prepared else {
+            return Ok(prepared);
+        };
+        let scope = planner::Scope {
+            store: &cx.store,
+            schema: &cx.schema,
+            map: &cx.map,
+        };
+        if recheck::unchanged_when_locked(scope, &p.b, &p.plan, false)? {
+            return Ok(prepared);
+        }
+        crate::trace::mark("relock", String::new);
+        prepared = prepare(cx, ids, all_matches)?;
+    }
+    Err(recheck::kept_changing("the subject's rows", "dsr erase"))
 }
 
 /// What anonymizing does to a table's columns, in words: "name redacted,
@@ -291,7 +323,7 @@ pub fn erase_one(
     let done = cx.store.write(|tx| {
         let secret = tx.ensure_tool_tables()?;
         let subject = audit::subject_ref(&secret, id_pairs);
-        let p = match prepare(cx, ids, all_matches)? {
+        let p = match prepare_current(cx, ids, all_matches)? {
             Prepared::Refused(outcome, err) => {
                 let entry = Entry {
                     command: "erase".into(),

@@ -399,7 +399,7 @@ fn pg_bad_a_read_only_role_extracts_but_may_not_erase_or_sweep() {
     );
     let out = run(&["erase", "--yes", "email:dan@example.se"]);
     assert_fails(&out, &format!(
-        "user {role} may not DELETE rows of table assignments in {place} (no DELETE privilege); erase and sweep need SELECT, UPDATE and DELETE on the mapped tables: ask the database's owner to GRANT SELECT, UPDATE, DELETE ON {q}.\"assignments\" TO {r} (or ON ALL TABLES IN SCHEMA {q}); nothing was changed"
+        "user {role} may not UPDATE rows of table assignments in {place} (no UPDATE privilege); erase and sweep need SELECT, UPDATE and DELETE on the mapped tables: ask the database's owner to GRANT SELECT, UPDATE, DELETE ON {q}.\"assignments\" TO {r} (or ON ALL TABLES IN SCHEMA {q}); nothing was changed"
     ));
     assert_eq!(pg.dump(), before);
     let out = run(&["sweep"]);
@@ -463,7 +463,7 @@ fn pg_bad_rows_locked_by_the_application_stop_the_erasure() {
     assert!(started.elapsed() < Duration::from_secs(10));
     let u = pg.schema.url();
     assert_fails(&out, &format!(
-        "the store database {} on {}, schema {} is locked by another process (a PostgreSQL session holds rows or tables dsr must change) while anonymizing employees: canceling statement due to lock timeout; nothing was changed; try again when the application's transaction finishes, or set DSR_BUSY_TIMEOUT (ms) higher (waited 300 ms)",
+        "the store database {} on {}, schema {} is locked by another process (a PostgreSQL session holds rows or tables dsr must change) while locking rows of employees: canceling statement due to lock timeout; nothing was changed; try again when the application's transaction finishes, or set DSR_BUSY_TIMEOUT (ms) higher (waited 300 ms)",
         u.dbname, u.target(), pg.schema.name
     ));
     app.batch_execute("ROLLBACK").expect("rollback");

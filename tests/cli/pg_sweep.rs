@@ -215,3 +215,103 @@ fn pg_the_sweep_lock_holds_across_processes() {
     // The lock went with the sweep's session: free again.
     assert_eq!(held(&mut admin), 0, "a finished sweep left the lock held");
 }
+
+/// Orders swept after a year, their lines (a link beneath) kept seven
+/// years after they were booked.
+const ORDERS: &str = "
+CREATE TABLE orders (id bigint PRIMARY KEY, email text, closed_at timestamptz);
+CREATE TABLE lines (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders (id), booked date);
+INSERT INTO orders VALUES (1, 'a@example.se', '2020-01-01T00:00:00Z');
+INSERT INTO lines VALUES (1, 1, '2015-01-01'), (2, 1, '2015-02-01');";
+
+const ORDERS_MAP: &str = r#"version = 1
+[controller]
+name = "Test AB"
+contact = "dpo@test.example"
+authority = "Integritetsskyddsmyndigheten (IMY), www.imy.se"
+[identifiers]
+email = "email"
+[tables.orders]
+purpose = "Test"
+legal_basis = "contract"
+identify = { email = "email" }
+on_erase = "delete"
+retention = { after = "closed_at", keep = "1y" }
+[tables.orders.columns]
+email = { category = "contact.email", erase = "hash" }
+[tables.lines]
+purpose = "Test"
+legal_basis = "legal_obligation"
+link = { to = "orders", on = { order_id = "id" } }
+on_erase = "delete"
+hold = { after = "booked", keep = "7y", reason = "Bokföringslagen" }
+"#;
+
+/// The application puts a line beneath an expired order under a hold
+/// while the sweep's batch plans (its transaction open, the line locked,
+/// committed once dsr waits for the lock): the batch reads the rows it
+/// changes beneath its roots again locked, sees the new date, plans
+/// again, and keeps the line (and so the order, anonymized); without that
+/// read the DELETE would wait for the same lock and then remove it.
+#[test]
+fn pg_a_hold_set_beneath_a_swept_row_while_the_batch_plans_keeps_it() {
+    let Some(t) = PgTenant::new("cli_sweep_hold_meanwhile", ORDERS, TestEnv::empty()) else {
+        return;
+    };
+    std::fs::write(&t.env.map, ORDERS_MAP).expect("write map");
+    let mut app = t.client();
+    app.batch_execute("BEGIN; UPDATE lines SET booked = '2026-01-01' WHERE id = 1")
+        .expect("the application's update");
+    let child = t
+        .cmd(&["--json", "sweep"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn dsr");
+    let mut admin = dsr::store::pg::testing::admin().expect("admin");
+    let started = std::time::Instant::now();
+    let waited = loop {
+        let rows = admin
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                 AND query LIKE '%FROM \"lines\"%' AND pid <> pg_backend_pid() \
+                 AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE l.pid = pg_stat_activity.pid AND n.nspname = $1)",
+                &[&t.schema.name],
+            )
+            .expect("activity");
+        if !rows.is_empty() {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    app.batch_execute("COMMIT")
+        .expect("the application commits");
+    let out = child.wait_with_output().expect("dsr ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        waited,
+        "dsr never waited for the application's lock: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let hash = dsr::audit::hmac_hex(&t.secret(), b"a@example.se");
+    assert_eq!(
+        t.rows("SELECT id, email FROM orders ORDER BY id"),
+        [format!("1|{hash}")]
+    );
+    assert_eq!(
+        t.rows("SELECT id, order_id, booked FROM lines ORDER BY id"),
+        ["1|1|2026-01-01"]
+    );
+    assert_eq!(
+        t.rows("SELECT tbl, key, action, until FROM _dsr_deferred ORDER BY key"),
+        ["lines|[1]|delete|2032-12-31"]
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["tables"]["lines"]["held"], json!(1), "{report}");
+    assert_eq!(report["tables"]["lines"]["deleted"], json!(1), "{report}");
+}

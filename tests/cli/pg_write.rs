@@ -287,3 +287,75 @@ fn pg_a_tampered_trail_is_exit_7() {
     );
     assert_eq!(pg.dump(), before);
 }
+
+/// The application puts a planned row under a hold while the erasure
+/// plans (its transaction open, the row locked, committed once dsr waits
+/// for the lock): dsr reads the rows it changes again locked, sees the new
+/// hold date, plans again, and keeps the row; without the locked read the
+/// DELETE would wait for the same lock and then remove the held row.
+#[test]
+fn pg_a_hold_set_while_the_erasure_plans_keeps_the_row() {
+    let Some(pg) = PgTenant::agency("cli_hold_meanwhile", "") else {
+        return;
+    };
+    let mut app = pg.client();
+    app.batch_execute("BEGIN; UPDATE payslips SET paid_on = '2025-03-01' WHERE id = 1")
+        .expect("the application's update");
+    let child = pg
+        .cmd(&["--json", "erase", "--yes", "personnummer:811218-9876"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn dsr");
+    let mut admin = testing::admin().expect("admin");
+    let started = std::time::Instant::now();
+    let waited = loop {
+        // dsr's session, waiting for the application's row lock.
+        let rows = admin
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                 AND query LIKE '%FROM \"payslips\"%' AND pid <> pg_backend_pid() \
+                 AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE l.pid = pg_stat_activity.pid AND n.nspname = $1)",
+                &[&pg.schema.name],
+            )
+            .expect("activity");
+        if !rows.is_empty() {
+            break true;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    app.batch_execute("COMMIT")
+        .expect("the application commits");
+    let out = child.wait_with_output().expect("dsr ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        waited,
+        "dsr never waited for the application's lock: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["tables"]["payslips"],
+        json!({ "deleted": 0, "anonymized": 0, "held": 2, "kept": 0 })
+    );
+    assert_eq!(
+        pg.rows("SELECT * FROM payslips ORDER BY id"),
+        [
+            "1|acme|E1|2025-03-01|31000",
+            "2|acme|E1|2024-06-25|34000",
+            "3|acme|E2|2025-01-25|29000"
+        ]
+    );
+    assert_eq!(
+        pg.rows("SELECT tbl, key, action, until FROM _dsr_deferred ORDER BY key"),
+        [
+            "payslips|[1]|delete|2032-12-31",
+            "payslips|[2]|delete|2031-12-31"
+        ]
+    );
+}

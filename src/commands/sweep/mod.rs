@@ -18,6 +18,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::graph::{self, Skip};
 use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
+use crate::recheck;
 use crate::store::refs::row_refs_under;
 use crate::store::{AuditRow, Row, Tx};
 use crate::time;
@@ -227,21 +228,40 @@ impl Sweep<'_> {
         // so that it meets every refusal the real run would.
         let work = |tx: &Tx<'_>| -> Result<(Plan, graph::Belonging)> {
             crate::trace::mark("sweep begin", String::new);
-            let roots = match roots {
+            let mut roots = match roots {
                 Roots::Read(roots, fresh) => current_roots(cx, roots, &fresh)?,
                 Roots::Inside(read) => read(&self.skip)?,
             };
             had_roots.set(!roots.is_empty());
-            let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
-            crate::trace::mark("sweep resolve", String::new);
             let scope = planner::Scope {
                 store: &cx.store,
                 schema: &cx.schema,
                 map: &cx.map,
             };
-            let mut plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
-            erase_mentions(cx, &self.skip, &b, &mut plan)?;
-            crate::trace::mark("sweep plan", String::new);
+            // The rows beneath the roots (which are current and locked
+            // here) are read again locked where the application may write
+            // meanwhile (`recheck`), and the batch planned again if one
+            // changed.
+            let recheck = !cx.store.capabilities().writes_block_all;
+            let mut round = 0;
+            let (b, plan) = loop {
+                let again = recheck.then(|| roots.clone());
+                let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
+                crate::trace::mark("sweep resolve", String::new);
+                let mut plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
+                erase_mentions(cx, &self.skip, &b, &mut plan)?;
+                crate::trace::mark("sweep plan", String::new);
+                match again {
+                    Some(next) if !recheck::unchanged_when_locked(scope, &b, &plan, true)? => {
+                        round += 1;
+                        if round == recheck::PLAN_ROUNDS {
+                            return Err(recheck::kept_changing("the swept rows", "dsr sweep"));
+                        }
+                        roots = next;
+                    }
+                    _ => break (b, plan),
+                }
+            };
             let secret = tx.ensure_tool_tables()?;
             let carry_out = |tx: &Tx<'_>| {
                 let (map, schema) = (&cx.map, &cx.schema);

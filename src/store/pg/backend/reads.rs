@@ -15,7 +15,7 @@ use super::read_sql::{self, columns, fit, key_list, lookup_cast, select_list};
 use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::ident;
-use crate::store::pg::errors::sql_error;
+use crate::store::pg::errors::{classify, sql_error, PgFailure};
 use crate::store::pg::introspect::{read_schema, PgColumn, PgSchema};
 use crate::store::pg::value::get;
 use crate::store::schema::{quote, Schema, TableSchema};
@@ -146,12 +146,20 @@ impl PgBackend {
         let mut guard = self.conn()?;
         let conn = &mut *guard;
         let url = &conn.url;
+        // A lock not had in time (a read `FOR UPDATE` in a write) is the
+        // write group's failure, worded as a busy store; so is a session
+        // the server ended (the transaction is over).
+        let fail = |e: postgres::Error, first: bool| match classify(&e) {
+            PgFailure::LockTimeout | PgFailure::ConnectionLost => self.fail(url, doing, e),
+            _ if first => lookup_error(url, doing, &e),
+            _ => sql_error(url, doing, &e),
+        };
         let mut rows = conn
             .client
             .query_raw(sql, params.iter().copied())
-            .map_err(|e| lookup_error(url, doing, &e))?;
+            .map_err(|e| fail(e, true))?;
         let mut n = 0u64;
-        while let Some(r) = rows.next().map_err(|e| sql_error(url, doing, &e))? {
+        while let Some(r) = rows.next().map_err(|e| fail(e, false))? {
             f(&r)?;
             n += 1;
         }
@@ -299,7 +307,11 @@ impl PgBackend {
     ) -> Result<()> {
         let shape = self.shape(t)?;
         let from = quote(&t.name);
-        let doing = format!("reading {}", t.name);
+        let doing = if tail.is_empty() {
+            format!("reading {}", t.name)
+        } else {
+            format!("locking rows of {}", t.name)
+        };
         let head = format!("SELECT {} FROM {from} WHERE", shape.list);
         let mut emit = |r: &postgres::Row| -> Result<()> {
             f(shape.row(r).map_err(|e| self.decode(&t.name, e))?);
