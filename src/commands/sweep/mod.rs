@@ -5,9 +5,11 @@
 //! leaves a consistent store that the next run carries on from.
 
 mod deferred;
+mod expiry;
 mod mentions;
 mod one_pass;
 mod requests;
+mod tally;
 
 use super::extract::print_json;
 use super::{status, Context};
@@ -23,15 +25,14 @@ use crate::store::refs::row_refs_under;
 use crate::store::{AuditRow, Row, Tx};
 use crate::time;
 use crate::value::Value;
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
-use jiff::{Span, Timestamp};
+use expiry::{cutoff, expired, surely_expired_before};
 use mentions::{erase_mentions, scans_mentions};
 use one_pass::one_pass;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
+use tally::{Batcher, Totals};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -47,140 +48,6 @@ pub struct Args {
     /// Wait for another sweep of this tenant to finish instead of exiting 6
     #[arg(long)]
     pub wait: bool,
-}
-
-/// What the whole sweep did, summed over its batches.
-#[derive(Default)]
-struct Totals {
-    tables: Map<String, Json>,
-    held: Vec<Json>,
-    /// Mentions erased, per `table.column`.
-    mentions: Map<String, Json>,
-    deferred_completed: u64,
-    batches: u64,
-    longest: Duration,
-    /// Batches committed with their audit records, and the first and last
-    /// of those records.
-    committed: u64,
-    first_seq: Option<i64>,
-    last_seq: Option<i64>,
-}
-
-impl Totals {
-    fn add(&mut self, tables: &Json, held: &[Json], mentions: &Json) {
-        for (col, n) in mentions.as_object().into_iter().flatten() {
-            let sum = self.mentions.get(col).and_then(Json::as_u64).unwrap_or(0)
-                + n.as_u64().unwrap_or(0);
-            self.mentions.insert(col.clone(), json!(sum));
-        }
-        for (name, counts) in tables.as_object().into_iter().flatten() {
-            let e = self
-                .tables
-                .entry(name.clone())
-                .or_insert_with(|| json!({ "deleted": 0, "anonymized": 0, "held": 0, "kept": 0 }));
-            for k in ["deleted", "anonymized", "held", "kept"] {
-                let sum = e[k].as_u64().unwrap_or(0) + counts[k].as_u64().unwrap_or(0);
-                e[k] = json!(sum);
-            }
-        }
-        for h in held {
-            match self
-                .held
-                .iter_mut()
-                .find(|x| x["table"] == h["table"] && x["until"] == h["until"])
-            {
-                Some(x) => {
-                    x["rows"] =
-                        json!(x["rows"].as_u64().unwrap_or(0) + h["rows"].as_u64().unwrap_or(0))
-                }
-                None => self.held.push(h.clone()),
-            }
-        }
-    }
-}
-
-/// How long one write transaction should take, in ms. The application's
-/// writes wait for it; SQLite's busy handler retries at growing intervals
-/// (25 ms apart by the 50th ms of waiting, 50 and then 100 ms apart later),
-/// so transactions of about 50 ms with a few ms between them let a waiting
-/// application in long before its wait reaches 250 ms; at 100 ms some
-/// waits grew past 600 ms (scripts/bench_sweep.py).
-const TARGET_MS: f64 = 50.0;
-
-/// Batch size: fixed by the user, or adapted so that each write
-/// transaction takes about [`TARGET_MS`].
-struct Batcher {
-    size: usize,
-    fixed: bool,
-    max: usize,
-}
-
-impl Batcher {
-    /// `--batch-size N`, or `start` adapting up to `max`.
-    fn new(fixed: Option<u64>, start: usize, max: usize) -> Batcher {
-        Batcher {
-            size: fixed.map_or(start, |n| n as usize),
-            fixed: fixed.is_some(),
-            max,
-        }
-    }
-
-    /// Scales the size towards [`TARGET_MS`] per transaction, at most doubling
-    /// or halving it at a time.
-    fn adapt(&mut self, took: Duration) {
-        if self.fixed {
-            return;
-        }
-        let ms = took.as_secs_f64() * 1000.0;
-        let factor = (TARGET_MS / ms.max(1.0)).clamp(0.5, 2.0);
-        self.size = ((self.size as f64 * factor) as usize).clamp(10.min(self.max), self.max);
-    }
-}
-
-/// The earliest `after` value (Unix seconds) that has not expired yet, with
-/// two days of slack: rows before it are candidates, checked exactly.
-fn cutoff(now: Timestamp, rule: &crate::map::Rule) -> i64 {
-    let z = now.to_zoned(TimeZone::UTC);
-    let base = if rule.year_end {
-        Date::new(z.year(), 1, 1)
-            .ok()
-            .and_then(|d| d.to_zoned(TimeZone::UTC).ok())
-            .unwrap_or(z)
-    } else {
-        z
-    };
-    base.checked_sub(rule.keep.span())
-        .and_then(|b| b.checked_add(Span::new().days(2)))
-        .map(|b| b.timestamp().as_second())
-        .unwrap_or(i64::MIN)
-}
-
-/// The exact test: the period that starts at the row's `after` value has
-/// ended. `sure` is a time before which every row has expired whatever the
-/// calendar does (the longest the period can be), which spares the calendar
-/// arithmetic for most rows.
-fn expired(now: Timestamp, sure: i64, rule: &crate::map::Rule, v: &Value) -> bool {
-    let Some(after) = time::parse_value(v) else {
-        return false;
-    };
-    if after.as_second() < sure {
-        return true;
-    }
-    time::period_end(after, rule.keep, rule.year_end).is_some_and(|end| end < now)
-}
-
-/// `now` less the longest the rule's period can last, in Unix seconds.
-fn surely_expired_before(now: Timestamp, rule: &crate::map::Rule) -> i64 {
-    use crate::time::Unit;
-    let n = i64::from(rule.keep.amount);
-    let days = match rule.keep.unit {
-        Unit::Days => n,
-        Unit::Weeks => 7 * n,
-        Unit::Months => 31 * n,
-        Unit::Years => 366 * n,
-    } + if rule.year_end { 366 } else { 0 }
-        + 1;
-    now.as_second() - days * 86_400
 }
 
 struct Sweep<'a> {

@@ -2,7 +2,8 @@
 //! SQL deletes them range by range without dsr reading them (see
 //! [`one_pass`]).
 
-use super::{cutoff, expired, scans_mentions, surely_expired_before, Sweep};
+use super::expiry::{cutoff, expired, surely_expired_before};
+use super::{scans_mentions, Sweep};
 use crate::apply;
 use crate::commands::Context;
 use crate::error::Result;
