@@ -794,7 +794,7 @@ fn read_linked(
     tuples: &[Vec<Value>],
     skip: &Skip,
 ) -> Result<()> {
-    store.select(schema, &Filter::In { columns, tuples }, |row| {
+    store.select_to_change(schema, &Filter::In { columns, tuples }, |row| {
         if !skip.has(ci, &row.key) {
             child.add(row, false, Some(li));
         }

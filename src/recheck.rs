@@ -1,11 +1,16 @@
-//! The rows a plan changes, read again locked, where the store's write
-//! transaction does not keep the application from writing (PostgreSQL:
-//! `Capabilities::writes_block_all` false). A row the plan read without a
-//! lock may change a moment later, before the statement that deletes it:
-//! a hold set on it, or its link moved to another person. Read again `FOR
-//! UPDATE` ([`Store::rows_reading`]), each row is its newest committed
-//! version and stays so until the transaction ends; where one is no longer
-//! as the plan read it, the caller plans again (on those rows now locked).
+//! The rows a plan changes that were read without a lock, read again
+//! locked, where the store's write transaction does not keep the
+//! application from writing (PostgreSQL: `Capabilities::writes_block_all`
+//! false). The rows linked beneath the roots are locked as they are read
+//! (`Store::select_to_change`); the roots an erasure finds by its
+//! identifiers (a range or a scan of a column, which a lock would widen to
+//! other people's rows) and the rows whose free text it edits are not. Such
+//! a row may change a moment later, before the statement that changes it:
+//! a hold set on it, its identifier corrected to another person's. Read
+//! again `FOR UPDATE` ([`crate::store::Store::rows_reading`]), each is its
+//! newest committed version and stays so until the transaction ends;
+//! where one is no longer as the plan read it, the caller plans again (on
+//! those rows now locked).
 
 use crate::error::{Error, Result};
 use crate::graph::Belonging;
@@ -32,10 +37,10 @@ enum Was<'a> {
     Text(usize, &'a str),
 }
 
-/// Locks the rows the plan deletes or anonymizes, and those whose free
+/// Locks the roots the plan deletes or anonymizes (rows reached directly;
+/// none when `roots_locked`, as a sweep's are) and the rows whose free
 /// text it edits, and tells whether each is still as the plan read it (a
-/// row deleted since is not). `roots_locked`: the roots (rows reached
-/// directly) were read locked already, and are left out.
+/// row deleted since is not).
 pub fn unchanged_when_locked(
     scope: Scope<'_>,
     b: &Belonging,
@@ -48,7 +53,9 @@ pub fn unchanged_when_locked(
     for (ti, tp) in plan.tables.iter().enumerate() {
         let found = &b.tables[ti];
         for (ri, fate) in &tp.rows {
-            if roots_locked && found.reach.get(*ri).is_some_and(|r| r.direct) {
+            // Rows linked beneath the roots were read locked
+            // (`Store::select_to_change`).
+            if roots_locked || !found.reach.get(*ri).is_some_and(|r| r.direct) {
                 continue;
             }
             if let (Fate::Delete | Fate::Anonymize, Some(r)) = (fate, found.rows.get(*ri)) {

@@ -142,6 +142,19 @@ pub trait Backend {
 
     /// The rows of `t` that match `filter`, key first (see [`Row`]).
     fn select(&self, t: &TableSchema, filter: &Filter<'_>, f: &mut dyn FnMut(Row)) -> Result<()>;
+    /// [`Backend::select`] of rows an erasure or a sweep may change (those
+    /// linked beneath what it found). Inside a write transaction, where
+    /// [`Capabilities::writes_block_all`] is false, they are locked as read
+    /// (as [`Backend::rows_reading`] locks), so that they stay as read
+    /// until it ends; elsewhere the same read.
+    fn select_to_change(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
+        self.select(t, filter, f)
+    }
     /// (key, text) of the values of a column that may hold one of the
     /// needles (a superset: the caller's exact matcher decides).
     fn scan_text(

@@ -191,11 +191,28 @@ impl Store {
     }
 
     /// Reads the rows of `t` that match `filter`, calling `f` for each.
-    pub fn select(
+    pub fn select(&self, t: &TableSchema, filter: &Filter<'_>, f: impl FnMut(Row)) -> Result<()> {
+        self.select_with(t, filter, f, false)
+    }
+
+    /// See [`Backend::select_to_change`]: the rows linked beneath what an
+    /// erasure or a sweep found, locked as read where the store's writes
+    /// do not keep the application out.
+    pub fn select_to_change(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        f: impl FnMut(Row),
+    ) -> Result<()> {
+        self.select_with(t, filter, f, true)
+    }
+
+    fn select_with(
         &self,
         t: &TableSchema,
         filter: &Filter<'_>,
         mut f: impl FnMut(Row),
+        to_change: bool,
     ) -> Result<()> {
         if self.select_memoized(t, filter, &mut f)? {
             return Ok(());
@@ -208,7 +225,10 @@ impl Store {
         let scanned = self.backend.scanned_rows();
         let out = crate::trace::step(
             || format!("select {} {}", t.name, filter.describe()),
-            || self.backend.select(t, filter, &mut count),
+            || match to_change {
+                true => self.backend.select_to_change(t, filter, &mut count),
+                false => self.backend.select(t, filter, &mut count),
+            },
             |_| String::new(),
         );
         if crate::trace::on() {

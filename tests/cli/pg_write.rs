@@ -307,28 +307,7 @@ fn pg_a_hold_set_while_the_erasure_plans_keeps_the_row() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn dsr");
-    let mut admin = testing::admin().expect("admin");
-    let started = std::time::Instant::now();
-    let waited = loop {
-        // dsr's session, waiting for the application's row lock.
-        let rows = admin
-            .query(
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                 AND query LIKE '%FROM \"payslips\"%' AND pid <> pg_backend_pid() \
-                 AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                     JOIN pg_namespace n ON n.oid = c.relnamespace \
-                     WHERE l.pid = pg_stat_activity.pid AND n.nspname = $1)",
-                &[&pg.schema.name],
-            )
-            .expect("activity");
-        if !rows.is_empty() {
-            break true;
-        }
-        if started.elapsed() > std::time::Duration::from_secs(20) {
-            break false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let waited = waits_for_a_lock(&pg, "payslips");
     app.batch_execute("COMMIT")
         .expect("the application commits");
     let out = child.wait_with_output().expect("dsr ends");
@@ -358,4 +337,79 @@ fn pg_a_hold_set_while_the_erasure_plans_keeps_the_row() {
             "payslips|[2]|delete|2031-12-31"
         ]
     );
+}
+
+/// Whether a dsr session of `pg`'s schema comes to wait for a lock while
+/// reading `table` (within 20 s).
+fn waits_for_a_lock(pg: &PgTenant, table: &str) -> bool {
+    let mut admin = testing::admin().expect("admin");
+    let like = format!("%FROM \"{table}\"%");
+    let started = std::time::Instant::now();
+    loop {
+        let rows = admin
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                 AND query LIKE $2 AND pid <> pg_backend_pid() \
+                 AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE l.pid = pg_stat_activity.pid AND n.nspname = $1)",
+                &[&pg.schema.name, &like],
+            )
+            .expect("activity");
+        if !rows.is_empty() {
+            return true;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The application corrects the personnummer of the row the erasure
+/// found by it (its transaction open, committed once dsr waits for the
+/// row's lock): dsr reads the row again locked, plans again, and finds
+/// only the free text that names that number, which it edits; the row,
+/// no longer the subject's, and everything linked to it stay as they are.
+/// Without that read dsr would anonymize it and delete beneath it.
+#[test]
+fn pg_an_identifier_corrected_while_the_erasure_plans_is_seen() {
+    let Some(pg) = PgTenant::agency("cli_corrected_meanwhile", "") else {
+        return;
+    };
+    let tables = ["employees", "time_reports", "payslips"].map(String::from);
+    let mut app = pg.client();
+    app.batch_execute(
+        "BEGIN; UPDATE employees SET personnummer = NULL WHERE org = 'acme' AND emp_no = 'E1'",
+    )
+    .expect("the application's update");
+    let child = pg
+        .cmd(&["--json", "erase", "--yes", "personnummer:811218-9876"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn dsr");
+    let waited = waits_for_a_lock(&pg, "employees");
+    app.batch_execute("COMMIT")
+        .expect("the application commits");
+    let before = pg.dump_tables(&tables);
+    let out = child.wait_with_output().expect("dsr ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        waited,
+        "dsr never waited for the application's lock: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["tables"],
+        json!({ "messages": { "deleted": 0, "anonymized": 0, "held": 0, "kept": 0 } }),
+        "{report}"
+    );
+    assert_eq!(
+        report["mentions"],
+        json!({ "messages.body": 1 }),
+        "{report}"
+    );
+    assert_eq!(pg.dump_tables(&tables), before);
 }

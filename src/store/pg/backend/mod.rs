@@ -168,6 +168,14 @@ impl Backend for PgBackend {
     fn select(&self, t: &TableSchema, filter: &Filter<'_>, f: &mut dyn FnMut(Row)) -> Result<()> {
         self.select_rows(t, filter, f)
     }
+    fn select_to_change(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
+        self.select_locking(t, filter, f)
+    }
     fn rows_reading(
         &self,
         t: &TableSchema,

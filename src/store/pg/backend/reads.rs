@@ -285,6 +285,25 @@ impl PgBackend {
         self.select_rows_then(t, &Filter::Keys(keys), tail, f)
     }
 
+    /// [`crate::store::Backend::select_to_change`]: in a write
+    /// transaction the rows of a read by key or along a link are locked
+    /// as they are read (see [`Self::rows_current`]); a row the
+    /// application changes meanwhile is read as changed (the server checks
+    /// the condition again on its newest version), so a row whose link
+    /// was moved to another row is not read at all.
+    pub(super) fn select_locking(
+        &self,
+        t: &TableSchema,
+        filter: &Filter<'_>,
+        f: &mut dyn FnMut(Row),
+    ) -> Result<()> {
+        let tail = match filter {
+            Filter::In { .. } | Filter::Keys(_) => self.lock_in_write(&t.name)?,
+            _ => "",
+        };
+        self.select_rows_then(t, filter, tail, f)
+    }
+
     /// ` FOR UPDATE` inside a write transaction (after checking the UPDATE
     /// privilege it asks for, for the message that names the grant), and
     /// nothing outside one: how the sweep's reads lock what it decides on.
@@ -297,7 +316,7 @@ impl PgBackend {
     }
 
     /// [`Self::select_rows`] with `tail` after the condition of a read by
-    /// key (the only filter a lock is asked for).
+    /// key or along a link (the filters a lock is asked for).
     fn select_rows_then(
         &self,
         t: &TableSchema,
@@ -328,7 +347,7 @@ impl PgBackend {
                     return Ok(());
                 };
                 let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-                self.stream(&format!("{head} {cond}"), &params, &doing, &mut emit)?;
+                self.stream(&format!("{head} {cond}{tail}"), &params, &doing, &mut emit)?;
             }
             Filter::Keys(keys) if t.pk.is_empty() => {
                 let places: Vec<String> = keys
