@@ -9,9 +9,11 @@
 //!
 //! When the watch ends, per table:
 //!
-//! - **deleted rows**: the growth of `n_tup_del` less the planned rows
-//!   that are gone (one count of the planned keys still there) and, for a
-//!   sweep's counted table, the rows its statement deleted. Exact, as long
+//! - **deleted rows**: none unplanned where the growth of `n_tup_del` is
+//!   no more than the rows dsr's own statements deleted by the plan's keys
+//!   (and, for a sweep's counted table, the rows its statement deleted);
+//!   otherwise that growth less the planned rows that are gone (one count
+//!   of the planned keys still there) and the counted rows. Exact, as long
 //!   as every planned row existed when the watch began (the plan read it
 //!   in this transaction).
 //! - **inserted and updated rows**: when the growth of `n_tup_ins` is 0
@@ -57,6 +59,9 @@ pub(crate) struct Watching {
     base: HashMap<(String, String), Counts>,
     /// Rows dsr's own statements updated, by table.
     own_updates: HashMap<String, u64>,
+    /// Rows dsr's own statements deleted by key, and the keys they were
+    /// asked to delete, by table.
+    own_deletes: HashMap<String, (u64, Vec<Vec<Value>>)>,
     counted: Option<String>,
 }
 
@@ -120,6 +125,7 @@ impl PgBackend {
         *self.w.watch.borrow_mut() = Some(Watching {
             base,
             own_updates: HashMap::new(),
+            own_deletes: HashMap::new(),
             counted: counted.map(str::to_string),
         });
         Ok(schema
@@ -137,6 +143,22 @@ impl PgBackend {
             if update {
                 *w.own_updates.entry(t.name.clone()).or_default() += n;
             }
+        }
+    }
+
+    /// Rows of `t` dsr's own statement deleted by `keys`: where those are
+    /// the plan's and account for all of the table's deletions, none was
+    /// unplanned, and the planned keys need not be counted.
+    pub(super) fn watch_own_deleted(
+        &self,
+        t: &crate::store::schema::TableSchema,
+        keys: &[Vec<Value>],
+        n: u64,
+    ) {
+        if let Some(w) = self.w.watch.borrow_mut().as_mut() {
+            let e = w.own_deletes.entry(t.name.clone()).or_default();
+            e.0 += n;
+            e.1.extend_from_slice(keys);
         }
     }
 
@@ -188,8 +210,16 @@ impl PgBackend {
             };
             let own_upd = w.own_updates.get(table).copied().unwrap_or(0);
             let planned = plan.planned.get(table);
+            // dsr's own deletions count as planned only where every key it
+            // deleted by is the plan's.
+            let own_del = match w.own_deletes.get(table) {
+                Some((n, keys)) if keys.iter().all(|k| planned.is_some_and(|p| p.contains(k))) => {
+                    *n
+                }
+                _ => 0,
+            };
             let extra = self
-                .unplanned_in(table, grown, own_upd, counted, planned)
+                .unplanned_in(table, grown, (own_upd, own_del), counted, planned)
                 .unwrap_or_else(|_| {
                     // A table that cannot be read back: every change
                     // beyond dsr's own counts against it.
@@ -215,7 +245,7 @@ impl PgBackend {
         &self,
         table: &str,
         grown: Counts,
-        own_upd: u64,
+        (own_upd, own_del): (u64, u64),
         counted: u64,
         planned: Option<&HashSet<Vec<Value>>>,
     ) -> Result<u64> {
@@ -225,7 +255,9 @@ impl PgBackend {
         let pk: Vec<String> = ts.map(|t| t.pk.clone()).unwrap_or_default();
         let q = quote(table);
         let mut n = 0;
-        if grown.del > 0 {
+        // Every deletion dsr's own, by the plan's keys (or counted): none
+        // behind its back, nothing to count.
+        if grown.del > own_del + counted {
             let mut gone = 0;
             if let (Some(p), Some(t)) = (planned.filter(|p| !p.is_empty()), ts) {
                 let kc = self.key_cols(t)?;

@@ -312,7 +312,7 @@ impl PgBackend {
             arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let sql = format!("DELETE FROM {} WHERE {}", quote(&t.name), kc.matches(1, ""));
         let n = self.exec_write(&sql, &params, &format!("deleting from {}", t.name))?;
-        self.watch_own(t, n, false);
+        self.watch_own_deleted(t, keys, n);
         Ok(n)
     }
 

@@ -248,6 +248,40 @@ CREATE TRIGGER people_touch AFTER UPDATE OF email ON people FOR EACH ROW WHEN (p
 CREATE TRIGGER tags_count AFTER DELETE ON tags FOR EACH ROW EXECUTE FUNCTION count_up();
 ";
 
+/// dsr's own deletions by the plan's keys are all a table's: nothing is
+/// counted, nothing unplanned. A trigger that deletes another row of the
+/// same table is still seen.
+#[test]
+fn the_watch_sees_a_trigger_deleting_beside_dsrs_own_deletions() {
+    let extra = "
+        CREATE FUNCTION drop_ten() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN DELETE FROM orders WHERE id = 10; RETURN NULL; END $$;
+        CREATE TRIGGER orders_drop AFTER DELETE ON orders FOR EACH ROW
+            WHEN (OLD.id = 12) EXECUTE FUNCTION drop_ten();";
+    let Some(e) = Env::new("w_beside", extra) else {
+        return;
+    };
+    let schema = e.store.schema().unwrap();
+    let orders = schema.table("orders").unwrap().clone();
+    let delete = |keys: Vec<Vec<Value>>| {
+        let orders = orders.clone();
+        move |tx: &crate::store::Tx<'_>| tx.delete_keys(&orders, &keys).map(|_| ())
+    };
+    let u = e.watched(
+        &[("orders", vec![vec![int(11)]])],
+        delete(vec![vec![int(11)]]),
+        false,
+    );
+    assert!(u.is_empty(), "{u:?}");
+    let u = e.watched(
+        &[("orders", vec![vec![int(12)]])],
+        delete(vec![vec![int(12)]]),
+        false,
+    );
+    assert_eq!(u.tables, [("orders".to_string(), 1)]);
+    assert_eq!(e.count("orders"), 3);
+}
+
 #[test]
 fn the_watch_tells_the_plans_rows_from_the_rest() {
     let Some(e) = Env::new("w_watch", TRIGGERS) else {
