@@ -90,12 +90,12 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
 
 /// [`prepare`] inside the write transaction, on rows that stay as read
 /// until it ends. Where the transaction does not keep the application from
-/// writing (PostgreSQL: `writes_block_all` false), a row read without a
-/// lock may change a moment later, before the statement that deletes it
-/// (a hold set on it). So the rows the plan deletes or anonymizes, and
-/// those whose free text it edits, are read again locked (`FOR UPDATE`,
-/// [`crate::store::Store::rows_reading`]); where one is no longer as the
-/// plan read it, the plan is made again, on those rows now locked.
+/// writing (PostgreSQL: `writes_block_all` false), the rows linked beneath
+/// the subject's are locked as they are read; the subject's own rows,
+/// found by identifier, and the rows whose free text the plan edits are
+/// read again locked ([`recheck`]), and where one is no longer as the plan
+/// read it (a hold set, an identifier corrected), the plan is made again
+/// on those rows now locked.
 fn prepare_current(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepared> {
     let mut prepared = prepare(cx, ids, all_matches)?;
     if cx.store.capabilities().writes_block_all {

@@ -105,29 +105,27 @@ impl Sweep<'_> {
                 schema: &cx.schema,
                 map: &cx.map,
             };
-            // The rows beneath the roots (which are current and locked
-            // here) are read again locked where the application may write
-            // meanwhile (`recheck`), and the batch planned again if one
-            // changed.
+            // The roots are current and locked here, and so are the rows
+            // linked beneath them as they are read (`select_to_change`);
+            // the rows whose free text the batch edits are read again
+            // locked where the application may write meanwhile
+            // (`recheck`), and the batch planned again if one changed.
             let recheck = !cx.store.capabilities().writes_block_all;
             let mut round = 0;
             let (b, plan) = loop {
-                let again = recheck.then(|| roots.clone());
                 let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
                 crate::trace::mark("sweep resolve", String::new);
                 let mut plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
                 erase_mentions(cx, &self.skip, &b, &mut plan)?;
                 crate::trace::mark("sweep plan", String::new);
-                match again {
-                    Some(next) if !recheck::unchanged_when_locked(scope, &b, &plan, true)? => {
-                        round += 1;
-                        if round == recheck::PLAN_ROUNDS {
-                            return Err(recheck::kept_changing("the swept rows", "dsr sweep"));
-                        }
-                        roots = next;
-                    }
-                    _ => break (b, plan),
+                if !recheck || recheck::unchanged_when_locked(scope, &b, &plan, true)? {
+                    break (b, plan);
                 }
+                round += 1;
+                if round == recheck::PLAN_ROUNDS {
+                    return Err(recheck::kept_changing("the swept rows", "dsr sweep"));
+                }
+                roots = roots_of(&b);
             };
             let secret = tx.ensure_tool_tables()?;
             let carry_out = |tx: &Tx<'_>| {
@@ -378,6 +376,20 @@ enum Roots<'a> {
     Read(RootRows, Fresh<'a>),
     /// Read inside it, as they are (PostgreSQL: locked as read).
     Inside(ReadInside<'a>),
+}
+
+/// The roots of a belonging made by [`graph::resolve_from`] (the rows it
+/// reached directly, each with its action), to resolve from again.
+fn roots_of(b: &graph::Belonging) -> RootRows {
+    let mut out = Vec::new();
+    for (ti, found) in b.tables.iter().enumerate() {
+        for (row, reach) in found.rows.iter().zip(&found.reach) {
+            if let (true, Some(action)) = (reach.direct, reach.action) {
+                out.push((ti, row.clone(), action));
+            }
+        }
+    }
+    out
 }
 
 /// Reads a batch's roots inside its transaction (see [`Roots::Inside`]).
