@@ -413,3 +413,45 @@ fn pg_an_identifier_corrected_while_the_erasure_plans_is_seen() {
     );
     assert_eq!(pg.dump_tables(&tables), before);
 }
+
+/// The application rewrites a text that mentions the subject while the
+/// erasure plans (committed once dsr waits for the row's lock): dsr reads
+/// the text again locked, plans again, and erases the mention in the new
+/// text, keeping the application's edit.
+#[test]
+fn pg_a_mention_rewritten_while_the_erasure_plans_is_erased_in_the_new_text() {
+    let Some(pg) = PgTenant::agency("cli_mention_meanwhile", "") else {
+        return;
+    };
+    let mut app = pg.client();
+    app.batch_execute(
+        "BEGIN; UPDATE messages SET body = 'Anna (811218-9876) came on Wednesday' WHERE id = 2",
+    )
+    .expect("the application's update");
+    let child = pg
+        .cmd(&["--json", "erase", "--yes", "personnummer:811218-9876"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn dsr");
+    let waited = waits_for_a_lock(&pg, "messages");
+    app.batch_execute("COMMIT")
+        .expect("the application commits");
+    let out = child.wait_with_output().expect("dsr ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        waited,
+        "dsr never waited for the application's lock: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["mentions"],
+        json!({ "messages.body": 1 }),
+        "{report}"
+    );
+    assert_eq!(
+        pg.rows("SELECT body FROM messages WHERE id = 2"),
+        ["Anna ([erased]) came on Wednesday"]
+    );
+}
