@@ -460,6 +460,15 @@ pub fn doc_value(v: &Value) -> Value {
     }
 }
 
+/// Whether a value is its own [`doc_value`].
+fn is_doc_value(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Integer(_) | Value::Text(_) => true,
+        Value::Real(f) => f.is_finite(),
+        _ => false,
+    }
+}
+
 /// [`doc_value`] of exact digits in plain form (`-?(0|[1-9][0-9]*)`, with
 /// or without `.[0-9]+`: what PostgreSQL writes for a `numeric`), without
 /// the JSON round trip: an integer where an `i64` holds it; a real where
@@ -505,13 +514,15 @@ impl DocTable<'_> {
 impl DocTable<'_> {
     /// [`DocTable::each_row`] without copying the values that are already
     /// what the JSON gives back (nulls, integers, text, finite reals: the
-    /// rows of a large copy), so that a row costs no allocation.
-    pub fn each_row_ref(&self, mut f: impl FnMut(&[&Value]) -> Result<()>) -> Result<()> {
-        let same = |v: &Value| match v {
-            Value::Null | Value::Integer(_) | Value::Text(_) => true,
-            Value::Real(f) => f.is_finite(),
-            _ => false,
-        };
+    /// rows of a large copy), so that a row costs no allocation, nor those
+    /// that `same` also says (values a writer shows as their [`doc_value`]
+    /// without it); the others as their [`doc_value`].
+    pub fn each_row_passing(
+        &self,
+        same: impl Fn(&Value) -> bool,
+        mut f: impl FnMut(&[&Value]) -> Result<()>,
+    ) -> Result<()> {
+        let same = |v: &Value| is_doc_value(v) || same(v);
         match &self.rows {
             DocRows::Held(rows) => {
                 let mut refs: Vec<&Value> = Vec::new();
