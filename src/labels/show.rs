@@ -11,6 +11,9 @@ use crate::value::Value;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
+mod width;
+pub use width::{date_width, display_width, int_width, number_width};
+
 /// Unix seconds read as a time only in this range (1973-03-03 to
 /// 9999-12-31), so that small counts in a date column stay numbers.
 pub const UNIX_RANGE: std::ops::Range<i64> = 100_000_000..253_402_300_800;

@@ -8,7 +8,7 @@
 //! rather than a wide table, so that nothing scrolls sideways.
 
 use super::info::{labels, Info};
-use super::{DocKind, DocTable};
+use super::{doc_value, DocKind, DocTable};
 use crate::error::{Error, Result};
 use crate::labels::show::{iso, Present, Shape, Shown, ZoneSpan, UNIX_RANGE};
 use crate::labels::Lang;
@@ -112,8 +112,43 @@ fn dd(h: &mut String, p: &Present, span: &mut ZoneSpan, v: &Value, shape: Shape)
             escape_into(h, s);
             h.push_str("</dd>");
         }
+        Value::Numeric(d) => match short_decimal(d) {
+            Some((neg, int, frac)) => {
+                h.push_str("<dd>");
+                if neg && !(frac.is_empty() && int == "0") {
+                    h.push('-');
+                }
+                h.push_str(int);
+                if !frac.is_empty() {
+                    h.push(if p.lang == Lang::Sv { ',' } else { '.' });
+                    h.push_str(frac);
+                }
+                h.push_str("</dd>");
+            }
+            None => match doc_value(v) {
+                dv @ Value::Numeric(_) => dd_shown(h, p, &dv, shape),
+                dv => dd(h, p, span, &dv, shape),
+            },
+        },
         _ => dd_shown(h, p, v, shape),
     }
+}
+
+/// A `numeric`'s plain digits of at most 15 characters
+/// (`-?(0|[1-9][0-9]*)\.[0-9]+`, PostgreSQL's text of a `numeric(8,1)`):
+/// whether negative, the integer digits and the decimals without their
+/// trailing zeros. A double holds every such number exactly as written,
+/// and its shortest text is these digits, so [`dd`] writes them as it
+/// writes the number ([`doc_value`] of them) without reading one.
+fn short_decimal(d: &str) -> Option<(bool, &str, &str)> {
+    let (neg, body) = match d.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, d),
+    };
+    let (int, frac) = body.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (d.len() <= 15 && digits(int) && digits(frac) && (int == "0" || !int.starts_with('0')))
+        .then(|| (neg, int, frac.trim_end_matches('0')))
 }
 
 /// [`dd`] through [`Present::value`] and [`Present::shown_text`].
@@ -240,7 +275,8 @@ pub fn page(
             .iter()
             .map(|c| t.kind == DocKind::Mentions && c.name == "excerpt")
             .collect();
-        t.each_row_ref(|r| {
+        let same = |v: &Value| matches!(v, Value::Numeric(d) if short_decimal(d).is_some());
+        t.each_row_passing(same, |r| {
             h.push_str("<dl class=\"entry\">\n");
             for (((c, v), title), &excerpt) in t.columns.iter().zip(r).zip(&titles).zip(&excerpt) {
                 h.push_str(title);
@@ -270,6 +306,69 @@ pub fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `numeric`'s digits written in place are what its document value
+    /// (a real, or the digits) gives.
+    #[test]
+    fn numerics_in_place_are_their_document_values() {
+        let mut forms: Vec<String> = [
+            "0.0",
+            "-0.0",
+            "0.5",
+            "-0.5",
+            "12.5",
+            "12.50",
+            "12.0",
+            "-12.0",
+            "100.0",
+            "0.10",
+            "0.000000000001",
+            "-0.00000000001",
+            "123456789.12345",
+            "99999999999999.9",
+            "1234567890123.0",
+            "0.30000000000001",
+            "9007199254740.99",
+            "1234567890123456.0",
+            "12",
+            "-7",
+            "00.5",
+            "1.",
+            ".5",
+            "1e5",
+            "NaN",
+            "12345678901234567890.5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for i in 0..3000 {
+            forms.push(format!("{}.{}", i / 10, i % 10));
+            forms.push(format!("-{}.{:03}", i * 7919, i % 1000));
+            forms.push(format!("{}.{:02}", i as u64 * 104_729_003, i % 100));
+        }
+        for lang in [Lang::Sv, Lang::En] {
+            let p = Present {
+                lang,
+                tz: jiff::tz::TimeZone::UTC,
+                tz_name: "UTC".into(),
+                today: jiff::civil::date(2026, 11, 22),
+            };
+            let mut span = ZoneSpan::default();
+            for d in &forms {
+                let v = Value::Numeric(d.clone());
+                let (mut got, mut want) = (String::new(), String::new());
+                dd(&mut got, &p, &mut span, &v, Shape::Plain);
+                // As before: the document value, the digits through
+                // the shown text.
+                match doc_value(&v) {
+                    dv @ Value::Numeric(_) => dd_shown(&mut want, &p, &dv, Shape::Plain),
+                    dv => dd(&mut want, &p, &mut span, &dv, Shape::Plain),
+                }
+                assert_eq!(got, want, "{lang:?} {d}");
+            }
+        }
+    }
 
     /// The values written in place are what the shown text gives.
     #[test]

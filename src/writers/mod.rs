@@ -455,8 +455,42 @@ pub fn doc_value(v: &Value) -> Value {
         // JSON's null.
         Value::Real(f) if f.is_finite() => Value::Real(*f),
         Value::Real(_) => Value::Null,
+        Value::Numeric(d) => plain_numeric(d).unwrap_or_else(|| json_to_value(&v.to_json())),
         other => json_to_value(&other.to_json()),
     }
+}
+
+/// Whether a value is its own [`doc_value`].
+fn is_doc_value(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Integer(_) | Value::Text(_) => true,
+        Value::Real(f) => f.is_finite(),
+        _ => false,
+    }
+}
+
+/// [`doc_value`] of exact digits in plain form (`-?(0|[1-9][0-9]*)`, with
+/// or without `.[0-9]+`: what PostgreSQL writes for a `numeric`), without
+/// the JSON round trip: an integer where an `i64` holds it; a real where
+/// the JSON writes that real with these very digits, else the digits.
+/// `None` for any other form (and integers beyond an `i64`).
+fn plain_numeric(d: &str) -> Option<Value> {
+    let body = d.strip_prefix('-').unwrap_or(d);
+    let (int, frac) = match body.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (body, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || (int.len() > 1 && int.starts_with('0')) || !frac.is_none_or(digits) {
+        return None;
+    }
+    if frac.is_none() {
+        return d.parse::<i64>().ok().map(Value::Integer);
+    }
+    Some(match d.parse::<f64>() {
+        Ok(f) if serde_json::Number::from_f64(f).is_some_and(|n| n.as_str() == d) => Value::Real(f),
+        _ => Value::Numeric(d.to_string()),
+    })
 }
 
 impl DocTable<'_> {
@@ -480,13 +514,15 @@ impl DocTable<'_> {
 impl DocTable<'_> {
     /// [`DocTable::each_row`] without copying the values that are already
     /// what the JSON gives back (nulls, integers, text, finite reals: the
-    /// rows of a large copy), so that a row costs no allocation.
-    pub fn each_row_ref(&self, mut f: impl FnMut(&[&Value]) -> Result<()>) -> Result<()> {
-        let same = |v: &Value| match v {
-            Value::Null | Value::Integer(_) | Value::Text(_) => true,
-            Value::Real(f) => f.is_finite(),
-            _ => false,
-        };
+    /// rows of a large copy), so that a row costs no allocation, nor those
+    /// that `same` also says (values a writer shows as their [`doc_value`]
+    /// without it); the others as their [`doc_value`].
+    pub fn each_row_passing(
+        &self,
+        same: impl Fn(&Value) -> bool,
+        mut f: impl FnMut(&[&Value]) -> Result<()>,
+    ) -> Result<()> {
+        let same = |v: &Value| is_doc_value(v) || same(v);
         match &self.rows {
             DocRows::Held(rows) => {
                 let mut refs: Vec<&Value> = Vec::new();
@@ -496,17 +532,42 @@ impl DocTable<'_> {
                     f(&refs)
                 })
             }
-            DocRows::Table(t) => t.each(|vals| {
-                if vals.iter().all(|v| same(v)) {
-                    f(vals)
-                } else {
-                    let owned: Vec<Value> = vals.iter().map(|v| doc_value(v)).collect();
-                    let refs: Vec<&Value> = owned.iter().collect();
-                    f(&refs)
-                }
-            }),
+            DocRows::Table(t) => {
+                // The values that are not (a `numeric`'s in a large copy),
+                // and the row's references: buffers kept from row to row.
+                let mut owned: Vec<Value> = Vec::new();
+                let mut spare: Vec<&'static Value> = Vec::new();
+                t.each(|vals| {
+                    if vals.iter().all(|v| same(v)) {
+                        return f(vals);
+                    }
+                    owned.clear();
+                    owned.extend(vals.iter().filter(|v| !same(v)).map(|v| doc_value(v)));
+                    let mut refs = recycle(std::mem::take(&mut spare));
+                    let mut next = owned.iter();
+                    refs.extend(vals.iter().map(|v| {
+                        if same(v) {
+                            *v
+                        } else {
+                            next.next().unwrap_or(v)
+                        }
+                    }));
+                    let res = f(&refs);
+                    spare = recycle(refs);
+                    res
+                })
+            }
         }
     }
+}
+
+/// An empty vector of references of another lifetime, in the same
+/// allocation (the standard library collects a `vec::IntoIter` in place).
+fn recycle<'b>(mut v: Vec<&Value>) -> Vec<&'b Value> {
+    v.clear();
+    // `filter_map`, not `filter`: the element type changes (its lifetime).
+    #[allow(clippy::unnecessary_filter_map)]
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 /// For the outputs meant for people: the map and the language their labels
@@ -684,6 +745,71 @@ mod tests {
     use super::*;
 
     /// The table writers take a value as the JSON gives it back, without
+    /// Exact digits without the JSON round trip give what the round trip
+    /// gives: integers, reals the JSON writes with the same digits, the
+    /// digits otherwise, and the other forms through the JSON as before.
+    #[test]
+    fn numerics_are_what_the_json_gives_back() {
+        let mut forms: Vec<String> = [
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "007",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "0.0",
+            "-0.0",
+            "0.5",
+            "12.5",
+            "12.50",
+            "12.0",
+            "-12.0",
+            "100.0",
+            "0.1",
+            "0.10",
+            "00.1",
+            "01.5",
+            "1.",
+            ".5",
+            "-.5",
+            "1e5",
+            "1E5",
+            "1.5e3",
+            "123456789012345678901234567890.1",
+            "1.00000000000000000001",
+            "9007199254740993.0",
+            "0.000001",
+            "0.0000001",
+            "1e-7",
+            "123456789.123456789",
+            "1234567890123456.0",
+            "99999999999999999999.0",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "",
+            "-",
+            "1.2.3",
+            "+1",
+            "1_0",
+            "١.٥",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for i in 0..1000 {
+            forms.push(format!("{}.{}", i / 10, i % 10));
+            forms.push(format!("-{}.{:02}", i, i % 100));
+        }
+        forms.push(format!("{}.5", "9".repeat(400)));
+        for d in forms {
+            let v = Value::Numeric(d.clone());
+            assert_eq!(doc_value(&v), json_to_value(&v.to_json()), "{d:?}");
+        }
+    }
+
     /// the round trip for the common types.
     #[test]
     fn doc_values_are_what_the_json_gives_back() {

@@ -176,18 +176,20 @@ pub fn numeric_text(raw: &[u8]) -> Result<String, BoxError> {
         0xF000 => return Ok("-Infinity".into()),
         _ => {}
     }
-    let mut digits = Vec::with_capacity(ndigits);
-    for _ in 0..ndigits {
-        digits.push(i16::from_be_bytes(take(raw, &mut at)?) as i64);
-    }
+    // The base-10000 digits, read in place (a large copy decodes one per
+    // row: no allocation but the text's own).
+    let digits = raw
+        .get(at..at + 2 * ndigits)
+        .ok_or("value shorter than its type's binary form")?;
     let digit = |i: i64| -> i64 {
-        if i >= 0 && (i as usize) < digits.len() {
-            digits[i as usize]
+        if i >= 0 && (i as usize) < ndigits {
+            let i = i as usize;
+            i16::from_be_bytes([digits[2 * i], digits[2 * i + 1]]) as i64
         } else {
             0
         }
     };
-    let mut out = String::new();
+    let mut out = String::with_capacity(2 + 4 * (weight.max(0) as usize + 1) + dscale + 4);
     if sign == 0x4000 {
         out.push('-');
     }
@@ -195,25 +197,45 @@ pub fn numeric_text(raw: &[u8]) -> Result<String, BoxError> {
         out.push('0');
     } else {
         for i in 0..=weight {
-            if i == 0 {
-                out.push_str(&digit(0).to_string());
-            } else {
-                out.push_str(&format!("{:04}", digit(i)));
-            }
+            push_group(&mut out, digit(i), i > 0);
         }
     }
     if dscale > 0 {
-        let mut frac = String::new();
+        out.push('.');
+        let frac = out.len();
         let mut i = weight + 1;
-        while frac.len() < dscale {
-            frac.push_str(&format!("{:04}", digit(i)));
+        while out.len() - frac < dscale {
+            push_group(&mut out, digit(i), true);
             i += 1;
         }
-        frac.truncate(dscale);
-        out.push('.');
-        out.push_str(&frac);
+        out.truncate(frac + dscale);
     }
     Ok(out)
+}
+
+/// One base-10000 digit as decimal digits: `{:04}` when `pad` (every group
+/// but the first), else `{}`.
+fn push_group(out: &mut String, d: i64, pad: bool) {
+    if !(0..=9999).contains(&d) {
+        // Not a digit PostgreSQL writes; as the formatter writes it.
+        use std::fmt::Write as _;
+        let _ = if pad {
+            write!(out, "{d:04}")
+        } else {
+            write!(out, "{d}")
+        };
+        return;
+    }
+    let d = d as u16;
+    let b = [d / 1000, d / 100 % 10, d / 10 % 10, d % 10].map(|x| b'0' + x as u8);
+    let from = if pad {
+        0
+    } else {
+        b.iter().position(|&c| c != b'0').unwrap_or(3)
+    };
+    for &c in &b[from..] {
+        out.push(char::from(c));
+    }
 }
 
 fn date_text(days: i32) -> Result<String, BoxError> {
@@ -408,6 +430,9 @@ fn is_json_number(s: &str) -> bool {
 fn numeric_json(s: &str) -> serde_json::Value {
     crate::value::Value::Numeric(s.to_string()).to_json()
 }
+
+#[cfg(test)]
+mod numeric_tests;
 
 #[cfg(test)]
 mod tests {
