@@ -800,6 +800,65 @@ pub(super) fn rows_stream_in_key_order(s: &Store) {
     assert_eq!(seen, 1, "the first failure stops the read");
 }
 
+/// A composite key matched by many tuples that share their first value
+/// (the PostgreSQL store then binds those values too): reads, counts, reads
+/// by key and deletes take exactly the rows named, a duplicate once, and a
+/// tuple with a NULL or of a row not there none.
+pub(super) fn composite_keys_match_many_tuples(s: &Store) {
+    let mut values: Vec<String> = (0..300).map(|i| format!("(7, 't{i:03}')")).collect();
+    values.extend((0..10).map(|i| format!("(8, 't{i:03}')")));
+    let sql = format!("INSERT INTO tags VALUES {}", values.join(", "));
+    s.write(|tx| tx.exec(&sql, &[], "adding tags to"))
+        .expect("insert");
+    let schema = s.schema().expect("schema");
+    let tags = schema.table("tags").expect("tags");
+    let cols = ["person_id".to_string(), "tag".to_string()];
+    let tag = |p: i64, i: i64| vec![int(p), Value::Text(format!("t{i:03}"))];
+    let mut tuples: Vec<Vec<Value>> = (0..200).map(|i| tag(7, i)).collect();
+    tuples.push(tag(8, 0));
+    tuples.push(tag(7, 0));
+    tuples.push(vec![int(7), Value::Text("absent".into())]);
+    tuples.push(vec![int(9), Value::Text("t000".into())]);
+    tuples.push(vec![int(7), Value::Null]);
+    tuples.push(vec![Value::Null, Value::Text("t001".into())]);
+    let mut want: Vec<Vec<Value>> = (0..200).map(|i| tag(7, i)).collect();
+    want.push(tag(8, 0));
+    want.sort_by_key(|k| format!("{k:?}"));
+    let sorted = |mut v: Vec<Vec<Value>>| {
+        v.sort_by_key(|k| format!("{k:?}"));
+        v
+    };
+    let mut read = Vec::new();
+    let filter = Filter::In {
+        columns: &cols,
+        tuples: &tuples,
+    };
+    s.select(tags, &filter, |r| read.push(r.key))
+        .expect("select");
+    assert_eq!(sorted(read), want, "Filter::In");
+    assert_eq!(s.count_in(tags, &cols, &tuples).expect("count"), 201);
+    let keys: Vec<Vec<Value>> = tuples
+        .iter()
+        .filter(|t| !t.contains(&Value::Null))
+        .cloned()
+        .collect();
+    s.write(|tx| {
+        let mut locked = Vec::new();
+        tx.rows_reading(tags, &keys, None, |r| locked.push(r.key))?;
+        assert_eq!(sorted(locked), want, "rows by key");
+        tx.trial(|tx| {
+            assert_eq!(tx.delete_keys(tags, &keys)?, 201, "delete by key");
+            assert_eq!(count(tx, "tags"), 3 + 310 - 201);
+            Ok(())
+        })?;
+        assert_eq!(tx.delete_in(tags, &cols, &tuples)?, 201, "delete in");
+        Ok(())
+    })
+    .expect("write");
+    assert_eq!(count(s, "tags"), 3 + 310 - 201);
+    assert_eq!(s.count_in(tags, &cols, &tuples).expect("count"), 0);
+}
+
 /// A fresh SQLite tenant with the fixture.
 fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -855,4 +914,5 @@ contract! {
         rows_are_deleted_by_a_links_values,
         a_watch_by_counts_tells_the_stores_own_changes,
         rows_are_read_by_key_in_some_columns,
+        composite_keys_match_many_tuples,
 }

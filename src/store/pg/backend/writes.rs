@@ -16,7 +16,7 @@
 //! in Rust (`refs::hash_value`, the bytes SQLite's `dsr_hash` hashes) and
 //! written back in one `UPDATE … FROM unnest(…)`.
 
-use super::keys::{column_cast, key_arrays};
+use super::keys::{column_cast, key_arrays, key_lead};
 use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::store::pg::connect::{connect, PgConn};
@@ -308,9 +308,15 @@ impl PgBackend {
         self.require(&t.name, "DELETE")?;
         let kc = self.key_cols(t)?;
         let arrays = key_arrays(keys, kc.len())?;
-        let params: Vec<&(dyn ToSql + Sync)> =
+        let (lead, lead_at) = key_lead(&arrays, arrays.len());
+        let mut params: Vec<&(dyn ToSql + Sync)> =
             arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-        let sql = format!("DELETE FROM {} WHERE {}", quote(&t.name), kc.matches(1, ""));
+        params.extend(lead.iter().map(|a| a as &(dyn ToSql + Sync)));
+        let sql = format!(
+            "DELETE FROM {} WHERE {}",
+            quote(&t.name),
+            kc.matches(1, "", lead_at)
+        );
         let n = self.exec_write(&sql, &params, &format!("deleting from {}", t.name))?;
         self.watch_own(t, n, false);
         Ok(n)
@@ -355,13 +361,15 @@ impl PgBackend {
         let table = quote(&t.name);
         if hashed.is_empty() {
             let arrays = key_arrays(keys, kc.len())?;
+            let (lead, lead_at) = key_lead(&arrays, arrays.len() + texts.len());
             let mut params: Vec<&(dyn ToSql + Sync)> =
                 arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
             params.extend(texts.iter().map(|s| s as &(dyn ToSql + Sync)));
+            params.extend(lead.iter().map(|a| a as &(dyn ToSql + Sync)));
             let sql = format!(
                 "UPDATE {table} AS t SET {} WHERE {}",
                 assigns.join(", "),
-                kc.matches(1, "t.")
+                kc.matches(1, "t.", lead_at)
             );
             let n = self.exec_write(&sql, &params, &doing)?;
             self.watch_own(t, n, true);
@@ -372,6 +380,7 @@ impl PgBackend {
             Error::Runtime("internal: hashing before the erasure was prepared".into())
         })?;
         let arrays = key_arrays(keys, kc.len())?;
+        let (lead, lead_at) = key_lead(&arrays, arrays.len());
         let cols: Vec<String> = hashed
             .iter()
             .map(|(c, _)| {
@@ -384,11 +393,12 @@ impl PgBackend {
             kc.as_text().join(", "),
             if cols.is_empty() { "" } else { ", " },
             cols.join(", "),
-            kc.matches(1, "")
+            kc.matches(1, "", lead_at)
         );
         let rows = {
-            let params: Vec<&(dyn ToSql + Sync)> =
+            let mut params: Vec<&(dyn ToSql + Sync)> =
                 arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+            params.extend(lead.iter().map(|a| a as &(dyn ToSql + Sync)));
             let mut c = self.conn()?;
             match c.client.query(&read, &params) {
                 Ok(r) => r,
@@ -475,7 +485,7 @@ impl PgBackend {
             "UPDATE {} SET {c} = {} WHERE {} AND {c}::text = ${}::text",
             quote(&t.name),
             value::param(w + 1, &cast),
-            kc.matches(1, ""),
+            kc.matches(1, "", None),
             w + 2
         );
         let mut params: Vec<&(dyn ToSql + Sync)> =
