@@ -859,6 +859,49 @@ pub(super) fn composite_keys_match_many_tuples(s: &Store) {
     assert_eq!(s.count_in(tags, &cols, &tuples).expect("count"), 0);
 }
 
+/// Deferred erasures of many rows (more than one statement writes), a row
+/// named twice and one deferred before keeping their first record.
+pub(super) fn many_deferred_rows_are_written_once(s: &Store) {
+    let held = |i: i64, until: &str| Deferred {
+        table: "orders".into(),
+        key: vec![int(i)],
+        action: "delete".into(),
+        until: Some(until.into()),
+        reason: "hold".into(),
+        subject: Some("ref".into()),
+    };
+    s.write(|tx| {
+        tx.ensure_tool_tables()?;
+        tx.defer(&[held(5, "2027-05-05")], "2026-11-01", 1)
+    })
+    .expect("first");
+    let mut rows: Vec<Deferred> = (1..=250).map(|i| held(i, "2028-01-01")).collect();
+    rows.insert(3, held(2, "2029-02-02"));
+    s.write(|tx| tx.defer(&rows, "2026-11-22", 2))
+        .expect("defer");
+    let page = s
+        .deferred_page(Some("orders"), None, 1000)
+        .expect("deferred");
+    assert_eq!(page.len(), 250);
+    let until = |key: &str| {
+        page.iter()
+            .find(|d| d.key == key)
+            .and_then(|d| d.until.clone())
+    };
+    assert_eq!(
+        until("[5]").as_deref(),
+        Some("2027-05-05"),
+        "deferred before"
+    );
+    assert_eq!(
+        until("[2]").as_deref(),
+        Some("2028-01-01"),
+        "the first of two"
+    );
+    assert_eq!(until("[250]").as_deref(), Some("2028-01-01"));
+    assert!(s.write(|tx| tx.defer(&[], "2026-11-22", 3)).is_ok());
+}
+
 /// A fresh SQLite tenant with the fixture.
 fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -915,4 +958,5 @@ contract! {
         a_watch_by_counts_tells_the_stores_own_changes,
         rows_are_read_by_key_in_some_columns,
         composite_keys_match_many_tuples,
+        many_deferred_rows_are_written_once,
 }
