@@ -902,6 +902,46 @@ pub(super) fn many_deferred_rows_are_written_once(s: &Store) {
     assert!(s.write(|tx| tx.defer(&[], "2026-11-22", 3)).is_ok());
 }
 
+/// The secret is read once per transaction, and what dsr writes of it
+/// (a new one, one undone by a rollback or a savepoint) is what it reads
+/// next.
+pub(super) fn the_secret_is_kept_per_transaction(s: &Store) {
+    let first = s
+        .write(|tx| {
+            let first = tx.ensure_tool_tables()?;
+            assert_eq!(tx.secret()?.as_deref(), Some(first.as_str()));
+            let undone = tx.trial(|tx| tx.new_secret())?;
+            assert_ne!(undone, first);
+            assert_eq!(
+                tx.secret()?.as_deref(),
+                Some(first.as_str()),
+                "a trial undone"
+            );
+            Ok(first)
+        })
+        .expect("write");
+    let new = s
+        .write(|tx| {
+            let new = tx.new_secret()?;
+            assert_eq!(tx.secret()?.as_deref(), Some(new.as_str()));
+            Ok(new)
+        })
+        .expect("new");
+    assert_ne!(new, first);
+    assert_eq!(s.secret().expect("secret").as_deref(), Some(new.as_str()));
+    let failed: crate::error::Result<()> = s.write(|tx| {
+        tx.new_secret()?;
+        Err(crate::error::Error::Runtime("undo".into()))
+    });
+    assert!(failed.is_err());
+    let read = s.read(|s| Ok((s.secret()?, s.secret()?))).expect("read");
+    assert_eq!(
+        read,
+        (Some(new.clone()), Some(new)),
+        "the rollback undid it"
+    );
+}
+
 /// A fresh SQLite tenant with the fixture.
 fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -959,4 +999,5 @@ contract! {
         rows_are_read_by_key_in_some_columns,
         composite_keys_match_many_tuples,
         many_deferred_rows_are_written_once,
+        the_secret_is_kept_per_transaction,
 }
