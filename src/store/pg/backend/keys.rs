@@ -7,7 +7,7 @@
 
 use super::PgBackend;
 use crate::error::{Error, Result};
-use crate::store::pg::introspect::{read_schema, PgSchema, PgTable};
+use crate::store::pg::introspect::{catalog_fingerprint, read_schema, PgSchema, PgTable};
 use crate::store::pg::value::value_param;
 use crate::store::schema::{quote, TableSchema};
 use crate::value::Value;
@@ -139,17 +139,29 @@ pub(super) fn key_arrays(keys: &[Vec<Value>], width: usize) -> Result<Vec<Vec<Op
 }
 
 impl PgBackend {
-    /// The tenant schema as introspection reads it, cached for the session
-    /// (the tenant's tables do not change under a command; dsr's own are
-    /// never asked for here).
+    /// The tenant schema as introspection reads it: the one read for the
+    /// command's reads (`schema()`, once per process), or `fresh`. The
+    /// writes build their statements from it (the types keys and values are
+    /// cast to), so the first time a write transaction needs it, the
+    /// catalog's [`catalog_fingerprint`] is compared with the one taken
+    /// when it was read, and the catalogs are read again where the schema
+    /// changed since: one query in the transaction rather than the eight
+    /// of a read.
     pub(super) fn pg_schema(&self, fresh: bool) -> Result<Rc<PgSchema>> {
         if !fresh {
-            if let Some(s) = self.w.schema.borrow().as_ref() {
-                return Ok(Rc::clone(s));
+            if let Some(s) = self.kept_catalog() {
+                if !self.in_tx() || self.w.catalog_checked.get() {
+                    return Ok(s);
+                }
+                let now = catalog_fingerprint(&mut *self.conn()?)?;
+                if now == s.fingerprint {
+                    self.w.catalog_checked.set(true);
+                    return Ok(s);
+                }
             }
         }
         let s = Rc::new(read_schema(&mut *self.conn()?)?);
-        *self.w.schema.borrow_mut() = Some(Rc::clone(&s));
+        self.keep_catalog(Rc::clone(&s));
         Ok(s)
     }
 

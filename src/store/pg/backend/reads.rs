@@ -98,16 +98,28 @@ impl PgBackend {
     /// Keeps the catalog's details of a schema just read; the shared view.
     pub(super) fn remember_schema(&self, pg: PgSchema) -> Schema {
         let schema = pg.schema.clone();
-        *self.reads.catalog.borrow_mut() = Some(Rc::new(pg));
+        self.keep_catalog(Rc::new(pg));
         schema
     }
 
+    /// Keeps a catalog just read for the reads and the writes; read inside
+    /// a write transaction, it is current for the writes (keys.rs).
+    pub(super) fn keep_catalog(&self, pg: Rc<PgSchema>) {
+        *self.reads.catalog.borrow_mut() = Some(pg);
+        self.w.catalog_checked.set(self.in_tx());
+    }
+
+    /// The catalog as last read, if it was.
+    pub(super) fn kept_catalog(&self) -> Option<Rc<PgSchema>> {
+        self.reads.catalog.borrow().clone()
+    }
+
     fn catalog(&self) -> Result<Rc<PgSchema>> {
-        if let Some(c) = self.reads.catalog.borrow().as_ref() {
-            return Ok(c.clone());
+        if let Some(c) = self.kept_catalog() {
+            return Ok(c);
         }
         let pg = Rc::new(read_schema(&mut *self.conn()?)?);
-        *self.reads.catalog.borrow_mut() = Some(pg.clone());
+        self.keep_catalog(pg.clone());
         Ok(pg)
     }
 

@@ -21,7 +21,6 @@ use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::store::pg::connect::{connect, PgConn};
 use crate::store::pg::errors::{classify, detail, sql_error, PgFailure};
-use crate::store::pg::introspect::PgSchema;
 use crate::store::pg::url::PgUrl;
 use crate::store::pg::value;
 use crate::store::refs::hash_value;
@@ -31,7 +30,6 @@ use crate::value::Value;
 use postgres::types::ToSql;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 /// How long dsr waits for a lock the application holds, in ms, when
 /// `DSR_BUSY_TIMEOUT` does not say (SQLite's default too).
@@ -49,7 +47,10 @@ pub(crate) struct State {
     pub(super) expiry_columns: RefCell<HashMap<String, Vec<super::expiry::Col>>>,
     /// The tenant secret `hash` keys with (`prepare_erasure`).
     secret: RefCell<Option<String>>,
-    pub(super) schema: RefCell<Option<Rc<PgSchema>>>,
+    /// Whether the catalog the statements are built from was found
+    /// current inside a write transaction (keys.rs): checked once per
+    /// session, at the first write that needs it.
+    pub(super) catalog_checked: Cell<bool>,
     pub(super) watch: RefCell<Option<super::watch::Watching>>,
     /// (table, privilege) pairs the role was found to hold (`require`).
     granted: RefCell<HashSet<(String, &'static str)>>,
