@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn leading_values_only_where_tuples_share_them() {
-        let of = |v: &[Option<&str>]| leading_values(2, v.to_vec().into_iter());
+        let of = |v: &[Option<&str>]| leading_values(2, v.iter().copied());
         // One first value for many tuples: bound once, NULLs left out.
         assert_eq!(
             of(&[Some("7"), Some("7"), None, Some("7"), Some("7")]),
