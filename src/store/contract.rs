@@ -800,6 +800,148 @@ pub(super) fn rows_stream_in_key_order(s: &Store) {
     assert_eq!(seen, 1, "the first failure stops the read");
 }
 
+/// A composite key matched by many tuples that share their first value
+/// (the PostgreSQL store then binds those values too): reads, counts, reads
+/// by key and deletes take exactly the rows named, a duplicate once, and a
+/// tuple with a NULL or of a row not there none.
+pub(super) fn composite_keys_match_many_tuples(s: &Store) {
+    let mut values: Vec<String> = (0..300).map(|i| format!("(7, 't{i:03}')")).collect();
+    values.extend((0..10).map(|i| format!("(8, 't{i:03}')")));
+    let sql = format!("INSERT INTO tags VALUES {}", values.join(", "));
+    s.write(|tx| tx.exec(&sql, &[], "adding tags to"))
+        .expect("insert");
+    let schema = s.schema().expect("schema");
+    let tags = schema.table("tags").expect("tags");
+    let cols = ["person_id".to_string(), "tag".to_string()];
+    let tag = |p: i64, i: i64| vec![int(p), Value::Text(format!("t{i:03}"))];
+    let mut tuples: Vec<Vec<Value>> = (0..200).map(|i| tag(7, i)).collect();
+    tuples.push(tag(8, 0));
+    tuples.push(tag(7, 0));
+    tuples.push(vec![int(7), Value::Text("absent".into())]);
+    tuples.push(vec![int(9), Value::Text("t000".into())]);
+    tuples.push(vec![int(7), Value::Null]);
+    tuples.push(vec![Value::Null, Value::Text("t001".into())]);
+    let mut want: Vec<Vec<Value>> = (0..200).map(|i| tag(7, i)).collect();
+    want.push(tag(8, 0));
+    want.sort_by_key(|k| format!("{k:?}"));
+    let sorted = |mut v: Vec<Vec<Value>>| {
+        v.sort_by_key(|k| format!("{k:?}"));
+        v
+    };
+    let mut read = Vec::new();
+    let filter = Filter::In {
+        columns: &cols,
+        tuples: &tuples,
+    };
+    s.select(tags, &filter, |r| read.push(r.key))
+        .expect("select");
+    assert_eq!(sorted(read), want, "Filter::In");
+    assert_eq!(s.count_in(tags, &cols, &tuples).expect("count"), 201);
+    let keys: Vec<Vec<Value>> = tuples
+        .iter()
+        .filter(|t| !t.contains(&Value::Null))
+        .cloned()
+        .collect();
+    s.write(|tx| {
+        let mut locked = Vec::new();
+        tx.rows_reading(tags, &keys, None, |r| locked.push(r.key))?;
+        assert_eq!(sorted(locked), want, "rows by key");
+        tx.trial(|tx| {
+            assert_eq!(tx.delete_keys(tags, &keys)?, 201, "delete by key");
+            assert_eq!(count(tx, "tags"), 3 + 310 - 201);
+            Ok(())
+        })?;
+        assert_eq!(tx.delete_in(tags, &cols, &tuples)?, 201, "delete in");
+        Ok(())
+    })
+    .expect("write");
+    assert_eq!(count(s, "tags"), 3 + 310 - 201);
+    assert_eq!(s.count_in(tags, &cols, &tuples).expect("count"), 0);
+}
+
+/// Deferred erasures of many rows (more than one statement writes), a row
+/// named twice and one deferred before keeping their first record.
+pub(super) fn many_deferred_rows_are_written_once(s: &Store) {
+    let held = |i: i64, until: &str| Deferred {
+        table: "orders".into(),
+        key: vec![int(i)],
+        action: "delete".into(),
+        until: Some(until.into()),
+        reason: "hold".into(),
+        subject: Some("ref".into()),
+    };
+    s.write(|tx| {
+        tx.ensure_tool_tables()?;
+        tx.defer(&[held(5, "2027-05-05")], "2026-11-01", 1)
+    })
+    .expect("first");
+    let mut rows: Vec<Deferred> = (1..=250).map(|i| held(i, "2028-01-01")).collect();
+    rows.insert(3, held(2, "2029-02-02"));
+    s.write(|tx| tx.defer(&rows, "2026-11-22", 2))
+        .expect("defer");
+    let page = s
+        .deferred_page(Some("orders"), None, 1000)
+        .expect("deferred");
+    assert_eq!(page.len(), 250);
+    let until = |key: &str| {
+        page.iter()
+            .find(|d| d.key == key)
+            .and_then(|d| d.until.clone())
+    };
+    assert_eq!(
+        until("[5]").as_deref(),
+        Some("2027-05-05"),
+        "deferred before"
+    );
+    assert_eq!(
+        until("[2]").as_deref(),
+        Some("2028-01-01"),
+        "the first of two"
+    );
+    assert_eq!(until("[250]").as_deref(), Some("2028-01-01"));
+    assert!(s.write(|tx| tx.defer(&[], "2026-11-22", 3)).is_ok());
+}
+
+/// The secret is read once per transaction, and what dsr writes of it
+/// (a new one, one undone by a rollback or a savepoint) is what it reads
+/// next.
+pub(super) fn the_secret_is_kept_per_transaction(s: &Store) {
+    let first = s
+        .write(|tx| {
+            let first = tx.ensure_tool_tables()?;
+            assert_eq!(tx.secret()?.as_deref(), Some(first.as_str()));
+            let undone = tx.trial(|tx| tx.new_secret())?;
+            assert_ne!(undone, first);
+            assert_eq!(
+                tx.secret()?.as_deref(),
+                Some(first.as_str()),
+                "a trial undone"
+            );
+            Ok(first)
+        })
+        .expect("write");
+    let new = s
+        .write(|tx| {
+            let new = tx.new_secret()?;
+            assert_eq!(tx.secret()?.as_deref(), Some(new.as_str()));
+            Ok(new)
+        })
+        .expect("new");
+    assert_ne!(new, first);
+    assert_eq!(s.secret().expect("secret").as_deref(), Some(new.as_str()));
+    let failed: crate::error::Result<()> = s.write(|tx| {
+        tx.new_secret()?;
+        Err(crate::error::Error::Runtime("undo".into()))
+    });
+    assert!(failed.is_err());
+    let read = s.read(|s| Ok((s.secret()?, s.secret()?))).expect("read");
+    assert_eq!(
+        read,
+        (Some(new.clone()), Some(new)),
+        "the rollback undid it"
+    );
+}
+
 /// A fresh SQLite tenant with the fixture.
 fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -855,4 +997,7 @@ contract! {
         rows_are_deleted_by_a_links_values,
         a_watch_by_counts_tells_the_stores_own_changes,
         rows_are_read_by_key_in_some_columns,
+        composite_keys_match_many_tuples,
+        many_deferred_rows_are_written_once,
+        the_secret_is_kept_per_transaction,
 }

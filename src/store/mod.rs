@@ -46,6 +46,12 @@ pub struct Store {
     personal_keys: HashSet<String>,
     /// Lookups read once per column while on (see `memo`).
     memo: std::cell::RefCell<Option<memo::Memo>>,
+    /// The tenant secret as read in the transaction of [`Store::write`]
+    /// or [`Store::read`] under way (`secret_held` is set for their
+    /// length): read once there, not once per row reference. Only dsr
+    /// writes it, and forgets it when it does (`forget_secret`).
+    secret: std::cell::RefCell<Option<String>>,
+    secret_held: std::cell::Cell<bool>,
 }
 
 /// A row as read: its key (primary key values, or the backend's row id for
@@ -138,6 +144,8 @@ pub fn open(url: &str, mode: Mode, today: jiff::civil::Date) -> Result<Store> {
         today,
         personal_keys: Default::default(),
         memo: Default::default(),
+        secret: Default::default(),
+        secret_held: Default::default(),
     };
     // A store whose dsr tables a newer dsr wrote is refused before
     // anything is read from it.
@@ -369,7 +377,9 @@ impl Store {
             return f(self);
         }
         self.backend.begin_read()?;
+        self.hold_secret(true);
         let out = f(self);
+        self.hold_secret(false);
         let done = self.backend.end_read(out.is_ok());
         match (out, done) {
             (Ok(v), Ok(())) => Ok(v),
@@ -382,7 +392,9 @@ impl Store {
     /// Nothing of `f`'s is kept unless it returns Ok and the commit succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         self.backend.begin_write()?;
+        self.hold_secret(true);
         let out = f(&Tx { store: self });
+        self.hold_secret(false);
         let done = match out {
             Ok(v) => self.backend.commit().map(|_| v),
             Err(e) => Err(e),
@@ -535,17 +547,39 @@ impl Store {
         Ok(out)
     }
 
-    /// The tenant's secret, if it has been created.
+    /// The tenant's secret, if it has been created. Read once per
+    /// transaction of [`Store::write`] or [`Store::read`].
     pub fn secret(&self) -> Result<Option<String>> {
+        if self.secret_held.get() {
+            if let Some(s) = self.secret.borrow().as_ref() {
+                return Ok(Some(s.clone()));
+            }
+        }
         if !self.has_table("_dsr_meta")? {
             return Ok(None);
         }
-        self.query_one(
+        let read = self.query_one(
             "SELECT value FROM _dsr_meta WHERE key = 'secret'",
             &[],
             "reading the tenant secret from",
             |c| c.to_text(),
-        )
+        )?;
+        if self.secret_held.get() {
+            self.secret.borrow_mut().clone_from(&read);
+        }
+        Ok(read)
+    }
+
+    /// Forgets the secret read in this transaction: dsr is writing it, or
+    /// the transaction (or a savepoint, which may undo its writing) ends.
+    pub(crate) fn forget_secret(&self) {
+        *self.secret.borrow_mut() = None;
+    }
+
+    /// Keeps the secret for the length of one transaction.
+    fn hold_secret(&self, on: bool) {
+        self.forget_secret();
+        self.secret_held.set(on);
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -628,6 +662,7 @@ impl Tx<'_> {
     pub fn trial<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         self.store.backend.savepoint()?;
         let out = f(self);
+        self.forget_secret();
         let undone = self.store.backend.rollback_savepoint();
         match (out, undone) {
             // A failure that ended the whole transaction took the savepoint along.
@@ -734,6 +769,7 @@ impl Tx<'_> {
             &[Value::Text(refs::new_secret()?)],
             "creating the tenant secret in",
         )?;
+        self.forget_secret();
         self.secret()?
             .ok_or_else(|| Error::Runtime("the tenant secret could not be read back".into()))
     }
@@ -748,11 +784,15 @@ impl Tx<'_> {
             "INSERT INTO _dsr_meta (key, value) VALUES ('secret', ?1) ON CONFLICT (key) DO NOTHING",
             &[text(secret)],
             "writing the tenant secret to",
-        )
-        .map(|_| ())
+        )?;
+        self.forget_secret();
+        Ok(())
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        if key == "secret" {
+            self.forget_secret();
+        }
         self.exec(
             "INSERT INTO _dsr_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[text(key), text(value)],

@@ -273,6 +273,7 @@ impl Tx<'_> {
             &[Value::Text(super::refs::new_secret()?)],
             "creating the tenant secret in",
         )?;
+        self.forget_secret();
         self.secret()?
             .ok_or_else(|| Error::Runtime("the new tenant secret could not be read back".into()))
     }

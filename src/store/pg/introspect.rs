@@ -149,6 +149,8 @@ pub struct PgSchema {
     pub schema: Schema,
     pub namespace: String,
     pub tables: Vec<PgTable>,
+    /// [`catalog_fingerprint`] just before the catalogs were read.
+    pub fingerprint: String,
 }
 
 impl PgSchema {
@@ -260,6 +262,38 @@ JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
 WHERE n.nspname = $1 AND NOT t.tgisinternal
 ORDER BY t.tgrelid, t.tgname::text COLLATE \"C\"";
 
+/// A digest of the catalog rows the tenant schema is read from: the
+/// schema's relations, their columns (and the columns' types), defaults,
+/// constraints, indexes and triggers, each by its oid and `xmin`. DDL
+/// writes new versions of those rows (new `xmin`s) or removes them, so the
+/// digest changes with any change of the schema; VACUUM and ANALYZE update
+/// `pg_class` in place (same `xmin`) and leave it. One query where reading
+/// the catalogs is eight.
+const FINGERPRINT: &str = "
+WITH r AS (SELECT c.oid, c.xmin::text AS x FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1)
+SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(x, ',' ORDER BY x COLLATE \"C\"), '')) FROM (
+  SELECT 'c' || r.oid || ':' || r.x FROM r
+  UNION ALL SELECT 'a' || a.attrelid || '.' || a.attnum || ':' || a.xmin || ':' || y.oid || ':' || y.xmin
+    FROM pg_catalog.pg_attribute a JOIN r ON r.oid = a.attrelid
+    JOIN pg_catalog.pg_type y ON y.oid = a.atttypid WHERE a.attnum > 0
+  UNION ALL SELECT 'd' || d.oid || ':' || d.xmin FROM pg_catalog.pg_attrdef d JOIN r ON r.oid = d.adrelid
+  UNION ALL SELECT 'k' || k.oid || ':' || k.xmin FROM pg_catalog.pg_constraint k JOIN r ON r.oid = k.conrelid
+  UNION ALL SELECT 'i' || i.indexrelid || ':' || i.xmin FROM pg_catalog.pg_index i JOIN r ON r.oid = i.indrelid
+  UNION ALL SELECT 't' || t.oid || ':' || t.xmin FROM pg_catalog.pg_trigger t JOIN r ON r.oid = t.tgrelid
+) s(x)";
+
+/// The tenant schema's [`FINGERPRINT`] now.
+pub fn catalog_fingerprint(conn: &mut PgConn) -> Result<String> {
+    let ns = conn.url.schema.clone();
+    let row = conn
+        .client
+        .query_one(FINGERPRINT, &[&ns])
+        .map_err(|e| conn.err("reading the schema", e))?;
+    row.try_get(0)
+        .map_err(|e| conn.err("reading the schema", e))
+}
+
 /// `lower(email)`, `upper((email)::text)`, `lower("E-mail")`: the folded
 /// column, if the expression is just that.
 fn folded_column(expr: &str) -> Option<String> {
@@ -294,6 +328,7 @@ pub fn read_schema(conn: &mut PgConn) -> Result<PgSchema> {
             .query(sql, &[&ns])
             .map_err(|e| conn.err(doing, e))
     };
+    let fingerprint = catalog_fingerprint(conn)?;
     let table_rows = q(conn, TABLES)?;
     let mut oids: Vec<u32> = Vec::new();
     let mut tables: Vec<PgTable> = Vec::new();
@@ -456,6 +491,7 @@ pub fn read_schema(conn: &mut PgConn) -> Result<PgSchema> {
         },
         namespace: ns,
         tables,
+        fingerprint,
     })
 }
 

@@ -11,6 +11,7 @@
 //! column's non-null values and normalises them in Rust, as SQLite's
 //! `dsr_norm` does in SQL.
 
+use super::keys::{leading_values, tuple_match};
 use super::read_sql::{self, columns, fit, key_list, lookup_cast, select_list};
 use super::PgBackend;
 use crate::error::{Error, Result};
@@ -97,16 +98,28 @@ impl PgBackend {
     /// Keeps the catalog's details of a schema just read; the shared view.
     pub(super) fn remember_schema(&self, pg: PgSchema) -> Schema {
         let schema = pg.schema.clone();
-        *self.reads.catalog.borrow_mut() = Some(Rc::new(pg));
+        self.keep_catalog(Rc::new(pg));
         schema
     }
 
+    /// Keeps a catalog just read for the reads and the writes; read inside
+    /// a write transaction, it is current for the writes (keys.rs).
+    pub(super) fn keep_catalog(&self, pg: Rc<PgSchema>) {
+        *self.reads.catalog.borrow_mut() = Some(pg);
+        self.w.catalog_checked.set(self.in_tx());
+    }
+
+    /// The catalog as last read, if it was.
+    pub(super) fn kept_catalog(&self) -> Option<Rc<PgSchema>> {
+        self.reads.catalog.borrow().clone()
+    }
+
     fn catalog(&self) -> Result<Rc<PgSchema>> {
-        if let Some(c) = self.reads.catalog.borrow().as_ref() {
-            return Ok(c.clone());
+        if let Some(c) = self.kept_catalog() {
+            return Ok(c);
         }
         let pg = Rc::new(read_schema(&mut *self.conn()?)?);
-        *self.reads.catalog.borrow_mut() = Some(pg.clone());
+        self.keep_catalog(pg.clone());
         Ok(pg)
     }
 
@@ -363,10 +376,9 @@ impl PgBackend {
             }
             Filter::Keys(keys) => {
                 let cols = t.pk.iter().map(|c| col(c)).collect::<Result<Vec<_>>>()?;
-                let Some(arrays) = tuple_arrays(&cols, keys.iter().map(Vec::as_slice)) else {
+                let Some((cond, arrays)) = in_params(&cols, keys.iter().map(Vec::as_slice)) else {
                     return Ok(());
                 };
-                let cond = in_condition(&cols);
                 let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
                 self.stream(&format!("{head} {cond}{tail}"), &params, &doing, &mut emit)?;
             }
@@ -537,7 +549,7 @@ impl PgBackend {
         tuples: &[Vec<Value>],
     ) -> Result<Option<(String, Vec<Vec<String>>)>> {
         let cols = self.shape_columns(t, shape, columns)?;
-        Ok(tuple_arrays(&cols, tuples.iter().map(Vec::as_slice)).map(|a| (in_condition(&cols), a)))
+        Ok(in_params(&cols, tuples.iter().map(Vec::as_slice)))
     }
 
     /// [`crate::store::Backend::count_in`].
@@ -764,24 +776,20 @@ fn tuple_arrays<'a>(
     (!arrays.first().is_none_or(Vec::is_empty)).then_some(arrays)
 }
 
-/// `c = ANY(…)` for one column, `(a, b) IN (SELECT * FROM unnest(…, …))`
-/// for several: one array parameter per column, each cast to the column's
-/// array type, so that an index on the columns answers.
-fn in_condition(cols: &[&PgColumn]) -> String {
-    let arrays: Vec<String> = cols
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("CAST(${}::text[] AS {}[])", i + 1, lookup_cast(c)))
-        .collect();
-    if cols.len() == 1 {
-        return format!("{} = ANY({})", quote(&cols[0].name), arrays[0]);
-    }
+/// The condition that the columns equal one of the tuples, and its array
+/// parameters: one per column ([`tuple_arrays`]), then, where the tuples
+/// share few first values, those ([`tuple_match`]).
+fn in_params<'a>(
+    cols: &[&PgColumn],
+    tuples: impl Iterator<Item = &'a [Value]>,
+) -> Option<(String, Vec<Vec<String>>)> {
+    let mut arrays = tuple_arrays(cols, tuples)?;
     let names: Vec<String> = cols.iter().map(|c| quote(&c.name)).collect();
-    format!(
-        "({}) IN (SELECT * FROM unnest({}))",
-        names.join(", "),
-        arrays.join(", ")
-    )
+    let casts: Vec<String> = cols.iter().map(|c| lookup_cast(c)).collect();
+    let lead = leading_values(cols.len(), arrays[0].iter().map(|v| Some(v.as_str())));
+    let lead_at = lead.as_ref().map(|_| cols.len() + 1);
+    arrays.extend(lead);
+    Some((tuple_match(&names, &casts, 1, lead_at), arrays))
 }
 
 /// A lookup's failure. A value the server could not read as the column's

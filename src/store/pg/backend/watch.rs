@@ -34,7 +34,7 @@
 //! Not seen: TRUNCATE by a trigger (PostgreSQL does not count it per row)
 //! and changes in other sessions (a trigger calling dblink).
 
-use super::keys::key_arrays;
+use super::keys::{key_arrays, key_lead};
 use super::PgBackend;
 use crate::error::Result;
 use crate::store::pg::value;
@@ -263,9 +263,14 @@ impl PgBackend {
                 let kc = self.key_cols(t)?;
                 let keys: Vec<Vec<Value>> = p.iter().cloned().collect();
                 let arrays = key_arrays(&keys, kc.len())?;
-                let params: Vec<&(dyn ToSql + Sync)> =
+                let (lead, lead_at) = key_lead(&arrays, arrays.len());
+                let mut params: Vec<&(dyn ToSql + Sync)> =
                     arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-                let sql = format!("SELECT count(*) FROM {q} WHERE {}", kc.matches(1, ""));
+                params.extend(lead.iter().map(|a| a as &(dyn ToSql + Sync)));
+                let sql = format!(
+                    "SELECT count(*) FROM {q} WHERE {}",
+                    kc.matches(1, "", lead_at)
+                );
                 let mut c = self.conn()?;
                 let present: i64 = match c.client.query_one(&sql, &params) {
                     Ok(r) => r.try_get(0).unwrap_or(0),

@@ -16,12 +16,11 @@
 //! in Rust (`refs::hash_value`, the bytes SQLite's `dsr_hash` hashes) and
 //! written back in one `UPDATE … FROM unnest(…)`.
 
-use super::keys::{column_cast, key_arrays};
+use super::keys::{column_cast, key_arrays, key_lead};
 use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::store::pg::connect::{connect, PgConn};
 use crate::store::pg::errors::{classify, detail, sql_error, PgFailure};
-use crate::store::pg::introspect::PgSchema;
 use crate::store::pg::url::PgUrl;
 use crate::store::pg::value;
 use crate::store::refs::hash_value;
@@ -31,7 +30,6 @@ use crate::value::Value;
 use postgres::types::ToSql;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 /// How long dsr waits for a lock the application holds, in ms, when
 /// `DSR_BUSY_TIMEOUT` does not say (SQLite's default too).
@@ -49,10 +47,15 @@ pub(crate) struct State {
     pub(super) expiry_columns: RefCell<HashMap<String, Vec<super::expiry::Col>>>,
     /// The tenant secret `hash` keys with (`prepare_erasure`).
     secret: RefCell<Option<String>>,
-    pub(super) schema: RefCell<Option<Rc<PgSchema>>>,
+    /// Whether the catalog the statements are built from was found
+    /// current inside a write transaction (keys.rs): checked once per
+    /// session, at the first write that needs it.
+    pub(super) catalog_checked: Cell<bool>,
     pub(super) watch: RefCell<Option<super::watch::Watching>>,
     /// (table, privilege) pairs the role was found to hold (`require`).
     granted: RefCell<HashSet<(String, &'static str)>>,
+    /// Whether `granted` was filled for the whole schema (`require`).
+    privileges_read: Cell<bool>,
 }
 
 #[cfg(test)]
@@ -159,11 +162,19 @@ impl PgBackend {
     /// Refuses, before its statement, a change of a tenant table the role
     /// may not make, naming the privilege and the GRANT to ask for (the
     /// server's "permission denied" names neither). Asked once per table
-    /// and privilege in a session.
+    /// and privilege in a session: at the first, UPDATE and DELETE of every
+    /// table of the schema in one query (an erasure changes several), and
+    /// one not held is asked again on its own before the refusal.
     pub(super) fn require(&self, table: &str, privilege: &'static str) -> Result<()> {
         let pair = (table.to_string(), privilege);
         if self.w.granted.borrow().contains(&pair) {
             return Ok(());
+        }
+        if !self.w.privileges_read.replace(true) {
+            self.read_privileges()?;
+            if self.w.granted.borrow().contains(&pair) {
+                return Ok(());
+            }
         }
         let mut c = self.conn()?;
         let schema = c.url.schema.clone();
@@ -187,6 +198,40 @@ impl PgBackend {
             )));
         }
         self.w.granted.borrow_mut().insert(pair);
+        Ok(())
+    }
+
+    /// The UPDATE and DELETE privileges the role holds on the schema's
+    /// tables, into `granted`.
+    fn read_privileges(&self) -> Result<()> {
+        let mut c = self.conn()?;
+        let schema = c.url.schema.clone();
+        let rows = c
+            .client
+            .query(
+                "SELECT c.relname::text, pg_catalog.has_table_privilege(c.oid, 'UPDATE'), \
+                        pg_catalog.has_table_privilege(c.oid, 'DELETE') \
+                 FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
+                &[&schema],
+            )
+            .map_err(|e| self.fail(&c.url, "checking the privileges", e))?;
+        let mut granted = self.w.granted.borrow_mut();
+        for r in &rows {
+            let (Ok(name), Ok(update), Ok(delete)) = (
+                r.try_get::<_, String>(0),
+                r.try_get::<_, bool>(1),
+                r.try_get::<_, bool>(2),
+            ) else {
+                continue;
+            };
+            for (held, privilege) in [(update, "UPDATE"), (delete, "DELETE")] {
+                if held {
+                    granted.insert((name.clone(), privilege));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -308,9 +353,15 @@ impl PgBackend {
         self.require(&t.name, "DELETE")?;
         let kc = self.key_cols(t)?;
         let arrays = key_arrays(keys, kc.len())?;
-        let params: Vec<&(dyn ToSql + Sync)> =
+        let (lead, lead_at) = key_lead(&arrays, arrays.len());
+        let mut params: Vec<&(dyn ToSql + Sync)> =
             arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-        let sql = format!("DELETE FROM {} WHERE {}", quote(&t.name), kc.matches(1, ""));
+        params.extend(lead.iter().map(|a| a as &(dyn ToSql + Sync)));
+        let sql = format!(
+            "DELETE FROM {} WHERE {}",
+            quote(&t.name),
+            kc.matches(1, "", lead_at)
+        );
         let n = self.exec_write(&sql, &params, &format!("deleting from {}", t.name))?;
         self.watch_own_deleted(t, keys, n);
         Ok(n)
@@ -355,13 +406,15 @@ impl PgBackend {
         let table = quote(&t.name);
         if hashed.is_empty() {
             let arrays = key_arrays(keys, kc.len())?;
+            let (lead, lead_at) = key_lead(&arrays, arrays.len() + texts.len());
             let mut params: Vec<&(dyn ToSql + Sync)> =
                 arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
             params.extend(texts.iter().map(|s| s as &(dyn ToSql + Sync)));
+            params.extend(lead.iter().map(|a| a as &(dyn ToSql + Sync)));
             let sql = format!(
                 "UPDATE {table} AS t SET {} WHERE {}",
                 assigns.join(", "),
-                kc.matches(1, "t.")
+                kc.matches(1, "t.", lead_at)
             );
             let n = self.exec_write(&sql, &params, &doing)?;
             self.watch_own(t, n, true);
@@ -372,6 +425,7 @@ impl PgBackend {
             Error::Runtime("internal: hashing before the erasure was prepared".into())
         })?;
         let arrays = key_arrays(keys, kc.len())?;
+        let (lead, lead_at) = key_lead(&arrays, arrays.len());
         let cols: Vec<String> = hashed
             .iter()
             .map(|(c, _)| {
@@ -384,11 +438,12 @@ impl PgBackend {
             kc.as_text().join(", "),
             if cols.is_empty() { "" } else { ", " },
             cols.join(", "),
-            kc.matches(1, "")
+            kc.matches(1, "", lead_at)
         );
         let rows = {
-            let params: Vec<&(dyn ToSql + Sync)> =
+            let mut params: Vec<&(dyn ToSql + Sync)> =
                 arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+            params.extend(lead.iter().map(|a| a as &(dyn ToSql + Sync)));
             let mut c = self.conn()?;
             match c.client.query(&read, &params) {
                 Ok(r) => r,
@@ -475,7 +530,7 @@ impl PgBackend {
             "UPDATE {} SET {c} = {} WHERE {} AND {c}::text = ${}::text",
             quote(&t.name),
             value::param(w + 1, &cast),
-            kc.matches(1, ""),
+            kc.matches(1, "", None),
             w + 2
         );
         let mut params: Vec<&(dyn ToSql + Sync)> =

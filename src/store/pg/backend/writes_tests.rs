@@ -646,3 +646,38 @@ fn rows_read_by_key_in_a_write_stay_as_read_until_it_ends() {
         [["Anna".to_string()]]
     );
 }
+
+/// The catalog read at the start serves the writes unless the schema
+/// changed since: then the write transaction reads it again (the key is
+/// cast to its new type), found by the fingerprint, which VACUUM and
+/// ANALYZE leave as it is and any DDL changes.
+#[test]
+fn a_schema_changed_before_the_write_is_read_again() {
+    use crate::store::pg::introspect::catalog_fingerprint;
+    let Some(e) = Env::new("w_refresh", "") else {
+        return;
+    };
+    let fp = || catalog_fingerprint(&mut connect(&e.ts.url()).expect("connect")).expect("fp");
+    let schema = e.store.schema().expect("schema");
+    let orders = schema.table("orders").expect("orders");
+    let first = fp();
+    e.ts.exec("VACUUM ANALYZE orders");
+    assert_eq!(fp(), first, "VACUUM and ANALYZE are no change");
+    e.ts.exec("CREATE INDEX orders_person ON orders (person_id)");
+    let indexed = fp();
+    assert_ne!(indexed, first, "an index");
+    e.ts.exec("ALTER TABLE orders ALTER COLUMN id TYPE text USING 'o' || id");
+    assert_ne!(fp(), indexed, "a column's type");
+    let n = e
+        .store
+        .write(|tx| tx.delete_keys(orders, &[vec![Value::Text("o10".into())]]))
+        .expect("delete by the new type");
+    assert_eq!(n, 1);
+    assert_eq!(e.count("orders"), 2);
+    // Unchanged since: the catalog read in the transaction serves on.
+    let n = e
+        .store
+        .write(|tx| tx.delete_keys(orders, &[vec![Value::Text("o11".into())]]))
+        .expect("delete");
+    assert_eq!(n, 1);
+}
