@@ -259,45 +259,13 @@ fn pg_a_hold_set_beneath_a_swept_row_while_the_batch_plans_keeps_it() {
         return;
     };
     std::fs::write(&t.env.map, ORDERS_MAP).expect("write map");
-    let mut app = t.client();
-    app.batch_execute("BEGIN; UPDATE lines SET booked = '2026-01-01' WHERE id = 1")
-        .expect("the application's update");
-    let child = t
-        .cmd(&["--json", "sweep"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn dsr");
-    let mut admin = dsr::store::pg::testing::admin().expect("admin");
-    let started = std::time::Instant::now();
-    let waited = loop {
-        let rows = admin
-            .query(
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                 AND query LIKE '%FROM \"lines\"%' AND pid <> pg_backend_pid() \
-                 AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
-                     JOIN pg_namespace n ON n.oid = c.relnamespace \
-                     WHERE l.pid = pg_stat_activity.pid AND n.nspname = $1)",
-                &[&t.schema.name],
-            )
-            .expect("activity");
-        if !rows.is_empty() {
-            break true;
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    app.batch_execute("COMMIT")
-        .expect("the application commits");
-    let out = child.wait_with_output().expect("dsr ends");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        waited,
-        "dsr never waited for the application's lock: {stderr}"
+    let (code, report, stderr) = crate::pg_write::run_while_the_application_writes(
+        &t,
+        "BEGIN; UPDATE lines SET booked = '2026-01-01' WHERE id = 1",
+        "lines",
+        &["--json", "sweep"],
     );
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
     let hash = dsr::audit::hmac_hex(&t.secret(), b"a@example.se");
     assert_eq!(
         t.rows("SELECT id, email FROM orders ORDER BY id"),
@@ -311,7 +279,6 @@ fn pg_a_hold_set_beneath_a_swept_row_while_the_batch_plans_keeps_it() {
         t.rows("SELECT tbl, key, action, until FROM _dsr_deferred ORDER BY key"),
         ["lines|[1]|delete|2032-12-31"]
     );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["tables"]["lines"]["held"], json!(1), "{report}");
     assert_eq!(report["tables"]["lines"]["deleted"], json!(1), "{report}");
 }

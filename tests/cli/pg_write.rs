@@ -298,26 +298,13 @@ fn pg_a_hold_set_while_the_erasure_plans_keeps_the_row() {
     let Some(pg) = PgTenant::agency("cli_hold_meanwhile", "") else {
         return;
     };
-    let mut app = pg.client();
-    app.batch_execute("BEGIN; UPDATE payslips SET paid_on = '2025-03-01' WHERE id = 1")
-        .expect("the application's update");
-    let child = pg
-        .cmd(&["--json", "erase", "--yes", "personnummer:811218-9876"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn dsr");
-    let waited = waits_for_a_lock(&pg, "payslips");
-    app.batch_execute("COMMIT")
-        .expect("the application commits");
-    let out = child.wait_with_output().expect("dsr ends");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        waited,
-        "dsr never waited for the application's lock: {stderr}"
+    let (code, report, stderr) = run_while_the_application_writes(
+        &pg,
+        "BEGIN; UPDATE payslips SET paid_on = '2025-03-01' WHERE id = 1",
+        "payslips",
+        &["--json", "erase", "--yes", "personnummer:811218-9876"],
     );
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         report["tables"]["payslips"],
         json!({ "deleted": 0, "anonymized": 0, "held": 2, "kept": 0 })
@@ -337,6 +324,38 @@ fn pg_a_hold_set_while_the_erasure_plans_keeps_the_row() {
             "payslips|[2]|delete|2031-12-31"
         ]
     );
+}
+
+/// Runs dsr with `args` (which ask for `--json`) while the application
+/// holds `app_sql` (it begins a transaction) uncommitted, and commits it
+/// once dsr waits for a row lock while reading `table`: dsr's exit code,
+/// its JSON result (Null when there is none) and its stderr.
+pub(crate) fn run_while_the_application_writes(
+    pg: &PgTenant,
+    app_sql: &str,
+    table: &str,
+    args: &[&str],
+) -> (Option<i32>, serde_json::Value, String) {
+    let mut app = pg.client();
+    app.batch_execute(app_sql)
+        .expect("the application's update");
+    let child = pg
+        .cmd(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn dsr");
+    let waited = waits_for_a_lock(pg, table);
+    app.batch_execute("COMMIT")
+        .expect("the application commits");
+    let out = child.wait_with_output().expect("dsr ends");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        waited,
+        "dsr never waited for the application's lock: {stderr}"
+    );
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), report, stderr)
 }
 
 /// Whether a dsr session of `pg`'s schema comes to wait for a lock while
@@ -378,29 +397,14 @@ fn pg_an_identifier_corrected_while_the_erasure_plans_is_seen() {
         return;
     };
     let tables = ["employees", "time_reports", "payslips"].map(String::from);
-    let mut app = pg.client();
-    app.batch_execute(
-        "BEGIN; UPDATE employees SET personnummer = NULL WHERE org = 'acme' AND emp_no = 'E1'",
-    )
-    .expect("the application's update");
-    let child = pg
-        .cmd(&["--json", "erase", "--yes", "personnummer:811218-9876"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn dsr");
-    let waited = waits_for_a_lock(&pg, "employees");
-    app.batch_execute("COMMIT")
-        .expect("the application commits");
     let before = pg.dump_tables(&tables);
-    let out = child.wait_with_output().expect("dsr ends");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        waited,
-        "dsr never waited for the application's lock: {stderr}"
+    let (code, report, stderr) = run_while_the_application_writes(
+        &pg,
+        "BEGIN; UPDATE employees SET personnummer = NULL WHERE org = 'acme' AND emp_no = 'E1'",
+        "employees",
+        &["--json", "erase", "--yes", "personnummer:811218-9876"],
     );
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         report["tables"],
         json!({ "messages": { "deleted": 0, "anonymized": 0, "held": 0, "kept": 0 } }),
@@ -411,6 +415,12 @@ fn pg_an_identifier_corrected_while_the_erasure_plans_is_seen() {
         json!({ "messages.body": 1 }),
         "{report}"
     );
+    // Nothing of the three tables changed but the application's correction.
+    pg.client()
+        .batch_execute(
+            "UPDATE employees SET personnummer = '19811218-9876' WHERE org = 'acme' AND emp_no = 'E1'",
+        )
+        .expect("the correction undone");
     assert_eq!(pg.dump_tables(&tables), before);
 }
 
@@ -423,28 +433,13 @@ fn pg_a_mention_rewritten_while_the_erasure_plans_is_erased_in_the_new_text() {
     let Some(pg) = PgTenant::agency("cli_mention_meanwhile", "") else {
         return;
     };
-    let mut app = pg.client();
-    app.batch_execute(
+    let (code, report, stderr) = run_while_the_application_writes(
+        &pg,
         "BEGIN; UPDATE messages SET body = 'Anna (811218-9876) came on Wednesday' WHERE id = 2",
-    )
-    .expect("the application's update");
-    let child = pg
-        .cmd(&["--json", "erase", "--yes", "personnummer:811218-9876"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn dsr");
-    let waited = waits_for_a_lock(&pg, "messages");
-    app.batch_execute("COMMIT")
-        .expect("the application commits");
-    let out = child.wait_with_output().expect("dsr ends");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        waited,
-        "dsr never waited for the application's lock: {stderr}"
+        "messages",
+        &["--json", "erase", "--yes", "personnummer:811218-9876"],
     );
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         report["mentions"],
         json!({ "messages.body": 1 }),

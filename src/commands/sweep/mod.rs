@@ -591,6 +591,11 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         p.enable_steady_tick(Duration::from_millis(120));
         p
     });
+    let target_ms = if cx.store.capabilities().writes_block_all {
+        tally::TARGET_MS
+    } else {
+        tally::TARGET_MS_ROW_LOCKS
+    };
     let mut sw = Sweep {
         cx: &cx,
         args,
@@ -598,8 +603,8 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         actor: cx.tenant.actor.clone(),
         skip: Skip::default(),
         totals: Totals::default(),
-        batcher: Batcher::new(args.batch_size, 500, 20_000),
-        span: Batcher::new(args.batch_size, 10_000, usize::MAX >> 2),
+        batcher: Batcher::new(args.batch_size, 500, 20_000, target_ms),
+        span: Batcher::new(args.batch_size, 10_000, usize::MAX >> 2, target_ms),
         progress,
         located: HashMap::new(),
     };
