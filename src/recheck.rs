@@ -20,13 +20,45 @@ use std::collections::HashMap;
 
 /// How often a plan is made again because rows it changes were changed
 /// by the application between its read and their lock.
-pub const PLAN_ROUNDS: usize = 3;
+const PLAN_ROUNDS: usize = 3;
 
 /// The failure when `what` changed in every round (exit 1).
-pub fn kept_changing(what: &str, command: &str) -> Error {
+fn kept_changing(what: &str, command: &str) -> Error {
     Error::Runtime(format!(
         "{what} kept changing while dsr planned their erasure (the application is writing them); nothing was changed; run {command} again"
     ))
+}
+
+/// `planned` as it stands once the rows it changes are as it read them:
+/// where the store's write transaction does not keep the application
+/// out, checked ([`unchanged_when_locked`]) and, where one changed, made
+/// `again` (from the last one), at most [`PLAN_ROUNDS`] plans in all.
+/// `parts` gives a plan's rows and fates, or `None` for an outcome that
+/// changes nothing (a refusal), which stands as it is.
+pub fn until_unchanged<T>(
+    scope: Scope<'_>,
+    roots_locked: bool,
+    (what, command): (&str, &str),
+    mut planned: T,
+    parts: impl Fn(&T) -> Option<(&Belonging, &Plan)>,
+    mut again: impl FnMut(T) -> Result<T>,
+) -> Result<T> {
+    if scope.store.capabilities().writes_block_all {
+        return Ok(planned);
+    }
+    for round in 1..=PLAN_ROUNDS {
+        match parts(&planned) {
+            None => return Ok(planned),
+            Some((b, plan)) if unchanged_when_locked(scope, b, plan, roots_locked)? => {
+                return Ok(planned)
+            }
+            Some(_) if round == PLAN_ROUNDS => break,
+            Some(_) => {}
+        }
+        crate::trace::mark("planned again", String::new);
+        planned = again(planned)?;
+    }
+    Err(kept_changing(what, command))
 }
 
 /// What the plan read of a row it changes.
@@ -41,7 +73,7 @@ enum Was<'a> {
 /// none when `roots_locked`, as a sweep's are) and the rows whose free
 /// text it edits, and tells whether each is still as the plan read it (a
 /// row deleted since is not).
-pub fn unchanged_when_locked(
+fn unchanged_when_locked(
     scope: Scope<'_>,
     b: &Belonging,
     plan: &Plan,

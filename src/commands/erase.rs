@@ -97,26 +97,22 @@ fn prepare(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepare
 /// read it (a hold set, an identifier corrected), the plan is made again
 /// on those rows now locked.
 fn prepare_current(cx: &Context, ids: &[SubjectId], all_matches: bool) -> Result<Prepared> {
-    let mut prepared = prepare(cx, ids, all_matches)?;
-    if cx.store.capabilities().writes_block_all {
-        return Ok(prepared);
-    }
-    for _ in 0..recheck::PLAN_ROUNDS {
-        let Prepared::Planned(p) = &prepared else {
-            return Ok(prepared);
-        };
-        let scope = planner::Scope {
-            store: &cx.store,
-            schema: &cx.schema,
-            map: &cx.map,
-        };
-        if recheck::unchanged_when_locked(scope, &p.b, &p.plan, false)? {
-            return Ok(prepared);
-        }
-        crate::trace::mark("relock", String::new);
-        prepared = prepare(cx, ids, all_matches)?;
-    }
-    Err(recheck::kept_changing("the subject's rows", "dsr erase"))
+    let scope = planner::Scope {
+        store: &cx.store,
+        schema: &cx.schema,
+        map: &cx.map,
+    };
+    recheck::until_unchanged(
+        scope,
+        false,
+        ("the subject's rows", "dsr erase"),
+        prepare(cx, ids, all_matches)?,
+        |p| match p {
+            Prepared::Planned(p) => Some((&p.b, &p.plan)),
+            Prepared::Refused(..) => None,
+        },
+        |_| prepare(cx, ids, all_matches),
+    )
 }
 
 /// What anonymizing does to a table's columns, in words: "name redacted,

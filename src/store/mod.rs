@@ -233,9 +233,12 @@ impl Store {
         let scanned = self.backend.scanned_rows();
         let out = crate::trace::step(
             || format!("select {} {}", t.name, filter.describe()),
-            || match to_change {
-                true => self.backend.select_to_change(t, filter, &mut count),
-                false => self.backend.select(t, filter, &mut count),
+            || {
+                if to_change {
+                    self.backend.select_to_change(t, filter, &mut count)
+                } else {
+                    self.backend.select(t, filter, &mut count)
+                }
             },
             |_| String::new(),
         );

@@ -744,7 +744,6 @@ pub fn feed(
 mod tests {
     use super::*;
 
-    /// The table writers take a value as the JSON gives it back, without
     /// Exact digits without the JSON round trip give what the round trip
     /// gives: integers, reals the JSON writes with the same digits, the
     /// digits otherwise, and the other forms through the JSON as before.
@@ -810,6 +809,7 @@ mod tests {
         }
     }
 
+    /// The table writers take a value as the JSON gives it back, without
     /// the round trip for the common types.
     #[test]
     fn doc_values_are_what_the_json_gives_back() {

@@ -95,7 +95,7 @@ impl Sweep<'_> {
         // so that it meets every refusal the real run would.
         let work = |tx: &Tx<'_>| -> Result<(Plan, graph::Belonging)> {
             crate::trace::mark("sweep begin", String::new);
-            let mut roots = match roots {
+            let roots = match roots {
                 Roots::Read(roots, fresh) => current_roots(cx, roots, &fresh)?,
                 Roots::Inside(read) => read(&self.skip)?,
             };
@@ -105,28 +105,26 @@ impl Sweep<'_> {
                 schema: &cx.schema,
                 map: &cx.map,
             };
-            // The roots are current and locked here, and so are the rows
-            // linked beneath them as they are read (`select_to_change`);
-            // the rows whose free text the batch edits are read again
-            // locked where the application may write meanwhile
-            // (`recheck`), and the batch planned again if one changed.
-            let recheck = !cx.store.capabilities().writes_block_all;
-            let mut round = 0;
-            let (b, plan) = loop {
+            let plan_from = |roots: RootRows| -> Result<(graph::Belonging, Plan)> {
                 let b = graph::resolve_from(&cx.store, &cx.schema, &cx.map, roots, &self.skip)?;
                 crate::trace::mark("sweep resolve", String::new);
                 let mut plan = planner::plan(scope, &b, &[], &[], cx.now, &self.skip)?;
                 erase_mentions(cx, &self.skip, &b, &mut plan)?;
                 crate::trace::mark("sweep plan", String::new);
-                if !recheck || recheck::unchanged_when_locked(scope, &b, &plan, true)? {
-                    break (b, plan);
-                }
-                round += 1;
-                if round == recheck::PLAN_ROUNDS {
-                    return Err(recheck::kept_changing("the swept rows", "dsr sweep"));
-                }
-                roots = roots_of(&b);
+                Ok((b, plan))
             };
+            // The roots are current and locked here, and so are the rows
+            // linked beneath them as they are read (`select_to_change`);
+            // the rows whose free text the batch edits are checked
+            // (`recheck`), and the batch planned again if one changed.
+            let (b, plan) = recheck::until_unchanged(
+                scope,
+                true,
+                ("the swept rows", "dsr sweep"),
+                plan_from(roots)?,
+                |(b, plan)| Some((b, plan)),
+                |(b, _)| plan_from(roots_of(&b)),
+            )?;
             let secret = tx.ensure_tool_tables()?;
             let carry_out = |tx: &Tx<'_>| {
                 let (map, schema) = (&cx.map, &cx.schema);
