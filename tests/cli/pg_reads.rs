@@ -132,3 +132,35 @@ fn export_all_csv_on_postgres_is_the_sqlite_files() {
     }
     assert_eq!(l.len(), p.len());
 }
+
+/// A free-text column under a Turkish collation, where lowering turns `I`
+/// into a dotless `ı`, and one under a nondeterministic collation, where
+/// LIKE is refused: the mention written in capitals is still found, and
+/// the search does not fail (`ILIKE` by the column's collation missed the
+/// first and erred on the second).
+#[test]
+fn mentions_are_found_whatever_the_columns_collation() {
+    let extra = r#"
+        ALTER TABLE messages ALTER COLUMN body TYPE text COLLATE "tr-x-icu";
+        INSERT INTO messages VALUES (5, 'c-2', 'Forwarded to CIA@EXAMPLE.COM today', '2024-03-01');
+        CREATE COLLATION ci_und (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+        ALTER TABLE assignments ALTER COLUMN note TYPE text COLLATE ci_und;
+        INSERT INTO assignments VALUES (3, 'acme', 'E1', 'c-2', 'Ask Cia (cia@example.com) first');
+    "#;
+    let Some(pg) = PgTenant::agency("cli_collations", extra) else {
+        return;
+    };
+    // Cia shares a personnummer with Bo (the fixture's ambiguous subject).
+    let out = pg.run(&["extract", "--all-matches", "email:cia@example.com"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json()["mentions"],
+        serde_json::json!({
+            "assignments": {"column": "note", "label": "Assignments", "column_label": "Note",
+                "rows": [{"key": {"id": 3}, "excerpts": ["Ask Cia (cia@example.com) first"]}]},
+            "messages": {"column": "body", "label": "Messages to customer service",
+                "column_label": "Text",
+                "rows": [{"key": {"id": 5}, "excerpts": ["Forwarded to CIA@EXAMPLE.COM today"]}]}
+        })
+    );
+}

@@ -207,22 +207,63 @@ pub fn is_ctid(v: &Value) -> bool {
         .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u16>().is_ok())
 }
 
-/// The needles as two lists of LIKE patterns (escape `\`): those compared
-/// with their case (LIKE), and those ignoring it (ILIKE, which folds at
-/// least ASCII: a superset of what the needle asks).
-pub fn patterns(needles: &[Needle]) -> (Vec<String>, Vec<String>) {
-    let mut like = Vec::new();
-    let mut ilike = Vec::new();
+/// The `WHERE` of a free-text search of column `q` for `needles`, and its
+/// array parameters (`$1`, `$2`); None when every value is wanted (an
+/// empty needle), which is `q IS NOT NULL`.
+///
+/// Without a pg_trgm index (or with a needle it cannot answer: digits in
+/// order have no three letters in a row) the table is read whole, so the
+/// condition is made cheap per row: the value compared byte by byte in
+/// the "C" collation (LIKE fails on a nondeterministic collation), and for
+/// needles that ignore case lowered once by `lower(… COLLATE "C")`, which
+/// folds ASCII letters only, exactly what [`Needle`] asks. `ILIKE ANY`
+/// lowers the whole value again for every pattern, by the column's
+/// collation (a Turkish one makes `I` a dotless `ı`, and a mention written
+/// in capitals was missed): about three times the cost (BENCHMARKS.md,
+/// "erase (PostgreSQL)"). Digits stay on the value itself: the lowered
+/// copy is made only for the rows they do not admit.
+///
+/// Where a pg_trgm index covers the column and every needle ignores case,
+/// the column's own `ILIKE ANY` is kept: that is what the index answers.
+pub fn scan_condition(
+    q: &str,
+    needles: &[Needle],
+    trigram: bool,
+) -> Option<(String, Vec<Vec<String>>)> {
+    let mut exact = Vec::new();
+    let mut folded = Vec::new();
     for n in needles {
         let p = crate::store::sqlite::like_pattern(n);
+        if p.bytes().all(|b| b == b'%') {
+            return None;
+        }
         match n {
             Needle::Substring {
                 ignore_case: true, ..
-            } => ilike.push(p),
-            _ => like.push(p),
+            } => folded.push(p.to_ascii_lowercase()),
+            _ => exact.push(p),
         }
     }
-    (like, ilike)
+    if trigram && exact.is_empty() {
+        return Some((format!("{q} ILIKE ANY($1::text[])"), vec![folded]));
+    }
+    let mut conds = Vec::new();
+    let mut arrays = Vec::new();
+    if !exact.is_empty() {
+        arrays.push(exact);
+        conds.push(format!(
+            "{q}::text COLLATE \"C\" LIKE ANY(${}::text[])",
+            arrays.len()
+        ));
+    }
+    if !folded.is_empty() {
+        arrays.push(folded);
+        conds.push(format!(
+            "lower({q}::text COLLATE \"C\") LIKE ANY(${}::text[])",
+            arrays.len()
+        ));
+    }
+    Some((conds.join(" OR "), arrays))
 }
 
 #[cfg(test)]
@@ -271,22 +312,49 @@ mod tests {
     }
 
     #[test]
-    fn ctids_and_patterns() {
+    fn ctids() {
         assert!(is_ctid(&Value::Text("(0,1)".into())));
         assert!(!is_ctid(&Value::Text("(0,1".into())));
         assert!(!is_ctid(&Value::Integer(1)));
-        let (like, ilike) = patterns(&[
-            Needle::Substring {
-                text: "50%_off".into(),
-                ignore_case: true,
-            },
+    }
+
+    #[test]
+    fn free_text_conditions() {
+        let sub = |t: &str, ignore_case| Needle::Substring {
+            text: t.into(),
+            ignore_case,
+        };
+        let needles = [
+            sub("Anna@Example.se", true),
+            sub("50%_OFF", true),
             Needle::DigitsInOrder("123".into()),
-            Needle::Substring {
-                text: "Ab".into(),
-                ignore_case: false,
-            },
-        ]);
-        assert_eq!(like, ["%1%2%3%", "%Ab%"]);
-        assert_eq!(ilike, ["%50\\%\\_off%"]);
+            sub("Ab", false),
+        ];
+        let (cond, arrays) = scan_condition("\"b\"", &needles, false).expect("a condition");
+        assert_eq!(
+            cond,
+            "\"b\"::text COLLATE \"C\" LIKE ANY($1::text[]) \
+             OR lower(\"b\"::text COLLATE \"C\") LIKE ANY($2::text[])"
+        );
+        assert_eq!(
+            arrays,
+            [
+                vec!["%1%2%3%", "%Ab%"],
+                vec!["%anna@example.se%", "%50\\%\\_off%"]
+            ]
+        );
+        // A pg_trgm index answers ILIKE on the column itself; digits in
+        // order it cannot, so they keep the cheap whole read.
+        let (cond, arrays) = scan_condition("\"b\"", &needles[..2], true).expect("a condition");
+        assert_eq!(cond, "\"b\" ILIKE ANY($1::text[])");
+        assert_eq!(arrays, [vec!["%anna@example.se%", "%50\\%\\_off%"]]);
+        assert!(scan_condition("\"b\"", &needles, true).is_some_and(|(c, _)| c.contains("lower(")));
+        let (cond, _) = scan_condition("\"b\"", &needles[2..3], false).expect("a condition");
+        assert_eq!(cond, "\"b\"::text COLLATE \"C\" LIKE ANY($1::text[])");
+        // The empty needle wants every value.
+        assert_eq!(
+            scan_condition("\"b\"", &[sub("", false), sub("x", true)], false),
+            None
+        );
     }
 }

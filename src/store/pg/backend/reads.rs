@@ -452,7 +452,8 @@ impl PgBackend {
                 };
                 match narrow.filter(|_| c.ty.holds_text() && !keys.is_empty()) {
                     Some(likes) => {
-                        let sql = format!("{head} {q} LIKE ANY($1::text[])");
+                        // In "C": LIKE fails on a nondeterministic collation.
+                        let sql = format!("{head} {q}::text COLLATE \"C\" LIKE ANY($1::text[])");
                         self.stream(&sql, &[&likes], &doing, &mut check)?;
                     }
                     None if keys.is_empty() => {}
@@ -574,7 +575,8 @@ impl PgBackend {
     }
 
     /// Streams (key, text) for the values of a text column that may hold
-    /// one of the needles: `LIKE ANY` / `ILIKE ANY` over the patterns.
+    /// one of the needles: `LIKE ANY` over the patterns
+    /// ([`read_sql::scan_condition`]).
     /// Columns that hold no text are not searched (as on SQLite, where only
     /// text values are).
     pub(super) fn scan_text_values(
@@ -594,21 +596,12 @@ impl PgBackend {
         let keys = self.key_sql(t)?;
         let nkey = t.pk.len().max(1);
         let q = quote(column);
-        let (like, ilike) = read_sql::patterns(needles);
-        let mut conds = Vec::new();
-        let mut params: Params = Vec::new();
-        if !like.is_empty() {
-            params.push(&like);
-            conds.push(format!("{q} LIKE ANY(${}::text[])", params.len()));
-        }
-        if !ilike.is_empty() {
-            params.push(&ilike);
-            conds.push(format!("{q} ILIKE ANY(${}::text[])", params.len()));
-        }
+        let (cond, arrays) = read_sql::scan_condition(&q, needles, t.has_trigram_index(column))
+            .unwrap_or_else(|| ("TRUE".to_string(), Vec::new()));
+        let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let sql = format!(
-            "SELECT {keys}, {q} FROM {} WHERE {q} IS NOT NULL AND ({})",
+            "SELECT {keys}, {q} FROM {} WHERE {q} IS NOT NULL AND ({cond})",
             quote(&t.name),
-            conds.join(" OR ")
         );
         let doing = format!("searching {}.{column}", t.name);
         self.stream(&sql, &params, &doing, &mut |r| {
