@@ -207,6 +207,13 @@ pub fn is_ctid(v: &Value) -> bool {
         .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u16>().is_ok())
 }
 
+/// `q LIKE ANY($n)` compared byte by byte in the "C" collation, which LIKE
+/// accepts whatever the column's own collation (it fails on a
+/// nondeterministic one).
+pub fn like_any_in_c(q: &str, n: usize) -> String {
+    format!("{q}::text COLLATE \"C\" LIKE ANY(${n}::text[])")
+}
+
 /// The `WHERE` of a free-text search of column `q` for `needles`, and its
 /// array parameters (`$1`, `$2`); None when every value is wanted (an
 /// empty needle), which is `q IS NOT NULL`.
@@ -225,10 +232,13 @@ pub fn is_ctid(v: &Value) -> bool {
 ///
 /// Where a pg_trgm index covers the column and every needle ignores case,
 /// the column's own `ILIKE ANY` is kept: that is what the index answers.
+/// On a column that compares ignoring case (citext) every needle does, as
+/// the column's own LIKE did before the cast to text.
 pub fn scan_condition(
     q: &str,
     needles: &[Needle],
     trigram: bool,
+    case_insensitive: bool,
 ) -> Option<(String, Vec<Vec<String>>)> {
     let mut exact = Vec::new();
     let mut folded = Vec::new();
@@ -238,9 +248,9 @@ pub fn scan_condition(
             return None;
         }
         match n {
-            Needle::Substring {
-                ignore_case: true, ..
-            } => folded.push(p.to_ascii_lowercase()),
+            Needle::Substring { ignore_case, .. } if *ignore_case || case_insensitive => {
+                folded.push(p.to_ascii_lowercase())
+            }
             _ => exact.push(p),
         }
     }
@@ -251,10 +261,7 @@ pub fn scan_condition(
     let mut arrays = Vec::new();
     if !exact.is_empty() {
         arrays.push(exact);
-        conds.push(format!(
-            "{q}::text COLLATE \"C\" LIKE ANY(${}::text[])",
-            arrays.len()
-        ));
+        conds.push(like_any_in_c(q, arrays.len()));
     }
     if !folded.is_empty() {
         arrays.push(folded);
@@ -330,7 +337,7 @@ mod tests {
             Needle::DigitsInOrder("123".into()),
             sub("Ab", false),
         ];
-        let (cond, arrays) = scan_condition("\"b\"", &needles, false).expect("a condition");
+        let (cond, arrays) = scan_condition("\"b\"", &needles, false, false).expect("a condition");
         assert_eq!(
             cond,
             "\"b\"::text COLLATE \"C\" LIKE ANY($1::text[]) \
@@ -345,15 +352,25 @@ mod tests {
         );
         // A pg_trgm index answers ILIKE on the column itself; digits in
         // order it cannot, so they keep the cheap whole read.
-        let (cond, arrays) = scan_condition("\"b\"", &needles[..2], true).expect("a condition");
+        let (cond, arrays) =
+            scan_condition("\"b\"", &needles[..2], true, false).expect("a condition");
         assert_eq!(cond, "\"b\" ILIKE ANY($1::text[])");
         assert_eq!(arrays, [vec!["%anna@example.se%", "%50\\%\\_off%"]]);
-        assert!(scan_condition("\"b\"", &needles, true).is_some_and(|(c, _)| c.contains("lower(")));
-        let (cond, _) = scan_condition("\"b\"", &needles[2..3], false).expect("a condition");
+        assert!(scan_condition("\"b\"", &needles, true, false)
+            .is_some_and(|(c, _)| c.contains("lower(")));
+        let (cond, _) = scan_condition("\"b\"", &needles[2..3], false, false).expect("a condition");
         assert_eq!(cond, "\"b\"::text COLLATE \"C\" LIKE ANY($1::text[])");
+        // citext compares ignoring case: so does the search.
+        let (cond, arrays) =
+            scan_condition("\"b\"", &needles[3..], false, true).expect("a condition");
+        assert_eq!(
+            cond,
+            "lower(\"b\"::text COLLATE \"C\") LIKE ANY($1::text[])"
+        );
+        assert_eq!(arrays, [vec!["%ab%"]]);
         // The empty needle wants every value.
         assert_eq!(
-            scan_condition("\"b\"", &[sub("", false), sub("x", true)], false),
+            scan_condition("\"b\"", &[sub("", false), sub("x", true)], false, false),
             None
         );
     }

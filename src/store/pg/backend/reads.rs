@@ -452,8 +452,7 @@ impl PgBackend {
                 };
                 match narrow.filter(|_| c.ty.holds_text() && !keys.is_empty()) {
                     Some(likes) => {
-                        // In "C": LIKE fails on a nondeterministic collation.
-                        let sql = format!("{head} {q}::text COLLATE \"C\" LIKE ANY($1::text[])");
+                        let sql = format!("{head} {}", read_sql::like_any_in_c(&q, 1));
                         self.stream(&sql, &[&likes], &doing, &mut check)?;
                     }
                     None if keys.is_empty() => {}
@@ -596,8 +595,13 @@ impl PgBackend {
         let keys = self.key_sql(t)?;
         let nkey = t.pk.len().max(1);
         let q = quote(column);
-        let (cond, arrays) = read_sql::scan_condition(&q, needles, t.has_trigram_index(column))
-            .unwrap_or_else(|| ("TRUE".to_string(), Vec::new()));
+        let (cond, arrays) = read_sql::scan_condition(
+            &q,
+            needles,
+            t.has_trigram_index(column),
+            c.ty.case_insensitive(),
+        )
+        .unwrap_or_else(|| ("TRUE".to_string(), Vec::new()));
         let params: Params = arrays.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
         let sql = format!(
             "SELECT {keys}, {q} FROM {} WHERE {q} IS NOT NULL AND ({cond})",
