@@ -289,6 +289,15 @@ impl Backend for PgBackend {
     fn watch_stop(&self) {
         self.stop_watch()
     }
+    fn quick_watch_start(&self) -> Result<bool> {
+        self.start_quick_watch()
+    }
+    fn quick_watch_possible(&self) -> Result<bool> {
+        self.quick_possible()
+    }
+    fn quick_watch_finish(&self, own: u64) -> Result<bool> {
+        self.finish_quick_watch(own)
+    }
     fn expired_page(
         &self,
         t: &TableSchema,

@@ -240,22 +240,30 @@ pub fn scan_condition(
     trigram: bool,
     case_insensitive: bool,
 ) -> Option<(String, Vec<Vec<String>>)> {
+    let folds = |n: &Needle| matches!(n, Needle::Substring { ignore_case, .. } if *ignore_case || case_insensitive);
+    if needles.iter().any(|n| {
+        crate::store::sqlite::like_pattern(n)
+            .bytes()
+            .all(|b| b == b'%')
+    }) {
+        return None;
+    }
+    if trigram && needles.iter().all(folds) {
+        let folded = needles
+            .iter()
+            .map(|n| crate::store::sqlite::like_pattern(n).to_ascii_lowercase())
+            .collect();
+        return Some((format!("{q} ILIKE ANY($1::text[])"), vec![folded]));
+    }
     let mut exact = Vec::new();
     let mut folded = Vec::new();
-    for n in needles {
+    for n in without_implied(needles, case_insensitive) {
         let p = crate::store::sqlite::like_pattern(n);
-        if p.bytes().all(|b| b == b'%') {
-            return None;
+        if folds(n) {
+            folded.push(p.to_ascii_lowercase());
+        } else {
+            exact.push(p);
         }
-        match n {
-            Needle::Substring { ignore_case, .. } if *ignore_case || case_insensitive => {
-                folded.push(p.to_ascii_lowercase())
-            }
-            _ => exact.push(p),
-        }
-    }
-    if trigram && exact.is_empty() {
-        return Some((format!("{q} ILIKE ANY($1::text[])"), vec![folded]));
     }
     let mut conds = Vec::new();
     let mut arrays = Vec::new();
@@ -271,6 +279,45 @@ pub fn scan_condition(
         ));
     }
     Some((conds.join(" OR "), arrays))
+}
+
+/// The needles less those another needle implies (every value the one
+/// admits the other admits too: a customer number `K-150000` holds the
+/// customer id `150000`; digits in order hold in any text that has them in
+/// that order), one of two equal ones kept. Each pattern is one more pass
+/// over every value (BENCHMARKS.md, "erase (PostgreSQL)"); the scan may
+/// admit more than the needles (the exact matcher decides), never less.
+/// Case is folded as the "C" scan folds it, ASCII only.
+fn without_implied(needles: &[Needle], case_insensitive: bool) -> Vec<&Needle> {
+    let folds = |n: &Needle| matches!(n, Needle::Substring { ignore_case, .. } if *ignore_case || case_insensitive);
+    let digits = |n: &Needle| match n {
+        Needle::Substring { text, .. } => text.chars().filter(char::is_ascii_digit).collect(),
+        Needle::DigitsInOrder(d) => d.clone(),
+    };
+    let implies = |b: &Needle, a: &Needle| match (b, a) {
+        (Needle::DigitsInOrder(d), a) => {
+            let mut have = digits(a).into_bytes().into_iter();
+            d.bytes().all(|x| have.any(|y| y == x))
+        }
+        (Needle::Substring { .. }, Needle::DigitsInOrder(_)) => false,
+        (Needle::Substring { text: bt, .. }, Needle::Substring { text: at, .. }) => {
+            if folds(b) {
+                at.to_ascii_lowercase().contains(&bt.to_ascii_lowercase())
+            } else {
+                !folds(a) && at.contains(bt.as_str())
+            }
+        }
+    };
+    (0..needles.len())
+        .filter(|&i| {
+            !(0..needles.len()).any(|j| {
+                j != i
+                    && implies(&needles[j], &needles[i])
+                    && (j < i || !implies(&needles[i], &needles[j]))
+            })
+        })
+        .map(|i| &needles[i])
+        .collect()
 }
 
 #[cfg(test)]
@@ -323,6 +370,56 @@ mod tests {
         assert!(is_ctid(&Value::Text("(0,1)".into())));
         assert!(!is_ctid(&Value::Text("(0,1".into())));
         assert!(!is_ctid(&Value::Integer(1)));
+    }
+
+    #[test]
+    fn needles_another_implies_are_not_searched_for() {
+        let sub = |t: &str, ignore_case| Needle::Substring {
+            text: t.into(),
+            ignore_case,
+        };
+        let digits = |d: &str| Needle::DigitsInOrder(d.into());
+        let kept = |needles: &[Needle], citext| -> Vec<Needle> {
+            without_implied(needles, citext)
+                .into_iter()
+                .cloned()
+                .collect()
+        };
+        // The demo's customer: the customer number holds the id.
+        let customer = [
+            sub("K-150000", true),
+            sub("anna@example.se", true),
+            digits("8112189876"),
+            digits("701234567"),
+            sub("150000", true),
+        ];
+        assert_eq!(kept(&customer, false), customer[1..].to_vec());
+        // Digits in order hold wherever their digits come in that order.
+        let spread = [
+            sub("a1b2c3", false),
+            digits("123"),
+            digits("1293"),
+            sub("x13", true),
+        ];
+        assert_eq!(kept(&spread, false), [digits("123"), sub("x13", true)]);
+        // A needle that ignores case holds in one compared exactly, not
+        // the other way round, unless the column folds (citext).
+        let cased = [sub("AB-1", false), sub("ab", true)];
+        assert_eq!(kept(&cased, false), [sub("ab", true)]);
+        let cased = [sub("ab-1", true), sub("AB", false)];
+        assert_eq!(kept(&cased, false), cased.to_vec());
+        assert_eq!(kept(&cased, true), [sub("AB", false)]);
+        // Of two equal needles one is kept.
+        let twice = [sub("Bo", true), sub("bo", true), digits("12"), digits("12")];
+        assert_eq!(kept(&twice, false), [sub("Bo", true), digits("12")]);
+        let (_, arrays) = scan_condition("\"b\"", &customer, false, false).expect("a condition");
+        assert_eq!(
+            arrays,
+            [
+                vec!["%8%1%1%2%1%8%9%8%7%6%", "%7%0%1%2%3%4%5%6%7%"],
+                vec!["%anna@example.se%", "%150000%"]
+            ]
+        );
     }
 
     #[test]

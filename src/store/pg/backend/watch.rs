@@ -74,6 +74,29 @@ JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
 WHERE s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0
 GROUP BY 1, 2";
 
+/// Every row this session inserted, updated and deleted so far, in any
+/// user table (partitions and other schemas too): the watch by counts.
+const TOTAL: &str = "
+SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int8
+FROM pg_catalog.pg_stat_xact_user_tables";
+
+/// Whether a table of the schema (or a partition or child of one, in any
+/// schema) has a trigger, a rule or row security: what can make a
+/// statement change other rows than it says, or fewer (a `BEFORE DELETE`
+/// trigger returning NULL, a rule doing something `INSTEAD`, a policy
+/// hiding a row from `DELETE`), so that only the row-by-row watch can
+/// tell. `relhasrules` may stay set after a rule is dropped: then the
+/// row-by-row watch is used, which is never wrong.
+const OWN_RULES: &str = "
+WITH RECURSIVE r(oid) AS (
+  SELECT c.oid FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+  UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN r ON r.oid = i.inhparent)
+SELECT EXISTS (SELECT 1 FROM r JOIN pg_catalog.pg_class c ON c.oid = r.oid
+  WHERE c.relhasrules OR c.relrowsecurity
+     OR EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal))";
+
 /// The live rows this transaction (or a subtransaction of it) wrote.
 const OURS: &str = "pg_catalog.age(xmin) <= 0 AND pg_catalog.pg_xact_status(\
     (pg_catalog.pg_current_xact_id()::text::int8 - pg_catalog.age(xmin))::text::xid8) = 'in progress'";
@@ -312,6 +335,75 @@ impl PgBackend {
             }
         }
         Ok(n)
+    }
+
+    /// [`crate::store::backend::Backend::quick_watch_possible`]: where no
+    /// table of the schema has a trigger, a rule or row security, every
+    /// row changed is changed by dsr's statements or by a foreign-key
+    /// action, and the session's counts tell the two apart.
+    pub(super) fn quick_possible(&self) -> Result<bool> {
+        if let Some(p) = self.w.quick_possible.get() {
+            return Ok(p);
+        }
+        let mut c = self.conn()?;
+        let ns = c.url.schema.clone();
+        let found = self
+            .prepared(&mut c, OWN_RULES)
+            .and_then(|st| c.client.query_one(&st, &[&ns]))
+            .and_then(|r| r.try_get::<_, bool>(0));
+        let possible = match found {
+            Ok(has) => !has,
+            Err(e) => return Err(self.fail(&c.url, "reading the schema of", e)),
+        };
+        self.w.quick_possible.set(Some(possible));
+        Ok(possible)
+    }
+
+    fn total_changes(&self) -> Result<u64> {
+        let mut c = self.conn()?;
+        match self
+            .prepared(&mut c, TOTAL)
+            .and_then(|st| c.client.query_one(&st, &[]))
+            .and_then(|r| r.try_get::<_, i64>(0))
+        {
+            Ok(n) => Ok(n.max(0) as u64),
+            Err(e) => Err(self.fail(&c.url, "watching the erasure's changes", e)),
+        }
+    }
+
+    /// [`crate::store::backend::Backend::quick_watch_start`]: the
+    /// session's count of changed rows ([`TOTAL`]), which counts the rows
+    /// of foreign-key actions while a statement's own count does not, and
+    /// always a savepoint, so that a count that differs is undone and the
+    /// plan carried out again under the row-by-row watch (which names the
+    /// rows, or finds them all planned: an `ON DELETE CASCADE` that met
+    /// only rows the plan deletes anyway).
+    pub(super) fn start_quick_watch(&self) -> Result<bool> {
+        if !self.quick_possible()? {
+            return Ok(false);
+        }
+        self.batch("SAVEPOINT dsr_quick_watch", "watching the erasure on")?;
+        self.w.quick_from.set(Some(self.total_changes()?));
+        Ok(true)
+    }
+
+    pub(super) fn finish_quick_watch(&self, own: u64) -> Result<bool> {
+        let Some(from) = self.w.quick_from.take() else {
+            return Ok(false);
+        };
+        if self.total_changes()?.saturating_sub(from) == own {
+            self.batch(
+                "RELEASE SAVEPOINT dsr_quick_watch",
+                "watching the erasure on",
+            )?;
+            return Ok(true);
+        }
+        self.w.tables_seen.borrow_mut().clear();
+        self.batch(
+            "ROLLBACK TO SAVEPOINT dsr_quick_watch; RELEASE SAVEPOINT dsr_quick_watch",
+            "watching the erasure on",
+        )?;
+        Ok(false)
     }
 
     pub(super) fn stop_watch(&self) {

@@ -52,6 +52,11 @@ pub(crate) struct State {
     /// session, at the first write that needs it.
     pub(super) catalog_checked: Cell<bool>,
     pub(super) watch: RefCell<Option<super::watch::Watching>>,
+    /// Whether nothing in the schema but dsr's statements and foreign-key
+    /// actions can change a row (watch.rs): read once per session.
+    pub(super) quick_possible: Cell<Option<bool>>,
+    /// The session's count of changed rows when a watch by counts began.
+    pub(super) quick_from: Cell<Option<u64>>,
     /// (table, privilege) pairs the role was found to hold (`require`).
     granted: RefCell<HashSet<(String, &'static str)>>,
     /// Whether `granted` was filled for the whole schema (`require`).
