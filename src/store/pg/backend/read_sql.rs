@@ -240,29 +240,25 @@ pub fn scan_condition(
     trigram: bool,
     case_insensitive: bool,
 ) -> Option<(String, Vec<Vec<String>>)> {
-    let folds = |n: &Needle| matches!(n, Needle::Substring { ignore_case, .. } if *ignore_case || case_insensitive);
-    if needles.iter().any(|n| {
-        crate::store::sqlite::like_pattern(n)
-            .bytes()
-            .all(|b| b == b'%')
-    }) {
+    let patterns: Vec<String> = needles
+        .iter()
+        .map(crate::store::sqlite::like_pattern)
+        .collect();
+    if patterns.iter().any(|p| p.bytes().all(|b| b == b'%')) {
         return None;
     }
+    let folds = |n: &Needle| folds(n, case_insensitive);
     if trigram && needles.iter().all(folds) {
-        let folded = needles
-            .iter()
-            .map(|n| crate::store::sqlite::like_pattern(n).to_ascii_lowercase())
-            .collect();
+        let folded = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
         return Some((format!("{q} ILIKE ANY($1::text[])"), vec![folded]));
     }
     let mut exact = Vec::new();
     let mut folded = Vec::new();
-    for n in without_implied(needles, case_insensitive) {
-        let p = crate::store::sqlite::like_pattern(n);
-        if folds(n) {
-            folded.push(p.to_ascii_lowercase());
+    for i in without_implied(needles, case_insensitive) {
+        if folds(&needles[i]) {
+            folded.push(patterns[i].to_ascii_lowercase());
         } else {
-            exact.push(p);
+            exact.push(patterns[i].clone());
         }
     }
     let mut conds = Vec::new();
@@ -281,15 +277,15 @@ pub fn scan_condition(
     Some((conds.join(" OR "), arrays))
 }
 
-/// The needles less those another needle implies (every value the one
+/// The needles (their places) less those another needle implies (every value the one
 /// admits the other admits too: a customer number `K-150000` holds the
 /// customer id `150000`; digits in order hold in any text that has them in
 /// that order), one of two equal ones kept. Each pattern is one more pass
 /// over every value (BENCHMARKS.md, "erase (PostgreSQL)"); the scan may
 /// admit more than the needles (the exact matcher decides), never less.
 /// Case is folded as the "C" scan folds it, ASCII only.
-fn without_implied(needles: &[Needle], case_insensitive: bool) -> Vec<&Needle> {
-    let folds = |n: &Needle| matches!(n, Needle::Substring { ignore_case, .. } if *ignore_case || case_insensitive);
+fn without_implied(needles: &[Needle], case_insensitive: bool) -> Vec<usize> {
+    let folds = |n: &Needle| folds(n, case_insensitive);
     let digits = |n: &Needle| match n {
         Needle::Substring { text, .. } => text.chars().filter(char::is_ascii_digit).collect(),
         Needle::DigitsInOrder(d) => d.clone(),
@@ -316,8 +312,13 @@ fn without_implied(needles: &[Needle], case_insensitive: bool) -> Vec<&Needle> {
                     && (j < i || !implies(&needles[i], &needles[j]))
             })
         })
-        .map(|i| &needles[i])
         .collect()
+}
+
+/// Whether the scan compares the needle ignoring ASCII case: it asks to,
+/// or the column does (citext).
+fn folds(n: &Needle, case_insensitive: bool) -> bool {
+    matches!(n, Needle::Substring { ignore_case, .. } if *ignore_case || case_insensitive)
 }
 
 #[cfg(test)]
@@ -382,7 +383,7 @@ mod tests {
         let kept = |needles: &[Needle], citext| -> Vec<Needle> {
             without_implied(needles, citext)
                 .into_iter()
-                .cloned()
+                .map(|i| needles[i].clone())
                 .collect()
         };
         // The demo's customer: the customer number holds the id.
