@@ -10,7 +10,7 @@
 //! for `Tx::trial`) rather than closures, which a trait object cannot take
 //! generically; `Store::write` pairs them.
 
-use super::expire::{Cutoffs, KeyRange};
+use super::expire::{Cutoffs, ExpiredPage, KeyRange};
 use super::schema::{Schema, TableSchema};
 use super::watch::{Unplanned, WatchPlan};
 use super::write::Assign;
@@ -326,7 +326,7 @@ pub trait Backend {
         before: i64,
         cursor: Option<&[Value]>,
         limit: usize,
-    ) -> Result<Vec<Row>>;
+    ) -> Result<ExpiredPage>;
     /// [`Backend::expired_page`] reading only the columns `read` marks
     /// (by schema index; the key always): the others are NULL in the rows
     /// returned. A backend may read them all.
@@ -336,7 +336,7 @@ pub trait Backend {
         after: &str,
         page: (i64, Option<&[Value]>, usize),
         read: &[bool],
-    ) -> Result<Vec<Row>> {
+    ) -> Result<ExpiredPage> {
         let _ = read;
         let (before, cursor, limit) = page;
         self.expired_page(t, after, before, cursor, limit)

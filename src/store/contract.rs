@@ -629,16 +629,20 @@ pub(super) fn expired_rows_are_paged(s: &Store) {
         .expired_page(orders, "placed_at", 1_700_000_000, None, 1)
         .expect("page");
     assert_eq!(
-        page.iter().map(|r| r.key.clone()).collect::<Vec<_>>(),
+        page.rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>(),
         [vec![int(10)]]
     );
     let next = s
-        .expired_page(orders, "placed_at", 1_700_000_000, Some(&page[0].key), 10)
+        .expired_page(orders, "placed_at", 1_700_000_000, page.next.as_deref(), 10)
         .expect("page");
     assert_eq!(
-        next.iter().map(|r| r.key.clone()).collect::<Vec<_>>(),
+        next.rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>(),
         [vec![int(12)]]
     );
+    let last = s
+        .expired_page(orders, "placed_at", 1_700_000_000, next.next.as_deref(), 10)
+        .expect("page");
+    assert!(last.rows.is_empty() && last.next.is_none());
     assert_eq!(s.key_bounds(orders).expect("bounds"), Some((10, 12)));
     assert_eq!(
         s.range_end(orders, None, 2).expect("range"),

@@ -21,3 +21,21 @@ pub struct Cutoffs {
     /// unreadable and never expire.
     pub min: i64,
 }
+
+/// A page of a table's expired rows (see `Store::expired_page`).
+pub struct ExpiredPage {
+    pub rows: Vec<crate::store::Row>,
+    /// Where the next page starts, passed back as its cursor; None when
+    /// the page is empty (no expired row is left). The backend's own form:
+    /// the last row's key, or (PostgreSQL, paging along an index of the
+    /// `after` column) its `after` value followed by its key.
+    pub next: Option<Vec<Value>>,
+}
+
+impl ExpiredPage {
+    /// A page in key order: the next starts after its last row's key.
+    pub fn by_key(rows: Vec<crate::store::Row>) -> ExpiredPage {
+        let next = rows.last().map(|r| r.key.clone());
+        ExpiredPage { rows, next }
+    }
+}

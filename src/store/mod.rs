@@ -34,7 +34,7 @@ use schema::{Schema, TableSchema};
 use std::collections::HashSet;
 
 pub use backend::{Backend, BackendKind, Capabilities, Cell, Mode, SweepLock};
-pub use expire::{Cutoffs, KeyRange};
+pub use expire::{Cutoffs, ExpiredPage, KeyRange};
 pub use trail::{AuditItem, AuditRow, TrailFacts};
 pub use watch::{Unplanned, Watch, WatchPlan};
 pub use write::{Assign, Deferred};
@@ -422,10 +422,13 @@ impl Store {
     }
 
     /// A page of the rows of `t` whose `after` column holds a time before
-    /// `before` (Unix seconds), in key order after `cursor`. Integers and
-    /// reals are Unix seconds, text is ISO-8601 (or a long run of digits,
-    /// Unix seconds); NULL and unreadable values are never returned. The
-    /// caller checks each row exactly: this is the narrowing in the store.
+    /// `before` (Unix seconds), after `cursor` (the `next` of the page
+    /// before; None for the first). Integers and reals are Unix seconds,
+    /// text is ISO-8601 (or a long run of digits, Unix seconds); NULL and
+    /// unreadable values are never returned. The caller checks each row
+    /// exactly: this is the narrowing in the store. The pages come in key
+    /// order, or in the order of an index of `after` where the backend has
+    /// one that reads fewer rows (see [`ExpiredPage::next`]).
     pub fn expired_page(
         &self,
         t: &TableSchema,
@@ -433,7 +436,7 @@ impl Store {
         before: i64,
         cursor: Option<&[Value]>,
         limit: usize,
-    ) -> Result<Vec<Row>> {
+    ) -> Result<ExpiredPage> {
         self.backend.expired_page(t, after, before, cursor, limit)
     }
 
@@ -446,7 +449,7 @@ impl Store {
         after: &str,
         page: (i64, Option<&[Value]>, usize),
         read: &[bool],
-    ) -> Result<Vec<Row>> {
+    ) -> Result<ExpiredPage> {
         self.backend.expired_page_reading(t, after, page, read)
     }
 

@@ -293,7 +293,7 @@ impl Sweep<'_> {
         let read = planned_columns(cx, ti);
         let source = format!("retention:{}", t.name);
         let still = |_: usize, r: &Row| expired(cx.now, sure, rule, &r.values[ci]);
-        // A page of expired rows: the last key read (None: no rows left),
+        // A page of expired rows: where the next starts (None: no rows left),
         // and the batch's roots among them.
         let page = |cursor: Option<&[Value]>, size: usize, skip: &Skip| -> Result<Page> {
             let at = (before, cursor, size);
@@ -301,9 +301,10 @@ impl Sweep<'_> {
                 Some(read) => cx.store.expired_page_reading(ts, &rule.after, at, read)?,
                 None => cx.store.expired_page(ts, &rule.after, at.0, at.1, at.2)?,
             };
-            crate::trace::mark("sweep page", || format!("{} rows", page.len()));
-            let last = page.last().map(|r| r.key.clone());
+            crate::trace::mark("sweep page", || format!("{} rows", page.rows.len()));
+            let last = page.next;
             let mut rows: Vec<Row> = page
+                .rows
                 .into_iter()
                 .filter(|r| still(ti, r) && !skip.has(ti, &r.key))
                 .collect();
@@ -359,7 +360,7 @@ impl Sweep<'_> {
 
 /// One page of a retention rule's expired rows (see `Sweep::retention`).
 struct Page {
-    /// The last key read, where the next page starts; None when no row was left.
+    /// Where the next page starts (`ExpiredPage::next`); None when no row was left.
     last: Option<Vec<Value>>,
     roots: RootRows,
 }

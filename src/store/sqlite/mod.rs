@@ -13,7 +13,7 @@ mod watch;
 mod write;
 
 use super::backend::{Backend, BackendKind, Capabilities, Cell as SqlCell, Mode, SweepLock};
-use super::expire::{Cutoffs, KeyRange};
+use super::expire::{Cutoffs, ExpiredPage, KeyRange};
 use super::schema::{RowIds, Schema, TableSchema};
 use super::watch::{Unplanned, WatchPlan};
 use super::write::Assign;
@@ -398,8 +398,9 @@ impl Backend for SqliteBackend {
         before: i64,
         cursor: Option<&[Value]>,
         limit: usize,
-    ) -> Result<Vec<Row>> {
-        self.expired_rows(t, after, (before, cursor, limit), None)
+    ) -> Result<ExpiredPage> {
+        let rows = self.expired_rows(t, after, (before, cursor, limit), None)?;
+        Ok(ExpiredPage::by_key(rows))
     }
     fn expired_page_reading(
         &self,
@@ -407,8 +408,9 @@ impl Backend for SqliteBackend {
         after: &str,
         page: (i64, Option<&[Value]>, usize),
         read: &[bool],
-    ) -> Result<Vec<Row>> {
-        self.expired_rows(t, after, page, Some(read))
+    ) -> Result<ExpiredPage> {
+        let rows = self.expired_rows(t, after, page, Some(read))?;
+        Ok(ExpiredPage::by_key(rows))
     }
     fn range_end(
         &self,

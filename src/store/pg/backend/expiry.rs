@@ -217,6 +217,32 @@ impl<'t> Shape<'t> {
         }
     }
 
+    /// Whether pages of expired rows follow an index of `after` (see
+    /// `PgBackend::expired_rows`): a date, time or number column that
+    /// leads a full btree index, and not the key's first column (key order
+    /// is then its order already). False: key order.
+    pub fn pages_by(&self, after: &str) -> bool {
+        let t = self.t;
+        let typed = matches!(self.form(after), Form::Native | Form::Integer | Form::Float);
+        let first = t.pk.first().is_some_and(|p| p == after);
+        typed && !self.keyless() && !first && t.is_indexed(after, false)
+    }
+
+    /// `(after, key) > cursor`, the cursor being a row's `after` value
+    /// followed by its key (see [`Shape::pages_by`]).
+    pub fn after_cmp(&self, after: &str, cursor: &[Value], b: &mut Binds) -> String {
+        let names = std::iter::once(after).chain(self.t.pk.iter().map(String::as_str));
+        let (cols, marks): (Vec<String>, Vec<String>) = names
+            .zip(cursor)
+            .map(|(n, v)| {
+                let cast = self.col(n).map_or("text", |c| c.cast.as_str());
+                let mark = format!("CAST({}::text AS {cast})", b.push(value_param(v)));
+                (quote(n), mark)
+            })
+            .unzip();
+        format!("({}) > ({})", cols.join(", "), marks.join(", "))
+    }
+
     /// ` AND key > lo AND key <= hi` for the bounds given.
     pub fn range(&self, lo: Option<&[Value]>, hi: Option<&[Value]>, b: &mut Binds) -> String {
         let mut out = String::new();

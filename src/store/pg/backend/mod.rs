@@ -32,7 +32,7 @@ use super::introspect::read_schema;
 use super::url::{redact_raw, PgUrl};
 use crate::error::{Error, Result};
 use crate::store::backend::{Backend, BackendKind, Capabilities, Cell, Mode, SweepLock};
-use crate::store::expire::{Cutoffs, KeyRange};
+use crate::store::expire::{Cutoffs, ExpiredPage, KeyRange};
 use crate::store::schema::{RowIds, Schema, TableSchema};
 use crate::store::watch::{Unplanned, WatchPlan};
 use crate::store::write::Assign;
@@ -305,7 +305,7 @@ impl Backend for PgBackend {
         before: i64,
         cursor: Option<&[Value]>,
         limit: usize,
-    ) -> Result<Vec<Row>> {
+    ) -> Result<ExpiredPage> {
         self.expired_rows(t, after, before, cursor, limit)
     }
     fn range_end(

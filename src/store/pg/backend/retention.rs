@@ -9,7 +9,7 @@ use super::expiry::{cell, Binds, Shape, COLUMNS};
 use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::store::backend::SweepLock;
-use crate::store::expire::{Cutoffs, KeyRange};
+use crate::store::expire::{Cutoffs, ExpiredPage, KeyRange};
 use crate::store::pg::connect::PgConn;
 use crate::store::pg::lock::{self, TenantLock, Wait};
 use crate::store::schema::{quote, TableSchema};
@@ -79,10 +79,16 @@ impl PgBackend {
         Ok(shape)
     }
 
-    /// A page of the rows of `t` whose `after` column may hold a time
-    /// before `before` (Unix seconds), in key order after `cursor`; NULL
-    /// is never returned. The caller tests each row exactly: this is the
-    /// narrowing in SQL.
+    /// A page of the rows of `t` whose `after` column may hold a time before
+    /// `before` (Unix seconds), after `cursor`; NULL is never returned. The
+    /// caller tests each row exactly: this is the narrowing in SQL.
+    ///
+    /// Where a btree index leads with a date, time or number `after`
+    /// column, the page follows it, in `(after, key)` order, so that the
+    /// expired rows are all it reads (as a `DELETE … WHERE after < cutoff`
+    /// would); in key order, a page reads every row of its key range and
+    /// keeps the expired ones. A row whose `after` the application moves
+    /// back behind the cursor during the sweep is left to the next sweep.
     pub(super) fn expired_rows(
         &self,
         t: &TableSchema,
@@ -90,29 +96,52 @@ impl PgBackend {
         before: i64,
         cursor: Option<&[Value]>,
         limit: usize,
-    ) -> Result<Vec<Row>> {
+    ) -> Result<ExpiredPage> {
         // In a write transaction (the sweep's batch), locked as read: the
         // batch decides on the rows as they are (`Backend::rows_reading`).
         let lock = self.lock_in_write(&t.name)?;
         let mut c = self.conn()?;
         let shape = self.expiry_shape(&mut c, t)?;
+        let by_after = shape.pages_by(after);
         let mut b = Binds::default();
         let pred = shape.may_be_before(after, before, &mut b);
-        let range = shape.range(cursor, None, &mut b);
+        let (range, order) = if by_after {
+            let range = cursor.map_or_else(String::new, |at| {
+                format!(" AND {}", shape.after_cmp(after, at, &mut b))
+            });
+            // Qualified: the cursor's column below has the same name.
+            let name = table(&c, t);
+            let order = std::iter::once(after)
+                .chain(t.pk.iter().map(String::as_str))
+                .map(|col| format!("{name}.{}", quote(col)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (range, order)
+        } else {
+            (shape.range(cursor, None, &mut b), shape.key_order())
+        };
         let limit = b.push(limit.min(i64::MAX as usize) as i64);
-        let (list, skip) = if shape.keyless() {
+        let (mut list, skip) = if shape.keyless() {
             (format!("{}, {}", shape.key_select(), shape.select_all()), 1)
         } else {
             (shape.select_all(), 0)
         };
+        if by_after {
+            // The cursor's `after` in the server's own words, which read
+            // back exactly (a year BC, `-infinity`, every float digit).
+            list.push_str(&format!(", {}::text", quote(after)));
+        }
         let sql = format!(
-            "SELECT {list} FROM {} WHERE {pred}{range} ORDER BY {} LIMIT {limit}::int8{lock}",
+            "SELECT {list} FROM {} WHERE {pred}{range} ORDER BY {order} LIMIT {limit}::int8{lock}",
             table(&c, t),
-            shape.key_order()
         );
         let doing = format!("looking for expired rows in {}", t.name);
-        let mut out = Vec::new();
-        keyed(&mut c, &sql, &b, skip, &doing, |rowid, values| {
+        let mut rows = Vec::new();
+        let mut last_after = None;
+        keyed(&mut c, &sql, &b, skip, &doing, |rowid, mut values| {
+            if by_after {
+                last_after = values.pop();
+            }
             let key = if skip == 1 {
                 rowid
             } else {
@@ -121,9 +150,19 @@ impl PgBackend {
                     .filter_map(|i| values.get(i).cloned())
                     .collect()
             };
-            out.push(Row { key, values });
+            rows.push(Row { key, values });
         })?;
-        Ok(out)
+        Ok(match (by_after, last_after) {
+            (true, Some(at)) => {
+                let next = rows.last().map(|r| {
+                    let mut next = vec![at];
+                    next.extend(r.key.iter().cloned());
+                    next
+                });
+                ExpiredPage { rows, next }
+            }
+            _ => ExpiredPage::by_key(rows),
+        })
     }
 
     /// The key of the row `span` rows after `lo` in key order (after the

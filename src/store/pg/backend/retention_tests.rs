@@ -107,12 +107,12 @@ fn planned(s: &Store, table: &str, after: &str, limit: i64, page: usize) -> BTre
     let mut cursor: Option<Vec<Value>> = None;
     let mut out = BTreeSet::new();
     loop {
-        let rows = s
+        let p = s
             .expired_page(t, after, limit, cursor.as_deref(), page)
             .expect("page");
-        let Some(last) = rows.last() else { break };
-        cursor = Some(last.key.clone());
-        for r in rows {
+        let Some(next) = p.next else { break };
+        cursor = Some(next);
+        for r in p.rows {
             if exact(&r.values[ci], limit) {
                 if let Value::Integer(i) = r.key[0] {
                     out.insert(i);
@@ -359,10 +359,11 @@ fn ranges_walk_composite_and_keyless_tables_in_key_order() {
         let page = s
             .expired_page(log, "at", now() - NINETY_DAYS, cursor.as_deref(), 1)
             .expect("page");
-        let Some(last) = page.last() else { break };
+        let Some(last) = page.rows.last() else { break };
         assert!(matches!(&last.key[..], [Value::Text(t)] if t.starts_with('(')));
-        cursor = Some(last.key.clone());
-        what.extend(page.into_iter().map(|r| r.values[1].clone()));
+        assert_eq!(page.next.as_ref(), Some(&last.key));
+        cursor = page.next;
+        what.extend(page.rows.into_iter().map(|r| r.values[1].clone()));
     }
     assert_eq!(
         what,
@@ -440,7 +441,7 @@ fn a_page_read_in_a_write_is_locked_until_it_ends() {
             "SET lock_timeout = '100ms'; UPDATE visits SET at = '2026-11-20' WHERE id = {id}"
         ))
     };
-    let page = s.expired_page(t, "at", limit, None, 5).expect("page");
+    let page = s.expired_page(t, "at", limit, None, 5).expect("page").rows;
     let first = page[0].key[0].clone();
     let Value::Integer(first) = first else {
         panic!("{first:?}")
@@ -448,7 +449,7 @@ fn a_page_read_in_a_write_is_locked_until_it_ends() {
     update(first).expect("nothing locked outside a write");
     let locked = s
         .write(|_| {
-            let page = s.expired_page(t, "at", limit, None, 5).expect("page");
+            let page = s.expired_page(t, "at", limit, None, 5).expect("page").rows;
             let Value::Integer(id) = page[0].key[0] else {
                 panic!("{:?}", page[0].key)
             };
@@ -461,4 +462,89 @@ fn a_page_read_in_a_write_is_locked_until_it_ends() {
         Err(Some(postgres::error::SqlState::LOCK_NOT_AVAILABLE))
     );
     update(locked.0).expect("free again after the write");
+}
+
+#[test]
+fn pages_follow_an_index_of_a_typed_after_column() {
+    let Some((s, _schema)) = pg(
+        "retention_by_index",
+        "CREATE TABLE v (region text, id int4, at timestamptz, n bigint, f float8, u timestamptz,
+                         PRIMARY KEY (region, id));
+         CREATE INDEX v_at ON v (at); CREATE INDEX v_n ON v (n); CREATE INDEX v_f ON v (f DESC);
+         INSERT INTO v VALUES
+           ('se', 1, '2020-01-03', 1577923200, 1577923200.5, '2020-01-03'),
+           ('eu', 2, '2020-01-01', 1577836800, 1577836800.5, '2020-01-01'),
+           ('eu', 1, '2020-01-01', 1577836800, 1577836800.5, '2020-01-01'),
+           ('se', 2, '2030-01-01', 1893456000, 1893456000.5, '2030-01-01'),
+           ('us', 1, '2020-01-02', 1577836800, 1577836800.25, '2020-01-02'),
+           ('us', 2, NULL, NULL, NULL, NULL);",
+    ) else {
+        return;
+    };
+    let schema = s.schema().expect("schema");
+    let t = schema.table("v").expect("v");
+    let limit = now() - NINETY_DAYS;
+    let key = |r: &str, i: i64| vec![Value::Text(r.into()), Value::Integer(i)];
+    // Each page's keys and where the next starts, one row a page.
+    let walk = |col: &str| {
+        let mut cursor: Option<Vec<Value>> = None;
+        let mut out = Vec::new();
+        loop {
+            let p = s
+                .expired_page(t, col, limit, cursor.as_deref(), 1)
+                .expect("page");
+            let Some(next) = p.next else {
+                assert!(p.rows.is_empty());
+                break;
+            };
+            out.push((p.rows[0].key.clone(), next.clone()));
+            cursor = Some(next);
+        }
+        out
+    };
+    // Indexed: in (after, key) order, ties by key; the cursor is the
+    // server's text of `after` and the key.
+    let at = |ts: &str, r: &str, i: i64| {
+        let mut c = vec![Value::Text(ts.into())];
+        c.extend(key(r, i));
+        (key(r, i), c)
+    };
+    assert_eq!(
+        walk("at"),
+        [
+            at("2020-01-01 00:00:00+00", "eu", 1),
+            at("2020-01-01 00:00:00+00", "eu", 2),
+            at("2020-01-02 00:00:00+00", "us", 1),
+            at("2020-01-03 00:00:00+00", "se", 1),
+        ]
+    );
+    assert_eq!(
+        walk("n"),
+        [
+            at("1577836800", "eu", 1),
+            at("1577836800", "eu", 2),
+            at("1577836800", "us", 1),
+            at("1577923200", "se", 1),
+        ]
+    );
+    assert_eq!(
+        walk("f"),
+        [
+            at("1577836800.25", "us", 1),
+            at("1577836800.5", "eu", 1),
+            at("1577836800.5", "eu", 2),
+            at("1577923200.5", "se", 1),
+        ]
+    );
+    // No index: key order, the cursor the key.
+    let by_key = |r: &str, i: i64| (key(r, i), key(r, i));
+    assert_eq!(
+        walk("u"),
+        [
+            by_key("eu", 1),
+            by_key("eu", 2),
+            by_key("se", 1),
+            by_key("us", 1)
+        ]
+    );
 }
