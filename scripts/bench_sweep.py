@@ -22,9 +22,14 @@ index on it). `dsr sweep` against sqlite3 deleting the same rows in one
 transaction (the expired tickets' attachments first, then the tickets, as
 dsr does), the application inserting a ticket every 5 ms into that store.
 
+With --oldest-first the expired rows are each table's first tenth by key,
+as in a table an application inserted into in time order, and the events
+table has an index on `at` (as a table swept by date has); the section is
+then "sweep, oldest rows first".
+
 Writes the section "sweep" of BENCHMARKS.md (medians, and every run) with
 the command that produced it. Needs the sqlite3 CLI.
-Usage: scripts/bench_sweep.py [--rows 10000000] [--tickets N] [--runs 3]
+Usage: scripts/bench_sweep.py [--rows 10000000] [--tickets N] [--runs 3] [--oldest-first]
 """
 
 import argparse
@@ -87,14 +92,20 @@ filename = { category = "support.case", erase = "redact" }
 TICKET_EXPIRED = "(closed_at < {c} OR (closed_at >= '' AND closed_at < x'' AND unixepoch(closed_at) < {c}))"
 
 
-def build_tickets(path, rows):
+def expired_when(rows, oldest):
+    """Which rows `n` of a build are past the rule: one in ten, spread over
+    the table, or (`oldest`) its first tenth by key."""
+    return f"n <= {rows // 10}" if oldest else "n % 10 = 0"
+
+
+def build_tickets(path, rows, oldest=False):
     sql = f"""PRAGMA journal_mode = WAL;
 CREATE TABLE tickets (id INTEGER PRIMARY KEY, customer_email TEXT NOT NULL, status TEXT NOT NULL,
   subject TEXT, body TEXT, opened_at INTEGER, closed_at);
 CREATE TABLE attachments (id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL REFERENCES tickets (id),
   filename TEXT, size INTEGER, sha256 TEXT);
 WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {rows}),
-  t(n, at) AS (SELECT n, CASE WHEN n % 10 = 0 THEN 1500000000 + n ELSE 1790000000 + n % 1000 END FROM c)
+  t(n, at) AS (SELECT n, CASE WHEN {expired_when(rows, oldest)} THEN 1500000000 + n ELSE 1790000000 + n % 1000 END FROM c)
 INSERT INTO tickets SELECT n, 'user' || (n % 50000) || '@example.se', 'closed',
   'Question about invoice ' || n, 'Hello, I have a question about my invoice number ' || n || ', can you help?',
   at - 86400, CASE WHEN (n / 10) % 2 = 0 THEN at ELSE strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch') END FROM t;
@@ -108,13 +119,13 @@ CREATE INDEX attachments_ticket ON attachments (ticket_id);
     subprocess.run(["sqlite3", path], input=sql.encode(), check=True, stdout=subprocess.DEVNULL)
 
 
-def build(path, rows):
+def build(path, rows, oldest=False):
     sql = f"""PRAGMA journal_mode = WAL;
 CREATE TABLE events (id INTEGER PRIMARY KEY, email TEXT, at INTEGER NOT NULL, payload TEXT);
 WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {rows})
 INSERT INTO events SELECT n, 'user' || (n % 50000) || '@example.se',
-  CASE WHEN n % 10 = 0 THEN 1500000000 + n ELSE 1790000000 + n % 1000 END, 'payload-' || n FROM c;
-"""
+  CASE WHEN {expired_when(rows, oldest)} THEN 1500000000 + n ELSE 1790000000 + n % 1000 END, 'payload-' || n FROM c;
+""" + ("CREATE INDEX events_at ON events (at);\n" if oldest else "")
     subprocess.run(["sqlite3", path], input=sql.encode(), check=True, stdout=subprocess.DEVNULL)
 
 
@@ -195,6 +206,8 @@ def main():
     ap.add_argument("--tickets", type=int, default=None, help="rows of the tickets table (default: --rows / 5)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--oldest-first", action="store_true",
+                    help="the expired rows are each table's first tenth by key, events indexed on `at` (own section)")
     ap.add_argument("--also", metavar="BIN", help="another dsr build, timed planned on both stores in the same turns")
     a = ap.parse_args()
     n_tickets = a.tickets if a.tickets is not None else a.rows // 5
@@ -211,10 +224,10 @@ def main():
         base, db, dmap = (os.path.join(work, n) for n in ("base.db", "run.db", "map.toml"))
         tbase, tmap = os.path.join(work, "tickets.db"), os.path.join(work, "tickets.toml")
         t = time.perf_counter()
-        build(base, a.rows)
+        build(base, a.rows, a.oldest_first)
         build_s = time.perf_counter() - t
         t = time.perf_counter()
-        build_tickets(tbase, n_tickets)
+        build_tickets(tbase, n_tickets, a.oldest_first)
         tbuild_s = time.perf_counter() - t
         open(dmap, "w").write(MAP)
         open(tmap, "w").write(TICKETS_MAP)
@@ -305,12 +318,16 @@ def main():
     tickets_ratio = med["tickets dsr"] / med["tickets sqlite3"]
     planned_stall = max(max(r["stall"] for r in sides[k]) for k in ("planned", "tickets dsr"))
     met = lambda ok: "met" if ok else "missed"  # noqa: E731
+    name = "sweep, oldest rows first" if a.oldest_first else "sweep"
+    spread = (" (the first tenth of the table by key, as rows an application inserted in time order are; "
+              "an index on `at`)" if a.oldest_first else " (one row in ten, spread over the table; no index on `at`)")
     lines = [
-        "## sweep",
+        f"## {name}",
         "",
         f"Command: `scripts/bench_sweep.py --rows {a.rows} --runs {a.runs}"
-        + (f" --also {a.also}" if a.also else "") + (f" --tickets {a.tickets}" if a.tickets is not None else "") + "`  ",
-        f"A table of {a.rows:,} rows (built in {build_s:.0f} s), {expired:,} of them past a one-year retention rule. "
+        + (f" --also {a.also}" if a.also else "") + (f" --tickets {a.tickets}" if a.tickets is not None else "")
+        + (" --oldest-first" if a.oldest_first else "") + "`  ",
+        f"A table of {a.rows:,} rows (built in {build_s:.0f} s), {expired:,} of them past a one-year retention rule{spread}. "
         f"{a.runs} runs; in each, every side sweeps a fresh copy of the same store while an application thread "
         "inserts a row every 5 ms into it (busy timeout 30 s) and times each insert, except the two sides "
         "\"alone\", which run with no application; the sides take turns, in the reverse order every other run. "
@@ -343,7 +360,7 @@ def main():
         f"Tickets: a table of {n_tickets:,} tickets (two indexes: the customer's email address and `closed_at`; "
         "`closed_at` holds Unix seconds in half the rows and ISO-8601 text in the other half) and "
         f"{n_attachments:,} attachments linked beneath them (a foreign key with no action, indexed; "
-        f"built in {tbuild_s:.0f} s); {t_expired:,} tickets closed more than a year ago, with {a_expired:,} attachments. "
+        f"built in {tbuild_s:.0f} s); {t_expired:,} tickets closed more than a year ago{' (the first by key)' if a.oldest_first else ''}, with {a_expired:,} attachments. "
         "Something links into tickets, so dsr plans every batch (no `DSR_SWEEP_PLANNED` needed). sqlite3 deletes the "
         "same rows in one transaction, the attachments first as dsr does: "
         "`BEGIN IMMEDIATE; DELETE FROM attachments WHERE ticket_id IN (SELECT id FROM tickets WHERE expired); "
@@ -375,7 +392,7 @@ def main():
         "attachments, leaving no attachment without its ticket (the script checks).",
     ]
     section = "\n".join(lines) + "\n"
-    write_section(a.out, "sweep", section)
+    write_section(a.out, name, section)
     print(section)
 
 

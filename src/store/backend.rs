@@ -10,7 +10,7 @@
 //! for `Tx::trial`) rather than closures, which a trait object cannot take
 //! generically; `Store::write` pairs them.
 
-use super::expire::{Cutoffs, ExpiredPage, KeyRange};
+use super::expire::{Cutoffs, ExpiredBounds, ExpiredPage, KeyRange, PageAt};
 use super::schema::{Schema, TableSchema};
 use super::watch::{Unplanned, WatchPlan};
 use super::write::Assign;
@@ -319,14 +319,7 @@ pub trait Backend {
     /// Inside a write transaction, where [`Capabilities::writes_block_all`]
     /// is false, the rows are locked as they are read (see
     /// [`Backend::rows_reading`]).
-    fn expired_page(
-        &self,
-        t: &TableSchema,
-        after: &str,
-        before: i64,
-        cursor: Option<&[Value]>,
-        limit: usize,
-    ) -> Result<ExpiredPage>;
+    fn expired_page(&self, t: &TableSchema, after: &str, at: &PageAt<'_>) -> Result<ExpiredPage>;
     /// [`Backend::expired_page`] reading only the columns `read` marks
     /// (by schema index; the key always): the others are NULL in the rows
     /// returned. A backend may read them all.
@@ -334,12 +327,28 @@ pub trait Backend {
         &self,
         t: &TableSchema,
         after: &str,
-        page: (i64, Option<&[Value]>, usize),
+        at: &PageAt<'_>,
         read: &[bool],
     ) -> Result<ExpiredPage> {
         let _ = read;
-        let (before, cursor, limit) = page;
-        self.expired_page(t, after, before, cursor, limit)
+        self.expired_page(t, after, at)
+    }
+    /// Where the rows of `t` that may have expired (those
+    /// [`Backend::expired_page`] would return) lie in key order, where an
+    /// index of `after` tells it without reading the table: None where
+    /// none does; Some(None) where no row may have expired; otherwise
+    /// their smallest and largest key. Only asked for a table with one
+    /// integer key ([`TableSchema::integer_key`]), and only offered by a
+    /// backend whose pages of that table go in key order, so that
+    /// `[lo - 1]` is a page's cursor.
+    fn expired_key_bounds(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        before: i64,
+    ) -> Result<ExpiredBounds> {
+        let _ = (t, after, before);
+        Ok(None)
     }
     fn range_end(
         &self,

@@ -8,7 +8,7 @@
 //!   skipped with a message without `DSR_TEST_POSTGRES_URL`, failing under
 //!   `CI=true`).
 
-use super::{open, Assign, Deferred, Filter, Mode, Needle, Store};
+use super::{open, Assign, Deferred, Filter, Mode, Needle, PageAt, Store};
 use crate::ident::Kind;
 use crate::store::refs::hash_value;
 use crate::store::schema::ColumnType;
@@ -643,6 +643,25 @@ pub(super) fn expired_rows_are_paged(s: &Store) {
         .expired_page(orders, "placed_at", 1_700_000_000, next.next.as_deref(), 10)
         .expect("page");
     assert!(last.rows.is_empty() && last.next.is_none());
+    // A page ends at its `until` key, the rows after it left for no page.
+    let until = [int(11)];
+    let at = PageAt {
+        before: 1_700_000_000,
+        cursor: None,
+        until: Some(&until),
+        limit: 10,
+    };
+    let bounded = s
+        .expired_page_at(orders, "placed_at", &at, None)
+        .expect("page");
+    assert_eq!(
+        bounded
+            .rows
+            .iter()
+            .map(|r| r.key.clone())
+            .collect::<Vec<_>>(),
+        [vec![int(10)]]
+    );
     assert_eq!(s.key_bounds(orders).expect("bounds"), Some((10, 12)));
     assert_eq!(
         s.range_end(orders, None, 2).expect("range"),

@@ -22,6 +22,24 @@ pub struct Cutoffs {
     pub min: i64,
 }
 
+/// Where a table's rows that may have expired lie in key order (see
+/// `Store::expired_key_bounds`): None where the store cannot tell cheaply;
+/// Some(None) where none may have; otherwise their smallest and largest key.
+pub type ExpiredBounds = Option<Option<(i64, i64)>>;
+
+/// Which page of a table's expired rows to read (see `Store::expired_page`).
+#[derive(Clone, Copy)]
+pub struct PageAt<'k> {
+    /// Rows whose `after` holds a time before this (Unix seconds).
+    pub before: i64,
+    /// The `next` of the page before; None for the first.
+    pub cursor: Option<&'k [Value]>,
+    /// No row whose key is above this one: where the rows that may have
+    /// expired end in key order (see `Store::expired_key_bounds`).
+    pub until: Option<&'k [Value]>,
+    pub limit: usize,
+}
+
 /// A page of a table's expired rows (see `Store::expired_page`).
 pub struct ExpiredPage {
     pub rows: Vec<crate::store::Row>,

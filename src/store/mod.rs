@@ -34,7 +34,7 @@ use schema::{Schema, TableSchema};
 use std::collections::HashSet;
 
 pub use backend::{Backend, BackendKind, Capabilities, Cell, Mode, SweepLock};
-pub use expire::{Cutoffs, ExpiredPage, KeyRange};
+pub use expire::{Cutoffs, ExpiredBounds, ExpiredPage, KeyRange, PageAt};
 pub use trail::{AuditItem, AuditRow, TrailFacts};
 pub use watch::{Unplanned, Watch, WatchPlan};
 pub use write::{Assign, Deferred};
@@ -437,20 +437,41 @@ impl Store {
         cursor: Option<&[Value]>,
         limit: usize,
     ) -> Result<ExpiredPage> {
-        self.backend.expired_page(t, after, before, cursor, limit)
+        let at = PageAt {
+            before,
+            cursor,
+            until: None,
+            limit,
+        };
+        self.backend.expired_page(t, after, &at)
     }
 
-    /// [`Store::expired_page`] reading only the columns `read` marks (by
-    /// schema index; the key always): the others read as NULL. For callers
-    /// that know every column they will look at (the sweep's planning).
-    pub fn expired_page_reading(
+    /// [`Store::expired_page`] with its bounds in one place, reading only
+    /// the columns `read` marks (by schema index; the key always) where
+    /// given: the others read as NULL. For callers that know every column
+    /// they will look at (the sweep's planning).
+    pub fn expired_page_at(
         &self,
         t: &TableSchema,
         after: &str,
-        page: (i64, Option<&[Value]>, usize),
-        read: &[bool],
+        at: &PageAt<'_>,
+        read: Option<&[bool]>,
     ) -> Result<ExpiredPage> {
-        self.backend.expired_page_reading(t, after, page, read)
+        match read {
+            Some(read) => self.backend.expired_page_reading(t, after, at, read),
+            None => self.backend.expired_page(t, after, at),
+        }
+    }
+
+    /// See [`Backend::expired_key_bounds`]: where the rows of `t` that may
+    /// have expired lie in key order, where an index tells it cheaply.
+    pub fn expired_key_bounds(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        before: i64,
+    ) -> Result<ExpiredBounds> {
+        self.backend.expired_key_bounds(t, after, before)
     }
 
     /// See [`Backend::rows_reading`]: rows by key as they are now, only

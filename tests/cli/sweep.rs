@@ -696,6 +696,61 @@ fn sparse_rowids_are_swept_in_ranges_of_rows_not_of_numbers() {
     assert_eq!(rows(&env, "SELECT id FROM pings ORDER BY id"), odd);
 }
 
+/// Where an index leads with the rule's date column, the sweep's ranges
+/// and pages cover only the keys of the rows that may have expired (read
+/// from the index), not the whole table: the same rows go, in both routes,
+/// and a one-pass sweep of fixed ranges starts them at the first expired
+/// key and ends them at the last (five batches; from the table's first key
+/// to its last they would be six).
+#[test]
+fn an_index_of_the_date_bounds_the_sweep_to_the_expired_rows_keys() {
+    let env = TestEnv::empty();
+    env.conn()
+        .execute_batch(
+            "CREATE TABLE logs (id INTEGER PRIMARY KEY, email TEXT, at);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+             INSERT INTO logs SELECT i, 'l' || i || '@example.se',
+                 CASE WHEN i = 16 THEN '2099-01-01'
+                      WHEN i = 25 THEN '2020-01-01'
+                      WHEN i = 30 THEN NULL
+                      WHEN i BETWEEN 12 AND 20 AND i % 2 = 0 THEN 1500000000
+                      WHEN i BETWEEN 12 AND 20 THEN '2017-07-14T02:40:00Z'
+                      WHEN i % 2 = 0 THEN 1790000000 ELSE '2026-11-01' END FROM n;
+             CREATE INDEX logs_at ON logs (at);",
+        )
+        .expect("logs");
+    write_map(&env, &[("logs", "legitimate_interests", "at", "1y")]);
+    let pristine = env.path("pristine.db");
+    std::fs::copy(&env.store, &pristine).expect("copy");
+    let left: Vec<String> = (1..=40)
+        .filter(|i| !(12..=20).contains(i) && *i != 25 || *i == 16)
+        .map(|i: i64| i.to_string())
+        .collect();
+    for (planned, size) in [
+        (false, &["--batch-size", "3"][..]),
+        (false, &[]),
+        (true, &["--batch-size", "3"]),
+        (true, &[]),
+    ] {
+        env.restore(&pristine);
+        let doc = sweep_json(&env, planned, size);
+        assert_eq!(doc["tables"]["logs"]["deleted"], 9, "{planned} {size:?}");
+        if !planned && !size.is_empty() {
+            // Ranges (11,14], (14,17], (17,20], (20,23], (23,25]: each
+            // deletes the numbers that have surely expired, and the text
+            // dates the range before it found expired (the last its own).
+            assert_eq!(doc["batches"], 5);
+        }
+        assert_eq!(
+            rows(&env, "SELECT id FROM logs ORDER BY id"),
+            left,
+            "{planned} {size:?}"
+        );
+        // Nothing left to do: no batch.
+        assert_eq!(sweep_json(&env, planned, size)["batches"], 0);
+    }
+}
+
 /// A planned sweep reads only some columns of the expired rows (see
 /// `planned_columns` in `commands/sweep`): the hold's date, the column a
 /// map link leads to and the one a foreign key of an unmapped table

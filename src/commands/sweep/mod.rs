@@ -22,7 +22,7 @@ use crate::map::OnErase;
 use crate::planner::{self, Fate, Plan};
 use crate::recheck;
 use crate::store::refs::row_refs_under;
-use crate::store::{AuditRow, Row, Tx};
+use crate::store::{AuditRow, PageAt, Row, Tx};
 use crate::time;
 use crate::value::Value;
 use expiry::{cutoff, expired, surely_expired_before};
@@ -32,7 +32,7 @@ use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
-use tally::{Batcher, Totals};
+use tally::{Batcher, Totals, Turn};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -61,6 +61,8 @@ struct Sweep<'a> {
     batcher: Batcher,
     /// Rows examined per batch of a one-pass table.
     span: Batcher,
+    /// The application's turn to write between batches.
+    turn: Turn,
     progress: Option<indicatif::ProgressBar>,
     /// Per table whose key is personal: hashed reference → key, for the
     /// deferred erasures recorded by HMAC (see `Store::locate_hashed`).
@@ -76,7 +78,6 @@ impl Sweep<'_> {
     /// ([`current_roots`]), or are read inside it ([`Roots`]).
     fn batch(&mut self, source: &str, roots: Roots<'_>, gone: Vec<(String, String)>) -> Result<()> {
         let cx = self.cx;
-        let started = Instant::now();
         // Every form a root's deferred erasure may be recorded under: only
         // deferred erasures are completed by root (the secret read once).
         let mut root_keys: Vec<(usize, Vec<Value>, Vec<String>)> = Vec::new();
@@ -155,6 +156,8 @@ impl Sweep<'_> {
             }
             out
         };
+        self.turn.wait();
+        let began = Instant::now();
         let (tables, held, mentions, n_done) = if dry {
             let (plan, b) = cx.store.write(work)?;
             let (tables, held, mentions) = apply::summary(&cx.map, &plan);
@@ -206,7 +209,8 @@ impl Sweep<'_> {
             self.committed(row);
             (tables, held, mentions, n)
         };
-        let took = started.elapsed();
+        self.turn.ended(began, || cx.store.others_version())?;
+        let took = began.elapsed();
         if !had_roots.get() && n_done == 0 {
             return Ok(());
         }
@@ -293,14 +297,32 @@ impl Sweep<'_> {
         let read = planned_columns(cx, ti);
         let source = format!("retention:{}", t.name);
         let still = |_: usize, r: &Row| expired(cx.now, sure, rule, &r.values[ci]);
+        // Where an index tells where the expired rows lie in key order, the
+        // pages start and end there (not at the table's end).
+        let bounds = match ts.integer_key() {
+            true => cx.store.expired_key_bounds(ts, &rule.after, before)?,
+            false => None,
+        };
+        let (first, until) = match bounds {
+            Some(None) => return Ok(()),
+            Some(Some((lo, hi))) => (
+                lo.checked_sub(1).map(|k| vec![Value::Integer(k)]),
+                Some(vec![Value::Integer(hi)]),
+            ),
+            None => (None, None),
+        };
         // A page of expired rows: where the next starts (None: no rows left),
         // and the batch's roots among them.
-        let page = |cursor: Option<&[Value]>, size: usize, skip: &Skip| -> Result<Page> {
-            let at = (before, cursor, size);
-            let page = match &read {
-                Some(read) => cx.store.expired_page_reading(ts, &rule.after, at, read)?,
-                None => cx.store.expired_page(ts, &rule.after, at.0, at.1, at.2)?,
+        let page = |cursor: Option<&[Value]>, limit: usize, skip: &Skip| -> Result<Page> {
+            let at = PageAt {
+                before,
+                cursor,
+                until: until.as_deref(),
+                limit,
             };
+            let page = cx
+                .store
+                .expired_page_at(ts, &rule.after, &at, read.as_deref())?;
             crate::trace::mark("sweep page", || format!("{} rows", page.rows.len()));
             let last = page.next;
             let mut rows: Vec<Row> = page
@@ -319,7 +341,8 @@ impl Sweep<'_> {
             Ok(Page { last, roots })
         };
         let inside = !cx.store.capabilities().writes_block_all;
-        let mut cursor: Option<Vec<Value>> = None;
+        let mut cursor: Option<Vec<Value>> = first;
+        let mut read_took = Duration::ZERO;
         loop {
             let size = self.batcher.size;
             if inside {
@@ -339,10 +362,14 @@ impl Sweep<'_> {
                 }
                 continue;
             }
+            // The read ends the application's turn (see `Turn::wait_ahead`).
+            self.turn.wait_ahead(read_took);
             // Before the read: a commit by another connection during it or
             // after it has the batch read its roots again.
             let seen = cx.store.others_version()?;
+            let read_at = Instant::now();
             let p = page(cursor.as_deref(), size, &self.skip)?;
+            read_took = read_at.elapsed();
             let Some(last) = p.last else { break };
             cursor = Some(last);
             if !p.roots.is_empty() {
@@ -595,6 +622,10 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
     } else {
         tally::TARGET_MS_ROW_LOCKS
     };
+    let turn = match cx.store.capabilities().writes_block_all {
+        true => Turn::new(Some(tally::TURN_SHARE), cx.store.others_version()?),
+        false => Turn::new(None, None),
+    };
     let mut sw = Sweep {
         cx: &cx,
         args,
@@ -604,6 +635,7 @@ pub fn run(g: &Globals, args: &Args) -> Result<ExitCode> {
         totals: Totals::default(),
         batcher: Batcher::new(args.batch_size, 500, 20_000, target_ms),
         span: Batcher::new(args.batch_size, 10_000, usize::MAX >> 2, target_ms),
+        turn,
         progress,
         located: HashMap::new(),
     };

@@ -18,6 +18,16 @@ use std::time::Instant;
 /// Rows one batch of a one-pass table examines at the most.
 const MAX_SPAN_ROWS: usize = 1_000_000;
 
+/// The keys a one-pass sweep's ranges cover: the table's, or (`closed`)
+/// those of the rows that may have expired (`Store::expired_key_bounds`),
+/// the last range ending at `last` rather than open.
+#[derive(Clone, Copy)]
+struct Keys {
+    first: i64,
+    last: i64,
+    closed: bool,
+}
+
 /// A table swept in one pass (see [`one_pass`]): its rule, and where its
 /// expiry is decided.
 struct OnePass<'a> {
@@ -60,18 +70,41 @@ impl Sweep<'_> {
             },
             source: format!("retention:{}", cx.map.tables[ti].name),
         };
-        // Adapting ranges of an integer key are computed, (lo, lo + span],
-        // which spares a read; other ranges end where a read of `span` keys
-        // does.
-        let rowids = if ts.integer_key() && !self.span.fixed {
-            cx.store.key_bounds(ts)?
-        } else {
-            None
+        // Where an index tells where the expired rows lie in key order, the
+        // ranges cover those keys only; otherwise the table's, the last
+        // range open (it takes the rows inserted since).
+        let expired_keys = match ts.integer_key() {
+            true => cx
+                .store
+                .expired_key_bounds(ts, &rule.after, op.cut.before)?,
+            false => None,
         };
-        let mut lo: Option<Vec<Value>> = None;
+        let keys = match expired_keys {
+            Some(None) => return Ok(()),
+            Some(Some((first, last))) => Some(Keys {
+                first,
+                last,
+                closed: true,
+            }),
+            // Adapting ranges of an integer key are computed, (lo, lo +
+            // span], which spares a read; other ranges end where a read of
+            // `span` keys does.
+            None if ts.integer_key() && !self.span.fixed => {
+                cx.store.key_bounds(ts)?.map(|(first, last)| Keys {
+                    first,
+                    last,
+                    closed: false,
+                })
+            }
+            None => None,
+        };
+        let mut lo: Option<Vec<Value>> = keys
+            .filter(|k| k.closed)
+            .and_then(|k| k.first.checked_sub(1))
+            .map(|k| vec![Value::Integer(k)]);
         let mut pending = Vec::new();
         loop {
-            let hi = self.range_end(&op, rowids, lo.as_deref())?;
+            let (hi, last) = self.range_end(&op, keys, lo.as_deref())?;
             let range = (lo.as_deref(), hi.as_deref());
             let candidates = |sw: &Self| -> Result<Vec<Vec<Value>>> {
                 let found = cx
@@ -79,7 +112,7 @@ impl Sweep<'_> {
                     .expiry_candidates(ts, &rule.after, &op.cut, range)?;
                 Ok(sw.exact(&op, found))
             };
-            if hi.is_none() {
+            if last {
                 // The last range takes its own candidates along rather than
                 // leaving them a batch of their own.
                 pending.extend(candidates(self)?);
@@ -91,31 +124,47 @@ impl Sweep<'_> {
         }
     }
 
-    /// The end of the next one-pass range after `lo`.
+    /// The end of the next one-pass range after `lo`, and whether it is
+    /// the last.
     fn range_end(
         &self,
         op: &OnePass<'_>,
-        rowids: Option<(i64, i64)>,
+        keys: Option<Keys>,
         lo: Option<&[Value]>,
-    ) -> Result<Option<Vec<Value>>> {
+    ) -> Result<(Option<Vec<Value>>, bool)> {
         let (store, span) = (&self.cx.store, self.span.size);
-        let Some((first, last)) = rowids else {
-            return store.range_end(op.ts, lo, span.min(MAX_SPAN_ROWS));
+        let read = || store.range_end(op.ts, lo, span.min(MAX_SPAN_ROWS));
+        let Some(keys) = keys else {
+            let end = read()?;
+            let last = end.is_none();
+            return Ok((end, last));
         };
-        let start = match lo {
-            Some([Value::Integer(i)]) => *i,
-            _ => first.saturating_sub(1),
-        };
-        let mut end = start.saturating_add(span as i64);
-        if span > MAX_SPAN_ROWS {
-            // Sparse rowids let the span grow past any row count: no more
-            // than MAX_SPAN_ROWS rows all the same.
-            if let Some([Value::Integer(k)]) = store.range_end(op.ts, lo, MAX_SPAN_ROWS)?.as_deref()
-            {
-                end = end.min(*k);
+        let end = if self.span.fixed {
+            // A fixed span counts rows, read.
+            match read()?.as_deref() {
+                Some([Value::Integer(k)]) => *k,
+                _ => keys.last,
             }
-        }
-        Ok((end < last).then(|| vec![Value::Integer(end)]))
+        } else {
+            let start = match lo {
+                Some([Value::Integer(i)]) => *i,
+                _ => keys.first.saturating_sub(1),
+            };
+            let mut end = start.saturating_add(span as i64);
+            if span > MAX_SPAN_ROWS {
+                // Sparse rowids let the span grow past any row count: no
+                // more than MAX_SPAN_ROWS rows all the same.
+                if let Some([Value::Integer(k)]) = read()?.as_deref() {
+                    end = end.min(*k);
+                }
+            }
+            end
+        };
+        Ok(match (end < keys.last, keys.closed) {
+            (true, _) => (Some(vec![Value::Integer(end)]), false),
+            (false, true) => (Some(vec![Value::Integer(keys.last)]), true),
+            (false, false) => (None, true),
+        })
     }
 
     /// The keys of the candidates that have expired, tested exactly.
@@ -142,7 +191,6 @@ impl Sweep<'_> {
             let name = cx.map.tables[op.ti].name.as_str();
             json!({ name: { "deleted": n, "anonymized": 0, "held": 0, "kept": 0 } })
         };
-        let started = Instant::now();
         // One statement deletes what has surely expired; the pending
         // candidates are deleted if still there and still expired, now that
         // the store is ours. The rows it deletes are chosen by the store, so
@@ -165,6 +213,8 @@ impl Sweep<'_> {
             apply::refuse_unplanned(watch.unplanned())?;
             Ok(n)
         };
+        self.turn.wait();
+        let began = Instant::now();
         let n = if self.args.dry_run {
             // Carried out and undone, to meet any refusal the real run would;
             // counted by key, leaving out rows an earlier batch would have
@@ -194,7 +244,8 @@ impl Sweep<'_> {
             self.committed(row);
             n
         };
-        let took = started.elapsed();
+        self.turn.ended(began, || cx.store.others_version())?;
+        let took = began.elapsed();
         self.span.adapt(took);
         if n > 0 {
             self.tally(&op.source, took, (&counts(n), &[], &json!({})), 0);

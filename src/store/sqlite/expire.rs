@@ -5,7 +5,7 @@
 use super::write::key_sql;
 use super::{from_ref, SqliteBackend};
 use crate::error::Result;
-use crate::store::expire::{Cutoffs, KeyRange};
+use crate::store::expire::{Cutoffs, ExpiredBounds, KeyRange, PageAt};
 use crate::store::schema::{quote, ColumnType, TableSchema};
 use crate::store::Row;
 use crate::value::Value;
@@ -20,9 +20,17 @@ use rusqlite::ToSql;
 /// any text either way, and `+` keeps the column's collation).
 fn before_cutoff(c: &str) -> String {
     format!(
-        "({c} < ?1 OR (+{c} >= '' AND +{c} < x'' AND \
-         (CASE WHEN {c} GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND {c} NOT GLOB '*[^0-9]*' \
-         THEN CAST({c} AS INTEGER) ELSE unixepoch({c}) END) < ?1))"
+        "({c} < ?1 OR (+{c} >= '' AND +{c} < x'' AND {}))",
+        text_before(c)
+    )
+}
+
+/// A text value of `c` holds a time before `?1`: a long run of digits is
+/// Unix seconds, anything else is read by `unixepoch`.
+fn text_before(c: &str) -> String {
+    format!(
+        "(CASE WHEN {c} GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' AND {c} NOT GLOB '*[^0-9]*' \
+         THEN CAST({c} AS INTEGER) ELSE unixepoch({c}) END) < ?1"
     )
 }
 
@@ -72,16 +80,16 @@ impl SqliteBackend {
         &self,
         t: &TableSchema,
         after: &str,
-        (before, cursor, limit): (i64, Option<&[Value]>, usize),
+        at: &PageAt<'_>,
         read: Option<&[bool]>,
     ) -> Result<Vec<Row>> {
         let (list, skip) = match read {
             None => Self::select_list(t),
             Some(read) => Self::select_only(t, read),
         };
-        let mut params: Vec<&dyn ToSql> = vec![&before];
-        let range = key_range(t, cursor, None, &mut params);
-        let limit = limit as i64;
+        let mut params: Vec<&dyn ToSql> = vec![&at.before];
+        let range = key_range(t, at.cursor, at.until, &mut params);
+        let limit = at.limit as i64;
         params.push(&limit);
         let sql = format!(
             "SELECT {list} FROM {} WHERE {}{range} ORDER BY {} LIMIT ?",
@@ -102,6 +110,46 @@ impl SqliteBackend {
             out.push(Self::read_row(t, r, skip).map_err(|e| self.err(&doing, e))?);
         }
         Ok(out)
+    }
+
+    /// See `Backend::expired_key_bounds`: where an index leads with the
+    /// `after` column (its entries hold each row's rowid), the smallest and
+    /// largest rowid of the rows [`Self::expired_rows`] would return, read
+    /// from the index alone: the numbers below the cutoff are one range of
+    /// it, and the text values another, each tested as the page tests it.
+    /// So a table an application fills in time order is swept over its
+    /// expired rows' keys, not up to its end.
+    pub(super) fn expired_bounds(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        before: i64,
+    ) -> Result<ExpiredBounds> {
+        let first = t.pk.first().is_some_and(|p| p == after);
+        if !t.integer_key() || first || !t.is_indexed(after, false) {
+            return Ok(None);
+        }
+        let (key, from, c) = (key_sql(t).0, quote(&t.name), quote(after));
+        // Each part a range of the index (`+c` would keep it from one); the
+        // text test is before_cutoff's. In a column of TEXT affinity the
+        // first part compares text, as the page's test does.
+        let sql = format!(
+            "SELECT min(lo), max(hi) FROM ( \
+               SELECT min({key}) AS lo, max({key}) AS hi FROM {from} WHERE {c} < ?1 \
+               UNION ALL SELECT min({key}), max({key}) FROM {from} \
+                 WHERE {c} >= '' AND {c} < x'' AND {})",
+            text_before(&c)
+        );
+        let doing = format!("looking for expired rows in {}", t.name);
+        let mut st = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| self.err(&doing, e))?;
+        st.query_row([before], |r| {
+            Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
+        })
+        .map(Some)
+        .map_err(|e| self.err(&doing, e))
     }
 
     /// The key of the row `span` rows after `lo` in key order (after the
@@ -243,8 +291,13 @@ fn surely(t: &TableSchema, after: &str) -> Option<String> {
         .column_index(after)
         .is_some_and(|i| t.columns[i].ty == ColumnType::Text);
     let c = quote(after);
-    // Most rows have not expired: `< ?2` rejects them first.
-    (!text).then(|| format!("({c} < ?2 AND {c} >= ?3)"))
+    // Most rows have not expired: `< ?2` rejects them first. `+c`: the
+    // statement walks its key range; with an index of the column SQLite
+    // chose that index's range instead, the table's every expired row for
+    // each batch (batches that did not get shorter as they got smaller).
+    // The answer is the same: the bounds are numbers, so the column's
+    // numeric affinity would change nothing.
+    (!text).then(|| format!("(+{c} < ?2 AND +{c} >= ?3)"))
 }
 
 impl SqliteBackend {
@@ -272,6 +325,109 @@ impl SqliteBackend {
 mod tests {
     use super::super::test_store;
     use super::*;
+
+    fn page_at(before: i64, cursor: Option<&[Value]>, limit: usize) -> PageAt<'_> {
+        PageAt {
+            before,
+            cursor,
+            until: None,
+            limit,
+        }
+    }
+
+    /// A one-pass batch's statements walk their key range, not an index of
+    /// the `after` column: that index's range holds every expired row of
+    /// the table, read again by every batch.
+    #[test]
+    fn one_pass_statements_walk_the_key_range_beside_an_index_of_the_date() {
+        let (_dir, b) = test_store(
+            // Columns beside the date make the index look the cheaper read.
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT, at INTEGER NOT NULL, payload TEXT);
+             CREATE INDEX t_at ON t (at);",
+        );
+        let schema = b.read_schema().expect("schema");
+        let t = schema.table("t").expect("table");
+        let surely = surely(t, "at").expect("numbers");
+        let (lo, hi) = ([Value::Integer(0)], [Value::Integer(10)]);
+        for head in ["DELETE FROM t", "SELECT id FROM t"] {
+            let mut params = vec![&1_700_000_000_i64 as &dyn ToSql, &1_690_000_000_i64, &0_i64];
+            let range = key_range(t, Some(&lo), Some(&hi), &mut params);
+            let sql = format!("EXPLAIN QUERY PLAN {head} WHERE {surely}{range}");
+            let mut st = b.conn.prepare(&sql).expect("prepare");
+            let plan: Vec<String> = st
+                .query_map(params.as_slice(), |r| r.get(3))
+                .expect("plan")
+                .map(|r| r.expect("row"))
+                .collect();
+            assert_eq!(
+                plan,
+                ["SEARCH t USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"],
+                "{head}"
+            );
+        }
+    }
+
+    /// The bounds read from the index are the smallest and largest key of
+    /// the rows a page would return, in a column of every affinity; a page
+    /// bounded by them returns the same rows; without an index of the
+    /// column, or with nothing expired, the answers say so.
+    #[test]
+    fn expired_key_bounds_come_from_the_index() {
+        let cutoff = 1_700_000_000_i64;
+        let mut sql = String::new();
+        for ty in ["INTEGER", "TEXT", "REAL", "NUMERIC", ""] {
+            sql.push_str(&format!(
+                "CREATE TABLE \"t{ty}\" (id INTEGER PRIMARY KEY, at {ty}, other);
+                 CREATE INDEX \"t{ty}_at\" ON \"t{ty}\" (at);
+                 INSERT INTO \"t{ty}\" VALUES
+                   (1, 1800000000, 1), (2, NULL, 1), (3, '2030-01-01T00:00:00Z', 1), (4, 1600000000, 1),
+                   (5, 'soon', 1), (6, '2020-01-01T00:00:00Z', 1), (7, x'00', 1), (8, 1800000000, 1),
+                   (9, '2020-01-01', 1), (10, '1800000000', 1), (11, '2031-01-01', 1);"
+            ));
+        }
+        sql.push_str(
+            "CREATE TABLE plain (id INTEGER PRIMARY KEY, at); INSERT INTO plain VALUES (1, 5);
+             CREATE TABLE fresh (id INTEGER PRIMARY KEY, at); CREATE INDEX fresh_at ON fresh (at);
+             INSERT INTO fresh VALUES (1, 1800000000), (2, '2031-01-01');
+             CREATE TABLE empty (id INTEGER PRIMARY KEY, at); CREATE INDEX empty_at ON empty (at);",
+        );
+        let (_dir, b) = test_store(&sql);
+        let schema = b.read_schema().expect("schema");
+        for ty in ["INTEGER", "TEXT", "REAL", "NUMERIC", ""] {
+            let t = schema.table(&format!("t{ty}")).expect("table");
+            let ids = |at: &PageAt<'_>| -> Vec<Value> {
+                let rows = b.expired_rows(t, "at", at, None).expect("page");
+                rows.into_iter().flat_map(|r| r.key).collect()
+            };
+            let all = ids(&page_at(cutoff, None, 100));
+            let want = [4, 6, 9].map(Value::Integer);
+            assert_eq!(all, want, "{ty:?}");
+            let bounds = b.expired_bounds(t, "at", cutoff).expect("bounds");
+            assert_eq!(bounds, Some(Some((4, 9))), "{ty:?}");
+            let (lo, hi) = ([Value::Integer(3)], [Value::Integer(9)]);
+            let bounded = PageAt {
+                cursor: Some(&lo),
+                until: Some(&hi),
+                ..page_at(cutoff, None, 100)
+            };
+            assert_eq!(ids(&bounded), want, "{ty:?}");
+            // The bound ends a page where the table goes on.
+            let (lo, hi) = ([Value::Integer(4)], [Value::Integer(8)]);
+            let short = PageAt {
+                cursor: Some(&lo),
+                until: Some(&hi),
+                ..page_at(cutoff, None, 100)
+            };
+            assert_eq!(ids(&short), [Value::Integer(6)], "{ty:?}");
+        }
+        let bounds = |name: &str| {
+            let t = schema.table(name).expect("table");
+            b.expired_bounds(t, "at", cutoff).expect("bounds")
+        };
+        assert_eq!(bounds("plain"), None, "no index: nothing tells");
+        assert_eq!(bounds("fresh"), Some(None), "nothing has expired");
+        assert_eq!(bounds("empty"), Some(None), "an empty table");
+    }
 
     /// The expired rows of a column holding every kind of value, in a
     /// column of each affinity, read in pages each after the last: the same
@@ -301,7 +457,7 @@ mod tests {
             let mut ids = Vec::new();
             loop {
                 let page = b
-                    .expired_rows(t, "at", (cutoff, cursor.as_deref(), 2), None)
+                    .expired_rows(t, "at", &page_at(cutoff, cursor.as_deref(), 2), None)
                     .expect("page");
                 let Some(last) = page.last() else { break };
                 cursor = Some(last.key.clone());

@@ -13,7 +13,7 @@ mod watch;
 mod write;
 
 use super::backend::{Backend, BackendKind, Capabilities, Cell as SqlCell, Mode, SweepLock};
-use super::expire::{Cutoffs, ExpiredPage, KeyRange};
+use super::expire::{Cutoffs, ExpiredBounds, ExpiredPage, KeyRange, PageAt};
 use super::schema::{RowIds, Schema, TableSchema};
 use super::watch::{Unplanned, WatchPlan};
 use super::write::Assign;
@@ -391,26 +391,27 @@ impl Backend for SqliteBackend {
     fn quick_watch_finish(&self, own: u64) -> Result<bool> {
         self.finish_quick_watch(own)
     }
-    fn expired_page(
-        &self,
-        t: &TableSchema,
-        after: &str,
-        before: i64,
-        cursor: Option<&[Value]>,
-        limit: usize,
-    ) -> Result<ExpiredPage> {
-        let rows = self.expired_rows(t, after, (before, cursor, limit), None)?;
+    fn expired_page(&self, t: &TableSchema, after: &str, at: &PageAt<'_>) -> Result<ExpiredPage> {
+        let rows = self.expired_rows(t, after, at, None)?;
         Ok(ExpiredPage::by_key(rows))
     }
     fn expired_page_reading(
         &self,
         t: &TableSchema,
         after: &str,
-        page: (i64, Option<&[Value]>, usize),
+        at: &PageAt<'_>,
         read: &[bool],
     ) -> Result<ExpiredPage> {
-        let rows = self.expired_rows(t, after, page, Some(read))?;
+        let rows = self.expired_rows(t, after, at, Some(read))?;
         Ok(ExpiredPage::by_key(rows))
+    }
+    fn expired_key_bounds(
+        &self,
+        t: &TableSchema,
+        after: &str,
+        before: i64,
+    ) -> Result<ExpiredBounds> {
+        self.expired_bounds(t, after, before)
     }
     fn range_end(
         &self,

@@ -32,7 +32,7 @@ use super::introspect::read_schema;
 use super::url::{redact_raw, PgUrl};
 use crate::error::{Error, Result};
 use crate::store::backend::{Backend, BackendKind, Capabilities, Cell, Mode, SweepLock};
-use crate::store::expire::{Cutoffs, ExpiredPage, KeyRange};
+use crate::store::expire::{Cutoffs, ExpiredPage, KeyRange, PageAt};
 use crate::store::schema::{RowIds, Schema, TableSchema};
 use crate::store::watch::{Unplanned, WatchPlan};
 use crate::store::write::Assign;
@@ -298,15 +298,8 @@ impl Backend for PgBackend {
     fn quick_watch_finish(&self, own: u64) -> Result<bool> {
         self.finish_quick_watch(own)
     }
-    fn expired_page(
-        &self,
-        t: &TableSchema,
-        after: &str,
-        before: i64,
-        cursor: Option<&[Value]>,
-        limit: usize,
-    ) -> Result<ExpiredPage> {
-        self.expired_rows(t, after, before, cursor, limit)
+    fn expired_page(&self, t: &TableSchema, after: &str, at: &PageAt<'_>) -> Result<ExpiredPage> {
+        self.expired_rows(t, after, at)
     }
     fn range_end(
         &self,

@@ -9,7 +9,7 @@ use super::expiry::{cell, Binds, Shape, COLUMNS};
 use super::PgBackend;
 use crate::error::{Error, Result};
 use crate::store::backend::SweepLock;
-use crate::store::expire::{Cutoffs, ExpiredPage, KeyRange};
+use crate::store::expire::{Cutoffs, ExpiredPage, KeyRange, PageAt};
 use crate::store::pg::connect::PgConn;
 use crate::store::pg::lock::{self, TenantLock, Wait};
 use crate::store::schema::{quote, TableSchema};
@@ -93,10 +93,9 @@ impl PgBackend {
         &self,
         t: &TableSchema,
         after: &str,
-        before: i64,
-        cursor: Option<&[Value]>,
-        limit: usize,
+        at: &PageAt<'_>,
     ) -> Result<ExpiredPage> {
+        let (before, cursor, limit) = (at.before, at.cursor, at.limit);
         // In a write transaction (the sweep's batch), locked as read: the
         // batch decides on the rows as they are (`Backend::rows_reading`).
         let lock = self.lock_in_write(&t.name)?;
@@ -106,9 +105,10 @@ impl PgBackend {
         let mut b = Binds::default();
         let pred = shape.may_be_before(after, before, &mut b);
         let (range, order) = if by_after {
-            let range = cursor.map_or_else(String::new, |at| {
-                format!(" AND {}", shape.after_cmp(after, at, &mut b))
+            let mut range = cursor.map_or_else(String::new, |from| {
+                format!(" AND {}", shape.after_cmp(after, from, &mut b))
             });
+            range.push_str(&shape.range(None, at.until, &mut b));
             // Qualified: the cursor's column below has the same name.
             let name = table(&c, t);
             let order = std::iter::once(after)
@@ -118,7 +118,7 @@ impl PgBackend {
                 .join(", ");
             (range, order)
         } else {
-            (shape.range(cursor, None, &mut b), shape.key_order())
+            (shape.range(cursor, at.until, &mut b), shape.key_order())
         };
         let limit = b.push(limit.min(i64::MAX as usize) as i64);
         let (mut list, skip) = if shape.keyless() {

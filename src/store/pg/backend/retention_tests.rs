@@ -509,7 +509,9 @@ fn pages_follow_an_index_of_a_typed_after_column() {
         c.extend(key(r, i));
         (key(r, i), c)
     };
-    let expect: [(&str, [(&str, &str, i64); 4]); 3] = [
+    // Per column: its values and keys, in page order.
+    type Walk<'a> = (&'a str, [(&'a str, &'a str, i64); 4]);
+    let expect: [Walk<'_>; 3] = [
         (
             "at",
             [
