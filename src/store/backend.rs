@@ -335,12 +335,11 @@ pub trait Backend {
     }
     /// Where the rows of `t` that may have expired (those
     /// [`Backend::expired_page`] would return) lie in key order, where an
-    /// index of `after` tells it without reading the table: None where
-    /// none does; Some(None) where no row may have expired; otherwise
-    /// their smallest and largest key. Only asked for a table with one
-    /// integer key ([`TableSchema::integer_key`]), and only offered by a
-    /// backend whose pages of that table go in key order, so that
-    /// `[lo - 1]` is a page's cursor.
+    /// index of `after` tells it without reading the table (see
+    /// [`ExpiredBounds`]). Only asked for a table with one integer key
+    /// ([`TableSchema::integer_key`]), and only offered by a backend whose
+    /// pages of that table go in key order, so that `[lo - 1]` is a page's
+    /// cursor.
     fn expired_key_bounds(
         &self,
         t: &TableSchema,

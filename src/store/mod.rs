@@ -464,13 +464,17 @@ impl Store {
     }
 
     /// See [`Backend::expired_key_bounds`]: where the rows of `t` that may
-    /// have expired lie in key order, where an index tells it cheaply.
+    /// have expired lie in key order, where an index tells it cheaply;
+    /// None for a table whose key is not one integer.
     pub fn expired_key_bounds(
         &self,
         t: &TableSchema,
         after: &str,
         before: i64,
     ) -> Result<ExpiredBounds> {
+        if !t.integer_key() {
+            return Ok(None);
+        }
         self.backend.expired_key_bounds(t, after, before)
     }
 

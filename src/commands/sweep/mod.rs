@@ -299,11 +299,7 @@ impl Sweep<'_> {
         let still = |_: usize, r: &Row| expired(cx.now, sure, rule, &r.values[ci]);
         // Where an index tells where the expired rows lie in key order, the
         // pages start and end there (not at the table's end).
-        let bounds = match ts.integer_key() {
-            true => cx.store.expired_key_bounds(ts, &rule.after, before)?,
-            false => None,
-        };
-        let (first, until) = match bounds {
+        let (first, until) = match cx.store.expired_key_bounds(ts, &rule.after, before)? {
             Some(None) => return Ok(()),
             Some(Some((lo, hi))) => (
                 lo.checked_sub(1).map(|k| vec![Value::Integer(k)]),

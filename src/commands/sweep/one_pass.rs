@@ -73,13 +73,10 @@ impl Sweep<'_> {
         // Where an index tells where the expired rows lie in key order, the
         // ranges cover those keys only; otherwise the table's, the last
         // range open (it takes the rows inserted since).
-        let expired_keys = match ts.integer_key() {
-            true => cx
-                .store
-                .expired_key_bounds(ts, &rule.after, op.cut.before)?,
-            false => None,
-        };
-        let keys = match expired_keys {
+        let keys = match cx
+            .store
+            .expired_key_bounds(ts, &rule.after, op.cut.before)?
+        {
             Some(None) => return Ok(()),
             Some(Some((first, last))) => Some(Keys {
                 first,

@@ -111,10 +111,10 @@ impl Batcher {
 /// waited since the batch after its last commit began ([`retry_interval`]).
 /// A writer kept out retries at intervals its busy handler lengthens
 /// (SQLite's own: 1, 2, 5, 10, 15, 20 and 25 ms in its first 128 ms of
-/// waiting, then 50 and 100): where the sweep's own work
-/// between batches was quick (a table filled in time order, its expired
-/// rows side by side, each page read in a few ms) the batches came back to
-/// back, its retries met the lock every time, and it waited for seconds
+/// waiting, then 50 and 100): where the sweep's own work between batches
+/// was quick (a table filled in time order, its expired rows side by side,
+/// each page read in a few ms) the batches came back to back, its retries
+/// met the lock every time, and it waited for seconds
 /// (scripts/bench_sweep.py --oldest-first). Where it got in, the turn
 /// stays short: a longer one every time cost a sweep of spread rows, whose
 /// reading between batches let the writer in anyway, 40% more time. The

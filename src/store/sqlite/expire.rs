@@ -126,7 +126,7 @@ impl SqliteBackend {
         before: i64,
     ) -> Result<ExpiredBounds> {
         let first = t.pk.first().is_some_and(|p| p == after);
-        if !t.integer_key() || first || !t.is_indexed(after, false) {
+        if first || !t.is_indexed(after, false) {
             return Ok(None);
         }
         let (key, from, c) = (key_sql(t).0, quote(&t.name), quote(after));
@@ -141,15 +141,20 @@ impl SqliteBackend {
             text_before(&c)
         );
         let doing = format!("looking for expired rows in {}", t.name);
+        self.min_max(&sql, &[&before], &doing).map(Some)
+    }
+
+    /// A query's one row of two integers, a smallest and a largest; None
+    /// where either is NULL (nothing was there).
+    fn min_max(&self, sql: &str, params: &[&dyn ToSql], doing: &str) -> Result<Option<(i64, i64)>> {
         let mut st = self
             .conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.err(&doing, e))?;
-        st.query_row([before], |r| {
+            .prepare_cached(sql)
+            .map_err(|e| self.err(doing, e))?;
+        st.query_row(params, |r| {
             Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
         })
-        .map(Some)
-        .map_err(|e| self.err(&doing, e))
+        .map_err(|e| self.err(doing, e))
     }
 
     /// The key of the row `span` rows after `lo` in key order (after the
@@ -185,11 +190,7 @@ impl SqliteBackend {
         let from = quote(&t.name);
         let sql =
             format!("SELECT (SELECT min({key}) FROM {from}), (SELECT max({key}) FROM {from})");
-        self.conn
-            .query_row(&sql, [], |r| {
-                Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
-            })
-            .map_err(|e| self.err(&format!("reading the keys of {}", t.name), e))
+        self.min_max(&sql, &[], &format!("reading the keys of {}", t.name))
     }
 
     /// Runs a query whose first columns are the key of `t`, calling `f`
